@@ -1,0 +1,315 @@
+/*
+ * The SPICE wlr_backend: creates and configures the SpiceServer on the
+ * compositor's event loop, registers the QXL instance, and creates the
+ * output when started.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <wlr/util/log.h>
+#include "backend.h"
+
+static const struct wlr_backend_impl backend_impl;
+
+struct wlr_spice_backend *wlr_spice_backend_from_backend(struct wlr_backend *wlr_backend) {
+	if (!wlr_backend_is_spice(wlr_backend)) {
+		return NULL;
+	}
+	struct wlr_spice_backend *backend = wl_container_of(wlr_backend, backend, backend);
+	return backend;
+}
+
+bool wlr_backend_is_spice(struct wlr_backend *backend) {
+	return backend != NULL && backend->impl == &backend_impl;
+}
+
+struct name_value {
+	const char *name;
+	int value;
+};
+
+static const struct name_value image_compressions[] = {
+	{"off", SPICE_IMAGE_COMPRESSION_OFF},
+	{"auto_glz", SPICE_IMAGE_COMPRESSION_AUTO_GLZ},
+	{"auto_lz", SPICE_IMAGE_COMPRESSION_AUTO_LZ},
+	{"quic", SPICE_IMAGE_COMPRESSION_QUIC},
+	{"glz", SPICE_IMAGE_COMPRESSION_GLZ},
+	{"lz", SPICE_IMAGE_COMPRESSION_LZ},
+	{"lz4", SPICE_IMAGE_COMPRESSION_LZ4},
+	{NULL, 0},
+};
+
+static const struct name_value wan_compressions[] = {
+	{"auto", SPICE_WAN_COMPRESSION_AUTO},
+	{"never", SPICE_WAN_COMPRESSION_NEVER},
+	{"always", SPICE_WAN_COMPRESSION_ALWAYS},
+	{NULL, 0},
+};
+
+static const struct name_value streaming_videos[] = {
+	{"off", SPICE_STREAM_VIDEO_OFF},
+	{"all", SPICE_STREAM_VIDEO_ALL},
+	{"filter", SPICE_STREAM_VIDEO_FILTER},
+	{NULL, 0},
+};
+
+static bool lookup(const struct name_value *table, const char *name, int *value) {
+	for (const struct name_value *e = table; e->name != NULL; e++) {
+		if (strcmp(e->name, name) == 0) {
+			*value = e->value;
+			return true;
+		}
+	}
+	return false;
+}
+
+bool wlr_spice_backend_check_options(const struct wlr_spice_backend_options *options,
+		const char **bad_option) {
+	int value;
+	if (options->image_compression != NULL &&
+			!lookup(image_compressions, options->image_compression, &value)) {
+		*bad_option = "image-compression";
+		return false;
+	}
+	if (options->jpeg_wan_compression != NULL &&
+			!lookup(wan_compressions, options->jpeg_wan_compression, &value)) {
+		*bad_option = "jpeg-wan-compression";
+		return false;
+	}
+	if (options->zlib_glz_wan_compression != NULL &&
+			!lookup(wan_compressions, options->zlib_glz_wan_compression, &value)) {
+		*bad_option = "zlib-glz-wan-compression";
+		return false;
+	}
+	if (options->streaming_video != NULL &&
+			!lookup(streaming_videos, options->streaming_video, &value)) {
+		*bad_option = "streaming-video";
+		return false;
+	}
+	if (options->width <= 0 || options->height <= 0) {
+		*bad_option = "size";
+		return false;
+	}
+	if (options->fps < 1 || options->fps > 120) {
+		*bad_option = "fps";
+		return false;
+	}
+	if (options->password == NULL && !options->disable_ticketing) {
+		*bad_option = "password";
+		return false;
+	}
+	return true;
+}
+
+static char *dup_or_null(const char *s) {
+	return s != NULL ? strdup(s) : NULL;
+}
+
+static void free_options(struct wlr_spice_backend_options *o) {
+	free((char *)o->listen_addr);
+	if (o->password != NULL) {
+		// Don't leave the secret lying around in freed memory.
+		volatile char *p = (volatile char *)o->password;
+		while (*p != '\0') {
+			*p++ = '\0';
+		}
+	}
+	free((char *)o->password);
+	free((char *)o->image_compression);
+	free((char *)o->jpeg_wan_compression);
+	free((char *)o->zlib_glz_wan_compression);
+	free((char *)o->streaming_video);
+	free((char *)o->video_codecs);
+}
+
+static bool configure_server(struct wlr_spice_backend *backend) {
+	const struct wlr_spice_backend_options *o = &backend->options;
+	SpiceServer *server = backend->server;
+	int value;
+
+	spice_server_set_name(server, "spice-wl");
+	spice_server_set_addr(server, o->listen_addr, 0);
+	if (spice_server_set_port(server, o->port) != 0) {
+		wlr_log(WLR_ERROR, "invalid SPICE port %d", o->port);
+		return false;
+	}
+	if (o->disable_ticketing) {
+		spice_server_set_noauth(server);
+	} else if (spice_server_set_ticket(server, o->password, 0, 0, 0) != 0) {
+		wlr_log(WLR_ERROR, "spice-server refused the password");
+		return false;
+	}
+	if (o->image_compression != NULL) {
+		lookup(image_compressions, o->image_compression, &value);
+		spice_server_set_image_compression(server, value);
+	}
+	if (o->jpeg_wan_compression != NULL) {
+		lookup(wan_compressions, o->jpeg_wan_compression, &value);
+		spice_server_set_jpeg_compression(server, value);
+	}
+	if (o->zlib_glz_wan_compression != NULL) {
+		lookup(wan_compressions, o->zlib_glz_wan_compression, &value);
+		spice_server_set_zlib_glz_compression(server, value);
+	}
+	if (o->streaming_video != NULL) {
+		lookup(streaming_videos, o->streaming_video, &value);
+		spice_server_set_streaming_video(server, value);
+	}
+	if (o->video_codecs != NULL && spice_server_set_video_codecs(server, o->video_codecs) != 0) {
+		wlr_log(WLR_ERROR, "spice-server accepted none of --video-codecs '%s'",
+			o->video_codecs);
+		return false;
+	}
+	// The tablet (client mouse mode) drives the pointer, not an agent.
+	spice_server_set_agent_mouse(server, 0);
+	return true;
+}
+
+static void handle_display_destroy(struct wl_listener *listener, void *data) {
+	struct wlr_spice_backend *backend = wl_container_of(listener, backend, display_destroy);
+	wlr_backend_destroy(&backend->backend);
+}
+
+struct wlr_backend *wlr_spice_backend_create(struct wl_display *display,
+		const struct wlr_spice_backend_options *options) {
+	const char *bad_option = NULL;
+	if (!wlr_spice_backend_check_options(options, &bad_option)) {
+		wlr_log(WLR_ERROR, "invalid SPICE backend option: %s", bad_option);
+		return NULL;
+	}
+
+	struct wlr_spice_backend *backend = calloc(1, sizeof(*backend));
+	if (backend == NULL) {
+		return NULL;
+	}
+	wlr_backend_init(&backend->backend, &backend_impl);
+	backend->display = display;
+	backend->loop = wl_display_get_event_loop(display);
+
+	struct wlr_spice_backend_options *o = &backend->options;
+	*o = *options;
+	o->listen_addr = strdup(options->listen_addr != NULL ? options->listen_addr : "127.0.0.1");
+	o->password = dup_or_null(options->password);
+	o->image_compression = dup_or_null(options->image_compression);
+	o->jpeg_wan_compression = dup_or_null(options->jpeg_wan_compression);
+	o->zlib_glz_wan_compression = dup_or_null(options->zlib_glz_wan_compression);
+	o->streaming_video = dup_or_null(options->streaming_video);
+	o->video_codecs = dup_or_null(options->video_codecs);
+	if (strchr(o->listen_addr, ':') != NULL) {
+		snprintf(backend->address, sizeof(backend->address), "[%s]:%d", o->listen_addr,
+			o->port);
+	} else {
+		snprintf(backend->address, sizeof(backend->address), "%s:%d", o->listen_addr,
+			o->port);
+	}
+
+	wlr_spice_qxl_init(&backend->qxl, backend);
+
+	backend->server = spice_server_new();
+	if (backend->server == NULL) {
+		wlr_log(WLR_ERROR, "spice_server_new failed");
+		goto error;
+	}
+	if (!configure_server(backend)) {
+		goto error;
+	}
+
+	backend->display_destroy.notify = handle_display_destroy;
+	wl_display_add_destroy_listener(display, &backend->display_destroy);
+	return &backend->backend;
+
+error:
+	if (backend->server != NULL) {
+		spice_server_destroy(backend->server);
+	}
+	wlr_spice_qxl_finish(&backend->qxl);
+	free_options(o);
+	free(backend);
+	return NULL;
+}
+
+static bool backend_start(struct wlr_backend *wlr_backend) {
+	struct wlr_spice_backend *backend = wlr_spice_backend_from_backend(wlr_backend);
+	if (backend->started) {
+		return true;
+	}
+	// spice_server_init opens the listening socket.
+	if (spice_server_init(backend->server, wlr_spice_core_get(backend)) != 0) {
+		wlr_log(WLR_ERROR, "cannot start the SPICE server on %s (address in use?)",
+			backend->address);
+		return false;
+	}
+	if (!wlr_spice_qxl_add(&backend->qxl, backend->server)) {
+		return false;
+	}
+	backend->qxl_added = true;
+	spice_server_vm_start(backend->server);
+
+	struct wlr_spice_output *output = wlr_spice_output_create(backend, backend->options.width,
+		backend->options.height);
+	if (output == NULL) {
+		wlr_log(WLR_ERROR, "cannot create the SPICE output");
+		return false;
+	}
+	backend->started = true;
+	wl_signal_emit(&backend->backend.events.new_output, &output->wlr_output);
+	wlr_log(WLR_INFO, "SPICE server listening on %s", backend->address);
+	return true;
+}
+
+static void backend_destroy(struct wlr_backend *wlr_backend) {
+	struct wlr_spice_backend *backend = wlr_spice_backend_from_backend(wlr_backend);
+	if (backend == NULL) {
+		return;
+	}
+	if (backend->output != NULL) {
+		wlr_output_destroy(&backend->output->wlr_output);
+	}
+	wlr_backend_finish(wlr_backend);
+	if (backend->display_destroy.notify != NULL) {
+		wl_list_remove(&backend->display_destroy.link);
+	}
+	if (backend->server != NULL) {
+		if (backend->started) {
+			spice_server_vm_stop(backend->server);
+		}
+		// Joins the worker thread; afterwards nothing references our memory.
+		spice_server_destroy(backend->server);
+	}
+	wlr_spice_qxl_finish(&backend->qxl);
+	free_options(&backend->options);
+	free(backend);
+}
+
+static uint32_t backend_get_buffer_caps(struct wlr_backend *wlr_backend) {
+	return WLR_BUFFER_CAP_DATA_PTR | WLR_BUFFER_CAP_SHM;
+}
+
+static clockid_t backend_get_presentation_clock(struct wlr_backend *wlr_backend) {
+	return CLOCK_MONOTONIC;
+}
+
+static const struct wlr_backend_impl backend_impl = {
+	.start = backend_start,
+	.destroy = backend_destroy,
+	.get_presentation_clock = backend_get_presentation_clock,
+	.get_buffer_caps = backend_get_buffer_caps,
+};
+
+const char *wlr_spice_backend_get_address(struct wlr_backend *wlr_backend) {
+	struct wlr_spice_backend *backend = wlr_spice_backend_from_backend(wlr_backend);
+	return backend != NULL ? backend->address : NULL;
+}
+
+void wlr_spice_backend_get_stats(struct wlr_backend *wlr_backend, struct wlr_spice_stats *stats) {
+	struct wlr_spice_backend *backend = wlr_spice_backend_from_backend(wlr_backend);
+	*stats = backend->stats;
+	pthread_mutex_lock(&backend->qxl.lock);
+	stats->released = backend->qxl.released;
+	pthread_mutex_unlock(&backend->qxl.lock);
+}
+
+int wlr_spice_backend_get_client_count(struct wlr_backend *wlr_backend) {
+	struct wlr_spice_backend *backend = wlr_spice_backend_from_backend(wlr_backend);
+	return backend != NULL ? backend->display_clients : 0;
+}

@@ -1,0 +1,102 @@
+/*
+ * Private state of the SPICE backend shared by its files: the backend, its
+ * single output, the QXL instance and the SpiceCoreInterface glue.
+ */
+#ifndef WLR_SPICE_BACKEND_PRIV_H
+#define WLR_SPICE_BACKEND_PRIV_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <spice.h>
+#include <wlr/backend/interface.h>
+#include <wlr/interfaces/wlr_output.h>
+#include "frame_policy.h"
+#include "wlr_spice.h"
+
+/* Commands waiting for the worker above which new damage is coalesced. */
+#define WLR_SPICE_QUEUE_BOUND 64
+/* Capacity of the command ring; larger than the bound so a flush never fails. */
+#define WLR_SPICE_RING_SIZE 1024
+/* Most draw commands one flush produces. */
+#define WLR_SPICE_MAX_RECTS_PER_OP 32
+#define WLR_SPICE_MAX_RECTS_DFPS 16
+/* Unreleased drawables above which the main thread flushes spice's tree. */
+#define WLR_SPICE_OUTSTANDING_FLUSH 512
+
+struct wlr_spice_backend;
+struct wlr_spice_draw;
+
+struct wlr_spice_qxl {
+	QXLInstance instance;
+	struct wlr_spice_backend *backend;
+
+	pthread_mutex_t lock; // guards everything down to `released`
+	QXLCommandExt ring[WLR_SPICE_RING_SIZE];
+	unsigned ring_head, ring_count;
+	bool notify_wanted; // worker asked for a wakeup when commands arrive
+	struct wl_list outstanding; // wlr_spice_draw.link: queued or held by spice
+	size_t outstanding_count;
+	uint64_t released;
+
+	uint8_t *primary; // memory spice-server renders the primary surface into
+	int width, height;
+	bool primary_active;
+};
+
+struct wlr_spice_output {
+	struct wlr_output wlr_output;
+	struct wlr_spice_backend *backend;
+
+	struct wlr_spice_frame_policy policy;
+	struct wl_event_source *frame_timer; // paces frame events after a commit
+	struct wl_event_source *flush_timer; // dfps deadline or per-op backlog retry
+	struct wlr_buffer *front; // latest committed buffer, locked
+	int frame_delay_ms;
+};
+
+struct wlr_spice_backend {
+	struct wlr_backend backend;
+	struct wl_display *display;
+	struct wl_event_loop *loop;
+
+	struct wlr_spice_backend_options options; // strings owned
+	char address[128];
+
+	SpiceServer *server;
+	struct wlr_spice_qxl qxl;
+	bool qxl_added;
+	struct wlr_spice_output *output;
+	bool started;
+	int display_clients;
+
+	struct wlr_spice_stats stats;
+
+	struct wl_listener display_destroy;
+};
+
+struct wlr_spice_backend *wlr_spice_backend_from_backend(struct wlr_backend *backend);
+
+/* core.c: SpiceCoreInterface on the Wayland event loop. */
+SpiceCoreInterface *wlr_spice_core_get(struct wlr_spice_backend *backend);
+
+/* qxl.c */
+void wlr_spice_qxl_init(struct wlr_spice_qxl *qxl, struct wlr_spice_backend *backend);
+bool wlr_spice_qxl_add(struct wlr_spice_qxl *qxl, SpiceServer *server);
+void wlr_spice_qxl_finish(struct wlr_spice_qxl *qxl);
+bool wlr_spice_qxl_create_primary(struct wlr_spice_qxl *qxl, int width, int height);
+void wlr_spice_qxl_destroy_primary(struct wlr_spice_qxl *qxl);
+/* Queues a draw and wakes the worker; false if the ring is full. */
+bool wlr_spice_qxl_push_draw(struct wlr_spice_qxl *qxl, struct wlr_spice_draw *draw);
+int wlr_spice_qxl_queued(struct wlr_spice_qxl *qxl);
+/* Lets spice-server free drawables it keeps while no client is connected. */
+void wlr_spice_qxl_maybe_flush_tree(struct wlr_spice_qxl *qxl);
+
+/* output.c */
+struct wlr_spice_output *wlr_spice_output_create(struct wlr_spice_backend *backend,
+	int width, int height);
+void wlr_spice_output_client_connected(struct wlr_spice_output *output);
+
+int64_t wlr_spice_now_ms(void);
+
+#endif

@@ -1,0 +1,95 @@
+/*
+ * Damage region to rectangle list, with greedy merging so a frame becomes a
+ * bounded number of draw commands: fewer, larger images compress better and
+ * cost less per-command overhead in spice-server.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include "damage.h"
+
+int64_t wlr_spice_box_area(const pixman_box32_t *box) {
+	if (box->x2 <= box->x1 || box->y2 <= box->y1) {
+		return 0;
+	}
+	return (int64_t)(box->x2 - box->x1) * (box->y2 - box->y1);
+}
+
+static pixman_box32_t box_union(const pixman_box32_t *a, const pixman_box32_t *b) {
+	pixman_box32_t u = {
+		.x1 = a->x1 < b->x1 ? a->x1 : b->x1,
+		.y1 = a->y1 < b->y1 ? a->y1 : b->y1,
+		.x2 = a->x2 > b->x2 ? a->x2 : b->x2,
+		.y2 = a->y2 > b->y2 ? a->y2 : b->y2,
+	};
+	return u;
+}
+
+int wlr_spice_damage_to_rects(const pixman_region32_t *region, int width, int height,
+		int max_rects, pixman_box32_t *out) {
+	if (max_rects < 1) {
+		return 0;
+	}
+
+	pixman_region32_t clipped;
+	pixman_region32_init_rect(&clipped, 0, 0, width, height);
+	pixman_region32_intersect(&clipped, &clipped, (pixman_region32_t *)region);
+
+	int n = 0;
+	pixman_box32_t *boxes = pixman_region32_rectangles(&clipped, &n);
+	if (n == 0) {
+		pixman_region32_fini(&clipped);
+		return 0;
+	}
+	if (n <= max_rects) {
+		for (int i = 0; i < n; i++) {
+			out[i] = boxes[i];
+		}
+		pixman_region32_fini(&clipped);
+		return n;
+	}
+	if (n > WLR_SPICE_DAMAGE_MERGE_LIMIT || max_rects == 1) {
+		out[0] = *pixman_region32_extents(&clipped);
+		pixman_region32_fini(&clipped);
+		return 1;
+	}
+
+	pixman_box32_t *work = malloc(sizeof(*work) * n);
+	if (work == NULL) {
+		out[0] = *pixman_region32_extents(&clipped);
+		pixman_region32_fini(&clipped);
+		return 1;
+	}
+	for (int i = 0; i < n; i++) {
+		work[i] = boxes[i];
+	}
+	pixman_region32_fini(&clipped);
+
+	// Boxes may come to overlap after merging; the waste estimate then
+	// overcounts a little, which only makes merging more conservative.
+	while (n > max_rects) {
+		int best_i = 0, best_j = 1;
+		int64_t best_waste = INT64_MAX;
+		for (int i = 0; i < n; i++) {
+			for (int j = i + 1; j < n; j++) {
+				pixman_box32_t u = box_union(&work[i], &work[j]);
+				int64_t waste = wlr_spice_box_area(&u) - wlr_spice_box_area(&work[i]) -
+					wlr_spice_box_area(&work[j]);
+				if (waste < best_waste) {
+					best_waste = waste;
+					best_i = i;
+					best_j = j;
+				}
+			}
+		}
+		work[best_i] = box_union(&work[best_i], &work[best_j]);
+		work[best_j] = work[n - 1];
+		n--;
+	}
+
+	for (int i = 0; i < n; i++) {
+		out[i] = work[i];
+	}
+	free(work);
+	return n;
+}

@@ -1,0 +1,24 @@
+/*
+ * Turning a damage region into the few rectangles that become QXL draw
+ * commands. Pure: no SPICE, no wlroots, so it is unit-tested alone.
+ */
+#ifndef WLR_SPICE_DAMAGE_H
+#define WLR_SPICE_DAMAGE_H
+
+#include <pixman.h>
+
+/* Above this many input rectangles merging falls back to the bounding box. */
+#define WLR_SPICE_DAMAGE_MERGE_LIMIT 256
+
+/*
+ * Writes at most max_rects (>= 1) boxes to out that together cover region,
+ * clipped to width x height. While there are too many, the pair whose union
+ * adds the fewest uncovered pixels is merged. Returns the number written.
+ */
+int wlr_spice_damage_to_rects(const pixman_region32_t *region, int width, int height,
+	int max_rects, pixman_box32_t *out);
+
+/* Area of a box; 0 for empty or inverted boxes. */
+int64_t wlr_spice_box_area(const pixman_box32_t *box);
+
+#endif

@@ -1,0 +1,85 @@
+/*
+ * Construction and release of QXL_DRAW_COPY commands. Addresses are plain
+ * pointers: the backend's single memslot spans the whole address space with
+ * a zero delta, so a pointer is its own QXL physical address.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "draw.h"
+
+static QXLPHYSICAL to_phys(const void *ptr) {
+	return (QXLPHYSICAL)(uintptr_t)ptr;
+}
+
+struct wlr_spice_draw *wlr_spice_draw_copy_create(const void *data, size_t stride,
+		const pixman_box32_t *box, uint32_t surface_id) {
+	int width = box->x2 - box->x1;
+	int height = box->y2 - box->y1;
+	if (width <= 0 || height <= 0) {
+		return NULL;
+	}
+	size_t row_bytes = (size_t)width * 4;
+	size_t pixel_bytes = row_bytes * height;
+	struct wlr_spice_draw *draw = malloc(sizeof(*draw) + pixel_bytes);
+	if (draw == NULL) {
+		return NULL;
+	}
+	memset(draw, 0, sizeof(*draw));
+	draw->pixel_bytes = pixel_bytes;
+	wl_list_init(&draw->link);
+
+	const uint8_t *src = (const uint8_t *)data + (size_t)box->y1 * stride + (size_t)box->x1 * 4;
+	for (int y = 0; y < height; y++) {
+		memcpy(draw->pixels + row_bytes * y, src + stride * y, row_bytes);
+	}
+
+	QXLImage *image = &draw->image;
+	image->descriptor.type = SPICE_IMAGE_TYPE_BITMAP;
+	image->descriptor.width = width;
+	image->descriptor.height = height;
+	image->bitmap.format = SPICE_BITMAP_FMT_32BIT;
+	image->bitmap.flags = QXL_BITMAP_DIRECT | QXL_BITMAP_TOP_DOWN;
+	image->bitmap.x = width;
+	image->bitmap.y = height;
+	image->bitmap.stride = row_bytes;
+	image->bitmap.data = to_phys(draw->pixels);
+
+	QXLDrawable *drawable = &draw->drawable;
+	drawable->release_info.id = (uint64_t)(uintptr_t)draw;
+	drawable->surface_id = surface_id;
+	drawable->effect = QXL_EFFECT_OPAQUE;
+	drawable->type = QXL_DRAW_COPY;
+	drawable->bbox.left = box->x1;
+	drawable->bbox.top = box->y1;
+	drawable->bbox.right = box->x2;
+	drawable->bbox.bottom = box->y2;
+	drawable->clip.type = SPICE_CLIP_TYPE_NONE;
+	for (int i = 0; i < 3; i++) {
+		drawable->surfaces_dest[i] = -1;
+	}
+	drawable->u.copy.src_bitmap = to_phys(image);
+	drawable->u.copy.src_area.right = width;
+	drawable->u.copy.src_area.bottom = height;
+	drawable->u.copy.rop_descriptor = SPICE_ROPD_OP_PUT;
+	drawable->u.copy.scale_mode = 0;
+	return draw;
+}
+
+void wlr_spice_draw_destroy(struct wlr_spice_draw *draw) {
+	free(draw);
+}
+
+void wlr_spice_draw_to_command(struct wlr_spice_draw *draw, QXLCommandExt *cmd) {
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->cmd.type = QXL_CMD_DRAW;
+	cmd->cmd.data = to_phys(&draw->drawable);
+	cmd->group_id = 0;
+	cmd->flags = 0;
+}
+
+struct wlr_spice_draw *wlr_spice_draw_from_release(QXLReleaseInfoExt release) {
+	if (release.info == NULL) {
+		return NULL;
+	}
+	return (struct wlr_spice_draw *)(uintptr_t)release.info->id;
+}

@@ -1,0 +1,44 @@
+/*
+ * When pending damage turns into draw commands: at once (per-op) or at most
+ * fps times a second (dfps), and never while the SPICE worker is behind.
+ * Pure: time and queue depth are inputs, so it is unit-tested alone.
+ */
+#ifndef WLR_SPICE_FRAME_POLICY_H
+#define WLR_SPICE_FRAME_POLICY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <pixman.h>
+#include "wlr_spice.h"
+
+/* How long per-op waits before retrying when the worker is behind. */
+#define WLR_SPICE_BACKLOG_RETRY_MS 4
+
+struct wlr_spice_frame_policy {
+	enum wlr_spice_frame_mode mode;
+	int period_ms; // dfps: minimum time between two flushes
+	int queue_bound; // commands waiting for the worker above which we coalesce
+	pixman_region32_t pending; // damage not yet sent, buffer coordinates
+	int64_t last_flush_ms;
+	bool flushed_once;
+};
+
+void wlr_spice_frame_policy_init(struct wlr_spice_frame_policy *policy,
+	enum wlr_spice_frame_mode mode, int fps, int queue_bound);
+void wlr_spice_frame_policy_finish(struct wlr_spice_frame_policy *policy);
+
+void wlr_spice_frame_policy_add_damage(struct wlr_spice_frame_policy *policy,
+	const pixman_region32_t *damage);
+
+/*
+ * Milliseconds until pending damage should be flushed: -1 when nothing is
+ * pending, 0 for now, else the delay for a timer.
+ */
+int wlr_spice_frame_policy_next_flush(const struct wlr_spice_frame_policy *policy,
+	int64_t now_ms, int queued);
+
+/* Moves the pending region into out (an initialised region) and records now. */
+void wlr_spice_frame_policy_take(struct wlr_spice_frame_policy *policy, int64_t now_ms,
+	pixman_region32_t *out);
+
+#endif

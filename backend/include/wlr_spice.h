@@ -1,0 +1,69 @@
+/*
+ * Public interface of the wlroots SPICE backend: a wlr_backend whose output
+ * is a SPICE display and whose input devices are SPICE input channels. Any
+ * wlroots 0.15 compositor can create it the way it creates the headless
+ * backend.
+ */
+#ifndef WLR_SPICE_H
+#define WLR_SPICE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <wayland-server-core.h>
+#include <wlr/backend.h>
+
+enum wlr_spice_frame_mode {
+	// Commits update a pending region that is sent at most `fps` times a second.
+	WLR_SPICE_FRAME_MODE_DFPS,
+	// Every commit's damage is sent at once.
+	WLR_SPICE_FRAME_MODE_PER_OP,
+};
+
+struct wlr_spice_backend_options {
+	const char *listen_addr; // NULL means 127.0.0.1
+	int port;
+	// Exactly one of password and disable_ticketing must be set, else the
+	// backend refuses to start.
+	const char *password;
+	bool disable_ticketing;
+
+	int width, height; // initial output size
+	enum wlr_spice_frame_mode frame_mode;
+	int fps; // dfps rate, 1..120
+
+	// Encoder settings; NULL leaves spice-server's default. Values are the
+	// ones XSpice accepted (see wlr_spice_backend_check_options).
+	const char *image_compression;
+	const char *jpeg_wan_compression;
+	const char *zlib_glz_wan_compression;
+	const char *streaming_video;
+	const char *video_codecs;
+};
+
+struct wlr_spice_stats {
+	uint64_t commits; // output commits carrying a buffer
+	uint64_t flushes; // times pending damage was turned into commands
+	uint64_t draw_commands; // QXL draw commands queued
+	uint64_t pixels_sent; // pixels copied into draw commands
+	uint64_t coalesced; // flushes deferred because the worker was behind
+	uint64_t released; // draw commands released by spice-server
+};
+
+struct wlr_backend *wlr_spice_backend_create(struct wl_display *display,
+	const struct wlr_spice_backend_options *options);
+bool wlr_backend_is_spice(struct wlr_backend *backend);
+
+/*
+ * Checks encoder option values without creating anything. On failure, returns
+ * false and points *bad_option at the option name ("image-compression", ...).
+ */
+bool wlr_spice_backend_check_options(const struct wlr_spice_backend_options *options,
+	const char **bad_option);
+
+/* Where clients connect, e.g. "127.0.0.1:5900"; valid once started. */
+const char *wlr_spice_backend_get_address(struct wlr_backend *backend);
+void wlr_spice_backend_get_stats(struct wlr_backend *backend, struct wlr_spice_stats *stats);
+/* Number of SPICE display channel clients connected right now. */
+int wlr_spice_backend_get_client_count(struct wlr_backend *backend);
+
+#endif

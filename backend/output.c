@@ -1,0 +1,282 @@
+/*
+ * The SPICE output: a wlr_output whose committed buffers become QXL draw
+ * commands. Commit damage accumulates in the frame policy's pending region;
+ * a flush copies the pending pixels out of the latest committed buffer.
+ * Frame events are sent only after a commit, so an idle session runs no
+ * timer at all.
+ */
+#include <drm_fourcc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <wlr/interfaces/wlr_output.h>
+#include <wlr/types/wlr_buffer.h>
+#include <wlr/util/log.h>
+#include "backend.h"
+#include "damage.h"
+#include "draw.h"
+
+#define PER_OP_REFRESH_HZ 60
+
+int64_t wlr_spice_now_ms(void) {
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct wlr_spice_output *spice_output_from_output(struct wlr_output *wlr_output) {
+	struct wlr_spice_output *output = wl_container_of(wlr_output, output, wlr_output);
+	return output;
+}
+
+static bool buffer_is_readable(struct wlr_buffer *buffer) {
+	void *data;
+	uint32_t format;
+	size_t stride;
+	if (!wlr_buffer_begin_data_ptr_access(buffer, WLR_BUFFER_DATA_PTR_ACCESS_READ, &data,
+			&format, &stride)) {
+		return false;
+	}
+	wlr_buffer_end_data_ptr_access(buffer);
+	return format == DRM_FORMAT_XRGB8888 || format == DRM_FORMAT_ARGB8888;
+}
+
+static bool output_test(struct wlr_output *wlr_output) {
+	const struct wlr_output_state *pending = &wlr_output->pending;
+	if (pending->committed & WLR_OUTPUT_STATE_MODE) {
+		if (pending->mode_type != WLR_OUTPUT_STATE_MODE_CUSTOM) {
+			return false;
+		}
+		if (pending->custom_mode.width <= 0 || pending->custom_mode.height <= 0) {
+			return false;
+		}
+	}
+	// Scene may offer a client buffer for direct scan-out: only buffers we
+	// can read with the CPU can become SPICE images.
+	if ((pending->committed & WLR_OUTPUT_STATE_BUFFER) && !buffer_is_readable(pending->buffer)) {
+		return false;
+	}
+	return true;
+}
+
+static void flush(struct wlr_spice_output *output) {
+	struct wlr_spice_backend *backend = output->backend;
+	struct wlr_spice_qxl *qxl = &backend->qxl;
+	if (output->front == NULL || !qxl->primary_active) {
+		return;
+	}
+
+	pixman_region32_t region;
+	pixman_region32_init(&region);
+	wlr_spice_frame_policy_take(&output->policy, wlr_spice_now_ms(), &region);
+
+	void *data;
+	uint32_t format;
+	size_t stride;
+	if (!wlr_buffer_begin_data_ptr_access(output->front, WLR_BUFFER_DATA_PTR_ACCESS_READ, &data,
+			&format, &stride)) {
+		wlr_log(WLR_ERROR, "cannot read the committed buffer; frame dropped");
+		pixman_region32_fini(&region);
+		return;
+	}
+
+	int width = output->front->width < qxl->width ? output->front->width : qxl->width;
+	int height = output->front->height < qxl->height ? output->front->height : qxl->height;
+	int max_rects = output->policy.mode == WLR_SPICE_FRAME_MODE_DFPS ? WLR_SPICE_MAX_RECTS_DFPS
+									: WLR_SPICE_MAX_RECTS_PER_OP;
+	pixman_box32_t boxes[WLR_SPICE_MAX_RECTS_PER_OP];
+	int n = wlr_spice_damage_to_rects(&region, width, height, max_rects, boxes);
+	for (int i = 0; i < n; i++) {
+		struct wlr_spice_draw *draw = wlr_spice_draw_copy_create(data, stride, &boxes[i], 0);
+		if (draw == NULL) {
+			// Keep what could not be sent for the next flush.
+			pixman_region32_union_rect(&output->policy.pending, &output->policy.pending,
+				boxes[i].x1, boxes[i].y1, boxes[i].x2 - boxes[i].x1,
+				boxes[i].y2 - boxes[i].y1);
+			continue;
+		}
+		if (!wlr_spice_qxl_push_draw(qxl, draw)) {
+			wlr_spice_draw_destroy(draw);
+			pixman_region32_union_rect(&output->policy.pending, &output->policy.pending,
+				boxes[i].x1, boxes[i].y1, boxes[i].x2 - boxes[i].x1,
+				boxes[i].y2 - boxes[i].y1);
+			continue;
+		}
+		backend->stats.draw_commands++;
+		backend->stats.pixels_sent += (uint64_t)wlr_spice_box_area(&boxes[i]);
+	}
+	wlr_buffer_end_data_ptr_access(output->front);
+	pixman_region32_fini(&region);
+	backend->stats.flushes++;
+
+	wlr_spice_qxl_maybe_flush_tree(qxl);
+}
+
+/* Flushes now or arms the flush timer, as the frame policy says. */
+static void schedule_flush(struct wlr_spice_output *output) {
+	int queued = wlr_spice_qxl_queued(&output->backend->qxl);
+	int delay = wlr_spice_frame_policy_next_flush(&output->policy, wlr_spice_now_ms(), queued);
+	if (delay < 0) {
+		wl_event_source_timer_update(output->flush_timer, 0);
+		return;
+	}
+	if (delay == 0) {
+		wl_event_source_timer_update(output->flush_timer, 0);
+		flush(output);
+		return;
+	}
+	if (queued >= output->policy.queue_bound) {
+		output->backend->stats.coalesced++;
+	}
+	wl_event_source_timer_update(output->flush_timer, delay);
+}
+
+static int handle_flush_timer(void *data) {
+	struct wlr_spice_output *output = data;
+	schedule_flush(output);
+	return 0;
+}
+
+static int handle_frame_timer(void *data) {
+	struct wlr_spice_output *output = data;
+	// Per-op paces clients by the worker: no new frame while it is behind.
+	if (output->policy.mode == WLR_SPICE_FRAME_MODE_PER_OP &&
+			wlr_spice_qxl_queued(&output->backend->qxl) >= output->policy.queue_bound) {
+		wl_event_source_timer_update(output->frame_timer, WLR_SPICE_BACKLOG_RETRY_MS);
+		return 0;
+	}
+	wlr_output_send_frame(&output->wlr_output);
+	return 0;
+}
+
+static bool set_size(struct wlr_spice_output *output, int width, int height) {
+	struct wlr_spice_qxl *qxl = &output->backend->qxl;
+	if (qxl->primary_active && qxl->width == width && qxl->height == height) {
+		return true;
+	}
+	if (!wlr_spice_qxl_create_primary(qxl, width, height)) {
+		return false;
+	}
+	// Whatever was pending refers to the old surface; the next frame after a
+	// mode change repaints everything.
+	pixman_region32_clear(&output->policy.pending);
+	wlr_buffer_unlock(output->front);
+	output->front = NULL;
+	int refresh_hz = output->policy.mode == WLR_SPICE_FRAME_MODE_DFPS
+		? 1000 / output->policy.period_ms
+		: PER_OP_REFRESH_HZ;
+	wlr_output_update_custom_mode(&output->wlr_output, width, height, refresh_hz * 1000);
+	return true;
+}
+
+static bool output_commit(struct wlr_output *wlr_output) {
+	struct wlr_spice_output *output = spice_output_from_output(wlr_output);
+	const struct wlr_output_state *pending = &wlr_output->pending;
+	if (!output_test(wlr_output)) {
+		return false;
+	}
+
+	if (pending->committed & WLR_OUTPUT_STATE_ENABLED) {
+		wlr_output_update_enabled(wlr_output, pending->enabled);
+	}
+	if (pending->committed & WLR_OUTPUT_STATE_MODE) {
+		if (!set_size(output, pending->custom_mode.width, pending->custom_mode.height)) {
+			return false;
+		}
+	}
+
+	if (pending->committed & WLR_OUTPUT_STATE_BUFFER) {
+		struct wlr_buffer *buffer = pending->buffer;
+		wlr_buffer_lock(buffer);
+		wlr_buffer_unlock(output->front);
+		output->front = buffer;
+
+		if (pending->committed & WLR_OUTPUT_STATE_DAMAGE) {
+			wlr_spice_frame_policy_add_damage(&output->policy, &pending->damage);
+		} else {
+			pixman_region32_t whole;
+			pixman_region32_init_rect(&whole, 0, 0, buffer->width, buffer->height);
+			wlr_spice_frame_policy_add_damage(&output->policy, &whole);
+			pixman_region32_fini(&whole);
+		}
+		output->backend->stats.commits++;
+		schedule_flush(output);
+
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		struct wlr_output_event_present present = {
+			.commit_seq = wlr_output->commit_seq + 1,
+			.presented = true,
+			.when = &now,
+		};
+		wlr_output_send_present(wlr_output, &present);
+		wl_event_source_timer_update(output->frame_timer, output->frame_delay_ms);
+	}
+	return true;
+}
+
+static void output_destroy(struct wlr_output *wlr_output) {
+	struct wlr_spice_output *output = spice_output_from_output(wlr_output);
+	if (output->frame_timer != NULL) {
+		wl_event_source_remove(output->frame_timer);
+	}
+	if (output->flush_timer != NULL) {
+		wl_event_source_remove(output->flush_timer);
+	}
+	wlr_buffer_unlock(output->front);
+	wlr_spice_frame_policy_finish(&output->policy);
+	if (output->backend->output == output) {
+		output->backend->output = NULL;
+	}
+	free(output);
+}
+
+static const struct wlr_output_impl output_impl = {
+	.destroy = output_destroy,
+	.test = output_test,
+	.commit = output_commit,
+};
+
+struct wlr_spice_output *wlr_spice_output_create(struct wlr_spice_backend *backend,
+		int width, int height) {
+	struct wlr_spice_output *output = calloc(1, sizeof(*output));
+	if (output == NULL) {
+		return NULL;
+	}
+	output->backend = backend;
+	const struct wlr_spice_backend_options *opts = &backend->options;
+	wlr_spice_frame_policy_init(&output->policy, opts->frame_mode, opts->fps,
+		WLR_SPICE_QUEUE_BOUND);
+	output->frame_delay_ms = opts->frame_mode == WLR_SPICE_FRAME_MODE_DFPS
+		? output->policy.period_ms
+		: 1000 / PER_OP_REFRESH_HZ;
+
+	wlr_output_init(&output->wlr_output, &backend->backend, &output_impl, backend->display);
+	struct wlr_output *wlr_output = &output->wlr_output;
+	wlr_output_set_name(wlr_output, "SPICE-1");
+	wlr_output_set_description(wlr_output, "SPICE display");
+	snprintf(wlr_output->make, sizeof(wlr_output->make), "spice-wl");
+	snprintf(wlr_output->model, sizeof(wlr_output->model), "QXL");
+
+	output->frame_timer = wl_event_loop_add_timer(backend->loop, handle_frame_timer, output);
+	output->flush_timer = wl_event_loop_add_timer(backend->loop, handle_flush_timer, output);
+	if (output->frame_timer == NULL || output->flush_timer == NULL) {
+		goto error;
+	}
+	if (!set_size(output, width, height)) {
+		goto error;
+	}
+	backend->output = output;
+	return output;
+
+error:
+	// wlr_output_destroy calls output_destroy, which frees everything
+	wlr_output_destroy(wlr_output);
+	return NULL;
+}
+
+void wlr_spice_output_client_connected(struct wlr_spice_output *output) {
+	// spice-server sends the current surface image itself; nothing pending
+	// needs to wait for a later commit, so push it out now.
+	schedule_flush(output);
+}

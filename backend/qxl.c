@@ -1,0 +1,280 @@
+/*
+ * The QXL instance: spice-server's view of our "graphics card". Owns the
+ * primary surface memory and the command ring the worker thread pulls from.
+ * The worker callbacks (get_command, req_cmd_notification, release_resource
+ * and the cursor twins) run on spice-server's worker thread and touch only
+ * the ring and the outstanding list, under the lock.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <wlr/util/log.h>
+#include "backend.h"
+#include "draw.h"
+
+#define MEMSLOT_GROUP 0
+#define MEMSLOT_ID 0
+
+static struct wlr_spice_qxl *qxl_from_instance(QXLInstance *qin) {
+	struct wlr_spice_qxl *qxl = wl_container_of(qin, qxl, instance);
+	return qxl;
+}
+
+static void qxl_attached_worker(QXLInstance *qin) {
+	// One slot covering the whole address space with a zero delta: pointers
+	// are QXL physical addresses. Generation and id take the top two bits,
+	// which user-space pointers never use.
+	QXLDevMemSlot slot = {
+		.slot_group_id = MEMSLOT_GROUP,
+		.slot_id = MEMSLOT_ID,
+		.generation = 0,
+		.virt_start = 0,
+		.virt_end = ~(uintptr_t)0,
+		.addr_delta = 0,
+		.qxl_ram_size = ~(uint32_t)0,
+	};
+	spice_qxl_add_memslot(qin, &slot);
+}
+
+static void qxl_set_compression_level(QXLInstance *qin, int level) {
+	// spice-server picks its own encoders; nothing to do here
+}
+
+static void qxl_set_mm_time(QXLInstance *qin, uint32_t mm_time) {
+}
+
+static void qxl_get_init_info(QXLInstance *qin, QXLDevInitInfo *info) {
+	memset(info, 0, sizeof(*info));
+	info->num_memslots_groups = 1;
+	info->num_memslots = 1;
+	info->memslot_gen_bits = 1;
+	info->memslot_id_bits = 1;
+	info->qxl_ram_size = ~(uint32_t)0;
+	info->internal_groupslot_id = 0;
+	info->n_surfaces = 1;
+}
+
+static int qxl_get_command(QXLInstance *qin, QXLCommandExt *cmd) {
+	struct wlr_spice_qxl *qxl = qxl_from_instance(qin);
+	int got = 0;
+	pthread_mutex_lock(&qxl->lock);
+	if (qxl->ring_count > 0) {
+		*cmd = qxl->ring[qxl->ring_head];
+		qxl->ring_head = (qxl->ring_head + 1) % WLR_SPICE_RING_SIZE;
+		qxl->ring_count--;
+		got = 1;
+	}
+	pthread_mutex_unlock(&qxl->lock);
+	return got;
+}
+
+static int qxl_req_cmd_notification(QXLInstance *qin) {
+	struct wlr_spice_qxl *qxl = qxl_from_instance(qin);
+	pthread_mutex_lock(&qxl->lock);
+	bool empty = qxl->ring_count == 0;
+	qxl->notify_wanted = empty;
+	pthread_mutex_unlock(&qxl->lock);
+	return empty ? 1 : 0;
+}
+
+static void qxl_release_resource(QXLInstance *qin, QXLReleaseInfoExt release) {
+	struct wlr_spice_qxl *qxl = qxl_from_instance(qin);
+	struct wlr_spice_draw *draw = wlr_spice_draw_from_release(release);
+	if (draw == NULL) {
+		return;
+	}
+	pthread_mutex_lock(&qxl->lock);
+	wl_list_remove(&draw->link);
+	qxl->outstanding_count--;
+	qxl->released++;
+	pthread_mutex_unlock(&qxl->lock);
+	wlr_spice_draw_destroy(draw);
+}
+
+static int qxl_get_cursor_command(QXLInstance *qin, QXLCommandExt *cmd) {
+	return 0;
+}
+
+static int qxl_req_cursor_notification(QXLInstance *qin) {
+	return 1;
+}
+
+static void qxl_notify_update(QXLInstance *qin, uint32_t update_id) {
+}
+
+static int qxl_flush_resources(QXLInstance *qin) {
+	return 0;
+}
+
+static void qxl_async_complete(QXLInstance *qin, uint64_t cookie) {
+}
+
+static void qxl_update_area_complete(QXLInstance *qin, uint32_t surface_id,
+		QXLRect *updated_rects, uint32_t num_updated_rects) {
+}
+
+static void qxl_set_client_capabilities(QXLInstance *qin, uint8_t client_present,
+		uint8_t caps[SPICE_CAPABILITIES_SIZE]) {
+}
+
+static int qxl_client_monitors_config(QXLInstance *qin, VDAgentMonitorsConfig *config) {
+	// Resizing to the client window arrives through the agent instead.
+	return 0;
+}
+
+static const QXLInterface qxl_interface = {
+	.base = {
+		.type = SPICE_INTERFACE_QXL,
+		.description = "spice-wl qxl",
+		.major_version = SPICE_INTERFACE_QXL_MAJOR,
+		.minor_version = SPICE_INTERFACE_QXL_MINOR,
+	},
+	.attached_worker = qxl_attached_worker,
+	.set_compression_level = qxl_set_compression_level,
+	.set_mm_time = qxl_set_mm_time,
+	.get_init_info = qxl_get_init_info,
+	.get_command = qxl_get_command,
+	.req_cmd_notification = qxl_req_cmd_notification,
+	.release_resource = qxl_release_resource,
+	.get_cursor_command = qxl_get_cursor_command,
+	.req_cursor_notification = qxl_req_cursor_notification,
+	.notify_update = qxl_notify_update,
+	.flush_resources = qxl_flush_resources,
+	.async_complete = qxl_async_complete,
+	.update_area_complete = qxl_update_area_complete,
+	.set_client_capabilities = qxl_set_client_capabilities,
+	.client_monitors_config = qxl_client_monitors_config,
+};
+
+void wlr_spice_qxl_init(struct wlr_spice_qxl *qxl, struct wlr_spice_backend *backend) {
+	memset(qxl, 0, sizeof(*qxl));
+	qxl->backend = backend;
+	qxl->instance.base.sif = &qxl_interface.base;
+	qxl->instance.id = 0;
+	pthread_mutex_init(&qxl->lock, NULL);
+	// The worker may not have asked yet; a spurious wakeup is harmless.
+	qxl->notify_wanted = true;
+	wl_list_init(&qxl->outstanding);
+}
+
+bool wlr_spice_qxl_add(struct wlr_spice_qxl *qxl, SpiceServer *server) {
+	if (spice_server_add_interface(server, &qxl->instance.base) != 0) {
+		wlr_log(WLR_ERROR, "spice-server refused the QXL interface");
+		return false;
+	}
+	return true;
+}
+
+static void drop_queued(struct wlr_spice_qxl *qxl) {
+	pthread_mutex_lock(&qxl->lock);
+	while (qxl->ring_count > 0) {
+		QXLCommandExt *cmd = &qxl->ring[qxl->ring_head];
+		struct wlr_spice_draw *draw =
+			(struct wlr_spice_draw *)(uintptr_t)cmd->cmd.data;
+		wl_list_remove(&draw->link);
+		qxl->outstanding_count--;
+		wlr_spice_draw_destroy(draw);
+		qxl->ring_head = (qxl->ring_head + 1) % WLR_SPICE_RING_SIZE;
+		qxl->ring_count--;
+	}
+	pthread_mutex_unlock(&qxl->lock);
+}
+
+void wlr_spice_qxl_finish(struct wlr_spice_qxl *qxl) {
+	// Only after spice_server_destroy: nothing references the draws now.
+	drop_queued(qxl);
+	struct wlr_spice_draw *draw, *tmp;
+	wl_list_for_each_safe(draw, tmp, &qxl->outstanding, link) {
+		wl_list_remove(&draw->link);
+		wlr_spice_draw_destroy(draw);
+	}
+	qxl->outstanding_count = 0;
+	free(qxl->primary);
+	qxl->primary = NULL;
+	pthread_mutex_destroy(&qxl->lock);
+}
+
+bool wlr_spice_qxl_create_primary(struct wlr_spice_qxl *qxl, int width, int height) {
+	if (qxl->primary_active) {
+		wlr_spice_qxl_destroy_primary(qxl);
+	}
+	uint8_t *mem = calloc((size_t)width * height, 4);
+	if (mem == NULL) {
+		wlr_log(WLR_ERROR, "cannot allocate a %dx%d primary surface", width, height);
+		return false;
+	}
+	free(qxl->primary);
+	qxl->primary = mem;
+	qxl->width = width;
+	qxl->height = height;
+
+	QXLDevSurfaceCreate surface = {
+		.width = width,
+		.height = height,
+		.stride = width * 4,
+		.format = SPICE_SURFACE_FMT_32_xRGB,
+		.position = 0,
+		.mouse_mode = SPICE_MOUSE_MODE_CLIENT,
+		.flags = 0,
+		.type = QXL_SURF_TYPE_PRIMARY,
+		.mem = (uint64_t)(uintptr_t)mem,
+		.group_id = MEMSLOT_GROUP,
+	};
+	spice_qxl_create_primary_surface(&qxl->instance, 0, &surface);
+	qxl->primary_active = true;
+	wlr_log(WLR_DEBUG, "primary surface %dx%d created", width, height);
+	return true;
+}
+
+void wlr_spice_qxl_destroy_primary(struct wlr_spice_qxl *qxl) {
+	if (!qxl->primary_active) {
+		return;
+	}
+	// Commands still in the ring draw on the old surface: drop them.
+	drop_queued(qxl);
+	spice_qxl_destroy_primary_surface(&qxl->instance, 0);
+	qxl->primary_active = false;
+}
+
+bool wlr_spice_qxl_push_draw(struct wlr_spice_qxl *qxl, struct wlr_spice_draw *draw) {
+	draw->drawable.mm_time = (uint32_t)wlr_spice_now_ms();
+	pthread_mutex_lock(&qxl->lock);
+	if (qxl->ring_count >= WLR_SPICE_RING_SIZE) {
+		pthread_mutex_unlock(&qxl->lock);
+		return false;
+	}
+	unsigned tail = (qxl->ring_head + qxl->ring_count) % WLR_SPICE_RING_SIZE;
+	wlr_spice_draw_to_command(draw, &qxl->ring[tail]);
+	qxl->ring_count++;
+	wl_list_insert(qxl->outstanding.prev, &draw->link);
+	qxl->outstanding_count++;
+	bool wake = qxl->notify_wanted;
+	qxl->notify_wanted = false;
+	pthread_mutex_unlock(&qxl->lock);
+
+	if (wake) {
+		spice_qxl_wakeup(&qxl->instance);
+	}
+	return true;
+}
+
+int wlr_spice_qxl_queued(struct wlr_spice_qxl *qxl) {
+	pthread_mutex_lock(&qxl->lock);
+	int n = qxl->ring_count;
+	pthread_mutex_unlock(&qxl->lock);
+	return n;
+}
+
+void wlr_spice_qxl_maybe_flush_tree(struct wlr_spice_qxl *qxl) {
+	pthread_mutex_lock(&qxl->lock);
+	size_t held = qxl->outstanding_count - qxl->ring_count;
+	uint64_t released = qxl->released;
+	pthread_mutex_unlock(&qxl->lock);
+	qxl->backend->stats.released = released;
+	if (!qxl->primary_active || held < WLR_SPICE_OUTSTANDING_FLUSH) {
+		return;
+	}
+	// Rendering the whole surface lets spice-server release every drawable
+	// it was keeping for clients that are not there.
+	QXLRect area = {.left = 0, .top = 0, .right = qxl->width, .bottom = qxl->height};
+	spice_qxl_update_area(&qxl->instance, 0, &area, NULL, 0, 1);
+}

@@ -1,0 +1,155 @@
+/*
+ * spice-wl entry point: parse options, bring up the server, print the SPICE
+ * URI, run COMMAND, and exit with its status.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <wlr/util/log.h>
+#include "options.h"
+#include "server.h"
+#include "wlr_spice.h"
+
+static int handle_terminate_signal(int signal, void *data) {
+	struct swl_server *server = data;
+	wlr_log(WLR_INFO, "signal %d: shutting down", signal);
+	wl_display_terminate(server->display);
+	return 0;
+}
+
+static int handle_sigchld(int signal, void *data) {
+	struct swl_server *server = data;
+	int status;
+	pid_t pid;
+	// Reap every child: COMMAND and anything it left behind as ours.
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid != server->command_pid) {
+			continue;
+		}
+		server->command_pid = 0;
+		if (WIFEXITED(status)) {
+			server->exit_status = WEXITSTATUS(status);
+		} else if (WIFSIGNALED(status)) {
+			server->exit_status = 128 + WTERMSIG(status);
+		}
+		wlr_log(WLR_INFO, "command exited with status %d", server->exit_status);
+		if (!server->options->keep_running) {
+			wl_display_terminate(server->display);
+		}
+	}
+	return 0;
+}
+
+static bool check_runtime_dir(void) {
+	const char *dir = getenv("XDG_RUNTIME_DIR");
+	if (dir == NULL || dir[0] == '\0') {
+		fprintf(stderr, "spice-wl: XDG_RUNTIME_DIR is not set: it must name a private "
+				"directory (mode 0700) for the Wayland socket\n");
+		return false;
+	}
+	struct stat st;
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "spice-wl: XDG_RUNTIME_DIR '%s' is not a directory\n", dir);
+		return false;
+	}
+	return true;
+}
+
+int main(int argc, char *argv[]) {
+	struct swl_options options;
+	swl_options_init(&options);
+	switch (swl_options_parse(&options, argc, argv, stdout, stderr)) {
+	case SWL_OPTIONS_OK:
+		break;
+	case SWL_OPTIONS_EXIT_SUCCESS:
+		swl_options_finish(&options);
+		return 0;
+	case SWL_OPTIONS_ERROR:
+		swl_options_finish(&options);
+		return 2;
+	}
+
+	struct wlr_spice_backend_options check = {
+		.image_compression = options.image_compression,
+		.jpeg_wan_compression = options.jpeg_wan_compression,
+		.zlib_glz_wan_compression = options.zlib_glz_wan_compression,
+		.streaming_video = options.streaming_video,
+		.width = options.width,
+		.height = options.height,
+		.fps = options.fps,
+		.password = options.password,
+		.disable_ticketing = options.disable_ticketing,
+	};
+	const char *bad_option = NULL;
+	if (!wlr_spice_backend_check_options(&check, &bad_option)) {
+		fprintf(stderr, "spice-wl: invalid value for --%s\n", bad_option);
+		swl_options_finish(&options);
+		return 2;
+	}
+
+	enum wlr_log_importance level = WLR_ERROR;
+	if (options.verbose == 1) {
+		level = WLR_INFO;
+	} else if (options.verbose > 1) {
+		level = WLR_DEBUG;
+	}
+	wlr_log_init(level, NULL);
+
+	if (!check_runtime_dir()) {
+		swl_options_finish(&options);
+		return 1;
+	}
+	// COMMAND and its children must not inherit the password.
+	unsetenv("SPICE_WL_PASSWORD");
+	// A client that vanishes mid-write must not kill the session.
+	signal(SIGPIPE, SIG_IGN);
+
+	int status = 1;
+	struct swl_server server = {0};
+	if (!swl_server_init(&server, &options)) {
+		fprintf(stderr, "spice-wl: cannot set up the compositor (run with -v for details)\n");
+		goto out;
+	}
+
+	struct wl_event_source *sigint =
+		wl_event_loop_add_signal(server.loop, SIGINT, handle_terminate_signal, &server);
+	struct wl_event_source *sigterm =
+		wl_event_loop_add_signal(server.loop, SIGTERM, handle_terminate_signal, &server);
+	struct wl_event_source *sigchld =
+		wl_event_loop_add_signal(server.loop, SIGCHLD, handle_sigchld, &server);
+
+	if (!swl_server_start(&server)) {
+		fprintf(stderr, "spice-wl: cannot start: SPICE port %d on %s busy or Wayland "
+				"socket unavailable (run with -v for details)\n",
+			options.port, options.listen);
+		goto out_signals;
+	}
+
+	printf("spice://%s\n", wlr_spice_backend_get_address(server.backend));
+	fflush(stdout);
+
+	if (options.command != NULL) {
+		if (!swl_command_spawn(&server, options.command)) {
+			status = 127;
+			goto out_signals;
+		}
+	}
+
+	wl_display_run(server.display);
+	status = options.command != NULL ? server.exit_status : 0;
+	swl_command_terminate(&server);
+
+out_signals:
+	wl_event_source_remove(sigint);
+	wl_event_source_remove(sigterm);
+	wl_event_source_remove(sigchld);
+out:
+	swl_server_finish(&server);
+	swl_options_finish(&options);
+	return status;
+}

@@ -1,0 +1,652 @@
+/*
+ * Command-line parsing for spice-wl: turns argv (and SPICE_WL_PASSWORD) into a
+ * struct swl_options, prints --help and --version, and reports bad input as a
+ * single "spice-wl: " line. No wlroots or SPICE here so it can be unit-tested.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "options.h"
+
+#define DEFAULT_LISTEN "127.0.0.1"
+#define DEFAULT_PORT 5900
+#define DEFAULT_WIDTH 1280
+#define DEFAULT_HEIGHT 800
+#define DEFAULT_FPS 30
+#define MIN_PORT 1
+#define MAX_PORT 65535
+#define MIN_SIZE 64
+#define MAX_SIZE 8192
+#define MIN_FPS 1
+#define MAX_FPS 120
+#define PASSWORD_ENV "SPICE_WL_PASSWORD"
+
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+enum {
+	OPT_LISTEN = 256,
+	OPT_PORT,
+	OPT_PASSWORD_FILE,
+	OPT_DISABLE_TICKETING,
+	OPT_SIZE,
+	OPT_FRAME_MODE,
+	OPT_FPS,
+	OPT_KIOSK,
+	OPT_DESKTOP,
+	OPT_KEEP_RUNNING,
+	OPT_IMAGE_COMPRESSION,
+	OPT_JPEG_WAN_COMPRESSION,
+	OPT_ZLIB_GLZ_WAN_COMPRESSION,
+	OPT_STREAMING_VIDEO,
+	OPT_VIDEO_CODECS,
+};
+
+// One entry per option: what getopt_long needs plus what --help prints.
+struct option_doc {
+	const char *name;
+	int has_arg;
+	int val;         // a short option character, or an OPT_* value for long-only
+	const char *arg; // placeholder shown in --help, NULL if no argument
+	const char *help;
+	const char *default_value; // NULL if there is nothing to show
+};
+
+static const struct option_doc option_docs[] = {
+		{"listen", required_argument, OPT_LISTEN, "ADDR", "network address to listen on",
+				DEFAULT_LISTEN},
+		{"port", required_argument, OPT_PORT, "N",
+				"TCP port to listen on, " STRINGIFY(MIN_PORT) ".." STRINGIFY(MAX_PORT),
+				STRINGIFY(DEFAULT_PORT)},
+		{"password-file", required_argument, OPT_PASSWORD_FILE, "FILE",
+				"password from FILE's first line", "$" PASSWORD_ENV},
+		{"disable-ticketing", no_argument, OPT_DISABLE_TICKETING, NULL,
+				"let clients connect without a password", "off"},
+		{"size", required_argument, OPT_SIZE, "WxH",
+				"screen size, each side " STRINGIFY(MIN_SIZE) ".." STRINGIFY(MAX_SIZE),
+				STRINGIFY(DEFAULT_WIDTH) "x" STRINGIFY(DEFAULT_HEIGHT)},
+		{"frame-mode", required_argument, OPT_FRAME_MODE, "MODE", "frame pacing: dfps or per-op",
+				"dfps"},
+		{"fps", required_argument, OPT_FPS, "N",
+				"frames per second in dfps mode, " STRINGIFY(MIN_FPS) ".." STRINGIFY(MAX_FPS),
+				STRINGIFY(DEFAULT_FPS)},
+		{"kiosk", no_argument, OPT_KIOSK, NULL, "use the kiosk window policy",
+				"if COMMAND is given"},
+		{"desktop", no_argument, OPT_DESKTOP, NULL, "use the desktop window policy",
+				"if no COMMAND"},
+		{"keep-running", no_argument, OPT_KEEP_RUNNING, NULL, "keep running after COMMAND exits",
+				"off"},
+		{"image-compression", required_argument, OPT_IMAGE_COMPRESSION, "MODE",
+				"off|auto_glz|auto_lz|quic|glz|lz|lz4", "spice-server's"},
+		{"jpeg-wan-compression", required_argument, OPT_JPEG_WAN_COMPRESSION, "MODE",
+				"auto|never|always", "spice-server's"},
+		{"zlib-glz-wan-compression", required_argument, OPT_ZLIB_GLZ_WAN_COMPRESSION, "MODE",
+				"auto|never|always", "spice-server's"},
+		{"streaming-video", required_argument, OPT_STREAMING_VIDEO, "MODE", "off|all|filter",
+				"spice-server's"},
+		{"video-codecs", required_argument, OPT_VIDEO_CODECS, "LIST",
+				"ENCODER:CODEC;... e.g. gstreamer:vp8", "spice-server's"},
+		{"verbose", no_argument, 'v', NULL, "log more; repeat for even more", "0"},
+		{"help", no_argument, 'h', NULL, "show this help and exit", NULL},
+		{"version", no_argument, 'V', NULL, "show the version and exit", NULL},
+};
+
+// '+': stop at the first non-option (COMMAND); ':': report missing arguments as ':'
+static const char short_options[] = "+:hvV";
+
+static const char *const image_compressions[] = {
+		"off", "auto_glz", "auto_lz", "quic", "glz", "lz", "lz4", NULL};
+static const char *const wan_compressions[] = {"auto", "never", "always", NULL};
+static const char *const streaming_videos[] = {"off", "all", "filter", NULL};
+static const char *const frame_modes[] = {"dfps", "per-op", NULL};
+static const char *const video_encoders[] = {"spice", "gstreamer", NULL};
+static const char *const video_codec_names[] = {"mjpeg", "vp8", "vp9", "h264", "h265", NULL};
+
+/*
+ * Prints "spice-wl: <message>\n" to err. Control characters (which could
+ * only come from user-supplied values) are replaced so that the message is
+ * always exactly one line.
+ */
+static void fail(FILE *err, const char *fmt, ...) {
+	va_list args;
+	va_start(args, fmt);
+	va_list copy;
+	va_copy(copy, args);
+	int len = vsnprintf(NULL, 0, fmt, copy);
+	va_end(copy);
+
+	char *msg = len >= 0 ? malloc((size_t)len + 1) : NULL;
+	if (msg == NULL) {
+		va_end(args);
+		fputs("spice-wl: out of memory\n", err);
+		return;
+	}
+	vsnprintf(msg, (size_t)len + 1, fmt, args);
+	va_end(args);
+
+	for (char *p = msg; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c < 0x20 || c == 0x7f) {
+			*p = '?';
+		}
+	}
+	fprintf(err, "spice-wl: %s\n", msg);
+	free(msg);
+}
+
+static void wipe_and_free(char *secret) {
+	if (secret == NULL) {
+		return;
+	}
+	for (volatile char *p = secret; *p != '\0'; p++) {
+		*p = '\0';
+	}
+	free(secret);
+}
+
+static bool set_string(char **dst, const char *value, FILE *err) {
+	char *copy = strdup(value);
+	if (copy == NULL) {
+		fail(err, "out of memory");
+		return false;
+	}
+	free(*dst);
+	*dst = copy;
+	return true;
+}
+
+static const struct option_doc *find_doc(int val) {
+	for (size_t i = 0; i < ARRAY_LEN(option_docs); i++) {
+		if (option_docs[i].val == val) {
+			return &option_docs[i];
+		}
+	}
+	return NULL;
+}
+
+/* Strict decimal integer: digits only, no sign, space or trailing junk. */
+static bool parse_long(const char *s, char **end, long min, long max, long *out) {
+	if (*s < '0' || *s > '9') {
+		return false;
+	}
+	errno = 0;
+	long value = strtol(s, end, 10);
+	if (errno != 0 || value < min || value > max) {
+		return false;
+	}
+	*out = value;
+	return true;
+}
+
+static bool parse_int_option(
+		const char *name, const char *value, int min, int max, int *out, FILE *err) {
+	char *end;
+	long parsed;
+	if (!parse_long(value, &end, min, max, &parsed) || *end != '\0') {
+		fail(err, "invalid value '%s' for --%s: expected an integer in %d..%d", value, name, min,
+				max);
+		return false;
+	}
+	*out = (int)parsed;
+	return true;
+}
+
+static bool parse_size(const char *value, int *width, int *height, FILE *err) {
+	char *end;
+	long w, h;
+	if (!parse_long(value, &end, MIN_SIZE, MAX_SIZE, &w) || *end != 'x' ||
+			!parse_long(end + 1, &end, MIN_SIZE, MAX_SIZE, &h) || *end != '\0') {
+		fail(err,
+				"invalid value '%s' for --size: expected WIDTHxHEIGHT, "
+				"each in %d..%d",
+				value, MIN_SIZE, MAX_SIZE);
+		return false;
+	}
+	*width = (int)w;
+	*height = (int)h;
+	return true;
+}
+
+static int find_choice_n(const char *s, size_t len, const char *const choices[]) {
+	for (int i = 0; choices[i] != NULL; i++) {
+		if (strlen(choices[i]) == len && strncmp(choices[i], s, len) == 0) {
+			return i;
+		}
+	}
+	return -1;
+}
+
+/* Writes "a, b or c" into buf. */
+static void join_choices(char *buf, size_t size, const char *const choices[]) {
+	size_t used = 0;
+	buf[0] = '\0';
+	for (int i = 0; choices[i] != NULL && used < size; i++) {
+		const char *sep = i == 0 ? "" : choices[i + 1] == NULL ? " or " : ", ";
+		int n = snprintf(buf + used, size - used, "%s%s", sep, choices[i]);
+		if (n < 0) {
+			break;
+		}
+		used += (size_t)n;
+	}
+}
+
+static bool parse_choice(
+		const char *name, const char *value, const char *const choices[], int *index, FILE *err) {
+	int i = find_choice_n(value, strlen(value), choices);
+	if (i < 0) {
+		char expected[128];
+		join_choices(expected, sizeof(expected), choices);
+		fail(err, "invalid value '%s' for --%s: expected %s", value, name, expected);
+		return false;
+	}
+	if (index != NULL) {
+		*index = i;
+	}
+	return true;
+}
+
+static bool parse_choice_string(
+		const char *name, const char *value, const char *const choices[], char **dst, FILE *err) {
+	return parse_choice(name, value, choices, NULL, err) && set_string(dst, value, err);
+}
+
+/* Validates "encoder:codec[;encoder:codec...]" as spice-server expects it. */
+static bool parse_video_codecs(const char *value, char **dst, FILE *err) {
+	const char *entry = value;
+	while (true) {
+		const char *semicolon = strchr(entry, ';');
+		size_t len = semicolon != NULL ? (size_t)(semicolon - entry) : strlen(entry);
+		const char *colon = memchr(entry, ':', len);
+		char expected[128];
+		if (colon == NULL) {
+			fail(err,
+					"invalid value '%s' for --video-codecs: entry '%.*s' is not "
+					"ENCODER:CODEC",
+					value, (int)len, entry);
+			return false;
+		}
+		size_t encoder_len = (size_t)(colon - entry);
+		if (find_choice_n(entry, encoder_len, video_encoders) < 0) {
+			join_choices(expected, sizeof(expected), video_encoders);
+			fail(err,
+					"invalid value '%s' for --video-codecs: unknown encoder '%.*s' "
+					"(expected %s)",
+					value, (int)encoder_len, entry, expected);
+			return false;
+		}
+		const char *codec = colon + 1;
+		size_t codec_len = len - encoder_len - 1;
+		if (find_choice_n(codec, codec_len, video_codec_names) < 0) {
+			join_choices(expected, sizeof(expected), video_codec_names);
+			fail(err,
+					"invalid value '%s' for --video-codecs: unknown codec '%.*s' "
+					"(expected %s)",
+					value, (int)codec_len, codec, expected);
+			return false;
+		}
+		if (semicolon == NULL) {
+			break;
+		}
+		entry = semicolon + 1;
+	}
+	return set_string(dst, value, err);
+}
+
+static bool set_policy(struct swl_options *opts, enum swl_window_policy policy, FILE *err) {
+	if (opts->policy != SWL_POLICY_DEFAULT && opts->policy != policy) {
+		fail(err, "--kiosk and --desktop are mutually exclusive");
+		return false;
+	}
+	opts->policy = policy;
+	return true;
+}
+
+/*
+ * Reads the first line of path, without its line ending, into *password.
+ * The stream is unbuffered so no copy of the file is left in stdio buffers.
+ */
+static bool read_password_file(const char *path, char **password, FILE *err) {
+	FILE *f = fopen(path, "r");
+	if (f == NULL) {
+		fail(err, "cannot read --password-file '%s': %s", path, strerror(errno));
+		return false;
+	}
+	setvbuf(f, NULL, _IONBF, 0);
+
+	char *line = NULL;
+	size_t cap = 0;
+	errno = 0;
+	ssize_t len = getline(&line, &cap, f);
+	int read_errno = errno;
+	bool read_failed = len < 0 && ferror(f);
+	fclose(f);
+
+	if (len < 0) {
+		free(line);
+		if (read_failed) {
+			fail(err, "cannot read --password-file '%s': %s", path, strerror(read_errno));
+		} else {
+			fail(err, "cannot read --password-file '%s': file is empty", path);
+		}
+		return false;
+	}
+	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) {
+		line[--len] = '\0';
+	}
+	if (len == 0) {
+		free(line);
+		fail(err, "cannot read --password-file '%s': first line is empty", path);
+		return false;
+	}
+	wipe_and_free(*password);
+	*password = line;
+	return true;
+}
+
+static void free_command(struct swl_options *opts) {
+	if (opts->command != NULL) {
+		for (char **arg = opts->command; *arg != NULL; arg++) {
+			free(*arg);
+		}
+		free(opts->command);
+	}
+	opts->command = NULL;
+	opts->command_argc = 0;
+}
+
+static bool copy_command(struct swl_options *opts, int argc, char *argv[], FILE *err) {
+	char **command = calloc((size_t)argc + 1, sizeof(*command));
+	if (command == NULL) {
+		fail(err, "out of memory");
+		return false;
+	}
+	for (int i = 0; i < argc; i++) {
+		command[i] = strdup(argv[i]);
+		if (command[i] == NULL) {
+			for (int j = 0; j < i; j++) {
+				free(command[j]);
+			}
+			free(command);
+			fail(err, "out of memory");
+			return false;
+		}
+	}
+	free_command(opts);
+	opts->command = command;
+	opts->command_argc = argc;
+	return true;
+}
+
+static const char help_header[] =
+		"Usage: spice-wl [options] [-- COMMAND [ARG...]]\n"
+		"\n"
+		"A Wayland compositor whose output is served over SPICE. If COMMAND is\n"
+		"given it is started as a Wayland client of the compositor.\n"
+		"\n"
+		"Options:\n";
+
+static void print_help(FILE *out) {
+	char left[ARRAY_LEN(option_docs)][64];
+	int width = 0;
+	for (size_t i = 0; i < ARRAY_LEN(option_docs); i++) {
+		const struct option_doc *doc = &option_docs[i];
+		char short_name[8] = "";
+		if (doc->val < 256) {
+			snprintf(short_name, sizeof(short_name), "-%c, ", doc->val);
+		}
+		int n = snprintf(left[i], sizeof(left[i]), "%s--%s%s%s", short_name, doc->name,
+				doc->arg != NULL ? " " : "", doc->arg != NULL ? doc->arg : "");
+		if (n > width) {
+			width = n;
+		}
+	}
+
+	fputs(help_header, out);
+	for (size_t i = 0; i < ARRAY_LEN(option_docs); i++) {
+		const struct option_doc *doc = &option_docs[i];
+		fprintf(out, "  %-*s  %s", width, left[i], doc->help);
+		if (doc->default_value != NULL) {
+			fprintf(out, " (default: %s)", doc->default_value);
+		}
+		fputc('\n', out);
+	}
+
+	char encoders[64], codecs[64];
+	join_choices(encoders, sizeof(encoders), video_encoders);
+	join_choices(codecs, sizeof(codecs), video_codec_names);
+	fprintf(out,
+			"\n"
+			"For --video-codecs, ENCODER is %s\n"
+			"and CODEC is %s.\n"
+			"The password is never taken on the command line: use --password-file or\n"
+			"the " PASSWORD_ENV " environment variable (--password-file wins). Without\n"
+			"either, --disable-ticketing is required.\n",
+			encoders, codecs);
+}
+
+static void fail_unknown_long(const char *arg, FILE *err) {
+	const char *name = strncmp(arg, "--", 2) == 0 ? arg + 2 : arg;
+	// never echo what follows '=': it might be a secret typed in the wrong place
+	fail(err, "unknown option '--%.*s' (see --help)", (int)strcspn(name, "="), name);
+}
+
+/*
+ * getopt_long accepts unambiguous abbreviations ("--list" for "--listen");
+ * we don't, so that names stay exact and, in particular, "--password SECRET"
+ * is not taken as "--password-file SECRET". Returns whether the argv element
+ * is not a long option or spells name in full.
+ */
+static bool is_exact_long_name(const char *element, const char *name) {
+	if (strncmp(element, "--", 2) != 0) {
+		return true;
+	}
+	size_t len = strcspn(element + 2, "=");
+	return len == strlen(name) && strncmp(element + 2, name, len) == 0;
+}
+
+/* Checks the long option getopt_long just returned successfully. */
+static bool check_long_option(
+		const struct option_doc *doc, int argc, char *argv[], const char *arg, FILE *err) {
+	int i = optind - 1;
+	if (doc->has_arg != no_argument && i >= 2 && i < argc && arg == argv[i]) {
+		i--; // "--name VALUE": the value was a separate element
+	}
+	if (i < 1 || i >= argc || is_exact_long_name(argv[i], doc->name)) {
+		return true;
+	}
+	fail_unknown_long(argv[i], err);
+	return false;
+}
+
+/* Reports an option getopt_long rejected ('?' or ':') as one line. */
+static void fail_bad_option(int c, char *argv[], FILE *err) {
+	// getopt_long has stepped past the offending long option, if any
+	const char *element = argv[optind - 1];
+	const struct option_doc *doc = optopt != 0 ? find_doc(optopt) : NULL;
+	if (doc != NULL && !is_exact_long_name(element, doc->name)) {
+		fail_unknown_long(element, err);
+	} else if (doc != NULL && c == ':') {
+		fail(err, "option '--%s' requires an argument (see --help)", doc->name);
+	} else if (doc != NULL) {
+		// a known option was given an argument it does not take ("--kiosk=1")
+		fail(err, "option '--%s' does not take an argument (see --help)", doc->name);
+	} else if (optopt != 0) {
+		fail(err, "unknown option '-%c' (see --help)", optopt);
+	} else {
+		fail_unknown_long(element, err);
+	}
+}
+
+static bool apply_option(struct swl_options *opts, int c, const char *arg, FILE *err) {
+	const struct option_doc *doc = find_doc(c);
+	const char *name = doc != NULL ? doc->name : "?";
+	int index;
+
+	switch (c) {
+	case 'v':
+		opts->verbose++;
+		return true;
+	case OPT_LISTEN:
+		if (arg[0] == '\0') {
+			fail(err, "invalid value '' for --listen: expected an address");
+			return false;
+		}
+		return set_string(&opts->listen, arg, err);
+	case OPT_PORT:
+		return parse_int_option(name, arg, MIN_PORT, MAX_PORT, &opts->port, err);
+	case OPT_PASSWORD_FILE:
+		if (arg[0] == '\0') {
+			fail(err, "invalid value '' for --password-file: expected a file name");
+			return false;
+		}
+		return set_string(&opts->password_file, arg, err);
+	case OPT_DISABLE_TICKETING:
+		opts->disable_ticketing = true;
+		return true;
+	case OPT_SIZE:
+		return parse_size(arg, &opts->width, &opts->height, err);
+	case OPT_FRAME_MODE:
+		if (!parse_choice(name, arg, frame_modes, &index, err)) {
+			return false;
+		}
+		opts->frame_mode = index == 0 ? SWL_FRAME_MODE_DFPS : SWL_FRAME_MODE_PER_OP;
+		return true;
+	case OPT_FPS:
+		return parse_int_option(name, arg, MIN_FPS, MAX_FPS, &opts->fps, err);
+	case OPT_KIOSK:
+		return set_policy(opts, SWL_POLICY_KIOSK, err);
+	case OPT_DESKTOP:
+		return set_policy(opts, SWL_POLICY_DESKTOP, err);
+	case OPT_KEEP_RUNNING:
+		opts->keep_running = true;
+		return true;
+	case OPT_IMAGE_COMPRESSION:
+		return parse_choice_string(name, arg, image_compressions, &opts->image_compression, err);
+	case OPT_JPEG_WAN_COMPRESSION:
+		return parse_choice_string(name, arg, wan_compressions, &opts->jpeg_wan_compression, err);
+	case OPT_ZLIB_GLZ_WAN_COMPRESSION:
+		return parse_choice_string(
+				name, arg, wan_compressions, &opts->zlib_glz_wan_compression, err);
+	case OPT_STREAMING_VIDEO:
+		return parse_choice_string(name, arg, streaming_videos, &opts->streaming_video, err);
+	case OPT_VIDEO_CODECS:
+		return parse_video_codecs(arg, &opts->video_codecs, err);
+	default:
+		fail(err, "internal error: unhandled option %d", c);
+		return false;
+	}
+}
+
+void swl_options_init(struct swl_options *opts) {
+	*opts = (struct swl_options){
+			.listen = strdup(DEFAULT_LISTEN), // NULL on OOM; parse retries and reports it
+			.port = DEFAULT_PORT,
+			.width = DEFAULT_WIDTH,
+			.height = DEFAULT_HEIGHT,
+			.frame_mode = SWL_FRAME_MODE_DFPS,
+			.fps = DEFAULT_FPS,
+			.policy = SWL_POLICY_DEFAULT,
+	};
+}
+
+void swl_options_finish(struct swl_options *opts) {
+	free(opts->listen);
+	wipe_and_free(opts->password);
+	free(opts->password_file);
+	free(opts->image_compression);
+	free(opts->jpeg_wan_compression);
+	free(opts->zlib_glz_wan_compression);
+	free(opts->streaming_video);
+	free(opts->video_codecs);
+	free_command(opts);
+	*opts = (struct swl_options){0};
+}
+
+enum swl_options_result swl_options_parse(
+		struct swl_options *opts, int argc, char *argv[], FILE *out, FILE *err) {
+	struct option long_options[ARRAY_LEN(option_docs) + 1];
+	for (size_t i = 0; i < ARRAY_LEN(option_docs); i++) {
+		long_options[i] = (struct option){
+				.name = option_docs[i].name,
+				.has_arg = option_docs[i].has_arg,
+				.flag = NULL,
+				.val = option_docs[i].val,
+		};
+	}
+	long_options[ARRAY_LEN(option_docs)] = (struct option){0};
+
+	optind = 0; // glibc: full reset, so parse can run more than once
+	opterr = 0;
+	int c, long_index = -1;
+	while ((c = getopt_long(argc, argv, short_options, long_options, &long_index)) != -1) {
+		if (long_index >= 0 &&
+				!check_long_option(&option_docs[long_index], argc, argv, optarg, err)) {
+			return SWL_OPTIONS_ERROR;
+		}
+		long_index = -1;
+		switch (c) {
+		case 'h':
+			print_help(out);
+			return SWL_OPTIONS_EXIT_SUCCESS;
+		case 'V':
+			fprintf(out, "spice-wl %s\n", SPICE_WL_VERSION);
+			return SWL_OPTIONS_EXIT_SUCCESS;
+		case ':':
+		case '?':
+			fail_bad_option(c, argv, err);
+			return SWL_OPTIONS_ERROR;
+		default:
+			if (!apply_option(opts, c, optarg, err)) {
+				return SWL_OPTIONS_ERROR;
+			}
+			break;
+		}
+	}
+
+	if (optind < argc && !copy_command(opts, argc - optind, argv + optind, err)) {
+		return SWL_OPTIONS_ERROR;
+	}
+	if (opts->listen == NULL && !set_string(&opts->listen, DEFAULT_LISTEN, err)) {
+		return SWL_OPTIONS_ERROR;
+	}
+
+	if (opts->password_file != NULL) {
+		if (!read_password_file(opts->password_file, &opts->password, err)) {
+			return SWL_OPTIONS_ERROR;
+		}
+	} else {
+		const char *env = getenv(PASSWORD_ENV);
+		if (env != NULL && env[0] != '\0') {
+			char *password = strdup(env);
+			if (password == NULL) {
+				fail(err, "out of memory");
+				return SWL_OPTIONS_ERROR;
+			}
+			wipe_and_free(opts->password);
+			opts->password = password;
+		}
+	}
+
+	if (opts->password == NULL && !opts->disable_ticketing) {
+		fail(err, "no password: use --password-file FILE or " PASSWORD_ENV
+				  ", or --disable-ticketing for unauthenticated access");
+		return SWL_OPTIONS_ERROR;
+	}
+	return SWL_OPTIONS_OK;
+}
+
+const char *swl_frame_mode_name(enum swl_frame_mode mode) {
+	switch (mode) {
+	case SWL_FRAME_MODE_DFPS:
+		return "dfps";
+	case SWL_FRAME_MODE_PER_OP:
+		return "per-op";
+	}
+	return "unknown";
+}

@@ -1,0 +1,65 @@
+/*
+ * Command-line options of spice-wl: the parsed form, its defaults, and the
+ * parser. Kept free of wlroots and SPICE so it can be unit-tested alone.
+ */
+#ifndef SWL_OPTIONS_H
+#define SWL_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+enum swl_frame_mode {
+	SWL_FRAME_MODE_DFPS,
+	SWL_FRAME_MODE_PER_OP,
+};
+
+enum swl_window_policy {
+	SWL_POLICY_DEFAULT, // kiosk when a command is given, desktop otherwise
+	SWL_POLICY_KIOSK,
+	SWL_POLICY_DESKTOP,
+};
+
+struct swl_options {
+	char *listen; // address to listen on, default "127.0.0.1"
+	int port; // default 5900
+	char *password; // read from --password-file or SPICE_WL_PASSWORD; NULL if none
+	char *password_file;
+	bool disable_ticketing;
+	int width, height; // default 1280x800
+	enum swl_frame_mode frame_mode; // default dfps
+	int fps; // 1..120, default 30
+	enum swl_window_policy policy;
+	bool keep_running;
+	// SPICE encoder choices, NULL means spice-server's default; validated
+	// against the values XSpice accepted
+	char *image_compression; // off auto_glz auto_lz quic glz lz lz4
+	char *jpeg_wan_compression; // auto never always
+	char *zlib_glz_wan_compression; // auto never always
+	char *streaming_video; // off all filter
+	char *video_codecs; // e.g. "gstreamer:mjpeg;gstreamer:vp8"
+	int verbose; // count of -v
+	char **command; // argv of COMMAND (NULL-terminated), NULL if none
+	int command_argc;
+};
+
+enum swl_options_result {
+	SWL_OPTIONS_OK,
+	SWL_OPTIONS_EXIT_SUCCESS, // --help or --version was printed
+	SWL_OPTIONS_ERROR, // one line was printed to err; exit with status 2
+};
+
+void swl_options_init(struct swl_options *opts);
+void swl_options_finish(struct swl_options *opts);
+
+/*
+ * Parses argv into opts. Messages for --help/--version go to out, errors (one
+ * line, prefixed "spice-wl: ") go to err. getenv is consulted for
+ * SPICE_WL_PASSWORD. Also checks cross-option rules (e.g. a password or
+ * --disable-ticketing is required).
+ */
+enum swl_options_result swl_options_parse(struct swl_options *opts, int argc, char *argv[],
+	FILE *out, FILE *err);
+
+const char *swl_frame_mode_name(enum swl_frame_mode mode);
+
+#endif

@@ -1,0 +1,218 @@
+/*
+ * The seat: keyboards and pointers from the backend, the cursor, pointer
+ * focus, click-to-focus, and the client-set cursor image and selections.
+ */
+#include <stdlib.h>
+#include <wlr/types/wlr_data_device.h>
+#include <wlr/types/wlr_input_device.h>
+#include <wlr/types/wlr_keyboard.h>
+#include <wlr/types/wlr_pointer.h>
+#include <wlr/types/wlr_primary_selection.h>
+#include <wlr/util/log.h>
+#include <xkbcommon/xkbcommon.h>
+#include "server.h"
+
+struct swl_keyboard {
+	struct swl_server *server;
+	struct wlr_input_device *device;
+
+	struct wl_listener key;
+	struct wl_listener modifiers;
+	struct wl_listener destroy;
+};
+
+static void keyboard_handle_key(struct wl_listener *listener, void *data) {
+	struct swl_keyboard *keyboard = wl_container_of(listener, keyboard, key);
+	struct wlr_event_keyboard_key *event = data;
+	struct wlr_seat *seat = keyboard->server->seat;
+	wlr_seat_set_keyboard(seat, keyboard->device);
+	wlr_seat_keyboard_notify_key(seat, event->time_msec, event->keycode, event->state);
+}
+
+static void keyboard_handle_modifiers(struct wl_listener *listener, void *data) {
+	struct swl_keyboard *keyboard = wl_container_of(listener, keyboard, modifiers);
+	struct wlr_seat *seat = keyboard->server->seat;
+	wlr_seat_set_keyboard(seat, keyboard->device);
+	wlr_seat_keyboard_notify_modifiers(seat, &keyboard->device->keyboard->modifiers);
+}
+
+static void keyboard_handle_destroy(struct wl_listener *listener, void *data) {
+	struct swl_keyboard *keyboard = wl_container_of(listener, keyboard, destroy);
+	wl_list_remove(&keyboard->key.link);
+	wl_list_remove(&keyboard->modifiers.link);
+	wl_list_remove(&keyboard->destroy.link);
+	free(keyboard);
+}
+
+static void add_keyboard(struct swl_server *server, struct wlr_input_device *device) {
+	struct swl_keyboard *keyboard = calloc(1, sizeof(*keyboard));
+	if (keyboard == NULL) {
+		return;
+	}
+	keyboard->server = server;
+	keyboard->device = device;
+
+	// A backend may come with its own keymap; otherwise use XKB_DEFAULT_*.
+	if (device->keyboard->keymap == NULL) {
+		struct xkb_context *context = xkb_context_new(XKB_CONTEXT_NO_FLAGS);
+		struct xkb_keymap *keymap =
+			xkb_keymap_new_from_names(context, NULL, XKB_KEYMAP_COMPILE_NO_FLAGS);
+		if (keymap != NULL) {
+			wlr_keyboard_set_keymap(device->keyboard, keymap);
+			xkb_keymap_unref(keymap);
+		}
+		xkb_context_unref(context);
+	}
+
+	keyboard->key.notify = keyboard_handle_key;
+	wl_signal_add(&device->keyboard->events.key, &keyboard->key);
+	keyboard->modifiers.notify = keyboard_handle_modifiers;
+	wl_signal_add(&device->keyboard->events.modifiers, &keyboard->modifiers);
+	keyboard->destroy.notify = keyboard_handle_destroy;
+	wl_signal_add(&device->events.destroy, &keyboard->destroy);
+	wlr_seat_set_keyboard(server->seat, device);
+}
+
+void swl_seat_handle_new_input(struct wl_listener *listener, void *data) {
+	struct swl_server *server = wl_container_of(listener, server, new_input);
+	struct wlr_input_device *device = data;
+	switch (device->type) {
+	case WLR_INPUT_DEVICE_KEYBOARD:
+		add_keyboard(server, device);
+		break;
+	case WLR_INPUT_DEVICE_POINTER:
+		wlr_cursor_attach_input_device(server->cursor, device);
+		break;
+	default:
+		break;
+	}
+	uint32_t caps = WL_SEAT_CAPABILITY_POINTER | WL_SEAT_CAPABILITY_KEYBOARD;
+	wlr_seat_set_capabilities(server->seat, caps);
+}
+
+static void process_motion(struct swl_server *server, uint32_t time) {
+	double sx, sy;
+	struct wlr_surface *surface = NULL;
+	struct swl_view *view =
+		swl_view_at(server, server->cursor->x, server->cursor->y, &surface, &sx, &sy);
+	if (view == NULL || surface == NULL) {
+		wlr_xcursor_manager_set_cursor_image(server->xcursor_manager, "left_ptr",
+			server->cursor);
+		wlr_seat_pointer_clear_focus(server->seat);
+		return;
+	}
+	wlr_seat_pointer_notify_enter(server->seat, surface, sx, sy);
+	wlr_seat_pointer_notify_motion(server->seat, time, sx, sy);
+}
+
+static void handle_cursor_motion(struct wl_listener *listener, void *data) {
+	struct swl_server *server = wl_container_of(listener, server, cursor_motion);
+	struct wlr_event_pointer_motion *event = data;
+	wlr_cursor_move(server->cursor, event->device, event->delta_x, event->delta_y);
+	process_motion(server, event->time_msec);
+}
+
+static void handle_cursor_motion_absolute(struct wl_listener *listener, void *data) {
+	struct swl_server *server = wl_container_of(listener, server, cursor_motion_absolute);
+	struct wlr_event_pointer_motion_absolute *event = data;
+	wlr_cursor_warp_absolute(server->cursor, event->device, event->x, event->y);
+	process_motion(server, event->time_msec);
+}
+
+static void handle_cursor_button(struct wl_listener *listener, void *data) {
+	struct swl_server *server = wl_container_of(listener, server, cursor_button);
+	struct wlr_event_pointer_button *event = data;
+	wlr_seat_pointer_notify_button(server->seat, event->time_msec, event->button,
+		event->state);
+	if (event->state == WLR_BUTTON_PRESSED) {
+		double sx, sy;
+		struct wlr_surface *surface = NULL;
+		struct swl_view *view = swl_view_at(server, server->cursor->x, server->cursor->y,
+			&surface, &sx, &sy);
+		swl_view_focus(view);
+	}
+}
+
+static void handle_cursor_axis(struct wl_listener *listener, void *data) {
+	struct swl_server *server = wl_container_of(listener, server, cursor_axis);
+	struct wlr_event_pointer_axis *event = data;
+	wlr_seat_pointer_notify_axis(server->seat, event->time_msec, event->orientation,
+		event->delta, event->delta_discrete, event->source);
+}
+
+static void handle_cursor_frame(struct wl_listener *listener, void *data) {
+	struct swl_server *server = wl_container_of(listener, server, cursor_frame);
+	wlr_seat_pointer_notify_frame(server->seat);
+}
+
+static void handle_request_set_cursor(struct wl_listener *listener, void *data) {
+	struct swl_server *server = wl_container_of(listener, server, request_set_cursor);
+	struct wlr_seat_pointer_request_set_cursor_event *event = data;
+	// Only the client with pointer focus may set the cursor.
+	if (server->seat->pointer_state.focused_client == event->seat_client) {
+		wlr_cursor_set_surface(server->cursor, event->surface, event->hotspot_x,
+			event->hotspot_y);
+	}
+}
+
+static void handle_request_set_selection(struct wl_listener *listener, void *data) {
+	struct swl_server *server = wl_container_of(listener, server, request_set_selection);
+	struct wlr_seat_request_set_selection_event *event = data;
+	wlr_seat_set_selection(server->seat, event->source, event->serial);
+}
+
+static void handle_request_set_primary_selection(struct wl_listener *listener, void *data) {
+	struct swl_server *server =
+		wl_container_of(listener, server, request_set_primary_selection);
+	struct wlr_seat_request_set_primary_selection_event *event = data;
+	wlr_seat_set_primary_selection(server->seat, event->source, event->serial);
+}
+
+bool swl_seat_init(struct swl_server *server) {
+	server->seat = wlr_seat_create(server->display, "seat0");
+	server->cursor = wlr_cursor_create();
+	server->xcursor_manager = wlr_xcursor_manager_create(NULL, 24);
+	if (server->seat == NULL || server->cursor == NULL || server->xcursor_manager == NULL) {
+		return false;
+	}
+	wlr_cursor_attach_output_layout(server->cursor, server->output_layout);
+	wlr_xcursor_manager_load(server->xcursor_manager, 1);
+
+	server->cursor_motion.notify = handle_cursor_motion;
+	wl_signal_add(&server->cursor->events.motion, &server->cursor_motion);
+	server->cursor_motion_absolute.notify = handle_cursor_motion_absolute;
+	wl_signal_add(&server->cursor->events.motion_absolute, &server->cursor_motion_absolute);
+	server->cursor_button.notify = handle_cursor_button;
+	wl_signal_add(&server->cursor->events.button, &server->cursor_button);
+	server->cursor_axis.notify = handle_cursor_axis;
+	wl_signal_add(&server->cursor->events.axis, &server->cursor_axis);
+	server->cursor_frame.notify = handle_cursor_frame;
+	wl_signal_add(&server->cursor->events.frame, &server->cursor_frame);
+
+	server->request_set_cursor.notify = handle_request_set_cursor;
+	wl_signal_add(&server->seat->events.request_set_cursor, &server->request_set_cursor);
+	server->request_set_selection.notify = handle_request_set_selection;
+	wl_signal_add(&server->seat->events.request_set_selection, &server->request_set_selection);
+	server->request_set_primary_selection.notify = handle_request_set_primary_selection;
+	wl_signal_add(&server->seat->events.request_set_primary_selection,
+		&server->request_set_primary_selection);
+	return true;
+}
+
+void swl_seat_finish(struct swl_server *server) {
+	// Listeners are wired only once everything was created.
+	if (server->cursor_motion.notify != NULL) {
+		wl_list_remove(&server->cursor_motion.link);
+		wl_list_remove(&server->cursor_motion_absolute.link);
+		wl_list_remove(&server->cursor_button.link);
+		wl_list_remove(&server->cursor_axis.link);
+		wl_list_remove(&server->cursor_frame.link);
+		wl_list_remove(&server->request_set_cursor.link);
+		wl_list_remove(&server->request_set_selection.link);
+		wl_list_remove(&server->request_set_primary_selection.link);
+	}
+	wlr_xcursor_manager_destroy(server->xcursor_manager);
+	wlr_cursor_destroy(server->cursor);
+	server->xcursor_manager = NULL;
+	server->cursor = NULL;
+}

@@ -1,0 +1,135 @@
+/*
+ * Server set-up and tear-down: the SPICE backend, pixman renderer, scene,
+ * protocols (compositor, xdg-shell, data device, primary selection) and the
+ * Wayland socket.
+ */
+#include <stdlib.h>
+#include <wlr/render/allocator.h>
+#include <wlr/types/wlr_compositor.h>
+#include <wlr/types/wlr_data_device.h>
+#include <wlr/types/wlr_output.h>
+#include <wlr/types/wlr_primary_selection_v1.h>
+#include <wlr/util/log.h>
+#include "server.h"
+#include "wlr_spice.h"
+
+static enum wlr_spice_frame_mode to_backend_mode(enum swl_frame_mode mode) {
+	return mode == SWL_FRAME_MODE_PER_OP ? WLR_SPICE_FRAME_MODE_PER_OP
+					     : WLR_SPICE_FRAME_MODE_DFPS;
+}
+
+bool swl_server_init(struct swl_server *server, const struct swl_options *options) {
+	server->options = options;
+	server->kiosk = options->policy == SWL_POLICY_KIOSK ||
+		(options->policy == SWL_POLICY_DEFAULT && options->command != NULL);
+	wl_list_init(&server->outputs);
+	wl_list_init(&server->views);
+
+	server->display = wl_display_create();
+	if (server->display == NULL) {
+		wlr_log(WLR_ERROR, "cannot create the Wayland display");
+		return false;
+	}
+	server->loop = wl_display_get_event_loop(server->display);
+
+	struct wlr_spice_backend_options backend_options = {
+		.listen_addr = options->listen,
+		.port = options->port,
+		.password = options->password,
+		.disable_ticketing = options->disable_ticketing,
+		.width = options->width,
+		.height = options->height,
+		.frame_mode = to_backend_mode(options->frame_mode),
+		.fps = options->fps,
+		.image_compression = options->image_compression,
+		.jpeg_wan_compression = options->jpeg_wan_compression,
+		.zlib_glz_wan_compression = options->zlib_glz_wan_compression,
+		.streaming_video = options->streaming_video,
+		.video_codecs = options->video_codecs,
+	};
+	server->backend = wlr_spice_backend_create(server->display, &backend_options);
+	if (server->backend == NULL) {
+		return false;
+	}
+
+	server->renderer = wlr_renderer_autocreate(server->backend);
+	if (server->renderer == NULL) {
+		wlr_log(WLR_ERROR, "cannot create a renderer");
+		return false;
+	}
+	wlr_renderer_init_wl_display(server->renderer, server->display);
+	server->allocator = wlr_allocator_autocreate(server->backend, server->renderer);
+	if (server->allocator == NULL) {
+		wlr_log(WLR_ERROR, "cannot create an allocator");
+		return false;
+	}
+
+	wlr_compositor_create(server->display, server->renderer);
+	wlr_data_device_manager_create(server->display);
+	wlr_primary_selection_v1_device_manager_create(server->display);
+
+	server->output_layout = wlr_output_layout_create();
+	server->scene = wlr_scene_create();
+	if (server->output_layout == NULL || server->scene == NULL) {
+		return false;
+	}
+	wlr_scene_attach_output_layout(server->scene, server->output_layout);
+	server->view_tree = wlr_scene_tree_create(&server->scene->node);
+
+	server->new_output.notify = swl_output_handle_new;
+	wl_signal_add(&server->backend->events.new_output, &server->new_output);
+	server->new_input.notify = swl_seat_handle_new_input;
+	wl_signal_add(&server->backend->events.new_input, &server->new_input);
+
+	server->xdg_shell = wlr_xdg_shell_create(server->display);
+	if (server->xdg_shell == NULL) {
+		return false;
+	}
+	server->new_xdg_surface.notify = swl_view_handle_new_xdg_surface;
+	wl_signal_add(&server->xdg_shell->events.new_surface, &server->new_xdg_surface);
+
+	if (!swl_seat_init(server)) {
+		wlr_log(WLR_ERROR, "cannot create the seat");
+		return false;
+	}
+	return true;
+}
+
+bool swl_server_start(struct swl_server *server) {
+	const char *socket = wl_display_add_socket_auto(server->display);
+	if (socket == NULL) {
+		wlr_log(WLR_ERROR, "cannot open a Wayland socket in XDG_RUNTIME_DIR");
+		return false;
+	}
+	if (!wlr_backend_start(server->backend)) {
+		return false;
+	}
+	setenv("WAYLAND_DISPLAY", socket, true);
+	wlr_log(WLR_INFO, "Wayland socket %s", socket);
+	return true;
+}
+
+void swl_server_finish(struct swl_server *server) {
+	if (server->display == NULL) {
+		return;
+	}
+	wl_display_destroy_clients(server->display);
+	if (server->new_xdg_surface.notify != NULL) {
+		wl_list_remove(&server->new_xdg_surface.link);
+	}
+	if (server->new_output.notify != NULL) {
+		wl_list_remove(&server->new_output.link);
+		wl_list_remove(&server->new_input.link);
+	}
+	swl_seat_finish(server);
+	// Destroys the outputs and the SPICE server with them.
+	wlr_backend_destroy(server->backend);
+	if (server->scene != NULL) {
+		wlr_scene_node_destroy(&server->scene->node);
+	}
+	wlr_output_layout_destroy(server->output_layout);
+	wlr_allocator_destroy(server->allocator);
+	wlr_renderer_destroy(server->renderer);
+	wl_display_destroy(server->display);
+	server->display = NULL;
+}

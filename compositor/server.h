@@ -1,0 +1,112 @@
+/*
+ * The compositor's shared state: display, backend, renderer, scene, shell
+ * and seat, and the views and outputs it manages.
+ */
+#ifndef SWL_SERVER_H
+#define SWL_SERVER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <wayland-server-core.h>
+#include <wlr/backend.h>
+#include <wlr/render/allocator.h>
+#include <wlr/render/wlr_renderer.h>
+#include <wlr/types/wlr_cursor.h>
+#include <wlr/types/wlr_output_layout.h>
+#include <wlr/types/wlr_scene.h>
+#include <wlr/types/wlr_seat.h>
+#include <wlr/types/wlr_xcursor_manager.h>
+#include <wlr/types/wlr_xdg_shell.h>
+#include "options.h"
+
+struct swl_server {
+	struct wl_display *display;
+	struct wl_event_loop *loop;
+	const struct swl_options *options;
+	bool kiosk;
+
+	struct wlr_backend *backend;
+	struct wlr_renderer *renderer;
+	struct wlr_allocator *allocator;
+	struct wlr_scene *scene;
+	struct wlr_scene_tree *view_tree; // stacking order of toplevel views
+	struct wlr_output_layout *output_layout;
+	struct wlr_xdg_shell *xdg_shell;
+	struct wlr_seat *seat;
+	struct wlr_cursor *cursor;
+	struct wlr_xcursor_manager *xcursor_manager;
+
+	struct wl_list outputs; // swl_output.link
+	struct wl_list views; // swl_view.link, topmost first
+
+	pid_t command_pid; // 0 when no command is running
+	int exit_status;
+
+	struct wl_listener new_output;
+	struct wl_listener new_input;
+	struct wl_listener new_xdg_surface;
+	struct wl_listener cursor_motion;
+	struct wl_listener cursor_motion_absolute;
+	struct wl_listener cursor_button;
+	struct wl_listener cursor_axis;
+	struct wl_listener cursor_frame;
+	struct wl_listener request_set_cursor;
+	struct wl_listener request_set_selection;
+	struct wl_listener request_set_primary_selection;
+};
+
+struct swl_output {
+	struct swl_server *server;
+	struct wlr_output *wlr_output;
+	struct wlr_scene_output *scene_output;
+	struct wl_list link; // swl_server.outputs
+
+	struct wl_listener frame;
+	struct wl_listener mode;
+	struct wl_listener destroy;
+};
+
+struct swl_view {
+	struct swl_server *server;
+	struct wlr_xdg_surface *xdg_surface;
+	struct wlr_scene_node *scene_node;
+	struct wl_list link; // swl_server.views
+	bool mapped;
+	bool initial_commit_seen;
+	int x, y;
+
+	struct wl_listener map;
+	struct wl_listener unmap;
+	struct wl_listener destroy;
+	struct wl_listener request_fullscreen;
+	struct wl_listener request_maximize;
+	struct wl_listener commit;
+};
+
+bool swl_server_init(struct swl_server *server, const struct swl_options *options);
+bool swl_server_start(struct swl_server *server);
+void swl_server_finish(struct swl_server *server);
+
+/* output.c */
+void swl_output_handle_new(struct wl_listener *listener, void *data);
+/* The usable area for views: the bounding box of all outputs. */
+void swl_output_layout_box(struct swl_server *server, struct wlr_box *box);
+
+/* view.c */
+void swl_view_handle_new_xdg_surface(struct wl_listener *listener, void *data);
+void swl_view_focus(struct swl_view *view);
+struct swl_view *swl_view_at(struct swl_server *server, double lx, double ly,
+	struct wlr_surface **surface, double *sx, double *sy);
+/* Re-applies the window policy after outputs change. */
+void swl_views_arrange(struct swl_server *server);
+
+/* seat.c */
+bool swl_seat_init(struct swl_server *server);
+void swl_seat_finish(struct swl_server *server);
+void swl_seat_handle_new_input(struct wl_listener *listener, void *data);
+
+/* command.c */
+bool swl_command_spawn(struct swl_server *server, char *const argv[]);
+void swl_command_terminate(struct swl_server *server);
+
+#endif
