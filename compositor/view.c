@@ -93,10 +93,10 @@ static void handle_map(struct wl_listener *listener, void *data) {
 		swl_output_layout_box(server, &box);
 		struct wlr_box geo;
 		wlr_xdg_surface_get_geometry(view->xdg_surface, &geo);
-		int n = wl_list_length(&server->views) - 1;
-		int x = box.x + (box.width - geo.width) / 2 + (n % 8) * CASCADE_STEP - 4 * CASCADE_STEP;
-		int y = box.y + (box.height - geo.height) / 2 + (n % 8) * CASCADE_STEP -
-			4 * CASCADE_STEP;
+		// The first window is centred, later ones cascade from there.
+		int n = (wl_list_length(&server->views) - 1) % 8;
+		int x = box.x + (box.width - geo.width) / 2 + n * CASCADE_STEP;
+		int y = box.y + (box.height - geo.height) / 2 + n * CASCADE_STEP;
 		view->x = x < box.x ? box.x : x;
 		view->y = y < box.y ? box.y : y;
 		wlr_scene_node_set_position(view->scene_node, view->x - geo.x, view->y - geo.y);

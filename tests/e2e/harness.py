@@ -1,0 +1,257 @@
+"""Shared helpers for spice-wl end-to-end tests.
+
+Starts real processes (spice-wl, its COMMAND, spice-wl-probe, spicy-screenshot)
+and waits on the lines they print; no test sleeps for a fixed time.
+"""
+
+import os
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+
+SPICE_WL = os.environ.get("SPICE_WL", "spice-wl")
+PROBE = os.environ.get("SPICE_WL_PROBE", "spice-wl-probe")
+TEST_CLIENT = os.environ.get("SWL_TEST_CLIENT", "swl-test-client")
+
+# Quadrant colours [TL, TR, BL, BR] of the test client's patterns.
+PATTERNS = {
+    0: ["ff0000", "00ff00", "0000ff", "ffffff"],
+    1: ["00ffff", "ff00ff", "ffff00", "000000"],
+    2: ["800000", "008000", "000080", "808080"],
+    3: ["ff8000", "0080ff", "80ff00", "ff0080"],
+    4: ["404040", "c0c0c0", "204080", "804020"],
+    5: ["10f0a0", "a010f0", "f0a010", "102030"],
+    6: ["ffffff", "000000", "ff0000", "00ff00"],
+    7: ["123456", "654321", "abcdef", "fedcba"],
+}
+
+DEFAULT_TIMEOUT = 20.0
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def quadrant_points(x, y, w, h):
+    """Centres of the four quadrants of a w x h window at (x, y)."""
+    return [
+        (x + w // 4, y + h // 4),
+        (x + 3 * w // 4, y + h // 4),
+        (x + w // 4, y + 3 * h // 4),
+        (x + 3 * w // 4, y + 3 * h // 4),
+    ]
+
+
+class LineReader:
+    """Reads lines from a pipe with a deadline, keeping everything seen."""
+
+    def __init__(self, stream, name):
+        self.stream = stream
+        self.name = name
+        self.buf = b""
+        self.lines = []
+        self.eof = False
+
+    def _fill(self, timeout):
+        if self.eof:
+            return False
+        r, _, _ = select.select([self.stream], [], [], max(0.0, timeout))
+        if not r:
+            return False
+        data = os.read(self.stream.fileno(), 65536)
+        if not data:
+            self.eof = True
+            return False
+        self.buf += data
+        return True
+
+    def readline(self, timeout=DEFAULT_TIMEOUT):
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self.buf:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or self.eof:
+                return None
+            self._fill(remaining)
+        line, self.buf = self.buf.split(b"\n", 1)
+        text = line.decode("utf-8", "replace")
+        self.lines.append(text)
+        return text
+
+    def wait_for(self, predicate, timeout=DEFAULT_TIMEOUT):
+        """Returns the first new line for which predicate(line) is true."""
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(
+                    f"{self.name}: timed out; last lines: {self.lines[-10:]}")
+            line = self.readline(remaining)
+            if line is None:
+                if self.eof:
+                    raise AssertionError(
+                        f"{self.name}: ended; last lines: {self.lines[-10:]}")
+                continue
+            if predicate(line):
+                return line
+
+
+class Session:
+    """A running spice-wl with its COMMAND; stdout of both is one pipe."""
+
+    def __init__(self, args, command=None, env=None, password=None, port=None):
+        self.runtime_dir = tempfile.mkdtemp(prefix="swl-test-")
+        os.chmod(self.runtime_dir, 0o700)
+        self.port = port or free_port()
+        self.password = password
+        full_env = dict(os.environ)
+        full_env["XDG_RUNTIME_DIR"] = self.runtime_dir
+        full_env.pop("WAYLAND_DISPLAY", None)
+        full_env.pop("DISPLAY", None)
+        full_env.pop("SPICE_WL_PASSWORD", None)
+        if env:
+            full_env.update(env)
+        cmd = [SPICE_WL, "--port", str(self.port)] + list(args)
+        if password is None and "--disable-ticketing" not in args and not any(
+                a.startswith("--password-file") for a in args):
+            cmd.append("--disable-ticketing")
+        if command:
+            cmd += ["--"] + list(command)
+        self.stderr_file = open(os.path.join(self.runtime_dir, "stderr.log"), "w+b")
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=self.stderr_file, env=full_env,
+                                     start_new_session=True)
+        self.out = LineReader(self.proc.stdout, "spice-wl stdout")
+        self.uri = None
+
+    def wait_ready(self, timeout=DEFAULT_TIMEOUT):
+        try:
+            self.uri = self.out.wait_for(lambda l: l.startswith("spice://"), timeout)
+        except AssertionError as e:
+            raise AssertionError(f"{e}\nstderr: {self.stderr()}") from None
+        return self.uri
+
+    def send(self, line):
+        """Writes a line to COMMAND's stdin (the test client reads it)."""
+        self.proc.stdin.write((line + "\n").encode())
+        self.proc.stdin.flush()
+
+    def expect(self, prefix, timeout=DEFAULT_TIMEOUT):
+        return self.out.wait_for(lambda l: l.startswith(prefix), timeout)
+
+    def stderr(self):
+        self.stderr_file.flush()
+        self.stderr_file.seek(0)
+        return self.stderr_file.read().decode("utf-8", "replace")
+
+    def wait_exit(self, timeout=DEFAULT_TIMEOUT):
+        return self.proc.wait(timeout)
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.proc.stdin.close()
+        self.proc.stdout.close()
+        self.stderr_file.close()
+        shutil.rmtree(self.runtime_dir, ignore_errors=True)
+
+    def probe_args(self):
+        return [PROBE, "--host", "127.0.0.1", "--port", str(self.port)]
+
+    def probe_env(self):
+        env = dict(os.environ)
+        env.pop("SPICE_WL_PASSWORD", None)
+        if self.password is not None:
+            env["SPICE_WL_PASSWORD"] = self.password
+        return env
+
+    def probe(self, *args, timeout=DEFAULT_TIMEOUT + 10):
+        """Runs one probe command; returns CompletedProcess."""
+        return subprocess.run(self.probe_args() + list(args), capture_output=True,
+                              text=True, timeout=timeout, env=self.probe_env())
+
+    def probe_session(self):
+        return ProbeSession(self.probe_args(), self.probe_env())
+
+
+class ProbeSession:
+    """spice-wl-probe in session mode: one command line in, one result line out."""
+
+    def __init__(self, args, env):
+        self.proc = subprocess.Popen(args + ["session"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        self.out = LineReader(self.proc.stdout, "probe")
+        line = self.out.wait_for(lambda l: l.startswith("connected") or
+                                 l.startswith("disconnected"))
+        if not line.startswith("connected"):
+            raise AssertionError(f"probe could not connect: {line}")
+        w, h = line.split()[1].split("x")
+        self.width, self.height = int(w), int(h)
+
+    def command(self, line, timeout=DEFAULT_TIMEOUT + 5):
+        self.proc.stdin.write((line + "\n").encode())
+        self.proc.stdin.flush()
+        # Asynchronous notices may come before the reply.
+        return self.out.wait_for(lambda l: not l.startswith("primary "), timeout)
+
+    def wait_pixel(self, x, y, color, timeout_ms=10000):
+        return self.command(f"wait-pixel {x} {y} {color} {timeout_ms}",
+                            timeout_ms / 1000 + 5)
+
+    def assert_pixels(self, test, points_colors, timeout_ms=10000):
+        for (x, y), color in points_colors:
+            reply = self.wait_pixel(x, y, color, timeout_ms)
+            test.assertEqual(reply, "ok", f"pixel {x},{y} should be {color}: {reply}")
+
+    def close(self):
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.write(b"quit\n")
+                self.proc.stdin.flush()
+                self.proc.wait(5)
+            except (BrokenPipeError, subprocess.TimeoutExpired):
+                self.proc.kill()
+                self.proc.wait()
+        self.proc.stdin.close()
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+
+
+class SessionTestCase(unittest.TestCase):
+    """Closes every session and probe a test opened, even on failure."""
+
+    def setUp(self):
+        self._swl_open = []
+
+    def tearDown(self):
+        for c in reversed(self._swl_open):
+            try:
+                c.close()
+            except Exception:  # noqa: BLE001 - best-effort teardown
+                pass
+
+    def start(self, args, command=None, **kw):
+        s = Session(args, command, **kw)
+        self._swl_open.append(s)
+        s.wait_ready()
+        return s
+
+    def connect(self, session):
+        p = session.probe_session()
+        self._swl_open.append(p)
+        return p

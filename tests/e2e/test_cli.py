@@ -1,0 +1,135 @@
+"""End-to-end: the spice-wl command line as a user meets it — errors, help,
+readiness line, COMMAND's exit status, passwords, signals."""
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import unittest
+
+from harness import (PATTERNS, SPICE_WL, TEST_CLIENT, SessionTestCase, quadrant_points)
+
+
+def run(args, env=None, timeout=20):
+    full_env = dict(os.environ)
+    full_env.pop("SPICE_WL_PASSWORD", None)
+    runtime = tempfile.mkdtemp(prefix="swl-cli-")
+    os.chmod(runtime, 0o700)
+    full_env["XDG_RUNTIME_DIR"] = runtime
+    if env:
+        full_env.update(env)
+    return subprocess.run([SPICE_WL] + args, capture_output=True, text=True, env=full_env,
+                          timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+class CliTests(SessionTestCase):
+
+    def test_bad_options_exit_2_with_one_line(self):
+        cases = [
+            ["--frob"],
+            ["--port", "abc"],
+            ["--port", "70000"],
+            ["--fps", "0"],
+            ["--fps", "121"],
+            ["--size", "12x"],
+            ["--frame-mode", "sometimes"],
+            ["--image-compression", "png"],
+            ["--video-codecs", "gstreamer:divx"],
+            ["--kiosk", "--desktop"],
+            ["--port"],
+        ]
+        for args in cases:
+            with self.subTest(args=args):
+                r = run(["--disable-ticketing"] + args)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                lines = r.stderr.strip().splitlines()
+                self.assertEqual(len(lines), 1, r.stderr)
+                self.assertTrue(lines[0].startswith("spice-wl: "), lines[0])
+                self.assertEqual(r.stdout, "")
+
+    def test_no_password_refused(self):
+        r = run(["--", "true"])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("password", r.stderr)
+
+    def test_missing_password_file_named(self):
+        r = run(["--password-file", "/nonexistent/pw"])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("/nonexistent/pw", r.stderr)
+
+    def test_help_lists_options(self):
+        r = run(["--help"])
+        self.assertEqual(r.returncode, 0)
+        for opt in ("--listen", "--port", "--password-file", "--disable-ticketing", "--size",
+                    "--frame-mode", "--fps", "--kiosk", "--desktop", "--keep-running",
+                    "--image-compression", "--jpeg-wan-compression",
+                    "--zlib-glz-wan-compression", "--streaming-video", "--video-codecs",
+                    "--verbose", "--version"):
+            self.assertIn(opt, r.stdout)
+
+    def test_version(self):
+        r = run(["--version"])
+        self.assertEqual(r.returncode, 0)
+        self.assertTrue(r.stdout.startswith("spice-wl "), r.stdout)
+
+    def test_exit_status_of_command(self):
+        s = self.start([], ["sh", "-c", "exit 7"])
+        self.assertEqual(s.wait_exit(), 7)
+
+    def test_command_that_cannot_start(self):
+        s = self.start([], ["/nonexistent/app"])
+        self.assertEqual(s.wait_exit(), 127)
+        self.assertIn("/nonexistent/app", s.stderr())
+
+    def test_keep_running_after_command_exits(self):
+        s = self.start(["--keep-running"], ["sh", "-c", "echo bye"])
+        s.expect("bye")
+        p = self.connect(s)  # still serving after COMMAND exited
+        self.assertEqual(p.command("size"), "1280 800")
+        self.assertIsNone(s.proc.poll())
+
+    def test_sigterm_shuts_down_cleanly(self):
+        s = self.start([], [TEST_CLIENT])
+        s.expect("ready")
+        s.proc.send_signal(signal.SIGTERM)
+        s.wait_exit()
+        # The client was told to go away with the compositor, not left behind.
+        self.assertIsNotNone(s.proc.returncode)
+
+    def test_password_file_and_env(self):
+        with tempfile.NamedTemporaryFile("w", delete=False) as f:
+            f.write("s3cret\n")
+            path = f.name
+        try:
+            s = self.start(["--password-file", path, "--size", "320x240"], [TEST_CLIENT],
+                           password="s3cret")
+            s.expect("ready 320 240")
+            p = self.connect(s)
+            p.assert_pixels(self, zip(quadrant_points(0, 0, 320, 240), PATTERNS[0]))
+            s.password = "wrong"
+            r = s.probe("screenshot", "--out", os.path.join(s.runtime_dir, "x.png"),
+                        "--timeout", "10")
+            self.assertNotEqual(r.returncode, 0)
+        finally:
+            os.unlink(path)
+
+        s = self.start(["--size", "320x240"], [TEST_CLIENT], password="envpw",
+                       env={"SPICE_WL_PASSWORD": "envpw"})
+        s.expect("ready 320 240")
+        self.connect(s)
+
+    def test_command_does_not_inherit_password(self):
+        s = self.start([], ["sh", "-c", "echo pw=${SPICE_WL_PASSWORD:-unset}; sleep 30"],
+                       password="envpw", env={"SPICE_WL_PASSWORD": "envpw"})
+        self.assertEqual(s.expect("pw="), "pw=unset")
+
+    def test_port_in_use(self):
+        s = self.start([], [TEST_CLIENT])
+        r = run(["--disable-ticketing", "--port", str(s.port)])
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn(str(s.port), r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2, argv=[sys.argv[0]] + sys.argv[1:])

@@ -1,0 +1,38 @@
+#!/bin/sh
+# Installs the Debian bookworm packages spice-wl needs to build, run its demo
+# and run its tests, if any are missing. Safe to run again: it does nothing
+# when everything is present.
+set -eu
+
+PACKAGES="
+meson ninja-build pkg-config gcc python3
+libwlroots-dev libwayland-dev wayland-protocols libxkbcommon-dev xkb-data
+libpixman-1-dev libspice-server-dev libspice-protocol-dev
+libspice-client-glib-2.0-dev libpng-dev libcmocka-dev
+spice-client-gtk weston xwayland fonts-dejavu-core
+"
+
+missing=""
+for p in $PACKAGES; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+
+if [ -z "$missing" ]; then
+	exit 0
+fi
+
+echo "spice-wl: installing Debian packages:$missing" >&2
+if [ "$(id -u)" -eq 0 ]; then
+	SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+	SUDO="sudo"
+else
+	echo "spice-wl: need root (or sudo) to install:$missing" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update
+# shellcheck disable=SC2086
+$SUDO apt-get install -y --no-install-recommends $missing </dev/null
