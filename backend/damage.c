@@ -25,6 +25,11 @@ static pixman_box32_t box_union(const pixman_box32_t *a, const pixman_box32_t *b
 	return u;
 }
 
+static bool box_contains(const pixman_box32_t *outer, const pixman_box32_t *inner) {
+	return inner->x1 >= outer->x1 && inner->y1 >= outer->y1 && inner->x2 <= outer->x2 &&
+		inner->y2 <= outer->y2;
+}
+
 int wlr_spice_damage_to_rects(const pixman_region32_t *region, int width, int height,
 		int max_rects, pixman_box32_t *out) {
 	if (max_rects < 1) {
@@ -65,9 +70,11 @@ int wlr_spice_damage_to_rects(const pixman_region32_t *region, int width, int he
 	}
 	pixman_region32_fini(&clipped);
 
-	// Boxes may come to overlap after merging; the waste estimate then
-	// overcounts a little, which only makes merging more conservative.
-	while (n > max_rects) {
+	// Merged boxes can overlap or swallow others; the waste estimate then
+	// undercounts by the overlap and goes negative for a swallowed box. So
+	// keep merging past max_rects while a merge costs nothing, and drop boxes
+	// a merge has covered: no pixel is sent twice for nothing.
+	while (n > 1) {
 		int best_i = 0, best_j = 1;
 		int64_t best_waste = INT64_MAX;
 		for (int i = 0; i < n; i++) {
@@ -82,9 +89,22 @@ int wlr_spice_damage_to_rects(const pixman_region32_t *region, int width, int he
 				}
 			}
 		}
+		if (n <= max_rects && best_waste > 0) {
+			break;
+		}
 		work[best_i] = box_union(&work[best_i], &work[best_j]);
 		work[best_j] = work[n - 1];
 		n--;
+		for (int k = 0; k < n; k++) {
+			if (k != best_i && box_contains(&work[best_i], &work[k])) {
+				work[k] = work[n - 1];
+				if (best_i == n - 1) {
+					best_i = k;
+				}
+				n--;
+				k--;
+			}
+		}
 	}
 
 	for (int i = 0; i < n; i++) {

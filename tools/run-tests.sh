@@ -13,4 +13,22 @@ else
 	meson setup "$BUILD"
 fi
 ninja -C "$BUILD"
-meson test -C "$BUILD" --print-errorlogs "$@"
+status=0
+meson test -C "$BUILD" --print-errorlogs "$@" || status=$?
+
+# One plain closing line, counted from meson's own log.
+python3 - "$BUILD/meson-logs/testlog.json" <<'PY'
+import json, sys
+passed = failed = skipped = 0
+with open(sys.argv[1]) as f:
+    for line in f:
+        result = json.loads(line).get("result")
+        if result in ("OK", "EXPECTEDFAIL"):
+            passed += 1
+        elif result == "SKIP":
+            skipped += 1
+        else:
+            failed += 1
+print(f"tests: {passed} passed, {failed} failed, {skipped} skipped")
+PY
+exit $status
