@@ -204,6 +204,7 @@ struct wlr_backend *wlr_spice_backend_create(struct wl_display *display,
 	}
 
 	wlr_spice_qxl_init(&backend->qxl, backend);
+	wlr_spice_input_init(&backend->input, backend);
 
 	backend->server = spice_server_new();
 	if (backend->server == NULL) {
@@ -243,6 +244,9 @@ static bool backend_start(struct wlr_backend *wlr_backend) {
 		return false;
 	}
 	backend->qxl_added = true;
+	if (!wlr_spice_input_add(&backend->input, backend->server)) {
+		return false;
+	}
 	spice_server_vm_start(backend->server);
 
 	struct wlr_spice_output *output = wlr_spice_output_create(backend, backend->options.width,
@@ -253,6 +257,10 @@ static bool backend_start(struct wlr_backend *wlr_backend) {
 	}
 	backend->started = true;
 	wl_signal_emit(&backend->backend.events.new_output, &output->wlr_output);
+	if (!wlr_spice_input_create_devices(&backend->input)) {
+		wlr_log(WLR_ERROR, "cannot create the SPICE input devices");
+		return false;
+	}
 	wlr_log(WLR_INFO, "SPICE server listening on %s", backend->address);
 	return true;
 }
@@ -262,6 +270,7 @@ static void backend_destroy(struct wlr_backend *wlr_backend) {
 	if (backend == NULL) {
 		return;
 	}
+	wlr_spice_input_finish(&backend->input);
 	if (backend->output != NULL) {
 		wlr_output_destroy(&backend->output->wlr_output);
 	}
@@ -273,6 +282,7 @@ static void backend_destroy(struct wlr_backend *wlr_backend) {
 		if (backend->started) {
 			spice_server_vm_stop(backend->server);
 		}
+		wlr_spice_input_remove(&backend->input);
 		// Joins the worker thread; afterwards nothing references our memory.
 		spice_server_destroy(backend->server);
 	}

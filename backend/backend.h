@@ -12,6 +12,7 @@
 #include <wlr/backend/interface.h>
 #include <wlr/interfaces/wlr_output.h>
 #include "frame_policy.h"
+#include "scancode.h"
 #include "wlr_spice.h"
 
 /* Commands waiting for the worker above which new damage is coalesced. */
@@ -24,24 +25,54 @@
 /* Unreleased drawables above which the main thread flushes spice's tree. */
 #define WLR_SPICE_OUTSTANDING_FLUSH 512
 
+/* Cursor commands waiting for the worker; moves are coalesced in place. */
+#define WLR_SPICE_CURSOR_RING_SIZE 64
+
 struct wlr_spice_backend;
 struct wlr_spice_draw;
+struct wlr_spice_cursor_cmd;
+
+/* Commands waiting for spice-server's worker thread to fetch them. */
+struct wlr_spice_ring {
+	QXLCommandExt *cmds;
+	unsigned size, head, count;
+	bool notify_wanted; // worker asked for a wakeup when commands arrive
+};
 
 struct wlr_spice_qxl {
 	QXLInstance instance;
 	struct wlr_spice_backend *backend;
 
 	pthread_mutex_t lock; // guards everything down to `released`
-	QXLCommandExt ring[WLR_SPICE_RING_SIZE];
-	unsigned ring_head, ring_count;
-	bool notify_wanted; // worker asked for a wakeup when commands arrive
-	struct wl_list outstanding; // wlr_spice_draw.link: queued or held by spice
-	size_t outstanding_count;
+	QXLCommandExt draw_cmds[WLR_SPICE_RING_SIZE];
+	QXLCommandExt cursor_cmds[WLR_SPICE_CURSOR_RING_SIZE];
+	struct wlr_spice_ring draws, cursors;
+	// wlr_spice_resource.link: every command queued or held by spice
+	struct wl_list outstanding;
+	size_t outstanding_count; // draws only
 	uint64_t released;
 
 	uint8_t *primary; // memory spice-server renders the primary surface into
 	int width, height;
 	bool primary_active;
+};
+
+struct wlr_spice_input {
+	struct wlr_spice_backend *backend;
+	SpiceKbdInstance kbd;
+	SpiceTabletInstance tablet;
+	SpiceMouseInstance mouse;
+	bool kbd_added;
+
+	struct wlr_spice_scancode_decoder decoder;
+	uint32_t unknown_logged[8]; // bitmap of unknown scancodes already logged
+	uint8_t spice_leds; // SPICE_KEYBOARD_MODIFIER_FLAGS_*, as get_leds reports
+	uint32_t buttons; // buttons pressed, in spice-server's local (PS/2) order
+	int logical_width, logical_height; // tablet coordinate space
+	bool client_mouse_mode; // the last motion came from the tablet
+	bool view_only; // input from clients is ignored
+
+	struct wlr_input_device *keyboard, *pointer;
 };
 
 struct wlr_spice_output {
@@ -53,6 +84,7 @@ struct wlr_spice_output {
 	struct wl_event_source *flush_timer; // dfps deadline or per-op backlog retry
 	struct wlr_buffer *front; // latest committed buffer, locked
 	int frame_delay_ms;
+	int cursor_x, cursor_y; // hotspot position, buffer coordinates
 };
 
 struct wlr_spice_backend {
@@ -66,6 +98,7 @@ struct wlr_spice_backend {
 	SpiceServer *server;
 	struct wlr_spice_qxl qxl;
 	bool qxl_added;
+	struct wlr_spice_input input;
 	struct wlr_spice_output *output;
 	bool started;
 	int display_clients;
@@ -89,8 +122,20 @@ void wlr_spice_qxl_destroy_primary(struct wlr_spice_qxl *qxl);
 /* Queues a draw and wakes the worker; false if the ring is full. */
 bool wlr_spice_qxl_push_draw(struct wlr_spice_qxl *qxl, struct wlr_spice_draw *draw);
 int wlr_spice_qxl_queued(struct wlr_spice_qxl *qxl);
+/* Queues a cursor command; a move replaces a move still waiting. */
+bool wlr_spice_qxl_push_cursor(struct wlr_spice_qxl *qxl, struct wlr_spice_cursor_cmd *cmd);
 /* Lets spice-server free drawables it keeps while no client is connected. */
 void wlr_spice_qxl_maybe_flush_tree(struct wlr_spice_qxl *qxl);
+
+/* input.c */
+void wlr_spice_input_init(struct wlr_spice_input *input, struct wlr_spice_backend *backend);
+bool wlr_spice_input_add(struct wlr_spice_input *input, SpiceServer *server);
+bool wlr_spice_input_create_devices(struct wlr_spice_input *input);
+/* Releases keys and buttons a departed client left pressed. */
+void wlr_spice_input_release_all(struct wlr_spice_input *input);
+/* Unregisters the SPICE interfaces; before spice_server_destroy. */
+void wlr_spice_input_remove(struct wlr_spice_input *input);
+void wlr_spice_input_finish(struct wlr_spice_input *input);
 
 /* output.c */
 struct wlr_spice_output *wlr_spice_output_create(struct wlr_spice_backend *backend,

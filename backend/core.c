@@ -189,6 +189,10 @@ static void core_channel_event(int event, SpiceChannelEventInfo *info) {
 		if (info->type == SPICE_CHANNEL_DISPLAY && core_backend->display_clients > 0) {
 			core_backend->display_clients--;
 		}
+		if (info->type == SPICE_CHANNEL_INPUTS) {
+			// No stuck keys: whatever the client held goes up with it.
+			wlr_spice_input_release_all(&core_backend->input);
+		}
 		break;
 	default:
 		break;

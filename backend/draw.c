@@ -26,7 +26,8 @@ struct wlr_spice_draw *wlr_spice_draw_copy_create(const void *data, size_t strid
 	}
 	memset(draw, 0, sizeof(*draw));
 	draw->pixel_bytes = pixel_bytes;
-	wl_list_init(&draw->link);
+	draw->resource.kind = WLR_SPICE_RESOURCE_DRAW;
+	wl_list_init(&draw->resource.link);
 
 	const uint8_t *src = (const uint8_t *)data + (size_t)box->y1 * stride + (size_t)box->x1 * 4;
 	for (int y = 0; y < height; y++) {
@@ -45,7 +46,7 @@ struct wlr_spice_draw *wlr_spice_draw_copy_create(const void *data, size_t strid
 	image->bitmap.data = to_phys(draw->pixels);
 
 	QXLDrawable *drawable = &draw->drawable;
-	drawable->release_info.id = (uint64_t)(uintptr_t)draw;
+	drawable->release_info.id = (uint64_t)(uintptr_t)&draw->resource;
 	drawable->surface_id = surface_id;
 	drawable->effect = QXL_EFFECT_OPAQUE;
 	drawable->type = QXL_DRAW_COPY;
@@ -77,9 +78,18 @@ void wlr_spice_draw_to_command(struct wlr_spice_draw *draw, QXLCommandExt *cmd) 
 	cmd->flags = 0;
 }
 
-struct wlr_spice_draw *wlr_spice_draw_from_release(QXLReleaseInfoExt release) {
+struct wlr_spice_resource *wlr_spice_resource_from_release(QXLReleaseInfoExt release) {
 	if (release.info == NULL) {
 		return NULL;
 	}
-	return (struct wlr_spice_draw *)(uintptr_t)release.info->id;
+	return (struct wlr_spice_resource *)(uintptr_t)release.info->id;
+}
+
+struct wlr_spice_draw *wlr_spice_draw_from_release(QXLReleaseInfoExt release) {
+	struct wlr_spice_resource *resource = wlr_spice_resource_from_release(release);
+	if (resource == NULL || resource->kind != WLR_SPICE_RESOURCE_DRAW) {
+		return NULL;
+	}
+	struct wlr_spice_draw *draw = wl_container_of(resource, draw, resource);
+	return draw;
 }

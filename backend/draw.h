@@ -12,11 +12,24 @@
 #include <wayland-util.h>
 #include <spice.h>
 
+enum wlr_spice_resource_kind {
+	WLR_SPICE_RESOURCE_DRAW = 1,
+	WLR_SPICE_RESOURCE_CURSOR,
+};
+
+/*
+ * First member of every command handed to spice-server: release_info.id
+ * points at it, and release_resource tells the kinds apart by it.
+ */
+struct wlr_spice_resource {
+	uint32_t kind; // enum wlr_spice_resource_kind
+	struct wl_list link; // wlr_spice_qxl.outstanding, under the qxl lock
+};
+
 struct wlr_spice_draw {
-	// release_info.id points back at this struct
+	struct wlr_spice_resource resource;
 	QXLDrawable drawable;
 	QXLImage image;
-	struct wl_list link; // wlr_spice_qxl.outstanding, under the qxl lock
 	size_t pixel_bytes;
 	uint8_t pixels[];
 };
@@ -31,7 +44,9 @@ struct wlr_spice_draw *wlr_spice_draw_copy_create(const void *data, size_t strid
 void wlr_spice_draw_destroy(struct wlr_spice_draw *draw);
 
 void wlr_spice_draw_to_command(struct wlr_spice_draw *draw, QXLCommandExt *cmd);
-/* The draw a release_resource callback refers to. */
+/* The resource a release_resource callback refers to, NULL if none. */
+struct wlr_spice_resource *wlr_spice_resource_from_release(QXLReleaseInfoExt release);
+/* The draw a release_resource callback refers to, NULL if it is not a draw. */
 struct wlr_spice_draw *wlr_spice_draw_from_release(QXLReleaseInfoExt release);
 
 #endif

@@ -13,6 +13,7 @@
 #include <wlr/types/wlr_buffer.h>
 #include <wlr/util/log.h>
 #include "backend.h"
+#include "cursor.h"
 #include "damage.h"
 #include "draw.h"
 
@@ -215,6 +216,57 @@ static bool output_commit(struct wlr_output *wlr_output) {
 	return true;
 }
 
+static void push_cursor(struct wlr_spice_output *output, struct wlr_spice_cursor_cmd *cmd) {
+	if (cmd == NULL) {
+		return;
+	}
+	if (!wlr_spice_qxl_push_cursor(&output->backend->qxl, cmd)) {
+		wlr_spice_cursor_cmd_destroy(cmd);
+	}
+}
+
+static bool output_set_cursor(struct wlr_output *wlr_output, struct wlr_buffer *buffer,
+		int hotspot_x, int hotspot_y) {
+	struct wlr_spice_output *output = spice_output_from_output(wlr_output);
+	if (buffer == NULL || output->backend->options.hide_cursor) {
+		push_cursor(output, wlr_spice_cursor_hide_create());
+		return true;
+	}
+
+	void *data;
+	uint32_t format;
+	size_t stride;
+	if (!wlr_buffer_begin_data_ptr_access(buffer, WLR_BUFFER_DATA_PTR_ACCESS_READ, &data,
+			&format, &stride)) {
+		return false;
+	}
+	struct wlr_spice_cursor_cmd *cmd = NULL;
+	if (format == DRM_FORMAT_ARGB8888) {
+		cmd = wlr_spice_cursor_set_create(data, stride, buffer->width, buffer->height,
+			hotspot_x, hotspot_y, output->cursor_x, output->cursor_y);
+	}
+	wlr_buffer_end_data_ptr_access(buffer);
+	if (cmd == NULL) {
+		// wlroots falls back to drawing the cursor into frames.
+		return false;
+	}
+	push_cursor(output, cmd);
+	return true;
+}
+
+static bool output_move_cursor(struct wlr_output *wlr_output, int x, int y) {
+	struct wlr_spice_output *output = spice_output_from_output(wlr_output);
+	output->cursor_x = x;
+	output->cursor_y = y;
+	// In client mouse mode the client draws the pointer where its own mouse
+	// is; echoing every move back would only cost bandwidth.
+	if (output->backend->input.client_mouse_mode || output->backend->options.hide_cursor) {
+		return true;
+	}
+	push_cursor(output, wlr_spice_cursor_move_create(x, y));
+	return true;
+}
+
 static void output_destroy(struct wlr_output *wlr_output) {
 	struct wlr_spice_output *output = spice_output_from_output(wlr_output);
 	if (output->frame_timer != NULL) {
@@ -232,6 +284,8 @@ static void output_destroy(struct wlr_output *wlr_output) {
 }
 
 static const struct wlr_output_impl output_impl = {
+	.set_cursor = output_set_cursor,
+	.move_cursor = output_move_cursor,
 	.destroy = output_destroy,
 	.test = output_test,
 	.commit = output_commit,
@@ -267,6 +321,9 @@ struct wlr_spice_output *wlr_spice_output_create(struct wlr_spice_backend *backe
 		goto error;
 	}
 	backend->output = output;
+	if (opts->hide_cursor) {
+		push_cursor(output, wlr_spice_cursor_hide_create());
+	}
 	return output;
 
 error:

@@ -1,14 +1,15 @@
 /*
  * The QXL instance: spice-server's view of our "graphics card". Owns the
- * primary surface memory and the command ring the worker thread pulls from.
+ * primary surface memory and the command rings the worker thread pulls from.
  * The worker callbacks (get_command, req_cmd_notification, release_resource
  * and the cursor twins) run on spice-server's worker thread and touch only
- * the ring and the outstanding list, under the lock.
+ * the rings and the outstanding list, under the lock.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <wlr/util/log.h>
 #include "backend.h"
+#include "cursor.h"
 #include "draw.h"
 
 #define MEMSLOT_GROUP 0
@@ -17,6 +18,56 @@
 static struct wlr_spice_qxl *qxl_from_instance(QXLInstance *qin) {
 	struct wlr_spice_qxl *qxl = wl_container_of(qin, qxl, instance);
 	return qxl;
+}
+
+static bool ring_pop(struct wlr_spice_ring *ring, QXLCommandExt *cmd) {
+	if (ring->count == 0) {
+		return false;
+	}
+	*cmd = ring->cmds[ring->head];
+	ring->head = (ring->head + 1) % ring->size;
+	ring->count--;
+	return true;
+}
+
+static QXLCommandExt *ring_tail(struct wlr_spice_ring *ring) {
+	if (ring->count == 0) {
+		return NULL;
+	}
+	return &ring->cmds[(ring->head + ring->count - 1) % ring->size];
+}
+
+/* Returns the slot for a new command, or NULL when full. */
+static QXLCommandExt *ring_push(struct wlr_spice_ring *ring) {
+	if (ring->count >= ring->size) {
+		return NULL;
+	}
+	QXLCommandExt *slot = &ring->cmds[(ring->head + ring->count) % ring->size];
+	ring->count++;
+	return slot;
+}
+
+/* Whether the worker is waiting for a wakeup; clears the request. */
+static bool ring_take_notify(struct wlr_spice_ring *ring) {
+	bool wake = ring->notify_wanted;
+	ring->notify_wanted = false;
+	return wake;
+}
+
+static struct wlr_spice_resource *command_resource(const QXLCommandExt *cmd) {
+	// Draws and cursor commands both start with their release info.
+	const QXLReleaseInfo *info = (const QXLReleaseInfo *)(uintptr_t)cmd->cmd.data;
+	return (struct wlr_spice_resource *)(uintptr_t)info->id;
+}
+
+static void resource_destroy(struct wlr_spice_resource *resource) {
+	if (resource->kind == WLR_SPICE_RESOURCE_DRAW) {
+		struct wlr_spice_draw *draw = wl_container_of(resource, draw, resource);
+		wlr_spice_draw_destroy(draw);
+	} else {
+		struct wlr_spice_cursor_cmd *cmd = wl_container_of(resource, cmd, resource);
+		wlr_spice_cursor_cmd_destroy(cmd);
+	}
 }
 
 static void qxl_attached_worker(QXLInstance *qin) {
@@ -53,49 +104,56 @@ static void qxl_get_init_info(QXLInstance *qin, QXLDevInitInfo *info) {
 	info->n_surfaces = 1;
 }
 
-static int qxl_get_command(QXLInstance *qin, QXLCommandExt *cmd) {
-	struct wlr_spice_qxl *qxl = qxl_from_instance(qin);
-	int got = 0;
+static int get_from_ring(struct wlr_spice_qxl *qxl, struct wlr_spice_ring *ring,
+		QXLCommandExt *cmd) {
 	pthread_mutex_lock(&qxl->lock);
-	if (qxl->ring_count > 0) {
-		*cmd = qxl->ring[qxl->ring_head];
-		qxl->ring_head = (qxl->ring_head + 1) % WLR_SPICE_RING_SIZE;
-		qxl->ring_count--;
-		got = 1;
-	}
+	bool got = ring_pop(ring, cmd);
 	pthread_mutex_unlock(&qxl->lock);
-	return got;
+	return got ? 1 : 0;
 }
 
-static int qxl_req_cmd_notification(QXLInstance *qin) {
-	struct wlr_spice_qxl *qxl = qxl_from_instance(qin);
+static int request_notification(struct wlr_spice_qxl *qxl, struct wlr_spice_ring *ring) {
 	pthread_mutex_lock(&qxl->lock);
-	bool empty = qxl->ring_count == 0;
-	qxl->notify_wanted = empty;
+	bool empty = ring->count == 0;
+	ring->notify_wanted = empty;
 	pthread_mutex_unlock(&qxl->lock);
 	return empty ? 1 : 0;
 }
 
-static void qxl_release_resource(QXLInstance *qin, QXLReleaseInfoExt release) {
+static int qxl_get_command(QXLInstance *qin, QXLCommandExt *cmd) {
 	struct wlr_spice_qxl *qxl = qxl_from_instance(qin);
-	struct wlr_spice_draw *draw = wlr_spice_draw_from_release(release);
-	if (draw == NULL) {
-		return;
-	}
-	pthread_mutex_lock(&qxl->lock);
-	wl_list_remove(&draw->link);
-	qxl->outstanding_count--;
-	qxl->released++;
-	pthread_mutex_unlock(&qxl->lock);
-	wlr_spice_draw_destroy(draw);
+	return get_from_ring(qxl, &qxl->draws, cmd);
+}
+
+static int qxl_req_cmd_notification(QXLInstance *qin) {
+	struct wlr_spice_qxl *qxl = qxl_from_instance(qin);
+	return request_notification(qxl, &qxl->draws);
 }
 
 static int qxl_get_cursor_command(QXLInstance *qin, QXLCommandExt *cmd) {
-	return 0;
+	struct wlr_spice_qxl *qxl = qxl_from_instance(qin);
+	return get_from_ring(qxl, &qxl->cursors, cmd);
 }
 
 static int qxl_req_cursor_notification(QXLInstance *qin) {
-	return 1;
+	struct wlr_spice_qxl *qxl = qxl_from_instance(qin);
+	return request_notification(qxl, &qxl->cursors);
+}
+
+static void qxl_release_resource(QXLInstance *qin, QXLReleaseInfoExt release) {
+	struct wlr_spice_qxl *qxl = qxl_from_instance(qin);
+	struct wlr_spice_resource *resource = wlr_spice_resource_from_release(release);
+	if (resource == NULL) {
+		return;
+	}
+	pthread_mutex_lock(&qxl->lock);
+	wl_list_remove(&resource->link);
+	if (resource->kind == WLR_SPICE_RESOURCE_DRAW) {
+		qxl->outstanding_count--;
+		qxl->released++;
+	}
+	pthread_mutex_unlock(&qxl->lock);
+	resource_destroy(resource);
 }
 
 static void qxl_notify_update(QXLInstance *qin, uint32_t update_id) {
@@ -151,8 +209,13 @@ void wlr_spice_qxl_init(struct wlr_spice_qxl *qxl, struct wlr_spice_backend *bac
 	qxl->instance.base.sif = &qxl_interface.base;
 	qxl->instance.id = 0;
 	pthread_mutex_init(&qxl->lock, NULL);
+	qxl->draws.cmds = qxl->draw_cmds;
+	qxl->draws.size = WLR_SPICE_RING_SIZE;
+	qxl->cursors.cmds = qxl->cursor_cmds;
+	qxl->cursors.size = WLR_SPICE_CURSOR_RING_SIZE;
 	// The worker may not have asked yet; a spurious wakeup is harmless.
-	qxl->notify_wanted = true;
+	qxl->draws.notify_wanted = true;
+	qxl->cursors.notify_wanted = true;
 	wl_list_init(&qxl->outstanding);
 }
 
@@ -164,28 +227,29 @@ bool wlr_spice_qxl_add(struct wlr_spice_qxl *qxl, SpiceServer *server) {
 	return true;
 }
 
-static void drop_queued(struct wlr_spice_qxl *qxl) {
-	pthread_mutex_lock(&qxl->lock);
-	while (qxl->ring_count > 0) {
-		QXLCommandExt *cmd = &qxl->ring[qxl->ring_head];
-		struct wlr_spice_draw *draw =
-			(struct wlr_spice_draw *)(uintptr_t)cmd->cmd.data;
-		wl_list_remove(&draw->link);
-		qxl->outstanding_count--;
-		wlr_spice_draw_destroy(draw);
-		qxl->ring_head = (qxl->ring_head + 1) % WLR_SPICE_RING_SIZE;
-		qxl->ring_count--;
+/* Frees commands the worker has not fetched; call with the lock held. */
+static void drop_ring(struct wlr_spice_qxl *qxl, struct wlr_spice_ring *ring) {
+	QXLCommandExt cmd;
+	while (ring_pop(ring, &cmd)) {
+		struct wlr_spice_resource *resource = command_resource(&cmd);
+		wl_list_remove(&resource->link);
+		if (resource->kind == WLR_SPICE_RESOURCE_DRAW) {
+			qxl->outstanding_count--;
+		}
+		resource_destroy(resource);
 	}
-	pthread_mutex_unlock(&qxl->lock);
 }
 
 void wlr_spice_qxl_finish(struct wlr_spice_qxl *qxl) {
-	// Only after spice_server_destroy: nothing references the draws now.
-	drop_queued(qxl);
-	struct wlr_spice_draw *draw, *tmp;
-	wl_list_for_each_safe(draw, tmp, &qxl->outstanding, link) {
-		wl_list_remove(&draw->link);
-		wlr_spice_draw_destroy(draw);
+	// Only after spice_server_destroy: nothing references the commands now.
+	pthread_mutex_lock(&qxl->lock);
+	drop_ring(qxl, &qxl->draws);
+	drop_ring(qxl, &qxl->cursors);
+	pthread_mutex_unlock(&qxl->lock);
+	struct wlr_spice_resource *resource, *tmp;
+	wl_list_for_each_safe(resource, tmp, &qxl->outstanding, link) {
+		wl_list_remove(&resource->link);
+		resource_destroy(resource);
 	}
 	qxl->outstanding_count = 0;
 	free(qxl->primary);
@@ -230,7 +294,9 @@ void wlr_spice_qxl_destroy_primary(struct wlr_spice_qxl *qxl) {
 		return;
 	}
 	// Commands still in the ring draw on the old surface: drop them.
-	drop_queued(qxl);
+	pthread_mutex_lock(&qxl->lock);
+	drop_ring(qxl, &qxl->draws);
+	pthread_mutex_unlock(&qxl->lock);
 	spice_qxl_destroy_primary_surface(&qxl->instance, 0);
 	qxl->primary_active = false;
 }
@@ -238,17 +304,46 @@ void wlr_spice_qxl_destroy_primary(struct wlr_spice_qxl *qxl) {
 bool wlr_spice_qxl_push_draw(struct wlr_spice_qxl *qxl, struct wlr_spice_draw *draw) {
 	draw->drawable.mm_time = (uint32_t)wlr_spice_now_ms();
 	pthread_mutex_lock(&qxl->lock);
-	if (qxl->ring_count >= WLR_SPICE_RING_SIZE) {
+	QXLCommandExt *slot = ring_push(&qxl->draws);
+	if (slot == NULL) {
 		pthread_mutex_unlock(&qxl->lock);
 		return false;
 	}
-	unsigned tail = (qxl->ring_head + qxl->ring_count) % WLR_SPICE_RING_SIZE;
-	wlr_spice_draw_to_command(draw, &qxl->ring[tail]);
-	qxl->ring_count++;
-	wl_list_insert(qxl->outstanding.prev, &draw->link);
+	wlr_spice_draw_to_command(draw, slot);
+	wl_list_insert(qxl->outstanding.prev, &draw->resource.link);
 	qxl->outstanding_count++;
-	bool wake = qxl->notify_wanted;
-	qxl->notify_wanted = false;
+	bool wake = ring_take_notify(&qxl->draws);
+	pthread_mutex_unlock(&qxl->lock);
+
+	if (wake) {
+		spice_qxl_wakeup(&qxl->instance);
+	}
+	return true;
+}
+
+bool wlr_spice_qxl_push_cursor(struct wlr_spice_qxl *qxl, struct wlr_spice_cursor_cmd *cmd) {
+	pthread_mutex_lock(&qxl->lock);
+	if (cmd->cmd.type == QXL_CURSOR_MOVE) {
+		QXLCommandExt *tail = ring_tail(&qxl->cursors);
+		if (tail != NULL) {
+			QXLCursorCmd *queued = (QXLCursorCmd *)(uintptr_t)tail->cmd.data;
+			if (queued->type == QXL_CURSOR_MOVE) {
+				// The worker has not seen the last move yet: just update it.
+				queued->u.position = cmd->cmd.u.position;
+				pthread_mutex_unlock(&qxl->lock);
+				wlr_spice_cursor_cmd_destroy(cmd);
+				return true;
+			}
+		}
+	}
+	QXLCommandExt *slot = ring_push(&qxl->cursors);
+	if (slot == NULL) {
+		pthread_mutex_unlock(&qxl->lock);
+		return false;
+	}
+	wlr_spice_cursor_cmd_to_command(cmd, slot);
+	wl_list_insert(qxl->outstanding.prev, &cmd->resource.link);
+	bool wake = ring_take_notify(&qxl->cursors);
 	pthread_mutex_unlock(&qxl->lock);
 
 	if (wake) {
@@ -259,14 +354,14 @@ bool wlr_spice_qxl_push_draw(struct wlr_spice_qxl *qxl, struct wlr_spice_draw *d
 
 int wlr_spice_qxl_queued(struct wlr_spice_qxl *qxl) {
 	pthread_mutex_lock(&qxl->lock);
-	int n = qxl->ring_count;
+	int n = qxl->draws.count;
 	pthread_mutex_unlock(&qxl->lock);
 	return n;
 }
 
 void wlr_spice_qxl_maybe_flush_tree(struct wlr_spice_qxl *qxl) {
 	pthread_mutex_lock(&qxl->lock);
-	size_t held = qxl->outstanding_count - qxl->ring_count;
+	size_t held = qxl->outstanding_count - qxl->draws.count;
 	uint64_t released = qxl->released;
 	pthread_mutex_unlock(&qxl->lock);
 	qxl->backend->stats.released = released;

@@ -92,6 +92,18 @@ int main(int argc, char *argv[]) {
 		return 2;
 	}
 
+	struct xkb_keymap *keymap = swl_keymap_create(&options);
+	if (keymap == NULL) {
+		fprintf(stderr, "spice-wl: cannot compile the keyboard layout: layout '%s', model '%s', "
+				"variant '%s', options '%s'\n",
+			options.keyboard_layout ? options.keyboard_layout : "(default)",
+			options.keyboard_model ? options.keyboard_model : "(default)",
+			options.keyboard_variant ? options.keyboard_variant : "",
+			options.keyboard_options ? options.keyboard_options : "");
+		swl_options_finish(&options);
+		return 2;
+	}
+
 	enum wlr_log_importance level = WLR_ERROR;
 	if (options.verbose == 1) {
 		level = WLR_INFO;
@@ -101,6 +113,7 @@ int main(int argc, char *argv[]) {
 	wlr_log_init(level, NULL);
 
 	if (!check_runtime_dir()) {
+		xkb_keymap_unref(keymap);
 		swl_options_finish(&options);
 		return 1;
 	}
@@ -111,6 +124,7 @@ int main(int argc, char *argv[]) {
 
 	int status = 1;
 	struct swl_server server = {0};
+	server.keymap = keymap;
 	if (!swl_server_init(&server, &options)) {
 		fprintf(stderr, "spice-wl: cannot set up the compositor (run with -v for details)\n");
 		goto out;
@@ -150,6 +164,7 @@ out_signals:
 	wl_event_source_remove(sigchld);
 out:
 	swl_server_finish(&server);
+	xkb_keymap_unref(keymap);
 	swl_options_finish(&options);
 	return status;
 }

@@ -25,6 +25,10 @@
 #define MIN_FPS 1
 #define MAX_FPS 120
 #define PASSWORD_ENV "SPICE_WL_PASSWORD"
+#define DEFAULT_REPEAT_RATE 25
+#define DEFAULT_REPEAT_DELAY 600
+#define MAX_REPEAT_RATE 1000
+#define MAX_REPEAT_DELAY 10000
 
 #define STRINGIFY_(x) #x
 #define STRINGIFY(x) STRINGIFY_(x)
@@ -46,6 +50,13 @@ enum {
 	OPT_ZLIB_GLZ_WAN_COMPRESSION,
 	OPT_STREAMING_VIDEO,
 	OPT_VIDEO_CODECS,
+	OPT_KEYBOARD_LAYOUT,
+	OPT_KEYBOARD_MODEL,
+	OPT_KEYBOARD_VARIANT,
+	OPT_KEYBOARD_OPTIONS,
+	OPT_REPEAT_RATE,
+	OPT_REPEAT_DELAY,
+	OPT_HIDE_CURSOR,
 };
 
 // One entry per option: what getopt_long needs plus what --help prints.
@@ -92,6 +103,22 @@ static const struct option_doc option_docs[] = {
 				"spice-server's"},
 		{"video-codecs", required_argument, OPT_VIDEO_CODECS, "LIST",
 				"ENCODER:CODEC;... e.g. gstreamer:vp8", "spice-server's"},
+		{"keyboard-layout", required_argument, OPT_KEYBOARD_LAYOUT, "LAYOUT",
+				"XKB layout(s), e.g. de", "$XKB_DEFAULT_LAYOUT, us"},
+		{"keyboard-model", required_argument, OPT_KEYBOARD_MODEL, "MODEL", "XKB model",
+				"$XKB_DEFAULT_MODEL, pc105"},
+		{"keyboard-variant", required_argument, OPT_KEYBOARD_VARIANT, "VARIANT",
+				"XKB variant(s), e.g. nodeadkeys", "$XKB_DEFAULT_VARIANT"},
+		{"keyboard-options", required_argument, OPT_KEYBOARD_OPTIONS, "OPTIONS",
+				"XKB options, e.g. ctrl:nocaps", "$XKB_DEFAULT_OPTIONS"},
+		{"repeat-rate", required_argument, OPT_REPEAT_RATE, "N",
+				"key repeats per second, 0 disables, up to " STRINGIFY(MAX_REPEAT_RATE),
+				STRINGIFY(DEFAULT_REPEAT_RATE)},
+		{"repeat-delay", required_argument, OPT_REPEAT_DELAY, "MS",
+				"delay before a held key repeats, up to " STRINGIFY(MAX_REPEAT_DELAY),
+				STRINGIFY(DEFAULT_REPEAT_DELAY)},
+		{"hide-cursor", no_argument, OPT_HIDE_CURSOR, NULL,
+				"show no pointer on the client (kiosks)", "off"},
 		{"verbose", no_argument, 'v', NULL, "log more; repeat for even more", "0"},
 		{"help", no_argument, 'h', NULL, "show this help and exit", NULL},
 		{"version", no_argument, 'V', NULL, "show the version and exit", NULL},
@@ -537,6 +564,21 @@ static bool apply_option(struct swl_options *opts, int c, const char *arg, FILE 
 		return parse_choice_string(name, arg, streaming_videos, &opts->streaming_video, err);
 	case OPT_VIDEO_CODECS:
 		return parse_video_codecs(arg, &opts->video_codecs, err);
+	case OPT_KEYBOARD_LAYOUT:
+		return set_string(&opts->keyboard_layout, arg, err);
+	case OPT_KEYBOARD_MODEL:
+		return set_string(&opts->keyboard_model, arg, err);
+	case OPT_KEYBOARD_VARIANT:
+		return set_string(&opts->keyboard_variant, arg, err);
+	case OPT_KEYBOARD_OPTIONS:
+		return set_string(&opts->keyboard_options, arg, err);
+	case OPT_REPEAT_RATE:
+		return parse_int_option(name, arg, 0, MAX_REPEAT_RATE, &opts->repeat_rate, err);
+	case OPT_REPEAT_DELAY:
+		return parse_int_option(name, arg, 0, MAX_REPEAT_DELAY, &opts->repeat_delay, err);
+	case OPT_HIDE_CURSOR:
+		opts->hide_cursor = true;
+		return true;
 	default:
 		fail(err, "internal error: unhandled option %d", c);
 		return false;
@@ -552,6 +594,8 @@ void swl_options_init(struct swl_options *opts) {
 			.frame_mode = SWL_FRAME_MODE_DFPS,
 			.fps = DEFAULT_FPS,
 			.policy = SWL_POLICY_DEFAULT,
+			.repeat_rate = DEFAULT_REPEAT_RATE,
+			.repeat_delay = DEFAULT_REPEAT_DELAY,
 	};
 }
 
@@ -564,6 +608,10 @@ void swl_options_finish(struct swl_options *opts) {
 	free(opts->zlib_glz_wan_compression);
 	free(opts->streaming_video);
 	free(opts->video_codecs);
+	free(opts->keyboard_layout);
+	free(opts->keyboard_model);
+	free(opts->keyboard_variant);
+	free(opts->keyboard_options);
 	free_command(opts);
 	*opts = (struct swl_options){0};
 }

@@ -37,6 +37,14 @@ struct swl_options {
 	char *zlib_glz_wan_compression; // auto never always
 	char *streaming_video; // off all filter
 	char *video_codecs; // e.g. "gstreamer:mjpeg;gstreamer:vp8"
+	// XKB rule names; NULL means XKB_DEFAULT_* from the environment, then xkb's default
+	char *keyboard_layout;
+	char *keyboard_model;
+	char *keyboard_variant;
+	char *keyboard_options;
+	int repeat_rate; // repeats per second, 0 disables; default 25
+	int repeat_delay; // ms; default 600
+	bool hide_cursor;
 	int verbose; // count of -v
 	char **command; // argv of COMMAND (NULL-terminated), NULL if none
 	int command_argc;

@@ -2,6 +2,7 @@
  * The seat: keyboards and pointers from the backend, the cursor, pointer
  * focus, click-to-focus, and the client-set cursor image and selections.
  */
+#include <stdarg.h>
 #include <stdlib.h>
 #include <wlr/types/wlr_data_device.h>
 #include <wlr/types/wlr_input_device.h>
@@ -52,17 +53,9 @@ static void add_keyboard(struct swl_server *server, struct wlr_input_device *dev
 	keyboard->server = server;
 	keyboard->device = device;
 
-	// A backend may come with its own keymap; otherwise use XKB_DEFAULT_*.
-	if (device->keyboard->keymap == NULL) {
-		struct xkb_context *context = xkb_context_new(XKB_CONTEXT_NO_FLAGS);
-		struct xkb_keymap *keymap =
-			xkb_keymap_new_from_names(context, NULL, XKB_KEYMAP_COMPILE_NO_FLAGS);
-		if (keymap != NULL) {
-			wlr_keyboard_set_keymap(device->keyboard, keymap);
-			xkb_keymap_unref(keymap);
-		}
-		xkb_context_unref(context);
-	}
+	wlr_keyboard_set_keymap(device->keyboard, server->keymap);
+	wlr_keyboard_set_repeat_info(device->keyboard, server->options->repeat_rate,
+		server->options->repeat_delay);
 
 	keyboard->key.notify = keyboard_handle_key;
 	wl_signal_add(&device->keyboard->events.key, &keyboard->key);
@@ -166,6 +159,29 @@ static void handle_request_set_primary_selection(struct wl_listener *listener, v
 		wl_container_of(listener, server, request_set_primary_selection);
 	struct wlr_seat_request_set_primary_selection_event *event = data;
 	wlr_seat_set_primary_selection(server->seat, event->source, event->serial);
+}
+
+static void silent_xkb_log(struct xkb_context *context, enum xkb_log_level level,
+		const char *format, va_list args) {
+	// The caller reports a failed compile as one line of its own.
+}
+
+struct xkb_keymap *swl_keymap_create(const struct swl_options *options) {
+	struct xkb_context *context = xkb_context_new(XKB_CONTEXT_NO_FLAGS);
+	if (context == NULL) {
+		return NULL;
+	}
+	xkb_context_set_log_fn(context, silent_xkb_log);
+	struct xkb_rule_names names = {
+		.layout = options->keyboard_layout,
+		.model = options->keyboard_model,
+		.variant = options->keyboard_variant,
+		.options = options->keyboard_options,
+	};
+	struct xkb_keymap *keymap =
+		xkb_keymap_new_from_names(context, &names, XKB_KEYMAP_COMPILE_NO_FLAGS);
+	xkb_context_unref(context);
+	return keymap;
 }
 
 bool swl_seat_init(struct swl_server *server) {

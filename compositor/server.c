@@ -46,6 +46,7 @@ bool swl_server_init(struct swl_server *server, const struct swl_options *option
 		.zlib_glz_wan_compression = options->zlib_glz_wan_compression,
 		.streaming_video = options->streaming_video,
 		.video_codecs = options->video_codecs,
+		.hide_cursor = options->hide_cursor,
 	};
 	server->backend = wlr_spice_backend_create(server->display, &backend_options);
 	if (server->backend == NULL) {
@@ -124,10 +125,12 @@ void swl_server_finish(struct swl_server *server) {
 	swl_seat_finish(server);
 	// Destroys the outputs and the SPICE server with them.
 	wlr_backend_destroy(server->backend);
+	// The scene's layout helper frees itself when the layout goes: the
+	// layout must go before the scene.
+	wlr_output_layout_destroy(server->output_layout);
 	if (server->scene != NULL) {
 		wlr_scene_node_destroy(&server->scene->node);
 	}
-	wlr_output_layout_destroy(server->output_layout);
 	wlr_allocator_destroy(server->allocator);
 	wlr_renderer_destroy(server->renderer);
 	wl_display_destroy(server->display);

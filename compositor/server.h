@@ -17,6 +17,7 @@
 #include <wlr/types/wlr_seat.h>
 #include <wlr/types/wlr_xcursor_manager.h>
 #include <wlr/types/wlr_xdg_shell.h>
+#include <xkbcommon/xkbcommon.h>
 #include "options.h"
 
 struct swl_server {
@@ -35,6 +36,7 @@ struct swl_server {
 	struct wlr_seat *seat;
 	struct wlr_cursor *cursor;
 	struct wlr_xcursor_manager *xcursor_manager;
+	struct xkb_keymap *keymap; // for every keyboard, from --keyboard-*
 
 	struct wl_list outputs; // swl_output.link
 	struct wl_list views; // swl_view.link, topmost first
@@ -101,6 +103,8 @@ struct swl_view *swl_view_at(struct swl_server *server, double lx, double ly,
 void swl_views_arrange(struct swl_server *server);
 
 /* seat.c */
+/* Compiles the keymap the options name; NULL if xkb cannot. */
+struct xkb_keymap *swl_keymap_create(const struct swl_options *options);
 bool swl_seat_init(struct swl_server *server);
 void swl_seat_finish(struct swl_server *server);
 void swl_seat_handle_new_input(struct wl_listener *listener, void *data);

@@ -4,7 +4,10 @@
  * It connects to a SPICE server with spice-client-glib (no GTK), tracks the
  * primary surface of display channel 0 and answers questions about it:
  * screenshots, pixel expectations, traffic statistics, and an interactive
- * line-based "session" mode that test harnesses drive over a pipe.
+ * line-based "session" mode that test harnesses drive over a pipe. It also
+ * sends keyboard and mouse input on the inputs channel and reports what the
+ * server sends back (keyboard LEDs, mouse mode, cursor shape), both as session
+ * commands and as one-shot commands (`spice-wl-probe key 1e`).
  *
  * Exit codes: 0 success, 1 failure (connection, authentication, disconnect,
  * unmet expectation, I/O), 2 bad usage, 3 timeout.
@@ -16,7 +19,8 @@
  * Timing: --timeout bounds the time from start until connected; for
  * `screenshot` it bounds the whole run (including settling). Command timers
  * (expect --timeout-ms, stats --seconds and all session command timeouts)
- * start once connected.
+ * start once connected. One-shot input commands also wait (within --timeout)
+ * for the inputs channel to be initialised.
  */
 #include <errno.h>
 #include <glib.h>
@@ -50,6 +54,24 @@ enum probe_exit {
 #define MAX_TIMEOUT_MS (24 * 3600 * 1000)
 /* Servers that never send a display mark are treated as ready after this. */
 #define MARK_FALLBACK_MS 1000
+/* Bound on the wait for queued input to be written to the socket. */
+#define FLUSH_TIMEOUT_MS 5000
+/* After sending input, stay connected this long so the server reads it all. */
+#define INPUT_SETTLE_MS 200
+#define DEFAULT_LATENCY_COUNT 10
+#define DEFAULT_LATENCY_TIMEOUT_MS 2000
+#define LATENCY_QUIET_MS 200
+#define MAX_LATENCY_COUNT 10000
+#define MAX_WHEEL_STEPS 1000
+#define MAX_KEY_ARGS 256
+
+/*
+ * Keys are spice-gtk scancodes: PC XT (set 1) make codes, with 0x100 | code
+ * for E0-prefixed keys. Pause has no such code; KEY_PAUSE stands for it.
+ */
+#define KEY_PAUSE 0xe11d45u
+#define KEY_LEFT_SHIFT 0x2au
+#define KEY_A 0x1eu
 
 struct probe;
 
@@ -85,6 +107,10 @@ enum session_wait {
 	SESSION_WAIT_PIXEL,
 	SESSION_WAIT_UPDATE,
 	SESSION_WAIT_QUIET,
+	SESSION_WAIT_FLUSH,   /* input written to the inputs channel socket */
+	SESSION_WAIT_LEDS,    /* keyboard LEDs match wait_leds_want */
+	SESSION_WAIT_CURSOR,  /* a cursor shape has been received */
+	SESSION_WAIT_LATENCY, /* latency measurement in progress */
 };
 
 struct probe {
@@ -137,11 +163,44 @@ struct probe {
 	bool stdin_eof;
 	bool running_queue;
 	bool pending; /* a command returned CMD_PENDING and has not completed */
+	bool quitting; /* quit or EOF: no more commands, exiting after settle_source */
 	enum session_wait wait;
 	struct expect_pixel wait_pixel;
 	guint wait_quiet_ms;
 	guint wait_timeout_source;
 	guint wait_quiet_source;
+
+	/* inputs channel */
+	bool inputs_opened;  /* linked; SPICE_CHANNEL_OPENED seen */
+	bool leds_known;     /* SPICE_MSG_INPUTS_INIT (first LED state) received */
+	bool lock_sync_off;  /* session read-only while the inputs channel comes up */
+	guint lock_sync_source;
+	int button_state;    /* SPICE_MOUSE_BUTTON_MASK_* of the buttons we hold */
+	bool sent_input;     /* some input was sent on this connection */
+	guint flush_serial;  /* identifies the flush a session command waits for */
+	guint wait_leds_mask, wait_leds_want; /* SPICE_INPUTS_*_LOCK bits */
+
+	/* cursor channel: the last shape and whether it is shown */
+	bool has_cursor;
+	bool cursor_visible;
+	int cursor_width, cursor_height, cursor_hot_x, cursor_hot_y;
+
+	/* latency */
+	guint latency_count;
+	guint latency_timeout_ms;
+	guint latency_key;
+	gint64 latency_sent_at; /* 0 while waiting for the display to be quiet */
+	GArray *latency_samples; /* double, milliseconds */
+
+	/* one-shot session command run from the command line */
+	bool oneshot;
+	const struct session_cmd *oneshot_cmd;
+	int oneshot_argc;
+	char **oneshot_argv;
+	bool oneshot_started;
+	bool dry_run; /* checking the arguments only; see oneshot_parse() */
+	char *oneshot_error; /* first error line from the dry run */
+	char *oneshot_line;  /* result line printed once the input has settled */
 };
 
 /* ------------------------------------------------------------------ */
@@ -654,15 +713,48 @@ enum cmd_result {
 	CMD_PENDING, /* session_complete() prints it later; the queue waits */
 };
 
+enum session_cmd_flags {
+	CMD_INPUTS = 1 << 0, /* needs the inputs channel initialised */
+	CMD_CLI = 1 << 1,    /* also a one-shot command: spice-wl-probe NAME ARGS */
+	CMD_RAW = 1 << 2,    /* in a session, takes the rest of the line as one argument */
+	CMD_SENDS = 1 << 3,  /* sends input: one-shot runs let it settle before exiting */
+};
+
 struct session_cmd {
 	const char *name;
 	const char *args; /* usage, for "error usage: ..." */
 	int min_args, max_args;
 	bool needs_primary;
 	enum cmd_result (*run)(struct probe *p, int argc, char **argv);
+	unsigned flags; /* enum session_cmd_flags */
 };
 
 static void session_run_queue(struct probe *p);
+static void oneshot_result(struct probe *p, const char *line);
+
+static void cmd_reply(struct probe *p, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+/*
+ * The result line of a command: on stdout in a session; in a one-shot run it
+ * decides the exit status (see oneshot_result()), and during the dry run
+ * that checks one-shot arguments only the first error is kept.
+ */
+static void cmd_reply(struct probe *p, const char *fmt, ...) {
+	va_list args;
+	va_start(args, fmt);
+	char *line = g_strdup_vprintf(fmt, args);
+	va_end(args);
+	if (!p->oneshot) {
+		out_line("%s", line);
+	} else if (p->dry_run) {
+		if (p->oneshot_error == NULL && !g_str_has_prefix(line, "ok")) {
+			p->oneshot_error = g_strdup(line);
+		}
+	} else {
+		oneshot_result(p, line);
+	}
+	g_free(line);
+}
 
 /* Prints the result of the pending command and resumes the queue. */
 static void session_complete(struct probe *p, const char *result) {
@@ -670,29 +762,74 @@ static void session_complete(struct probe *p, const char *result) {
 	clear_source(&p->wait_quiet_source);
 	p->wait = SESSION_WAIT_NONE;
 	p->pending = false;
-	out_line("%s", result);
-	session_run_queue(p);
+	cmd_reply(p, "%s", result);
+	if (!p->oneshot) {
+		session_run_queue(p);
+	}
+}
+
+static bool inputs_ready(struct probe *p) {
+	return p->inputs != NULL && p->inputs_opened && p->leds_known;
+}
+
+static guint current_leds(struct probe *p) {
+	int mods = 0;
+	if (p->inputs != NULL) {
+		g_object_get(p->inputs, "key-modifiers", &mods, NULL);
+	}
+	return (guint)mods;
+}
+
+static char *format_leds(guint leds) {
+	return g_strdup_printf("caps=%d num=%d scroll=%d", (leds & SPICE_INPUTS_CAPS_LOCK) != 0,
+		(leds & SPICE_INPUTS_NUM_LOCK) != 0, (leds & SPICE_INPUTS_SCROLL_LOCK) != 0);
 }
 
 static gboolean session_wait_timeout(gpointer data) {
 	struct probe *p = data;
 	p->wait_timeout_source = 0;
-	if (p->wait == SESSION_WAIT_PIXEL) {
+	char *line = NULL;
+	switch (p->wait) {
+	case SESSION_WAIT_PIXEL: {
 		char got[8];
 		format_pixel(p, p->wait_pixel.x, p->wait_pixel.y, got);
-		char *line = g_strdup_printf("fail got %s", got);
-		session_complete(p, line);
-		g_free(line);
-	} else {
-		session_complete(p, "fail");
+		line = g_strdup_printf("fail got %s", got);
+		break;
 	}
+	case SESSION_WAIT_FLUSH:
+		line = g_strdup("error timeout writing to the inputs channel");
+		break;
+	case SESSION_WAIT_LEDS: {
+		char *leds = format_leds(current_leds(p));
+		line = g_strdup_printf("fail %s", leds);
+		g_free(leds);
+		break;
+	}
+	case SESSION_WAIT_LATENCY:
+		line = g_strdup_printf("error timeout after %u samples", p->latency_samples->len);
+		break;
+	case SESSION_WAIT_NONE:
+	case SESSION_WAIT_UPDATE:
+	case SESSION_WAIT_QUIET:
+	case SESSION_WAIT_CURSOR:
+		line = g_strdup("fail");
+		break;
+	}
+	session_complete(p, line);
+	g_free(line);
 	return G_SOURCE_REMOVE;
 }
+
+static void latency_send(struct probe *p);
 
 static gboolean session_quiet_elapsed(gpointer data) {
 	struct probe *p = data;
 	p->wait_quiet_source = 0;
-	session_complete(p, "ok");
+	if (p->wait == SESSION_WAIT_LATENCY) {
+		latency_send(p);
+	} else {
+		session_complete(p, "ok");
+	}
 	return G_SOURCE_REMOVE;
 }
 
@@ -796,10 +933,593 @@ static enum cmd_result cmd_stats(struct probe *p, int argc, char **argv) {
 	return CMD_DONE;
 }
 
+static gboolean session_quit_settled(gpointer data) {
+	struct probe *p = data;
+	p->settle_source = 0;
+	probe_finish(p, PROBE_EXIT_OK);
+	return G_SOURCE_REMOVE;
+}
+
+/* Ends the session; input sent in it first gets time to reach the server. */
+static void session_quit(struct probe *p) {
+	if (p->quitting) {
+		return;
+	}
+	p->quitting = true;
+	if (p->sent_input) {
+		p->settle_source = g_timeout_add(INPUT_SETTLE_MS, session_quit_settled, p);
+	} else {
+		probe_finish(p, PROBE_EXIT_OK);
+	}
+}
+
 static enum cmd_result cmd_quit(struct probe *p, int argc, char **argv) {
 	out_line("ok");
-	probe_finish(p, PROBE_EXIT_OK);
+	session_quit(p);
 	return CMD_DONE;
+}
+
+/* ------------------------------------------------------------------ */
+/* Input commands (keyboard, mouse) and what the server reports back */
+
+static bool take_option(int argc, char **argv, int *i, const char *name, const char **value);
+
+/* "1e", "e048" (E0-prefixed key) or "e11d45" (Pause), optionally with 0x. */
+static bool parse_scancode(const char *s, guint *key) {
+	if (s == NULL) {
+		return false;
+	}
+	if (g_str_has_prefix(s, "0x") || g_str_has_prefix(s, "0X")) {
+		s += 2;
+	}
+	size_t len = strlen(s);
+	if (len == 0 || len > 6) {
+		return false;
+	}
+	guint v = 0;
+	for (size_t i = 0; i < len; i++) {
+		int d = g_ascii_xdigit_value(s[i]);
+		if (d < 0) {
+			return false;
+		}
+		v = (v << 4) | (guint)d;
+	}
+	/* Codes with bit 7 set are break codes: keyup sends those. */
+	guint low = v & 0xff;
+	if (len <= 2 && v >= 0x01 && v <= 0x7f) {
+		*key = v;
+	} else if (len == 4 && (v >> 8) == 0xe0 && low >= 0x01 && low <= 0x7f) {
+		*key = 0x100 | low;
+	} else if (len == 6 && v == KEY_PAUSE) {
+		*key = KEY_PAUSE;
+	} else {
+		return false;
+	}
+	return true;
+}
+
+/*
+ * spice-gtk turns 0x100 | code into the bytes E0 code (E0 code|0x80 on
+ * release). Pause has no make/break pair: a keyboard sends E1 1D 45 E1 9D C5
+ * on press and nothing on release. spice-gtk's widget (send_pause()) sends it
+ * as key 0x21d, which spice_make_scancode() turns into E1 1D (E1 9D when
+ * released), followed by key 0x45: pressed on key press, released on key
+ * release. So Pause down + up gives exactly the hardware sequence.
+ */
+static void key_down(struct probe *p, guint key) {
+	if (key == KEY_PAUSE) {
+		spice_inputs_channel_key_press(p->inputs, 0x21d);
+		spice_inputs_channel_key_press(p->inputs, 0x45);
+	} else {
+		spice_inputs_channel_key_press(p->inputs, key);
+	}
+}
+
+static void key_up(struct probe *p, guint key) {
+	if (key == KEY_PAUSE) {
+		spice_inputs_channel_key_release(p->inputs, 0x21d);
+		spice_inputs_channel_key_release(p->inputs, 0x45);
+	} else {
+		spice_inputs_channel_key_release(p->inputs, key);
+	}
+}
+
+struct flush_req {
+	struct probe *p;
+	guint serial;
+};
+
+static void on_inputs_flushed(GObject *source, GAsyncResult *res, gpointer data) {
+	struct flush_req *req = data;
+	struct probe *p = req->p;
+	GError *error = NULL;
+	bool ok = spice_channel_flush_finish(SPICE_CHANNEL(source), res, &error);
+	if (p->wait == SESSION_WAIT_FLUSH && p->flush_serial == req->serial) {
+		if (ok) {
+			session_complete(p, "ok");
+		} else {
+			char *line = g_strdup_printf("error inputs channel: %s",
+				error != NULL ? error->message : "closed before the input was sent");
+			session_complete(p, line);
+			g_free(line);
+		}
+	}
+	g_clear_error(&error);
+	g_free(req);
+}
+
+/*
+ * Completes the command with "ok" once everything queued on the inputs
+ * channel has been written to its socket. Messages leave in the order they
+ * were queued, so a command's input (and that of earlier commands) arrives
+ * in order.
+ */
+static enum cmd_result inputs_flush(struct probe *p) {
+	struct flush_req *req = g_new0(struct flush_req, 1);
+	p->sent_input = true;
+	req->p = p;
+	req->serial = ++p->flush_serial;
+	session_start_wait(p, SESSION_WAIT_FLUSH, FLUSH_TIMEOUT_MS);
+	spice_channel_flush_async(SPICE_CHANNEL(p->inputs), NULL, on_inputs_flushed, req);
+	return CMD_PENDING;
+}
+
+/* key, keydown, keyup */
+static enum cmd_result cmd_key(struct probe *p, int argc, char **argv) {
+	guint keys[MAX_KEY_ARGS];
+	for (int i = 1; i < argc; i++) {
+		if (!parse_scancode(argv[i], &keys[i - 1])) {
+			cmd_reply(p, "error bad scancode %s (want hex: 1e, e048 or e11d45)", argv[i]);
+			return CMD_DONE;
+		}
+	}
+	if (p->dry_run) {
+		return CMD_DONE;
+	}
+	bool press = strcmp(argv[0], "keyup") != 0;
+	bool release = strcmp(argv[0], "keydown") != 0;
+	for (int i = 0; i < argc - 1; i++) {
+		if (press) {
+			key_down(p, keys[i]);
+		}
+		if (release) {
+			key_up(p, keys[i]);
+		}
+	}
+	return inputs_flush(p);
+}
+
+/* US layout rows: consecutive scancodes from first, unshifted and shifted. */
+static const struct us_key_row {
+	guint first;
+	const char *plain, *shifted;
+} us_key_rows[] = {
+	{0x02, "1234567890-=", "!@#$%^&*()_+"},
+	{0x10, "qwertyuiop[]", "QWERTYUIOP{}"},
+	{0x1e, "asdfghjkl;'`", "ASDFGHJKL:\"~"},
+	{0x2b, "\\zxcvbnm,./", "|ZXCVBNM<>?"},
+};
+
+static bool us_key_for_char(gunichar c, guint *key, bool *shift) {
+	*shift = false;
+	switch (c) {
+	case ' ':
+		*key = 0x39;
+		return true;
+	case '\n':
+		*key = 0x1c; /* Enter */
+		return true;
+	case '\t':
+		*key = 0x0f;
+		return true;
+	default:
+		break;
+	}
+	if (c <= 0x20 || c >= 0x7f) {
+		return false;
+	}
+	for (size_t i = 0; i < G_N_ELEMENTS(us_key_rows); i++) {
+		const struct us_key_row *row = &us_key_rows[i];
+		const char *at = strchr(row->plain, (int)c);
+		if (at == NULL) {
+			at = strchr(row->shifted, (int)c);
+			if (at == NULL) {
+				continue;
+			}
+			*shift = true;
+			*key = row->first + (guint)(at - row->shifted);
+		} else {
+			*key = row->first + (guint)(at - row->plain);
+		}
+		return true;
+	}
+	return false;
+}
+
+/* A character for an error line: itself if printable, else an escape. */
+static char *describe_char(gunichar c) {
+	if (c < 0x80 && g_ascii_isprint((gchar)c)) {
+		return g_strdup_printf("%c", (char)c);
+	}
+	if (c < 0x80) {
+		return g_strdup_printf("\\x%02x", (unsigned)c);
+	}
+	if (!g_unichar_isprint(c)) {
+		return g_strdup_printf("U+%04X", (unsigned)c);
+	}
+	char buf[8] = {0};
+	g_unichar_to_utf8(c, buf);
+	return g_strdup(buf);
+}
+
+static enum cmd_result cmd_type(struct probe *p, int argc, char **argv) {
+	const char *text = argv[1];
+	if (!g_utf8_validate(text, -1, NULL)) {
+		cmd_reply(p, "error text is not valid UTF-8");
+		return CMD_DONE;
+	}
+	guint key;
+	bool shift;
+	/* Check everything first: nothing is sent for a text that fails. */
+	for (const char *c = text; *c != '\0'; c = g_utf8_next_char(c)) {
+		gunichar ch = g_utf8_get_char(c);
+		if (!us_key_for_char(ch, &key, &shift)) {
+			char *desc = describe_char(ch);
+			cmd_reply(p, "error unsupported character '%s'", desc);
+			g_free(desc);
+			return CMD_DONE;
+		}
+	}
+	if (p->dry_run) {
+		return CMD_DONE;
+	}
+	for (const char *c = text; *c != '\0'; c++) {
+		us_key_for_char((gunichar)*c, &key, &shift);
+		if (shift) {
+			key_down(p, KEY_LEFT_SHIFT);
+		}
+		key_down(p, key);
+		key_up(p, key);
+		if (shift) {
+			key_up(p, KEY_LEFT_SHIFT);
+		}
+	}
+	return inputs_flush(p);
+}
+
+static const char *const button_names[] = {
+	[SPICE_MOUSE_BUTTON_LEFT] = "left",
+	[SPICE_MOUSE_BUTTON_MIDDLE] = "middle",
+	[SPICE_MOUSE_BUTTON_RIGHT] = "right",
+	[SPICE_MOUSE_BUTTON_UP] = "up",
+	[SPICE_MOUSE_BUTTON_DOWN] = "down",
+	[SPICE_MOUSE_BUTTON_SIDE] = "side",
+	[SPICE_MOUSE_BUTTON_EXTRA] = "extra",
+};
+
+/* A name from button_names or a SPICE_MOUSE_BUTTON_* number. */
+static bool parse_button(const char *s, int *button) {
+	for (int i = SPICE_MOUSE_BUTTON_LEFT; i < (int)G_N_ELEMENTS(button_names); i++) {
+		if (g_ascii_strcasecmp(s, button_names[i]) == 0) {
+			*button = i;
+			return true;
+		}
+	}
+	long v;
+	if (!parse_long(s, SPICE_MOUSE_BUTTON_LEFT, SPICE_MOUSE_BUTTON_ENUM_END - 1, &v)) {
+		return false;
+	}
+	*button = (int)v;
+	return true;
+}
+
+/* SPICE_MOUSE_BUTTON_MASK_* of a button; wheel steps are never held. */
+static int button_mask(int button) {
+	if (button == SPICE_MOUSE_BUTTON_UP || button == SPICE_MOUSE_BUTTON_DOWN) {
+		return 0;
+	}
+	return 1 << (button - 1);
+}
+
+/*
+ * The state sent along is the state after the press or release: in client
+ * mouse mode spice-server tells the tablet only the new button state.
+ * (spice-gtk adds the left/middle/right bit itself, not side/extra.)
+ */
+static void mouse_button(struct probe *p, int button, bool press) {
+	if (press) {
+		p->button_state |= button_mask(button);
+		spice_inputs_channel_button_press(p->inputs, button, p->button_state);
+	} else {
+		p->button_state &= ~button_mask(button);
+		spice_inputs_channel_button_release(p->inputs, button, p->button_state);
+	}
+}
+
+static enum cmd_result cmd_move(struct probe *p, int argc, char **argv) {
+	int x, y;
+	if (!parse_xy(argv[1], argv[2], &x, &y)) {
+		cmd_reply(p, "error usage: move X Y");
+		return CMD_DONE;
+	}
+	if (p->dry_run) {
+		return CMD_DONE;
+	}
+	spice_inputs_channel_position(p->inputs, x, y, 0, p->button_state);
+	return inputs_flush(p);
+}
+
+static enum cmd_result cmd_rmove(struct probe *p, int argc, char **argv) {
+	long dx, dy;
+	if (!parse_long(argv[1], -65535, 65535, &dx) || !parse_long(argv[2], -65535, 65535, &dy)) {
+		cmd_reply(p, "error usage: rmove DX DY");
+		return CMD_DONE;
+	}
+	if (p->dry_run) {
+		return CMD_DONE;
+	}
+	spice_inputs_channel_motion(p->inputs, (gint)dx, (gint)dy, p->button_state);
+	return inputs_flush(p);
+}
+
+/* click [BUTTON], buttondown BUTTON, buttonup BUTTON */
+static enum cmd_result cmd_button(struct probe *p, int argc, char **argv) {
+	int button = SPICE_MOUSE_BUTTON_LEFT;
+	if (argc > 1 && !parse_button(argv[1], &button)) {
+		cmd_reply(p, "error bad button %s (want left, middle, right, side, extra or 1-7)",
+			argv[1]);
+		return CMD_DONE;
+	}
+	if (p->dry_run) {
+		return CMD_DONE;
+	}
+	if (strcmp(argv[0], "buttonup") != 0) {
+		mouse_button(p, button, true);
+	}
+	if (strcmp(argv[0], "buttondown") != 0) {
+		mouse_button(p, button, false);
+	}
+	return inputs_flush(p);
+}
+
+static enum cmd_result cmd_wheel(struct probe *p, int argc, char **argv) {
+	long steps;
+	if (!parse_long(argv[1], -MAX_WHEEL_STEPS, MAX_WHEEL_STEPS, &steps)) {
+		cmd_reply(p, "error usage: wheel N (-%d..%d, negative = up)", MAX_WHEEL_STEPS,
+			MAX_WHEEL_STEPS);
+		return CMD_DONE;
+	}
+	if (p->dry_run) {
+		return CMD_DONE;
+	}
+	int button = steps < 0 ? SPICE_MOUSE_BUTTON_UP : SPICE_MOUSE_BUTTON_DOWN;
+	for (long i = 0; i < labs(steps); i++) {
+		mouse_button(p, button, true);
+		mouse_button(p, button, false);
+	}
+	return inputs_flush(p);
+}
+
+static enum cmd_result cmd_mouse_mode(struct probe *p, int argc, char **argv) {
+	if (p->dry_run) {
+		return CMD_DONE;
+	}
+	if (p->main == NULL) {
+		cmd_reply(p, "error no main channel");
+		return CMD_DONE;
+	}
+	int mode = 0;
+	g_object_get(p->main, "mouse-mode", &mode, NULL);
+	if (mode == SPICE_MOUSE_MODE_CLIENT) {
+		cmd_reply(p, "client");
+	} else if (mode == SPICE_MOUSE_MODE_SERVER) {
+		cmd_reply(p, "server");
+	} else {
+		cmd_reply(p, "unknown %d", mode);
+	}
+	return CMD_DONE;
+}
+
+static enum cmd_result cmd_leds(struct probe *p, int argc, char **argv) {
+	if (p->dry_run) {
+		return CMD_DONE;
+	}
+	char *leds = format_leds(current_leds(p));
+	cmd_reply(p, "%s", leds);
+	g_free(leds);
+	return CMD_DONE;
+}
+
+static bool leds_match(struct probe *p) {
+	return (current_leds(p) & p->wait_leds_mask) == p->wait_leds_want;
+}
+
+/* "caps=1", "num=0", "scroll=1" */
+static bool parse_led_spec(const char *s, guint *mask, guint *want) {
+	static const struct {
+		const char *name;
+		guint bit;
+	} leds[] = {
+		{"caps", SPICE_INPUTS_CAPS_LOCK},
+		{"num", SPICE_INPUTS_NUM_LOCK},
+		{"scroll", SPICE_INPUTS_SCROLL_LOCK},
+	};
+	const char *eq = strchr(s, '=');
+	if (eq == NULL || (strcmp(eq + 1, "0") != 0 && strcmp(eq + 1, "1") != 0)) {
+		return false;
+	}
+	for (size_t i = 0; i < G_N_ELEMENTS(leds); i++) {
+		if (strlen(leds[i].name) == (size_t)(eq - s) &&
+				strncmp(s, leds[i].name, (size_t)(eq - s)) == 0) {
+			*mask |= leds[i].bit;
+			if (eq[1] == '1') {
+				*want |= leds[i].bit;
+			} else {
+				*want &= ~leds[i].bit;
+			}
+			return true;
+		}
+	}
+	return false;
+}
+
+static enum cmd_result cmd_wait_leds(struct probe *p, int argc, char **argv) {
+	guint mask = 0, want = 0, timeout_ms;
+	bool ok = parse_ms(argv[argc - 1], &timeout_ms);
+	for (int i = 1; ok && i < argc - 1; i++) {
+		ok = parse_led_spec(argv[i], &mask, &want);
+	}
+	if (!ok) {
+		cmd_reply(p, "error usage: wait-leds caps=0|1 [num=0|1] [scroll=0|1] TIMEOUT_MS");
+		return CMD_DONE;
+	}
+	if (p->dry_run) {
+		return CMD_DONE;
+	}
+	p->wait_leds_mask = mask;
+	p->wait_leds_want = want;
+	if (leds_match(p)) {
+		cmd_reply(p, "ok");
+		return CMD_DONE;
+	}
+	session_start_wait(p, SESSION_WAIT_LEDS, timeout_ms);
+	return CMD_PENDING;
+}
+
+static enum cmd_result cmd_cursor(struct probe *p, int argc, char **argv) {
+	if (p->dry_run) {
+		return CMD_DONE;
+	}
+	if (!p->has_cursor) {
+		cmd_reply(p, "none");
+	} else {
+		cmd_reply(p, "cursor %d %d %d %d visible=%d", p->cursor_width, p->cursor_height,
+			p->cursor_hot_x, p->cursor_hot_y, p->cursor_visible ? 1 : 0);
+	}
+	return CMD_DONE;
+}
+
+static enum cmd_result cmd_wait_cursor(struct probe *p, int argc, char **argv) {
+	guint timeout_ms;
+	if (!parse_ms(argv[1], &timeout_ms)) {
+		cmd_reply(p, "error usage: wait-cursor TIMEOUT_MS");
+		return CMD_DONE;
+	}
+	if (p->dry_run) {
+		return CMD_DONE;
+	}
+	if (p->has_cursor) {
+		cmd_reply(p, "ok");
+		return CMD_DONE;
+	}
+	session_start_wait(p, SESSION_WAIT_CURSOR, timeout_ms);
+	return CMD_PENDING;
+}
+
+/* Latency: quiet display -> key press+release -> next display update. */
+
+static void latency_wait_quiet(struct probe *p) {
+	p->latency_sent_at = 0;
+	p->wait_quiet_ms = LATENCY_QUIET_MS;
+	session_arm_quiet(p);
+	clear_source(&p->wait_timeout_source);
+	p->wait_timeout_source = g_timeout_add(LATENCY_QUIET_MS + p->latency_timeout_ms,
+		session_wait_timeout, p);
+}
+
+static void latency_send(struct probe *p) {
+	if (!inputs_ready(p)) {
+		session_complete(p, "error inputs channel not ready");
+		return;
+	}
+	clear_source(&p->wait_timeout_source);
+	p->wait_timeout_source = g_timeout_add(p->latency_timeout_ms, session_wait_timeout, p);
+	p->latency_sent_at = g_get_monotonic_time();
+	p->sent_input = true;
+	key_down(p, p->latency_key);
+	key_up(p, p->latency_key);
+}
+
+static int compare_double(const void *a, const void *b) {
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static char *latency_summary(struct probe *p) {
+	guint n = p->latency_samples->len;
+	double *v = (double *)(void *)p->latency_samples->data;
+	qsort(v, n, sizeof(*v), compare_double);
+	double median = n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
+	guint p90_rank = (9 * n + 9) / 10; /* nearest rank: ceil(0.9 n) */
+	const double values[] = {median, v[p90_rank - 1], v[0], v[n - 1]};
+	char num[G_N_ELEMENTS(values)][G_ASCII_DTOSTR_BUF_SIZE];
+	for (size_t i = 0; i < G_N_ELEMENTS(values); i++) {
+		g_ascii_formatd(num[i], sizeof(num[i]), "%.1f", values[i]);
+	}
+	return g_strdup_printf("latency n=%u median_ms=%s p90_ms=%s min_ms=%s max_ms=%s", n,
+		num[0], num[1], num[2], num[3]);
+}
+
+/* A display update while a latency measurement runs. */
+static void latency_update(struct probe *p) {
+	if (p->latency_sent_at == 0) {
+		session_arm_quiet(p); /* not quiet yet */
+		return;
+	}
+	double ms = (double)(g_get_monotonic_time() - p->latency_sent_at) / 1000.0;
+	g_array_append_val(p->latency_samples, ms);
+	if (p->latency_samples->len < p->latency_count) {
+		latency_wait_quiet(p);
+		return;
+	}
+	char *line = latency_summary(p);
+	session_complete(p, line);
+	g_free(line);
+}
+
+/* latency [N [TIMEOUT_MS]] [--count N] [--timeout-ms MS] [--key SCANCODE] */
+static enum cmd_result cmd_latency(struct probe *p, int argc, char **argv) {
+	long count = DEFAULT_LATENCY_COUNT;
+	guint timeout_ms = DEFAULT_LATENCY_TIMEOUT_MS;
+	guint key = KEY_A;
+	int positional = 0;
+	bool ok = true;
+	for (int i = 1; ok && i < argc; i++) {
+		const char *value = NULL;
+		if (take_option(argc, argv, &i, "--count", &value)) {
+			ok = parse_long(value, 1, MAX_LATENCY_COUNT, &count);
+		} else if (take_option(argc, argv, &i, "--timeout-ms", &value)) {
+			ok = parse_ms(value, &timeout_ms);
+		} else if (take_option(argc, argv, &i, "--key", &value)) {
+			ok = parse_scancode(value, &key);
+		} else if (positional == 0) {
+			ok = parse_long(argv[i], 1, MAX_LATENCY_COUNT, &count);
+			positional++;
+		} else if (positional == 1) {
+			ok = parse_ms(argv[i], &timeout_ms);
+			positional++;
+		} else {
+			ok = false;
+		}
+	}
+	if (!ok) {
+		cmd_reply(p, "error usage: latency [N [TIMEOUT_MS]] [--count N] [--timeout-ms MS] "
+			"[--key SCANCODE]");
+		return CMD_DONE;
+	}
+	if (p->dry_run) {
+		return CMD_DONE;
+	}
+	p->latency_count = (guint)count;
+	p->latency_timeout_ms = timeout_ms;
+	p->latency_key = key;
+	if (p->latency_samples == NULL) {
+		p->latency_samples = g_array_new(FALSE, FALSE, sizeof(double));
+	}
+	g_array_set_size(p->latency_samples, 0);
+	p->wait = SESSION_WAIT_LATENCY;
+	latency_wait_quiet(p);
+	return CMD_PENDING;
 }
 
 /*
@@ -808,20 +1528,72 @@ static enum cmd_result cmd_quit(struct probe *p, int argc, char **argv) {
  * being re-created. A command either prints exactly one result line and
  * returns CMD_DONE, or returns CMD_PENDING and later calls
  * session_complete() exactly once; later lines stay queued until then.
- * Add input/clipboard/resize commands here (p->inputs, p->main).
+ * Commands with CMD_INPUTS get "error inputs channel not ready" until the
+ * inputs channel is linked and has sent its initial LED state.
+ *
+ * CMD_CLI commands also run one-shot from the command line. They print their
+ * result with cmd_reply() and must stand a dry run (p->dry_run): check the
+ * arguments, reply an error if they are bad, and return before touching any
+ * channel.
+ *
+ * Add clipboard/resize commands here (p->main).
  */
+#define CMD_INPUT (CMD_INPUTS | CMD_CLI | CMD_SENDS)
 static const struct session_cmd session_cmds[] = {
-	{"wait-pixel", "X Y RRGGBB TIMEOUT_MS", 4, 4, true, cmd_wait_pixel},
-	{"wait-update", "TIMEOUT_MS", 1, 1, false, cmd_wait_update},
-	{"quiet", "MS TIMEOUT_MS", 2, 2, false, cmd_quiet},
-	{"pixel", "X Y", 2, 2, true, cmd_pixel},
-	{"size", "", 0, 0, true, cmd_size},
-	{"screenshot", "FILE", 1, 1, true, cmd_screenshot},
-	{"stats", "", 0, 0, false, cmd_stats},
-	{"quit", "", 0, 0, false, cmd_quit},
+	{"wait-pixel", "X Y RRGGBB TIMEOUT_MS", 4, 4, true, cmd_wait_pixel, 0},
+	{"wait-update", "TIMEOUT_MS", 1, 1, false, cmd_wait_update, 0},
+	{"quiet", "MS TIMEOUT_MS", 2, 2, false, cmd_quiet, 0},
+	{"pixel", "X Y", 2, 2, true, cmd_pixel, 0},
+	{"size", "", 0, 0, true, cmd_size, 0},
+	{"screenshot", "FILE", 1, 1, true, cmd_screenshot, 0},
+	{"stats", "", 0, 0, false, cmd_stats, 0},
+	{"quit", "", 0, 0, false, cmd_quit, 0},
+	{"key", "SCANCODE [SCANCODE...]", 1, MAX_KEY_ARGS, false, cmd_key, CMD_INPUT},
+	{"keydown", "SCANCODE [SCANCODE...]", 1, MAX_KEY_ARGS, false, cmd_key, CMD_INPUT},
+	{"keyup", "SCANCODE [SCANCODE...]", 1, MAX_KEY_ARGS, false, cmd_key, CMD_INPUT},
+	{"type", "TEXT", 1, 1, false, cmd_type, CMD_INPUT | CMD_RAW},
+	{"move", "X Y", 2, 2, false, cmd_move, CMD_INPUT},
+	{"rmove", "DX DY", 2, 2, false, cmd_rmove, CMD_INPUT},
+	{"click", "[BUTTON]", 0, 1, false, cmd_button, CMD_INPUT},
+	{"buttondown", "BUTTON", 1, 1, false, cmd_button, CMD_INPUT},
+	{"buttonup", "BUTTON", 1, 1, false, cmd_button, CMD_INPUT},
+	{"wheel", "N", 1, 1, false, cmd_wheel, CMD_INPUT},
+	{"mouse-mode", "", 0, 0, false, cmd_mouse_mode, CMD_CLI},
+	{"leds", "", 0, 0, false, cmd_leds, CMD_INPUTS | CMD_CLI},
+	{"wait-leds", "caps=0|1 [num=0|1] [scroll=0|1] TIMEOUT_MS", 2, 4, false, cmd_wait_leds,
+		CMD_INPUTS | CMD_CLI},
+	{"cursor", "", 0, 0, false, cmd_cursor, CMD_CLI},
+	{"wait-cursor", "TIMEOUT_MS", 1, 1, false, cmd_wait_cursor, CMD_CLI},
+	{"latency", "[N [TIMEOUT_MS]] [--count N] [--timeout-ms MS] [--key SCANCODE]", 0, 8,
+		false, cmd_latency, CMD_INPUTS | CMD_CLI},
 };
+#undef CMD_INPUT
+
+/*
+ * The argument of a CMD_RAW command: the rest of the line after its name and
+ * one blank, spaces and tabs included. A CR left by CRLF line ends is dropped.
+ */
+static char *raw_argument(const char *line, const char *name) {
+	char *rest = g_strdup(line);
+	size_t len = strlen(rest);
+	if (len > 0 && rest[len - 1] == '\r') {
+		rest[len - 1] = '\0';
+	}
+	const char *at = rest;
+	while (g_ascii_isspace(*at)) {
+		at++;
+	}
+	at += strlen(name); /* argv[0] matched the name, so the line starts with it */
+	if (*at == ' ' || *at == '\t') {
+		at++;
+	}
+	char *arg = g_strdup(at);
+	g_free(rest);
+	return arg;
+}
 
 static enum cmd_result session_dispatch(struct probe *p, char *line) {
+	char *raw_line = g_strdup(line);
 	char **argv = g_strsplit_set(g_strstrip(line), " \t", -1);
 	/* Drop empty tokens from repeated separators. */
 	int argc = 0;
@@ -842,6 +1614,19 @@ static enum cmd_result session_dispatch(struct probe *p, char *line) {
 			break;
 		}
 	}
+	if (cmd != NULL && (cmd->flags & CMD_RAW) != 0) {
+		char *arg = raw_argument(raw_line, cmd->name);
+		g_strfreev(argv);
+		argv = g_new0(char *, 3);
+		argv[0] = g_strdup(cmd->name);
+		argc = 1;
+		if (arg[0] != '\0') {
+			argv[argc++] = arg;
+		} else {
+			g_free(arg);
+		}
+	}
+	g_free(raw_line);
 	if (argc == 0) {
 		/* blank line: not a command, no reply */
 	} else if (cmd == NULL) {
@@ -851,6 +1636,8 @@ static enum cmd_result session_dispatch(struct probe *p, char *line) {
 			cmd->args);
 	} else if (cmd->needs_primary && !p->has_primary) {
 		out_line("error no primary surface");
+	} else if ((cmd->flags & CMD_INPUTS) != 0 && !inputs_ready(p)) {
+		out_line("error inputs channel not ready");
 	} else {
 		probe_log(p, "session: %s", line);
 		res = cmd->run(p, argc, argv);
@@ -865,7 +1652,8 @@ static void session_run_queue(struct probe *p) {
 		return;
 	}
 	p->running_queue = true;
-	while (!p->finished && p->connected && !p->pending && !g_queue_is_empty(p->lines)) {
+	while (!p->finished && !p->quitting && p->connected && !p->pending &&
+			!g_queue_is_empty(p->lines)) {
 		char *line = g_queue_pop_head(p->lines);
 		if (session_dispatch(p, line) == CMD_PENDING) {
 			p->pending = true;
@@ -875,7 +1663,7 @@ static void session_run_queue(struct probe *p) {
 	p->running_queue = false;
 	if (!p->finished && p->stdin_eof && p->connected && !p->pending &&
 			g_queue_is_empty(p->lines)) {
-		probe_finish(p, PROBE_EXIT_OK);
+		session_quit(p);
 	}
 }
 
@@ -935,6 +1723,13 @@ static void session_update(struct probe *p, bool primary_changed) {
 	case SESSION_WAIT_QUIET:
 		session_arm_quiet(p);
 		break;
+	case SESSION_WAIT_LATENCY:
+		latency_update(p);
+		break;
+	case SESSION_WAIT_FLUSH:
+	case SESSION_WAIT_LEDS:
+	case SESSION_WAIT_CURSOR:
+		break;
 	}
 }
 
@@ -953,6 +1748,112 @@ static bool session_parse(struct probe *p, int argc, char **argv) {
 	return true;
 }
 
+/* ------------------------------------------------------------------ */
+/* Mode: one session command from the command line (key, type, move, ...) */
+
+static const struct session_cmd *find_cli_cmd(const char *name) {
+	for (size_t i = 0; i < G_N_ELEMENTS(session_cmds); i++) {
+		if ((session_cmds[i].flags & CMD_CLI) != 0 && strcmp(name, session_cmds[i].name) == 0) {
+			return &session_cmds[i];
+		}
+	}
+	return NULL;
+}
+
+static gboolean oneshot_settled(gpointer data) {
+	struct probe *p = data;
+	p->settle_source = 0;
+	out_line("%s", p->oneshot_line);
+	probe_finish(p, PROBE_EXIT_OK);
+	return G_SOURCE_REMOVE;
+}
+
+/*
+ * The command's result line: "error ..." goes to stderr and exits 2 (usage),
+ * 3 (timeout) or 1; "fail ..." is printed and exits 1; anything else is
+ * printed and exits 0, for commands that sent input only after it had time
+ * to reach the server.
+ */
+static void oneshot_result(struct probe *p, const char *line) {
+	const char *name = p->oneshot_cmd->name;
+	if (g_str_has_prefix(line, "error ")) {
+		const char *msg = line + strlen("error ");
+		fprintf(stderr, PROBE_NAME ": %s: %s\n", name, msg);
+		if (g_str_has_prefix(msg, "usage:")) {
+			probe_finish(p, PROBE_EXIT_USAGE);
+		} else if (g_str_has_prefix(msg, "timeout")) {
+			probe_finish(p, PROBE_EXIT_TIMEOUT);
+		} else {
+			probe_finish(p, PROBE_EXIT_FAIL);
+		}
+	} else if (g_str_has_prefix(line, "fail")) {
+		out_line("%s", line);
+		probe_finish(p, PROBE_EXIT_FAIL);
+	} else if ((p->oneshot_cmd->flags & CMD_SENDS) != 0) {
+		/* Written to the socket; give the server time to read it before we hang up. */
+		p->oneshot_line = g_strdup(line);
+		clear_source(&p->settle_source);
+		p->settle_source = g_timeout_add(INPUT_SETTLE_MS, oneshot_settled, p);
+	} else {
+		out_line("%s", line);
+		probe_finish(p, PROBE_EXIT_OK);
+	}
+}
+
+/* Runs the command once the display is ready and, if needed, the inputs channel. */
+static void oneshot_try_start(struct probe *p) {
+	const struct session_cmd *cmd = p->oneshot_cmd;
+	if (p->oneshot_started || p->finished || !p->connected) {
+		return;
+	}
+	if ((cmd->flags & CMD_INPUTS) != 0 && !inputs_ready(p)) {
+		return;
+	}
+	p->oneshot_started = true;
+	clear_source(&p->deadline_source); /* the command's own timeouts apply now */
+	probe_log(p, "running %s", cmd->name);
+	if (cmd->run(p, p->oneshot_argc, p->oneshot_argv) == CMD_PENDING) {
+		p->pending = true;
+	}
+}
+
+static void oneshot_connected(struct probe *p) {
+	oneshot_try_start(p);
+}
+
+/* Checks the arguments with a dry run, so bad ones fail before connecting. */
+static bool oneshot_parse(struct probe *p, int argc, char **argv) {
+	const struct session_cmd *cmd = p->oneshot_cmd;
+	if (argc < cmd->min_args || argc > cmd->max_args) {
+		fprintf(stderr, PROBE_NAME ": usage: %s%s%s\n", cmd->name,
+			cmd->args[0] != '\0' ? " " : "", cmd->args);
+		return false;
+	}
+	p->oneshot = true;
+	p->oneshot_argc = argc + 1;
+	p->oneshot_argv = g_new0(char *, (size_t)argc + 2);
+	p->oneshot_argv[0] = (char *)cmd->name;
+	for (int i = 0; i < argc; i++) {
+		p->oneshot_argv[i + 1] = argv[i];
+	}
+	p->dry_run = true;
+	cmd->run(p, p->oneshot_argc, p->oneshot_argv);
+	p->dry_run = false;
+	if (p->oneshot_error != NULL) {
+		const char *msg = p->oneshot_error;
+		if (g_str_has_prefix(msg, "error ")) {
+			msg += strlen("error ");
+		}
+		fprintf(stderr, PROBE_NAME ": %s: %s\n", cmd->name, msg);
+		return false;
+	}
+	return true;
+}
+
+static const struct probe_mode oneshot_mode = {
+	"oneshot", oneshot_parse, oneshot_connected, session_update, true, false,
+};
+
 static const struct probe_mode probe_modes[] = {
 	{"screenshot", screenshot_parse, screenshot_connected, screenshot_update, true, false},
 	{"expect", expect_parse, expect_connected, expect_update, false, false},
@@ -966,9 +1867,12 @@ static const struct probe_mode probe_modes[] = {
 static gboolean deadline_expired(gpointer data) {
 	struct probe *p = data;
 	p->deadline_source = 0;
+	const char *what = "the display";
+	if (p->connected) {
+		what = p->oneshot ? "the inputs channel" : "the display to settle";
+	}
 	fprintf(stderr, PROBE_NAME ": %s:%s: timed out after %gs waiting for %s\n", p->host,
-		p->port, p->timeout_s,
-		p->connected ? "the display to settle" : "the display");
+		p->port, p->timeout_s, what);
 	if (p->mode->line_protocol) {
 		out_line("disconnected");
 	}
@@ -1047,6 +1951,115 @@ static void on_primary_destroy(SpiceChannel *channel, gpointer data) {
 	p->data = NULL;
 }
 
+static void lock_sync_restore(struct probe *p) {
+	clear_source(&p->lock_sync_source);
+	if (p->lock_sync_off) {
+		p->lock_sync_off = false;
+		g_object_set(p->session, "read-only", FALSE, NULL);
+	}
+}
+
+static gboolean lock_sync_idle(gpointer data) {
+	struct probe *p = data;
+	p->lock_sync_source = 0;
+	lock_sync_restore(p);
+	return G_SOURCE_REMOVE;
+}
+
+/* Keyboard LED state from the server (SPICE_MSG_INPUTS_INIT or _KEY_MODIFIERS). */
+static void on_inputs_modifiers(SpiceChannel *channel, gpointer data) {
+	struct probe *p = data;
+	lock_sync_restore(p);
+	p->leds_known = true;
+	if (p->verbose > 0) {
+		char *leds = format_leds(current_leds(p));
+		probe_log(p, "keyboard LEDs %s", leds);
+		g_free(leds);
+	}
+	if (p->wait == SESSION_WAIT_LEDS && leds_match(p)) {
+		session_complete(p, "ok");
+	}
+	if (p->oneshot) {
+		oneshot_try_start(p);
+	}
+}
+
+/* "cursor" changes with every shape the server sets (SPICE_MSG_CURSOR_INIT/SET). */
+static void on_cursor_shape(GObject *object, GParamSpec *pspec, gpointer data) {
+	struct probe *p = data;
+	GValue value = G_VALUE_INIT;
+	g_value_init(&value, SPICE_TYPE_CURSOR_SHAPE);
+	g_object_get_property(object, "cursor", &value);
+	const SpiceCursorShape *shape = g_value_get_boxed(&value);
+	if (shape != NULL) {
+		p->has_cursor = true;
+		p->cursor_visible = true;
+		p->cursor_width = shape->width;
+		p->cursor_height = shape->height;
+		p->cursor_hot_x = shape->hot_spot_x;
+		p->cursor_hot_y = shape->hot_spot_y;
+		probe_log(p, "cursor %dx%d hotspot %d,%d", p->cursor_width, p->cursor_height,
+			p->cursor_hot_x, p->cursor_hot_y);
+		if (p->wait == SESSION_WAIT_CURSOR) {
+			session_complete(p, "ok");
+		}
+	}
+	g_value_unset(&value);
+}
+
+static void on_cursor_hide(SpiceCursorChannel *channel, gpointer data) {
+	struct probe *p = data;
+	probe_log(p, "cursor hidden");
+	p->cursor_visible = false;
+}
+
+/* Like spice-gtk's widget: a move shows a hidden cursor again. */
+static void on_cursor_move(SpiceCursorChannel *channel, gint x, gint y, gpointer data) {
+	struct probe *p = data;
+	if (p->verbose >= 2) {
+		probe_log(p, "cursor move %d,%d", x, y);
+	}
+	p->cursor_visible = true;
+}
+
+static void on_cursor_reset(SpiceCursorChannel *channel, gpointer data) {
+	struct probe *p = data;
+	probe_log(p, "cursor reset");
+	p->has_cursor = false;
+}
+
+/*
+ * The inputs channel is linked and about to come up (main context; the
+ * channel's coroutine continues once we return).
+ *
+ * Lock keys: spice-gtk's channel_up() sends the client's lock state (0, as
+ * we never set one), and spice-server then presses Caps/Num/Scroll Lock on
+ * the guest until its LEDs match, so every probe connection would switch the
+ * guest's locks off. The probe is an observer: the session is read-only
+ * (which skips that message) from here, emitted just before channel_up(),
+ * until the first LED state arrives or the next main loop iteration,
+ * whichever is first; nothing else is sent on the inputs channel meanwhile.
+ *
+ * Pointer: spice-gtk's pending position starts as (0,0) on display 0, and
+ * the first button press or release sends it, warping the pointer to the
+ * corner. Display -1 is spice-gtk's "no position pending", so setting it
+ * keeps a click at the position the server already has.
+ */
+static void inputs_opened(struct probe *p) {
+	p->inputs_opened = true;
+	p->button_state = 0;
+	if (!p->lock_sync_off) {
+		p->lock_sync_off = true;
+		g_object_set(p->session, "read-only", TRUE, NULL);
+		clear_source(&p->lock_sync_source);
+		p->lock_sync_source = g_idle_add_full(G_PRIORITY_HIGH, lock_sync_idle, p, NULL);
+	}
+	spice_inputs_channel_position(p->inputs, 0, 0, -1, 0);
+	if (p->oneshot) {
+		oneshot_try_start(p);
+	}
+}
+
 static void on_invalidate(SpiceChannel *channel, gint x, gint y, gint w, gint h, gpointer data) {
 	struct probe *p = data;
 	p->display_updates++;
@@ -1087,6 +2100,9 @@ static void on_channel_event(SpiceChannel *channel, SpiceChannelEvent event, gpo
 
 	if (event == SPICE_CHANNEL_OPENED) {
 		probe_log(p, "%s channel opened", name);
+		if ((gpointer)channel == (gpointer)p->inputs) {
+			inputs_opened(p);
+		}
 		return;
 	}
 	if (event == SPICE_CHANNEL_SWITCHING || event == SPICE_CHANNEL_NONE) {
@@ -1094,7 +2110,12 @@ static void on_channel_event(SpiceChannel *channel, SpiceChannelEvent event, gpo
 	}
 	const char *reason = channel_event_reason(channel, event);
 	probe_log(p, "%s channel event %d: %s", name, (int)event, reason);
-	if (p->finished) {
+	if ((gpointer)channel == (gpointer)p->inputs) {
+		p->inputs_opened = false;
+		p->leds_known = false;
+		p->button_state = 0;
+	}
+	if (p->finished || p->quitting) {
 		return;
 	}
 	/* Only losing main or display ends the run. */
@@ -1157,9 +2178,15 @@ static void on_channel_new(SpiceSession *session, SpiceChannel *channel, gpointe
 		keep = true;
 	} else if (SPICE_IS_INPUTS_CHANNEL(channel)) {
 		p->inputs = SPICE_INPUTS_CHANNEL(channel);
+		g_signal_connect(channel, "inputs-modifiers", G_CALLBACK(on_inputs_modifiers), p);
 		keep = true;
 	} else if (SPICE_IS_CURSOR_CHANNEL(channel)) {
 		p->cursor = SPICE_CURSOR_CHANNEL(channel);
+		/* "cursor-set" is deprecated since 0.34 in favour of notify::cursor. */
+		g_signal_connect(channel, "notify::cursor", G_CALLBACK(on_cursor_shape), p);
+		g_signal_connect(channel, "cursor-hide", G_CALLBACK(on_cursor_hide), p);
+		g_signal_connect(channel, "cursor-move", G_CALLBACK(on_cursor_move), p);
+		g_signal_connect(channel, "cursor-reset", G_CALLBACK(on_cursor_reset), p);
 		keep = true;
 	}
 	g_signal_connect(channel, "channel-event", G_CALLBACK(on_channel_event), p);
@@ -1187,8 +2214,12 @@ static void on_channel_destroy(SpiceSession *session, SpiceChannel *channel, gpo
 		p->data = NULL;
 	} else if ((gpointer)channel == (gpointer)p->inputs) {
 		p->inputs = NULL;
+		p->inputs_opened = false;
+		p->leds_known = false;
+		p->button_state = 0;
 	} else if ((gpointer)channel == (gpointer)p->cursor) {
 		p->cursor = NULL;
+		p->has_cursor = false;
 	}
 }
 
@@ -1250,10 +2281,53 @@ static const char usage_text[] =
 	"        screenshot FILE                   -> ok\n"
 	"        stats                             -> JSON\n"
 	"        quit                              -> ok, exit 0\n"
+	"      and the input commands below (-> ok unless shown otherwise).\n"
 	"      asynchronous lines: 'connected WxH' (first line, then commands run;\n"
 	"      earlier input is queued), 'primary W H' (primary re-created),\n"
 	"      'disconnected' (connection lost or failed; exit 1, or 3 on timeout).\n"
-	"      Results come in command order; EOF on stdin acts like quit.\n"
+	"      Results come in command order; EOF on stdin acts like quit. After\n"
+	"      input was sent, quit exits " G_STRINGIFY(INPUT_SETTLE_MS) " ms later, so the server\n"
+	"      reads it all.\n"
+	"\n"
+	"Input commands (session commands, and one-shot: '" PROBE_NAME " key 1e'):\n"
+	"  key SC [SC ...]         press and release each key in order; SC is a\n"
+	"                          hex PC XT (set 1) scancode: 1e, e048 (E0 key) or\n"
+	"                          e11d45 (Pause)\n"
+	"  keydown SC [SC ...]     press keys (hold, e.g. shift: keydown 2a)\n"
+	"  keyup SC [SC ...]       release keys\n"
+	"  type TEXT               type TEXT on a US layout (shift added as needed;\n"
+	"                          newline -> Enter, tab -> Tab); in a session TEXT\n"
+	"                          is the rest of the line (use key 1c for Enter);\n"
+	"                          nothing is sent if a character has no key:\n"
+	"                          error unsupported character 'X'\n"
+	"  move X Y                absolute pointer position on display 0 (client\n"
+	"                          mouse mode)\n"
+	"  rmove DX DY             relative motion (server mouse mode)\n"
+	"  click [BUTTON]          press and release BUTTON (default left) where the\n"
+	"                          pointer is; BUTTON: left, middle, right, side,\n"
+	"                          extra, up, down or SPICE_MOUSE_BUTTON_* 1-7\n"
+	"  buttondown BUTTON       hold a button (later pointer input keeps it held)\n"
+	"  buttonup BUTTON         release a button\n"
+	"  wheel N                 N wheel steps, negative up, positive down (SPICE\n"
+	"                          has no horizontal wheel)\n"
+	"  mouse-mode              -> client | server\n"
+	"  leds                    -> caps=0|1 num=0|1 scroll=0|1 (server LED state)\n"
+	"  wait-leds caps=0|1 [num=0|1] [scroll=0|1] TIMEOUT_MS\n"
+	"                          -> ok once the LEDs match | fail caps=.. num=.. ..\n"
+	"  cursor                  -> cursor W H HOTX HOTY visible=0|1 | none\n"
+	"  wait-cursor TIMEOUT_MS  -> ok once a cursor shape was received | fail\n"
+	"  latency [N [TIMEOUT_MS]] [--count N] [--timeout-ms MS] [--key SC]\n"
+	"                          N times (default 10): wait until the display was\n"
+	"                          quiet for 200 ms, press and release SC (default 1e,\n"
+	"                          'a'), time the next display update; -> latency n=N\n"
+	"                          median_ms=X p90_ms=X min_ms=X max_ms=X, or error\n"
+	"                          timeout after K samples when a sample waits longer\n"
+	"                          than TIMEOUT_MS (default 2000)\n"
+	"  Input is sent in order and 'ok' means it was written to the socket. Input\n"
+	"  commands need the inputs channel (else 'error inputs channel not ready').\n"
+	"  One-shot: wait for the display and inputs channel (within --timeout), run\n"
+	"  the command, print its result line (errors go to stderr), and after sending\n"
+	"  input stay connected " G_STRINGIFY(INPUT_SETTLE_MS) " ms so the server reads it all.\n"
 	"\n"
 	"Exit status: 0 ok, 1 failure, 2 usage, 3 timeout.\n";
 
@@ -1361,6 +2435,12 @@ int main(int argc, char **argv) {
 		}
 	}
 	if (p->mode == NULL) {
+		p->oneshot_cmd = find_cli_cmd(command);
+		if (p->oneshot_cmd != NULL) {
+			p->mode = &oneshot_mode;
+		}
+	}
+	if (p->mode == NULL) {
 		return usage_error("unknown command %s", command);
 	}
 	if (!p->mode->parse(p, (int)cmd_args->len, (char **)cmd_args->pdata)) {
@@ -1437,6 +2517,7 @@ int main(int argc, char **argv) {
 	clear_source(&p->wait_timeout_source);
 	clear_source(&p->wait_quiet_source);
 	clear_source(&p->stdin_source);
+	clear_source(&p->lock_sync_source);
 	spice_session_disconnect(p->session);
 	g_object_unref(p->session);
 	g_ptr_array_free(p->channels, TRUE);
@@ -1448,6 +2529,12 @@ int main(int argc, char **argv) {
 	if (p->expect != NULL) {
 		g_array_free(p->expect, TRUE);
 	}
+	if (p->latency_samples != NULL) {
+		g_array_free(p->latency_samples, TRUE);
+	}
+	g_free(p->oneshot_argv);
+	g_free(p->oneshot_error);
+	g_free(p->oneshot_line);
 	g_main_loop_unref(p->loop);
 	g_free(password);
 	g_free(p->host);

@@ -38,6 +38,9 @@ struct wlr_spice_backend_options {
 	const char *zlib_glz_wan_compression;
 	const char *streaming_video;
 	const char *video_codecs;
+
+	// The client draws no pointer (kiosks); the cursor channel only hides.
+	bool hide_cursor;
 };
 
 struct wlr_spice_stats {

@@ -131,6 +131,11 @@ struct client {
 	size_t note_count, note_cap;
 
 	bool animate;
+	bool echo_keys; /* draw a mark for every key press, for latency runs */
+	bool own_cursor; /* set a cursor surface of our own on pointer enter */
+	struct wl_surface *cursor_surface;
+	struct wl_buffer *cursor_buffer;
+	int echo_count;
 	int square_x;
 	struct wl_callback *frame_callback;
 	uint64_t frames;
@@ -549,14 +554,17 @@ static void keyboard_handle_leave(void *data, struct wl_keyboard *keyboard, uint
 	printf("keyboard leave\n");
 }
 
-/* Whitespace, control characters and backslash would break the line format. */
+/*
+ * Whitespace, control characters and backslash would break the line format;
+ * '-' alone means "no text", so a typed minus is escaped too.
+ */
 static void escape_text(const char *in, char *out, size_t out_size) {
 	size_t len = 0;
 	for (const unsigned char *p = (const unsigned char *)in; *p != '\0'; p++) {
 		if (len + 5 > out_size) {
 			break;
 		}
-		if (*p <= 0x20 || *p == 0x7f || *p == '\\') {
+		if (*p <= 0x20 || *p == 0x7f || *p == '\\' || *p == '-') {
 			len += (size_t)snprintf(out + len, out_size - len, "\\x%02x", *p);
 		} else {
 			out[len++] = (char)*p;
@@ -583,6 +591,17 @@ static void keyboard_handle_key(void *data, struct wl_keyboard *keyboard, uint32
 		}
 	}
 	printf("key %s %u %s %s\n", action, key, name, text);
+
+	if (client->echo_keys && state == WL_KEYBOARD_KEY_STATE_PRESSED &&
+			client->content != NULL) {
+		// A 16x16 mark marching along the top row, a new colour each press.
+		int n = client->echo_count++;
+		struct rect r = {8 + (n % 32) * 16, 8, 16, 16};
+		uint32_t color = 0x400000u * (uint32_t)(n % 4) + 0x2040c0u + 0x10u * (uint32_t)(n % 8);
+		fill_rect(client->content, client->width, client->height, r, color & 0xffffff);
+		add_damage(client, r);
+		render(client);
+	}
 }
 
 static void keyboard_handle_modifiers(void *data, struct wl_keyboard *keyboard,
@@ -609,9 +628,56 @@ static const struct wl_keyboard_listener keyboard_listener = {
 	.repeat_info = keyboard_handle_repeat_info,
 };
 
+#define CURSOR_SIZE 16
+#define CURSOR_HOTSPOT_X 3
+#define CURSOR_HOTSPOT_Y 5
+
+/* A 16x16 magenta square cursor with a known hotspot, so tests can spot it. */
+static void create_cursor(struct client *client) {
+	size_t size = CURSOR_SIZE * CURSOR_SIZE * 4;
+	int fd = memfd_create("swl-test-client-cursor", MFD_CLOEXEC);
+	if (fd < 0 || ftruncate(fd, (off_t)size) != 0) {
+		fatal(client, "cannot create the cursor buffer");
+		if (fd >= 0) {
+			close(fd);
+		}
+		return;
+	}
+	uint32_t *data = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (data == MAP_FAILED) {
+		fatal(client, "cannot map the cursor buffer");
+		close(fd);
+		return;
+	}
+	for (int i = 0; i < CURSOR_SIZE * CURSOR_SIZE; i++) {
+		data[i] = 0xffff00ff;
+	}
+	munmap(data, size);
+	struct wl_shm_pool *pool = wl_shm_create_pool(client->shm, fd, (int32_t)size);
+	client->cursor_buffer = wl_shm_pool_create_buffer(pool, 0, CURSOR_SIZE, CURSOR_SIZE,
+		CURSOR_SIZE * 4, WL_SHM_FORMAT_ARGB8888);
+	wl_shm_pool_destroy(pool);
+	close(fd);
+	client->cursor_surface = wl_compositor_create_surface(client->compositor);
+	wl_surface_attach(client->cursor_surface, client->cursor_buffer, 0, 0);
+	wl_surface_damage_buffer(client->cursor_surface, 0, 0, CURSOR_SIZE, CURSOR_SIZE);
+	wl_surface_commit(client->cursor_surface);
+}
+
 static void pointer_handle_enter(void *data, struct wl_pointer *pointer, uint32_t serial,
 		struct wl_surface *surface, wl_fixed_t sx, wl_fixed_t sy) {
+	struct client *client = data;
 	printf("pointer enter %.1f %.1f\n", wl_fixed_to_double(sx), wl_fixed_to_double(sy));
+	if (client->own_cursor) {
+		if (client->cursor_surface == NULL) {
+			create_cursor(client);
+		}
+		if (client->cursor_surface == NULL) {
+			return;
+		}
+		wl_pointer_set_cursor(pointer, serial, client->cursor_surface, CURSOR_HOTSPOT_X,
+			CURSOR_HOTSPOT_Y);
+	}
 }
 
 static void pointer_handle_leave(void *data, struct wl_pointer *pointer, uint32_t serial,
@@ -1070,6 +1136,8 @@ static void usage(FILE *f) {
 		"  --size WxH     size used when the compositor lets us choose (default 640x480)\n"
 		"  --pattern N    initial pattern 0..7 (default 0)\n"
 		"  --animate      start with the moving square\n"
+		"  --echo-keys    draw a small mark on every key press (latency runs)\n"
+		"  --cursor       set a 16x16 magenta cursor, hotspot 3,5, on pointer enter\n"
 		"  --help         show this help\n");
 }
 
@@ -1090,6 +1158,8 @@ int main(int argc, char *argv[]) {
 		{"size", required_argument, NULL, 's'},
 		{"pattern", required_argument, NULL, 'p'},
 		{"animate", no_argument, NULL, 'A'},
+		{"echo-keys", no_argument, NULL, 'E'},
+		{"cursor", no_argument, NULL, 'C'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -1116,6 +1186,12 @@ int main(int argc, char *argv[]) {
 			break;
 		case 'A':
 			client.animate = true;
+			break;
+		case 'E':
+			client.echo_keys = true;
+			break;
+		case 'C':
+			client.own_cursor = true;
 			break;
 		case 'h':
 			usage(stdout);

@@ -157,6 +157,13 @@ static void test_defaults(void **state) {
 	assert_null(o->zlib_glz_wan_compression);
 	assert_null(o->streaming_video);
 	assert_null(o->video_codecs);
+	assert_null(o->keyboard_layout);
+	assert_null(o->keyboard_model);
+	assert_null(o->keyboard_variant);
+	assert_null(o->keyboard_options);
+	assert_int_equal(o->repeat_rate, 25);
+	assert_int_equal(o->repeat_delay, 600);
+	assert_false(o->hide_cursor);
 	assert_int_equal(o->verbose, 0);
 	assert_null(o->command);
 	assert_int_equal(o->command_argc, 0);
@@ -206,6 +213,20 @@ static void test_all_options(void **state) {
 	assert_int_equal(f->opts.height, 8192);
 	assert_int_equal(f->opts.port, 1);
 	assert_int_equal(f->opts.fps, 120);
+
+	reset_opts(f);
+	assert_int_equal(parse(f, "--disable-ticketing", "--keyboard-layout", "de,us",
+							 "--keyboard-model", "pc104", "--keyboard-variant", "nodeadkeys",
+							 "--keyboard-options", "ctrl:nocaps", "--repeat-rate", "0",
+							 "--repeat-delay", "250", "--hide-cursor", NULL),
+			SWL_OPTIONS_OK);
+	assert_string_equal(f->opts.keyboard_layout, "de,us");
+	assert_string_equal(f->opts.keyboard_model, "pc104");
+	assert_string_equal(f->opts.keyboard_variant, "nodeadkeys");
+	assert_string_equal(f->opts.keyboard_options, "ctrl:nocaps");
+	assert_int_equal(f->opts.repeat_rate, 0);
+	assert_int_equal(f->opts.repeat_delay, 250);
+	assert_true(f->opts.hide_cursor);
 }
 
 static void test_choice_values(void **state) {
@@ -266,6 +287,10 @@ static void test_bad_values(void **state) {
 			{"--port", "99999999999999999999999"},
 			{"--fps", "0"},
 			{"--fps", "121"},
+			{"--repeat-rate", "1001"},
+			{"--repeat-rate", "-1"},
+			{"--repeat-delay", "10001"},
+			{"--repeat-delay", "soon"},
 			{"--fps", "30.5"},
 			{"--fps", "fast"},
 			{"--size", "63x800"},
@@ -588,6 +613,13 @@ static void test_help(void **state) {
 			"--zlib-glz-wan-compression MODE",
 			"--streaming-video MODE",
 			"--video-codecs LIST",
+			"--keyboard-layout LAYOUT",
+			"--keyboard-model MODEL",
+			"--keyboard-variant VARIANT",
+			"--keyboard-options OPTIONS",
+			"--repeat-rate N",
+			"--repeat-delay MS",
+			"--hide-cursor",
 			"-v, --verbose",
 			"-h, --help",
 			"-V, --version",
