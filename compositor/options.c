@@ -57,6 +57,7 @@ enum {
 	OPT_REPEAT_RATE,
 	OPT_REPEAT_DELAY,
 	OPT_HIDE_CURSOR,
+	OPT_XWAYLAND,
 };
 
 // One entry per option: what getopt_long needs plus what --help prints.
@@ -119,6 +120,8 @@ static const struct option_doc option_docs[] = {
 				STRINGIFY(DEFAULT_REPEAT_DELAY)},
 		{"hide-cursor", no_argument, OPT_HIDE_CURSOR, NULL,
 				"show no pointer on the client (kiosks)", "off"},
+		{"xwayland", required_argument, OPT_XWAYLAND, "MODE",
+				"Xwayland: lazy (start on first use), on or off", "lazy"},
 		{"verbose", no_argument, 'v', NULL, "log more; repeat for even more", "0"},
 		{"help", no_argument, 'h', NULL, "show this help and exit", NULL},
 		{"version", no_argument, 'V', NULL, "show the version and exit", NULL},
@@ -132,6 +135,7 @@ static const char *const image_compressions[] = {
 static const char *const wan_compressions[] = {"auto", "never", "always", NULL};
 static const char *const streaming_videos[] = {"off", "all", "filter", NULL};
 static const char *const frame_modes[] = {"dfps", "per-op", NULL};
+static const char *const xwayland_modes[] = {"lazy", "on", "off", NULL};
 static const char *const video_encoders[] = {"spice", "gstreamer", NULL};
 static const char *const video_codec_names[] = {"mjpeg", "vp8", "vp9", "h264", "h265", NULL};
 
@@ -579,6 +583,13 @@ static bool apply_option(struct swl_options *opts, int c, const char *arg, FILE 
 	case OPT_HIDE_CURSOR:
 		opts->hide_cursor = true;
 		return true;
+	case OPT_XWAYLAND:
+		if (!parse_choice(name, arg, xwayland_modes, &index, err)) {
+			return false;
+		}
+		opts->xwayland = index == 0 ? SWL_XWAYLAND_LAZY
+			: index == 1 ? SWL_XWAYLAND_ON : SWL_XWAYLAND_OFF;
+		return true;
 	default:
 		fail(err, "internal error: unhandled option %d", c);
 		return false;
@@ -596,6 +607,7 @@ void swl_options_init(struct swl_options *opts) {
 			.policy = SWL_POLICY_DEFAULT,
 			.repeat_rate = DEFAULT_REPEAT_RATE,
 			.repeat_delay = DEFAULT_REPEAT_DELAY,
+			.xwayland = SWL_XWAYLAND_LAZY,
 	};
 }
 

@@ -19,6 +19,12 @@ enum swl_window_policy {
 	SWL_POLICY_DESKTOP,
 };
 
+enum swl_xwayland_mode {
+	SWL_XWAYLAND_LAZY, // start Xwayland when the first X client connects
+	SWL_XWAYLAND_ON,
+	SWL_XWAYLAND_OFF,
+};
+
 struct swl_options {
 	char *listen; // address to listen on, default "127.0.0.1"
 	int port; // default 5900
@@ -45,6 +51,7 @@ struct swl_options {
 	int repeat_rate; // repeats per second, 0 disables; default 25
 	int repeat_delay; // ms; default 600
 	bool hide_cursor;
+	enum swl_xwayland_mode xwayland; // default lazy
 	int verbose; // count of -v
 	char **command; // argv of COMMAND (NULL-terminated), NULL if none
 	int command_argc;

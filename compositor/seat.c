@@ -86,9 +86,8 @@ void swl_seat_handle_new_input(struct wl_listener *listener, void *data) {
 static void process_motion(struct swl_server *server, uint32_t time) {
 	double sx, sy;
 	struct wlr_surface *surface = NULL;
-	struct swl_view *view =
-		swl_view_at(server, server->cursor->x, server->cursor->y, &surface, &sx, &sy);
-	if (view == NULL || surface == NULL) {
+	swl_view_at(server, server->cursor->x, server->cursor->y, &surface, &sx, &sy);
+	if (surface == NULL) {
 		wlr_xcursor_manager_set_cursor_image(server->xcursor_manager, "left_ptr",
 			server->cursor);
 		wlr_seat_pointer_clear_focus(server->seat);

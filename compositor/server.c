@@ -24,6 +24,7 @@ bool swl_server_init(struct swl_server *server, const struct swl_options *option
 		(options->policy == SWL_POLICY_DEFAULT && options->command != NULL);
 	wl_list_init(&server->outputs);
 	wl_list_init(&server->views);
+	wl_list_init(&server->unmanaged);
 
 	server->display = wl_display_create();
 	if (server->display == NULL) {
@@ -65,7 +66,7 @@ bool swl_server_init(struct swl_server *server, const struct swl_options *option
 		return false;
 	}
 
-	wlr_compositor_create(server->display, server->renderer);
+	server->compositor = wlr_compositor_create(server->display, server->renderer);
 	wlr_data_device_manager_create(server->display);
 	wlr_primary_selection_v1_device_manager_create(server->display);
 
@@ -76,6 +77,7 @@ bool swl_server_init(struct swl_server *server, const struct swl_options *option
 	}
 	wlr_scene_attach_output_layout(server->scene, server->output_layout);
 	server->view_tree = wlr_scene_tree_create(&server->scene->node);
+	server->unmanaged_tree = wlr_scene_tree_create(&server->scene->node);
 
 	server->new_output.notify = swl_output_handle_new;
 	wl_signal_add(&server->backend->events.new_output, &server->new_output);
@@ -86,14 +88,14 @@ bool swl_server_init(struct swl_server *server, const struct swl_options *option
 	if (server->xdg_shell == NULL) {
 		return false;
 	}
-	server->new_xdg_surface.notify = swl_view_handle_new_xdg_surface;
+	server->new_xdg_surface.notify = swl_xdg_handle_new_surface;
 	wl_signal_add(&server->xdg_shell->events.new_surface, &server->new_xdg_surface);
 
 	if (!swl_seat_init(server)) {
 		wlr_log(WLR_ERROR, "cannot create the seat");
 		return false;
 	}
-	return true;
+	return swl_xwayland_init(server);
 }
 
 bool swl_server_start(struct swl_server *server) {
@@ -114,6 +116,7 @@ void swl_server_finish(struct swl_server *server) {
 	if (server->display == NULL) {
 		return;
 	}
+	swl_xwayland_finish(server);
 	wl_display_destroy_clients(server->display);
 	if (server->new_xdg_surface.notify != NULL) {
 		wl_list_remove(&server->new_xdg_surface.link);

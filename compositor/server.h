@@ -31,6 +31,10 @@ struct swl_server {
 	struct wlr_allocator *allocator;
 	struct wlr_scene *scene;
 	struct wlr_scene_tree *view_tree; // stacking order of toplevel views
+	struct wlr_scene_tree *unmanaged_tree; // X11 override-redirect windows, above views
+	struct wlr_compositor *compositor;
+	struct wlr_xwayland *xwayland; // NULL with --xwayland=off
+	struct wl_list unmanaged; // swl_xwayland_unmanaged.link
 	struct wlr_output_layout *output_layout;
 	struct wlr_xdg_shell *xdg_shell;
 	struct wlr_seat *seat;
@@ -47,6 +51,8 @@ struct swl_server {
 	struct wl_listener new_output;
 	struct wl_listener new_input;
 	struct wl_listener new_xdg_surface;
+	struct wl_listener xwayland_ready;
+	struct wl_listener xwayland_new_surface;
 	struct wl_listener cursor_motion;
 	struct wl_listener cursor_motion_absolute;
 	struct wl_listener cursor_button;
@@ -68,22 +74,41 @@ struct swl_output {
 	struct wl_listener destroy;
 };
 
+struct swl_view;
+
+/* What differs between xdg-shell and X11 windows. */
+struct swl_view_impl {
+	struct wlr_surface *(*get_surface)(struct swl_view *view);
+	void (*set_activated)(struct swl_view *view, bool activated);
+	/* Asks the client for a size (0 = its own choice) at a layout position. */
+	void (*configure)(struct swl_view *view, int x, int y, int width, int height);
+	void (*set_fullscreen)(struct swl_view *view, bool fullscreen);
+	/* The window's size as the client drew it, and where its content starts. */
+	void (*get_geometry)(struct swl_view *view, struct wlr_box *box);
+};
+
 struct swl_view {
 	struct swl_server *server;
-	struct wlr_xdg_surface *xdg_surface;
-	struct wlr_scene_node *scene_node;
+	const struct swl_view_impl *impl;
+	struct wlr_scene_node *scene_node; // a tree; node->data is the view
 	struct wl_list link; // swl_server.views
 	bool mapped;
-	bool initial_commit_seen;
-	int x, y;
-
-	struct wl_listener map;
-	struct wl_listener unmap;
-	struct wl_listener destroy;
-	struct wl_listener request_fullscreen;
-	struct wl_listener request_maximize;
-	struct wl_listener commit;
+	bool fullscreen;
+	int x, y; // layout position of the window geometry's origin
 };
+
+/* Wires a new view into the server; it starts unmapped. */
+void swl_view_init(struct swl_view *view, struct swl_server *server,
+	const struct swl_view_impl *impl, struct wlr_scene_node *scene_node);
+void swl_view_finish(struct swl_view *view);
+/* Policy placement on map: kiosk fills the screen, desktop centres. */
+void swl_view_map(struct swl_view *view, bool has_position);
+void swl_view_unmap(struct swl_view *view);
+/* Places the view at a layout position (its geometry origin). */
+void swl_view_move(struct swl_view *view, int x, int y);
+void swl_view_set_fullscreen(struct swl_view *view, bool fullscreen);
+/* Applies the window policy to a view (kiosk: fullscreen at the layout size). */
+void swl_view_apply_policy(struct swl_view *view);
 
 bool swl_server_init(struct swl_server *server, const struct swl_options *options);
 bool swl_server_start(struct swl_server *server);
@@ -95,12 +120,20 @@ void swl_output_handle_new(struct wl_listener *listener, void *data);
 void swl_output_layout_box(struct swl_server *server, struct wlr_box *box);
 
 /* view.c */
-void swl_view_handle_new_xdg_surface(struct wl_listener *listener, void *data);
 void swl_view_focus(struct swl_view *view);
+/* Keyboard focus to a surface that is not a view (X11 menus that ask for it). */
+void swl_seat_focus_surface(struct swl_server *server, struct wlr_surface *surface);
 struct swl_view *swl_view_at(struct swl_server *server, double lx, double ly,
 	struct wlr_surface **surface, double *sx, double *sy);
 /* Re-applies the window policy after outputs change. */
 void swl_views_arrange(struct swl_server *server);
+
+/* xdg_shell.c */
+void swl_xdg_handle_new_surface(struct wl_listener *listener, void *data);
+
+/* xwayland/xwayland.c */
+bool swl_xwayland_init(struct swl_server *server);
+void swl_xwayland_finish(struct swl_server *server);
 
 /* seat.c */
 /* Compiles the keymap the options name; NULL if xkb cannot. */

@@ -1,7 +1,8 @@
 /*
- * Views: xdg toplevels and their popups in the scene, under two policies.
+ * Views: the window policy common to xdg-shell and X11 windows.
  * Kiosk: every toplevel fills the outputs, newest on top and focused.
- * Desktop: toplevels keep their own size, cascade, click focuses and raises.
+ * Desktop: windows keep their size, new ones are centred and cascade (or go
+ * where they asked), a click focuses and raises.
  */
 #include <stdlib.h>
 #include <wlr/util/log.h>
@@ -9,69 +10,51 @@
 
 #define CASCADE_STEP 32
 
-static void view_configure_policy(struct swl_view *view) {
-	struct swl_server *server = view->server;
+void swl_view_init(struct swl_view *view, struct swl_server *server,
+		const struct swl_view_impl *impl, struct wlr_scene_node *scene_node) {
+	view->server = server;
+	view->impl = impl;
+	view->scene_node = scene_node;
+	scene_node->data = view;
+	wlr_scene_node_set_enabled(scene_node, false);
+	wl_list_insert(&server->views, &view->link);
+}
+
+void swl_view_finish(struct swl_view *view) {
+	wl_list_remove(&view->link);
+}
+
+void swl_view_move(struct swl_view *view, int x, int y) {
+	struct wlr_box geo;
+	view->impl->get_geometry(view, &geo);
+	view->x = x;
+	view->y = y;
+	// The scene node holds the surface; its content starts geo.x/y inside.
+	wlr_scene_node_set_position(view->scene_node, x - geo.x, y - geo.y);
+}
+
+void swl_view_set_fullscreen(struct swl_view *view, bool fullscreen) {
 	struct wlr_box box;
-	swl_output_layout_box(server, &box);
-	if (server->kiosk) {
-		view->x = box.x;
-		view->y = box.y;
-		wlr_xdg_toplevel_set_fullscreen(view->xdg_surface, true);
-		wlr_xdg_toplevel_set_size(view->xdg_surface, box.width, box.height);
-		wlr_scene_node_set_position(view->scene_node, view->x, view->y);
+	swl_output_layout_box(view->server, &box);
+	view->fullscreen = fullscreen;
+	view->impl->set_fullscreen(view, fullscreen);
+	if (fullscreen) {
+		view->impl->configure(view, box.x, box.y, box.width, box.height);
+		swl_view_move(view, box.x, box.y);
+	}
+}
+
+void swl_view_apply_policy(struct swl_view *view) {
+	if (view->server->kiosk || view->fullscreen) {
+		swl_view_set_fullscreen(view, true);
 	}
 }
 
 void swl_views_arrange(struct swl_server *server) {
 	struct swl_view *view;
 	wl_list_for_each(view, &server->views, link) {
-		view_configure_policy(view);
+		swl_view_apply_policy(view);
 	}
-}
-
-void swl_view_focus(struct swl_view *view) {
-	if (view == NULL) {
-		return;
-	}
-	struct swl_server *server = view->server;
-	struct wlr_seat *seat = server->seat;
-	struct wlr_surface *surface = view->xdg_surface->surface;
-	struct wlr_surface *prev = seat->keyboard_state.focused_surface;
-	if (prev == surface) {
-		return;
-	}
-	if (prev != NULL && wlr_surface_is_xdg_surface(prev)) {
-		struct wlr_xdg_surface *prev_xdg = wlr_xdg_surface_from_wlr_surface(prev);
-		if (prev_xdg != NULL && prev_xdg->role == WLR_XDG_SURFACE_ROLE_TOPLEVEL) {
-			wlr_xdg_toplevel_set_activated(prev_xdg, false);
-		}
-	}
-	wlr_scene_node_raise_to_top(view->scene_node);
-	wl_list_remove(&view->link);
-	wl_list_insert(&server->views, &view->link);
-	wlr_xdg_toplevel_set_activated(view->xdg_surface, true);
-
-	struct wlr_keyboard *keyboard = wlr_seat_get_keyboard(seat);
-	if (keyboard != NULL) {
-		wlr_seat_keyboard_notify_enter(seat, surface, keyboard->keycodes,
-			keyboard->num_keycodes, &keyboard->modifiers);
-	} else {
-		wlr_seat_keyboard_notify_enter(seat, surface, NULL, 0, NULL);
-	}
-}
-
-struct swl_view *swl_view_at(struct swl_server *server, double lx, double ly,
-		struct wlr_surface **surface, double *sx, double *sy) {
-	struct wlr_scene_node *node = wlr_scene_node_at(&server->view_tree->node, lx, ly, sx, sy);
-	if (node == NULL || node->type != WLR_SCENE_NODE_SURFACE) {
-		return NULL;
-	}
-	*surface = wlr_scene_surface_from_node(node)->surface;
-	// Walk up to the view's tree node, which carries the view as data.
-	while (node != NULL && node->data == NULL) {
-		node = node->parent;
-	}
-	return node != NULL ? node->data : NULL;
 }
 
 static struct swl_view *topmost_mapped(struct swl_server *server) {
@@ -84,151 +67,93 @@ static struct swl_view *topmost_mapped(struct swl_server *server) {
 	return NULL;
 }
 
-static void handle_map(struct wl_listener *listener, void *data) {
-	struct swl_view *view = wl_container_of(listener, view, map);
+void swl_view_map(struct swl_view *view, bool has_position) {
 	struct swl_server *server = view->server;
 	view->mapped = true;
-	if (!server->kiosk) {
+	if (server->kiosk || view->fullscreen) {
+		swl_view_set_fullscreen(view, true);
+	} else if (!has_position) {
 		struct wlr_box box;
 		swl_output_layout_box(server, &box);
 		struct wlr_box geo;
-		wlr_xdg_surface_get_geometry(view->xdg_surface, &geo);
+		view->impl->get_geometry(view, &geo);
 		// The first window is centred, later ones cascade from there.
 		int n = (wl_list_length(&server->views) - 1) % 8;
 		int x = box.x + (box.width - geo.width) / 2 + n * CASCADE_STEP;
 		int y = box.y + (box.height - geo.height) / 2 + n * CASCADE_STEP;
-		view->x = x < box.x ? box.x : x;
-		view->y = y < box.y ? box.y : y;
-		wlr_scene_node_set_position(view->scene_node, view->x - geo.x, view->y - geo.y);
+		swl_view_move(view, x < box.x ? box.x : x, y < box.y ? box.y : y);
+		view->impl->configure(view, view->x, view->y, geo.width, geo.height);
 	}
 	wlr_scene_node_set_enabled(view->scene_node, true);
 	swl_view_focus(view);
 }
 
-static void handle_unmap(struct wl_listener *listener, void *data) {
-	struct swl_view *view = wl_container_of(listener, view, unmap);
+void swl_view_unmap(struct swl_view *view) {
 	struct swl_server *server = view->server;
 	view->mapped = false;
 	wlr_scene_node_set_enabled(view->scene_node, false);
-	if (server->seat->keyboard_state.focused_surface == view->xdg_surface->surface) {
+	struct wlr_surface *surface = view->impl->get_surface(view);
+	if (surface != NULL && server->seat->keyboard_state.focused_surface == surface) {
 		wlr_seat_keyboard_notify_clear_focus(server->seat);
 		swl_view_focus(topmost_mapped(server));
 	}
 }
 
-static void handle_destroy(struct wl_listener *listener, void *data) {
-	struct swl_view *view = wl_container_of(listener, view, destroy);
-	wl_list_remove(&view->map.link);
-	wl_list_remove(&view->unmap.link);
-	wl_list_remove(&view->destroy.link);
-	wl_list_remove(&view->request_fullscreen.link);
-	wl_list_remove(&view->request_maximize.link);
-	wl_list_remove(&view->commit.link);
-	wl_list_remove(&view->link);
-	free(view);
+static struct swl_view *view_from_surface(struct swl_server *server,
+		struct wlr_surface *surface) {
+	struct swl_view *view;
+	wl_list_for_each(view, &server->views, link) {
+		if (view->impl->get_surface(view) == surface) {
+			return view;
+		}
+	}
+	return NULL;
 }
 
-static void handle_commit(struct wl_listener *listener, void *data) {
-	struct swl_view *view = wl_container_of(listener, view, commit);
-	// The first configure must follow the client's initial commit; sizing it
-	// here folds the policy into that configure, so the client draws once.
-	if (!view->initial_commit_seen) {
-		view->initial_commit_seen = true;
-		view_configure_policy(view);
-	}
-}
-
-static void handle_request_fullscreen(struct wl_listener *listener, void *data) {
-	struct swl_view *view = wl_container_of(listener, view, request_fullscreen);
-	struct wlr_xdg_toplevel_set_fullscreen_event *event = data;
-	if (view->server->kiosk) {
-		// Kiosk views are always fullscreen; still answer the request.
-		wlr_xdg_surface_schedule_configure(view->xdg_surface);
-		return;
-	}
-	struct wlr_box box;
-	swl_output_layout_box(view->server, &box);
-	wlr_xdg_toplevel_set_fullscreen(view->xdg_surface, event->fullscreen);
-	if (event->fullscreen) {
-		view->x = box.x;
-		view->y = box.y;
-		wlr_xdg_toplevel_set_size(view->xdg_surface, box.width, box.height);
-		wlr_scene_node_set_position(view->scene_node, box.x, box.y);
+void swl_seat_focus_surface(struct swl_server *server, struct wlr_surface *surface) {
+	struct wlr_seat *seat = server->seat;
+	struct wlr_keyboard *keyboard = wlr_seat_get_keyboard(seat);
+	if (keyboard != NULL) {
+		wlr_seat_keyboard_notify_enter(seat, surface, keyboard->keycodes,
+			keyboard->num_keycodes, &keyboard->modifiers);
 	} else {
-		wlr_xdg_toplevel_set_size(view->xdg_surface, 0, 0);
+		wlr_seat_keyboard_notify_enter(seat, surface, NULL, 0, NULL);
 	}
 }
 
-static void handle_request_maximize(struct wl_listener *listener, void *data) {
-	struct swl_view *view = wl_container_of(listener, view, request_maximize);
-	// xdg-shell requires a configure in reply even when nothing changes.
-	wlr_xdg_surface_schedule_configure(view->xdg_surface);
-}
-
-static void handle_new_popup_surface(struct wlr_xdg_surface *xdg_surface) {
-	struct wlr_xdg_surface *parent = wlr_xdg_surface_from_wlr_surface(xdg_surface->popup->parent);
-	if (parent == NULL) {
+void swl_view_focus(struct swl_view *view) {
+	if (view == NULL || !view->mapped) {
 		return;
 	}
-	struct wlr_scene_node *parent_node = parent->data;
-	xdg_surface->data = wlr_scene_xdg_surface_create(parent_node, xdg_surface);
+	struct swl_server *server = view->server;
+	struct wlr_surface *surface = view->impl->get_surface(view);
+	struct wlr_surface *prev = server->seat->keyboard_state.focused_surface;
 
-	// Keep popups on screen: the box is relative to the toplevel's origin.
-	struct wlr_xdg_surface *top = parent;
-	while (top->role == WLR_XDG_SURFACE_ROLE_POPUP) {
-		top = wlr_xdg_surface_from_wlr_surface(top->popup->parent);
-	}
-	struct swl_view *view = top->data != NULL ? ((struct wlr_scene_node *)top->data)->data : NULL;
-	if (view == NULL) {
-		return;
-	}
-	struct wlr_box box;
-	swl_output_layout_box(view->server, &box);
-	box.x -= view->x;
-	box.y -= view->y;
-	wlr_xdg_popup_unconstrain_from_box(xdg_surface->popup, &box);
-}
-
-void swl_view_handle_new_xdg_surface(struct wl_listener *listener, void *data) {
-	struct swl_server *server = wl_container_of(listener, server, new_xdg_surface);
-	struct wlr_xdg_surface *xdg_surface = data;
-
-	if (xdg_surface->role == WLR_XDG_SURFACE_ROLE_POPUP) {
-		handle_new_popup_surface(xdg_surface);
-		return;
-	}
-	if (xdg_surface->role != WLR_XDG_SURFACE_ROLE_TOPLEVEL) {
-		return;
-	}
-
-	struct swl_view *view = calloc(1, sizeof(*view));
-	if (view == NULL) {
-		wl_resource_post_no_memory(xdg_surface->resource);
-		return;
-	}
-	view->server = server;
-	view->xdg_surface = xdg_surface;
-	view->scene_node = wlr_scene_xdg_surface_create(&server->view_tree->node, xdg_surface);
-	if (view->scene_node == NULL) {
-		free(view);
-		wl_resource_post_no_memory(xdg_surface->resource);
-		return;
-	}
-	view->scene_node->data = view;
-	xdg_surface->data = view->scene_node;
-	wlr_scene_node_set_enabled(view->scene_node, false);
-
-	view->map.notify = handle_map;
-	wl_signal_add(&xdg_surface->events.map, &view->map);
-	view->unmap.notify = handle_unmap;
-	wl_signal_add(&xdg_surface->events.unmap, &view->unmap);
-	view->destroy.notify = handle_destroy;
-	wl_signal_add(&xdg_surface->events.destroy, &view->destroy);
-	view->request_fullscreen.notify = handle_request_fullscreen;
-	wl_signal_add(&xdg_surface->toplevel->events.request_fullscreen, &view->request_fullscreen);
-	view->request_maximize.notify = handle_request_maximize;
-	wl_signal_add(&xdg_surface->toplevel->events.request_maximize, &view->request_maximize);
-	view->commit.notify = handle_commit;
-	wl_signal_add(&xdg_surface->surface->events.commit, &view->commit);
+	wlr_scene_node_raise_to_top(view->scene_node);
+	wl_list_remove(&view->link);
 	wl_list_insert(&server->views, &view->link);
+	if (prev == surface || surface == NULL) {
+		return;
+	}
+	struct swl_view *prev_view = prev != NULL ? view_from_surface(server, prev) : NULL;
+	if (prev_view != NULL) {
+		prev_view->impl->set_activated(prev_view, false);
+	}
+	view->impl->set_activated(view, true);
+	swl_seat_focus_surface(server, surface);
+}
+
+struct swl_view *swl_view_at(struct swl_server *server, double lx, double ly,
+		struct wlr_surface **surface, double *sx, double *sy) {
+	*surface = NULL;
+	struct wlr_scene_node *node = wlr_scene_node_at(&server->scene->node, lx, ly, sx, sy);
+	if (node == NULL || node->type != WLR_SCENE_NODE_SURFACE) {
+		return NULL;
+	}
+	*surface = wlr_scene_surface_from_node(node)->surface;
+	// Walk up to the view's tree node, which carries the view as data.
+	while (node != NULL && node->data == NULL) {
+		node = node->parent;
+	}
+	return node != NULL ? node->data : NULL;
 }

@@ -173,6 +173,8 @@ struct probe {
 	/* inputs channel */
 	bool inputs_opened;  /* linked; SPICE_CHANNEL_OPENED seen */
 	bool leds_known;     /* SPICE_MSG_INPUTS_INIT (first LED state) received */
+	bool awaiting_inputs; /* session: "connected" waits for the inputs channel */
+	guint inputs_grace_source;
 	bool lock_sync_off;  /* session read-only while the inputs channel comes up */
 	guint lock_sync_source;
 	int button_state;    /* SPICE_MOUSE_BUTTON_MASK_* of the buttons we hold */
@@ -1653,7 +1655,7 @@ static void session_run_queue(struct probe *p) {
 	}
 	p->running_queue = true;
 	while (!p->finished && !p->quitting && p->connected && !p->pending &&
-			!g_queue_is_empty(p->lines)) {
+			!p->awaiting_inputs && !g_queue_is_empty(p->lines)) {
 		char *line = g_queue_pop_head(p->lines);
 		if (session_dispatch(p, line) == CMD_PENDING) {
 			p->pending = true;
@@ -1703,9 +1705,34 @@ static gboolean session_stdin_ready(GIOChannel *ch, GIOCondition cond, gpointer 
 	return G_SOURCE_REMOVE;
 }
 
-static void session_connected(struct probe *p) {
+/* How long "connected" waits for the inputs channel before going without. */
+#define INPUTS_GRACE_MS 3000
+
+static void session_announce(struct probe *p) {
+	p->awaiting_inputs = false;
+	clear_source(&p->inputs_grace_source);
 	out_line("connected %dx%d", p->width, p->height);
 	session_run_queue(p);
+}
+
+static gboolean session_inputs_grace(gpointer data) {
+	struct probe *p = data;
+	p->inputs_grace_source = 0;
+	session_announce(p);
+	return G_SOURCE_REMOVE;
+}
+
+/*
+ * "connected" promises that input commands work at once, so it waits for
+ * the inputs channel too (a server without one gets a short grace period).
+ */
+static void session_connected(struct probe *p) {
+	if (inputs_ready(p)) {
+		session_announce(p);
+		return;
+	}
+	p->awaiting_inputs = true;
+	p->inputs_grace_source = g_timeout_add(INPUTS_GRACE_MS, session_inputs_grace, p);
 }
 
 static void session_update(struct probe *p, bool primary_changed) {
@@ -1971,6 +1998,9 @@ static void on_inputs_modifiers(SpiceChannel *channel, gpointer data) {
 	struct probe *p = data;
 	lock_sync_restore(p);
 	p->leds_known = true;
+	if (p->awaiting_inputs && inputs_ready(p)) {
+		session_announce(p);
+	}
 	if (p->verbose > 0) {
 		char *leds = format_leds(current_leds(p));
 		probe_log(p, "keyboard LEDs %s", leds);

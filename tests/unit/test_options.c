@@ -164,6 +164,7 @@ static void test_defaults(void **state) {
 	assert_int_equal(o->repeat_rate, 25);
 	assert_int_equal(o->repeat_delay, 600);
 	assert_false(o->hide_cursor);
+	assert_int_equal(o->xwayland, SWL_XWAYLAND_LAZY);
 	assert_int_equal(o->verbose, 0);
 	assert_null(o->command);
 	assert_int_equal(o->command_argc, 0);
@@ -227,6 +228,13 @@ static void test_all_options(void **state) {
 	assert_int_equal(f->opts.repeat_rate, 0);
 	assert_int_equal(f->opts.repeat_delay, 250);
 	assert_true(f->opts.hide_cursor);
+
+	reset_opts(f);
+	assert_int_equal(parse(f, "--disable-ticketing", "--xwayland", "off", NULL), SWL_OPTIONS_OK);
+	assert_int_equal(f->opts.xwayland, SWL_XWAYLAND_OFF);
+	reset_opts(f);
+	assert_int_equal(parse(f, "--disable-ticketing", "--xwayland=on", NULL), SWL_OPTIONS_OK);
+	assert_int_equal(f->opts.xwayland, SWL_XWAYLAND_ON);
 }
 
 static void test_choice_values(void **state) {
@@ -287,6 +295,7 @@ static void test_bad_values(void **state) {
 			{"--port", "99999999999999999999999"},
 			{"--fps", "0"},
 			{"--fps", "121"},
+			{"--xwayland", "maybe"},
 			{"--repeat-rate", "1001"},
 			{"--repeat-rate", "-1"},
 			{"--repeat-delay", "10001"},
@@ -620,6 +629,7 @@ static void test_help(void **state) {
 			"--repeat-rate N",
 			"--repeat-delay MS",
 			"--hide-cursor",
+			"--xwayland MODE",
 			"-v, --verbose",
 			"-h, --help",
 			"-V, --version",

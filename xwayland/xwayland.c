@@ -1,0 +1,344 @@
+/*
+ * Xwayland: starts the X server through wlroots (lazily by default) and
+ * turns X windows into views. Managed windows follow the window policy;
+ * override-redirect windows (menus, tooltips, drop-downs) sit above all
+ * views at the position they chose.
+ */
+#include <stdlib.h>
+#include <wlr/util/log.h>
+#include <wlr/xcursor.h>
+#include <wlr/xwayland.h>
+#include <xcb/xcb_icccm.h>
+#include "server.h"
+
+struct swl_xwayland_view {
+	struct swl_view view;
+	struct wlr_xwayland_surface *xsurface;
+	struct wlr_scene_node *surface_tree; // while mapped
+
+	struct wl_listener map;
+	struct wl_listener unmap;
+	struct wl_listener destroy;
+	struct wl_listener request_configure;
+	struct wl_listener request_fullscreen;
+	struct wl_listener request_activate;
+	struct wl_listener set_geometry;
+};
+
+struct swl_xwayland_unmanaged {
+	struct swl_server *server;
+	struct wlr_xwayland_surface *xsurface;
+	struct wlr_scene_node *surface_tree; // while mapped
+	struct wl_list link; // swl_server.unmanaged
+
+	struct wl_listener map;
+	struct wl_listener unmap;
+	struct wl_listener destroy;
+	struct wl_listener set_geometry;
+	struct wl_listener request_configure;
+};
+
+static struct swl_xwayland_view *xview_from_view(struct swl_view *view) {
+	struct swl_xwayland_view *xview = wl_container_of(view, xview, view);
+	return xview;
+}
+
+static struct wlr_surface *x_get_surface(struct swl_view *view) {
+	return xview_from_view(view)->xsurface->surface;
+}
+
+static void x_set_activated(struct swl_view *view, bool activated) {
+	struct wlr_xwayland_surface *xsurface = xview_from_view(view)->xsurface;
+	wlr_xwayland_surface_activate(xsurface, activated);
+	if (activated) {
+		wlr_xwayland_surface_restack(xsurface, NULL, XCB_STACK_MODE_ABOVE);
+	}
+}
+
+static void x_configure(struct swl_view *view, int x, int y, int width, int height) {
+	struct wlr_xwayland_surface *xsurface = xview_from_view(view)->xsurface;
+	if (width <= 0 || height <= 0) {
+		width = xsurface->width;
+		height = xsurface->height;
+	}
+	wlr_xwayland_surface_configure(xsurface, x, y, width, height);
+}
+
+static void x_set_fullscreen(struct swl_view *view, bool fullscreen) {
+	wlr_xwayland_surface_set_fullscreen(xview_from_view(view)->xsurface, fullscreen);
+}
+
+static void x_get_geometry(struct swl_view *view, struct wlr_box *box) {
+	struct wlr_xwayland_surface *xsurface = xview_from_view(view)->xsurface;
+	*box = (struct wlr_box){.x = 0, .y = 0, .width = xsurface->width,
+		.height = xsurface->height};
+}
+
+static const struct swl_view_impl xwayland_view_impl = {
+	.get_surface = x_get_surface,
+	.set_activated = x_set_activated,
+	.configure = x_configure,
+	.set_fullscreen = x_set_fullscreen,
+	.get_geometry = x_get_geometry,
+};
+
+static bool has_position_hint(struct wlr_xwayland_surface *xsurface) {
+	const struct wlr_xwayland_surface_size_hints *hints = xsurface->size_hints;
+	return hints != NULL && (hints->flags & (XCB_ICCCM_SIZE_HINT_US_POSITION |
+					XCB_ICCCM_SIZE_HINT_P_POSITION));
+}
+
+static void view_handle_map(struct wl_listener *listener, void *data) {
+	struct swl_xwayland_view *xview = wl_container_of(listener, xview, map);
+	struct wlr_xwayland_surface *xsurface = xview->xsurface;
+	xview->surface_tree = wlr_scene_subsurface_tree_create(xview->view.scene_node,
+		xsurface->surface);
+	if (xview->surface_tree == NULL) {
+		wlr_log(WLR_ERROR, "cannot add X window 0x%x to the scene", xsurface->window_id);
+		return;
+	}
+	xview->view.fullscreen = xsurface->fullscreen;
+	bool has_position = has_position_hint(xsurface);
+	if (has_position) {
+		swl_view_move(&xview->view, xsurface->x, xsurface->y);
+	}
+	swl_view_map(&xview->view, has_position);
+}
+
+static void view_handle_unmap(struct wl_listener *listener, void *data) {
+	struct swl_xwayland_view *xview = wl_container_of(listener, xview, unmap);
+	swl_view_unmap(&xview->view);
+	if (xview->surface_tree != NULL) {
+		wlr_scene_node_destroy(xview->surface_tree);
+		xview->surface_tree = NULL;
+	}
+}
+
+static void view_handle_destroy(struct wl_listener *listener, void *data) {
+	struct swl_xwayland_view *xview = wl_container_of(listener, xview, destroy);
+	wl_list_remove(&xview->map.link);
+	wl_list_remove(&xview->unmap.link);
+	wl_list_remove(&xview->destroy.link);
+	wl_list_remove(&xview->request_configure.link);
+	wl_list_remove(&xview->request_fullscreen.link);
+	wl_list_remove(&xview->request_activate.link);
+	wl_list_remove(&xview->set_geometry.link);
+	swl_view_finish(&xview->view);
+	wlr_scene_node_destroy(xview->view.scene_node);
+	free(xview);
+}
+
+static void view_handle_request_configure(struct wl_listener *listener, void *data) {
+	struct swl_xwayland_view *xview = wl_container_of(listener, xview, request_configure);
+	struct wlr_xwayland_surface_configure_event *event = data;
+	struct swl_view *view = &xview->view;
+	if (view->server->kiosk || view->fullscreen) {
+		// The policy decides: answer with the size the window has to have.
+		swl_view_apply_policy(view);
+		if (!view->server->kiosk && !view->fullscreen) {
+			return;
+		}
+		struct wlr_box box;
+		swl_output_layout_box(view->server, &box);
+		wlr_xwayland_surface_configure(xview->xsurface, box.x, box.y, box.width,
+			box.height);
+		return;
+	}
+	wlr_xwayland_surface_configure(xview->xsurface, event->x, event->y, event->width,
+		event->height);
+	if (view->mapped) {
+		swl_view_move(view, event->x, event->y);
+	}
+}
+
+static void view_handle_request_fullscreen(struct wl_listener *listener, void *data) {
+	struct swl_xwayland_view *xview = wl_container_of(listener, xview, request_fullscreen);
+	struct swl_view *view = &xview->view;
+	bool fullscreen = view->server->kiosk || xview->xsurface->fullscreen;
+	swl_view_set_fullscreen(view, fullscreen);
+}
+
+static void view_handle_request_activate(struct wl_listener *listener, void *data) {
+	struct swl_xwayland_view *xview = wl_container_of(listener, xview, request_activate);
+	swl_view_focus(&xview->view);
+}
+
+static void view_handle_set_geometry(struct wl_listener *listener, void *data) {
+	struct swl_xwayland_view *xview = wl_container_of(listener, xview, set_geometry);
+	struct swl_view *view = &xview->view;
+	if (view->mapped && !view->server->kiosk && !view->fullscreen) {
+		swl_view_move(view, xview->xsurface->x, xview->xsurface->y);
+	}
+}
+
+static void create_view(struct swl_server *server, struct wlr_xwayland_surface *xsurface) {
+	struct swl_xwayland_view *xview = calloc(1, sizeof(*xview));
+	if (xview == NULL) {
+		return;
+	}
+	struct wlr_scene_tree *tree = wlr_scene_tree_create(&server->view_tree->node);
+	if (tree == NULL) {
+		free(xview);
+		return;
+	}
+	xview->xsurface = xsurface;
+	xsurface->data = xview;
+	swl_view_init(&xview->view, server, &xwayland_view_impl, &tree->node);
+
+	xview->map.notify = view_handle_map;
+	wl_signal_add(&xsurface->events.map, &xview->map);
+	xview->unmap.notify = view_handle_unmap;
+	wl_signal_add(&xsurface->events.unmap, &xview->unmap);
+	xview->destroy.notify = view_handle_destroy;
+	wl_signal_add(&xsurface->events.destroy, &xview->destroy);
+	xview->request_configure.notify = view_handle_request_configure;
+	wl_signal_add(&xsurface->events.request_configure, &xview->request_configure);
+	xview->request_fullscreen.notify = view_handle_request_fullscreen;
+	wl_signal_add(&xsurface->events.request_fullscreen, &xview->request_fullscreen);
+	xview->request_activate.notify = view_handle_request_activate;
+	wl_signal_add(&xsurface->events.request_activate, &xview->request_activate);
+	xview->set_geometry.notify = view_handle_set_geometry;
+	wl_signal_add(&xsurface->events.set_geometry, &xview->set_geometry);
+}
+
+static void unmanaged_handle_map(struct wl_listener *listener, void *data) {
+	struct swl_xwayland_unmanaged *u = wl_container_of(listener, u, map);
+	struct wlr_xwayland_surface *xsurface = u->xsurface;
+	u->surface_tree = wlr_scene_subsurface_tree_create(&u->server->unmanaged_tree->node,
+		xsurface->surface);
+	if (u->surface_tree == NULL) {
+		return;
+	}
+	wlr_scene_node_set_position(u->surface_tree, xsurface->x, xsurface->y);
+	if (wlr_xwayland_or_surface_wants_focus(xsurface)) {
+		swl_seat_focus_surface(u->server, xsurface->surface);
+	}
+}
+
+static void unmanaged_handle_unmap(struct wl_listener *listener, void *data) {
+	struct swl_xwayland_unmanaged *u = wl_container_of(listener, u, unmap);
+	struct swl_server *server = u->server;
+	if (u->surface_tree != NULL) {
+		wlr_scene_node_destroy(u->surface_tree);
+		u->surface_tree = NULL;
+	}
+	if (server->seat->keyboard_state.focused_surface == u->xsurface->surface) {
+		// A menu that had the keyboard goes: give it back to the top window.
+		struct swl_view *view;
+		wl_list_for_each(view, &server->views, link) {
+			if (view->mapped) {
+				wlr_seat_keyboard_notify_clear_focus(server->seat);
+				swl_view_focus(view);
+				break;
+			}
+		}
+	}
+}
+
+static void unmanaged_handle_set_geometry(struct wl_listener *listener, void *data) {
+	struct swl_xwayland_unmanaged *u = wl_container_of(listener, u, set_geometry);
+	if (u->surface_tree != NULL) {
+		wlr_scene_node_set_position(u->surface_tree, u->xsurface->x, u->xsurface->y);
+	}
+}
+
+static void unmanaged_handle_request_configure(struct wl_listener *listener, void *data) {
+	struct swl_xwayland_unmanaged *u = wl_container_of(listener, u, request_configure);
+	struct wlr_xwayland_surface_configure_event *event = data;
+	wlr_xwayland_surface_configure(u->xsurface, event->x, event->y, event->width,
+		event->height);
+}
+
+static void unmanaged_handle_destroy(struct wl_listener *listener, void *data) {
+	struct swl_xwayland_unmanaged *u = wl_container_of(listener, u, destroy);
+	wl_list_remove(&u->map.link);
+	wl_list_remove(&u->unmap.link);
+	wl_list_remove(&u->destroy.link);
+	wl_list_remove(&u->set_geometry.link);
+	wl_list_remove(&u->request_configure.link);
+	wl_list_remove(&u->link);
+	if (u->surface_tree != NULL) {
+		wlr_scene_node_destroy(u->surface_tree);
+	}
+	free(u);
+}
+
+static void create_unmanaged(struct swl_server *server, struct wlr_xwayland_surface *xsurface) {
+	struct swl_xwayland_unmanaged *u = calloc(1, sizeof(*u));
+	if (u == NULL) {
+		return;
+	}
+	u->server = server;
+	u->xsurface = xsurface;
+	wl_list_insert(server->unmanaged.prev, &u->link);
+
+	u->map.notify = unmanaged_handle_map;
+	wl_signal_add(&xsurface->events.map, &u->map);
+	u->unmap.notify = unmanaged_handle_unmap;
+	wl_signal_add(&xsurface->events.unmap, &u->unmap);
+	u->destroy.notify = unmanaged_handle_destroy;
+	wl_signal_add(&xsurface->events.destroy, &u->destroy);
+	u->set_geometry.notify = unmanaged_handle_set_geometry;
+	wl_signal_add(&xsurface->events.set_geometry, &u->set_geometry);
+	u->request_configure.notify = unmanaged_handle_request_configure;
+	wl_signal_add(&xsurface->events.request_configure, &u->request_configure);
+}
+
+static void handle_new_surface(struct wl_listener *listener, void *data) {
+	struct swl_server *server = wl_container_of(listener, server, xwayland_new_surface);
+	struct wlr_xwayland_surface *xsurface = data;
+	if (xsurface->override_redirect) {
+		create_unmanaged(server, xsurface);
+	} else {
+		create_view(server, xsurface);
+	}
+}
+
+static void handle_ready(struct wl_listener *listener, void *data) {
+	struct swl_server *server = wl_container_of(listener, server, xwayland_ready);
+	wlr_log(WLR_INFO, "Xwayland ready on %s", server->xwayland->display_name);
+	wlr_xwayland_set_seat(server->xwayland, server->seat);
+
+	// X clients that set no cursor of their own get the theme's arrow.
+	struct wlr_xcursor *xcursor =
+		wlr_xcursor_manager_get_xcursor(server->xcursor_manager, "left_ptr", 1);
+	if (xcursor != NULL) {
+		struct wlr_xcursor_image *image = xcursor->images[0];
+		wlr_xwayland_set_cursor(server->xwayland, image->buffer, image->width * 4,
+			image->width, image->height, image->hotspot_x, image->hotspot_y);
+	}
+}
+
+bool swl_xwayland_init(struct swl_server *server) {
+	wl_list_init(&server->unmanaged);
+	if (server->options->xwayland == SWL_XWAYLAND_OFF) {
+		unsetenv("DISPLAY");
+		return true;
+	}
+	bool lazy = server->options->xwayland == SWL_XWAYLAND_LAZY;
+	server->xwayland = wlr_xwayland_create(server->display, server->compositor, lazy);
+	if (server->xwayland == NULL) {
+		wlr_log(WLR_ERROR, "cannot start Xwayland; X11 clients will not run");
+		unsetenv("DISPLAY");
+		return true;
+	}
+	server->xwayland_ready.notify = handle_ready;
+	wl_signal_add(&server->xwayland->events.ready, &server->xwayland_ready);
+	server->xwayland_new_surface.notify = handle_new_surface;
+	wl_signal_add(&server->xwayland->events.new_surface, &server->xwayland_new_surface);
+	// COMMAND and everything it starts find the X server here.
+	setenv("DISPLAY", server->xwayland->display_name, true);
+	wlr_log(WLR_INFO, "X11 display %s (%s)", server->xwayland->display_name,
+		lazy ? "started on first use" : "started now");
+	return true;
+}
+
+void swl_xwayland_finish(struct swl_server *server) {
+	if (server->xwayland == NULL) {
+		return;
+	}
+	wl_list_remove(&server->xwayland_ready.link);
+	wl_list_remove(&server->xwayland_new_surface.link);
+	wlr_xwayland_destroy(server->xwayland);
+	server->xwayland = NULL;
+}
