@@ -205,6 +205,19 @@ struct wlr_backend *wlr_spice_backend_create(struct wl_display *display,
 
 	wlr_spice_qxl_init(&backend->qxl, backend);
 	wlr_spice_input_init(&backend->input, backend);
+	wlr_spice_agent_init(&backend->agent, backend);
+	if (o->min_width <= 0) {
+		o->min_width = 320;
+	}
+	if (o->min_height <= 0) {
+		o->min_height = 200;
+	}
+	if (o->max_width <= 0) {
+		o->max_width = 4096;
+	}
+	if (o->max_height <= 0) {
+		o->max_height = 4096;
+	}
 
 	backend->server = spice_server_new();
 	if (backend->server == NULL) {
@@ -224,6 +237,7 @@ error:
 		spice_server_destroy(backend->server);
 	}
 	wlr_spice_qxl_finish(&backend->qxl);
+	wlr_spice_agent_finish(&backend->agent);
 	free_options(o);
 	free(backend);
 	return NULL;
@@ -245,6 +259,9 @@ static bool backend_start(struct wlr_backend *wlr_backend) {
 	}
 	backend->qxl_added = true;
 	if (!wlr_spice_input_add(&backend->input, backend->server)) {
+		return false;
+	}
+	if (!wlr_spice_agent_add(&backend->agent, backend->server)) {
 		return false;
 	}
 	spice_server_vm_start(backend->server);
@@ -283,10 +300,12 @@ static void backend_destroy(struct wlr_backend *wlr_backend) {
 			spice_server_vm_stop(backend->server);
 		}
 		wlr_spice_input_remove(&backend->input);
+		wlr_spice_agent_remove(&backend->agent);
 		// Joins the worker thread; afterwards nothing references our memory.
 		spice_server_destroy(backend->server);
 	}
 	wlr_spice_qxl_finish(&backend->qxl);
+	wlr_spice_agent_finish(&backend->agent);
 	free_options(&backend->options);
 	free(backend);
 }

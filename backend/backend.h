@@ -11,6 +11,7 @@
 #include <spice.h>
 #include <wlr/backend/interface.h>
 #include <wlr/interfaces/wlr_output.h>
+#include "agent.h"
 #include "frame_policy.h"
 #include "scancode.h"
 #include "wlr_spice.h"
@@ -99,6 +100,7 @@ struct wlr_spice_backend {
 	struct wlr_spice_qxl qxl;
 	bool qxl_added;
 	struct wlr_spice_input input;
+	struct wlr_spice_agent agent;
 	struct wlr_spice_output *output;
 	bool started;
 	int display_clients;
@@ -141,6 +143,8 @@ void wlr_spice_input_finish(struct wlr_spice_input *input);
 struct wlr_spice_output *wlr_spice_output_create(struct wlr_spice_backend *backend,
 	int width, int height);
 void wlr_spice_output_client_connected(struct wlr_spice_output *output);
+/* A new size from the client: recreates the primary surface, tells the compositor. */
+void wlr_spice_output_resize(struct wlr_spice_output *output, int width, int height);
 
 int64_t wlr_spice_now_ms(void);
 

@@ -332,6 +332,20 @@ error:
 	return NULL;
 }
 
+void wlr_spice_output_resize(struct wlr_spice_output *output, int width, int height) {
+	struct wlr_spice_qxl *qxl = &output->backend->qxl;
+	if (qxl->primary_active && qxl->width == width && qxl->height == height) {
+		return;
+	}
+	if (!set_size(output, width, height)) {
+		wlr_log(WLR_ERROR, "cannot resize the SPICE output to %dx%d", width, height);
+		return;
+	}
+	// The compositor re-lays out on the mode event; the next frame is whole.
+	wlr_output_damage_whole(&output->wlr_output);
+	wlr_output_schedule_frame(&output->wlr_output);
+}
+
 void wlr_spice_output_client_connected(struct wlr_spice_output *output) {
 	// spice-server sends the current surface image itself; nothing pending
 	// needs to wait for a later commit, so push it out now.

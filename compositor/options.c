@@ -58,6 +58,10 @@ enum {
 	OPT_REPEAT_DELAY,
 	OPT_HIDE_CURSOR,
 	OPT_XWAYLAND,
+	OPT_NO_RESIZE,
+	OPT_MIN_SIZE,
+	OPT_MAX_SIZE,
+	OPT_NO_CLIPBOARD,
 };
 
 // One entry per option: what getopt_long needs plus what --help prints.
@@ -122,6 +126,14 @@ static const struct option_doc option_docs[] = {
 				"show no pointer on the client (kiosks)", "off"},
 		{"xwayland", required_argument, OPT_XWAYLAND, "MODE",
 				"Xwayland: lazy (start on first use), on or off", "lazy"},
+		{"no-resize", no_argument, OPT_NO_RESIZE, NULL,
+				"keep --size when the client window is resized", "off"},
+		{"min-size", required_argument, OPT_MIN_SIZE, "WxH", "smallest size a client may ask for",
+				"320x200"},
+		{"max-size", required_argument, OPT_MAX_SIZE, "WxH", "largest size a client may ask for",
+				"4096x4096"},
+		{"no-clipboard", no_argument, OPT_NO_CLIPBOARD, NULL,
+				"no clipboard sharing with the client (kiosks)", "off"},
 		{"verbose", no_argument, 'v', NULL, "log more; repeat for even more", "0"},
 		{"help", no_argument, 'h', NULL, "show this help and exit", NULL},
 		{"version", no_argument, 'V', NULL, "show the version and exit", NULL},
@@ -228,15 +240,16 @@ static bool parse_int_option(
 	return true;
 }
 
-static bool parse_size(const char *value, int *width, int *height, FILE *err) {
+static bool parse_size(
+		const char *name, const char *value, int *width, int *height, FILE *err) {
 	char *end;
 	long w, h;
 	if (!parse_long(value, &end, MIN_SIZE, MAX_SIZE, &w) || *end != 'x' ||
 			!parse_long(end + 1, &end, MIN_SIZE, MAX_SIZE, &h) || *end != '\0') {
 		fail(err,
-				"invalid value '%s' for --size: expected WIDTHxHEIGHT, "
+				"invalid value '%s' for --%s: expected WIDTHxHEIGHT, "
 				"each in %d..%d",
-				value, MIN_SIZE, MAX_SIZE);
+				value, name, MIN_SIZE, MAX_SIZE);
 		return false;
 	}
 	*width = (int)w;
@@ -541,7 +554,7 @@ static bool apply_option(struct swl_options *opts, int c, const char *arg, FILE 
 		opts->disable_ticketing = true;
 		return true;
 	case OPT_SIZE:
-		return parse_size(arg, &opts->width, &opts->height, err);
+		return parse_size(name, arg, &opts->width, &opts->height, err);
 	case OPT_FRAME_MODE:
 		if (!parse_choice(name, arg, frame_modes, &index, err)) {
 			return false;
@@ -583,6 +596,16 @@ static bool apply_option(struct swl_options *opts, int c, const char *arg, FILE 
 	case OPT_HIDE_CURSOR:
 		opts->hide_cursor = true;
 		return true;
+	case OPT_NO_RESIZE:
+		opts->no_resize = true;
+		return true;
+	case OPT_MIN_SIZE:
+		return parse_size(name, arg, &opts->min_width, &opts->min_height, err);
+	case OPT_MAX_SIZE:
+		return parse_size(name, arg, &opts->max_width, &opts->max_height, err);
+	case OPT_NO_CLIPBOARD:
+		opts->no_clipboard = true;
+		return true;
 	case OPT_XWAYLAND:
 		if (!parse_choice(name, arg, xwayland_modes, &index, err)) {
 			return false;
@@ -608,6 +631,10 @@ void swl_options_init(struct swl_options *opts) {
 			.repeat_rate = DEFAULT_REPEAT_RATE,
 			.repeat_delay = DEFAULT_REPEAT_DELAY,
 			.xwayland = SWL_XWAYLAND_LAZY,
+			.min_width = 320,
+			.min_height = 200,
+			.max_width = 4096,
+			.max_height = 4096,
 	};
 }
 
@@ -673,6 +700,12 @@ enum swl_options_result swl_options_parse(
 		return SWL_OPTIONS_ERROR;
 	}
 	if (opts->listen == NULL && !set_string(&opts->listen, DEFAULT_LISTEN, err)) {
+		return SWL_OPTIONS_ERROR;
+	}
+
+	if (opts->min_width > opts->max_width || opts->min_height > opts->max_height) {
+		fail(err, "--min-size %dx%d is larger than --max-size %dx%d", opts->min_width,
+				opts->min_height, opts->max_width, opts->max_height);
 		return SWL_OPTIONS_ERROR;
 	}
 

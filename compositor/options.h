@@ -52,6 +52,10 @@ struct swl_options {
 	int repeat_delay; // ms; default 600
 	bool hide_cursor;
 	enum swl_xwayland_mode xwayland; // default lazy
+	bool no_resize; // ignore the client's monitors config
+	int min_width, min_height; // bounds for client resizes, default 320x200
+	int max_width, max_height; // default 4096x4096
+	bool no_clipboard;
 	int verbose; // count of -v
 	char **command; // argv of COMMAND (NULL-terminated), NULL if none
 	int command_argc;

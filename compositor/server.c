@@ -48,6 +48,12 @@ bool swl_server_init(struct swl_server *server, const struct swl_options *option
 		.streaming_video = options->streaming_video,
 		.video_codecs = options->video_codecs,
 		.hide_cursor = options->hide_cursor,
+		.no_resize = options->no_resize,
+		.min_width = options->min_width,
+		.min_height = options->min_height,
+		.max_width = options->max_width,
+		.max_height = options->max_height,
+		.no_clipboard = options->no_clipboard,
 	};
 	server->backend = wlr_spice_backend_create(server->display, &backend_options);
 	if (server->backend == NULL) {
@@ -95,6 +101,9 @@ bool swl_server_init(struct swl_server *server, const struct swl_options *option
 		wlr_log(WLR_ERROR, "cannot create the seat");
 		return false;
 	}
+	if (!options->no_clipboard && !swl_clipboard_init(server)) {
+		return false;
+	}
 	return swl_xwayland_init(server);
 }
 
@@ -117,6 +126,7 @@ void swl_server_finish(struct swl_server *server) {
 		return;
 	}
 	swl_xwayland_finish(server);
+	swl_clipboard_finish(server);
 	wl_display_destroy_clients(server->display);
 	if (server->new_xdg_surface.notify != NULL) {
 		wl_list_remove(&server->new_xdg_surface.link);

@@ -34,6 +34,7 @@ struct swl_server {
 	struct wlr_scene_tree *unmanaged_tree; // X11 override-redirect windows, above views
 	struct wlr_compositor *compositor;
 	struct wlr_xwayland *xwayland; // NULL with --xwayland=off
+	int xwayland_starts;
 	struct wl_list unmanaged; // swl_xwayland_unmanaged.link
 	struct wlr_output_layout *output_layout;
 	struct wlr_xdg_shell *xdg_shell;
@@ -51,6 +52,11 @@ struct swl_server {
 	struct wl_listener new_output;
 	struct wl_listener new_input;
 	struct wl_listener new_xdg_surface;
+	struct wl_listener clipboard_offer; // from the SPICE agent
+	struct wl_listener clipboard_release;
+	struct wl_listener clipboard_request;
+	struct wl_listener seat_set_selection;
+	struct wl_listener seat_set_primary_selection;
 	struct wl_listener xwayland_ready;
 	struct wl_listener xwayland_new_surface;
 	struct wl_listener cursor_motion;
@@ -130,6 +136,10 @@ void swl_views_arrange(struct swl_server *server);
 
 /* xdg_shell.c */
 void swl_xdg_handle_new_surface(struct wl_listener *listener, void *data);
+
+/* clipboard.c */
+bool swl_clipboard_init(struct swl_server *server);
+void swl_clipboard_finish(struct swl_server *server);
 
 /* xwayland/xwayland.c */
 bool swl_xwayland_init(struct swl_server *server);

@@ -7,7 +7,9 @@
  * line-based "session" mode that test harnesses drive over a pipe. It also
  * sends keyboard and mouse input on the inputs channel and reports what the
  * server sends back (keyboard LEDs, mouse mode, cursor shape), both as session
- * commands and as one-shot commands (`spice-wl-probe key 1e`).
+ * commands and as one-shot commands (`spice-wl-probe key 1e`). Agent commands
+ * talk to the SPICE agent (spice-wl is its own) over the main channel: they
+ * change the monitors configuration (`resize`) and read or set the clipboard.
  *
  * Exit codes: 0 success, 1 failure (connection, authentication, disconnect,
  * unmet expectation, I/O), 2 bad usage, 3 timeout.
@@ -27,6 +29,7 @@
 #include <inttypes.h>
 #include <png.h>
 #include <spice-client.h>
+#include <spice/vd_agent.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -64,6 +67,16 @@ enum probe_exit {
 #define MAX_LATENCY_COUNT 10000
 #define MAX_WHEEL_STEPS 1000
 #define MAX_KEY_ARGS 256
+#define DEFAULT_AGENT_TIMEOUT_MS 10000
+#define DEFAULT_RESIZE_TIMEOUT_MS 10000
+#define DEFAULT_CLIPBOARD_TIMEOUT_MS 5000
+/* One-shot `clipboard set` stays connected this long, serving requests. */
+#define DEFAULT_HOLD_MS 3000
+/* spice-gtk's MAX_DISPLAY: displays a monitors config can describe. */
+#define MAX_MONITORS 16
+#define MAX_MONITOR_SIDE 16384
+/* VD_AGENT_CLIPBOARD_SELECTION_CLIPBOARD and _PRIMARY (no SECONDARY). */
+#define CLIP_SELECTIONS 2
 
 /*
  * Keys are spice-gtk scancodes: PC XT (set 1) make codes, with 0x100 | code
@@ -111,6 +124,30 @@ enum session_wait {
 	SESSION_WAIT_LEDS,    /* keyboard LEDs match wait_leds_want */
 	SESSION_WAIT_CURSOR,  /* a cursor shape has been received */
 	SESSION_WAIT_LATENCY, /* latency measurement in progress */
+	SESSION_WAIT_AGENT,   /* agent connected with capabilities, then agent_op */
+	SESSION_WAIT_RESIZE,  /* primary surface has the size resize asked for */
+	SESSION_WAIT_CLIP_GRAB, /* the agent grabs op_selection */
+	SESSION_WAIT_CLIP_DATA, /* the agent sends the text we requested */
+};
+
+/* What an agent command does once the agent is ready (SESSION_WAIT_AGENT). */
+enum agent_op {
+	AGENT_OP_NONE,
+	AGENT_OP_WAIT,     /* agent: nothing more */
+	AGENT_OP_RESIZE,   /* resize: send the monitors config */
+	AGENT_OP_CLIP_GET, /* clipboard get: request the text of the agent's grab */
+	AGENT_OP_CLIP_SET, /* clipboard set: grab with op_text */
+};
+
+/* The last clipboard grab the agent sent for one selection. */
+struct agent_grab {
+	bool grabbed;
+	GArray *types; /* guint32 VD_AGENT_CLIPBOARD_* */
+};
+
+/* A clipboard request from the agent held back while the session is read-only. */
+struct clip_request {
+	guint selection, type;
 };
 
 struct probe {
@@ -193,6 +230,24 @@ struct probe {
 	guint latency_key;
 	gint64 latency_sent_at; /* 0 while waiting for the display to be quiet */
 	GArray *latency_samples; /* double, milliseconds */
+
+	/* agent commands */
+	enum agent_op agent_op;
+	guint op_selection;  /* VD_AGENT_CLIPBOARD_SELECTION_* of a clipboard command */
+	char *op_text;       /* clipboard set: the text until it is grabbed */
+	gsize op_text_len;
+	int resize_n;        /* monitors the pending resize asks for */
+	int resize_w[MAX_MONITORS], resize_h[MAX_MONITORS];
+	int resize_from_w, resize_from_h; /* primary size when the config was sent */
+	struct agent_grab agent_grab[CLIP_SELECTIONS];
+	/* Clipboard text we grabbed, served on request while we own the selection. */
+	char *clip_text[CLIP_SELECTIONS];
+	gsize clip_len[CLIP_SELECTIONS];
+	bool clip_owned[CLIP_SELECTIONS];
+	guint clip_served;     /* requests answered with our text */
+	GArray *clip_deferred; /* struct clip_request */
+	guint hold_ms;         /* one-shot clipboard set */
+	bool oneshot_hold;     /* one-shot: stay connected hold_ms after the result */
 
 	/* one-shot session command run from the command line */
 	bool oneshot;
@@ -758,11 +813,18 @@ static void cmd_reply(struct probe *p, const char *fmt, ...) {
 	g_free(line);
 }
 
-/* Prints the result of the pending command and resumes the queue. */
-static void session_complete(struct probe *p, const char *result) {
+/* Forgets what the pending command waited for. */
+static void session_end_wait(struct probe *p) {
 	clear_source(&p->wait_timeout_source);
 	clear_source(&p->wait_quiet_source);
 	p->wait = SESSION_WAIT_NONE;
+	p->agent_op = AGENT_OP_NONE;
+	g_clear_pointer(&p->op_text, g_free);
+}
+
+/* Prints the result of the pending command and resumes the queue. */
+static void session_complete(struct probe *p, const char *result) {
+	session_end_wait(p);
 	p->pending = false;
 	cmd_reply(p, "%s", result);
 	if (!p->oneshot) {
@@ -787,6 +849,8 @@ static char *format_leds(guint leds) {
 		(leds & SPICE_INPUTS_NUM_LOCK) != 0, (leds & SPICE_INPUTS_SCROLL_LOCK) != 0);
 }
 
+static char *agent_timeout_line(struct probe *p);
+
 static gboolean session_wait_timeout(gpointer data) {
 	struct probe *p = data;
 	p->wait_timeout_source = 0;
@@ -809,6 +873,12 @@ static gboolean session_wait_timeout(gpointer data) {
 	}
 	case SESSION_WAIT_LATENCY:
 		line = g_strdup_printf("error timeout after %u samples", p->latency_samples->len);
+		break;
+	case SESSION_WAIT_AGENT:
+	case SESSION_WAIT_RESIZE:
+	case SESSION_WAIT_CLIP_GRAB:
+	case SESSION_WAIT_CLIP_DATA:
+		line = agent_timeout_line(p);
 		break;
 	case SESSION_WAIT_NONE:
 	case SESSION_WAIT_UPDATE:
@@ -1524,6 +1594,566 @@ static enum cmd_result cmd_latency(struct probe *p, int argc, char **argv) {
 	return CMD_PENDING;
 }
 
+/* ------------------------------------------------------------------ */
+/* Agent commands: monitors configuration and clipboard (main channel) */
+
+/*
+ * spice-glib keeps the agent's capabilities from its last
+ * VD_AGENT_ANNOUNCE_CAPABILITIES and reports none before that (and after the
+ * agent disconnected), so any capability means they have arrived.
+ */
+static bool agent_caps_received(SpiceMainChannel *main) {
+	for (guint32 cap = 0; cap < VD_AGENT_END_CAP; cap++) {
+		if (spice_main_channel_agent_test_capability(main, cap)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool agent_connected(struct probe *p) {
+	gboolean connected = FALSE;
+	if (p->main != NULL) {
+		g_object_get(p->main, "agent-connected", &connected, NULL);
+	}
+	return connected;
+}
+
+/*
+ * Agent commands may send once the agent is connected and has announced its
+ * capabilities (spice-glib's clipboard calls need them), and not while the
+ * session is read-only: spice-glib drops agent messages then (see
+ * inputs_opened()).
+ */
+static bool agent_ready(struct probe *p) {
+	return agent_connected(p) && agent_caps_received(p->main) && !p->lock_sync_off;
+}
+
+static bool agent_has_cap(struct probe *p, guint32 cap) {
+	return p->main != NULL && spice_main_channel_agent_test_capability(p->main, cap);
+}
+
+static void clip_forget_grab(struct probe *p, guint selection) {
+	p->agent_grab[selection].grabbed = false;
+	if (p->agent_grab[selection].types != NULL) {
+		g_array_set_size(p->agent_grab[selection].types, 0);
+	}
+}
+
+static bool clip_grab_has_type(struct probe *p, guint selection, guint32 type) {
+	const struct agent_grab *grab = &p->agent_grab[selection];
+	for (guint i = 0; grab->grabbed && i < grab->types->len; i++) {
+		if (g_array_index(grab->types, guint32, i) == type) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Whether the primary surface has the total size of the pending resize. */
+static bool resize_done(struct probe *p) {
+	int width = 0, height = 0;
+	for (int i = 0; i < p->resize_n; i++) {
+		width += p->resize_w[i];
+		height = MAX(height, p->resize_h[i]);
+	}
+	return p->has_primary && p->width == width && p->height == height;
+}
+
+/*
+ * The primary surface was re-created while a resize waits: done if it has
+ * the size asked for, or another size than before the monitors config was
+ * sent (the server answered with a size of its own, e.g. clamped).
+ */
+static bool resize_answered(struct probe *p) {
+	return resize_done(p) || (p->has_primary &&
+		(p->width != p->resize_from_w || p->height != p->resize_from_h));
+}
+
+static char *resize_fail_line(struct probe *p) {
+	return g_strdup_printf("fail %d %d", p->has_primary ? p->width : 0,
+		p->has_primary ? p->height : 0);
+}
+
+static char *agent_timeout_line(struct probe *p) {
+	switch (p->wait) {
+	case SESSION_WAIT_AGENT:
+		if (p->agent_op == AGENT_OP_WAIT) {
+			return g_strdup("fail");
+		} else if (p->agent_op == AGENT_OP_RESIZE) {
+			return resize_fail_line(p);
+		}
+		return g_strdup("fail no agent");
+	case SESSION_WAIT_RESIZE:
+		return resize_fail_line(p);
+	case SESSION_WAIT_CLIP_GRAB:
+		return g_strdup("fail no grab");
+	default:
+		return g_strdup("fail timeout");
+	}
+}
+
+/*
+ * Displays 0..N-1 side by side, all others disabled. The calls only record
+ * the configuration (update = FALSE: no 1 s timer), and
+ * spice_main_channel_send_monitor_config() queues it for the agent at once
+ * (cancelling any pending timer). spice-glib lays out the monitors itself
+ * (disable-display-align is off) from left to right in order of distance
+ * from the origin, which gives the same x offsets.
+ */
+static char *resize_send(struct probe *p) {
+	if (!agent_has_cap(p, VD_AGENT_CAP_MONITORS_CONFIG)) {
+		return g_strdup("error agent lacks the monitors-config capability");
+	}
+	spice_main_channel_update_display_enabled(p->main, -1, FALSE, FALSE);
+	int x = 0;
+	for (int i = 0; i < p->resize_n; i++) {
+		spice_main_channel_update_display(p->main, i, x, 0, p->resize_w[i], p->resize_h[i],
+			FALSE);
+		spice_main_channel_update_display_enabled(p->main, i, TRUE, FALSE);
+		x += p->resize_w[i];
+	}
+	if (!spice_main_channel_send_monitor_config(p->main)) {
+		return g_strdup("error cannot send the monitors config");
+	}
+	p->sent_input = true;
+	p->resize_from_w = p->has_primary ? p->width : 0;
+	p->resize_from_h = p->has_primary ? p->height : 0;
+	probe_log(p, "sent monitors config for %d display(s)", p->resize_n);
+	if (resize_done(p)) {
+		return g_strdup_printf("ok %d %d", p->width, p->height);
+	}
+	p->wait = SESSION_WAIT_RESIZE;
+	return NULL;
+}
+
+static char *clip_check_caps(struct probe *p, guint selection) {
+	if (!agent_has_cap(p, VD_AGENT_CAP_CLIPBOARD_BY_DEMAND)) {
+		return g_strdup("error agent lacks the clipboard capability");
+	}
+	if (selection != VD_AGENT_CLIPBOARD_SELECTION_CLIPBOARD &&
+			!agent_has_cap(p, VD_AGENT_CAP_CLIPBOARD_SELECTION)) {
+		return g_strdup("error agent lacks the clipboard-selection capability");
+	}
+	return NULL;
+}
+
+/* clipboard get: the agent holds op_selection; ask for its text. */
+static char *clip_request_text(struct probe *p) {
+	char *err = clip_check_caps(p, p->op_selection);
+	if (err != NULL) {
+		return err;
+	}
+	if (!clip_grab_has_type(p, p->op_selection, VD_AGENT_CLIPBOARD_UTF8_TEXT)) {
+		return g_strdup("fail no text");
+	}
+	spice_main_channel_clipboard_selection_request(p->main, p->op_selection,
+		VD_AGENT_CLIPBOARD_UTF8_TEXT);
+	p->wait = SESSION_WAIT_CLIP_DATA;
+	return NULL;
+}
+
+/* clipboard set: own op_selection with op_text from now on. */
+static char *clip_grab(struct probe *p) {
+	guint selection = p->op_selection;
+	guint32 type = VD_AGENT_CLIPBOARD_UTF8_TEXT;
+	g_free(p->clip_text[selection]);
+	p->clip_text[selection] = p->op_text;
+	p->clip_len[selection] = p->op_text_len;
+	p->op_text = NULL;
+	p->clip_owned[selection] = true;
+	clip_forget_grab(p, selection);
+	spice_main_channel_clipboard_selection_grab(p->main, selection, &type, 1);
+	p->sent_input = true;
+	probe_log(p, "grabbed selection %u (%zu bytes of text)", selection,
+		p->clip_len[selection]);
+	return g_strdup("ok");
+}
+
+/*
+ * The agent is ready: runs p->agent_op. Returns the command's result line,
+ * or NULL when it now waits for something else (p->wait).
+ */
+static char *agent_op_start(struct probe *p) {
+	char *err;
+	switch (p->agent_op) {
+	case AGENT_OP_RESIZE:
+		return resize_send(p);
+	case AGENT_OP_CLIP_GET:
+		/* An agent without the clipboard capabilities never grabs: fail no grab. */
+		if (p->agent_grab[p->op_selection].grabbed) {
+			return clip_request_text(p);
+		}
+		p->wait = SESSION_WAIT_CLIP_GRAB;
+		return NULL;
+	case AGENT_OP_CLIP_SET:
+		if ((err = clip_check_caps(p, p->op_selection)) != NULL) {
+			return err;
+		}
+		return clip_grab(p);
+	case AGENT_OP_WAIT:
+	case AGENT_OP_NONE:
+		break;
+	}
+	return g_strdup("ok");
+}
+
+/*
+ * Starts an agent command: at once if the agent is ready, else once it is
+ * (on_agent_update()). timeout_ms bounds the whole command.
+ */
+static enum cmd_result agent_op_begin(struct probe *p, enum agent_op op, guint timeout_ms) {
+	p->agent_op = op;
+	session_start_wait(p, SESSION_WAIT_AGENT, timeout_ms);
+	if (!agent_ready(p)) {
+		probe_log(p, "waiting for the agent");
+		return CMD_PENDING;
+	}
+	char *line = agent_op_start(p);
+	if (line == NULL) {
+		return CMD_PENDING;
+	}
+	session_end_wait(p);
+	cmd_reply(p, "%s", line);
+	g_free(line);
+	return CMD_DONE;
+}
+
+/* The agent may have become ready for a command waiting for it. */
+static void agent_check(struct probe *p) {
+	if (p->wait != SESSION_WAIT_AGENT || !agent_ready(p)) {
+		return;
+	}
+	char *line = agent_op_start(p);
+	if (line != NULL) {
+		session_complete(p, line);
+		g_free(line);
+	}
+}
+
+/*
+ * Clipboard text for a result line: UTF-8 as is, except backslash, control
+ * characters (C0, DEL, C1) and bytes that are not valid UTF-8, which become
+ * \xNN per byte, so the text stays on one line and can be decoded exactly.
+ */
+static char *escape_text(const char *text, gsize len) {
+	GString *out = g_string_sized_new(len + 16);
+	const char *at = text, *end = text + len;
+	while (at < end) {
+		guchar c = (guchar)*at;
+		if (c < 0x80) {
+			if (c < 0x20 || c == 0x7f || c == '\\') {
+				g_string_append_printf(out, "\\x%02x", c);
+			} else {
+				g_string_append_c(out, (gchar)c);
+			}
+			at++;
+			continue;
+		}
+		gunichar ch = g_utf8_get_char_validated(at, end - at);
+		if (ch == (gunichar)-1 || ch == (gunichar)-2) {
+			g_string_append_printf(out, "\\x%02x", c);
+			at++;
+			continue;
+		}
+		const char *next = g_utf8_next_char(at);
+		if (ch < 0xa0) {
+			for (; at < next; at++) {
+				g_string_append_printf(out, "\\x%02x", (guchar)*at);
+			}
+		} else {
+			g_string_append_len(out, at, next - at);
+			at = next;
+		}
+	}
+	return g_string_free(out, FALSE);
+}
+
+/*
+ * Session clipboard text: \n, \t, \r, \\ and \xNN stand for the character
+ * or byte; any other backslash is kept. Returns NULL if \x lacks two hex
+ * digits.
+ */
+static GString *unescape_text(const char *in) {
+	GString *out = g_string_new(NULL);
+	for (const char *at = in; *at != '\0'; at++) {
+		if (*at != '\\' || at[1] == '\0') {
+			g_string_append_c(out, *at);
+			continue;
+		}
+		switch (at[1]) {
+		case 'n':
+			g_string_append_c(out, '\n');
+			break;
+		case 't':
+			g_string_append_c(out, '\t');
+			break;
+		case 'r':
+			g_string_append_c(out, '\r');
+			break;
+		case '\\':
+			g_string_append_c(out, '\\');
+			break;
+		case 'x': {
+			int hi = g_ascii_xdigit_value(at[2]);
+			int lo = hi < 0 ? -1 : g_ascii_xdigit_value(at[3]);
+			if (lo < 0) {
+				g_string_free(out, TRUE);
+				return NULL;
+			}
+			g_string_append_c(out, (gchar)(hi << 4 | lo));
+			at += 2;
+			break;
+		}
+		default:
+			g_string_append_c(out, '\\');
+			continue; /* the next character as itself */
+		}
+		at++;
+	}
+	return out;
+}
+
+static enum cmd_result cmd_agent(struct probe *p, int argc, char **argv) {
+	guint timeout_ms = DEFAULT_AGENT_TIMEOUT_MS;
+	if (argc > 1 && !parse_ms(argv[1], &timeout_ms)) {
+		cmd_reply(p, "error usage: agent [TIMEOUT_MS]");
+		return CMD_DONE;
+	}
+	if (p->dry_run) {
+		return CMD_DONE;
+	}
+	return agent_op_begin(p, AGENT_OP_WAIT, timeout_ms);
+}
+
+/* resize W H [W H ...] [TIMEOUT_MS] */
+static enum cmd_result cmd_resize(struct probe *p, int argc, char **argv) {
+	int n = (argc - 1) / 2;
+	guint timeout_ms = DEFAULT_RESIZE_TIMEOUT_MS;
+	bool ok = n >= 1 && n <= MAX_MONITORS;
+	int w[MAX_MONITORS], h[MAX_MONITORS];
+	for (int i = 0; ok && i < n; i++) {
+		long lw, lh;
+		ok = parse_long(argv[1 + 2 * i], 1, MAX_MONITOR_SIDE, &lw) &&
+			parse_long(argv[2 + 2 * i], 1, MAX_MONITOR_SIDE, &lh);
+		w[i] = (int)lw;
+		h[i] = (int)lh;
+	}
+	if (ok && (argc - 1) % 2 == 1) {
+		ok = parse_ms(argv[argc - 1], &timeout_ms);
+	}
+	if (!ok) {
+		cmd_reply(p, "error usage: resize W H [W H ...] [TIMEOUT_MS] (up to %d displays, "
+			"sides 1..%d)", MAX_MONITORS, MAX_MONITOR_SIDE);
+		return CMD_DONE;
+	}
+	if (p->dry_run) {
+		return CMD_DONE;
+	}
+	p->resize_n = n;
+	memcpy(p->resize_w, w, sizeof(w[0]) * (size_t)n);
+	memcpy(p->resize_h, h, sizeof(h[0]) * (size_t)n);
+	return agent_op_begin(p, AGENT_OP_RESIZE, timeout_ms);
+}
+
+static enum cmd_result cmd_monitors(struct probe *p, int argc, char **argv) {
+	if (p->dry_run) {
+		return CMD_DONE;
+	}
+	if (p->display == NULL) {
+		cmd_reply(p, "error no display channel");
+		return CMD_DONE;
+	}
+	GArray *monitors = NULL;
+	g_object_get(p->display, "monitors", &monitors, NULL);
+	GString *line = g_string_new(NULL);
+	g_string_printf(line, "monitors %u", monitors != NULL ? monitors->len : 0);
+	for (guint i = 0; monitors != NULL && i < monitors->len; i++) {
+		const SpiceDisplayMonitorConfig *mc =
+			&g_array_index(monitors, SpiceDisplayMonitorConfig, i);
+		g_string_append_printf(line, " %u:%u,%u,%ux%u", mc->id, mc->x, mc->y, mc->width,
+			mc->height);
+	}
+	if (monitors != NULL) {
+		g_array_unref(monitors);
+	}
+	cmd_reply(p, "%s", line->str);
+	g_string_free(line, TRUE);
+	return CMD_DONE;
+}
+
+enum clip_sub {
+	CLIP_GET,
+	CLIP_SET,
+	CLIP_TYPES,
+	CLIP_SERVED,
+};
+
+struct clip_args {
+	enum clip_sub sub;
+	guint selection;
+	guint timeout_ms;
+	GString *text; /* set */
+};
+
+#define CLIP_USAGE "error usage: clipboard get [primary] [TIMEOUT_MS] | set [primary] TEXT | " \
+	"types [primary] | served"
+
+/* [primary] [TIMEOUT_MS], as far as sub takes them. */
+static bool clip_parse_words(struct clip_args *a, char **words, int n) {
+	int i = 0;
+	if (a->sub == CLIP_SERVED) {
+		return n == 0;
+	}
+	if (i < n && strcmp(words[i], "primary") == 0) {
+		a->selection = VD_AGENT_CLIPBOARD_SELECTION_PRIMARY;
+		i++;
+	}
+	if (a->sub == CLIP_GET && i < n) {
+		if (!parse_ms(words[i], &a->timeout_ms)) {
+			return false;
+		}
+		i++;
+	}
+	return i == n;
+}
+
+static bool clip_parse_sub(const char *name, enum clip_sub *sub) {
+	static const char *const names[] = {
+		[CLIP_GET] = "get", [CLIP_SET] = "set", [CLIP_TYPES] = "types",
+		[CLIP_SERVED] = "served",
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+		if (strcmp(name, names[i]) == 0) {
+			*sub = (enum clip_sub)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * In a session, argv[1] is the rest of the line: "set [primary] TEXT" keeps
+ * TEXT as written after one blank (with backslash escapes); one-shot, TEXT
+ * is the remaining arguments joined by spaces, taken literally. Returns an
+ * error line, or NULL.
+ */
+static char *clip_parse(struct probe *p, int argc, char **argv, struct clip_args *a) {
+	a->selection = VD_AGENT_CLIPBOARD_SELECTION_CLIPBOARD;
+	a->timeout_ms = DEFAULT_CLIPBOARD_TIMEOUT_MS;
+	a->text = NULL;
+	bool ok;
+	if (p->oneshot) {
+		if (!clip_parse_sub(argv[1], &a->sub)) {
+			return g_strdup(CLIP_USAGE);
+		}
+		if (a->sub == CLIP_SET) {
+			int first = 2;
+			if (argc > 2 && strcmp(argv[2], "primary") == 0) {
+				a->selection = VD_AGENT_CLIPBOARD_SELECTION_PRIMARY;
+				first = 3;
+			}
+			a->text = g_string_new(NULL);
+			for (int i = first; i < argc; i++) {
+				g_string_append_printf(a->text, "%s%s", i > first ? " " : "", argv[i]);
+			}
+			ok = true;
+		} else {
+			ok = clip_parse_words(a, argv + 2, argc - 2);
+		}
+	} else {
+		const char *line = argv[1] + strspn(argv[1], " \t");
+		size_t len = strcspn(line, " \t");
+		char *name = g_strndup(line, len);
+		const char *rest = line + len;
+		if (*rest != '\0') {
+			rest++;
+		}
+		ok = clip_parse_sub(name, &a->sub);
+		g_free(name);
+		if (ok && a->sub == CLIP_SET) {
+			if (g_str_has_prefix(rest, "primary") &&
+					(rest[7] == '\0' || rest[7] == ' ' || rest[7] == '\t')) {
+				a->selection = VD_AGENT_CLIPBOARD_SELECTION_PRIMARY;
+				rest += rest[7] != '\0' ? 8 : 7;
+			}
+			a->text = unescape_text(rest);
+			if (a->text == NULL) {
+				return g_strdup("error bad escape in text (\\n, \\t, \\r, \\\\ or \\xNN)");
+			}
+		} else if (ok) {
+			char **words = g_strsplit_set(rest, " \t", -1);
+			int n = 0;
+			for (int i = 0; words[i] != NULL; i++) {
+				if (words[i][0] != '\0') {
+					char *w = words[i];
+					words[i] = words[n];
+					words[n++] = w;
+				}
+			}
+			ok = clip_parse_words(a, words, n);
+			g_strfreev(words);
+		}
+	}
+	if (ok && a->text != NULL && !g_utf8_validate(a->text->str, (gssize)a->text->len, NULL)) {
+		g_string_free(a->text, TRUE);
+		a->text = NULL;
+		return g_strdup("error text is not valid UTF-8");
+	}
+	if (!ok) {
+		if (a->text != NULL) {
+			g_string_free(a->text, TRUE);
+			a->text = NULL;
+		}
+		return g_strdup(CLIP_USAGE);
+	}
+	return NULL;
+}
+
+static enum cmd_result cmd_clipboard(struct probe *p, int argc, char **argv) {
+	struct clip_args a;
+	char *err = clip_parse(p, argc, argv, &a);
+	if (err != NULL) {
+		cmd_reply(p, "%s", err);
+		g_free(err);
+		return CMD_DONE;
+	}
+	if (p->dry_run) {
+		if (a.text != NULL) {
+			g_string_free(a.text, TRUE);
+		}
+		return CMD_DONE;
+	}
+	p->op_selection = a.selection;
+	switch (a.sub) {
+	case CLIP_GET:
+		return agent_op_begin(p, AGENT_OP_CLIP_GET, a.timeout_ms);
+	case CLIP_SET:
+		p->op_text_len = a.text->len;
+		p->op_text = g_string_free(a.text, FALSE);
+		p->oneshot_hold = p->oneshot;
+		return agent_op_begin(p, AGENT_OP_CLIP_SET, a.timeout_ms);
+	case CLIP_TYPES: {
+		const struct agent_grab *grab = &p->agent_grab[a.selection];
+		if (!grab->grabbed) {
+			cmd_reply(p, "none");
+			return CMD_DONE;
+		}
+		GString *line = g_string_new("types");
+		for (guint i = 0; i < grab->types->len; i++) {
+			g_string_append_printf(line, " %" PRIu32, g_array_index(grab->types, guint32, i));
+		}
+		cmd_reply(p, "%s", line->str);
+		g_string_free(line, TRUE);
+		return CMD_DONE;
+	}
+	case CLIP_SERVED:
+		cmd_reply(p, "served %u", p->clip_served);
+		return CMD_DONE;
+	}
+	return CMD_DONE;
+}
+
 /*
  * Session commands. argv[0] is the command name; argc counts it. Commands
  * with needs_primary get "error no primary surface" while the primary is
@@ -1538,7 +2168,8 @@ static enum cmd_result cmd_latency(struct probe *p, int argc, char **argv) {
  * arguments, reply an error if they are bad, and return before touching any
  * channel.
  *
- * Add clipboard/resize commands here (p->main).
+ * Agent commands (resize, clipboard get/set) wait for the agent within their
+ * timeout: see agent_op_begin().
  */
 #define CMD_INPUT (CMD_INPUTS | CMD_CLI | CMD_SENDS)
 static const struct session_cmd session_cmds[] = {
@@ -1568,6 +2199,12 @@ static const struct session_cmd session_cmds[] = {
 	{"wait-cursor", "TIMEOUT_MS", 1, 1, false, cmd_wait_cursor, CMD_CLI},
 	{"latency", "[N [TIMEOUT_MS]] [--count N] [--timeout-ms MS] [--key SCANCODE]", 0, 8,
 		false, cmd_latency, CMD_INPUTS | CMD_CLI},
+	{"agent", "[TIMEOUT_MS]", 0, 1, false, cmd_agent, CMD_CLI},
+	{"resize", "W H [W H ...] [TIMEOUT_MS]", 2, 2 * MAX_MONITORS + 1, false, cmd_resize,
+		CMD_CLI | CMD_SENDS},
+	{"monitors", "", 0, 0, false, cmd_monitors, CMD_CLI},
+	{"clipboard", "get|set|types|served ...", 1, MAX_KEY_ARGS, false, cmd_clipboard,
+		CMD_CLI | CMD_RAW},
 };
 #undef CMD_INPUT
 
@@ -1753,9 +2390,19 @@ static void session_update(struct probe *p, bool primary_changed) {
 	case SESSION_WAIT_LATENCY:
 		latency_update(p);
 		break;
+	case SESSION_WAIT_RESIZE:
+		if (primary_changed && resize_answered(p)) {
+			char *line = g_strdup_printf("ok %d %d", p->width, p->height);
+			session_complete(p, line);
+			g_free(line);
+		}
+		break;
 	case SESSION_WAIT_FLUSH:
 	case SESSION_WAIT_LEDS:
 	case SESSION_WAIT_CURSOR:
+	case SESSION_WAIT_AGENT:
+	case SESSION_WAIT_CLIP_GRAB:
+	case SESSION_WAIT_CLIP_DATA:
 		break;
 	}
 }
@@ -1795,11 +2442,20 @@ static gboolean oneshot_settled(gpointer data) {
 	return G_SOURCE_REMOVE;
 }
 
+static gboolean oneshot_held(gpointer data) {
+	struct probe *p = data;
+	p->settle_source = 0;
+	probe_log(p, "served %u clipboard request(s)", p->clip_served);
+	probe_finish(p, PROBE_EXIT_OK);
+	return G_SOURCE_REMOVE;
+}
+
 /*
  * The command's result line: "error ..." goes to stderr and exits 2 (usage),
  * 3 (timeout) or 1; "fail ..." is printed and exits 1; anything else is
  * printed and exits 0, for commands that sent input only after it had time
- * to reach the server.
+ * to reach the server, and for clipboard set after --hold (serving the
+ * agent's requests meanwhile).
  */
 static void oneshot_result(struct probe *p, const char *line) {
 	const char *name = p->oneshot_cmd->name;
@@ -1816,6 +2472,11 @@ static void oneshot_result(struct probe *p, const char *line) {
 	} else if (g_str_has_prefix(line, "fail")) {
 		out_line("%s", line);
 		probe_finish(p, PROBE_EXIT_FAIL);
+	} else if (p->oneshot_hold) {
+		/* clipboard set: serve the agent's requests for a while. */
+		out_line("%s", line);
+		clear_source(&p->settle_source);
+		p->settle_source = g_timeout_add(MAX(p->hold_ms, INPUT_SETTLE_MS), oneshot_held, p);
 	} else if ((p->oneshot_cmd->flags & CMD_SENDS) != 0) {
 		/* Written to the socket; give the server time to read it before we hang up. */
 		p->oneshot_line = g_strdup(line);
@@ -1978,11 +2639,16 @@ static void on_primary_destroy(SpiceChannel *channel, gpointer data) {
 	p->data = NULL;
 }
 
+static void clip_serve_deferred(struct probe *p);
+
 static void lock_sync_restore(struct probe *p) {
 	clear_source(&p->lock_sync_source);
 	if (p->lock_sync_off) {
 		p->lock_sync_off = false;
 		g_object_set(p->session, "read-only", FALSE, NULL);
+		/* Agent messages can be sent again. */
+		clip_serve_deferred(p);
+		agent_check(p);
 	}
 }
 
@@ -1993,11 +2659,144 @@ static gboolean lock_sync_idle(gpointer data) {
 	return G_SOURCE_REMOVE;
 }
 
+/* Answers a clipboard request from the agent (main context, read-write session). */
+static void clip_serve(struct probe *p, guint selection, guint type) {
+	if (!agent_has_cap(p, VD_AGENT_CAP_CLIPBOARD_BY_DEMAND)) {
+		return; /* the agent went away */
+	}
+	if (selection < CLIP_SELECTIONS && p->clip_owned[selection] &&
+			type == VD_AGENT_CLIPBOARD_UTF8_TEXT) {
+		spice_main_channel_clipboard_selection_notify(p->main, selection, type,
+			(const guchar *)p->clip_text[selection], p->clip_len[selection]);
+		p->clip_served++;
+		probe_log(p, "served clipboard request %u for selection %u", p->clip_served,
+			selection);
+		return;
+	}
+	/* Like spice-gtk: an empty answer, so the agent does not wait for one. */
+	probe_log(p, "no data for clipboard request: selection %u type %u", selection, type);
+	spice_main_channel_clipboard_selection_notify(p->main, selection,
+		VD_AGENT_CLIPBOARD_NONE, NULL, 0);
+}
+
+static void clip_serve_deferred(struct probe *p) {
+	if (p->clip_deferred == NULL) {
+		return;
+	}
+	for (guint i = 0; i < p->clip_deferred->len; i++) {
+		const struct clip_request *req = &g_array_index(p->clip_deferred,
+			struct clip_request, i);
+		clip_serve(p, req->selection, req->type);
+	}
+	g_array_set_size(p->clip_deferred, 0);
+}
+
+/* The agent connected or disconnected, or announced its capabilities. */
+static void on_agent_update(SpiceChannel *channel, gpointer data) {
+	struct probe *p = data;
+	bool connected = agent_connected(p);
+	if (p->verbose > 0) {
+		GString *caps = g_string_new(NULL);
+		for (guint32 cap = 0; cap < VD_AGENT_END_CAP; cap++) {
+			if (agent_has_cap(p, cap)) {
+				g_string_append_printf(caps, " %" PRIu32, cap);
+			}
+		}
+		probe_log(p, "agent %s, capabilities:%s", connected ? "connected" : "disconnected",
+			caps->len > 0 ? caps->str : " (none yet)");
+		g_string_free(caps, TRUE);
+	}
+	if (!connected) {
+		/* A new agent starts without our grabs or its own. */
+		for (guint i = 0; i < CLIP_SELECTIONS; i++) {
+			clip_forget_grab(p, i);
+			p->clip_owned[i] = false;
+		}
+	}
+	agent_check(p);
+}
+
+static gboolean on_clipboard_grab(SpiceMainChannel *main, guint selection, gpointer types,
+		guint ntypes, gpointer data) {
+	struct probe *p = data;
+	if (selection >= CLIP_SELECTIONS) {
+		return TRUE;
+	}
+	struct agent_grab *grab = &p->agent_grab[selection];
+	if (grab->types == NULL) {
+		grab->types = g_array_new(FALSE, FALSE, sizeof(guint32));
+	}
+	g_array_set_size(grab->types, 0);
+	for (guint i = 0; i < ntypes; i++) {
+		guint32 type; /* the message payload need not be aligned */
+		memcpy(&type, (const guint8 *)types + i * sizeof(type), sizeof(type));
+		g_array_append_val(grab->types, type);
+	}
+	grab->grabbed = true;
+	p->clip_owned[selection] = false;
+	probe_log(p, "agent grabbed selection %u with %u type(s)", selection, ntypes);
+	if (p->wait == SESSION_WAIT_CLIP_GRAB && p->op_selection == selection) {
+		char *line = clip_request_text(p);
+		if (line != NULL) {
+			session_complete(p, line);
+			g_free(line);
+		}
+	}
+	return TRUE;
+}
+
+static void on_clipboard_release(SpiceMainChannel *main, guint selection, gpointer data) {
+	struct probe *p = data;
+	if (selection >= CLIP_SELECTIONS) {
+		return;
+	}
+	probe_log(p, "agent released selection %u", selection);
+	clip_forget_grab(p, selection);
+	if (p->wait == SESSION_WAIT_CLIP_DATA && p->op_selection == selection) {
+		session_complete(p, "fail no grab");
+	}
+}
+
+static gboolean on_clipboard_request(SpiceMainChannel *main, guint selection, guint type,
+		gpointer data) {
+	struct probe *p = data;
+	if (p->lock_sync_off) {
+		/* spice-glib would drop the answer; see inputs_opened(). */
+		struct clip_request req = {selection, type};
+		if (p->clip_deferred == NULL) {
+			p->clip_deferred = g_array_new(FALSE, FALSE, sizeof(struct clip_request));
+		}
+		g_array_append_val(p->clip_deferred, req);
+		return TRUE;
+	}
+	clip_serve(p, selection, type);
+	return TRUE;
+}
+
+/* Clipboard data from the agent, answering clip_request_text(). */
+static void on_clipboard_data(SpiceMainChannel *main, guint selection, guint type,
+		gpointer cdata, guint size, gpointer data) {
+	struct probe *p = data;
+	probe_log(p, "clipboard data for selection %u: type %u, %u bytes", selection, type, size);
+	if (p->wait != SESSION_WAIT_CLIP_DATA || p->op_selection != selection) {
+		return;
+	}
+	if (type != VD_AGENT_CLIPBOARD_UTF8_TEXT) {
+		session_complete(p, "fail no data");
+		return;
+	}
+	char *text = escape_text(cdata, size);
+	char *line = g_strdup_printf("text %s", text);
+	session_complete(p, line);
+	g_free(line);
+	g_free(text);
+}
+
 /* Keyboard LED state from the server (SPICE_MSG_INPUTS_INIT or _KEY_MODIFIERS). */
 static void on_inputs_modifiers(SpiceChannel *channel, gpointer data) {
 	struct probe *p = data;
-	lock_sync_restore(p);
 	p->leds_known = true;
+	lock_sync_restore(p);
 	if (p->awaiting_inputs && inputs_ready(p)) {
 		session_announce(p);
 	}
@@ -2069,6 +2868,10 @@ static void on_cursor_reset(SpiceCursorChannel *channel, gpointer data) {
  * (which skips that message) from here, emitted just before channel_up(),
  * until the first LED state arrives or the next main loop iteration,
  * whichever is first; nothing else is sent on the inputs channel meanwhile.
+ *
+ * Read-only also makes spice-glib drop agent messages (SPICE_MSGC_MAIN_AGENT_*
+ * is not allowed then), so agent commands and clipboard answers wait for the
+ * end of it (agent_ready(), on_clipboard_request()).
  *
  * Pointer: spice-gtk's pending position starts as (0,0) on display 0, and
  * the first button press or release sends it, warping the pointer to the
@@ -2198,6 +3001,21 @@ static void on_channel_new(SpiceSession *session, SpiceChannel *channel, gpointe
 	if (SPICE_IS_MAIN_CHANNEL(channel)) {
 		p->main = SPICE_MAIN_CHANNEL(channel);
 		/* spice_session_connect() connects the main channel itself. */
+		/*
+		 * Monitors configs carry positions (VD_AGENT_CONFIG_MONITORS_FLAG_USE_POS)
+		 * unless both of these are TRUE; "disable-display-position" defaults to TRUE.
+		 */
+		g_object_set(channel, "disable-display-position", FALSE, "disable-display-align",
+			FALSE, NULL);
+		g_signal_connect(channel, "main-agent-update", G_CALLBACK(on_agent_update), p);
+		g_signal_connect(channel, "main-clipboard-selection-grab",
+			G_CALLBACK(on_clipboard_grab), p);
+		g_signal_connect(channel, "main-clipboard-selection-release",
+			G_CALLBACK(on_clipboard_release), p);
+		g_signal_connect(channel, "main-clipboard-selection-request",
+			G_CALLBACK(on_clipboard_request), p);
+		g_signal_connect(channel, "main-clipboard-selection", G_CALLBACK(on_clipboard_data),
+			p);
 	} else if (SPICE_IS_DISPLAY_CHANNEL(channel) && id == 0) {
 		p->display = SPICE_DISPLAY_CHANNEL(channel);
 		g_signal_connect(channel, "display-primary-create", G_CALLBACK(on_primary_create), p);
@@ -2238,6 +3056,10 @@ static void on_channel_destroy(SpiceSession *session, SpiceChannel *channel, gpo
 	}
 	if ((gpointer)channel == (gpointer)p->main) {
 		p->main = NULL;
+		for (guint i = 0; i < CLIP_SELECTIONS; i++) {
+			clip_forget_grab(p, i);
+			p->clip_owned[i] = false;
+		}
 	} else if ((gpointer)channel == (gpointer)p->display) {
 		p->display = NULL;
 		p->has_primary = false;
@@ -2288,6 +3110,9 @@ static const char usage_text[] =
 	"  --timeout S         seconds allowed until the display is ready (primary\n"
 	"                      surface and initial image received; default 20;\n"
 	"                      for screenshot: the whole run)\n"
+	"  --hold MS           one-shot clipboard set: stay connected MS (default\n"
+	"                      " G_STRINGIFY(DEFAULT_HOLD_MS) ", at least "
+		G_STRINGIFY(INPUT_SETTLE_MS) ") serving the agent's requests\n"
 	"  -v, --verbose       log progress to stderr (twice: spice-glib debug too)\n"
 	"  -h, --help          show this help\n"
 	"\n"
@@ -2311,7 +3136,7 @@ static const char usage_text[] =
 	"        screenshot FILE                   -> ok\n"
 	"        stats                             -> JSON\n"
 	"        quit                              -> ok, exit 0\n"
-	"      and the input commands below (-> ok unless shown otherwise).\n"
+	"      and the input and agent commands below (-> ok unless shown otherwise).\n"
 	"      asynchronous lines: 'connected WxH' (first line, then commands run;\n"
 	"      earlier input is queued), 'primary W H' (primary re-created),\n"
 	"      'disconnected' (connection lost or failed; exit 1, or 3 on timeout).\n"
@@ -2358,6 +3183,41 @@ static const char usage_text[] =
 	"  One-shot: wait for the display and inputs channel (within --timeout), run\n"
 	"  the command, print its result line (errors go to stderr), and after sending\n"
 	"  input stay connected " G_STRINGIFY(INPUT_SETTLE_MS) " ms so the server reads it all.\n"
+	"\n"
+	"Agent commands (in a session, and one-shot: '" PROBE_NAME " resize 1024 768'):\n"
+	"  agent [TIMEOUT_MS]      -> ok once the SPICE agent is connected and has sent\n"
+	"                          its capabilities, fail after TIMEOUT_MS (default\n"
+	"                          " G_STRINGIFY(DEFAULT_AGENT_TIMEOUT_MS) ")\n"
+	"  resize W H [W H ...] [TIMEOUT_MS]\n"
+	"                          send a monitors config with one display per W H,\n"
+	"                          side by side; -> ok W H (the primary surface's size)\n"
+	"                          once it is W1+W2+... x max(H) or was re-created\n"
+	"                          with another size than before (the server's\n"
+	"                          choice, e.g. clamped), else fail W H after\n"
+	"                          TIMEOUT_MS (default " G_STRINGIFY(DEFAULT_RESIZE_TIMEOUT_MS) ")\n"
+	"  monitors                -> monitors N ID:X,Y,WxH ... (the server's config)\n"
+	"  clipboard get [primary] [TIMEOUT_MS]\n"
+	"                          wait for the agent to grab the clipboard (or the\n"
+	"                          primary selection; an earlier grab counts), request\n"
+	"                          its text; -> text ESCAPED (backslash and control\n"
+	"                          characters as \\xNN), or after TIMEOUT_MS (default\n"
+	"                          " G_STRINGIFY(DEFAULT_CLIPBOARD_TIMEOUT_MS)
+		"): fail no agent | fail no grab | fail timeout;\n"
+	"                          fail no text (no UTF-8 type offered), fail no data\n"
+	"  clipboard set [primary] TEXT\n"
+	"                          grab the clipboard with TEXT (a session takes the\n"
+	"                          rest of the line and unescapes \\n \\t \\r \\\\ \\xNN;\n"
+	"                          one-shot takes the arguments literally); -> ok once\n"
+	"                          the grab is sent (fail no agent after "
+		G_STRINGIFY(DEFAULT_CLIPBOARD_TIMEOUT_MS) " ms).\n"
+	"                          The agent's requests for TEXT are answered (silently)\n"
+	"                          while connected, one-shot for --hold MS\n"
+	"  clipboard types [primary]\n"
+	"                          -> types N ... (VD_AGENT_CLIPBOARD_* of the agent's\n"
+	"                          last grab) | none\n"
+	"  clipboard served        -> served N (requests answered with our text)\n"
+	"  Agent commands wait for the agent within their timeout; 'error agent lacks\n"
+	"  ...' if it does not support them.\n"
 	"\n"
 	"Exit status: 0 ok, 1 failure, 2 usage, 3 timeout.\n";
 
@@ -2410,6 +3270,7 @@ int main(int argc, char **argv) {
 	const char *command = NULL;
 	GPtrArray *cmd_args = g_ptr_array_new();
 	p->timeout_s = DEFAULT_TIMEOUT_S;
+	p->hold_ms = DEFAULT_HOLD_MS;
 
 	/* Global options are accepted anywhere; the rest belongs to COMMAND. */
 	for (int i = 1; i < argc; i++) {
@@ -2446,6 +3307,10 @@ int main(int argc, char **argv) {
 		} else if (take_option(argc, argv, &i, "--timeout", &value)) {
 			if (!parse_seconds(value, &p->timeout_s) || p->timeout_s <= 0.0) {
 				return usage_error("--timeout needs a positive number of seconds");
+			}
+		} else if (take_option(argc, argv, &i, "--hold", &value)) {
+			if (!parse_ms(value, &p->hold_ms)) {
+				return usage_error("--hold needs a number of milliseconds");
 			}
 		} else if (command == NULL) {
 			if (a[0] == '-') {
@@ -2562,6 +3427,16 @@ int main(int argc, char **argv) {
 	if (p->latency_samples != NULL) {
 		g_array_free(p->latency_samples, TRUE);
 	}
+	for (guint i = 0; i < CLIP_SELECTIONS; i++) {
+		if (p->agent_grab[i].types != NULL) {
+			g_array_free(p->agent_grab[i].types, TRUE);
+		}
+		g_free(p->clip_text[i]);
+	}
+	if (p->clip_deferred != NULL) {
+		g_array_free(p->clip_deferred, TRUE);
+	}
+	g_free(p->op_text);
 	g_free(p->oneshot_argv);
 	g_free(p->oneshot_error);
 	g_free(p->oneshot_line);

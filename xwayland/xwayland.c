@@ -296,7 +296,13 @@ static void handle_new_surface(struct wl_listener *listener, void *data) {
 
 static void handle_ready(struct wl_listener *listener, void *data) {
 	struct swl_server *server = wl_container_of(listener, server, xwayland_ready);
-	wlr_log(WLR_INFO, "Xwayland ready on %s", server->xwayland->display_name);
+	if (server->xwayland_starts++ > 0) {
+		// wlroots restarts a dead Xwayland when the next X client comes.
+		wlr_log(WLR_ERROR, "Xwayland had exited; a new one is ready on %s",
+			server->xwayland->display_name);
+	} else {
+		wlr_log(WLR_INFO, "Xwayland ready on %s", server->xwayland->display_name);
+	}
 	wlr_xwayland_set_seat(server->xwayland, server->seat);
 
 	// X clients that set no cursor of their own get the theme's arrow.

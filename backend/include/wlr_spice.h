@@ -41,6 +41,40 @@ struct wlr_spice_backend_options {
 
 	// The client draws no pointer (kiosks); the cursor channel only hides.
 	bool hide_cursor;
+
+	// The built-in agent: a client's monitors config resizes the output within
+	// these bounds unless no_resize; clipboard sharing unless no_clipboard.
+	bool no_resize;
+	int min_width, min_height, max_width, max_height;
+	bool no_clipboard;
+};
+
+enum wlr_spice_selection {
+	WLR_SPICE_SELECTION_CLIPBOARD = 0,
+	WLR_SPICE_SELECTION_PRIMARY = 1,
+};
+
+/* The SPICE client now owns a selection and offers it in these formats. */
+struct wlr_spice_clipboard_offer_event {
+	enum wlr_spice_selection selection;
+	const char *const *mime_types;
+	size_t n_mime_types;
+};
+
+/*
+ * The SPICE client asks for the session's selection: write it as mime_type
+ * to fd and close fd. The handler owns fd; an unhandled request is closed.
+ */
+struct wlr_spice_clipboard_request_event {
+	enum wlr_spice_selection selection;
+	const char *mime_type;
+	int fd; // set to -1 by a handler that took it
+};
+
+struct wlr_spice_agent_events {
+	struct wl_signal clipboard_offer; // struct wlr_spice_clipboard_offer_event
+	struct wl_signal clipboard_release; // enum wlr_spice_selection *
+	struct wl_signal clipboard_request; // struct wlr_spice_clipboard_request_event
 };
 
 struct wlr_spice_stats {
@@ -68,5 +102,16 @@ const char *wlr_spice_backend_get_address(struct wlr_backend *backend);
 void wlr_spice_backend_get_stats(struct wlr_backend *backend, struct wlr_spice_stats *stats);
 /* Number of SPICE display channel clients connected right now. */
 int wlr_spice_backend_get_client_count(struct wlr_backend *backend);
+
+struct wlr_spice_agent_events *wlr_spice_backend_get_agent_events(struct wlr_backend *backend);
+/*
+ * The session's selection changed: offer it to the SPICE client in these
+ * formats (n_mime_types 0: the session has none any more).
+ */
+void wlr_spice_backend_clipboard_set(struct wlr_backend *backend,
+	enum wlr_spice_selection selection, const char *const *mime_types, size_t n_mime_types);
+/* Fetches the client's selection as mime_type into fd, then closes fd. */
+void wlr_spice_backend_clipboard_receive(struct wlr_backend *backend,
+	enum wlr_spice_selection selection, const char *mime_type, int fd);
 
 #endif

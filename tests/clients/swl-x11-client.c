@@ -143,6 +143,7 @@ struct client {
 	bool want_position;
 	int position_x, position_y; /* from --position */
 	bool fullscreen;
+	bool fullscreen_requested; /* sent the _NET_WM_STATE message after mapping */
 	uint32_t *content; /* what the window should show */
 	int pattern;
 
@@ -325,9 +326,37 @@ static void handle_configure(struct client *client, xcb_configure_notify_event_t
 	update_position(client);
 }
 
+/*
+ * EWMH: a mapped window asks the window manager with a client message. The
+ * property set before mapping is not enough for wlroots 0.15, whose XWM
+ * overwrites _NET_WM_STATE on MapRequest before it reads it.
+ */
+static void request_fullscreen(struct client *client) {
+	xcb_client_message_event_t ev = {
+		.response_type = XCB_CLIENT_MESSAGE,
+		.format = 32,
+		.window = client->window,
+		.type = client->atoms[ATOM_NET_WM_STATE],
+		.data.data32 = {
+			1, /* _NET_WM_STATE_ADD */
+			client->atoms[ATOM_NET_WM_STATE_FULLSCREEN],
+			0,
+			1, /* source: a normal application */
+		},
+	};
+	xcb_send_event(client->conn, 0, client->screen->root,
+		XCB_EVENT_MASK_SUBSTRUCTURE_REDIRECT | XCB_EVENT_MASK_SUBSTRUCTURE_NOTIFY,
+		(const char *)&ev);
+	xcb_flush(client->conn);
+	client->fullscreen_requested = true;
+}
+
 static void handle_map(struct client *client, xcb_map_notify_event_t *ev) {
 	if (ev->window == client->window) {
 		printf("mapped\n");
+		if (client->fullscreen && !client->fullscreen_requested) {
+			request_fullscreen(client);
+		}
 		update_position(client);
 	} else if (ev->window == client->popup) {
 		printf("popup mapped %d %d\n", client->popup_x, client->popup_y);
@@ -953,9 +982,15 @@ static bool setup_xkb(struct client *client) {
 static void set_properties(struct client *client) {
 	xcb_connection_t *conn = client->conn;
 	xcb_window_t window = client->window;
+	/* STRING is Latin-1: a title with other characters goes as UTF8_STRING. */
 	size_t title_len = strlen(client->title);
-	xcb_icccm_set_wm_name(conn, window, XCB_ATOM_STRING, 8, (uint32_t)title_len,
-		client->title);
+	xcb_atom_t name_type = XCB_ATOM_STRING;
+	for (const unsigned char *p = (const unsigned char *)client->title; *p != '\0'; p++) {
+		if (*p >= 0x80) {
+			name_type = client->atoms[ATOM_UTF8_STRING];
+		}
+	}
+	xcb_icccm_set_wm_name(conn, window, name_type, 8, (uint32_t)title_len, client->title);
 	xcb_change_property(conn, XCB_PROP_MODE_REPLACE, window, client->atoms[ATOM_NET_WM_NAME],
 		client->atoms[ATOM_UTF8_STRING], 8, (uint32_t)title_len, client->title);
 
@@ -999,7 +1034,8 @@ static bool create_window(struct client *client) {
 	if (!resize_content(client, client->width, client->height)) {
 		return false;
 	}
-	uint32_t max_bytes = xcb_get_maximum_request_length(conn) * 4;
+	/* The limit is in 4-byte units and counts the request header. */
+	size_t max_bytes = (size_t)xcb_get_maximum_request_length(conn) * 4;
 	client->chunk_size = max_bytes - PUT_IMAGE_HEADER;
 	if (client->chunk_size > CHUNK_MAX) {
 		client->chunk_size = CHUNK_MAX;

@@ -142,13 +142,26 @@ class Session:
         self.proc.stdin.write((line + "\n").encode())
         self.proc.stdin.flush()
 
-    def expect(self, prefix, timeout=DEFAULT_TIMEOUT):
+    def expect(self, prefix, timeout=DEFAULT_TIMEOUT, seen=False):
+        """The next line starting with prefix; with seen, also lines already read."""
+        if seen:
+            for line in self.out.lines:
+                if line.startswith(prefix):
+                    return line
         return self.out.wait_for(lambda l: l.startswith(prefix), timeout)
 
     def stderr(self):
         self.stderr_file.flush()
         self.stderr_file.seek(0)
         return self.stderr_file.read().decode("utf-8", "replace")
+
+    def wait_stderr(self, text, timeout=DEFAULT_TIMEOUT):
+        """Waits until spice-wl's log (stderr) contains text."""
+        deadline = time.monotonic() + timeout
+        while text not in self.stderr():
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise AssertionError(f"'{text}' never logged; log:\n{self.stderr()}")
+            time.sleep(0.05)
 
     def wait_exit(self, timeout=DEFAULT_TIMEOUT):
         return self.proc.wait(timeout)

@@ -235,6 +235,22 @@ static void test_all_options(void **state) {
 	reset_opts(f);
 	assert_int_equal(parse(f, "--disable-ticketing", "--xwayland=on", NULL), SWL_OPTIONS_OK);
 	assert_int_equal(f->opts.xwayland, SWL_XWAYLAND_ON);
+
+	reset_opts(f);
+	assert_int_equal(parse(f, "--disable-ticketing", "--no-resize", "--no-clipboard",
+							 "--min-size", "640x480", "--max-size", "1920x1200", NULL),
+			SWL_OPTIONS_OK);
+	assert_true(f->opts.no_resize);
+	assert_true(f->opts.no_clipboard);
+	assert_int_equal(f->opts.min_width, 640);
+	assert_int_equal(f->opts.min_height, 480);
+	assert_int_equal(f->opts.max_width, 1920);
+	assert_int_equal(f->opts.max_height, 1200);
+
+	reset_opts(f);
+	assert_int_equal(parse(f, "--disable-ticketing", "--min-size", "2000x2000", "--max-size",
+							 "1000x1000", NULL),
+			SWL_OPTIONS_ERROR);
 }
 
 static void test_choice_values(void **state) {
@@ -296,6 +312,8 @@ static void test_bad_values(void **state) {
 			{"--fps", "0"},
 			{"--fps", "121"},
 			{"--xwayland", "maybe"},
+			{"--min-size", "10x10"},
+			{"--max-size", "1280"},
 			{"--repeat-rate", "1001"},
 			{"--repeat-rate", "-1"},
 			{"--repeat-delay", "10001"},
@@ -630,6 +648,10 @@ static void test_help(void **state) {
 			"--repeat-delay MS",
 			"--hide-cursor",
 			"--xwayland MODE",
+			"--no-resize",
+			"--min-size WxH",
+			"--max-size WxH",
+			"--no-clipboard",
 			"-v, --verbose",
 			"-h, --help",
 			"-V, --version",

@@ -1,0 +1,630 @@
+/*
+ * The built-in SPICE agent: a char device of subtype "vdagent" that speaks
+ * the vdagent protocol itself, so no spice-vdagent daemons are needed. It
+ * answers capability announcements, resizes the output to the client's
+ * monitors config, and bridges the clipboard and primary selection: the
+ * compositor sees offers and requests as signals, and hands over data as
+ * file descriptors, like Wayland's own data device.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <wlr/util/log.h>
+#include "agent.h"
+#include "backend.h"
+
+/* Largest selection we read from the session to send to a client. */
+#define MAX_SESSION_CLIPBOARD (32 * 1024 * 1024)
+#define MAX_TYPES 16
+
+static const struct {
+	uint32_t type;
+	const char *mime;
+} mime_map[] = {
+	{VD_AGENT_CLIPBOARD_UTF8_TEXT, "text/plain;charset=utf-8"},
+	{VD_AGENT_CLIPBOARD_UTF8_TEXT, "UTF8_STRING"},
+	{VD_AGENT_CLIPBOARD_UTF8_TEXT, "text/plain"},
+	{VD_AGENT_CLIPBOARD_UTF8_TEXT, "TEXT"},
+	{VD_AGENT_CLIPBOARD_UTF8_TEXT, "STRING"},
+	{VD_AGENT_CLIPBOARD_IMAGE_PNG, "image/png"},
+	{VD_AGENT_CLIPBOARD_IMAGE_BMP, "image/bmp"},
+	{VD_AGENT_CLIPBOARD_IMAGE_JPG, "image/jpeg"},
+	{VD_AGENT_CLIPBOARD_IMAGE_TIFF, "image/tiff"},
+};
+
+#define MIME_MAP_LEN (sizeof(mime_map) / sizeof(mime_map[0]))
+
+struct agent_transfer {
+	struct wlr_spice_agent *agent;
+	struct wl_list link; // wlr_spice_agent.receives or .sends
+	int fd;
+	struct wl_event_source *source;
+	uint8_t selection;
+	uint32_t type;
+	uint8_t *data;
+	size_t len, cap, offset;
+	bool has_data; // receive: the client's data arrived and is being written
+};
+
+static uint32_t mime_to_type(const char *mime) {
+	for (size_t i = 0; i < MIME_MAP_LEN; i++) {
+		if (strcmp(mime_map[i].mime, mime) == 0) {
+			return mime_map[i].type;
+		}
+	}
+	return VD_AGENT_CLIPBOARD_NONE;
+}
+
+static const char *type_to_mime(uint32_t type) {
+	for (size_t i = 0; i < MIME_MAP_LEN; i++) {
+		if (mime_map[i].type == type) {
+			return mime_map[i].mime;
+		}
+	}
+	return NULL;
+}
+
+static bool client_has_cap(struct wlr_spice_agent *agent, uint32_t cap) {
+	return agent->client_caps_known && VD_AGENT_HAS_CAPABILITY(agent->client_caps,
+		VD_AGENT_CAPS_SIZE, cap);
+}
+
+static bool has_selection_framing(struct wlr_spice_agent *agent) {
+	return client_has_cap(agent, VD_AGENT_CAP_CLIPBOARD_SELECTION);
+}
+
+static bool has_grab_serial(struct wlr_spice_agent *agent) {
+	return client_has_cap(agent, VD_AGENT_CAP_CLIPBOARD_GRAB_SERIAL);
+}
+
+/* Queues a message for the client; spice-server pulls it through read(). */
+static void send_message(struct wlr_spice_agent *agent, uint32_t type, uint8_t *payload,
+		uint32_t size) {
+	uint8_t *encoded = NULL;
+	size_t encoded_len = 0;
+	bool ok = wlr_spice_agent_encode(type, payload, size, &encoded, &encoded_len);
+	free(payload);
+	if (!ok) {
+		wlr_log(WLR_ERROR, "agent: cannot encode message type %u", type);
+		return;
+	}
+	if (agent->out_off > 0 && agent->out_off == agent->out_len) {
+		agent->out_off = agent->out_len = 0;
+	}
+	if (agent->out_len + encoded_len > agent->out_cap) {
+		size_t cap = agent->out_cap ? agent->out_cap : 4096;
+		while (cap < agent->out_len + encoded_len) {
+			cap *= 2;
+		}
+		uint8_t *out = realloc(agent->out, cap);
+		if (out == NULL) {
+			free(encoded);
+			wlr_log(WLR_ERROR, "agent: out of memory, message dropped");
+			return;
+		}
+		agent->out = out;
+		agent->out_cap = cap;
+	}
+	memcpy(agent->out + agent->out_len, encoded, encoded_len);
+	agent->out_len += encoded_len;
+	free(encoded);
+	if (agent->added) {
+		spice_server_char_device_wakeup(&agent->sin);
+	}
+}
+
+static void send_caps(struct wlr_spice_agent *agent, bool request) {
+	uint32_t caps[VD_AGENT_CAPS_SIZE] = {0};
+	VD_AGENT_SET_CAPABILITY(caps, VD_AGENT_CAP_MONITORS_CONFIG);
+	VD_AGENT_SET_CAPABILITY(caps, VD_AGENT_CAP_REPLY);
+	VD_AGENT_SET_CAPABILITY(caps, VD_AGENT_CAP_SPARSE_MONITORS_CONFIG);
+	VD_AGENT_SET_CAPABILITY(caps, VD_AGENT_CAP_GUEST_LINEEND_LF);
+	if (!agent->backend->options.no_clipboard) {
+		VD_AGENT_SET_CAPABILITY(caps, VD_AGENT_CAP_CLIPBOARD_BY_DEMAND);
+		VD_AGENT_SET_CAPABILITY(caps, VD_AGENT_CAP_CLIPBOARD_SELECTION);
+		VD_AGENT_SET_CAPABILITY(caps, VD_AGENT_CAP_CLIPBOARD_NO_RELEASE_ON_REGRAB);
+		VD_AGENT_SET_CAPABILITY(caps, VD_AGENT_CAP_CLIPBOARD_GRAB_SERIAL);
+	}
+	uint8_t *payload;
+	uint32_t size;
+	if (wlr_spice_agent_build_caps(caps, VD_AGENT_CAPS_SIZE, request, &payload, &size)) {
+		send_message(agent, VD_AGENT_ANNOUNCE_CAPABILITIES, payload, size);
+	}
+}
+
+static void send_reply(struct wlr_spice_agent *agent, uint32_t type, uint32_t error) {
+	uint8_t *payload;
+	uint32_t size;
+	if (wlr_spice_agent_build_reply(type, error, &payload, &size)) {
+		send_message(agent, VD_AGENT_REPLY, payload, size);
+	}
+}
+
+static void transfer_destroy(struct agent_transfer *transfer) {
+	if (transfer == NULL) {
+		return;
+	}
+	wl_list_remove(&transfer->link);
+	if (transfer->source != NULL) {
+		wl_event_source_remove(transfer->source);
+	}
+	if (transfer->fd >= 0) {
+		close(transfer->fd);
+	}
+	free(transfer->data);
+	free(transfer);
+}
+
+static struct agent_transfer *transfer_create(struct wlr_spice_agent *agent, struct wl_list *list,
+		int fd, uint8_t selection, uint32_t type) {
+	struct agent_transfer *transfer = calloc(1, sizeof(*transfer));
+	if (transfer == NULL) {
+		close(fd);
+		return NULL;
+	}
+	transfer->agent = agent;
+	transfer->fd = fd;
+	transfer->selection = selection;
+	transfer->type = type;
+	wl_list_insert(list->prev, &transfer->link);
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	return transfer;
+}
+
+/* Session → client: the session's data is read from a pipe, then sent. */
+static int handle_send_readable(int fd, uint32_t mask, void *data) {
+	struct agent_transfer *transfer = data;
+	struct wlr_spice_agent *agent = transfer->agent;
+	for (;;) {
+		if (transfer->len == transfer->cap) {
+			size_t cap = transfer->cap ? transfer->cap * 2 : 4096;
+			if (cap > MAX_SESSION_CLIPBOARD) {
+				wlr_log(WLR_ERROR, "agent: selection larger than %d bytes not sent",
+					MAX_SESSION_CLIPBOARD);
+				transfer->len = 0;
+				break;
+			}
+			uint8_t *buf = realloc(transfer->data, cap);
+			if (buf == NULL) {
+				transfer->len = 0;
+				break;
+			}
+			transfer->data = buf;
+			transfer->cap = cap;
+		}
+		ssize_t n = read(fd, transfer->data + transfer->len, transfer->cap - transfer->len);
+		if (n > 0) {
+			transfer->len += (size_t)n;
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			return 0;
+		}
+		break; // EOF or error: send what we have
+	}
+
+	uint8_t *payload;
+	uint32_t size;
+	if (wlr_spice_agent_build_clipboard(has_selection_framing(agent), transfer->selection,
+			transfer->len > 0 ? transfer->type : VD_AGENT_CLIPBOARD_NONE, transfer->data,
+			(uint32_t)transfer->len, &payload, &size)) {
+		send_message(agent, VD_AGENT_CLIPBOARD, payload, size);
+	}
+	transfer_destroy(transfer);
+	return 0;
+}
+
+/* Client → session: the client's data is written into the reader's pipe. */
+static int handle_receive_writable(int fd, uint32_t mask, void *data) {
+	struct agent_transfer *transfer = data;
+	while (transfer->offset < transfer->len) {
+		ssize_t n = write(fd, transfer->data + transfer->offset,
+			transfer->len - transfer->offset);
+		if (n > 0) {
+			transfer->offset += (size_t)n;
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			return 0;
+		}
+		break; // the reader went away
+	}
+	transfer_destroy(transfer);
+	return 0;
+}
+
+static void handle_client_clipboard(struct wlr_spice_agent *agent, const uint8_t *payload,
+		uint32_t size) {
+	uint8_t selection = 0;
+	uint32_t type = 0;
+	const uint8_t *data = NULL;
+	uint32_t data_size = 0;
+	if (!wlr_spice_agent_parse_clipboard(payload, size, has_selection_framing(agent),
+			&selection, &type, &data, &data_size)) {
+		wlr_log(WLR_INFO, "agent: malformed clipboard data from the client dropped");
+		return;
+	}
+	struct agent_transfer *transfer, *found = NULL;
+	wl_list_for_each(transfer, &agent->receives, link) {
+		if (!transfer->has_data && transfer->selection == selection) {
+			found = transfer;
+			break;
+		}
+	}
+	if (found == NULL) {
+		return;
+	}
+	if (type == VD_AGENT_CLIPBOARD_NONE || data_size == 0) {
+		transfer_destroy(found);
+		return;
+	}
+	found->data = malloc(data_size);
+	if (found->data == NULL) {
+		transfer_destroy(found);
+		return;
+	}
+	memcpy(found->data, data, data_size);
+	found->len = data_size;
+	found->has_data = true;
+	found->source = wl_event_loop_add_fd(agent->backend->loop, found->fd, WL_EVENT_WRITABLE,
+		handle_receive_writable, found);
+	if (found->source == NULL) {
+		transfer_destroy(found);
+	}
+}
+
+static void handle_client_grab(struct wlr_spice_agent *agent, const uint8_t *payload,
+		uint32_t size) {
+	uint8_t selection = 0;
+	uint32_t serial = 0;
+	uint32_t types[MAX_TYPES];
+	uint32_t n_types = 0;
+	if (!wlr_spice_agent_parse_grab(payload, size, has_selection_framing(agent),
+			has_grab_serial(agent), &selection, &serial, types, MAX_TYPES, &n_types)) {
+		wlr_log(WLR_INFO, "agent: malformed clipboard grab from the client dropped");
+		return;
+	}
+	if (selection > WLR_SPICE_SELECTION_PRIMARY) {
+		return;
+	}
+	const char *mimes[MIME_MAP_LEN];
+	size_t n_mimes = 0;
+	for (uint32_t i = 0; i < n_types; i++) {
+		for (size_t j = 0; j < MIME_MAP_LEN; j++) {
+			if (mime_map[j].type == types[i] && n_mimes < MIME_MAP_LEN) {
+				mimes[n_mimes++] = mime_map[j].mime;
+			}
+		}
+	}
+	agent->client_owns[selection] = true;
+	struct wlr_spice_clipboard_offer_event event = {
+		.selection = selection,
+		.mime_types = mimes,
+		.n_mime_types = n_mimes,
+	};
+	wl_signal_emit(&agent->events.clipboard_offer, &event);
+}
+
+static void release_client_selection(struct wlr_spice_agent *agent, uint8_t selection) {
+	if (selection > WLR_SPICE_SELECTION_PRIMARY || !agent->client_owns[selection]) {
+		return;
+	}
+	agent->client_owns[selection] = false;
+	enum wlr_spice_selection sel = selection;
+	wl_signal_emit(&agent->events.clipboard_release, &sel);
+}
+
+static void handle_client_request(struct wlr_spice_agent *agent, const uint8_t *payload,
+		uint32_t size) {
+	uint8_t selection = 0;
+	uint32_t type = 0;
+	if (!wlr_spice_agent_parse_request(payload, size, has_selection_framing(agent), &selection,
+			&type)) {
+		wlr_log(WLR_INFO, "agent: malformed clipboard request from the client dropped");
+		return;
+	}
+	const char *mime = type_to_mime(type);
+	int fds[2];
+	if (selection > WLR_SPICE_SELECTION_PRIMARY || mime == NULL || pipe(fds) != 0) {
+		goto empty;
+	}
+	fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+	fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+	struct agent_transfer *transfer =
+		transfer_create(agent, &agent->sends, fds[0], selection, type);
+	if (transfer == NULL) {
+		close(fds[1]);
+		goto empty;
+	}
+	transfer->source = wl_event_loop_add_fd(agent->backend->loop, fds[0], WL_EVENT_READABLE,
+		handle_send_readable, transfer);
+	struct wlr_spice_clipboard_request_event event = {
+		.selection = selection,
+		.mime_type = mime,
+		.fd = fds[1],
+	};
+	wl_signal_emit(&agent->events.clipboard_request, &event);
+	if (event.fd >= 0) {
+		// Nobody had the selection: the read end sees EOF and sends nothing.
+		close(event.fd);
+	}
+	return;
+
+empty:;
+	uint8_t *reply;
+	uint32_t reply_size;
+	if (wlr_spice_agent_build_clipboard(has_selection_framing(agent), selection,
+			VD_AGENT_CLIPBOARD_NONE, NULL, 0, &reply, &reply_size)) {
+		send_message(agent, VD_AGENT_CLIPBOARD, reply, reply_size);
+	}
+}
+
+static void handle_monitors_config(struct wlr_spice_agent *agent, const uint8_t *payload,
+		uint32_t size) {
+	struct wlr_spice_agent_monitor monitors[WLR_SPICE_AGENT_MAX_MONITORS];
+	uint32_t count = 0, flags = 0;
+	if (!wlr_spice_agent_parse_monitors(payload, size, WLR_SPICE_AGENT_MAX_MONITORS, monitors,
+			&count, &flags)) {
+		wlr_log(WLR_INFO, "agent: malformed monitors config from the client dropped");
+		send_reply(agent, VD_AGENT_MONITORS_CONFIG, VD_AGENT_ERROR);
+		return;
+	}
+	send_reply(agent, VD_AGENT_MONITORS_CONFIG, VD_AGENT_SUCCESS);
+	const struct wlr_spice_backend_options *o = &agent->backend->options;
+	if (o->no_resize || count == 0 || agent->backend->output == NULL) {
+		return;
+	}
+	// Monitors beyond the first are not mirrored as outputs yet: use the first
+	// enabled one (a disabled monitor comes with a zero size).
+	for (uint32_t i = 0; i < count; i++) {
+		if (monitors[i].width == 0 || monitors[i].height == 0) {
+			continue;
+		}
+		int width = (int)monitors[i].width;
+		int height = (int)monitors[i].height;
+		width = width < o->min_width ? o->min_width : width > o->max_width ? o->max_width : width;
+		height = height < o->min_height ? o->min_height
+			: height > o->max_height ? o->max_height : height;
+		wlr_log(WLR_INFO, "client asks for %ux%u: resizing to %dx%d", monitors[i].width,
+			monitors[i].height, width, height);
+		wlr_spice_output_resize(agent->backend->output, width, height);
+		return;
+	}
+}
+
+static void handle_message(void *data, uint32_t port, uint32_t type, const uint8_t *payload,
+		uint32_t size) {
+	struct wlr_spice_agent *agent = data;
+	if (port == VDP_SERVER_PORT) {
+		if (type == VD_AGENT_CLIENT_DISCONNECTED) {
+			wlr_spice_agent_client_gone(agent);
+		}
+		return;
+	}
+	bool clipboard = !agent->backend->options.no_clipboard;
+	switch (type) {
+	case VD_AGENT_ANNOUNCE_CAPABILITIES:;
+		bool request = false;
+		if (!wlr_spice_agent_parse_caps(payload, size, agent->client_caps,
+				VD_AGENT_CAPS_SIZE, &request)) {
+			wlr_log(WLR_INFO, "agent: malformed capabilities from the client dropped");
+			return;
+		}
+		agent->client_caps_known = true;
+		if (request) {
+			send_caps(agent, false);
+		}
+		// A client that connects while the session owns a selection sees it.
+		for (int sel = 0; sel < 2; sel++) {
+			if (agent->session_n_types[sel] > 0) {
+				wlr_spice_agent_offer(agent, sel);
+			}
+		}
+		break;
+	case VD_AGENT_MONITORS_CONFIG:
+		handle_monitors_config(agent, payload, size);
+		break;
+	case VD_AGENT_CLIPBOARD_GRAB:
+		if (clipboard) {
+			handle_client_grab(agent, payload, size);
+		}
+		break;
+	case VD_AGENT_CLIPBOARD_REQUEST:
+		if (clipboard) {
+			handle_client_request(agent, payload, size);
+		}
+		break;
+	case VD_AGENT_CLIPBOARD:
+		if (clipboard) {
+			handle_client_clipboard(agent, payload, size);
+		}
+		break;
+	case VD_AGENT_CLIPBOARD_RELEASE:;
+		uint8_t selection = 0;
+		if (clipboard && wlr_spice_agent_parse_release(payload, size,
+				has_selection_framing(agent), &selection)) {
+			release_client_selection(agent, selection);
+		}
+		break;
+	default:
+		// Mouse state, display config, file transfer: not ours to handle.
+		break;
+	}
+}
+
+static void agent_state(SpiceCharDeviceInstance *sin, int connected) {
+}
+
+static int agent_write(SpiceCharDeviceInstance *sin, const uint8_t *buf, int len) {
+	struct wlr_spice_agent *agent = wl_container_of(sin, agent, sin);
+	if (len <= 0) {
+		return 0;
+	}
+	size_t dropped = agent->parser.dropped;
+	wlr_spice_agent_parser_feed(&agent->parser, buf, (size_t)len, handle_message, agent);
+	if (agent->parser.dropped != dropped) {
+		wlr_log(WLR_INFO, "agent: dropped a message from the client: %s",
+			agent->parser.last_error != NULL ? agent->parser.last_error : "invalid");
+	}
+	return len;
+}
+
+static int agent_read(SpiceCharDeviceInstance *sin, uint8_t *buf, int len) {
+	struct wlr_spice_agent *agent = wl_container_of(sin, agent, sin);
+	size_t avail = agent->out_len - agent->out_off;
+	size_t n = avail < (size_t)len ? avail : (size_t)len;
+	memcpy(buf, agent->out + agent->out_off, n);
+	agent->out_off += n;
+	if (agent->out_off == agent->out_len) {
+		agent->out_off = agent->out_len = 0;
+	}
+	return (int)n;
+}
+
+static const SpiceCharDeviceInterface agent_interface = {
+	.base = {
+		.type = SPICE_INTERFACE_CHAR_DEVICE,
+		.description = "spice-wl built-in vdagent",
+		.major_version = SPICE_INTERFACE_CHAR_DEVICE_MAJOR,
+		.minor_version = SPICE_INTERFACE_CHAR_DEVICE_MINOR,
+	},
+	.state = agent_state,
+	.write = agent_write,
+	.read = agent_read,
+};
+
+void wlr_spice_agent_init(struct wlr_spice_agent *agent, struct wlr_spice_backend *backend) {
+	memset(agent, 0, sizeof(*agent));
+	agent->backend = backend;
+	agent->sin.base.sif = &agent_interface.base;
+	agent->sin.subtype = "vdagent";
+	wlr_spice_agent_parser_init(&agent->parser, WLR_SPICE_AGENT_MAX_MESSAGE);
+	wl_list_init(&agent->receives);
+	wl_list_init(&agent->sends);
+	wl_signal_init(&agent->events.clipboard_offer);
+	wl_signal_init(&agent->events.clipboard_release);
+	wl_signal_init(&agent->events.clipboard_request);
+}
+
+bool wlr_spice_agent_add(struct wlr_spice_agent *agent, SpiceServer *server) {
+	if (spice_server_add_interface(server, &agent->sin.base) != 0) {
+		wlr_log(WLR_ERROR, "spice-server refused the agent char device");
+		return false;
+	}
+	agent->added = true;
+	// Announce ourselves; a client that connects later asks again.
+	send_caps(agent, true);
+	return true;
+}
+
+void wlr_spice_agent_remove(struct wlr_spice_agent *agent) {
+	if (agent->added) {
+		spice_server_remove_interface(&agent->sin.base);
+		agent->added = false;
+	}
+}
+
+void wlr_spice_agent_client_gone(struct wlr_spice_agent *agent) {
+	agent->client_caps_known = false;
+	memset(agent->client_caps, 0, sizeof(agent->client_caps));
+	wlr_spice_agent_parser_reset(&agent->parser);
+	struct agent_transfer *transfer, *tmp;
+	wl_list_for_each_safe(transfer, tmp, &agent->receives, link) {
+		transfer_destroy(transfer);
+	}
+	release_client_selection(agent, WLR_SPICE_SELECTION_CLIPBOARD);
+	release_client_selection(agent, WLR_SPICE_SELECTION_PRIMARY);
+	// Whatever was queued for the departed client is stale.
+	agent->out_off = agent->out_len = 0;
+}
+
+void wlr_spice_agent_finish(struct wlr_spice_agent *agent) {
+	struct agent_transfer *transfer, *tmp;
+	wl_list_for_each_safe(transfer, tmp, &agent->receives, link) {
+		transfer_destroy(transfer);
+	}
+	wl_list_for_each_safe(transfer, tmp, &agent->sends, link) {
+		transfer_destroy(transfer);
+	}
+	wlr_spice_agent_parser_finish(&agent->parser);
+	free(agent->out);
+	agent->out = NULL;
+}
+
+void wlr_spice_agent_offer(struct wlr_spice_agent *agent, int selection) {
+	if (!agent->client_caps_known || !client_has_cap(agent, VD_AGENT_CAP_CLIPBOARD_BY_DEMAND)) {
+		return;
+	}
+	if (selection != WLR_SPICE_SELECTION_CLIPBOARD && !has_selection_framing(agent)) {
+		return; // an old client knows only one clipboard
+	}
+	uint8_t *payload;
+	uint32_t size;
+	if (agent->session_n_types[selection] == 0) {
+		if (wlr_spice_agent_build_release(has_selection_framing(agent), selection, &payload,
+				&size)) {
+			send_message(agent, VD_AGENT_CLIPBOARD_RELEASE, payload, size);
+		}
+		return;
+	}
+	if (wlr_spice_agent_build_grab(has_selection_framing(agent), selection,
+			has_grab_serial(agent), agent->grab_serial[selection]++,
+			agent->session_types[selection], agent->session_n_types[selection], &payload,
+			&size)) {
+		send_message(agent, VD_AGENT_CLIPBOARD_GRAB, payload, size);
+	}
+}
+
+struct wlr_spice_agent_events *wlr_spice_backend_get_agent_events(struct wlr_backend *wlr_backend) {
+	struct wlr_spice_backend *backend = wlr_spice_backend_from_backend(wlr_backend);
+	return backend != NULL ? &backend->agent.events : NULL;
+}
+
+void wlr_spice_backend_clipboard_set(struct wlr_backend *wlr_backend,
+		enum wlr_spice_selection selection, const char *const *mime_types, size_t n_mime_types) {
+	struct wlr_spice_backend *backend = wlr_spice_backend_from_backend(wlr_backend);
+	if (backend == NULL || backend->options.no_clipboard ||
+			selection > WLR_SPICE_SELECTION_PRIMARY) {
+		return;
+	}
+	struct wlr_spice_agent *agent = &backend->agent;
+	uint32_t *types = agent->session_types[selection];
+	uint32_t n = 0;
+	for (size_t i = 0; i < n_mime_types; i++) {
+		uint32_t type = mime_to_type(mime_types[i]);
+		bool seen = type == VD_AGENT_CLIPBOARD_NONE;
+		for (uint32_t j = 0; j < n && !seen; j++) {
+			seen = types[j] == type;
+		}
+		if (!seen && n < WLR_SPICE_AGENT_MAX_TYPES) {
+			types[n++] = type;
+		}
+	}
+	agent->session_n_types[selection] = n;
+	// The session took the selection: it is no longer the client's.
+	agent->client_owns[selection] = false;
+	wlr_spice_agent_offer(agent, selection);
+}
+
+void wlr_spice_backend_clipboard_receive(struct wlr_backend *wlr_backend,
+		enum wlr_spice_selection selection, const char *mime_type, int fd) {
+	struct wlr_spice_backend *backend = wlr_spice_backend_from_backend(wlr_backend);
+	uint32_t type = mime_to_type(mime_type);
+	if (backend == NULL || selection > WLR_SPICE_SELECTION_PRIMARY ||
+			type == VD_AGENT_CLIPBOARD_NONE || !backend->agent.client_owns[selection]) {
+		close(fd);
+		return;
+	}
+	struct wlr_spice_agent *agent = &backend->agent;
+	if (transfer_create(agent, &agent->receives, fd, selection, type) == NULL) {
+		return;
+	}
+	uint8_t *payload;
+	uint32_t size;
+	if (wlr_spice_agent_build_request(has_selection_framing(agent), selection, type, &payload,
+			&size)) {
+		send_message(agent, VD_AGENT_CLIPBOARD_REQUEST, payload, size);
+	}
+}

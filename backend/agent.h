@@ -1,0 +1,52 @@
+/*
+ * The built-in vdagent's state, shared between agent.c and the backend.
+ */
+#ifndef WLR_SPICE_AGENT_H
+#define WLR_SPICE_AGENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <spice.h>
+#include <wayland-server-core.h>
+#include "agent_proto.h"
+#include "wlr_spice.h"
+
+#define WLR_SPICE_AGENT_MAX_MONITORS 16
+#define WLR_SPICE_AGENT_MAX_TYPES 8
+
+struct wlr_spice_backend;
+
+struct wlr_spice_agent {
+	struct wlr_spice_backend *backend;
+	SpiceCharDeviceInstance sin;
+	bool added;
+	struct wlr_spice_agent_parser parser;
+
+	uint8_t *out; // bytes queued for the client, pulled by spice-server
+	size_t out_len, out_off, out_cap;
+
+	uint32_t client_caps[VD_AGENT_CAPS_SIZE];
+	bool client_caps_known;
+
+	// Per selection (clipboard, primary):
+	bool client_owns[2]; // the SPICE client grabbed it
+	uint32_t session_types[2][WLR_SPICE_AGENT_MAX_TYPES]; // what the session offers
+	uint32_t session_n_types[2];
+	uint32_t grab_serial[2];
+
+	struct wl_list receives; // agent_transfer.link: fds waiting for the client's data
+	struct wl_list sends; // agent_transfer.link: session data being read for the client
+
+	struct wlr_spice_agent_events events;
+};
+
+void wlr_spice_agent_init(struct wlr_spice_agent *agent, struct wlr_spice_backend *backend);
+bool wlr_spice_agent_add(struct wlr_spice_agent *agent, SpiceServer *server);
+void wlr_spice_agent_remove(struct wlr_spice_agent *agent);
+void wlr_spice_agent_finish(struct wlr_spice_agent *agent);
+/* The client left: forget its capabilities and selections. */
+void wlr_spice_agent_client_gone(struct wlr_spice_agent *agent);
+/* Tells the client what the session offers for a selection (or that it has none). */
+void wlr_spice_agent_offer(struct wlr_spice_agent *agent, int selection);
+
+#endif

@@ -1,0 +1,596 @@
+/*
+ * The vdagent wire protocol: chunk reassembly of what the "vdagent" char
+ * device receives, chunk framing of what it sends, and the payload layouts of
+ * the messages spice-wl handles. See agent_proto.h for the rules.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent_proto.h"
+
+#define CHUNK_HEADER_SIZE sizeof(VDIChunkHeader)
+#define MESSAGE_HEADER_SIZE sizeof(VDAgentMessage)
+/* The selection header of clipboard messages: uint8 selection + 3 reserved. */
+#define SELECTION_SIZE 4
+/* Payloads of messages spice-server makes fit in one chunk. */
+#define SERVER_MAX_MESSAGE VD_AGENT_MAX_DATA_SIZE
+/* A payload buffer bigger than this is freed once its message is delivered. */
+#define KEEP_BUFFER_MAX (64 * 1024)
+
+_Static_assert(sizeof(VDIChunkHeader) == 8, "VDIChunkHeader layout");
+_Static_assert(sizeof(VDAgentMessage) == 20, "VDAgentMessage layout");
+_Static_assert(sizeof(VDAgentMonitorsConfig) == 8, "VDAgentMonitorsConfig layout");
+_Static_assert(sizeof(VDAgentMonConfig) == 20, "VDAgentMonConfig layout");
+_Static_assert(sizeof(VDAgentMonitorMM) == 4, "VDAgentMonitorMM layout");
+_Static_assert(sizeof(VDAgentAnnounceCapabilities) == 4, "VDAgentAnnounceCapabilities");
+_Static_assert(sizeof(VDAgentReply) == 8, "VDAgentReply layout");
+_Static_assert(sizeof(VDAgentClipboard) == 4, "VDAgentClipboard layout");
+_Static_assert(sizeof(VDAgentClipboardRequest) == 4, "VDAgentClipboardRequest layout");
+_Static_assert(MESSAGE_HEADER_SIZE < VD_AGENT_MAX_DATA_SIZE, "chunk fits a message header");
+
+static uint32_t get_le32(const uint8_t *p) {
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void put_le32(uint8_t *p, uint32_t v) {
+	p[0] = v & 0xff;
+	p[1] = (v >> 8) & 0xff;
+	p[2] = (v >> 16) & 0xff;
+	p[3] = (v >> 24) & 0xff;
+}
+
+static void put_le64(uint8_t *p, uint64_t v) {
+	put_le32(p, (uint32_t)v);
+	put_le32(p + 4, (uint32_t)(v >> 32));
+}
+
+/* Parser */
+
+static void drop(struct wlr_spice_agent_parser *parser, const char *reason) {
+	parser->dropped++;
+	parser->last_error = reason;
+}
+
+static void port_free_buffer(struct wlr_spice_agent_port_state *state) {
+	free(state->buf);
+	state->buf = NULL;
+	state->cap = 0;
+}
+
+/* Forgets the message in progress; keeps a small buffer for the next one. */
+static void port_reset(struct wlr_spice_agent_port_state *state) {
+	if (state->cap > KEEP_BUFFER_MAX) {
+		port_free_buffer(state);
+	}
+	state->header_len = 0;
+	state->type = 0;
+	state->size = 0;
+	state->received = 0;
+	state->skipping = false;
+}
+
+static bool port_in_message(const struct wlr_spice_agent_port_state *state) {
+	return state->header_len > 0;
+}
+
+static size_t port_max_message(const struct wlr_spice_agent_parser *parser, uint32_t port) {
+	if (port == VDP_SERVER_PORT && parser->max_message > SERVER_MAX_MESSAGE) {
+		return SERVER_MAX_MESSAGE;
+	}
+	return parser->max_message;
+}
+
+static void reset_framing(struct wlr_spice_agent_parser *parser) {
+	parser->chunk_header_len = 0;
+	parser->chunk_port = 0;
+	parser->chunk_remaining = 0;
+	parser->chunk_discard = false;
+}
+
+void wlr_spice_agent_parser_init(struct wlr_spice_agent_parser *parser, size_t max_message) {
+	memset(parser, 0, sizeof(*parser));
+	parser->max_message = max_message > 0 ? max_message : WLR_SPICE_AGENT_MAX_MESSAGE;
+}
+
+void wlr_spice_agent_parser_finish(struct wlr_spice_agent_parser *parser) {
+	for (size_t i = 0; i < sizeof(parser->ports) / sizeof(parser->ports[0]); i++) {
+		port_free_buffer(&parser->ports[i]);
+	}
+}
+
+void wlr_spice_agent_parser_reset(struct wlr_spice_agent_parser *parser) {
+	reset_framing(parser);
+	for (size_t i = 0; i < sizeof(parser->ports) / sizeof(parser->ports[0]); i++) {
+		port_reset(&parser->ports[i]);
+	}
+}
+
+/* The message header of state just completed: decide whether to keep the message. */
+static bool port_start_message(struct wlr_spice_agent_parser *parser,
+		struct wlr_spice_agent_port_state *state, uint32_t port) {
+	uint32_t protocol = get_le32(state->header + offsetof(VDAgentMessage, protocol));
+	if (protocol != VD_AGENT_PROTOCOL) {
+		// The size cannot be trusted either: resynchronise at the next chunk.
+		drop(parser, "bad protocol version in message header");
+		return false;
+	}
+	state->type = get_le32(state->header + offsetof(VDAgentMessage, type));
+	state->size = get_le32(state->header + offsetof(VDAgentMessage, size));
+	state->received = 0;
+	state->skipping = false;
+	if (state->size > port_max_message(parser, port)) {
+		drop(parser, "message too large, skipped");
+		state->skipping = true;
+	} else if (state->size > state->cap) {
+		uint8_t *buf = realloc(state->buf, state->size);
+		if (buf == NULL) {
+			drop(parser, "out of memory for message, skipped");
+			state->skipping = true;
+		} else {
+			state->buf = buf;
+			state->cap = state->size;
+		}
+	}
+	return true;
+}
+
+static void port_deliver(struct wlr_spice_agent_parser *parser, uint32_t port,
+		struct wlr_spice_agent_port_state *state, wlr_spice_agent_message_fn fn, void *data) {
+	static const uint8_t empty[1];
+
+	if (state->skipping) {
+		port_reset(state);
+		return;
+	}
+	uint32_t type = state->type;
+	if (port == VDP_SERVER_PORT && type == VD_AGENT_CLIENT_DISCONNECTED) {
+		// Whatever the client had half sent will never be completed.
+		struct wlr_spice_agent_port_state *client =
+			&parser->ports[VDP_CLIENT_PORT - VDP_CLIENT_PORT];
+		if (port_in_message(client)) {
+			drop(parser, "client disconnected in the middle of a message");
+			port_reset(client);
+		}
+	}
+	// Reset before calling fn (which may reset the parser itself), but keep
+	// the buffer alive until fn returns.
+	uint8_t *buf = state->buf;
+	size_t cap = state->cap;
+	uint32_t size = state->size;
+	state->buf = NULL;
+	state->cap = 0;
+	port_reset(state);
+	if (fn != NULL) {
+		fn(data, port, type, size > 0 ? buf : empty, size);
+	}
+	if (state->buf == NULL && cap <= KEEP_BUFFER_MAX) {
+		state->buf = buf;
+		state->cap = cap;
+	} else {
+		free(buf);
+	}
+}
+
+/*
+ * Consumes n (<= chunk_remaining) data bytes of the current chunk for port.
+ * Returns how many were used; the rest of the chunk is then to be discarded.
+ */
+static size_t port_consume(struct wlr_spice_agent_parser *parser, uint32_t port,
+		const uint8_t *bytes, size_t n, wlr_spice_agent_message_fn fn, void *data) {
+	struct wlr_spice_agent_port_state *state = &parser->ports[port - VDP_CLIENT_PORT];
+	size_t used = 0;
+
+	while (used < n) {
+		if (state->header_len < MESSAGE_HEADER_SIZE) {
+			size_t take = MESSAGE_HEADER_SIZE - state->header_len;
+			if (take > n - used) {
+				take = n - used;
+			}
+			memcpy(state->header + state->header_len, bytes + used, take);
+			state->header_len += take;
+			used += take;
+			parser->chunk_remaining -= take;
+			if (state->header_len < MESSAGE_HEADER_SIZE) {
+				continue;
+			}
+			if (!port_start_message(parser, state, port)) {
+				port_reset(state);
+				parser->chunk_discard = true;
+				return used;
+			}
+		}
+
+		uint32_t message_remaining = state->size - state->received;
+		if (parser->chunk_remaining > message_remaining) {
+			drop(parser, "chunk runs past the end of its message");
+			port_reset(state);
+			parser->chunk_discard = true;
+			return used;
+		}
+		size_t take = n - used;
+		if (take > message_remaining) {
+			take = message_remaining;
+		}
+		if (!state->skipping && take > 0) {
+			memcpy(state->buf + state->received, bytes + used, take);
+		}
+		state->received += (uint32_t)take;
+		used += take;
+		parser->chunk_remaining -= (uint32_t)take;
+		if (state->received == state->size) {
+			// chunk_remaining <= message_remaining: the chunk ends here too
+			port_deliver(parser, port, state, fn, data);
+			return used;
+		}
+	}
+	return used;
+}
+
+void wlr_spice_agent_parser_feed(struct wlr_spice_agent_parser *parser, const uint8_t *bytes,
+		size_t len, wlr_spice_agent_message_fn fn, void *data) {
+	size_t pos = 0;
+
+	while (pos < len) {
+		if (parser->chunk_remaining == 0) {
+			size_t take = CHUNK_HEADER_SIZE - parser->chunk_header_len;
+			if (take > len - pos) {
+				take = len - pos;
+			}
+			memcpy(parser->chunk_header + parser->chunk_header_len, bytes + pos, take);
+			parser->chunk_header_len += take;
+			pos += take;
+			if (parser->chunk_header_len < CHUNK_HEADER_SIZE) {
+				break;
+			}
+			parser->chunk_header_len = 0;
+
+			uint32_t port =
+				get_le32(parser->chunk_header + offsetof(VDIChunkHeader, port));
+			uint32_t size =
+				get_le32(parser->chunk_header + offsetof(VDIChunkHeader, size));
+			if (size == 0 || size > VD_AGENT_MAX_DATA_SIZE) {
+				drop(parser, "bad chunk size, framing lost");
+				wlr_spice_agent_parser_reset(parser);
+				continue;
+			}
+			parser->chunk_port = port;
+			parser->chunk_remaining = size;
+			parser->chunk_discard = false;
+			if (port != VDP_CLIENT_PORT && port != VDP_SERVER_PORT) {
+				drop(parser, "bad chunk port, chunk skipped");
+				parser->chunk_discard = true;
+			}
+			continue;
+		}
+
+		size_t n = parser->chunk_remaining;
+		if (n > len - pos) {
+			n = len - pos;
+		}
+		if (!parser->chunk_discard) {
+			// Stops early only when the rest of the chunk is to be discarded.
+			size_t used = port_consume(parser, parser->chunk_port, bytes + pos, n, fn, data);
+			pos += used;
+			continue;
+		}
+		pos += n;
+		parser->chunk_remaining -= (uint32_t)n;
+	}
+}
+
+/* Encoder */
+
+bool wlr_spice_agent_encode(uint32_t type, const void *payload, uint32_t size,
+		uint8_t **out, size_t *out_len) {
+	if (payload == NULL && size > 0) {
+		return false;
+	}
+	const uint64_t max_chunk = VD_AGENT_MAX_DATA_SIZE;
+	uint64_t message_len = (uint64_t)MESSAGE_HEADER_SIZE + size;
+	uint64_t n_chunks = (message_len + max_chunk - 1) / max_chunk;
+	uint64_t total = message_len + n_chunks * CHUNK_HEADER_SIZE;
+	if (total > SIZE_MAX) {
+		return false;
+	}
+	uint8_t *buf = malloc((size_t)total);
+	if (buf == NULL) {
+		return false;
+	}
+
+	uint8_t header[MESSAGE_HEADER_SIZE];
+	put_le32(header + offsetof(VDAgentMessage, protocol), VD_AGENT_PROTOCOL);
+	put_le32(header + offsetof(VDAgentMessage, type), type);
+	put_le64(header + offsetof(VDAgentMessage, opaque), 0);
+	put_le32(header + offsetof(VDAgentMessage, size), size);
+
+	// The message (header then payload) cut into chunks of at most max_chunk.
+	const uint8_t *src = payload;
+	uint64_t done = 0;
+	size_t pos = 0;
+	while (done < message_len) {
+		uint64_t chunk = message_len - done;
+		if (chunk > max_chunk) {
+			chunk = max_chunk;
+		}
+		put_le32(buf + pos + offsetof(VDIChunkHeader, port), VDP_CLIENT_PORT);
+		put_le32(buf + pos + offsetof(VDIChunkHeader, size), (uint32_t)chunk);
+		pos += CHUNK_HEADER_SIZE;
+		uint64_t left = chunk;
+		if (done < MESSAGE_HEADER_SIZE) {
+			// only the first chunk, which always holds the whole header
+			memcpy(buf + pos, header, MESSAGE_HEADER_SIZE);
+			pos += MESSAGE_HEADER_SIZE;
+			done += MESSAGE_HEADER_SIZE;
+			left -= MESSAGE_HEADER_SIZE;
+		}
+		if (left > 0) {
+			memcpy(buf + pos, src + (done - MESSAGE_HEADER_SIZE), (size_t)left);
+			pos += (size_t)left;
+			done += left;
+		}
+	}
+
+	*out = buf;
+	*out_len = pos;
+	return true;
+}
+
+/* Payload parsers */
+
+bool wlr_spice_agent_parse_monitors(const uint8_t *payload, uint32_t size, uint32_t max_monitors,
+		struct wlr_spice_agent_monitor *out, uint32_t *count, uint32_t *flags) {
+	if (size < sizeof(VDAgentMonitorsConfig) || (out == NULL && max_monitors > 0)) {
+		return false;
+	}
+	uint32_t n = get_le32(payload + offsetof(VDAgentMonitorsConfig, num_of_monitors));
+	uint32_t in_flags = get_le32(payload + offsetof(VDAgentMonitorsConfig, flags));
+	uint64_t element = sizeof(VDAgentMonConfig);
+	if (in_flags & VD_AGENT_CONFIG_MONITORS_FLAG_PHYSICAL_SIZE) {
+		element += sizeof(VDAgentMonitorMM);
+	}
+	// at most 2^32 * 24 + 8: no overflow in 64 bits
+	if ((uint64_t)sizeof(VDAgentMonitorsConfig) + n * element > size) {
+		return false;
+	}
+
+	uint32_t written = n < max_monitors ? n : max_monitors;
+	const uint8_t *mon = payload + sizeof(VDAgentMonitorsConfig);
+	for (uint32_t i = 0; i < written; i++, mon += sizeof(VDAgentMonConfig)) {
+		out[i] = (struct wlr_spice_agent_monitor){
+			.x = (int32_t)get_le32(mon + offsetof(VDAgentMonConfig, x)),
+			.y = (int32_t)get_le32(mon + offsetof(VDAgentMonConfig, y)),
+			.width = get_le32(mon + offsetof(VDAgentMonConfig, width)),
+			.height = get_le32(mon + offsetof(VDAgentMonConfig, height)),
+		};
+	}
+	if (count != NULL) {
+		*count = written;
+	}
+	if (flags != NULL) {
+		*flags = in_flags;
+	}
+	return true;
+}
+
+bool wlr_spice_agent_parse_caps(const uint8_t *payload, uint32_t size, uint32_t *caps,
+		size_t caps_words, bool *request) {
+	if (size < sizeof(VDAgentAnnounceCapabilities) || (caps == NULL && caps_words > 0)) {
+		return false;
+	}
+	size_t words = (size - sizeof(VDAgentAnnounceCapabilities)) / sizeof(uint32_t);
+	const uint8_t *word = payload + sizeof(VDAgentAnnounceCapabilities);
+	for (size_t i = 0; i < caps_words; i++) {
+		caps[i] = i < words ? get_le32(word + i * sizeof(uint32_t)) : 0;
+	}
+	if (request != NULL) {
+		*request = get_le32(payload + offsetof(VDAgentAnnounceCapabilities, request)) != 0;
+	}
+	return true;
+}
+
+static uint8_t read_selection(const uint8_t *payload, bool has_selection) {
+	return has_selection ? payload[0] : VD_AGENT_CLIPBOARD_SELECTION_CLIPBOARD;
+}
+
+bool wlr_spice_agent_parse_grab(const uint8_t *payload, uint32_t size, bool has_selection,
+		bool has_serial, uint8_t *selection, uint32_t *serial, uint32_t *types, uint32_t max_types,
+		uint32_t *n_types) {
+	uint32_t header = (has_selection ? SELECTION_SIZE : 0) + (has_serial ? sizeof(uint32_t) : 0);
+	if (size < header || (size - header) % sizeof(uint32_t) != 0 ||
+			(types == NULL && max_types > 0)) {
+		return false;
+	}
+	uint32_t n = (size - header) / sizeof(uint32_t);
+	uint32_t written = n < max_types ? n : max_types;
+	const uint8_t *list = payload + header;
+	for (uint32_t i = 0; i < written; i++) {
+		types[i] = get_le32(list + i * sizeof(uint32_t));
+	}
+	if (selection != NULL) {
+		*selection = read_selection(payload, has_selection);
+	}
+	if (serial != NULL) {
+		*serial = has_serial ? get_le32(payload + (has_selection ? SELECTION_SIZE : 0)) : 0;
+	}
+	if (n_types != NULL) {
+		*n_types = written;
+	}
+	return true;
+}
+
+bool wlr_spice_agent_parse_request(const uint8_t *payload, uint32_t size, bool has_selection,
+		uint8_t *selection, uint32_t *type) {
+	uint32_t header = has_selection ? SELECTION_SIZE : 0;
+	if (size != header + sizeof(VDAgentClipboardRequest)) {
+		return false;
+	}
+	if (selection != NULL) {
+		*selection = read_selection(payload, has_selection);
+	}
+	if (type != NULL) {
+		*type = get_le32(payload + header + offsetof(VDAgentClipboardRequest, type));
+	}
+	return true;
+}
+
+bool wlr_spice_agent_parse_clipboard(const uint8_t *payload, uint32_t size, bool has_selection,
+		uint8_t *selection, uint32_t *type, const uint8_t **data, uint32_t *data_size) {
+	uint32_t header = (has_selection ? SELECTION_SIZE : 0) + sizeof(VDAgentClipboard);
+	if (size < header) {
+		return false;
+	}
+	if (selection != NULL) {
+		*selection = read_selection(payload, has_selection);
+	}
+	if (type != NULL) {
+		*type = get_le32(payload + header - sizeof(VDAgentClipboard) +
+			offsetof(VDAgentClipboard, type));
+	}
+	if (data != NULL) {
+		*data = payload + header;
+	}
+	if (data_size != NULL) {
+		*data_size = size - header;
+	}
+	return true;
+}
+
+bool wlr_spice_agent_parse_release(const uint8_t *payload, uint32_t size, bool has_selection,
+		uint8_t *selection) {
+	if (size != (has_selection ? SELECTION_SIZE : 0)) {
+		return false;
+	}
+	if (selection != NULL) {
+		*selection = read_selection(payload, has_selection);
+	}
+	return true;
+}
+
+/* Payload builders */
+
+/* Allocates a zeroed payload of header + extra bytes, if that fits in a uint32. */
+static uint8_t *alloc_payload(uint64_t header, uint64_t extra, uint32_t *size) {
+	uint64_t total = header + extra;
+	if (total > UINT32_MAX) {
+		return NULL;
+	}
+	// at least one byte so that an empty payload is not NULL
+	uint8_t *buf = calloc(1, total > 0 ? (size_t)total : 1);
+	if (buf != NULL) {
+		*size = (uint32_t)total;
+	}
+	return buf;
+}
+
+static bool selection_ok(bool has_selection, uint8_t selection) {
+	return has_selection || selection == VD_AGENT_CLIPBOARD_SELECTION_CLIPBOARD;
+}
+
+static size_t put_selection(uint8_t *buf, bool has_selection, uint8_t selection) {
+	if (!has_selection) {
+		return 0;
+	}
+	buf[0] = selection; // the 3 reserved bytes stay zero
+	return SELECTION_SIZE;
+}
+
+bool wlr_spice_agent_build_caps(const uint32_t *caps, size_t caps_words, bool request,
+		uint8_t **out, uint32_t *size) {
+	if ((caps == NULL && caps_words > 0) || caps_words > UINT32_MAX / sizeof(uint32_t)) {
+		return false;
+	}
+	uint8_t *buf = alloc_payload(sizeof(VDAgentAnnounceCapabilities),
+		(uint64_t)caps_words * sizeof(uint32_t), size);
+	if (buf == NULL) {
+		return false;
+	}
+	put_le32(buf + offsetof(VDAgentAnnounceCapabilities, request), request ? 1 : 0);
+	uint8_t *word = buf + sizeof(VDAgentAnnounceCapabilities);
+	for (size_t i = 0; i < caps_words; i++) {
+		put_le32(word + i * sizeof(uint32_t), caps[i]);
+	}
+	*out = buf;
+	return true;
+}
+
+bool wlr_spice_agent_build_grab(bool has_selection, uint8_t selection, bool has_serial,
+		uint32_t serial, const uint32_t *types, uint32_t n_types, uint8_t **out, uint32_t *size) {
+	if (!selection_ok(has_selection, selection) || (types == NULL && n_types > 0)) {
+		return false;
+	}
+	uint64_t header = (has_selection ? SELECTION_SIZE : 0) + (has_serial ? sizeof(uint32_t) : 0);
+	uint8_t *buf = alloc_payload(header, (uint64_t)n_types * sizeof(uint32_t), size);
+	if (buf == NULL) {
+		return false;
+	}
+	size_t pos = put_selection(buf, has_selection, selection);
+	if (has_serial) {
+		put_le32(buf + pos, serial);
+		pos += sizeof(uint32_t);
+	}
+	for (uint32_t i = 0; i < n_types; i++) {
+		put_le32(buf + pos + i * sizeof(uint32_t), types[i]);
+	}
+	*out = buf;
+	return true;
+}
+
+bool wlr_spice_agent_build_request(bool has_selection, uint8_t selection, uint32_t type,
+		uint8_t **out, uint32_t *size) {
+	if (!selection_ok(has_selection, selection)) {
+		return false;
+	}
+	uint8_t *buf = alloc_payload(has_selection ? SELECTION_SIZE : 0,
+		sizeof(VDAgentClipboardRequest), size);
+	if (buf == NULL) {
+		return false;
+	}
+	size_t pos = put_selection(buf, has_selection, selection);
+	put_le32(buf + pos + offsetof(VDAgentClipboardRequest, type), type);
+	*out = buf;
+	return true;
+}
+
+bool wlr_spice_agent_build_clipboard(bool has_selection, uint8_t selection, uint32_t type,
+		const void *data, uint32_t data_size, uint8_t **out, uint32_t *size) {
+	if (!selection_ok(has_selection, selection) || (data == NULL && data_size > 0)) {
+		return false;
+	}
+	uint64_t header = (has_selection ? SELECTION_SIZE : 0) + sizeof(VDAgentClipboard);
+	uint8_t *buf = alloc_payload(header, data_size, size);
+	if (buf == NULL) {
+		return false;
+	}
+	size_t pos = put_selection(buf, has_selection, selection);
+	put_le32(buf + pos + offsetof(VDAgentClipboard, type), type);
+	if (data_size > 0) {
+		memcpy(buf + header, data, data_size);
+	}
+	*out = buf;
+	return true;
+}
+
+bool wlr_spice_agent_build_release(bool has_selection, uint8_t selection, uint8_t **out,
+		uint32_t *size) {
+	if (!selection_ok(has_selection, selection)) {
+		return false;
+	}
+	uint8_t *buf = alloc_payload(has_selection ? SELECTION_SIZE : 0, 0, size);
+	if (buf == NULL) {
+		return false;
+	}
+	put_selection(buf, has_selection, selection);
+	*out = buf;
+	return true;
+}
+
+bool wlr_spice_agent_build_reply(uint32_t type, uint32_t error, uint8_t **out, uint32_t *size) {
+	uint8_t *buf = alloc_payload(sizeof(VDAgentReply), 0, size);
+	if (buf == NULL) {
+		return false;
+	}
+	put_le32(buf + offsetof(VDAgentReply, type), type);
+	put_le32(buf + offsetof(VDAgentReply, error), error);
+	*out = buf;
+	return true;
+}

@@ -1,0 +1,159 @@
+/*
+ * The vdagent wire protocol that spice-wl speaks as its own SPICE agent:
+ * reassembling VDAgentMessages from the VDIChunkHeader-framed byte stream of
+ * the "vdagent" char device, framing outgoing messages into chunks, and
+ * parsing / building the message payloads the compositor uses (monitors
+ * config, capabilities, clipboard, reply). Pure: no SPICE server calls, no
+ * wlroots, so it is unit-tested and fuzzed alone.
+ *
+ * Everything on the wire is little-endian; nothing here reads through
+ * unaligned casts.
+ */
+#ifndef WLR_SPICE_AGENT_PROTO_H
+#define WLR_SPICE_AGENT_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <spice/vd_agent.h>
+
+/* Largest message we accept from a client; larger ones are dropped whole (their bytes skipped). */
+#define WLR_SPICE_AGENT_MAX_MESSAGE (16 * 1024 * 1024)
+
+/*
+ * Called for every complete message. port is VDP_CLIENT_PORT (from the
+ * client, relayed by spice-server) or VDP_SERVER_PORT (made by spice-server
+ * itself: VD_AGENT_MOUSE_STATE, VD_AGENT_CLIENT_DISCONNECTED,
+ * VD_AGENT_GRAPHICS_DEVICE_INFO). payload is never NULL, even when size is 0,
+ * and is valid only during the call.
+ */
+typedef void (*wlr_spice_agent_message_fn)(void *data, uint32_t port, uint32_t type,
+	const uint8_t *payload, uint32_t size);
+
+/* Reassembly state of one chunk port. Private. */
+struct wlr_spice_agent_port_state {
+	uint8_t header[sizeof(VDAgentMessage)];
+	size_t header_len; // bytes of header[] filled so far
+	uint32_t type, size; // from the header, once complete
+	uint32_t received; // payload bytes seen so far
+	bool skipping; // dropping this message's payload without keeping it
+	uint8_t *buf; // payload, when not skipping
+	size_t cap;
+};
+
+/* Reassembles VDAgentMessages from the VDIChunkHeader-framed byte stream a client sends. */
+struct wlr_spice_agent_parser {
+	/* Public, read-only: how many messages or chunks were thrown away. */
+	uint64_t dropped;
+	/* Why the last one was, a static string (NULL until something was dropped). */
+	const char *last_error;
+
+	/* Private. */
+	size_t max_message;
+	uint8_t chunk_header[sizeof(VDIChunkHeader)];
+	size_t chunk_header_len;
+	uint32_t chunk_port;
+	uint32_t chunk_remaining; // data bytes of the current chunk not yet fed
+	bool chunk_discard; // skip what is left of the current chunk
+	// messages are reassembled per port: spice-server may put one of its own
+	// chunks between two chunks of a client's message
+	struct wlr_spice_agent_port_state ports[VDP_END_PORT - VDP_CLIENT_PORT];
+};
+
+/*
+ * max_message caps the payload size of client messages (0 means
+ * WLR_SPICE_AGENT_MAX_MESSAGE). Messages spice-server makes itself fit in
+ * one chunk and are capped at VD_AGENT_MAX_DATA_SIZE bytes.
+ */
+void wlr_spice_agent_parser_init(struct wlr_spice_agent_parser *parser, size_t max_message);
+void wlr_spice_agent_parser_finish(struct wlr_spice_agent_parser *parser);
+/* Forgets partial chunks and messages (the counters stay). Safe to call from fn. */
+void wlr_spice_agent_parser_reset(struct wlr_spice_agent_parser *parser);
+/*
+ * Feeds bytes (any split: a byte at a time, several chunks at once). Calls fn once per
+ * complete, valid message (header validated: protocol == VD_AGENT_PROTOCOL, size matches what
+ * arrived). Invalid messages are dropped with a reason counted in parser->dropped (and the last
+ * reason kept as a static string in parser->last_error for logging). Never allocates more than
+ * max_message + a small constant, never crashes.
+ *
+ * Framing rules (those of spice-vdagentd): a chunk has 1 .. VD_AGENT_MAX_DATA_SIZE data bytes
+ * and port VDP_CLIENT_PORT or VDP_SERVER_PORT; messages are reassembled per port. A chunk
+ * header with a bad size loses the framing: it and every partial message are dropped and the
+ * next byte is read as a chunk header. A chunk with a bad port is skipped. A message header
+ * with a bad protocol is dropped with the rest of its chunk (its size cannot be trusted); the
+ * next chunk of that port starts a new message. A message larger than the limit is skipped
+ * byte for byte, never buffered. A message never shares a chunk with the next one: a chunk
+ * holding more than the rest of its message drops that message and the rest of the chunk. A
+ * VD_AGENT_CLIENT_DISCONNECTED from VDP_SERVER_PORT drops the client's partial message before
+ * it is delivered.
+ *
+ * fn may call wlr_spice_agent_parser_reset() but must not feed or finish the parser.
+ */
+void wlr_spice_agent_parser_feed(struct wlr_spice_agent_parser *parser, const uint8_t *bytes,
+	size_t len, wlr_spice_agent_message_fn fn, void *data);
+
+/* Encodes one message as VDIChunkHeader-framed chunks (port VDP_CLIENT_PORT, chunk payload at most
+ * VD_AGENT_MAX_DATA_SIZE bytes incl. the VDAgentMessage header) into a newly allocated buffer.
+ * payload may be NULL when size is 0. The caller frees *out. */
+bool wlr_spice_agent_encode(uint32_t type, const void *payload, uint32_t size,
+	uint8_t **out, size_t *out_len);
+
+/*
+ * Parsed messages, each validated against its size; false (and nothing allocated) when malformed.
+ * Outputs are written only on success; scalar outputs (count, flags, request, selection, serial,
+ * type, data, data_size) may be NULL when not wanted.
+ */
+
+struct wlr_spice_agent_monitor { int32_t x, y; uint32_t width, height; };
+/*
+ * VD_AGENT_MONITORS_CONFIG. The VDAgentMonitorMM array that follows the
+ * monitors when flags has VD_AGENT_CONFIG_MONITORS_FLAG_PHYSICAL_SIZE (as
+ * spice-gtk always sends) is required but not returned; bytes after it are
+ * ignored. At most max_monitors monitors are written to out (the rest are
+ * ignored) and *count says how many were; a width and height of 0 is a
+ * disabled monitor (sparse config). flags is returned as sent.
+ */
+bool wlr_spice_agent_parse_monitors(const uint8_t *payload, uint32_t size, uint32_t max_monitors,
+	struct wlr_spice_agent_monitor *out, uint32_t *count, uint32_t *flags);
+/* caps: out array of VD_AGENT_CAPS_SIZE uint32_t words (missing words zero), request flag.
+ * Words beyond caps_words and a trailing partial word are ignored. */
+bool wlr_spice_agent_parse_caps(const uint8_t *payload, uint32_t size, uint32_t *caps,
+	size_t caps_words, bool *request);
+/* Clipboard messages. With the CLIPBOARD_SELECTION cap each starts with a 4-byte selection header
+ * (uint8 selection + 3 reserved); with GRAB_SERIAL a uint32 serial follows the selection header on
+ * GRAB only (in both directions). has_selection / has_serial say which framing to expect. Without
+ * has_selection, *selection is VD_AGENT_CLIPBOARD_SELECTION_CLIPBOARD; without has_serial, *serial
+ * is 0. Grab: at most max_types types are written, *n_types says how many; a type list that is not
+ * a whole number of uint32 is malformed. Request and release must have their exact size. */
+bool wlr_spice_agent_parse_grab(const uint8_t *payload, uint32_t size, bool has_selection,
+	bool has_serial, uint8_t *selection, uint32_t *serial, uint32_t *types, uint32_t max_types,
+	uint32_t *n_types);
+bool wlr_spice_agent_parse_request(const uint8_t *payload, uint32_t size, bool has_selection,
+	uint8_t *selection, uint32_t *type);
+/* data points into payload */
+bool wlr_spice_agent_parse_clipboard(const uint8_t *payload, uint32_t size, bool has_selection,
+	uint8_t *selection, uint32_t *type, const uint8_t **data, uint32_t *data_size);
+bool wlr_spice_agent_parse_release(const uint8_t *payload, uint32_t size, bool has_selection,
+	uint8_t *selection);
+
+/*
+ * Builders for what the agent sends (payload only; wrap with wlr_spice_agent_encode). *out is
+ * newly allocated (never NULL on success, even for an empty payload) and freed by the caller.
+ * They fail when the size would not fit in a uint32, on allocation failure, and for a selection
+ * other than VD_AGENT_CLIPBOARD_SELECTION_CLIPBOARD without has_selection (an old peer would
+ * take it for the clipboard).
+ */
+bool wlr_spice_agent_build_caps(const uint32_t *caps, size_t caps_words, bool request,
+	uint8_t **out, uint32_t *size);
+bool wlr_spice_agent_build_grab(bool has_selection, uint8_t selection, bool has_serial,
+	uint32_t serial, const uint32_t *types, uint32_t n_types, uint8_t **out, uint32_t *size);
+bool wlr_spice_agent_build_request(bool has_selection, uint8_t selection, uint32_t type,
+	uint8_t **out, uint32_t *size);
+bool wlr_spice_agent_build_clipboard(bool has_selection, uint8_t selection, uint32_t type,
+	const void *data, uint32_t data_size, uint8_t **out, uint32_t *size);
+bool wlr_spice_agent_build_release(bool has_selection, uint8_t selection, uint8_t **out,
+	uint32_t *size);
+bool wlr_spice_agent_build_reply(uint32_t type, uint32_t error, uint8_t **out, uint32_t *size);
+
+#endif

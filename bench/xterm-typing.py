@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""Types into xterm under spice-wl for a fixed time at a fixed rate and
+reports display-channel bytes and spice-wl + Xwayland CPU seconds.
+
+  bench/xterm-typing.py BUILD_DIR [--seconds 10] [--rate 33] [spice-wl options]
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "e2e"))
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def xwayland_pids(runtime_dir):
+    needle = f"XDG_RUNTIME_DIR={runtime_dir}".encode()
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/comm", "rb") as f:
+                if f.read().strip() != b"Xwayland":
+                    continue
+            with open(f"/proc/{entry}/environ", "rb") as f:
+                if needle in f.read().split(b"\0"):
+                    pids.append(int(entry))
+        except OSError:
+            pass
+    return pids
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("build")
+    ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--rate", type=float, default=33)
+    ap.add_argument("--port", type=int, default=5960)
+    args, extra = ap.parse_known_args()
+
+    from harness import free_port, LineReader
+    runtime = tempfile.mkdtemp(prefix="swl-bench-")
+    os.chmod(runtime, 0o700)
+    env = dict(os.environ, XDG_RUNTIME_DIR=runtime)
+    port = free_port()
+    spice_wl = os.path.join(args.build, "compositor", "spice-wl")
+    probe = os.path.join(args.build, "tools", "spice-wl-probe")
+    server = subprocess.Popen([spice_wl, "--disable-ticketing", "--port", str(port)] + extra +
+                              ["--", "xterm", "-fa", "Monospace", "-fs", "12"],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    out = LineReader(server.stdout, "spice-wl")
+    out.wait_for(lambda l: l.startswith("spice://"))
+    session = subprocess.Popen([probe, "--port", str(port), "session"], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, env=env)
+    pout = LineReader(session.stdout, "probe")
+    pout.wait_for(lambda l: l.startswith("connected"))
+
+    def cmd(line):
+        session.stdin.write((line + "\n").encode())
+        session.stdin.flush()
+        return pout.wait_for(lambda l: not l.startswith("primary"), 60)
+
+    # Let xterm come up and the screen settle before measuring.
+    deadline = time.monotonic() + 30
+    while not xwayland_pids(runtime) and time.monotonic() < deadline:
+        cmd("quiet 300 5000")
+    cmd("quiet 500 10000")
+    pids = [server.pid] + xwayland_pids(runtime)
+    stats0 = json.loads(cmd("stats"))
+    cpu0 = sum(cpu_seconds(p) for p in pids)
+
+    text = "the quick brown fox jumps over the lazy dog 0123456789 "
+    n = int(args.seconds * args.rate)
+    start = time.monotonic()
+    for i in range(n):
+        cmd("type " + text[i % len(text)] if text[i % len(text)] != " " else "key 39")
+        target = start + (i + 1) / args.rate
+        delay = target - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+    cmd("quiet 300 10000")
+    stats1 = json.loads(cmd("stats"))
+    cpu1 = sum(cpu_seconds(p) for p in pids)
+    result = {
+        "options": " ".join(extra) or "(defaults)",
+        "chars": n,
+        "seconds": round(time.monotonic() - start, 2),
+        "display_bytes": stats1["channels"]["display"] - stats0["channels"]["display"],
+        "display_updates": stats1["display_updates"] - stats0["display_updates"],
+        "cpu_seconds": round(cpu1 - cpu0, 3),
+    }
+    print(json.dumps(result))
+    cmd("quit")
+    server.terminate()
+    server.wait()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,123 @@
+"""End-to-end: the built-in agent — the session follows the client's window
+size, and the clipboard and primary selection go both ways with Wayland
+(wl-copy/wl-paste) and X11 (xclip) clients."""
+
+import os
+import subprocess
+import sys
+import unittest
+
+from harness import PATTERNS, TEST_CLIENT, SessionTestCase, quadrant_points
+
+X11_CLIENT = os.environ.get("SWL_X11_CLIENT", "swl-x11-client")
+
+
+class AgentTests(SessionTestCase):
+
+    def client_env(self, s, display=None):
+        env = dict(os.environ, XDG_RUNTIME_DIR=s.runtime_dir, WAYLAND_DISPLAY="wayland-0")
+        env.pop("DISPLAY", None)
+        if display:
+            env["DISPLAY"] = display
+        return env
+
+    def test_resize_follows_client(self):
+        s = self.start(["--size", "800x600"], [TEST_CLIENT])
+        s.expect("ready 800 600")
+        p = self.connect(s)
+        self.assertEqual(p.command("agent 10000"), "ok")
+        for w, h in ((1024, 768), (640, 480), (1366, 700)):
+            with self.subTest(size=(w, h)):
+                self.assertEqual(p.command(f"resize {w} {h} 10000"), f"ok {w} {h}")
+                # The kiosk client is told the new size and redraws all of it.
+                s.expect(f"ready {w} {h}")
+                p.assert_pixels(self, zip(quadrant_points(0, 0, w, h), PATTERNS[0]))
+
+    def test_resize_clamped_and_odd_width(self):
+        s = self.start(["--size", "800x600", "--min-size", "400x300", "--max-size",
+                        "1200x900"], [TEST_CLIENT])
+        s.expect("ready 800 600")
+        p = self.connect(s)
+        self.assertEqual(p.command("resize 100 100 10000"), "ok 400 300")
+        self.assertEqual(p.command("resize 5000 5000 10000"), "ok 1200 900")
+        self.assertEqual(p.command("resize 801 599 10000"), "ok 801 599")
+        s.expect("ready 801 599")
+        p.assert_pixels(self, zip(quadrant_points(0, 0, 801, 599), PATTERNS[0]))
+
+    def test_no_resize_pins_size(self):
+        s = self.start(["--size", "800x600", "--no-resize"], [TEST_CLIENT])
+        s.expect("ready 800 600")
+        p = self.connect(s)
+        self.assertEqual(p.command("resize 1024 768 2000"), "fail 800 600")
+
+    def test_clipboard_wayland_both_ways(self):
+        s = self.start(["--size", "640x480"], [TEST_CLIENT])
+        s.expect("ready 640 480")
+        p = self.connect(s)
+        self.assertEqual(p.command("agent 10000"), "ok")
+        env = self.client_env(s)
+        # wl-copy leaves a child serving the data: don't wait on its pipes.
+        r = subprocess.run(["wl-copy", "copied in Wayland ü"], env=env, timeout=20,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.assertEqual(r.returncode, 0)
+        self.assertEqual(p.command("clipboard get 10000"), "text copied in Wayland ü")
+
+        self.assertEqual(p.command("clipboard set pasted from SPICE"), "ok")
+        r = subprocess.run(["wl-paste", "--no-newline"], env=env, timeout=20,
+                           capture_output=True, text=True)
+        self.assertEqual(r.stdout, "pasted from SPICE", r.stderr)
+
+    def test_primary_selection_wayland(self):
+        s = self.start(["--size", "640x480"], [TEST_CLIENT])
+        s.expect("ready 640 480")
+        p = self.connect(s)
+        self.assertEqual(p.command("agent 10000"), "ok")
+        env = self.client_env(s)
+        subprocess.run(["wl-copy", "--primary", "primary text"], env=env, timeout=20,
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.assertEqual(p.command("clipboard get primary 10000"), "text primary text")
+        self.assertEqual(p.command("clipboard set primary from client"), "ok")
+        r = subprocess.run(["wl-paste", "--primary", "--no-newline"], env=env, timeout=20,
+                           capture_output=True, text=True)
+        self.assertEqual(r.stdout, "from client", r.stderr)
+
+    def test_clipboard_x11_both_ways(self):
+        # wlroots lets X clients set the clipboard only while an X window has
+        # the keyboard, as when a person copies in an X app: keep one focused.
+        s = self.start(["--size", "640x480"],
+                       ["sh", "-c", 'echo display=$DISPLAY; exec "$0"', X11_CLIENT])
+        display = s.expect("display=").split("=", 1)[1]
+        s.expect("keyboard enter")
+        p = self.connect(s)
+        self.assertEqual(p.command("agent 10000"), "ok")
+        env = self.client_env(s, display)
+        # xclip keeps serving the selection in the background after it returns.
+        xclip = subprocess.Popen(["xclip", "-quiet", "-selection", "clipboard"],
+                                 stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL, env=env)
+        xclip.stdin.write(b"copied in X11")
+        xclip.stdin.close()
+        try:
+            self.assertEqual(p.command("clipboard get 15000"), "text copied in X11")
+        finally:
+            xclip.kill()
+            xclip.wait()
+
+        self.assertEqual(p.command("clipboard set pasted into X"), "ok")
+        r = subprocess.run(["xclip", "-o", "-selection", "clipboard"], env=env, timeout=20,
+                           capture_output=True, text=True)
+        self.assertEqual(r.stdout, "pasted into X", r.stderr)
+
+    def test_no_clipboard(self):
+        s = self.start(["--size", "640x480", "--no-clipboard"], [TEST_CLIENT])
+        s.expect("ready 640 480")
+        p = self.connect(s)
+        self.assertEqual(p.command("agent 10000"), "ok")
+        env = self.client_env(s)
+        subprocess.run(["wl-copy", "secret"], env=env, timeout=20, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.assertEqual(p.command("clipboard get 2000"), "fail no grab")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2, argv=[sys.argv[0]] + sys.argv[1:])
