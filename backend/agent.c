@@ -373,24 +373,29 @@ static void handle_monitors_config(struct wlr_spice_agent *agent, const uint8_t 
 	}
 	send_reply(agent, VD_AGENT_MONITORS_CONFIG, VD_AGENT_SUCCESS);
 	const struct wlr_spice_backend_options *o = &agent->backend->options;
-	if (o->no_resize || count == 0 || agent->backend->output == NULL) {
+	if (o->no_resize || count == 0) {
 		return;
 	}
-	// Monitors beyond the first are not mirrored as outputs yet: use the first
-	// enabled one (a disabled monitor comes with a zero size).
-	for (uint32_t i = 0; i < count; i++) {
+	// Heads go side by side in the order the client lists them; a disabled
+	// monitor comes with a zero size and is left out.
+	struct wlr_spice_head heads[WLR_SPICE_AGENT_MAX_MONITORS];
+	int n = 0;
+	for (uint32_t i = 0; i < count && n < o->max_heads; i++) {
 		if (monitors[i].width == 0 || monitors[i].height == 0) {
 			continue;
 		}
-		int width = (int)monitors[i].width;
-		int height = (int)monitors[i].height;
-		width = width < o->min_width ? o->min_width : width > o->max_width ? o->max_width : width;
-		height = height < o->min_height ? o->min_height
+		int width = (int)(monitors[i].width > 16384 ? 16384 : monitors[i].width);
+		int height = (int)(monitors[i].height > 16384 ? 16384 : monitors[i].height);
+		heads[n].width = width < o->min_width ? o->min_width
+			: width > o->max_width ? o->max_width : width;
+		heads[n].height = height < o->min_height ? o->min_height
 			: height > o->max_height ? o->max_height : height;
-		wlr_log(WLR_INFO, "client asks for %ux%u: resizing to %dx%d", monitors[i].width,
-			monitors[i].height, width, height);
-		wlr_spice_output_resize(agent->backend->output, width, height);
-		return;
+		wlr_log(WLR_INFO, "client asks for head %d at %ux%u: %dx%d", n, monitors[i].width,
+			monitors[i].height, heads[n].width, heads[n].height);
+		n++;
+	}
+	if (n > 0) {
+		wlr_spice_backend_set_heads(agent->backend, heads, n);
 	}
 }
 
@@ -413,6 +418,8 @@ static void handle_message(void *data, uint32_t port, uint32_t type, const uint8
 			return;
 		}
 		agent->client_caps_known = true;
+		// A client counts grab serials from 0 for each agent session.
+		agent->grab_serial[0] = agent->grab_serial[1] = 0;
 		if (request) {
 			send_caps(agent, false);
 		}
@@ -529,6 +536,7 @@ void wlr_spice_agent_remove(struct wlr_spice_agent *agent) {
 void wlr_spice_agent_client_gone(struct wlr_spice_agent *agent) {
 	agent->client_caps_known = false;
 	memset(agent->client_caps, 0, sizeof(agent->client_caps));
+	agent->grab_serial[0] = agent->grab_serial[1] = 0;
 	wlr_spice_agent_parser_reset(&agent->parser);
 	struct agent_transfer *transfer, *tmp;
 	wl_list_for_each_safe(transfer, tmp, &agent->receives, link) {

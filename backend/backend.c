@@ -218,6 +218,12 @@ struct wlr_backend *wlr_spice_backend_create(struct wl_display *display,
 	if (o->max_height <= 0) {
 		o->max_height = 4096;
 	}
+	if (o->max_heads <= 0) {
+		o->max_heads = 4;
+	}
+	if (o->max_heads > WLR_SPICE_MAX_HEADS) {
+		o->max_heads = WLR_SPICE_MAX_HEADS;
+	}
 
 	backend->server = spice_server_new();
 	if (backend->server == NULL) {
@@ -254,7 +260,7 @@ static bool backend_start(struct wlr_backend *wlr_backend) {
 			backend->address);
 		return false;
 	}
-	if (!wlr_spice_qxl_add(&backend->qxl, backend->server)) {
+	if (!wlr_spice_qxl_add(&backend->qxl, backend->server, backend->options.max_heads)) {
 		return false;
 	}
 	backend->qxl_added = true;
@@ -266,9 +272,9 @@ static bool backend_start(struct wlr_backend *wlr_backend) {
 	}
 	spice_server_vm_start(backend->server);
 
-	struct wlr_spice_output *output = wlr_spice_output_create(backend, backend->options.width,
+	struct wlr_spice_output *output = wlr_spice_output_create(backend, 0, backend->options.width,
 		backend->options.height);
-	if (output == NULL) {
+	if (output == NULL || !wlr_spice_backend_layout(backend)) {
 		wlr_log(WLR_ERROR, "cannot create the SPICE output");
 		return false;
 	}
@@ -288,8 +294,10 @@ static void backend_destroy(struct wlr_backend *wlr_backend) {
 		return;
 	}
 	wlr_spice_input_finish(&backend->input);
-	if (backend->output != NULL) {
-		wlr_output_destroy(&backend->output->wlr_output);
+	for (int i = WLR_SPICE_MAX_HEADS - 1; i >= 0; i--) {
+		if (backend->outputs[i] != NULL) {
+			wlr_output_destroy(&backend->outputs[i]->wlr_output);
+		}
 	}
 	wlr_backend_finish(wlr_backend);
 	if (backend->display_destroy.notify != NULL) {
@@ -308,6 +316,85 @@ static void backend_destroy(struct wlr_backend *wlr_backend) {
 	wlr_spice_agent_finish(&backend->agent);
 	free_options(&backend->options);
 	free(backend);
+}
+
+bool wlr_spice_backend_layout(struct wlr_spice_backend *backend) {
+	struct wlr_spice_qxl *qxl = &backend->qxl;
+	QXLHead heads[WLR_SPICE_MAX_HEADS];
+	int n = 0, width = 0, height = 0;
+	for (int i = 0; i < WLR_SPICE_MAX_HEADS; i++) {
+		struct wlr_spice_output *output = backend->outputs[i];
+		if (output == NULL) {
+			continue;
+		}
+		output->x = width;
+		heads[n] = (QXLHead){
+			.id = (uint32_t)i,
+			.surface_id = 0,
+			.width = (uint32_t)output->width,
+			.height = (uint32_t)output->height,
+			.x = (uint32_t)output->x,
+			.y = 0,
+		};
+		n++;
+		width += output->width;
+		height = output->height > height ? output->height : height;
+	}
+	backend->n_outputs = n;
+	if (n == 0) {
+		return true;
+	}
+	if (!qxl->primary_active || qxl->width != width || qxl->height != height) {
+		if (!wlr_spice_qxl_create_primary(qxl, width, height)) {
+			return false;
+		}
+		// A new surface starts black: every head sends all of itself again.
+		for (int i = 0; i < WLR_SPICE_MAX_HEADS; i++) {
+			if (backend->outputs[i] != NULL) {
+				wlr_spice_output_repaint(backend->outputs[i]);
+			}
+		}
+	}
+	wlr_spice_qxl_set_heads(qxl, heads, n, backend->options.max_heads);
+	return true;
+}
+
+void wlr_spice_backend_set_heads(struct wlr_spice_backend *backend,
+		const struct wlr_spice_head *heads, int n) {
+	if (n < 1) {
+		return;
+	}
+	if (n > backend->options.max_heads) {
+		n = backend->options.max_heads;
+	}
+	// Heads past the new count go, last first, so the compositor moves
+	// their windows to the heads that stay.
+	for (int i = WLR_SPICE_MAX_HEADS - 1; i >= n; i--) {
+		if (backend->outputs[i] != NULL) {
+			wlr_output_destroy(&backend->outputs[i]->wlr_output);
+		}
+	}
+	struct wlr_spice_output *added[WLR_SPICE_MAX_HEADS];
+	int n_added = 0;
+	for (int i = 0; i < n; i++) {
+		if (backend->outputs[i] != NULL) {
+			wlr_spice_output_set_mode(backend->outputs[i], heads[i].width, heads[i].height);
+			continue;
+		}
+		struct wlr_spice_output *output =
+			wlr_spice_output_create(backend, i, heads[i].width, heads[i].height);
+		if (output == NULL) {
+			wlr_log(WLR_ERROR, "cannot create SPICE head %d", i + 1);
+			break;
+		}
+		added[n_added++] = output;
+	}
+	if (!wlr_spice_backend_layout(backend)) {
+		wlr_log(WLR_ERROR, "cannot lay out %d SPICE heads", n);
+	}
+	for (int i = 0; i < n_added; i++) {
+		wl_signal_emit(&backend->backend.events.new_output, &added[i]->wlr_output);
+	}
 }
 
 static uint32_t backend_get_buffer_caps(struct wlr_backend *wlr_backend) {

@@ -20,6 +20,9 @@
 #define WLR_SPICE_QUEUE_BOUND 64
 /* Capacity of the command ring; larger than the bound so a flush never fails. */
 #define WLR_SPICE_RING_SIZE 1024
+/* Most heads a client can ask for. */
+#define WLR_SPICE_MAX_HEADS 16
+
 /* Most draw commands one flush produces. */
 #define WLR_SPICE_MAX_RECTS_PER_OP 32
 #define WLR_SPICE_MAX_RECTS_DFPS 16
@@ -86,6 +89,15 @@ struct wlr_spice_output {
 	struct wlr_buffer *front; // latest committed buffer, locked
 	int frame_delay_ms;
 	int cursor_x, cursor_y; // hotspot position, buffer coordinates
+
+	int index; // head number, position in wlr_spice_backend.outputs
+	int x; // where this head starts on the shared primary surface
+	int width, height; // the mode
+};
+
+/* What a head should be: its size (heads sit side by side). */
+struct wlr_spice_head {
+	int width, height;
 };
 
 struct wlr_spice_backend {
@@ -101,7 +113,9 @@ struct wlr_spice_backend {
 	bool qxl_added;
 	struct wlr_spice_input input;
 	struct wlr_spice_agent agent;
-	struct wlr_spice_output *output;
+	// Heads side by side on one primary surface; outputs[0] always exists.
+	struct wlr_spice_output *outputs[WLR_SPICE_MAX_HEADS];
+	int n_outputs;
 	bool started;
 	int display_clients;
 
@@ -117,7 +131,7 @@ SpiceCoreInterface *wlr_spice_core_get(struct wlr_spice_backend *backend);
 
 /* qxl.c */
 void wlr_spice_qxl_init(struct wlr_spice_qxl *qxl, struct wlr_spice_backend *backend);
-bool wlr_spice_qxl_add(struct wlr_spice_qxl *qxl, SpiceServer *server);
+bool wlr_spice_qxl_add(struct wlr_spice_qxl *qxl, SpiceServer *server, int max_heads);
 void wlr_spice_qxl_finish(struct wlr_spice_qxl *qxl);
 bool wlr_spice_qxl_create_primary(struct wlr_spice_qxl *qxl, int width, int height);
 void wlr_spice_qxl_destroy_primary(struct wlr_spice_qxl *qxl);
@@ -126,6 +140,8 @@ bool wlr_spice_qxl_push_draw(struct wlr_spice_qxl *qxl, struct wlr_spice_draw *d
 int wlr_spice_qxl_queued(struct wlr_spice_qxl *qxl);
 /* Queues a cursor command; a move replaces a move still waiting. */
 bool wlr_spice_qxl_push_cursor(struct wlr_spice_qxl *qxl, struct wlr_spice_cursor_cmd *cmd);
+/* Tells spice-server (and so the client) where each head is on the surface. */
+void wlr_spice_qxl_set_heads(struct wlr_spice_qxl *qxl, const QXLHead *heads, int n, int max);
 /* Lets spice-server free drawables it keeps while no client is connected. */
 void wlr_spice_qxl_maybe_flush_tree(struct wlr_spice_qxl *qxl);
 
@@ -140,11 +156,23 @@ void wlr_spice_input_remove(struct wlr_spice_input *input);
 void wlr_spice_input_finish(struct wlr_spice_input *input);
 
 /* output.c */
-struct wlr_spice_output *wlr_spice_output_create(struct wlr_spice_backend *backend,
+struct wlr_spice_output *wlr_spice_output_create(struct wlr_spice_backend *backend, int index,
 	int width, int height);
 void wlr_spice_output_client_connected(struct wlr_spice_output *output);
-/* A new size from the client: recreates the primary surface, tells the compositor. */
-void wlr_spice_output_resize(struct wlr_spice_output *output, int width, int height);
+/* Sets the head's mode; the primary surface follows in wlr_spice_backend_layout. */
+void wlr_spice_output_set_mode(struct wlr_spice_output *output, int width, int height);
+/* The primary surface was recreated: everything must be sent again. */
+void wlr_spice_output_repaint(struct wlr_spice_output *output);
+
+/* backend.c */
+/*
+ * Makes the heads what the client asked for: creates or destroys outputs,
+ * sets their modes, and lays them out side by side on the primary surface.
+ */
+void wlr_spice_backend_set_heads(struct wlr_spice_backend *backend,
+	const struct wlr_spice_head *heads, int n);
+/* Recomputes head positions and the primary surface, tells spice-server. */
+bool wlr_spice_backend_layout(struct wlr_spice_backend *backend);
 
 int64_t wlr_spice_now_ms(void);
 

@@ -177,8 +177,10 @@ static void core_channel_event(int event, SpiceChannelEventInfo *info) {
 		}
 		if (info->type == SPICE_CHANNEL_DISPLAY) {
 			core_backend->display_clients++;
-			if (core_backend->output != NULL) {
-				wlr_spice_output_client_connected(core_backend->output);
+			for (int i = 0; i < WLR_SPICE_MAX_HEADS; i++) {
+				if (core_backend->outputs[i] != NULL) {
+					wlr_spice_output_client_connected(core_backend->outputs[i]);
+				}
 			}
 		}
 		break;

@@ -13,6 +13,11 @@ static QXLPHYSICAL to_phys(const void *ptr) {
 
 struct wlr_spice_draw *wlr_spice_draw_copy_create(const void *data, size_t stride,
 		const pixman_box32_t *box, uint32_t surface_id) {
+	return wlr_spice_draw_copy_create_at(data, stride, box, box->x1, box->y1, surface_id);
+}
+
+struct wlr_spice_draw *wlr_spice_draw_copy_create_at(const void *data, size_t stride,
+		const pixman_box32_t *box, int dst_x, int dst_y, uint32_t surface_id) {
 	int width = box->x2 - box->x1;
 	int height = box->y2 - box->y1;
 	if (width <= 0 || height <= 0) {
@@ -50,10 +55,10 @@ struct wlr_spice_draw *wlr_spice_draw_copy_create(const void *data, size_t strid
 	drawable->surface_id = surface_id;
 	drawable->effect = QXL_EFFECT_OPAQUE;
 	drawable->type = QXL_DRAW_COPY;
-	drawable->bbox.left = box->x1;
-	drawable->bbox.top = box->y1;
-	drawable->bbox.right = box->x2;
-	drawable->bbox.bottom = box->y2;
+	drawable->bbox.left = dst_x;
+	drawable->bbox.top = dst_y;
+	drawable->bbox.right = dst_x + width;
+	drawable->bbox.bottom = dst_y + height;
 	drawable->clip.type = SPICE_CLIP_TYPE_NONE;
 	for (int i = 0; i < 3; i++) {
 		drawable->surfaces_dest[i] = -1;

@@ -81,14 +81,22 @@ static void flush(struct wlr_spice_output *output) {
 		return;
 	}
 
-	int width = output->front->width < qxl->width ? output->front->width : qxl->width;
-	int height = output->front->height < qxl->height ? output->front->height : qxl->height;
+	// Only what lies on this head's part of the shared surface.
+	int width = output->front->width < output->width ? output->front->width : output->width;
+	int height = output->front->height < output->height ? output->front->height : output->height;
+	if (output->x + width > qxl->width) {
+		width = qxl->width - output->x;
+	}
+	if (height > qxl->height) {
+		height = qxl->height;
+	}
 	int max_rects = output->policy.mode == WLR_SPICE_FRAME_MODE_DFPS ? WLR_SPICE_MAX_RECTS_DFPS
 									: WLR_SPICE_MAX_RECTS_PER_OP;
 	pixman_box32_t boxes[WLR_SPICE_MAX_RECTS_PER_OP];
 	int n = wlr_spice_damage_to_rects(&region, width, height, max_rects, boxes);
 	for (int i = 0; i < n; i++) {
-		struct wlr_spice_draw *draw = wlr_spice_draw_copy_create(data, stride, &boxes[i], 0);
+		struct wlr_spice_draw *draw = wlr_spice_draw_copy_create_at(data, stride, &boxes[i],
+			output->x + boxes[i].x1, boxes[i].y1, 0);
 		if (draw == NULL) {
 			// Keep what could not be sent for the next flush.
 			pixman_region32_union_rect(&output->policy.pending, &output->policy.pending,
@@ -150,16 +158,13 @@ static int handle_frame_timer(void *data) {
 	return 0;
 }
 
-static bool set_size(struct wlr_spice_output *output, int width, int height) {
-	struct wlr_spice_qxl *qxl = &output->backend->qxl;
-	if (qxl->primary_active && qxl->width == width && qxl->height == height) {
-		return true;
+void wlr_spice_output_set_mode(struct wlr_spice_output *output, int width, int height) {
+	if (output->width == width && output->height == height) {
+		return;
 	}
-	if (!wlr_spice_qxl_create_primary(qxl, width, height)) {
-		return false;
-	}
-	// Whatever was pending refers to the old surface; the next frame after a
-	// mode change repaints everything.
+	output->width = width;
+	output->height = height;
+	// The old buffer has the old size: wait for a frame at the new one.
 	pixman_region32_clear(&output->policy.pending);
 	wlr_buffer_unlock(output->front);
 	output->front = NULL;
@@ -167,7 +172,12 @@ static bool set_size(struct wlr_spice_output *output, int width, int height) {
 		? 1000 / output->policy.period_ms
 		: PER_OP_REFRESH_HZ;
 	wlr_output_update_custom_mode(&output->wlr_output, width, height, refresh_hz * 1000);
-	return true;
+}
+
+void wlr_spice_output_repaint(struct wlr_spice_output *output) {
+	// The compositor renders and commits the whole head again.
+	wlr_output_damage_whole(&output->wlr_output);
+	wlr_output_schedule_frame(&output->wlr_output);
 }
 
 static bool output_commit(struct wlr_output *wlr_output) {
@@ -181,7 +191,9 @@ static bool output_commit(struct wlr_output *wlr_output) {
 		wlr_output_update_enabled(wlr_output, pending->enabled);
 	}
 	if (pending->committed & WLR_OUTPUT_STATE_MODE) {
-		if (!set_size(output, pending->custom_mode.width, pending->custom_mode.height)) {
+		wlr_spice_output_set_mode(output, pending->custom_mode.width,
+			pending->custom_mode.height);
+		if (!wlr_spice_backend_layout(output->backend)) {
 			return false;
 		}
 	}
@@ -228,6 +240,10 @@ static void push_cursor(struct wlr_spice_output *output, struct wlr_spice_cursor
 static bool output_set_cursor(struct wlr_output *wlr_output, struct wlr_buffer *buffer,
 		int hotspot_x, int hotspot_y) {
 	struct wlr_spice_output *output = spice_output_from_output(wlr_output);
+	// Every head gets the same image; one copy to the client is enough.
+	if (output->index != 0) {
+		return true;
+	}
 	if (buffer == NULL || output->backend->options.hide_cursor) {
 		push_cursor(output, wlr_spice_cursor_hide_create());
 		return true;
@@ -243,7 +259,7 @@ static bool output_set_cursor(struct wlr_output *wlr_output, struct wlr_buffer *
 	struct wlr_spice_cursor_cmd *cmd = NULL;
 	if (format == DRM_FORMAT_ARGB8888) {
 		cmd = wlr_spice_cursor_set_create(data, stride, buffer->width, buffer->height,
-			hotspot_x, hotspot_y, output->cursor_x, output->cursor_y);
+			hotspot_x, hotspot_y, output->x + output->cursor_x, output->cursor_y);
 	}
 	wlr_buffer_end_data_ptr_access(buffer);
 	if (cmd == NULL) {
@@ -258,12 +274,16 @@ static bool output_move_cursor(struct wlr_output *wlr_output, int x, int y) {
 	struct wlr_spice_output *output = spice_output_from_output(wlr_output);
 	output->cursor_x = x;
 	output->cursor_y = y;
+	// Each head hears about every move; the one the pointer is on reports it.
+	if (x < 0 || y < 0 || x >= output->width || y >= output->height) {
+		return true;
+	}
 	// In client mouse mode the client draws the pointer where its own mouse
 	// is; echoing every move back would only cost bandwidth.
 	if (output->backend->input.client_mouse_mode || output->backend->options.hide_cursor) {
 		return true;
 	}
-	push_cursor(output, wlr_spice_cursor_move_create(x, y));
+	push_cursor(output, wlr_spice_cursor_move_create(output->x + x, y));
 	return true;
 }
 
@@ -277,8 +297,9 @@ static void output_destroy(struct wlr_output *wlr_output) {
 	}
 	wlr_buffer_unlock(output->front);
 	wlr_spice_frame_policy_finish(&output->policy);
-	if (output->backend->output == output) {
-		output->backend->output = NULL;
+	struct wlr_spice_backend *backend = output->backend;
+	if (backend->outputs[output->index] == output) {
+		backend->outputs[output->index] = NULL;
 	}
 	free(output);
 }
@@ -291,13 +312,14 @@ static const struct wlr_output_impl output_impl = {
 	.commit = output_commit,
 };
 
-struct wlr_spice_output *wlr_spice_output_create(struct wlr_spice_backend *backend,
+struct wlr_spice_output *wlr_spice_output_create(struct wlr_spice_backend *backend, int index,
 		int width, int height) {
 	struct wlr_spice_output *output = calloc(1, sizeof(*output));
 	if (output == NULL) {
 		return NULL;
 	}
 	output->backend = backend;
+	output->index = index;
 	const struct wlr_spice_backend_options *opts = &backend->options;
 	wlr_spice_frame_policy_init(&output->policy, opts->frame_mode, opts->fps,
 		WLR_SPICE_QUEUE_BOUND);
@@ -307,7 +329,9 @@ struct wlr_spice_output *wlr_spice_output_create(struct wlr_spice_backend *backe
 
 	wlr_output_init(&output->wlr_output, &backend->backend, &output_impl, backend->display);
 	struct wlr_output *wlr_output = &output->wlr_output;
-	wlr_output_set_name(wlr_output, "SPICE-1");
+	char name[32];
+	snprintf(name, sizeof(name), "SPICE-%d", index + 1);
+	wlr_output_set_name(wlr_output, name);
 	wlr_output_set_description(wlr_output, "SPICE display");
 	snprintf(wlr_output->make, sizeof(wlr_output->make), "spice-wl");
 	snprintf(wlr_output->model, sizeof(wlr_output->model), "QXL");
@@ -317,11 +341,9 @@ struct wlr_spice_output *wlr_spice_output_create(struct wlr_spice_backend *backe
 	if (output->frame_timer == NULL || output->flush_timer == NULL) {
 		goto error;
 	}
-	if (!set_size(output, width, height)) {
-		goto error;
-	}
-	backend->output = output;
-	if (opts->hide_cursor) {
+	wlr_spice_output_set_mode(output, width, height);
+	backend->outputs[index] = output;
+	if (opts->hide_cursor && index == 0) {
 		push_cursor(output, wlr_spice_cursor_hide_create());
 	}
 	return output;
@@ -330,20 +352,6 @@ error:
 	// wlr_output_destroy calls output_destroy, which frees everything
 	wlr_output_destroy(wlr_output);
 	return NULL;
-}
-
-void wlr_spice_output_resize(struct wlr_spice_output *output, int width, int height) {
-	struct wlr_spice_qxl *qxl = &output->backend->qxl;
-	if (qxl->primary_active && qxl->width == width && qxl->height == height) {
-		return;
-	}
-	if (!set_size(output, width, height)) {
-		wlr_log(WLR_ERROR, "cannot resize the SPICE output to %dx%d", width, height);
-		return;
-	}
-	// The compositor re-lays out on the mode event; the next frame is whole.
-	wlr_output_damage_whole(&output->wlr_output);
-	wlr_output_schedule_frame(&output->wlr_output);
 }
 
 void wlr_spice_output_client_connected(struct wlr_spice_output *output) {

@@ -164,6 +164,9 @@ static int qxl_flush_resources(QXLInstance *qin) {
 }
 
 static void qxl_async_complete(QXLInstance *qin, uint64_t cookie) {
+	// The only asynchronous call is the monitors config; its memory was
+	// read by spice-server and is ours to free (on the worker thread).
+	free((void *)(uintptr_t)cookie);
 }
 
 static void qxl_update_area_complete(QXLInstance *qin, uint32_t surface_id,
@@ -219,12 +222,26 @@ void wlr_spice_qxl_init(struct wlr_spice_qxl *qxl, struct wlr_spice_backend *bac
 	wl_list_init(&qxl->outstanding);
 }
 
-bool wlr_spice_qxl_add(struct wlr_spice_qxl *qxl, SpiceServer *server) {
+bool wlr_spice_qxl_add(struct wlr_spice_qxl *qxl, SpiceServer *server, int max_heads) {
 	if (spice_server_add_interface(server, &qxl->instance.base) != 0) {
 		wlr_log(WLR_ERROR, "spice-server refused the QXL interface");
 		return false;
 	}
+	// One device whose heads are the client's monitors.
+	spice_qxl_set_device_info(&qxl->instance, "pci/0000/00.0", 0, (uint32_t)max_heads);
 	return true;
+}
+
+void wlr_spice_qxl_set_heads(struct wlr_spice_qxl *qxl, const QXLHead *heads, int n, int max) {
+	QXLMonitorsConfig *config = calloc(1, sizeof(*config) + sizeof(QXLHead) * (size_t)n);
+	if (config == NULL) {
+		return;
+	}
+	config->count = (uint16_t)n;
+	config->max_allowed = (uint16_t)max;
+	memcpy(config->heads, heads, sizeof(QXLHead) * (size_t)n);
+	spice_qxl_monitors_config_async(&qxl->instance, (QXLPHYSICAL)(uintptr_t)config,
+		MEMSLOT_GROUP, (uint64_t)(uintptr_t)config);
 }
 
 /* Frees commands the worker has not fetched; call with the lock held. */

@@ -62,6 +62,7 @@ enum {
 	OPT_MIN_SIZE,
 	OPT_MAX_SIZE,
 	OPT_NO_CLIPBOARD,
+	OPT_MAX_HEADS,
 };
 
 // One entry per option: what getopt_long needs plus what --help prints.
@@ -132,6 +133,8 @@ static const struct option_doc option_docs[] = {
 				"320x200"},
 		{"max-size", required_argument, OPT_MAX_SIZE, "WxH", "largest size a client may ask for",
 				"4096x4096"},
+		{"max-heads", required_argument, OPT_MAX_HEADS, "N",
+				"client monitors shown as outputs, 1..16", "4"},
 		{"no-clipboard", no_argument, OPT_NO_CLIPBOARD, NULL,
 				"no clipboard sharing with the client (kiosks)", "off"},
 		{"verbose", no_argument, 'v', NULL, "log more; repeat for even more", "0"},
@@ -606,6 +609,8 @@ static bool apply_option(struct swl_options *opts, int c, const char *arg, FILE 
 	case OPT_NO_CLIPBOARD:
 		opts->no_clipboard = true;
 		return true;
+	case OPT_MAX_HEADS:
+		return parse_int_option(name, arg, 1, 16, &opts->max_heads, err);
 	case OPT_XWAYLAND:
 		if (!parse_choice(name, arg, xwayland_modes, &index, err)) {
 			return false;
@@ -635,6 +640,7 @@ void swl_options_init(struct swl_options *opts) {
 			.min_height = 200,
 			.max_width = 4096,
 			.max_height = 4096,
+			.max_heads = 4,
 	};
 }
 

@@ -55,6 +55,7 @@ struct swl_options {
 	bool no_resize; // ignore the client's monitors config
 	int min_width, min_height; // bounds for client resizes, default 320x200
 	int max_width, max_height; // default 4096x4096
+	int max_heads; // client monitors mirrored as outputs, default 4
 	bool no_clipboard;
 	int verbose; // count of -v
 	char **command; // argv of COMMAND (NULL-terminated), NULL if none

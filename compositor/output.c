@@ -24,11 +24,14 @@ static void handle_mode(struct wl_listener *listener, void *data) {
 
 static void handle_destroy(struct wl_listener *listener, void *data) {
 	struct swl_output *output = wl_container_of(listener, output, destroy);
+	struct swl_server *server = output->server;
 	wl_list_remove(&output->frame.link);
 	wl_list_remove(&output->mode.link);
 	wl_list_remove(&output->destroy.link);
 	wl_list_remove(&output->link);
 	free(output);
+	// The layout drops the output after this signal; arrange on what is left.
+	swl_views_arrange_later(server);
 }
 
 void swl_output_handle_new(struct wl_listener *listener, void *data) {

@@ -54,6 +54,7 @@ bool swl_server_init(struct swl_server *server, const struct swl_options *option
 		.max_width = options->max_width,
 		.max_height = options->max_height,
 		.no_clipboard = options->no_clipboard,
+		.max_heads = options->max_heads,
 	};
 	server->backend = wlr_spice_backend_create(server->display, &backend_options);
 	if (server->backend == NULL) {
@@ -124,6 +125,10 @@ bool swl_server_start(struct swl_server *server) {
 void swl_server_finish(struct swl_server *server) {
 	if (server->display == NULL) {
 		return;
+	}
+	if (server->arrange_idle != NULL) {
+		wl_event_source_remove(server->arrange_idle);
+		server->arrange_idle = NULL;
 	}
 	swl_xwayland_finish(server);
 	swl_clipboard_finish(server);

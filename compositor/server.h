@@ -35,6 +35,7 @@ struct swl_server {
 	struct wlr_compositor *compositor;
 	struct wlr_xwayland *xwayland; // NULL with --xwayland=off
 	int xwayland_starts;
+	struct wl_event_source *arrange_idle; // pending swl_views_arrange_later
 	struct wl_list unmanaged; // swl_xwayland_unmanaged.link
 	struct wlr_output_layout *output_layout;
 	struct wlr_xdg_shell *xdg_shell;
@@ -133,6 +134,8 @@ struct swl_view *swl_view_at(struct swl_server *server, double lx, double ly,
 	struct wlr_surface **surface, double *sx, double *sy);
 /* Re-applies the window policy after outputs change. */
 void swl_views_arrange(struct swl_server *server);
+/* The same from an idle callback, once the output layout has settled. */
+void swl_views_arrange_later(struct swl_server *server);
 
 /* xdg_shell.c */
 void swl_xdg_handle_new_surface(struct wl_listener *listener, void *data);

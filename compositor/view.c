@@ -57,6 +57,18 @@ void swl_views_arrange(struct swl_server *server) {
 	}
 }
 
+static void handle_arrange_idle(void *data) {
+	struct swl_server *server = data;
+	server->arrange_idle = NULL;
+	swl_views_arrange(server);
+}
+
+void swl_views_arrange_later(struct swl_server *server) {
+	if (server->arrange_idle == NULL) {
+		server->arrange_idle = wl_event_loop_add_idle(server->loop, handle_arrange_idle, server);
+	}
+}
+
 static struct swl_view *topmost_mapped(struct swl_server *server) {
 	struct swl_view *view;
 	wl_list_for_each(view, &server->views, link) {

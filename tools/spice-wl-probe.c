@@ -1933,7 +1933,7 @@ static enum cmd_result cmd_resize(struct probe *p, int argc, char **argv) {
 	bool ok = n >= 1 && n <= MAX_MONITORS;
 	int w[MAX_MONITORS], h[MAX_MONITORS];
 	for (int i = 0; ok && i < n; i++) {
-		long lw, lh;
+		long lw = 0, lh = 0;
 		ok = parse_long(argv[1 + 2 * i], 1, MAX_MONITOR_SIDE, &lw) &&
 			parse_long(argv[2 + 2 * i], 1, MAX_MONITOR_SIDE, &lh);
 		w[i] = (int)lw;

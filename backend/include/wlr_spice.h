@@ -46,6 +46,7 @@ struct wlr_spice_backend_options {
 	// these bounds unless no_resize; clipboard sharing unless no_clipboard.
 	bool no_resize;
 	int min_width, min_height, max_width, max_height;
+	int max_heads; // most monitors mirrored as outputs, 1..16 (0: 4)
 	bool no_clipboard;
 };
 

@@ -44,6 +44,40 @@ class AgentTests(SessionTestCase):
         s.expect("ready 801 599")
         p.assert_pixels(self, zip(quadrant_points(0, 0, 801, 599), PATTERNS[0]))
 
+    def test_two_monitors_two_heads(self):
+        s = self.start(["--size", "800x600"], [TEST_CLIENT])
+        s.expect("ready 800 600")
+        p = self.connect(s)
+        self.assertEqual(p.command("agent 10000"), "ok")
+        self.assertEqual(p.command("resize 640 480 800 600 10000"), "ok 1440 600")
+        # The heads' layout reaches the client shortly after the surface.
+        want = "monitors 2 0:0,0,640x480 1:640,0,800x600"
+        for _ in range(50):
+            self.assertEqual(p.command("quiet 100 5000"), "ok")
+            got = p.command("monitors")
+            if got == want:
+                break
+        self.assertEqual(got, want)
+        # The kiosk app spans both heads; the second head shows its right half.
+        s.expect("ready 1440 600")
+        p.assert_pixels(self, [((1400, 10), PATTERNS[0][1]), ((1400, 590), PATTERNS[0][3]),
+                               ((10, 10), PATTERNS[0][0])])
+        # Back to one monitor: the second head goes away.
+        self.assertEqual(p.command("resize 700 500 10000"), "ok 700 500")
+        s.expect("ready 700 500")
+        for _ in range(50):
+            self.assertEqual(p.command("quiet 100 5000"), "ok")
+            got = p.command("monitors")
+            if got == "monitors 1 0:0,0,700x500":
+                break
+        self.assertEqual(got, "monitors 1 0:0,0,700x500")
+
+    def test_max_heads(self):
+        s = self.start(["--size", "800x600", "--max-heads", "1"], [TEST_CLIENT])
+        s.expect("ready 800 600")
+        p = self.connect(s)
+        self.assertEqual(p.command("resize 640 480 800 600 10000"), "ok 640 480")
+
     def test_no_resize_pins_size(self):
         s = self.start(["--size", "800x600", "--no-resize"], [TEST_CLIENT])
         s.expect("ready 800 600")
