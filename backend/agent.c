@@ -289,6 +289,19 @@ static void handle_client_grab(struct wlr_spice_agent *agent, const uint8_t *pay
 	if (selection > WLR_SPICE_SELECTION_PRIMARY) {
 		return;
 	}
+	if (has_grab_serial(agent)) {
+		// One counter per selection for both sides. The client's grab
+		// either is the next one, or crossed ours (then it wins, as in
+		// spice-gtk); anything else is stale.
+		uint32_t expected = agent->grab_serial[selection];
+		if (serial == expected) {
+			agent->grab_serial[selection]++;
+		} else if (serial != expected - 1) {
+			wlr_log(WLR_DEBUG, "agent: stale clipboard grab (serial %u, expected %u)",
+				serial, expected);
+			return;
+		}
+	}
 	const char *mimes[MIME_MAP_LEN];
 	size_t n_mimes = 0;
 	for (uint32_t i = 0; i < n_types; i++) {
@@ -418,9 +431,9 @@ static void handle_message(void *data, uint32_t port, uint32_t type, const uint8
 			return;
 		}
 		agent->client_caps_known = true;
-		// A client counts grab serials from 0 for each agent session.
-		agent->grab_serial[0] = agent->grab_serial[1] = 0;
 		if (request) {
+			// A new client session: grab serials count from 0 again.
+			agent->grab_serial[0] = agent->grab_serial[1] = 0;
 			send_caps(agent, false);
 		}
 		// A client that connects while the session owns a selection sees it.
@@ -474,6 +487,14 @@ static int agent_write(SpiceCharDeviceInstance *sin, const uint8_t *buf, int len
 	if (agent->parser.dropped != dropped) {
 		wlr_log(WLR_INFO, "agent: dropped a message from the client: %s",
 			agent->parser.last_error != NULL ? agent->parser.last_error : "invalid");
+		// It may have been clipboard data (too large): readers waiting for
+		// it get an empty paste rather than none at all.
+		struct agent_transfer *transfer, *tmp;
+		wl_list_for_each_safe(transfer, tmp, &agent->receives, link) {
+			if (!transfer->has_data) {
+				transfer_destroy(transfer);
+			}
+		}
 	}
 	return len;
 }
@@ -544,8 +565,8 @@ void wlr_spice_agent_client_gone(struct wlr_spice_agent *agent) {
 	}
 	release_client_selection(agent, WLR_SPICE_SELECTION_CLIPBOARD);
 	release_client_selection(agent, WLR_SPICE_SELECTION_PRIMARY);
-	// Whatever was queued for the departed client is stale.
-	agent->out_off = agent->out_len = 0;
+	// The queue is left alone: spice-server may be half way through a
+	// message, and it drops what is meant for a client that left itself.
 }
 
 void wlr_spice_agent_finish(struct wlr_spice_agent *agent) {

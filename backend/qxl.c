@@ -90,9 +90,6 @@ static void qxl_set_compression_level(QXLInstance *qin, int level) {
 	// spice-server picks its own encoders; nothing to do here
 }
 
-static void qxl_set_mm_time(QXLInstance *qin, uint32_t mm_time) {
-}
-
 static void qxl_get_init_info(QXLInstance *qin, QXLDevInitInfo *info) {
 	memset(info, 0, sizeof(*info));
 	info->num_memslots_groups = 1;
@@ -191,7 +188,6 @@ static const QXLInterface qxl_interface = {
 	},
 	.attached_worker = qxl_attached_worker,
 	.set_compression_level = qxl_set_compression_level,
-	.set_mm_time = qxl_set_mm_time,
 	.get_init_info = qxl_get_init_info,
 	.get_command = qxl_get_command,
 	.req_cmd_notification = qxl_req_cmd_notification,

@@ -223,6 +223,7 @@ struct probe {
 	bool has_cursor;
 	bool cursor_visible;
 	int cursor_width, cursor_height, cursor_hot_x, cursor_hot_y;
+	int want_cursor_width, want_cursor_height; /* wait-cursor W H; 0 for any */
 
 	/* latency */
 	guint latency_count;
@@ -1471,16 +1472,35 @@ static enum cmd_result cmd_cursor(struct probe *p, int argc, char **argv) {
 	return CMD_DONE;
 }
 
+static bool cursor_wanted(struct probe *p) {
+	return p->has_cursor &&
+		(p->want_cursor_width == 0 || (p->cursor_width == p->want_cursor_width &&
+						      p->cursor_height == p->want_cursor_height));
+}
+
 static enum cmd_result cmd_wait_cursor(struct probe *p, int argc, char **argv) {
 	guint timeout_ms;
+	char *end;
+	long w = 0, h = 0;
 	if (!parse_ms(argv[1], &timeout_ms)) {
-		cmd_reply(p, "error usage: wait-cursor TIMEOUT_MS");
+		cmd_reply(p, "error usage: wait-cursor TIMEOUT_MS [W H]");
 		return CMD_DONE;
+	}
+	if (argc == 4) {
+		w = strtol(argv[2], &end, 10);
+		bool ok = *end == '\0' && w > 0;
+		h = strtol(argv[3], &end, 10);
+		if (!ok || *end != '\0' || h <= 0) {
+			cmd_reply(p, "error usage: wait-cursor TIMEOUT_MS [W H]");
+			return CMD_DONE;
+		}
 	}
 	if (p->dry_run) {
 		return CMD_DONE;
 	}
-	if (p->has_cursor) {
+	p->want_cursor_width = (int)w;
+	p->want_cursor_height = (int)h;
+	if (cursor_wanted(p)) {
 		cmd_reply(p, "ok");
 		return CMD_DONE;
 	}
@@ -2196,7 +2216,7 @@ static const struct session_cmd session_cmds[] = {
 	{"wait-leds", "caps=0|1 [num=0|1] [scroll=0|1] TIMEOUT_MS", 2, 4, false, cmd_wait_leds,
 		CMD_INPUTS | CMD_CLI},
 	{"cursor", "", 0, 0, false, cmd_cursor, CMD_CLI},
-	{"wait-cursor", "TIMEOUT_MS", 1, 1, false, cmd_wait_cursor, CMD_CLI},
+	{"wait-cursor", "TIMEOUT_MS [W H]", 1, 3, false, cmd_wait_cursor, CMD_CLI},
 	{"latency", "[N [TIMEOUT_MS]] [--count N] [--timeout-ms MS] [--key SCANCODE]", 0, 8,
 		false, cmd_latency, CMD_INPUTS | CMD_CLI},
 	{"agent", "[TIMEOUT_MS]", 0, 1, false, cmd_agent, CMD_CLI},
@@ -2829,7 +2849,7 @@ static void on_cursor_shape(GObject *object, GParamSpec *pspec, gpointer data) {
 		p->cursor_hot_y = shape->hot_spot_y;
 		probe_log(p, "cursor %dx%d hotspot %d,%d", p->cursor_width, p->cursor_height,
 			p->cursor_hot_x, p->cursor_hot_y);
-		if (p->wait == SESSION_WAIT_CURSOR) {
+		if (p->wait == SESSION_WAIT_CURSOR && cursor_wanted(p)) {
 			session_complete(p, "ok");
 		}
 	}
@@ -3170,7 +3190,9 @@ static const char usage_text[] =
 	"  wait-leds caps=0|1 [num=0|1] [scroll=0|1] TIMEOUT_MS\n"
 	"                          -> ok once the LEDs match | fail caps=.. num=.. ..\n"
 	"  cursor                  -> cursor W H HOTX HOTY visible=0|1 | none\n"
-	"  wait-cursor TIMEOUT_MS  -> ok once a cursor shape was received | fail\n"
+	"  wait-cursor TIMEOUT_MS [W H]\n"
+	"                          -> ok once a cursor shape (of size WxH) was\n"
+	"                          received | fail\n"
 	"  latency [N [TIMEOUT_MS]] [--count N] [--timeout-ms MS] [--key SC]\n"
 	"                          N times (default 10): wait until the display was\n"
 	"                          quiet for 200 ms, press and release SC (default 1e,\n"
