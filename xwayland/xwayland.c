@@ -15,6 +15,7 @@ struct swl_xwayland_view {
 	struct swl_view view;
 	struct wlr_xwayland_surface *xsurface;
 	struct wlr_scene_node *surface_tree; // while mapped
+	struct wl_listener surface_tree_destroy;
 
 	struct wl_listener map;
 	struct wl_listener unmap;
@@ -29,6 +30,7 @@ struct swl_xwayland_unmanaged {
 	struct swl_server *server;
 	struct wlr_xwayland_surface *xsurface;
 	struct wlr_scene_node *surface_tree; // while mapped
+	struct wl_listener surface_tree_destroy;
 	struct wl_list link; // swl_server.unmanaged
 
 	struct wl_listener map;
@@ -37,6 +39,43 @@ struct swl_xwayland_unmanaged {
 	struct wl_listener set_geometry;
 	struct wl_listener request_configure;
 };
+
+/*
+ * A surface tree also goes away by itself with its wl_surface (when Xwayland
+ * dies, say): track it, so it is never destroyed twice.
+ */
+static struct wlr_scene_node *add_surface_tree(struct wlr_scene_node *parent,
+		struct wlr_surface *surface, struct wl_listener *destroy, wl_notify_func_t notify) {
+	struct wlr_scene_node *tree = wlr_scene_subsurface_tree_create(parent, surface);
+	if (tree != NULL) {
+		destroy->notify = notify;
+		wl_signal_add(&tree->events.destroy, destroy);
+	}
+	return tree;
+}
+
+static void remove_surface_tree(struct wlr_scene_node **tree, struct wl_listener *destroy) {
+	if (*tree != NULL && destroy->notify != NULL) {
+		wl_list_remove(&destroy->link);
+		destroy->notify = NULL;
+		wlr_scene_node_destroy(*tree);
+	}
+	*tree = NULL;
+}
+
+static void view_handle_surface_tree_destroy(struct wl_listener *listener, void *data) {
+	struct swl_xwayland_view *xview = wl_container_of(listener, xview, surface_tree_destroy);
+	wl_list_remove(&listener->link);
+	listener->notify = NULL;
+	xview->surface_tree = NULL;
+}
+
+static void unmanaged_handle_surface_tree_destroy(struct wl_listener *listener, void *data) {
+	struct swl_xwayland_unmanaged *u = wl_container_of(listener, u, surface_tree_destroy);
+	wl_list_remove(&listener->link);
+	listener->notify = NULL;
+	u->surface_tree = NULL;
+}
 
 static struct swl_xwayland_view *xview_from_view(struct swl_view *view) {
 	struct swl_xwayland_view *xview = wl_container_of(view, xview, view);
@@ -91,8 +130,8 @@ static bool has_position_hint(struct wlr_xwayland_surface *xsurface) {
 static void view_handle_map(struct wl_listener *listener, void *data) {
 	struct swl_xwayland_view *xview = wl_container_of(listener, xview, map);
 	struct wlr_xwayland_surface *xsurface = xview->xsurface;
-	xview->surface_tree = wlr_scene_subsurface_tree_create(xview->view.scene_node,
-		xsurface->surface);
+	xview->surface_tree = add_surface_tree(xview->view.scene_node, xsurface->surface,
+		&xview->surface_tree_destroy, view_handle_surface_tree_destroy);
 	if (xview->surface_tree == NULL) {
 		wlr_log(WLR_ERROR, "cannot add X window 0x%x to the scene", xsurface->window_id);
 		return;
@@ -108,10 +147,7 @@ static void view_handle_map(struct wl_listener *listener, void *data) {
 static void view_handle_unmap(struct wl_listener *listener, void *data) {
 	struct swl_xwayland_view *xview = wl_container_of(listener, xview, unmap);
 	swl_view_unmap(&xview->view);
-	if (xview->surface_tree != NULL) {
-		wlr_scene_node_destroy(xview->surface_tree);
-		xview->surface_tree = NULL;
-	}
+	remove_surface_tree(&xview->surface_tree, &xview->surface_tree_destroy);
 }
 
 static void view_handle_destroy(struct wl_listener *listener, void *data) {
@@ -124,6 +160,7 @@ static void view_handle_destroy(struct wl_listener *listener, void *data) {
 	wl_list_remove(&xview->request_activate.link);
 	wl_list_remove(&xview->set_geometry.link);
 	swl_view_finish(&xview->view);
+	remove_surface_tree(&xview->surface_tree, &xview->surface_tree_destroy);
 	wlr_scene_node_destroy(xview->view.scene_node);
 	free(xview);
 }
@@ -204,8 +241,8 @@ static void create_view(struct swl_server *server, struct wlr_xwayland_surface *
 static void unmanaged_handle_map(struct wl_listener *listener, void *data) {
 	struct swl_xwayland_unmanaged *u = wl_container_of(listener, u, map);
 	struct wlr_xwayland_surface *xsurface = u->xsurface;
-	u->surface_tree = wlr_scene_subsurface_tree_create(&u->server->unmanaged_tree->node,
-		xsurface->surface);
+	u->surface_tree = add_surface_tree(&u->server->unmanaged_tree->node, xsurface->surface,
+		&u->surface_tree_destroy, unmanaged_handle_surface_tree_destroy);
 	if (u->surface_tree == NULL) {
 		return;
 	}
@@ -218,10 +255,7 @@ static void unmanaged_handle_map(struct wl_listener *listener, void *data) {
 static void unmanaged_handle_unmap(struct wl_listener *listener, void *data) {
 	struct swl_xwayland_unmanaged *u = wl_container_of(listener, u, unmap);
 	struct swl_server *server = u->server;
-	if (u->surface_tree != NULL) {
-		wlr_scene_node_destroy(u->surface_tree);
-		u->surface_tree = NULL;
-	}
+	remove_surface_tree(&u->surface_tree, &u->surface_tree_destroy);
 	if (server->seat->keyboard_state.focused_surface == u->xsurface->surface) {
 		// A menu that had the keyboard goes: give it back to the top window.
 		struct swl_view *view;
@@ -257,9 +291,7 @@ static void unmanaged_handle_destroy(struct wl_listener *listener, void *data) {
 	wl_list_remove(&u->set_geometry.link);
 	wl_list_remove(&u->request_configure.link);
 	wl_list_remove(&u->link);
-	if (u->surface_tree != NULL) {
-		wlr_scene_node_destroy(u->surface_tree);
-	}
+	remove_surface_tree(&u->surface_tree, &u->surface_tree_destroy);
 	free(u);
 }
 
