@@ -22,24 +22,6 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def xwayland_pids(runtime_dir):
-    needle = f"XDG_RUNTIME_DIR={runtime_dir}".encode()
-    pids = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/comm", "rb") as f:
-                if f.read().strip() != b"Xwayland":
-                    continue
-            with open(f"/proc/{entry}/environ", "rb") as f:
-                if needle in f.read().split(b"\0"):
-                    pids.append(int(entry))
-        except OSError:
-            pass
-    return pids
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("build")
@@ -48,7 +30,7 @@ def main():
     ap.add_argument("--port", type=int, default=5960)
     args, extra = ap.parse_known_args()
 
-    from harness import free_port, LineReader
+    from harness import free_port, LineReader, xwayland_of
     runtime = tempfile.mkdtemp(prefix="swl-bench-")
     os.chmod(runtime, 0o700)
     env = dict(os.environ, XDG_RUNTIME_DIR=runtime)
@@ -72,10 +54,10 @@ def main():
 
     # Let xterm come up and the screen settle before measuring.
     deadline = time.monotonic() + 30
-    while not xwayland_pids(runtime) and time.monotonic() < deadline:
+    while not xwayland_of(runtime) and time.monotonic() < deadline:
         cmd("quiet 300 5000")
     cmd("quiet 500 10000")
-    pids = [server.pid] + xwayland_pids(runtime)
+    pids = [server.pid] + xwayland_of(runtime)
     stats0 = json.loads(cmd("stats"))
     cpu0 = sum(cpu_seconds(p) for p in pids)
 

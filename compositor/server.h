@@ -35,6 +35,8 @@ struct swl_server {
 	struct wlr_compositor *compositor;
 	struct wlr_xwayland *xwayland; // NULL with --xwayland=off
 	int xwayland_starts;
+	struct wl_listener xwayland_client_created; // spots Xwayland's connection
+	struct wl_listener xwayland_client_destroy;
 	struct wl_event_source *arrange_idle; // pending swl_views_arrange_later
 	struct wl_list unmanaged; // swl_xwayland_unmanaged.link
 	struct wlr_output_layout *output_layout;

@@ -5,6 +5,7 @@
  * views at the position they chose.
  */
 #include <stdlib.h>
+#include <unistd.h>
 #include <wlr/util/log.h>
 #include <wlr/xcursor.h>
 #include <wlr/xwayland.h>
@@ -326,15 +327,43 @@ static void handle_new_surface(struct wl_listener *listener, void *data) {
 	}
 }
 
+/*
+ * wlroots 0.15 closes Xwayland's window-manager socket when Xwayland dies,
+ * and the window manager's xcb connection closes the same fd number again
+ * later. In between, the restart has reused the number for one of its own
+ * sources, which the second close silently kills: epoll keeps reporting it
+ * after it is freed (a crash about one time in five when Xwayland was
+ * killed). Running before wlroots' handler, we leave that fd to xcb alone.
+ */
+static void handle_xwayland_client_destroy(struct wl_listener *listener, void *data) {
+	struct swl_server *server = wl_container_of(listener, server, xwayland_client_destroy);
+	wl_list_remove(&listener->link);
+	listener->notify = NULL;
+	if (server->xwayland != NULL && server->xwayland->server != NULL) {
+		server->xwayland->server->wm_fd[0] = -1;
+	}
+	wlr_log(WLR_ERROR, "Xwayland exited; the next X client gets a new one");
+}
+
+static void handle_client_created(struct wl_listener *listener, void *data) {
+	struct swl_server *server = wl_container_of(listener, server, xwayland_client_created);
+	struct wl_client *client = data;
+	pid_t pid = 0;
+	wl_client_get_credentials(client, &pid, NULL, NULL);
+	// Xwayland's connection is a socketpair wlroots made: its peer is us.
+	// This runs inside wl_client_create, before wlroots adds its listeners.
+	if (pid != getpid() || server->xwayland_client_destroy.notify != NULL) {
+		return;
+	}
+	server->xwayland_client_destroy.notify = handle_xwayland_client_destroy;
+	wl_client_add_destroy_listener(client, &server->xwayland_client_destroy);
+}
+
 static void handle_ready(struct wl_listener *listener, void *data) {
 	struct swl_server *server = wl_container_of(listener, server, xwayland_ready);
-	if (server->xwayland_starts++ > 0) {
-		// wlroots restarts a dead Xwayland when the next X client comes.
-		wlr_log(WLR_ERROR, "Xwayland had exited; a new one is ready on %s",
-			server->xwayland->display_name);
-	} else {
-		wlr_log(WLR_INFO, "Xwayland ready on %s", server->xwayland->display_name);
-	}
+	bool restarted = server->xwayland_starts++ > 0;
+	wlr_log(restarted ? WLR_ERROR : WLR_INFO, "Xwayland ready on %s%s",
+		server->xwayland->display_name, restarted ? " (restarted)" : "");
 	wlr_xwayland_set_seat(server->xwayland, server->seat);
 
 	// X clients that set no cursor of their own get the theme's arrow.
@@ -354,9 +383,13 @@ bool swl_xwayland_init(struct swl_server *server) {
 		return true;
 	}
 	bool lazy = server->options->xwayland == SWL_XWAYLAND_LAZY;
+	server->xwayland_client_created.notify = handle_client_created;
+	wl_display_add_client_created_listener(server->display, &server->xwayland_client_created);
 	server->xwayland = wlr_xwayland_create(server->display, server->compositor, lazy);
 	if (server->xwayland == NULL) {
 		wlr_log(WLR_ERROR, "cannot start Xwayland; X11 clients will not run");
+		wl_list_remove(&server->xwayland_client_created.link);
+		server->xwayland_client_created.notify = NULL;
 		unsetenv("DISPLAY");
 		return true;
 	}
@@ -372,6 +405,14 @@ bool swl_xwayland_init(struct swl_server *server) {
 }
 
 void swl_xwayland_finish(struct swl_server *server) {
+	if (server->xwayland_client_destroy.notify != NULL) {
+		wl_list_remove(&server->xwayland_client_destroy.link);
+		server->xwayland_client_destroy.notify = NULL;
+	}
+	if (server->xwayland_client_created.notify != NULL) {
+		wl_list_remove(&server->xwayland_client_created.link);
+		server->xwayland_client_created.notify = NULL;
+	}
 	if (server->xwayland == NULL) {
 		return;
 	}

@@ -6,7 +6,8 @@
  * drawn into wl_shm buffers, takes line-based commands on stdin and reports
  * what it did and which input events it received on stdout, one event per
  * line. Tests drive it through stdin/stdout and check the pixels that the
- * compositor forwards to SPICE.
+ * compositor forwards to SPICE. The patterns, the stdin reader and the
+ * argument parsing are shared with swl-x11-client in client-common.c.
  *
  * stdin commands:
  *   pattern N                 redraw the whole surface with pattern N (0..7)
@@ -40,15 +41,13 @@
 #include <unistd.h>
 #include <wayland-client.h>
 #include <xkbcommon/xkbcommon.h>
+#include "client-common.h"
 #include "xdg-shell-client-protocol.h"
 
 /* Listener callbacks must match the protocol signatures, most ignore some arguments. */
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 
 #define DEFAULT_NAME "swl-test-client"
-#define DEFAULT_WIDTH 640
-#define DEFAULT_HEIGHT 480
-#define MAX_SIZE 8192
 #define POOL_BUFFERS 3
 #define MAX_BUFFERS 4
 #define MAX_DAMAGE 16
@@ -56,25 +55,8 @@
 #define SQUARE_SIZE 64
 #define SQUARE_STEP 8
 #define SQUARE_COLOR 0xffff00
-#define PATTERN_COUNT 8
-#define RECT_COORD_LIMIT 65536
-#define INPUT_MAX 4096
-
-/* Colours of the [top-left, top-right, bottom-left, bottom-right] quadrants. */
-static const uint32_t patterns[PATTERN_COUNT][4] = {
-	{0xff0000, 0x00ff00, 0x0000ff, 0xffffff},
-	{0x00ffff, 0xff00ff, 0xffff00, 0x000000},
-	{0x800000, 0x008000, 0x000080, 0x808080},
-	{0xff8000, 0x0080ff, 0x80ff00, 0xff0080},
-	{0x404040, 0xc0c0c0, 0x204080, 0x804020},
-	{0x10f0a0, 0xa010f0, 0xf0a010, 0x102030},
-	{0xffffff, 0x000000, 0xff0000, 0x00ff00},
-	{0x123456, 0x654321, 0xabcdef, 0xfedcba},
-};
-
-struct rect {
-	int x, y, width, height;
-};
+/* Pixels are XRGB8888, written with an opaque alpha byte. */
+#define OPAQUE 0xff000000u
 
 struct client;
 
@@ -125,7 +107,7 @@ struct client {
 	/* Changes not committed yet */
 	bool dirty;
 	bool full_damage;
-	struct rect damage[MAX_DAMAGE];
+	struct tc_rect damage[MAX_DAMAGE];
 	int damage_count;
 	struct note *notes;
 	size_t note_count, note_cap;
@@ -145,10 +127,7 @@ struct client {
 	bool busy_reported;
 	struct timespec wait_start;
 
-	char input[INPUT_MAX];
-	size_t input_len;
-	bool input_overflow;
-	bool stdin_open;
+	struct tc_input input;
 
 	bool running;
 	int exit_status;
@@ -160,46 +139,8 @@ static void fatal(struct client *client, const char *msg) {
 	client->exit_status = 1;
 }
 
-static struct rect clip_rect(struct rect r, int width, int height) {
-	int x1 = r.x < 0 ? 0 : r.x;
-	int y1 = r.y < 0 ? 0 : r.y;
-	int64_t x2 = (int64_t)r.x + r.width;
-	int64_t y2 = (int64_t)r.y + r.height;
-	if (x2 > width) {
-		x2 = width;
-	}
-	if (y2 > height) {
-		y2 = height;
-	}
-	if (x2 <= x1 || y2 <= y1) {
-		return (struct rect){0};
-	}
-	return (struct rect){x1, y1, (int)(x2 - x1), (int)(y2 - y1)};
-}
-
-static void fill_rect(uint32_t *data, int width, int height, struct rect r, uint32_t rgb) {
-	struct rect c = clip_rect(r, width, height);
-	uint32_t pixel = 0xff000000 | rgb;
-	for (int y = c.y; y < c.y + c.height; y++) {
-		uint32_t *row = data + (size_t)y * width;
-		for (int x = c.x; x < c.x + c.width; x++) {
-			row[x] = pixel;
-		}
-	}
-}
-
-static void draw_pattern(uint32_t *data, int width, int height, int pattern) {
-	const uint32_t *colors = patterns[pattern];
-	int half_w = width / 2, half_h = height / 2;
-	fill_rect(data, width, height, (struct rect){0, 0, half_w, half_h}, colors[0]);
-	fill_rect(data, width, height, (struct rect){half_w, 0, width - half_w, half_h}, colors[1]);
-	fill_rect(data, width, height, (struct rect){0, half_h, half_w, height - half_h}, colors[2]);
-	fill_rect(data, width, height,
-		(struct rect){half_w, half_h, width - half_w, height - half_h}, colors[3]);
-}
-
-static struct rect square_rect(struct client *client) {
-	return (struct rect){
+static struct tc_rect square_rect(struct client *client) {
+	return (struct tc_rect){
 		client->square_x,
 		client->height / 2 - SQUARE_SIZE / 2,
 		SQUARE_SIZE,
@@ -207,12 +148,12 @@ static struct rect square_rect(struct client *client) {
 	};
 }
 
-static void add_damage(struct client *client, struct rect r) {
+static void add_damage(struct client *client, struct tc_rect r) {
 	client->dirty = true;
 	if (client->full_damage) {
 		return;
 	}
-	struct rect c = clip_rect(r, client->width, client->height);
+	struct tc_rect c = tc_clip_rect(r, client->width, client->height);
 	if (c.width == 0) {
 		return;
 	}
@@ -377,8 +318,8 @@ static void render(struct client *client) {
 
 	memcpy(buffer->data, client->content, buffer->size);
 	if (client->animate) {
-		fill_rect(buffer->data, buffer->width, buffer->height, square_rect(client),
-			SQUARE_COLOR);
+		tc_fill_rect(buffer->data, buffer->width, buffer->height, square_rect(client),
+			OPAQUE | SQUARE_COLOR);
 	}
 
 	wl_surface_attach(client->surface, buffer->wl_buffer, 0, 0);
@@ -386,7 +327,7 @@ static void render(struct client *client) {
 		wl_surface_damage_buffer(client->surface, 0, 0, buffer->width, buffer->height);
 	} else {
 		for (int i = 0; i < client->damage_count; i++) {
-			struct rect *r = &client->damage[i];
+			struct tc_rect *r = &client->damage[i];
 			wl_surface_damage_buffer(client->surface, r->x, r->y, r->width, r->height);
 		}
 	}
@@ -434,7 +375,7 @@ static void frame_handle_done(void *data, struct wl_callback *callback, uint32_t
 }
 
 static void resize(struct client *client, int width, int height) {
-	uint32_t *content = malloc((size_t)width * height * sizeof(*content));
+	uint32_t *content = tc_pattern_image(width, height, client->pattern, OPAQUE);
 	if (content == NULL) {
 		fatal(client, "out of memory");
 		return;
@@ -443,7 +384,6 @@ static void resize(struct client *client, int width, int height) {
 	client->content = content;
 	client->width = width;
 	client->height = height;
-	draw_pattern(content, width, height, client->pattern);
 	if (client->square_x >= width) {
 		client->square_x = 0;
 	}
@@ -482,7 +422,7 @@ static int clamp_size(int size, int fallback) {
 	if (size <= 0) {
 		return fallback;
 	}
-	return size > MAX_SIZE ? MAX_SIZE : size;
+	return size > TC_MAX_SIZE ? TC_MAX_SIZE : size;
 }
 
 static void xdg_toplevel_handle_configure(void *data, struct xdg_toplevel *xdg_toplevel,
@@ -554,51 +494,22 @@ static void keyboard_handle_leave(void *data, struct wl_keyboard *keyboard, uint
 	printf("keyboard leave\n");
 }
 
-/*
- * Whitespace, control characters and backslash would break the line format;
- * '-' alone means "no text", so a typed minus is escaped too.
- */
-static void escape_text(const char *in, char *out, size_t out_size) {
-	size_t len = 0;
-	for (const unsigned char *p = (const unsigned char *)in; *p != '\0'; p++) {
-		if (len + 5 > out_size) {
-			break;
-		}
-		if (*p <= 0x20 || *p == 0x7f || *p == '\\' || *p == '-') {
-			len += (size_t)snprintf(out + len, out_size - len, "\\x%02x", *p);
-		} else {
-			out[len++] = (char)*p;
-		}
-	}
-	out[len] = '\0';
-}
-
 static void keyboard_handle_key(void *data, struct wl_keyboard *keyboard, uint32_t serial,
 		uint32_t time, uint32_t key, uint32_t state) {
 	struct client *client = data;
 	const char *action = state == WL_KEYBOARD_KEY_STATE_PRESSED ? "pressed" : "released";
-	char name[64] = "-";
-	char utf8[64] = "";
-	char text[sizeof(utf8) * 4 + 1] = "-";
-	if (client->xkb_state != NULL) {
-		xkb_keysym_t sym = xkb_state_key_get_one_sym(client->xkb_state, key + 8);
-		if (xkb_keysym_get_name(sym, name, sizeof(name)) < 0) {
-			strcpy(name, "-");
-		}
-		xkb_state_key_get_utf8(client->xkb_state, key + 8, utf8, sizeof(utf8));
-		if (utf8[0] != '\0') {
-			escape_text(utf8, text, sizeof(text));
-		}
-	}
-	printf("key %s %u %s %s\n", action, key, name, text);
+	struct tc_key_text kt;
+	tc_key_text(client->xkb_state, key + 8, &kt);
+	printf("key %s %u %s %s\n", action, key, kt.name, kt.text);
 
 	if (client->echo_keys && state == WL_KEYBOARD_KEY_STATE_PRESSED &&
 			client->content != NULL) {
 		// A 16x16 mark marching along the top row, a new colour each press.
 		int n = client->echo_count++;
-		struct rect r = {8 + (n % 32) * 16, 8, 16, 16};
+		struct tc_rect r = {8 + (n % 32) * 16, 8, 16, 16};
 		uint32_t color = 0x400000u * (uint32_t)(n % 4) + 0x2040c0u + 0x10u * (uint32_t)(n % 8);
-		fill_rect(client->content, client->width, client->height, r, color & 0xffffff);
+		tc_fill_rect(client->content, client->width, client->height, r,
+			OPAQUE | (color & 0xffffff));
 		add_damage(client, r);
 		render(client);
 	}
@@ -816,37 +727,10 @@ static const struct wl_registry_listener registry_listener = {
 	.global_remove = registry_handle_global_remove,
 };
 
-static bool parse_int(const char *str, long min, long max, int *out) {
-	if (str == NULL || *str == '\0') {
-		return false;
-	}
-	char *end;
-	errno = 0;
-	long value = strtol(str, &end, 10);
-	if (errno != 0 || *end != '\0' || value < min || value > max) {
-		return false;
-	}
-	*out = (int)value;
-	return true;
-}
-
-static bool parse_color(const char *str, uint32_t *out) {
-	if (str == NULL || strlen(str) != 6) {
-		return false;
-	}
-	for (const char *p = str; *p != '\0'; p++) {
-		if (!strchr("0123456789abcdefABCDEF", *p)) {
-			return false;
-		}
-	}
-	*out = (uint32_t)strtoul(str, NULL, 16);
-	return true;
-}
-
 static void set_pattern(struct client *client, int pattern) {
 	client->pattern = pattern;
 	if (client->content != NULL) {
-		draw_pattern(client->content, client->width, client->height, pattern);
+		tc_draw_pattern(client->content, client->width, client->height, pattern, OPAQUE);
 	}
 	add_full_damage(client);
 	add_note(client, false, pattern);
@@ -865,44 +749,24 @@ static void set_animate(struct client *client, bool animate) {
 	}
 }
 
-static void handle_command(struct client *client, char *line) {
-	char *args[8] = {0};
-	int argc = 0;
-	char *saveptr = NULL;
-	for (char *tok = strtok_r(line, " \t\r", &saveptr); tok != NULL;
-			tok = strtok_r(NULL, " \t\r", &saveptr)) {
-		if (argc == (int)(sizeof(args) / sizeof(args[0]))) {
-			printf("error invalid arguments\n");
-			return;
-		}
-		args[argc++] = tok;
-	}
-	if (argc == 0) {
-		return;
-	}
-
+static void run_command(struct client *client, int argc, char *args[]) {
 	const char *cmd = args[0];
 	if (strcmp(cmd, "pattern") == 0) {
 		int pattern;
-		if (argc != 2 || !parse_int(args[1], 0, PATTERN_COUNT - 1, &pattern)) {
+		if (argc != 2 || !tc_parse_int(args[1], 0, TC_PATTERN_COUNT - 1, &pattern)) {
 			printf("error invalid arguments\n");
 			return;
 		}
 		set_pattern(client, pattern);
 	} else if (strcmp(cmd, "rect") == 0) {
-		struct rect r;
+		struct tc_rect r;
 		uint32_t color;
-		if (argc != 6 ||
-				!parse_int(args[1], -RECT_COORD_LIMIT, RECT_COORD_LIMIT, &r.x) ||
-				!parse_int(args[2], -RECT_COORD_LIMIT, RECT_COORD_LIMIT, &r.y) ||
-				!parse_int(args[3], 0, RECT_COORD_LIMIT, &r.width) ||
-				!parse_int(args[4], 0, RECT_COORD_LIMIT, &r.height) ||
-				!parse_color(args[5], &color)) {
+		if (argc != 6 || !tc_parse_rect_args(args + 1, &r, &color)) {
 			printf("error invalid arguments\n");
 			return;
 		}
 		if (client->content != NULL) {
-			fill_rect(client->content, client->width, client->height, r, color);
+			tc_fill_rect(client->content, client->width, client->height, r, OPAQUE | color);
 			add_damage(client, r);
 		}
 		add_note(client, true, 0);
@@ -924,7 +788,7 @@ static void handle_command(struct client *client, char *line) {
 		return;
 	} else if (strcmp(cmd, "exit") == 0) {
 		int status;
-		if (argc != 2 || !parse_int(args[1], 0, 255, &status)) {
+		if (argc != 2 || !tc_parse_int(args[1], 0, 255, &status)) {
 			printf("error invalid arguments\n");
 			return;
 		}
@@ -938,48 +802,10 @@ static void handle_command(struct client *client, char *line) {
 	render(client);
 }
 
-static void handle_stdin(struct client *client) {
-	size_t space = sizeof(client->input) - client->input_len - 1;
-	ssize_t n = read(STDIN_FILENO, client->input + client->input_len, space);
-	if (n < 0) {
-		if (errno == EINTR || errno == EAGAIN) {
-			return;
-		}
-		perror("swl-test-client: read stdin");
-		n = 0;
-	}
-	if (n == 0) {
-		/* EOF: keep running without commands, finishing a last unterminated line. */
-		client->stdin_open = false;
-		if (client->input_len > 0 && !client->input_overflow) {
-			client->input[client->input_len] = '\0';
-			handle_command(client, client->input);
-		}
-		client->input_len = 0;
-		return;
-	}
-	client->input_len += (size_t)n;
-	client->input[client->input_len] = '\0';
-
-	char *start = client->input;
-	char *newline;
-	while (client->running && (newline = strchr(start, '\n')) != NULL) {
-		*newline = '\0';
-		if (client->input_overflow) {
-			client->input_overflow = false;
-		} else {
-			handle_command(client, start);
-		}
-		start = newline + 1;
-	}
-	size_t rest = client->input_len - (size_t)(start - client->input);
-	memmove(client->input, start, rest);
-	client->input_len = rest;
-	if (client->input_len == sizeof(client->input) - 1) {
-		printf("error line too long\n");
-		client->input_overflow = true;
-		client->input_len = 0;
-	}
+static bool handle_command(void *data, int argc, char *args[]) {
+	struct client *client = data;
+	run_command(client, argc, args);
+	return client->running;
 }
 
 static void report_display_error(struct client *client) {
@@ -1030,7 +856,7 @@ static void run(struct client *client) {
 
 		struct pollfd fds[2] = {
 			{.fd = display_fd, .events = display_events},
-			{.fd = client->stdin_open ? STDIN_FILENO : -1, .events = POLLIN},
+			{.fd = client->input.open ? STDIN_FILENO : -1, .events = POLLIN},
 		};
 		if (poll(fds, 2, timeout) < 0 && errno != EINTR) {
 			wl_display_cancel_read(client->display);
@@ -1052,7 +878,7 @@ static void run(struct client *client) {
 		}
 
 		if (client->running && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
-			handle_stdin(client);
+			tc_input_read(&client->input, "swl-test-client", handle_command, client);
 		}
 
 		if (client->waiting && !client->busy_reported &&
@@ -1112,22 +938,6 @@ static void cleanup(struct client *client) {
 	free(client->notes);
 }
 
-static bool parse_size(const char *str, int *width, int *height) {
-	char *end;
-	errno = 0;
-	long w = strtol(str, &end, 10);
-	if (errno != 0 || *end != 'x' || w <= 0 || w > MAX_SIZE) {
-		return false;
-	}
-	long h = strtol(end + 1, &end, 10);
-	if (errno != 0 || *end != '\0' || h <= 0 || h > MAX_SIZE) {
-		return false;
-	}
-	*width = (int)w;
-	*height = (int)h;
-	return true;
-}
-
 static void usage(FILE *f) {
 	fprintf(f,
 		"Usage: swl-test-client [options]\n"
@@ -1145,9 +955,9 @@ int main(int argc, char *argv[]) {
 	struct client client = {
 		.title = DEFAULT_NAME,
 		.app_id = DEFAULT_NAME,
-		.default_width = DEFAULT_WIDTH,
-		.default_height = DEFAULT_HEIGHT,
-		.stdin_open = true,
+		.default_width = TC_DEFAULT_WIDTH,
+		.default_height = TC_DEFAULT_HEIGHT,
+		.input.open = true,
 		.running = true,
 	};
 	wl_list_init(&client.buffers);
@@ -1173,13 +983,13 @@ int main(int argc, char *argv[]) {
 			client.app_id = optarg;
 			break;
 		case 's':
-			if (!parse_size(optarg, &client.default_width, &client.default_height)) {
+			if (!tc_parse_size(optarg, &client.default_width, &client.default_height)) {
 				fprintf(stderr, "swl-test-client: invalid size '%s'\n", optarg);
 				return 2;
 			}
 			break;
 		case 'p':
-			if (!parse_int(optarg, 0, PATTERN_COUNT - 1, &client.pattern)) {
+			if (!tc_parse_int(optarg, 0, TC_PATTERN_COUNT - 1, &client.pattern)) {
 				fprintf(stderr, "swl-test-client: invalid pattern '%s'\n", optarg);
 				return 2;
 			}

@@ -5,8 +5,9 @@
  * It is the X11 twin of swl-test-client: it maps one top-level window, fills
  * it with the same four-quadrant colour patterns, takes the same line-based
  * commands on stdin and reports the same lines on stdout, so one harness can
- * drive both. Keysyms and text come from the server's keymap through
- * xkbcommon-x11; key and button codes are reported as Linux evdev codes.
+ * drive both; client-common.c holds what the two share. Keysyms and text
+ * come from the server's keymap through xkbcommon-x11; key and button codes
+ * are reported as Linux evdev codes.
  *
  * stdin commands:
  *   pattern N                 redraw the whole window with pattern N (0..7)
@@ -43,14 +44,9 @@
 #include <xcb/xkb.h>
 #include <xkbcommon/xkbcommon.h>
 #include <xkbcommon/xkbcommon-x11.h>
+#include "client-common.h"
 
 #define DEFAULT_NAME "swl-x11-client"
-#define DEFAULT_WIDTH 640
-#define DEFAULT_HEIGHT 480
-#define MAX_SIZE 8192
-#define PATTERN_COUNT 8
-#define RECT_COORD_LIMIT 65536
-#define INPUT_MAX 4096
 #define PUT_IMAGE_HEADER 24
 #define CHUNK_MAX (256 * 1024)
 #define EVDEV_OFFSET 8
@@ -58,18 +54,6 @@
 #define BTN_RIGHT 0x111
 #define BTN_MIDDLE 0x112
 #define BTN_SIDE 0x113
-
-/* Colours of the [top-left, top-right, bottom-left, bottom-right] quadrants. */
-static const uint32_t patterns[PATTERN_COUNT][4] = {
-	{0xff0000, 0x00ff00, 0x0000ff, 0xffffff},
-	{0x00ffff, 0xff00ff, 0xffff00, 0x000000},
-	{0x800000, 0x008000, 0x000080, 0x808080},
-	{0xff8000, 0x0080ff, 0x80ff00, 0xff0080},
-	{0x404040, 0xc0c0c0, 0x204080, 0x804020},
-	{0x10f0a0, 0xa010f0, 0xf0a010, 0x102030},
-	{0xffffff, 0x000000, 0xff0000, 0x00ff00},
-	{0x123456, 0x654321, 0xabcdef, 0xfedcba},
-};
 
 enum atom_name {
 	ATOM_WM_PROTOCOLS,
@@ -102,10 +86,6 @@ union xkb_event {
 	xcb_xkb_new_keyboard_notify_event_t new_keyboard_notify;
 	xcb_xkb_map_notify_event_t map_notify;
 	xcb_xkb_state_notify_event_t state_notify;
-};
-
-struct rect {
-	int x, y, width, height;
 };
 
 struct modifiers {
@@ -150,10 +130,7 @@ struct client {
 	bool keyboard_focus;
 	bool pointer_inside;
 
-	char input[INPUT_MAX];
-	size_t input_len;
-	bool input_overflow;
-	bool stdin_open;
+	struct tc_input input;
 
 	bool running;
 	int exit_status;
@@ -163,43 +140,6 @@ static void fatal(struct client *client, const char *msg) {
 	fprintf(stderr, "swl-x11-client: %s\n", msg);
 	client->running = false;
 	client->exit_status = 1;
-}
-
-static struct rect clip_rect(struct rect r, int width, int height) {
-	int x1 = r.x < 0 ? 0 : r.x;
-	int y1 = r.y < 0 ? 0 : r.y;
-	int64_t x2 = (int64_t)r.x + r.width;
-	int64_t y2 = (int64_t)r.y + r.height;
-	if (x2 > width) {
-		x2 = width;
-	}
-	if (y2 > height) {
-		y2 = height;
-	}
-	if (x2 <= x1 || y2 <= y1) {
-		return (struct rect){0};
-	}
-	return (struct rect){x1, y1, (int)(x2 - x1), (int)(y2 - y1)};
-}
-
-static void fill_rect(uint32_t *data, int width, int height, struct rect r, uint32_t rgb) {
-	struct rect c = clip_rect(r, width, height);
-	for (int y = c.y; y < c.y + c.height; y++) {
-		uint32_t *row = data + (size_t)y * width;
-		for (int x = c.x; x < c.x + c.width; x++) {
-			row[x] = rgb;
-		}
-	}
-}
-
-static void draw_pattern(uint32_t *data, int width, int height, int pattern) {
-	const uint32_t *colors = patterns[pattern];
-	int half_w = width / 2, half_h = height / 2;
-	fill_rect(data, width, height, (struct rect){0, 0, half_w, half_h}, colors[0]);
-	fill_rect(data, width, height, (struct rect){half_w, 0, width - half_w, half_h}, colors[1]);
-	fill_rect(data, width, height, (struct rect){0, half_h, half_w, height - half_h}, colors[2]);
-	fill_rect(data, width, height,
-		(struct rect){half_w, half_h, width - half_w, height - half_h}, colors[3]);
 }
 
 static bool check_connection(struct client *client) {
@@ -219,8 +159,8 @@ static bool round_trip(struct client *client) {
 }
 
 /* Sends part of content to the window, in requests that fit the server's limit. */
-static void upload_rect(struct client *client, struct rect r) {
-	struct rect c = clip_rect(r, client->width, client->height);
+static void upload_rect(struct client *client, struct tc_rect r) {
+	struct tc_rect c = tc_clip_rect(r, client->width, client->height);
 	if (c.width == 0 || client->content == NULL) {
 		return;
 	}
@@ -245,11 +185,11 @@ static void upload_rect(struct client *client, struct rect r) {
 }
 
 static void upload_all(struct client *client) {
-	upload_rect(client, (struct rect){0, 0, client->width, client->height});
+	upload_rect(client, (struct tc_rect){0, 0, client->width, client->height});
 }
 
 static bool resize_content(struct client *client, int width, int height) {
-	uint32_t *content = malloc((size_t)width * height * sizeof(*content));
+	uint32_t *content = tc_pattern_image(width, height, client->pattern, 0);
 	if (content == NULL) {
 		fatal(client, "out of memory");
 		return false;
@@ -258,7 +198,6 @@ static bool resize_content(struct client *client, int width, int height) {
 	client->content = content;
 	client->width = width;
 	client->height = height;
-	draw_pattern(content, width, height, client->pattern);
 	return true;
 }
 
@@ -282,7 +221,7 @@ static void update_position(struct client *client) {
 
 static void handle_expose(struct client *client, xcb_expose_event_t *ev) {
 	if (ev->window == client->popup) {
-		struct rect r = {ev->x, ev->y, ev->width, ev->height};
+		struct tc_rect r = {ev->x, ev->y, ev->width, ev->height};
 		xcb_rectangle_t rect = {(int16_t)r.x, (int16_t)r.y, (uint16_t)r.width,
 			(uint16_t)r.height};
 		uint32_t color = client->popup_color;
@@ -296,7 +235,7 @@ static void handle_expose(struct client *client, xcb_expose_event_t *ev) {
 	bool first_at_size = client->width != client->ready_width ||
 		client->height != client->ready_height;
 	if (!first_at_size) {
-		upload_rect(client, (struct rect){ev->x, ev->y, ev->width, ev->height});
+		upload_rect(client, (struct tc_rect){ev->x, ev->y, ev->width, ev->height});
 		return;
 	}
 	if (ev->count > 0) {
@@ -363,25 +302,6 @@ static void handle_map(struct client *client, xcb_map_notify_event_t *ev) {
 	}
 }
 
-/*
- * Whitespace, control characters and backslash would break the line format;
- * '-' alone means "no text", so a typed minus is escaped too.
- */
-static void escape_text(const char *in, char *out, size_t out_size) {
-	size_t len = 0;
-	for (const unsigned char *p = (const unsigned char *)in; *p != '\0'; p++) {
-		if (len + 5 > out_size) {
-			break;
-		}
-		if (*p <= 0x20 || *p == 0x7f || *p == '\\' || *p == '-') {
-			len += (size_t)snprintf(out + len, out_size - len, "\\x%02x", *p);
-		} else {
-			out[len++] = (char)*p;
-		}
-	}
-	out[len] = '\0';
-}
-
 static bool key_is_down(struct client *client, xcb_keycode_t keycode) {
 	return client->keys_down[keycode / 8] & (1u << (keycode % 8));
 }
@@ -402,21 +322,10 @@ static void handle_key(struct client *client, xcb_key_press_event_t *ev, bool pr
 	}
 	set_key_down(client, keycode, pressed);
 
-	char name[64] = "-";
-	char utf8[64] = "";
-	char text[sizeof(utf8) * 4 + 1] = "-";
-	if (client->xkb_state != NULL) {
-		xkb_keysym_t sym = xkb_state_key_get_one_sym(client->xkb_state, keycode);
-		if (xkb_keysym_get_name(sym, name, sizeof(name)) < 0) {
-			strcpy(name, "-");
-		}
-		xkb_state_key_get_utf8(client->xkb_state, keycode, utf8, sizeof(utf8));
-		if (utf8[0] != '\0') {
-			escape_text(utf8, text, sizeof(text));
-		}
-	}
+	struct tc_key_text kt;
+	tc_key_text(client->xkb_state, keycode, &kt);
 	printf("key %s %d %s %s\n", pressed ? "pressed" : "released",
-		(int)keycode - EVDEV_OFFSET, name, text);
+		(int)keycode - EVDEV_OFFSET, kt.name, kt.text);
 }
 
 static struct modifiers current_modifiers(struct client *client) {
@@ -620,33 +529,6 @@ static void handle_event(struct client *client, xcb_generic_event_t *ev) {
 	}
 }
 
-static bool parse_int(const char *str, long min, long max, int *out) {
-	if (str == NULL || *str == '\0') {
-		return false;
-	}
-	char *end;
-	errno = 0;
-	long value = strtol(str, &end, 10);
-	if (errno != 0 || *end != '\0' || value < min || value > max) {
-		return false;
-	}
-	*out = (int)value;
-	return true;
-}
-
-static bool parse_color(const char *str, uint32_t *out) {
-	if (str == NULL || strlen(str) != 6) {
-		return false;
-	}
-	for (const char *p = str; *p != '\0'; p++) {
-		if (!strchr("0123456789abcdefABCDEF", *p)) {
-			return false;
-		}
-	}
-	*out = (uint32_t)strtoul(str, NULL, 16);
-	return true;
-}
-
 static void destroy_popup(struct client *client) {
 	if (client->popup != XCB_WINDOW_NONE) {
 		xcb_destroy_window(client->conn, client->popup);
@@ -654,7 +536,7 @@ static void destroy_popup(struct client *client) {
 	}
 }
 
-static void create_popup(struct client *client, struct rect r, uint32_t color) {
+static void create_popup(struct client *client, struct tc_rect r, uint32_t color) {
 	destroy_popup(client);
 	client->popup = xcb_generate_id(client->conn);
 	client->popup_x = r.x;
@@ -673,64 +555,44 @@ static void create_popup(struct client *client, struct rect r, uint32_t color) {
 	xcb_flush(client->conn);
 }
 
-static void handle_command(struct client *client, char *line) {
-	char *args[8] = {0};
-	int argc = 0;
-	char *saveptr = NULL;
-	for (char *tok = strtok_r(line, " \t\r", &saveptr); tok != NULL;
-			tok = strtok_r(NULL, " \t\r", &saveptr)) {
-		if (argc == (int)(sizeof(args) / sizeof(args[0]))) {
-			printf("error invalid arguments\n");
-			return;
-		}
-		args[argc++] = tok;
-	}
-	if (argc == 0) {
-		return;
-	}
-
+static void run_command(struct client *client, int argc, char *args[]) {
 	const char *cmd = args[0];
 	if (strcmp(cmd, "pattern") == 0) {
 		int pattern;
-		if (argc != 2 || !parse_int(args[1], 0, PATTERN_COUNT - 1, &pattern)) {
+		if (argc != 2 || !tc_parse_int(args[1], 0, TC_PATTERN_COUNT - 1, &pattern)) {
 			printf("error invalid arguments\n");
 			return;
 		}
 		client->pattern = pattern;
 		if (client->content != NULL) {
-			draw_pattern(client->content, client->width, client->height, pattern);
+			tc_draw_pattern(client->content, client->width, client->height, pattern, 0);
 			upload_all(client);
 		}
 		if (round_trip(client)) {
 			printf("drawn pattern %d\n", pattern);
 		}
 	} else if (strcmp(cmd, "rect") == 0) {
-		struct rect r;
+		struct tc_rect r;
 		uint32_t color;
-		if (argc != 6 ||
-				!parse_int(args[1], -RECT_COORD_LIMIT, RECT_COORD_LIMIT, &r.x) ||
-				!parse_int(args[2], -RECT_COORD_LIMIT, RECT_COORD_LIMIT, &r.y) ||
-				!parse_int(args[3], 0, RECT_COORD_LIMIT, &r.width) ||
-				!parse_int(args[4], 0, RECT_COORD_LIMIT, &r.height) ||
-				!parse_color(args[5], &color)) {
+		if (argc != 6 || !tc_parse_rect_args(args + 1, &r, &color)) {
 			printf("error invalid arguments\n");
 			return;
 		}
 		if (client->content != NULL) {
-			fill_rect(client->content, client->width, client->height, r, color);
+			tc_fill_rect(client->content, client->width, client->height, r, color);
 			upload_rect(client, r);
 		}
 		if (round_trip(client)) {
 			printf("drawn rect\n");
 		}
 	} else if (strcmp(cmd, "popup") == 0) {
-		struct rect r;
+		struct tc_rect r;
 		uint32_t color;
-		if (argc != 6 || !parse_int(args[1], INT16_MIN, INT16_MAX, &r.x) ||
-				!parse_int(args[2], INT16_MIN, INT16_MAX, &r.y) ||
-				!parse_int(args[3], 1, MAX_SIZE, &r.width) ||
-				!parse_int(args[4], 1, MAX_SIZE, &r.height) ||
-				!parse_color(args[5], &color)) {
+		if (argc != 6 || !tc_parse_int(args[1], INT16_MIN, INT16_MAX, &r.x) ||
+				!tc_parse_int(args[2], INT16_MIN, INT16_MAX, &r.y) ||
+				!tc_parse_int(args[3], 1, TC_MAX_SIZE, &r.width) ||
+				!tc_parse_int(args[4], 1, TC_MAX_SIZE, &r.height) ||
+				!tc_parse_color(args[5], &color)) {
 			printf("error invalid arguments\n");
 			return;
 		}
@@ -750,8 +612,8 @@ static void handle_command(struct client *client, char *line) {
 		}
 	} else if (strcmp(cmd, "move") == 0) {
 		int x, y;
-		if (argc != 3 || !parse_int(args[1], INT16_MIN, INT16_MAX, &x) ||
-				!parse_int(args[2], INT16_MIN, INT16_MAX, &y)) {
+		if (argc != 3 || !tc_parse_int(args[1], INT16_MIN, INT16_MAX, &x) ||
+				!tc_parse_int(args[2], INT16_MIN, INT16_MAX, &y)) {
 			printf("error invalid arguments\n");
 			return;
 		}
@@ -761,8 +623,8 @@ static void handle_command(struct client *client, char *line) {
 		xcb_flush(client->conn);
 	} else if (strcmp(cmd, "resize") == 0) {
 		int width, height;
-		if (argc != 3 || !parse_int(args[1], 1, MAX_SIZE, &width) ||
-				!parse_int(args[2], 1, MAX_SIZE, &height)) {
+		if (argc != 3 || !tc_parse_int(args[1], 1, TC_MAX_SIZE, &width) ||
+				!tc_parse_int(args[2], 1, TC_MAX_SIZE, &height)) {
 			printf("error invalid arguments\n");
 			return;
 		}
@@ -775,7 +637,7 @@ static void handle_command(struct client *client, char *line) {
 		client->exit_status = 0;
 	} else if (strcmp(cmd, "exit") == 0) {
 		int status;
-		if (argc != 2 || !parse_int(args[1], 0, 255, &status)) {
+		if (argc != 2 || !tc_parse_int(args[1], 0, 255, &status)) {
 			printf("error invalid arguments\n");
 			return;
 		}
@@ -786,48 +648,10 @@ static void handle_command(struct client *client, char *line) {
 	}
 }
 
-static void handle_stdin(struct client *client) {
-	size_t space = sizeof(client->input) - client->input_len - 1;
-	ssize_t n = read(STDIN_FILENO, client->input + client->input_len, space);
-	if (n < 0) {
-		if (errno == EINTR || errno == EAGAIN) {
-			return;
-		}
-		perror("swl-x11-client: read stdin");
-		n = 0;
-	}
-	if (n == 0) {
-		/* EOF: keep running without commands, finishing a last unterminated line. */
-		client->stdin_open = false;
-		if (client->input_len > 0 && !client->input_overflow) {
-			client->input[client->input_len] = '\0';
-			handle_command(client, client->input);
-		}
-		client->input_len = 0;
-		return;
-	}
-	client->input_len += (size_t)n;
-	client->input[client->input_len] = '\0';
-
-	char *start = client->input;
-	char *newline;
-	while (client->running && (newline = strchr(start, '\n')) != NULL) {
-		*newline = '\0';
-		if (client->input_overflow) {
-			client->input_overflow = false;
-		} else {
-			handle_command(client, start);
-		}
-		start = newline + 1;
-	}
-	size_t rest = client->input_len - (size_t)(start - client->input);
-	memmove(client->input, start, rest);
-	client->input_len = rest;
-	if (client->input_len == sizeof(client->input) - 1) {
-		printf("error line too long\n");
-		client->input_overflow = true;
-		client->input_len = 0;
-	}
+static bool handle_command(void *data, int argc, char *args[]) {
+	struct client *client = data;
+	run_command(client, argc, args);
+	return client->running;
 }
 
 static void run(struct client *client) {
@@ -848,14 +672,14 @@ static void run(struct client *client) {
 
 		struct pollfd fds[2] = {
 			{.fd = x_fd, .events = POLLIN},
-			{.fd = client->stdin_open ? STDIN_FILENO : -1, .events = POLLIN},
+			{.fd = client->input.open ? STDIN_FILENO : -1, .events = POLLIN},
 		};
 		if (poll(fds, 2, -1) < 0 && errno != EINTR) {
 			fatal(client, "poll failed");
 			return;
 		}
 		if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
-			handle_stdin(client);
+			tc_input_read(&client->input, "swl-x11-client", handle_command, client);
 		}
 	}
 }
@@ -1096,22 +920,6 @@ static void cleanup(struct client *client) {
 	free(client->chunk);
 }
 
-static bool parse_size(const char *str, int *width, int *height) {
-	char *end;
-	errno = 0;
-	long w = strtol(str, &end, 10);
-	if (errno != 0 || *end != 'x' || w <= 0 || w > MAX_SIZE) {
-		return false;
-	}
-	long h = strtol(end + 1, &end, 10);
-	if (errno != 0 || *end != '\0' || h <= 0 || h > MAX_SIZE) {
-		return false;
-	}
-	*width = (int)w;
-	*height = (int)h;
-	return true;
-}
-
 static bool parse_position(const char *str, int *x, int *y) {
 	char *end;
 	errno = 0;
@@ -1145,9 +953,9 @@ int main(int argc, char *argv[]) {
 	struct client client = {
 		.title = DEFAULT_NAME,
 		.wm_class = DEFAULT_NAME,
-		.width = DEFAULT_WIDTH,
-		.height = DEFAULT_HEIGHT,
-		.stdin_open = true,
+		.width = TC_DEFAULT_WIDTH,
+		.height = TC_DEFAULT_HEIGHT,
+		.input.open = true,
 		.running = true,
 	};
 
@@ -1171,7 +979,7 @@ int main(int argc, char *argv[]) {
 			client.wm_class = optarg;
 			break;
 		case 's':
-			if (!parse_size(optarg, &client.width, &client.height)) {
+			if (!tc_parse_size(optarg, &client.width, &client.height)) {
 				fprintf(stderr, "swl-x11-client: invalid size '%s'\n", optarg);
 				return 2;
 			}
@@ -1184,7 +992,7 @@ int main(int argc, char *argv[]) {
 			client.want_position = true;
 			break;
 		case 'p':
-			if (!parse_int(optarg, 0, PATTERN_COUNT - 1, &client.pattern)) {
+			if (!tc_parse_int(optarg, 0, TC_PATTERN_COUNT - 1, &client.pattern)) {
 				fprintf(stderr, "swl-x11-client: invalid pattern '%s'\n", optarg);
 				return 2;
 			}

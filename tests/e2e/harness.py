@@ -49,6 +49,29 @@ def quadrant_points(x, y, w, h):
     ]
 
 
+def xwayland_of(runtime_dir):
+    """PIDs of Xwayland processes serving the session that owns runtime_dir.
+
+    wlroots double-forks Xwayland, so it is not our child; its environment
+    names the session's private XDG_RUNTIME_DIR.
+    """
+    found = []
+    needle = f"XDG_RUNTIME_DIR={runtime_dir}".encode()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/comm", "rb") as f:
+                if f.read().strip() != b"Xwayland":
+                    continue
+            with open(f"/proc/{entry}/environ", "rb") as f:
+                if needle in f.read().split(b"\0"):
+                    found.append(int(entry))
+        except OSError:
+            continue
+    return found
+
+
 class LineReader:
     """Reads lines from a pipe with a deadline, keeping everything seen."""
 
@@ -265,6 +288,10 @@ class SessionTestCase(unittest.TestCase):
         return s
 
     def connect(self, session):
-        p = session.probe_session()
+        try:
+            p = session.probe_session()
+        except AssertionError as e:
+            raise AssertionError(f"{e}\nspice-wl status: {session.proc.poll()}\n"
+                                 f"spice-wl log tail:\n{session.stderr()[-2000:]}") from None
         self._swl_open.append(p)
         return p

@@ -8,33 +8,10 @@ import sys
 import time
 import unittest
 
-from harness import PATTERNS, SessionTestCase, quadrant_points
+from harness import PATTERNS, SessionTestCase, quadrant_points, xwayland_of
 from test_input import unescape
 
 X11_CLIENT = os.environ.get("SWL_X11_CLIENT", "swl-x11-client")
-
-
-def xwayland_of(runtime_dir):
-    """PIDs of Xwayland processes serving the session that owns runtime_dir.
-
-    wlroots double-forks Xwayland, so it is not our child; its environment
-    names the session's private XDG_RUNTIME_DIR.
-    """
-    found = []
-    needle = f"XDG_RUNTIME_DIR={runtime_dir}".encode()
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/comm", "rb") as f:
-                if f.read().strip() != b"Xwayland":
-                    continue
-            with open(f"/proc/{entry}/environ", "rb") as f:
-                if needle in f.read().split(b"\0"):
-                    found.append(int(entry))
-        except OSError:
-            continue
-    return found
 
 
 class XwaylandTests(SessionTestCase):
