@@ -503,6 +503,9 @@ static int agent_read(SpiceCharDeviceInstance *sin, uint8_t *buf, int len) {
 	struct wlr_spice_agent *agent = wl_container_of(sin, agent, sin);
 	size_t avail = agent->out_len - agent->out_off;
 	size_t n = avail < (size_t)len ? avail : (size_t)len;
+	if (n == 0) {
+		return 0;
+	}
 	memcpy(buf, agent->out + agent->out_off, n);
 	agent->out_off += n;
 	if (agent->out_off == agent->out_len) {
