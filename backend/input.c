@@ -404,9 +404,8 @@ void wlr_spice_input_remove(struct wlr_spice_input *input) {
 	if (!input->kbd_added) {
 		return;
 	}
-	// spice-server frees its per-device state only when asked.
-	spice_server_remove_interface(&input->kbd.base);
-	spice_server_remove_interface(&input->mouse.base);
+	// spice-server frees the tablet's state only when asked; keyboard and
+	// mouse cannot be removed (it only warns), so they stay to the end.
 	spice_server_remove_interface(&input->tablet.base);
 	input->kbd_added = false;
 }
