@@ -23,15 +23,15 @@ static const struct {
 	uint32_t type;
 	const char *mime;
 } mime_map[] = {
-	{VD_AGENT_CLIPBOARD_UTF8_TEXT, "text/plain;charset=utf-8"},
-	{VD_AGENT_CLIPBOARD_UTF8_TEXT, "UTF8_STRING"},
-	{VD_AGENT_CLIPBOARD_UTF8_TEXT, "text/plain"},
-	{VD_AGENT_CLIPBOARD_UTF8_TEXT, "TEXT"},
-	{VD_AGENT_CLIPBOARD_UTF8_TEXT, "STRING"},
-	{VD_AGENT_CLIPBOARD_IMAGE_PNG, "image/png"},
-	{VD_AGENT_CLIPBOARD_IMAGE_BMP, "image/bmp"},
-	{VD_AGENT_CLIPBOARD_IMAGE_JPG, "image/jpeg"},
-	{VD_AGENT_CLIPBOARD_IMAGE_TIFF, "image/tiff"},
+	{ VD_AGENT_CLIPBOARD_UTF8_TEXT, "text/plain;charset=utf-8" },
+	{ VD_AGENT_CLIPBOARD_UTF8_TEXT, "UTF8_STRING" },
+	{ VD_AGENT_CLIPBOARD_UTF8_TEXT, "text/plain" },
+	{ VD_AGENT_CLIPBOARD_UTF8_TEXT, "TEXT" },
+	{ VD_AGENT_CLIPBOARD_UTF8_TEXT, "STRING" },
+	{ VD_AGENT_CLIPBOARD_IMAGE_PNG, "image/png" },
+	{ VD_AGENT_CLIPBOARD_IMAGE_BMP, "image/bmp" },
+	{ VD_AGENT_CLIPBOARD_IMAGE_JPG, "image/jpeg" },
+	{ VD_AGENT_CLIPBOARD_IMAGE_TIFF, "image/tiff" },
 };
 
 #define MIME_MAP_LEN (sizeof(mime_map) / sizeof(mime_map[0]))
@@ -67,8 +67,8 @@ static const char *type_to_mime(uint32_t type) {
 }
 
 static bool client_has_cap(struct wlr_spice_agent *agent, uint32_t cap) {
-	return agent->client_caps_known && VD_AGENT_HAS_CAPABILITY(agent->client_caps,
-		VD_AGENT_CAPS_SIZE, cap);
+	return agent->client_caps_known &&
+			VD_AGENT_HAS_CAPABILITY(agent->client_caps, VD_AGENT_CAPS_SIZE, cap);
 }
 
 static bool has_selection_framing(struct wlr_spice_agent *agent) {
@@ -80,8 +80,8 @@ static bool has_grab_serial(struct wlr_spice_agent *agent) {
 }
 
 /* Queues a message for the client; spice-server pulls it through read(). */
-static void send_message(struct wlr_spice_agent *agent, uint32_t type, uint8_t *payload,
-		uint32_t size) {
+static void send_message(
+		struct wlr_spice_agent *agent, uint32_t type, uint8_t *payload, uint32_t size) {
 	uint8_t *encoded = NULL;
 	size_t encoded_len = 0;
 	bool ok = wlr_spice_agent_encode(type, payload, size, &encoded, &encoded_len);
@@ -116,7 +116,7 @@ static void send_message(struct wlr_spice_agent *agent, uint32_t type, uint8_t *
 }
 
 static void send_caps(struct wlr_spice_agent *agent, bool request) {
-	uint32_t caps[VD_AGENT_CAPS_SIZE] = {0};
+	uint32_t caps[VD_AGENT_CAPS_SIZE] = { 0 };
 	VD_AGENT_SET_CAPABILITY(caps, VD_AGENT_CAP_MONITORS_CONFIG);
 	VD_AGENT_SET_CAPABILITY(caps, VD_AGENT_CAP_REPLY);
 	VD_AGENT_SET_CAPABILITY(caps, VD_AGENT_CAP_SPARSE_MONITORS_CONFIG);
@@ -182,7 +182,7 @@ static int handle_send_readable(int fd, uint32_t mask, void *data) {
 			size_t cap = transfer->cap ? transfer->cap * 2 : 4096;
 			if (cap > MAX_SESSION_CLIPBOARD) {
 				wlr_log(WLR_ERROR, "agent: selection larger than %d bytes not sent",
-					MAX_SESSION_CLIPBOARD);
+						MAX_SESSION_CLIPBOARD);
 				transfer->len = 0;
 				break;
 			}
@@ -208,8 +208,8 @@ static int handle_send_readable(int fd, uint32_t mask, void *data) {
 	uint8_t *payload;
 	uint32_t size;
 	if (wlr_spice_agent_build_clipboard(has_selection_framing(agent), transfer->selection,
-			transfer->len > 0 ? transfer->type : VD_AGENT_CLIPBOARD_NONE, transfer->data,
-			(uint32_t)transfer->len, &payload, &size)) {
+				transfer->len > 0 ? transfer->type : VD_AGENT_CLIPBOARD_NONE, transfer->data,
+				(uint32_t)transfer->len, &payload, &size)) {
 		send_message(agent, VD_AGENT_CLIPBOARD, payload, size);
 	}
 	transfer_destroy(transfer);
@@ -220,8 +220,7 @@ static int handle_send_readable(int fd, uint32_t mask, void *data) {
 static int handle_receive_writable(int fd, uint32_t mask, void *data) {
 	struct agent_transfer *transfer = data;
 	while (transfer->offset < transfer->len) {
-		ssize_t n = write(fd, transfer->data + transfer->offset,
-			transfer->len - transfer->offset);
+		ssize_t n = write(fd, transfer->data + transfer->offset, transfer->len - transfer->offset);
 		if (n > 0) {
 			transfer->offset += (size_t)n;
 			continue;
@@ -235,14 +234,14 @@ static int handle_receive_writable(int fd, uint32_t mask, void *data) {
 	return 0;
 }
 
-static void handle_client_clipboard(struct wlr_spice_agent *agent, const uint8_t *payload,
-		uint32_t size) {
+static void handle_client_clipboard(
+		struct wlr_spice_agent *agent, const uint8_t *payload, uint32_t size) {
 	uint8_t selection = 0;
 	uint32_t type = 0;
 	const uint8_t *data = NULL;
 	uint32_t data_size = 0;
-	if (!wlr_spice_agent_parse_clipboard(payload, size, has_selection_framing(agent),
-			&selection, &type, &data, &data_size)) {
+	if (!wlr_spice_agent_parse_clipboard(payload, size, has_selection_framing(agent), &selection,
+				&type, &data, &data_size)) {
 		wlr_log(WLR_INFO, "agent: malformed clipboard data from the client dropped");
 		return;
 	}
@@ -268,21 +267,21 @@ static void handle_client_clipboard(struct wlr_spice_agent *agent, const uint8_t
 	memcpy(found->data, data, data_size);
 	found->len = data_size;
 	found->has_data = true;
-	found->source = wl_event_loop_add_fd(agent->backend->loop, found->fd, WL_EVENT_WRITABLE,
-		handle_receive_writable, found);
+	found->source = wl_event_loop_add_fd(
+			agent->backend->loop, found->fd, WL_EVENT_WRITABLE, handle_receive_writable, found);
 	if (found->source == NULL) {
 		transfer_destroy(found);
 	}
 }
 
-static void handle_client_grab(struct wlr_spice_agent *agent, const uint8_t *payload,
-		uint32_t size) {
+static void handle_client_grab(
+		struct wlr_spice_agent *agent, const uint8_t *payload, uint32_t size) {
 	uint8_t selection = 0;
 	uint32_t serial = 0;
 	uint32_t types[MAX_TYPES];
 	uint32_t n_types = 0;
 	if (!wlr_spice_agent_parse_grab(payload, size, has_selection_framing(agent),
-			has_grab_serial(agent), &selection, &serial, types, MAX_TYPES, &n_types)) {
+				has_grab_serial(agent), &selection, &serial, types, MAX_TYPES, &n_types)) {
 		wlr_log(WLR_INFO, "agent: malformed clipboard grab from the client dropped");
 		return;
 	}
@@ -297,8 +296,8 @@ static void handle_client_grab(struct wlr_spice_agent *agent, const uint8_t *pay
 		if (serial == expected) {
 			agent->grab_serial[selection]++;
 		} else if (serial != expected - 1) {
-			wlr_log(WLR_DEBUG, "agent: stale clipboard grab (serial %u, expected %u)",
-				serial, expected);
+			wlr_log(WLR_DEBUG, "agent: stale clipboard grab (serial %u, expected %u)", serial,
+					expected);
 			return;
 		}
 	}
@@ -329,12 +328,12 @@ static void release_client_selection(struct wlr_spice_agent *agent, uint8_t sele
 	wl_signal_emit(&agent->events.clipboard_release, &sel);
 }
 
-static void handle_client_request(struct wlr_spice_agent *agent, const uint8_t *payload,
-		uint32_t size) {
+static void handle_client_request(
+		struct wlr_spice_agent *agent, const uint8_t *payload, uint32_t size) {
 	uint8_t selection = 0;
 	uint32_t type = 0;
-	if (!wlr_spice_agent_parse_request(payload, size, has_selection_framing(agent), &selection,
-			&type)) {
+	if (!wlr_spice_agent_parse_request(
+				payload, size, has_selection_framing(agent), &selection, &type)) {
 		wlr_log(WLR_INFO, "agent: malformed clipboard request from the client dropped");
 		return;
 	}
@@ -346,13 +345,13 @@ static void handle_client_request(struct wlr_spice_agent *agent, const uint8_t *
 	fcntl(fds[0], F_SETFD, FD_CLOEXEC);
 	fcntl(fds[1], F_SETFD, FD_CLOEXEC);
 	struct agent_transfer *transfer =
-		transfer_create(agent, &agent->sends, fds[0], selection, type);
+			transfer_create(agent, &agent->sends, fds[0], selection, type);
 	if (transfer == NULL) {
 		close(fds[1]);
 		goto empty;
 	}
-	transfer->source = wl_event_loop_add_fd(agent->backend->loop, fds[0], WL_EVENT_READABLE,
-		handle_send_readable, transfer);
+	transfer->source = wl_event_loop_add_fd(
+			agent->backend->loop, fds[0], WL_EVENT_READABLE, handle_send_readable, transfer);
 	struct wlr_spice_clipboard_request_event event = {
 		.selection = selection,
 		.mime_type = mime,
@@ -369,17 +368,24 @@ empty:;
 	uint8_t *reply;
 	uint32_t reply_size;
 	if (wlr_spice_agent_build_clipboard(has_selection_framing(agent), selection,
-			VD_AGENT_CLIPBOARD_NONE, NULL, 0, &reply, &reply_size)) {
+				VD_AGENT_CLIPBOARD_NONE, NULL, 0, &reply, &reply_size)) {
 		send_message(agent, VD_AGENT_CLIPBOARD, reply, reply_size);
 	}
 }
 
-static void handle_monitors_config(struct wlr_spice_agent *agent, const uint8_t *payload,
-		uint32_t size) {
+static int clamp(int v, int min, int max) {
+	if (v < min) {
+		return min;
+	}
+	return v > max ? max : v;
+}
+
+static void handle_monitors_config(
+		struct wlr_spice_agent *agent, const uint8_t *payload, uint32_t size) {
 	struct wlr_spice_agent_monitor monitors[WLR_SPICE_AGENT_MAX_MONITORS];
 	uint32_t count = 0, flags = 0;
-	if (!wlr_spice_agent_parse_monitors(payload, size, WLR_SPICE_AGENT_MAX_MONITORS, monitors,
-			&count, &flags)) {
+	if (!wlr_spice_agent_parse_monitors(
+				payload, size, WLR_SPICE_AGENT_MAX_MONITORS, monitors, &count, &flags)) {
 		wlr_log(WLR_INFO, "agent: malformed monitors config from the client dropped");
 		send_reply(agent, VD_AGENT_MONITORS_CONFIG, VD_AGENT_ERROR);
 		return;
@@ -399,12 +405,10 @@ static void handle_monitors_config(struct wlr_spice_agent *agent, const uint8_t 
 		}
 		int width = (int)(monitors[i].width > 16384 ? 16384 : monitors[i].width);
 		int height = (int)(monitors[i].height > 16384 ? 16384 : monitors[i].height);
-		heads[n].width = width < o->min_width ? o->min_width
-			: width > o->max_width ? o->max_width : width;
-		heads[n].height = height < o->min_height ? o->min_height
-			: height > o->max_height ? o->max_height : height;
+		heads[n].width = clamp(width, o->min_width, o->max_width);
+		heads[n].height = clamp(height, o->min_height, o->max_height);
 		wlr_log(WLR_INFO, "client asks for head %d at %ux%u: %dx%d", n, monitors[i].width,
-			monitors[i].height, heads[n].width, heads[n].height);
+				monitors[i].height, heads[n].width, heads[n].height);
 		n++;
 	}
 	if (n > 0) {
@@ -412,8 +416,8 @@ static void handle_monitors_config(struct wlr_spice_agent *agent, const uint8_t 
 	}
 }
 
-static void handle_message(void *data, uint32_t port, uint32_t type, const uint8_t *payload,
-		uint32_t size) {
+static void handle_message(
+		void *data, uint32_t port, uint32_t type, const uint8_t *payload, uint32_t size) {
 	struct wlr_spice_agent *agent = data;
 	if (port == VDP_SERVER_PORT) {
 		if (type == VD_AGENT_CLIENT_DISCONNECTED) {
@@ -425,8 +429,8 @@ static void handle_message(void *data, uint32_t port, uint32_t type, const uint8
 	switch (type) {
 	case VD_AGENT_ANNOUNCE_CAPABILITIES:;
 		bool request = false;
-		if (!wlr_spice_agent_parse_caps(payload, size, agent->client_caps,
-				VD_AGENT_CAPS_SIZE, &request)) {
+		if (!wlr_spice_agent_parse_caps(
+					payload, size, agent->client_caps, VD_AGENT_CAPS_SIZE, &request)) {
 			wlr_log(WLR_INFO, "agent: malformed capabilities from the client dropped");
 			return;
 		}
@@ -463,8 +467,9 @@ static void handle_message(void *data, uint32_t port, uint32_t type, const uint8
 		break;
 	case VD_AGENT_CLIPBOARD_RELEASE:;
 		uint8_t selection = 0;
-		if (clipboard && wlr_spice_agent_parse_release(payload, size,
-				has_selection_framing(agent), &selection)) {
+		if (clipboard &&
+				wlr_spice_agent_parse_release(
+						payload, size, has_selection_framing(agent), &selection)) {
 			release_client_selection(agent, selection);
 		}
 		break;
@@ -486,7 +491,7 @@ static int agent_write(SpiceCharDeviceInstance *sin, const uint8_t *buf, int len
 	wlr_spice_agent_parser_feed(&agent->parser, buf, (size_t)len, handle_message, agent);
 	if (agent->parser.dropped != dropped) {
 		wlr_log(WLR_INFO, "agent: dropped a message from the client: %s",
-			agent->parser.last_error != NULL ? agent->parser.last_error : "invalid");
+				agent->parser.last_error != NULL ? agent->parser.last_error : "invalid");
 		// It may have been clipboard data (too large): readers waiting for
 		// it get an empty paste rather than none at all.
 		struct agent_transfer *transfer, *tmp;
@@ -595,21 +600,21 @@ void wlr_spice_agent_offer(struct wlr_spice_agent *agent, int selection) {
 	uint8_t *payload;
 	uint32_t size;
 	if (agent->session_n_types[selection] == 0) {
-		if (wlr_spice_agent_build_release(has_selection_framing(agent), selection, &payload,
-				&size)) {
+		if (wlr_spice_agent_build_release(
+					has_selection_framing(agent), selection, &payload, &size)) {
 			send_message(agent, VD_AGENT_CLIPBOARD_RELEASE, payload, size);
 		}
 		return;
 	}
-	if (wlr_spice_agent_build_grab(has_selection_framing(agent), selection,
-			has_grab_serial(agent), agent->grab_serial[selection]++,
-			agent->session_types[selection], agent->session_n_types[selection], &payload,
-			&size)) {
+	if (wlr_spice_agent_build_grab(has_selection_framing(agent), selection, has_grab_serial(agent),
+				agent->grab_serial[selection]++, agent->session_types[selection],
+				agent->session_n_types[selection], &payload, &size)) {
 		send_message(agent, VD_AGENT_CLIPBOARD_GRAB, payload, size);
 	}
 }
 
-struct wlr_spice_agent_events *wlr_spice_backend_get_agent_events(struct wlr_backend *wlr_backend) {
+struct wlr_spice_agent_events *wlr_spice_backend_get_agent_events(
+		struct wlr_backend *wlr_backend) {
 	struct wlr_spice_backend *backend = wlr_spice_backend_from_backend(wlr_backend);
 	return backend != NULL ? &backend->agent.events : NULL;
 }
@@ -655,8 +660,8 @@ void wlr_spice_backend_clipboard_receive(struct wlr_backend *wlr_backend,
 	}
 	uint8_t *payload;
 	uint32_t size;
-	if (wlr_spice_agent_build_request(has_selection_framing(agent), selection, type, &payload,
-			&size)) {
+	if (wlr_spice_agent_build_request(
+				has_selection_framing(agent), selection, type, &payload, &size)) {
 		send_message(agent, VD_AGENT_CLIPBOARD_REQUEST, payload, size);
 	}
 }

@@ -146,7 +146,7 @@ static void port_deliver(struct wlr_spice_agent_parser *parser, uint32_t port,
 	if (port == VDP_SERVER_PORT && type == VD_AGENT_CLIENT_DISCONNECTED) {
 		// Whatever the client had half sent will never be completed.
 		struct wlr_spice_agent_port_state *client =
-			&parser->ports[VDP_CLIENT_PORT - VDP_CLIENT_PORT];
+				&parser->ports[VDP_CLIENT_PORT - VDP_CLIENT_PORT];
 		if (port_in_message(client)) {
 			drop(parser, "client disconnected in the middle of a message");
 			port_reset(client);
@@ -244,10 +244,8 @@ void wlr_spice_agent_parser_feed(struct wlr_spice_agent_parser *parser, const ui
 			}
 			parser->chunk_header_len = 0;
 
-			uint32_t port =
-				get_le32(parser->chunk_header + offsetof(VDIChunkHeader, port));
-			uint32_t size =
-				get_le32(parser->chunk_header + offsetof(VDIChunkHeader, size));
+			uint32_t port = get_le32(parser->chunk_header + offsetof(VDIChunkHeader, port));
+			uint32_t size = get_le32(parser->chunk_header + offsetof(VDIChunkHeader, size));
 			if (size == 0 || size > VD_AGENT_MAX_DATA_SIZE) {
 				drop(parser, "bad chunk size, framing lost");
 				wlr_spice_agent_parser_reset(parser);
@@ -280,8 +278,8 @@ void wlr_spice_agent_parser_feed(struct wlr_spice_agent_parser *parser, const ui
 
 /* Encoder */
 
-bool wlr_spice_agent_encode(uint32_t type, const void *payload, uint32_t size,
-		uint8_t **out, size_t *out_len) {
+bool wlr_spice_agent_encode(
+		uint32_t type, const void *payload, uint32_t size, uint8_t **out, size_t *out_len) {
 	if (payload == NULL && size > 0) {
 		return false;
 	}
@@ -372,8 +370,8 @@ bool wlr_spice_agent_parse_monitors(const uint8_t *payload, uint32_t size, uint3
 	return true;
 }
 
-bool wlr_spice_agent_parse_caps(const uint8_t *payload, uint32_t size, uint32_t *caps,
-		size_t caps_words, bool *request) {
+bool wlr_spice_agent_parse_caps(
+		const uint8_t *payload, uint32_t size, uint32_t *caps, size_t caps_words, bool *request) {
 	if (size < sizeof(VDAgentAnnounceCapabilities) || (caps == NULL && caps_words > 0)) {
 		return false;
 	}
@@ -443,8 +441,8 @@ bool wlr_spice_agent_parse_clipboard(const uint8_t *payload, uint32_t size, bool
 		*selection = read_selection(payload, has_selection);
 	}
 	if (type != NULL) {
-		*type = get_le32(payload + header - sizeof(VDAgentClipboard) +
-			offsetof(VDAgentClipboard, type));
+		*type = get_le32(
+				payload + header - sizeof(VDAgentClipboard) + offsetof(VDAgentClipboard, type));
 	}
 	if (data != NULL) {
 		*data = payload + header;
@@ -455,8 +453,8 @@ bool wlr_spice_agent_parse_clipboard(const uint8_t *payload, uint32_t size, bool
 	return true;
 }
 
-bool wlr_spice_agent_parse_release(const uint8_t *payload, uint32_t size, bool has_selection,
-		uint8_t *selection) {
+bool wlr_spice_agent_parse_release(
+		const uint8_t *payload, uint32_t size, bool has_selection, uint8_t *selection) {
 	if (size != (has_selection ? SELECTION_SIZE : 0)) {
 		return false;
 	}
@@ -494,13 +492,13 @@ static size_t put_selection(uint8_t *buf, bool has_selection, uint8_t selection)
 	return SELECTION_SIZE;
 }
 
-bool wlr_spice_agent_build_caps(const uint32_t *caps, size_t caps_words, bool request,
-		uint8_t **out, uint32_t *size) {
+bool wlr_spice_agent_build_caps(
+		const uint32_t *caps, size_t caps_words, bool request, uint8_t **out, uint32_t *size) {
 	if ((caps == NULL && caps_words > 0) || caps_words > UINT32_MAX / sizeof(uint32_t)) {
 		return false;
 	}
-	uint8_t *buf = alloc_payload(sizeof(VDAgentAnnounceCapabilities),
-		(uint64_t)caps_words * sizeof(uint32_t), size);
+	uint8_t *buf = alloc_payload(
+			sizeof(VDAgentAnnounceCapabilities), (uint64_t)caps_words * sizeof(uint32_t), size);
 	if (buf == NULL) {
 		return false;
 	}
@@ -535,13 +533,13 @@ bool wlr_spice_agent_build_grab(bool has_selection, uint8_t selection, bool has_
 	return true;
 }
 
-bool wlr_spice_agent_build_request(bool has_selection, uint8_t selection, uint32_t type,
-		uint8_t **out, uint32_t *size) {
+bool wlr_spice_agent_build_request(
+		bool has_selection, uint8_t selection, uint32_t type, uint8_t **out, uint32_t *size) {
 	if (!selection_ok(has_selection, selection)) {
 		return false;
 	}
-	uint8_t *buf = alloc_payload(has_selection ? SELECTION_SIZE : 0,
-		sizeof(VDAgentClipboardRequest), size);
+	uint8_t *buf = alloc_payload(
+			has_selection ? SELECTION_SIZE : 0, sizeof(VDAgentClipboardRequest), size);
 	if (buf == NULL) {
 		return false;
 	}
@@ -570,8 +568,8 @@ bool wlr_spice_agent_build_clipboard(bool has_selection, uint8_t selection, uint
 	return true;
 }
 
-bool wlr_spice_agent_build_release(bool has_selection, uint8_t selection, uint8_t **out,
-		uint32_t *size) {
+bool wlr_spice_agent_build_release(
+		bool has_selection, uint8_t selection, uint8_t **out, uint32_t *size) {
 	if (!selection_ok(has_selection, selection)) {
 		return false;
 	}

@@ -28,8 +28,8 @@
  * VD_AGENT_GRAPHICS_DEVICE_INFO). payload is never NULL, even when size is 0,
  * and is valid only during the call.
  */
-typedef void (*wlr_spice_agent_message_fn)(void *data, uint32_t port, uint32_t type,
-	const uint8_t *payload, uint32_t size);
+typedef void (*wlr_spice_agent_message_fn)(
+		void *data, uint32_t port, uint32_t type, const uint8_t *payload, uint32_t size);
 
 /* Reassembly state of one chunk port. Private. */
 struct wlr_spice_agent_port_state {
@@ -91,13 +91,13 @@ void wlr_spice_agent_parser_reset(struct wlr_spice_agent_parser *parser);
  * fn may call wlr_spice_agent_parser_reset() but must not feed or finish the parser.
  */
 void wlr_spice_agent_parser_feed(struct wlr_spice_agent_parser *parser, const uint8_t *bytes,
-	size_t len, wlr_spice_agent_message_fn fn, void *data);
+		size_t len, wlr_spice_agent_message_fn fn, void *data);
 
 /* Encodes one message as VDIChunkHeader-framed chunks (port VDP_CLIENT_PORT, chunk payload at most
  * VD_AGENT_MAX_DATA_SIZE bytes incl. the VDAgentMessage header) into a newly allocated buffer.
  * payload may be NULL when size is 0. The caller frees *out. */
-bool wlr_spice_agent_encode(uint32_t type, const void *payload, uint32_t size,
-	uint8_t **out, size_t *out_len);
+bool wlr_spice_agent_encode(
+		uint32_t type, const void *payload, uint32_t size, uint8_t **out, size_t *out_len);
 
 /*
  * Parsed messages, each validated against its size; false (and nothing allocated) when malformed.
@@ -105,7 +105,10 @@ bool wlr_spice_agent_encode(uint32_t type, const void *payload, uint32_t size,
  * type, data, data_size) may be NULL when not wanted.
  */
 
-struct wlr_spice_agent_monitor { int32_t x, y; uint32_t width, height; };
+struct wlr_spice_agent_monitor {
+	int32_t x, y;
+	uint32_t width, height;
+};
 /*
  * VD_AGENT_MONITORS_CONFIG. The VDAgentMonitorMM array that follows the
  * monitors when flags has VD_AGENT_CONFIG_MONITORS_FLAG_PHYSICAL_SIZE (as
@@ -115,11 +118,11 @@ struct wlr_spice_agent_monitor { int32_t x, y; uint32_t width, height; };
  * disabled monitor (sparse config). flags is returned as sent.
  */
 bool wlr_spice_agent_parse_monitors(const uint8_t *payload, uint32_t size, uint32_t max_monitors,
-	struct wlr_spice_agent_monitor *out, uint32_t *count, uint32_t *flags);
+		struct wlr_spice_agent_monitor *out, uint32_t *count, uint32_t *flags);
 /* caps: out array of VD_AGENT_CAPS_SIZE uint32_t words (missing words zero), request flag.
  * Words beyond caps_words and a trailing partial word are ignored. */
-bool wlr_spice_agent_parse_caps(const uint8_t *payload, uint32_t size, uint32_t *caps,
-	size_t caps_words, bool *request);
+bool wlr_spice_agent_parse_caps(
+		const uint8_t *payload, uint32_t size, uint32_t *caps, size_t caps_words, bool *request);
 /* Clipboard messages. With the CLIPBOARD_SELECTION cap each starts with a 4-byte selection header
  * (uint8 selection + 3 reserved); with GRAB_SERIAL a uint32 serial follows the selection header on
  * GRAB only (in both directions). has_selection / has_serial say which framing to expect. Without
@@ -127,15 +130,15 @@ bool wlr_spice_agent_parse_caps(const uint8_t *payload, uint32_t size, uint32_t 
  * is 0. Grab: at most max_types types are written, *n_types says how many; a type list that is not
  * a whole number of uint32 is malformed. Request and release must have their exact size. */
 bool wlr_spice_agent_parse_grab(const uint8_t *payload, uint32_t size, bool has_selection,
-	bool has_serial, uint8_t *selection, uint32_t *serial, uint32_t *types, uint32_t max_types,
-	uint32_t *n_types);
+		bool has_serial, uint8_t *selection, uint32_t *serial, uint32_t *types, uint32_t max_types,
+		uint32_t *n_types);
 bool wlr_spice_agent_parse_request(const uint8_t *payload, uint32_t size, bool has_selection,
-	uint8_t *selection, uint32_t *type);
+		uint8_t *selection, uint32_t *type);
 /* data points into payload */
 bool wlr_spice_agent_parse_clipboard(const uint8_t *payload, uint32_t size, bool has_selection,
-	uint8_t *selection, uint32_t *type, const uint8_t **data, uint32_t *data_size);
-bool wlr_spice_agent_parse_release(const uint8_t *payload, uint32_t size, bool has_selection,
-	uint8_t *selection);
+		uint8_t *selection, uint32_t *type, const uint8_t **data, uint32_t *data_size);
+bool wlr_spice_agent_parse_release(
+		const uint8_t *payload, uint32_t size, bool has_selection, uint8_t *selection);
 
 /*
  * Builders for what the agent sends (payload only; wrap with wlr_spice_agent_encode). *out is
@@ -144,16 +147,16 @@ bool wlr_spice_agent_parse_release(const uint8_t *payload, uint32_t size, bool h
  * other than VD_AGENT_CLIPBOARD_SELECTION_CLIPBOARD without has_selection (an old peer would
  * take it for the clipboard).
  */
-bool wlr_spice_agent_build_caps(const uint32_t *caps, size_t caps_words, bool request,
-	uint8_t **out, uint32_t *size);
+bool wlr_spice_agent_build_caps(
+		const uint32_t *caps, size_t caps_words, bool request, uint8_t **out, uint32_t *size);
 bool wlr_spice_agent_build_grab(bool has_selection, uint8_t selection, bool has_serial,
-	uint32_t serial, const uint32_t *types, uint32_t n_types, uint8_t **out, uint32_t *size);
-bool wlr_spice_agent_build_request(bool has_selection, uint8_t selection, uint32_t type,
-	uint8_t **out, uint32_t *size);
+		uint32_t serial, const uint32_t *types, uint32_t n_types, uint8_t **out, uint32_t *size);
+bool wlr_spice_agent_build_request(
+		bool has_selection, uint8_t selection, uint32_t type, uint8_t **out, uint32_t *size);
 bool wlr_spice_agent_build_clipboard(bool has_selection, uint8_t selection, uint32_t type,
-	const void *data, uint32_t data_size, uint8_t **out, uint32_t *size);
-bool wlr_spice_agent_build_release(bool has_selection, uint8_t selection, uint8_t **out,
-	uint32_t *size);
+		const void *data, uint32_t data_size, uint8_t **out, uint32_t *size);
+bool wlr_spice_agent_build_release(
+		bool has_selection, uint8_t selection, uint8_t **out, uint32_t *size);
 bool wlr_spice_agent_build_reply(uint32_t type, uint32_t error, uint8_t **out, uint32_t *size);
 
 #endif

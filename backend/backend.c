@@ -29,28 +29,28 @@ struct name_value {
 };
 
 static const struct name_value image_compressions[] = {
-	{"off", SPICE_IMAGE_COMPRESSION_OFF},
-	{"auto_glz", SPICE_IMAGE_COMPRESSION_AUTO_GLZ},
-	{"auto_lz", SPICE_IMAGE_COMPRESSION_AUTO_LZ},
-	{"quic", SPICE_IMAGE_COMPRESSION_QUIC},
-	{"glz", SPICE_IMAGE_COMPRESSION_GLZ},
-	{"lz", SPICE_IMAGE_COMPRESSION_LZ},
-	{"lz4", SPICE_IMAGE_COMPRESSION_LZ4},
-	{NULL, 0},
+	{ "off", SPICE_IMAGE_COMPRESSION_OFF },
+	{ "auto_glz", SPICE_IMAGE_COMPRESSION_AUTO_GLZ },
+	{ "auto_lz", SPICE_IMAGE_COMPRESSION_AUTO_LZ },
+	{ "quic", SPICE_IMAGE_COMPRESSION_QUIC },
+	{ "glz", SPICE_IMAGE_COMPRESSION_GLZ },
+	{ "lz", SPICE_IMAGE_COMPRESSION_LZ },
+	{ "lz4", SPICE_IMAGE_COMPRESSION_LZ4 },
+	{ NULL, 0 },
 };
 
 static const struct name_value wan_compressions[] = {
-	{"auto", SPICE_WAN_COMPRESSION_AUTO},
-	{"never", SPICE_WAN_COMPRESSION_NEVER},
-	{"always", SPICE_WAN_COMPRESSION_ALWAYS},
-	{NULL, 0},
+	{ "auto", SPICE_WAN_COMPRESSION_AUTO },
+	{ "never", SPICE_WAN_COMPRESSION_NEVER },
+	{ "always", SPICE_WAN_COMPRESSION_ALWAYS },
+	{ NULL, 0 },
 };
 
 static const struct name_value streaming_videos[] = {
-	{"off", SPICE_STREAM_VIDEO_OFF},
-	{"all", SPICE_STREAM_VIDEO_ALL},
-	{"filter", SPICE_STREAM_VIDEO_FILTER},
-	{NULL, 0},
+	{ "off", SPICE_STREAM_VIDEO_OFF },
+	{ "all", SPICE_STREAM_VIDEO_ALL },
+	{ "filter", SPICE_STREAM_VIDEO_FILTER },
+	{ NULL, 0 },
 };
 
 static bool lookup(const struct name_value *table, const char *name, int *value) {
@@ -63,8 +63,8 @@ static bool lookup(const struct name_value *table, const char *name, int *value)
 	return false;
 }
 
-bool wlr_spice_backend_check_options(const struct wlr_spice_backend_options *options,
-		const char **bad_option) {
+bool wlr_spice_backend_check_options(
+		const struct wlr_spice_backend_options *options, const char **bad_option) {
 	int value;
 	if (options->image_compression != NULL &&
 			!lookup(image_compressions, options->image_compression, &value)) {
@@ -156,8 +156,7 @@ static bool configure_server(struct wlr_spice_backend *backend) {
 		spice_server_set_streaming_video(server, value);
 	}
 	if (o->video_codecs != NULL && spice_server_set_video_codecs(server, o->video_codecs) != 0) {
-		wlr_log(WLR_ERROR, "spice-server accepted none of --video-codecs '%s'",
-			o->video_codecs);
+		wlr_log(WLR_ERROR, "spice-server accepted none of --video-codecs '%s'", o->video_codecs);
 		return false;
 	}
 	// The tablet (client mouse mode) drives the pointer, not an agent.
@@ -170,8 +169,8 @@ static void handle_display_destroy(struct wl_listener *listener, void *data) {
 	wlr_backend_destroy(&backend->backend);
 }
 
-struct wlr_backend *wlr_spice_backend_create(struct wl_display *display,
-		const struct wlr_spice_backend_options *options) {
+struct wlr_backend *wlr_spice_backend_create(
+		struct wl_display *display, const struct wlr_spice_backend_options *options) {
 	const char *bad_option = NULL;
 	if (!wlr_spice_backend_check_options(options, &bad_option)) {
 		wlr_log(WLR_ERROR, "invalid SPICE backend option: %s", bad_option);
@@ -196,11 +195,9 @@ struct wlr_backend *wlr_spice_backend_create(struct wl_display *display,
 	o->streaming_video = dup_or_null(options->streaming_video);
 	o->video_codecs = dup_or_null(options->video_codecs);
 	if (strchr(o->listen_addr, ':') != NULL) {
-		snprintf(backend->address, sizeof(backend->address), "[%s]:%d", o->listen_addr,
-			o->port);
+		snprintf(backend->address, sizeof(backend->address), "[%s]:%d", o->listen_addr, o->port);
 	} else {
-		snprintf(backend->address, sizeof(backend->address), "%s:%d", o->listen_addr,
-			o->port);
+		snprintf(backend->address, sizeof(backend->address), "%s:%d", o->listen_addr, o->port);
 	}
 
 	wlr_spice_qxl_init(&backend->qxl, backend);
@@ -257,7 +254,7 @@ static bool backend_start(struct wlr_backend *wlr_backend) {
 	// spice_server_init opens the listening socket.
 	if (spice_server_init(backend->server, wlr_spice_core_get(backend)) != 0) {
 		wlr_log(WLR_ERROR, "cannot start the SPICE server on %s (address in use?)",
-			backend->address);
+				backend->address);
 		return false;
 	}
 	if (!wlr_spice_qxl_add(&backend->qxl, backend->server, backend->options.max_heads)) {
@@ -272,8 +269,8 @@ static bool backend_start(struct wlr_backend *wlr_backend) {
 	}
 	spice_server_vm_start(backend->server);
 
-	struct wlr_spice_output *output = wlr_spice_output_create(backend, 0, backend->options.width,
-		backend->options.height);
+	struct wlr_spice_output *output =
+			wlr_spice_output_create(backend, 0, backend->options.width, backend->options.height);
 	if (output == NULL || !wlr_spice_backend_layout(backend)) {
 		wlr_log(WLR_ERROR, "cannot create the SPICE output");
 		return false;
@@ -359,8 +356,8 @@ bool wlr_spice_backend_layout(struct wlr_spice_backend *backend) {
 	return true;
 }
 
-void wlr_spice_backend_set_heads(struct wlr_spice_backend *backend,
-		const struct wlr_spice_head *heads, int n) {
+void wlr_spice_backend_set_heads(
+		struct wlr_spice_backend *backend, const struct wlr_spice_head *heads, int n) {
 	if (n < 1) {
 		return;
 	}
@@ -382,7 +379,7 @@ void wlr_spice_backend_set_heads(struct wlr_spice_backend *backend,
 			continue;
 		}
 		struct wlr_spice_output *output =
-			wlr_spice_output_create(backend, i, heads[i].width, heads[i].height);
+				wlr_spice_output_create(backend, i, heads[i].width, heads[i].height);
 		if (output == NULL) {
 			wlr_log(WLR_ERROR, "cannot create SPICE head %d", i + 1);
 			break;

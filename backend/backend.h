@@ -156,8 +156,8 @@ void wlr_spice_input_remove(struct wlr_spice_input *input);
 void wlr_spice_input_finish(struct wlr_spice_input *input);
 
 /* output.c */
-struct wlr_spice_output *wlr_spice_output_create(struct wlr_spice_backend *backend, int index,
-	int width, int height);
+struct wlr_spice_output *wlr_spice_output_create(
+		struct wlr_spice_backend *backend, int index, int width, int height);
 void wlr_spice_output_client_connected(struct wlr_spice_output *output);
 /* Sets the head's mode; the primary surface follows in wlr_spice_backend_layout. */
 void wlr_spice_output_set_mode(struct wlr_spice_output *output, int width, int height);
@@ -169,8 +169,8 @@ void wlr_spice_output_repaint(struct wlr_spice_output *output);
  * Makes the heads what the client asked for: creates or destroys outputs,
  * sets their modes, and lays them out side by side on the primary surface.
  */
-void wlr_spice_backend_set_heads(struct wlr_spice_backend *backend,
-	const struct wlr_spice_head *heads, int n);
+void wlr_spice_backend_set_heads(
+		struct wlr_spice_backend *backend, const struct wlr_spice_head *heads, int n);
 /* Recomputes head positions and the primary surface, tells spice-server. */
 bool wlr_spice_backend_layout(struct wlr_spice_backend *backend);
 

@@ -99,8 +99,8 @@ static SpiceWatch *core_watch_add(int fd, int event_mask, SpiceWatchFunc func, v
 	watch->fd = fd;
 	watch->func = func;
 	watch->opaque = opaque;
-	watch->source = wl_event_loop_add_fd(core_backend->loop, fd, to_wl_mask(event_mask),
-		handle_watch, watch);
+	watch->source = wl_event_loop_add_fd(
+			core_backend->loop, fd, to_wl_mask(event_mask), handle_watch, watch);
 	if (watch->source == NULL) {
 		free(watch);
 		return NULL;
@@ -149,8 +149,9 @@ static void format_peer(SpiceChannelEventInfo *info, char *out, size_t size) {
 	const struct sockaddr *addr = (const struct sockaddr *)&info->paddr_ext;
 	socklen_t len = info->plen_ext;
 	char host[256], serv[32];
-	if (len == 0 || getnameinfo(addr, len, host, sizeof(host), serv, sizeof(serv),
-				NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+	if (len == 0 ||
+			getnameinfo(addr, len, host, sizeof(host), serv, sizeof(serv),
+					NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
 		snprintf(out, size, "unknown peer");
 		return;
 	}

@@ -26,7 +26,7 @@ struct wlr_spice_cursor_cmd {
  * NULL on bad size or allocation failure.
  */
 struct wlr_spice_cursor_cmd *wlr_spice_cursor_set_create(const void *data, size_t stride,
-	int width, int height, int hotspot_x, int hotspot_y, int x, int y);
+		int width, int height, int hotspot_x, int hotspot_y, int x, int y);
 struct wlr_spice_cursor_cmd *wlr_spice_cursor_move_create(int x, int y);
 struct wlr_spice_cursor_cmd *wlr_spice_cursor_hide_create(void);
 void wlr_spice_cursor_cmd_destroy(struct wlr_spice_cursor_cmd *cmd);

@@ -27,7 +27,7 @@ static pixman_box32_t box_union(const pixman_box32_t *a, const pixman_box32_t *b
 
 static bool box_contains(const pixman_box32_t *outer, const pixman_box32_t *inner) {
 	return inner->x1 >= outer->x1 && inner->y1 >= outer->y1 && inner->x2 <= outer->x2 &&
-		inner->y2 <= outer->y2;
+			inner->y2 <= outer->y2;
 }
 
 int wlr_spice_damage_to_rects(const pixman_region32_t *region, int width, int height,
@@ -81,7 +81,7 @@ int wlr_spice_damage_to_rects(const pixman_region32_t *region, int width, int he
 			for (int j = i + 1; j < n; j++) {
 				pixman_box32_t u = box_union(&work[i], &work[j]);
 				int64_t waste = wlr_spice_box_area(&u) - wlr_spice_box_area(&work[i]) -
-					wlr_spice_box_area(&work[j]);
+						wlr_spice_box_area(&work[j]);
 				if (waste < best_waste) {
 					best_waste = waste;
 					best_i = i;

@@ -16,7 +16,7 @@
  * adds the fewest uncovered pixels is merged. Returns the number written.
  */
 int wlr_spice_damage_to_rects(const pixman_region32_t *region, int width, int height,
-	int max_rects, pixman_box32_t *out);
+		int max_rects, pixman_box32_t *out);
 
 /* Area of a box; 0 for empty or inverted boxes. */
 int64_t wlr_spice_box_area(const pixman_box32_t *box);

@@ -11,8 +11,8 @@ static QXLPHYSICAL to_phys(const void *ptr) {
 	return (QXLPHYSICAL)(uintptr_t)ptr;
 }
 
-struct wlr_spice_draw *wlr_spice_draw_copy_create(const void *data, size_t stride,
-		const pixman_box32_t *box, uint32_t surface_id) {
+struct wlr_spice_draw *wlr_spice_draw_copy_create(
+		const void *data, size_t stride, const pixman_box32_t *box, uint32_t surface_id) {
 	return wlr_spice_draw_copy_create_at(data, stride, box, box->x1, box->y1, surface_id);
 }
 

@@ -39,11 +39,11 @@ struct wlr_spice_draw {
  * QXL_DRAW_COPY targeting surface_id at the same position. The box must lie
  * inside the image. Returns NULL on allocation failure.
  */
-struct wlr_spice_draw *wlr_spice_draw_copy_create(const void *data, size_t stride,
-	const pixman_box32_t *box, uint32_t surface_id);
+struct wlr_spice_draw *wlr_spice_draw_copy_create(
+		const void *data, size_t stride, const pixman_box32_t *box, uint32_t surface_id);
 /* The same, drawn at (dst_x, dst_y) on the surface: for heads beside the first. */
 struct wlr_spice_draw *wlr_spice_draw_copy_create_at(const void *data, size_t stride,
-	const pixman_box32_t *box, int dst_x, int dst_y, uint32_t surface_id);
+		const pixman_box32_t *box, int dst_x, int dst_y, uint32_t surface_id);
 void wlr_spice_draw_destroy(struct wlr_spice_draw *draw);
 
 void wlr_spice_draw_to_command(struct wlr_spice_draw *draw, QXLCommandExt *cmd);

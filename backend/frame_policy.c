@@ -22,13 +22,13 @@ void wlr_spice_frame_policy_finish(struct wlr_spice_frame_policy *policy) {
 	pixman_region32_fini(&policy->pending);
 }
 
-void wlr_spice_frame_policy_add_damage(struct wlr_spice_frame_policy *policy,
-		const pixman_region32_t *damage) {
+void wlr_spice_frame_policy_add_damage(
+		struct wlr_spice_frame_policy *policy, const pixman_region32_t *damage) {
 	pixman_region32_union(&policy->pending, &policy->pending, (pixman_region32_t *)damage);
 }
 
-int wlr_spice_frame_policy_next_flush(const struct wlr_spice_frame_policy *policy,
-		int64_t now_ms, int queued) {
+int wlr_spice_frame_policy_next_flush(
+		const struct wlr_spice_frame_policy *policy, int64_t now_ms, int queued) {
 	if (!pixman_region32_not_empty((pixman_region32_t *)&policy->pending)) {
 		return -1;
 	}
@@ -42,14 +42,14 @@ int wlr_spice_frame_policy_next_flush(const struct wlr_spice_frame_policy *polic
 	}
 	if (delay == 0 && queued >= policy->queue_bound) {
 		// The worker is behind: keep coalescing into the pending region.
-		delay = policy->mode == WLR_SPICE_FRAME_MODE_DFPS ? policy->period_ms
-								   : WLR_SPICE_BACKLOG_RETRY_MS;
+		bool dfps = policy->mode == WLR_SPICE_FRAME_MODE_DFPS;
+		delay = dfps ? policy->period_ms : WLR_SPICE_BACKLOG_RETRY_MS;
 	}
 	return delay;
 }
 
-void wlr_spice_frame_policy_take(struct wlr_spice_frame_policy *policy, int64_t now_ms,
-		pixman_region32_t *out) {
+void wlr_spice_frame_policy_take(
+		struct wlr_spice_frame_policy *policy, int64_t now_ms, pixman_region32_t *out) {
 	pixman_region32_copy(out, &policy->pending);
 	pixman_region32_clear(&policy->pending);
 	policy->last_flush_ms = now_ms;

@@ -24,21 +24,21 @@ struct wlr_spice_frame_policy {
 };
 
 void wlr_spice_frame_policy_init(struct wlr_spice_frame_policy *policy,
-	enum wlr_spice_frame_mode mode, int fps, int queue_bound);
+		enum wlr_spice_frame_mode mode, int fps, int queue_bound);
 void wlr_spice_frame_policy_finish(struct wlr_spice_frame_policy *policy);
 
-void wlr_spice_frame_policy_add_damage(struct wlr_spice_frame_policy *policy,
-	const pixman_region32_t *damage);
+void wlr_spice_frame_policy_add_damage(
+		struct wlr_spice_frame_policy *policy, const pixman_region32_t *damage);
 
 /*
  * Milliseconds until pending damage should be flushed: -1 when nothing is
  * pending, 0 for now, else the delay for a timer.
  */
-int wlr_spice_frame_policy_next_flush(const struct wlr_spice_frame_policy *policy,
-	int64_t now_ms, int queued);
+int wlr_spice_frame_policy_next_flush(
+		const struct wlr_spice_frame_policy *policy, int64_t now_ms, int queued);
 
 /* Moves the pending region into out (an initialised region) and records now. */
-void wlr_spice_frame_policy_take(struct wlr_spice_frame_policy *policy, int64_t now_ms,
-	pixman_region32_t *out);
+void wlr_spice_frame_policy_take(
+		struct wlr_spice_frame_policy *policy, int64_t now_ms, pixman_region32_t *out);
 
 #endif

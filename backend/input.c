@@ -31,11 +31,11 @@ static const struct {
 	uint32_t mask;
 	uint32_t button;
 } button_map[] = {
-	{0x01, BTN_LEFT},
-	{0x02, BTN_RIGHT},
-	{0x04, BTN_MIDDLE},
-	{0x40, BTN_SIDE},
-	{0x80, BTN_EXTRA},
+	{ 0x01, BTN_LEFT },
+	{ 0x02, BTN_RIGHT },
+	{ 0x04, BTN_MIDDLE },
+	{ 0x40, BTN_SIDE },
+	{ 0x80, BTN_EXTRA },
 };
 
 #define BUTTON_MASK_ALL (0x01 | 0x02 | 0x04 | 0x40 | 0x80)
@@ -105,8 +105,7 @@ static void kbd_push_scan_freg(SpiceKbdInstance *sin, uint8_t frag) {
 		unsigned bit = (scancode & 0x7f) | ((scancode & 0xff00) ? 0x80 : 0);
 		if (!(input->unknown_logged[bit / 32] & (1u << (bit % 32)))) {
 			input->unknown_logged[bit / 32] |= 1u << (bit % 32);
-			wlr_log(WLR_INFO, "SPICE client sent unknown scancode 0x%04x; ignored",
-				scancode);
+			wlr_log(WLR_INFO, "SPICE client sent unknown scancode 0x%04x; ignored", scancode);
 		}
 		break;
 	}
@@ -143,8 +142,7 @@ static void update_buttons(struct wlr_spice_input *input, uint32_t state) {
 			.device = input->pointer,
 			.time_msec = now_msec(),
 			.button = button_map[i].button,
-			.state = (state & button_map[i].mask) ? WLR_BUTTON_PRESSED
-							      : WLR_BUTTON_RELEASED,
+			.state = (state & button_map[i].mask) ? WLR_BUTTON_PRESSED : WLR_BUTTON_RELEASED,
 		};
 		wl_signal_emit(&input->pointer->pointer->events.button, &event);
 	}
@@ -358,16 +356,16 @@ bool wlr_spice_input_create_devices(struct wlr_spice_input *input) {
 		return false;
 	}
 
-	wlr_input_device_init(kbd_dev, WLR_INPUT_DEVICE_KEYBOARD, &input_device_impl,
-		"SPICE keyboard", 0, 0);
+	wlr_input_device_init(
+			kbd_dev, WLR_INPUT_DEVICE_KEYBOARD, &input_device_impl, "SPICE keyboard", 0, 0);
 	keyboard->input = input;
 	wlr_keyboard_init(&keyboard->wlr_keyboard, &keyboard_impl);
 	kbd_dev->keyboard = &keyboard->wlr_keyboard;
 	kbd_dev->data = input;
 	input->keyboard = kbd_dev;
 
-	wlr_input_device_init(ptr_dev, WLR_INPUT_DEVICE_POINTER, &input_device_impl,
-		"SPICE pointer", 0, 0);
+	wlr_input_device_init(
+			ptr_dev, WLR_INPUT_DEVICE_POINTER, &input_device_impl, "SPICE pointer", 0, 0);
 	wlr_pointer_init(pointer, NULL);
 	ptr_dev->pointer = pointer;
 	ptr_dev->data = input;

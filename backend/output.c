@@ -34,8 +34,8 @@ static bool buffer_is_readable(struct wlr_buffer *buffer) {
 	void *data;
 	uint32_t format;
 	size_t stride;
-	if (!wlr_buffer_begin_data_ptr_access(buffer, WLR_BUFFER_DATA_PTR_ACCESS_READ, &data,
-			&format, &stride)) {
+	if (!wlr_buffer_begin_data_ptr_access(
+				buffer, WLR_BUFFER_DATA_PTR_ACCESS_READ, &data, &format, &stride)) {
 		return false;
 	}
 	wlr_buffer_end_data_ptr_access(buffer);
@@ -74,8 +74,8 @@ static void flush(struct wlr_spice_output *output) {
 	void *data;
 	uint32_t format;
 	size_t stride;
-	if (!wlr_buffer_begin_data_ptr_access(output->front, WLR_BUFFER_DATA_PTR_ACCESS_READ, &data,
-			&format, &stride)) {
+	if (!wlr_buffer_begin_data_ptr_access(
+				output->front, WLR_BUFFER_DATA_PTR_ACCESS_READ, &data, &format, &stride)) {
 		wlr_log(WLR_ERROR, "cannot read the committed buffer; frame dropped");
 		pixman_region32_fini(&region);
 		return;
@@ -90,25 +90,25 @@ static void flush(struct wlr_spice_output *output) {
 	if (height > qxl->height) {
 		height = qxl->height;
 	}
-	int max_rects = output->policy.mode == WLR_SPICE_FRAME_MODE_DFPS ? WLR_SPICE_MAX_RECTS_DFPS
-									: WLR_SPICE_MAX_RECTS_PER_OP;
+	bool dfps = output->policy.mode == WLR_SPICE_FRAME_MODE_DFPS;
+	int max_rects = dfps ? WLR_SPICE_MAX_RECTS_DFPS : WLR_SPICE_MAX_RECTS_PER_OP;
 	pixman_box32_t boxes[WLR_SPICE_MAX_RECTS_PER_OP];
 	int n = wlr_spice_damage_to_rects(&region, width, height, max_rects, boxes);
 	for (int i = 0; i < n; i++) {
-		struct wlr_spice_draw *draw = wlr_spice_draw_copy_create_at(data, stride, &boxes[i],
-			output->x + boxes[i].x1, boxes[i].y1, 0);
+		struct wlr_spice_draw *draw = wlr_spice_draw_copy_create_at(
+				data, stride, &boxes[i], output->x + boxes[i].x1, boxes[i].y1, 0);
 		if (draw == NULL) {
 			// Keep what could not be sent for the next flush.
 			pixman_region32_union_rect(&output->policy.pending, &output->policy.pending,
-				boxes[i].x1, boxes[i].y1, boxes[i].x2 - boxes[i].x1,
-				boxes[i].y2 - boxes[i].y1);
+					boxes[i].x1, boxes[i].y1, boxes[i].x2 - boxes[i].x1,
+					boxes[i].y2 - boxes[i].y1);
 			continue;
 		}
 		if (!wlr_spice_qxl_push_draw(qxl, draw)) {
 			wlr_spice_draw_destroy(draw);
 			pixman_region32_union_rect(&output->policy.pending, &output->policy.pending,
-				boxes[i].x1, boxes[i].y1, boxes[i].x2 - boxes[i].x1,
-				boxes[i].y2 - boxes[i].y1);
+					boxes[i].x1, boxes[i].y1, boxes[i].x2 - boxes[i].x1,
+					boxes[i].y2 - boxes[i].y1);
 			continue;
 		}
 		backend->stats.draw_commands++;
@@ -168,9 +168,9 @@ void wlr_spice_output_set_mode(struct wlr_spice_output *output, int width, int h
 	pixman_region32_clear(&output->policy.pending);
 	wlr_buffer_unlock(output->front);
 	output->front = NULL;
-	int refresh_hz = output->policy.mode == WLR_SPICE_FRAME_MODE_DFPS
-		? 1000 / output->policy.period_ms
-		: PER_OP_REFRESH_HZ;
+	int refresh_hz = output->policy.mode == WLR_SPICE_FRAME_MODE_DFPS ?
+			1000 / output->policy.period_ms :
+			PER_OP_REFRESH_HZ;
 	wlr_output_update_custom_mode(&output->wlr_output, width, height, refresh_hz * 1000);
 }
 
@@ -191,8 +191,7 @@ static bool output_commit(struct wlr_output *wlr_output) {
 		wlr_output_update_enabled(wlr_output, pending->enabled);
 	}
 	if (pending->committed & WLR_OUTPUT_STATE_MODE) {
-		wlr_spice_output_set_mode(output, pending->custom_mode.width,
-			pending->custom_mode.height);
+		wlr_spice_output_set_mode(output, pending->custom_mode.width, pending->custom_mode.height);
 		if (!wlr_spice_backend_layout(output->backend)) {
 			return false;
 		}
@@ -237,8 +236,8 @@ static void push_cursor(struct wlr_spice_output *output, struct wlr_spice_cursor
 	}
 }
 
-static bool output_set_cursor(struct wlr_output *wlr_output, struct wlr_buffer *buffer,
-		int hotspot_x, int hotspot_y) {
+static bool output_set_cursor(
+		struct wlr_output *wlr_output, struct wlr_buffer *buffer, int hotspot_x, int hotspot_y) {
 	struct wlr_spice_output *output = spice_output_from_output(wlr_output);
 	// Every head gets the same image; one copy to the client is enough.
 	if (output->index != 0) {
@@ -252,14 +251,14 @@ static bool output_set_cursor(struct wlr_output *wlr_output, struct wlr_buffer *
 	void *data;
 	uint32_t format;
 	size_t stride;
-	if (!wlr_buffer_begin_data_ptr_access(buffer, WLR_BUFFER_DATA_PTR_ACCESS_READ, &data,
-			&format, &stride)) {
+	if (!wlr_buffer_begin_data_ptr_access(
+				buffer, WLR_BUFFER_DATA_PTR_ACCESS_READ, &data, &format, &stride)) {
 		return false;
 	}
 	struct wlr_spice_cursor_cmd *cmd = NULL;
 	if (format == DRM_FORMAT_ARGB8888) {
-		cmd = wlr_spice_cursor_set_create(data, stride, buffer->width, buffer->height,
-			hotspot_x, hotspot_y, output->x + output->cursor_x, output->cursor_y);
+		cmd = wlr_spice_cursor_set_create(data, stride, buffer->width, buffer->height, hotspot_x,
+				hotspot_y, output->x + output->cursor_x, output->cursor_y);
 	}
 	wlr_buffer_end_data_ptr_access(buffer);
 	if (cmd == NULL) {
@@ -312,8 +311,8 @@ static const struct wlr_output_impl output_impl = {
 	.commit = output_commit,
 };
 
-struct wlr_spice_output *wlr_spice_output_create(struct wlr_spice_backend *backend, int index,
-		int width, int height) {
+struct wlr_spice_output *wlr_spice_output_create(
+		struct wlr_spice_backend *backend, int index, int width, int height) {
 	struct wlr_spice_output *output = calloc(1, sizeof(*output));
 	if (output == NULL) {
 		return NULL;
@@ -321,11 +320,11 @@ struct wlr_spice_output *wlr_spice_output_create(struct wlr_spice_backend *backe
 	output->backend = backend;
 	output->index = index;
 	const struct wlr_spice_backend_options *opts = &backend->options;
-	wlr_spice_frame_policy_init(&output->policy, opts->frame_mode, opts->fps,
-		WLR_SPICE_QUEUE_BOUND);
-	output->frame_delay_ms = opts->frame_mode == WLR_SPICE_FRAME_MODE_DFPS
-		? output->policy.period_ms
-		: 1000 / PER_OP_REFRESH_HZ;
+	wlr_spice_frame_policy_init(
+			&output->policy, opts->frame_mode, opts->fps, WLR_SPICE_QUEUE_BOUND);
+	output->frame_delay_ms = opts->frame_mode == WLR_SPICE_FRAME_MODE_DFPS ?
+			output->policy.period_ms :
+			1000 / PER_OP_REFRESH_HZ;
 
 	wlr_output_init(&output->wlr_output, &backend->backend, &output_impl, backend->display);
 	struct wlr_output *wlr_output = &output->wlr_output;

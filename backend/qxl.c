@@ -101,8 +101,8 @@ static void qxl_get_init_info(QXLInstance *qin, QXLDevInitInfo *info) {
 	info->n_surfaces = 1;
 }
 
-static int get_from_ring(struct wlr_spice_qxl *qxl, struct wlr_spice_ring *ring,
-		QXLCommandExt *cmd) {
+static int get_from_ring(
+		struct wlr_spice_qxl *qxl, struct wlr_spice_ring *ring, QXLCommandExt *cmd) {
 	pthread_mutex_lock(&qxl->lock);
 	bool got = ring_pop(ring, cmd);
 	pthread_mutex_unlock(&qxl->lock);
@@ -166,12 +166,12 @@ static void qxl_async_complete(QXLInstance *qin, uint64_t cookie) {
 	free((void *)(uintptr_t)cookie);
 }
 
-static void qxl_update_area_complete(QXLInstance *qin, uint32_t surface_id,
-		QXLRect *updated_rects, uint32_t num_updated_rects) {
+static void qxl_update_area_complete(QXLInstance *qin, uint32_t surface_id, QXLRect *updated_rects,
+		uint32_t num_updated_rects) {
 }
 
-static void qxl_set_client_capabilities(QXLInstance *qin, uint8_t client_present,
-		uint8_t caps[SPICE_CAPABILITIES_SIZE]) {
+static void qxl_set_client_capabilities(
+		QXLInstance *qin, uint8_t client_present, uint8_t caps[SPICE_CAPABILITIES_SIZE]) {
 }
 
 static int qxl_client_monitors_config(QXLInstance *qin, VDAgentMonitorsConfig *config) {
@@ -236,8 +236,8 @@ void wlr_spice_qxl_set_heads(struct wlr_spice_qxl *qxl, const QXLHead *heads, in
 	config->count = (uint16_t)n;
 	config->max_allowed = (uint16_t)max;
 	memcpy(config->heads, heads, sizeof(QXLHead) * (size_t)n);
-	spice_qxl_monitors_config_async(&qxl->instance, (QXLPHYSICAL)(uintptr_t)config,
-		MEMSLOT_GROUP, (uint64_t)(uintptr_t)config);
+	spice_qxl_monitors_config_async(&qxl->instance, (QXLPHYSICAL)(uintptr_t)config, MEMSLOT_GROUP,
+			(uint64_t)(uintptr_t)config);
 }
 
 /* Frees commands the worker has not fetched; call with the lock held. */
@@ -383,6 +383,6 @@ void wlr_spice_qxl_maybe_flush_tree(struct wlr_spice_qxl *qxl) {
 	}
 	// Rendering the whole surface lets spice-server release every drawable
 	// it was keeping for clients that are not there.
-	QXLRect area = {.left = 0, .top = 0, .right = qxl->width, .bottom = qxl->height};
+	QXLRect area = { .left = 0, .top = 0, .right = qxl->width, .bottom = qxl->height };
 	spice_qxl_update_area(&qxl->instance, 0, &area, NULL, 0, 1);
 }

@@ -11,7 +11,8 @@
 #include "scancode.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-#define ENTRY(code, key) { (code), (key), #key }
+#define ENTRY(code, key)                                                                          \
+	{ (code), (key), #key }
 #define EXT(code) (0xe000 | (code))
 
 #define PREFIX_E0 0xe0
@@ -236,8 +237,7 @@ struct output {
 };
 
 /* Looks a complete sequence up: KEY if it is in the table, else UNKNOWN. */
-static enum wlr_spice_scancode_result lookup(uint16_t scancode, bool pressed,
-		struct output *out) {
+static enum wlr_spice_scancode_result lookup(uint16_t scancode, bool pressed, struct output *out) {
 	out->scancode = scancode;
 	out->pressed = pressed;
 	out->keycode = wlr_spice_scancode_to_keycode(scancode);
@@ -245,8 +245,8 @@ static enum wlr_spice_scancode_result lookup(uint16_t scancode, bool pressed,
 }
 
 /* A byte with no prefix pending. */
-static enum wlr_spice_scancode_result feed_plain(struct wlr_spice_scancode_decoder *decoder,
-		uint8_t byte, struct output *out) {
+static enum wlr_spice_scancode_result feed_plain(
+		struct wlr_spice_scancode_decoder *decoder, uint8_t byte, struct output *out) {
 	switch (byte) {
 	case PREFIX_E0:
 		decoder->prefix = PREFIX_E0;
@@ -261,8 +261,8 @@ static enum wlr_spice_scancode_result feed_plain(struct wlr_spice_scancode_decod
 }
 
 /* A byte after E0. */
-static enum wlr_spice_scancode_result feed_extended(struct wlr_spice_scancode_decoder *decoder,
-		uint8_t byte, struct output *out) {
+static enum wlr_spice_scancode_result feed_extended(
+		struct wlr_spice_scancode_decoder *decoder, uint8_t byte, struct output *out) {
 	if (byte == PREFIX_E0) {
 		return WLR_SPICE_SCANCODE_NONE;
 	}
@@ -280,8 +280,8 @@ static enum wlr_spice_scancode_result feed_extended(struct wlr_spice_scancode_de
 }
 
 /* A byte after E1, or after E1 1D / E1 9D. */
-static enum wlr_spice_scancode_result feed_pause(struct wlr_spice_scancode_decoder *decoder,
-		uint8_t byte, struct output *out) {
+static enum wlr_spice_scancode_result feed_pause(
+		struct wlr_spice_scancode_decoder *decoder, uint8_t byte, struct output *out) {
 	if (decoder->pause_code == 0) {
 		if ((byte & CODE_MASK) == PAUSE_MAKE_1) {
 			decoder->pause_code = byte;
@@ -305,7 +305,7 @@ static enum wlr_spice_scancode_result feed_pause(struct wlr_spice_scancode_decod
 
 enum wlr_spice_scancode_result wlr_spice_scancode_feed(struct wlr_spice_scancode_decoder *decoder,
 		uint8_t byte, uint32_t *keycode, bool *pressed, uint16_t *scancode) {
-	struct output out = {0};
+	struct output out = { 0 };
 	enum wlr_spice_scancode_result result = WLR_SPICE_SCANCODE_NONE;
 
 	// 0x00 and 0xff are keyboard error/overrun codes, never part of a key.

@@ -74,6 +74,6 @@ void wlr_spice_scancode_decoder_init(struct wlr_spice_scancode_decoder *decoder)
  * afresh, so the decoder never stays stuck.
  */
 enum wlr_spice_scancode_result wlr_spice_scancode_feed(struct wlr_spice_scancode_decoder *decoder,
-	uint8_t byte, uint32_t *keycode, bool *pressed, uint16_t *scancode);
+		uint8_t byte, uint32_t *keycode, bool *pressed, uint16_t *scancode);
 
 #endif

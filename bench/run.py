@@ -394,7 +394,8 @@ class Target:
         return r.stdout.strip()
 
     def find_window(self, title, timeout=20):
-        out = self.xdotool("search", "--sync", "--name", f"^{title}$", timeout=timeout)
+        out = self.xdotool("search", "--sync", "--onlyvisible", "--name", f"^{title}$",
+                           timeout=timeout)
         return int(out.split()[0])
 
     def mover(self, wid, title, seconds):
@@ -549,8 +550,16 @@ class XSpice(Target):
                  30, "Xorg to answer")
 
     def focus(self, wid):
-        # No window manager: give the terminal the keyboard like a WM would.
-        self.xdotool("windowfocus", "--sync", str(wid))
+        # No window manager: give the terminal the keyboard like a WM would
+        # (retried: the window may not be viewable the very moment it is found).
+        for attempt in range(20):
+            try:
+                self.xdotool("windowfocus", "--sync", str(wid), timeout=5)
+                return
+            except (RuntimeError, subprocess.TimeoutExpired):
+                if attempt == 19:
+                    raise
+                time.sleep(0.1)
 
 
 SWAY_CONF = """
@@ -921,6 +930,10 @@ def summarize(raw, targets, workloads):
                 if vals:
                     med[key] = statistics.median(vals)
             med["runs"] = len(runs)
+            names = sorted({n for r in runs for n in r.get("cpu_by_process", {})})
+            med["cpu_by_process"] = {
+                n: round(statistics.median(r.get("cpu_by_process", {}).get(n, 0.0)
+                                           for r in runs), 3) for n in names}
             summary.setdefault(w, {})[tname] = med
     for w, per in summary.items():
         base = per.get(BASELINE)
@@ -995,6 +1008,24 @@ def write_markdown(path, summary, meta, targets, workloads, errors):
                 cells.append(cell)
             out.append(f"| {tname} | " + " | ".join(cells) + " |")
         out.append("")
+    out.append("## Server CPU by process (median seconds)\n")
+    out.append("| workload | " + " | ".join(targets) + " |")
+    out.append("| --- | " + " | ".join("---" for _ in targets) + " |")
+    for w in workloads:
+        per = summary.get(w)
+        if not per:
+            continue
+        cells = []
+        for tname in targets:
+            split = per.get(tname, {}).get("cpu_by_process", {})
+            cells.append(", ".join(f"{n} {v:.2f}" for n, v in sorted(split.items())
+                                   if v >= 0.005) or "-")
+        out.append(f"| {w} | " + " | ".join(cells) + " |")
+    out.append("")
+    out.append("Whole machine busy during the windows (all processes, incl. clients and "
+               "anything else running): median " +
+               ", ".join(f"{w} {statistics.median(m['machine_busy_s'] for m in summary[w].values() if 'machine_busy_s' in m):.1f} s"
+                         for w in workloads if w in summary) + ".\n")
     if errors:
         out.append("## Errors\n")
         for e in errors:

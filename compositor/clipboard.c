@@ -26,8 +26,8 @@ struct spice_primary_source {
 
 static void data_source_send(struct wlr_data_source *source, const char *mime_type, int32_t fd) {
 	struct spice_data_source *s = wl_container_of(source, s, base);
-	wlr_spice_backend_clipboard_receive(s->server->backend, WLR_SPICE_SELECTION_CLIPBOARD,
-		mime_type, fd);
+	wlr_spice_backend_clipboard_receive(
+			s->server->backend, WLR_SPICE_SELECTION_CLIPBOARD, mime_type, fd);
 }
 
 static void data_source_destroy(struct wlr_data_source *source) {
@@ -40,11 +40,11 @@ static const struct wlr_data_source_impl data_source_impl = {
 	.destroy = data_source_destroy,
 };
 
-static void primary_source_send(struct wlr_primary_selection_source *source,
-		const char *mime_type, int fd) {
+static void primary_source_send(
+		struct wlr_primary_selection_source *source, const char *mime_type, int fd) {
 	struct spice_primary_source *s = wl_container_of(source, s, base);
-	wlr_spice_backend_clipboard_receive(s->server->backend, WLR_SPICE_SELECTION_PRIMARY,
-		mime_type, fd);
+	wlr_spice_backend_clipboard_receive(
+			s->server->backend, WLR_SPICE_SELECTION_PRIMARY, mime_type, fd);
 }
 
 static void primary_source_destroy(struct wlr_primary_selection_source *source) {
@@ -95,8 +95,7 @@ static void handle_client_offer(struct wl_listener *listener, void *data) {
 		}
 		wlr_data_source_init(&source->base, &data_source_impl);
 		source->server = server;
-		if (!add_mime_types(&source->base.mime_types, event->mime_types,
-				event->n_mime_types)) {
+		if (!add_mime_types(&source->base.mime_types, event->mime_types, event->n_mime_types)) {
 			wlr_data_source_destroy(&source->base);
 			return;
 		}
@@ -108,8 +107,7 @@ static void handle_client_offer(struct wl_listener *listener, void *data) {
 		}
 		wlr_primary_selection_source_init(&source->base, &primary_source_impl);
 		source->server = server;
-		if (!add_mime_types(&source->base.mime_types, event->mime_types,
-				event->n_mime_types)) {
+		if (!add_mime_types(&source->base.mime_types, event->mime_types, event->n_mime_types)) {
 			wlr_primary_selection_source_destroy(&source->base);
 			return;
 		}
@@ -136,7 +134,11 @@ static void handle_client_release(struct wl_listener *listener, void *data) {
 /* The source's own name for the format the client asked for. */
 static const char *pick_mime(const char *wanted, const char **offered, size_t n) {
 	static const char *const text[] = {
-		"text/plain;charset=utf-8", "UTF8_STRING", "text/plain", "TEXT", "STRING",
+		"text/plain;charset=utf-8",
+		"UTF8_STRING",
+		"text/plain",
+		"TEXT",
+		"STRING",
 	};
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(offered[i], wanted) == 0) {
@@ -228,8 +230,8 @@ bool swl_clipboard_init(struct swl_server *server) {
 	server->seat_set_selection.notify = handle_set_selection;
 	wl_signal_add(&server->seat->events.set_selection, &server->seat_set_selection);
 	server->seat_set_primary_selection.notify = handle_set_primary_selection;
-	wl_signal_add(&server->seat->events.set_primary_selection,
-		&server->seat_set_primary_selection);
+	wl_signal_add(
+			&server->seat->events.set_primary_selection, &server->seat_set_primary_selection);
 	return true;
 }
 

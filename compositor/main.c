@@ -48,7 +48,8 @@ static int handle_sigchld(int signal, void *data) {
 static bool check_runtime_dir(void) {
 	const char *dir = getenv("XDG_RUNTIME_DIR");
 	if (dir == NULL || dir[0] == '\0') {
-		fprintf(stderr, "spice-wl: XDG_RUNTIME_DIR is not set: it must name a private "
+		fprintf(stderr,
+				"spice-wl: XDG_RUNTIME_DIR is not set: it must name a private "
 				"directory (mode 0700) for the Wayland socket\n");
 		return false;
 	}
@@ -94,12 +95,13 @@ int main(int argc, char *argv[]) {
 
 	struct xkb_keymap *keymap = swl_keymap_create(&options);
 	if (keymap == NULL) {
-		fprintf(stderr, "spice-wl: cannot compile the keyboard layout: layout '%s', model '%s', "
+		fprintf(stderr,
+				"spice-wl: cannot compile the keyboard layout: layout '%s', model '%s', "
 				"variant '%s', options '%s'\n",
-			options.keyboard_layout ? options.keyboard_layout : "(default)",
-			options.keyboard_model ? options.keyboard_model : "(default)",
-			options.keyboard_variant ? options.keyboard_variant : "",
-			options.keyboard_options ? options.keyboard_options : "");
+				options.keyboard_layout ? options.keyboard_layout : "(default)",
+				options.keyboard_model ? options.keyboard_model : "(default)",
+				options.keyboard_variant ? options.keyboard_variant : "",
+				options.keyboard_options ? options.keyboard_options : "");
 		swl_options_finish(&options);
 		return 2;
 	}
@@ -123,7 +125,7 @@ int main(int argc, char *argv[]) {
 	signal(SIGPIPE, SIG_IGN);
 
 	int status = 1;
-	struct swl_server server = {0};
+	struct swl_server server = { 0 };
 	server.keymap = keymap;
 	if (!swl_server_init(&server, &options)) {
 		fprintf(stderr, "spice-wl: cannot set up the compositor (run with -v for details)\n");
@@ -131,16 +133,17 @@ int main(int argc, char *argv[]) {
 	}
 
 	struct wl_event_source *sigint =
-		wl_event_loop_add_signal(server.loop, SIGINT, handle_terminate_signal, &server);
+			wl_event_loop_add_signal(server.loop, SIGINT, handle_terminate_signal, &server);
 	struct wl_event_source *sigterm =
-		wl_event_loop_add_signal(server.loop, SIGTERM, handle_terminate_signal, &server);
+			wl_event_loop_add_signal(server.loop, SIGTERM, handle_terminate_signal, &server);
 	struct wl_event_source *sigchld =
-		wl_event_loop_add_signal(server.loop, SIGCHLD, handle_sigchld, &server);
+			wl_event_loop_add_signal(server.loop, SIGCHLD, handle_sigchld, &server);
 
 	if (!swl_server_start(&server)) {
-		fprintf(stderr, "spice-wl: cannot start: SPICE port %d on %s busy or Wayland "
+		fprintf(stderr,
+				"spice-wl: cannot start: SPICE port %d on %s busy or Wayland "
 				"socket unavailable (run with -v for details)\n",
-			options.port, options.listen);
+				options.port, options.listen);
 		goto out_signals;
 	}
 

@@ -69,90 +69,90 @@ enum {
 struct option_doc {
 	const char *name;
 	int has_arg;
-	int val;         // a short option character, or an OPT_* value for long-only
+	int val; // a short option character, or an OPT_* value for long-only
 	const char *arg; // placeholder shown in --help, NULL if no argument
 	const char *help;
 	const char *default_value; // NULL if there is nothing to show
 };
 
 static const struct option_doc option_docs[] = {
-		{"listen", required_argument, OPT_LISTEN, "ADDR", "network address to listen on",
-				DEFAULT_LISTEN},
-		{"port", required_argument, OPT_PORT, "N",
-				"TCP port to listen on, " STRINGIFY(MIN_PORT) ".." STRINGIFY(MAX_PORT),
-				STRINGIFY(DEFAULT_PORT)},
-		{"password-file", required_argument, OPT_PASSWORD_FILE, "FILE",
-				"password from FILE's first line", "$" PASSWORD_ENV},
-		{"disable-ticketing", no_argument, OPT_DISABLE_TICKETING, NULL,
-				"let clients connect without a password", "off"},
-		{"size", required_argument, OPT_SIZE, "WxH",
-				"screen size, each side " STRINGIFY(MIN_SIZE) ".." STRINGIFY(MAX_SIZE),
-				STRINGIFY(DEFAULT_WIDTH) "x" STRINGIFY(DEFAULT_HEIGHT)},
-		{"frame-mode", required_argument, OPT_FRAME_MODE, "MODE", "frame pacing: dfps or per-op",
-				"dfps"},
-		{"fps", required_argument, OPT_FPS, "N",
-				"frames per second in dfps mode, " STRINGIFY(MIN_FPS) ".." STRINGIFY(MAX_FPS),
-				STRINGIFY(DEFAULT_FPS)},
-		{"kiosk", no_argument, OPT_KIOSK, NULL, "use the kiosk window policy",
-				"if COMMAND is given"},
-		{"desktop", no_argument, OPT_DESKTOP, NULL, "use the desktop window policy",
-				"if no COMMAND"},
-		{"keep-running", no_argument, OPT_KEEP_RUNNING, NULL, "keep running after COMMAND exits",
-				"off"},
-		{"image-compression", required_argument, OPT_IMAGE_COMPRESSION, "MODE",
-				"off|auto_glz|auto_lz|quic|glz|lz|lz4", "spice-server's"},
-		{"jpeg-wan-compression", required_argument, OPT_JPEG_WAN_COMPRESSION, "MODE",
-				"auto|never|always", "spice-server's"},
-		{"zlib-glz-wan-compression", required_argument, OPT_ZLIB_GLZ_WAN_COMPRESSION, "MODE",
-				"auto|never|always", "spice-server's"},
-		{"streaming-video", required_argument, OPT_STREAMING_VIDEO, "MODE", "off|all|filter",
-				"spice-server's"},
-		{"video-codecs", required_argument, OPT_VIDEO_CODECS, "LIST",
-				"ENCODER:CODEC;... e.g. gstreamer:vp8", "spice-server's"},
-		{"keyboard-layout", required_argument, OPT_KEYBOARD_LAYOUT, "LAYOUT",
-				"XKB layout(s), e.g. de", "$XKB_DEFAULT_LAYOUT, us"},
-		{"keyboard-model", required_argument, OPT_KEYBOARD_MODEL, "MODEL", "XKB model",
-				"$XKB_DEFAULT_MODEL, pc105"},
-		{"keyboard-variant", required_argument, OPT_KEYBOARD_VARIANT, "VARIANT",
-				"XKB variant(s), e.g. nodeadkeys", "$XKB_DEFAULT_VARIANT"},
-		{"keyboard-options", required_argument, OPT_KEYBOARD_OPTIONS, "OPTIONS",
-				"XKB options, e.g. ctrl:nocaps", "$XKB_DEFAULT_OPTIONS"},
-		{"repeat-rate", required_argument, OPT_REPEAT_RATE, "N",
-				"key repeats per second, 0 disables, up to " STRINGIFY(MAX_REPEAT_RATE),
-				STRINGIFY(DEFAULT_REPEAT_RATE)},
-		{"repeat-delay", required_argument, OPT_REPEAT_DELAY, "MS",
-				"delay before a held key repeats, up to " STRINGIFY(MAX_REPEAT_DELAY),
-				STRINGIFY(DEFAULT_REPEAT_DELAY)},
-		{"hide-cursor", no_argument, OPT_HIDE_CURSOR, NULL,
-				"show no pointer on the client (kiosks)", "off"},
-		{"xwayland", required_argument, OPT_XWAYLAND, "MODE",
-				"Xwayland: lazy (start on first use), on or off", "lazy"},
-		{"no-resize", no_argument, OPT_NO_RESIZE, NULL,
-				"keep --size when the client window is resized", "off"},
-		{"min-size", required_argument, OPT_MIN_SIZE, "WxH", "smallest size a client may ask for",
-				"320x200"},
-		{"max-size", required_argument, OPT_MAX_SIZE, "WxH", "largest size a client may ask for",
-				"4096x4096"},
-		{"max-heads", required_argument, OPT_MAX_HEADS, "N",
-				"client monitors shown as outputs, 1..16", "4"},
-		{"no-clipboard", no_argument, OPT_NO_CLIPBOARD, NULL,
-				"no clipboard sharing with the client (kiosks)", "off"},
-		{"verbose", no_argument, 'v', NULL, "log more; repeat for even more", "0"},
-		{"help", no_argument, 'h', NULL, "show this help and exit", NULL},
-		{"version", no_argument, 'V', NULL, "show the version and exit", NULL},
+	{ "listen", required_argument, OPT_LISTEN, "ADDR", "network address to listen on",
+			DEFAULT_LISTEN },
+	{ "port", required_argument, OPT_PORT, "N",
+			"TCP port to listen on, " STRINGIFY(MIN_PORT) ".." STRINGIFY(MAX_PORT),
+			STRINGIFY(DEFAULT_PORT) },
+	{ "password-file", required_argument, OPT_PASSWORD_FILE, "FILE",
+			"password from FILE's first line", "$" PASSWORD_ENV },
+	{ "disable-ticketing", no_argument, OPT_DISABLE_TICKETING, NULL,
+			"let clients connect without a password", "off" },
+	{ "size", required_argument, OPT_SIZE, "WxH",
+			"screen size, each side " STRINGIFY(MIN_SIZE) ".." STRINGIFY(MAX_SIZE),
+			STRINGIFY(DEFAULT_WIDTH) "x" STRINGIFY(DEFAULT_HEIGHT) },
+	{ "frame-mode", required_argument, OPT_FRAME_MODE, "MODE", "frame pacing: dfps or per-op",
+			"dfps" },
+	{ "fps", required_argument, OPT_FPS, "N",
+			"frames per second in dfps mode, " STRINGIFY(MIN_FPS) ".." STRINGIFY(MAX_FPS),
+			STRINGIFY(DEFAULT_FPS) },
+	{ "kiosk", no_argument, OPT_KIOSK, NULL, "use the kiosk window policy",
+			"if COMMAND is given" },
+	{ "desktop", no_argument, OPT_DESKTOP, NULL, "use the desktop window policy",
+			"if no COMMAND" },
+	{ "keep-running", no_argument, OPT_KEEP_RUNNING, NULL, "keep running after COMMAND exits",
+			"off" },
+	{ "image-compression", required_argument, OPT_IMAGE_COMPRESSION, "MODE",
+			"off|auto_glz|auto_lz|quic|glz|lz|lz4", "spice-server's" },
+	{ "jpeg-wan-compression", required_argument, OPT_JPEG_WAN_COMPRESSION, "MODE",
+			"auto|never|always", "spice-server's" },
+	{ "zlib-glz-wan-compression", required_argument, OPT_ZLIB_GLZ_WAN_COMPRESSION, "MODE",
+			"auto|never|always", "spice-server's" },
+	{ "streaming-video", required_argument, OPT_STREAMING_VIDEO, "MODE", "off|all|filter",
+			"spice-server's" },
+	{ "video-codecs", required_argument, OPT_VIDEO_CODECS, "LIST",
+			"ENCODER:CODEC;... e.g. gstreamer:vp8", "spice-server's" },
+	{ "keyboard-layout", required_argument, OPT_KEYBOARD_LAYOUT, "LAYOUT",
+			"XKB layout(s), e.g. de", "$XKB_DEFAULT_LAYOUT, us" },
+	{ "keyboard-model", required_argument, OPT_KEYBOARD_MODEL, "MODEL", "XKB model",
+			"$XKB_DEFAULT_MODEL, pc105" },
+	{ "keyboard-variant", required_argument, OPT_KEYBOARD_VARIANT, "VARIANT",
+			"XKB variant(s), e.g. nodeadkeys", "$XKB_DEFAULT_VARIANT" },
+	{ "keyboard-options", required_argument, OPT_KEYBOARD_OPTIONS, "OPTIONS",
+			"XKB options, e.g. ctrl:nocaps", "$XKB_DEFAULT_OPTIONS" },
+	{ "repeat-rate", required_argument, OPT_REPEAT_RATE, "N",
+			"key repeats per second, 0 disables, up to " STRINGIFY(MAX_REPEAT_RATE),
+			STRINGIFY(DEFAULT_REPEAT_RATE) },
+	{ "repeat-delay", required_argument, OPT_REPEAT_DELAY, "MS",
+			"delay before a held key repeats, up to " STRINGIFY(MAX_REPEAT_DELAY),
+			STRINGIFY(DEFAULT_REPEAT_DELAY) },
+	{ "hide-cursor", no_argument, OPT_HIDE_CURSOR, NULL, "show no pointer on the client (kiosks)",
+			"off" },
+	{ "xwayland", required_argument, OPT_XWAYLAND, "MODE",
+			"Xwayland: lazy (start on first use), on or off", "lazy" },
+	{ "no-resize", no_argument, OPT_NO_RESIZE, NULL,
+			"keep --size when the client window is resized", "off" },
+	{ "min-size", required_argument, OPT_MIN_SIZE, "WxH", "smallest size a client may ask for",
+			"320x200" },
+	{ "max-size", required_argument, OPT_MAX_SIZE, "WxH", "largest size a client may ask for",
+			"4096x4096" },
+	{ "max-heads", required_argument, OPT_MAX_HEADS, "N",
+			"client monitors shown as outputs, 1..16", "4" },
+	{ "no-clipboard", no_argument, OPT_NO_CLIPBOARD, NULL,
+			"no clipboard sharing with the client (kiosks)", "off" },
+	{ "verbose", no_argument, 'v', NULL, "log more; repeat for even more", "0" },
+	{ "help", no_argument, 'h', NULL, "show this help and exit", NULL },
+	{ "version", no_argument, 'V', NULL, "show the version and exit", NULL },
 };
 
 // '+': stop at the first non-option (COMMAND); ':': report missing arguments as ':'
 static const char short_options[] = "+:hvV";
 
-static const char *const image_compressions[] = {
-		"off", "auto_glz", "auto_lz", "quic", "glz", "lz", "lz4", NULL};
-static const char *const wan_compressions[] = {"auto", "never", "always", NULL};
-static const char *const streaming_videos[] = {"off", "all", "filter", NULL};
-static const char *const frame_modes[] = {"dfps", "per-op", NULL};
-static const char *const xwayland_modes[] = {"lazy", "on", "off", NULL};
-static const char *const video_encoders[] = {"spice", "gstreamer", NULL};
-static const char *const video_codec_names[] = {"mjpeg", "vp8", "vp9", "h264", "h265", NULL};
+static const char *const image_compressions[] = { "off", "auto_glz", "auto_lz", "quic", "glz",
+	"lz", "lz4", NULL };
+static const char *const wan_compressions[] = { "auto", "never", "always", NULL };
+static const char *const streaming_videos[] = { "off", "all", "filter", NULL };
+static const char *const frame_modes[] = { "dfps", "per-op", NULL };
+static const char *const xwayland_modes[] = { "lazy", "on", "off", NULL };
+static const char *const video_encoders[] = { "spice", "gstreamer", NULL };
+static const char *const video_codec_names[] = { "mjpeg", "vp8", "vp9", "h264", "h265", NULL };
 
 /*
  * Prints "spice-wl: <message>\n" to err. Control characters (which could
@@ -243,8 +243,7 @@ static bool parse_int_option(
 	return true;
 }
 
-static bool parse_size(
-		const char *name, const char *value, int *width, int *height, FILE *err) {
+static bool parse_size(const char *name, const char *value, int *width, int *height, FILE *err) {
 	char *end;
 	long w, h;
 	if (!parse_long(value, &end, MIN_SIZE, MAX_SIZE, &w) || *end != 'x' ||
@@ -615,8 +614,12 @@ static bool apply_option(struct swl_options *opts, int c, const char *arg, FILE 
 		if (!parse_choice(name, arg, xwayland_modes, &index, err)) {
 			return false;
 		}
-		opts->xwayland = index == 0 ? SWL_XWAYLAND_LAZY
-			: index == 1 ? SWL_XWAYLAND_ON : SWL_XWAYLAND_OFF;
+		static const enum swl_xwayland_mode modes[] = {
+			SWL_XWAYLAND_LAZY,
+			SWL_XWAYLAND_ON,
+			SWL_XWAYLAND_OFF,
+		};
+		opts->xwayland = modes[index];
 		return true;
 	default:
 		fail(err, "internal error: unhandled option %d", c);
@@ -626,21 +629,21 @@ static bool apply_option(struct swl_options *opts, int c, const char *arg, FILE 
 
 void swl_options_init(struct swl_options *opts) {
 	*opts = (struct swl_options){
-			.listen = strdup(DEFAULT_LISTEN), // NULL on OOM; parse retries and reports it
-			.port = DEFAULT_PORT,
-			.width = DEFAULT_WIDTH,
-			.height = DEFAULT_HEIGHT,
-			.frame_mode = SWL_FRAME_MODE_DFPS,
-			.fps = DEFAULT_FPS,
-			.policy = SWL_POLICY_DEFAULT,
-			.repeat_rate = DEFAULT_REPEAT_RATE,
-			.repeat_delay = DEFAULT_REPEAT_DELAY,
-			.xwayland = SWL_XWAYLAND_LAZY,
-			.min_width = 320,
-			.min_height = 200,
-			.max_width = 4096,
-			.max_height = 4096,
-			.max_heads = 4,
+		.listen = strdup(DEFAULT_LISTEN), // NULL on OOM; parse retries and reports it
+		.port = DEFAULT_PORT,
+		.width = DEFAULT_WIDTH,
+		.height = DEFAULT_HEIGHT,
+		.frame_mode = SWL_FRAME_MODE_DFPS,
+		.fps = DEFAULT_FPS,
+		.policy = SWL_POLICY_DEFAULT,
+		.repeat_rate = DEFAULT_REPEAT_RATE,
+		.repeat_delay = DEFAULT_REPEAT_DELAY,
+		.xwayland = SWL_XWAYLAND_LAZY,
+		.min_width = 320,
+		.min_height = 200,
+		.max_width = 4096,
+		.max_height = 4096,
+		.max_heads = 4,
 	};
 }
 
@@ -658,7 +661,7 @@ void swl_options_finish(struct swl_options *opts) {
 	free(opts->keyboard_variant);
 	free(opts->keyboard_options);
 	free_command(opts);
-	*opts = (struct swl_options){0};
+	*opts = (struct swl_options){ 0 };
 }
 
 enum swl_options_result swl_options_parse(
@@ -666,13 +669,13 @@ enum swl_options_result swl_options_parse(
 	struct option long_options[ARRAY_LEN(option_docs) + 1];
 	for (size_t i = 0; i < ARRAY_LEN(option_docs); i++) {
 		long_options[i] = (struct option){
-				.name = option_docs[i].name,
-				.has_arg = option_docs[i].has_arg,
-				.flag = NULL,
-				.val = option_docs[i].val,
+			.name = option_docs[i].name,
+			.has_arg = option_docs[i].has_arg,
+			.flag = NULL,
+			.val = option_docs[i].val,
 		};
 	}
-	long_options[ARRAY_LEN(option_docs)] = (struct option){0};
+	long_options[ARRAY_LEN(option_docs)] = (struct option){ 0 };
 
 	optind = 0; // glibc: full reset, so parse can run more than once
 	opterr = 0;
@@ -733,8 +736,9 @@ enum swl_options_result swl_options_parse(
 	}
 
 	if (opts->password == NULL && !opts->disable_ticketing) {
-		fail(err, "no password: use --password-file FILE or " PASSWORD_ENV
-				  ", or --disable-ticketing for unauthenticated access");
+		fail(err,
+				"no password: use --password-file FILE or " PASSWORD_ENV
+				", or --disable-ticketing for unauthenticated access");
 		return SWL_OPTIONS_ERROR;
 	}
 	return SWL_OPTIONS_OK;

@@ -77,8 +77,8 @@ void swl_options_finish(struct swl_options *opts);
  * SPICE_WL_PASSWORD. Also checks cross-option rules (e.g. a password or
  * --disable-ticketing is required).
  */
-enum swl_options_result swl_options_parse(struct swl_options *opts, int argc, char *argv[],
-	FILE *out, FILE *err);
+enum swl_options_result swl_options_parse(
+		struct swl_options *opts, int argc, char *argv[], FILE *out, FILE *err);
 
 const char *swl_frame_mode_name(enum swl_frame_mode mode);
 

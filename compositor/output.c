@@ -71,8 +71,7 @@ void swl_output_handle_new(struct wl_listener *listener, void *data) {
 	output->scene_output = wlr_scene_get_scene_output(server->scene, wlr_output);
 	// Until a client sets one, the pointer is the theme's arrow.
 	wlr_xcursor_manager_set_cursor_image(server->xcursor_manager, "left_ptr", server->cursor);
-	wlr_log(WLR_INFO, "output %s: %dx%d", wlr_output->name, wlr_output->width,
-		wlr_output->height);
+	wlr_log(WLR_INFO, "output %s: %dx%d", wlr_output->name, wlr_output->width, wlr_output->height);
 	swl_views_arrange(server);
 }
 

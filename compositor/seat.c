@@ -54,8 +54,8 @@ static void add_keyboard(struct swl_server *server, struct wlr_input_device *dev
 	keyboard->device = device;
 
 	wlr_keyboard_set_keymap(device->keyboard, server->keymap);
-	wlr_keyboard_set_repeat_info(device->keyboard, server->options->repeat_rate,
-		server->options->repeat_delay);
+	wlr_keyboard_set_repeat_info(
+			device->keyboard, server->options->repeat_rate, server->options->repeat_delay);
 
 	keyboard->key.notify = keyboard_handle_key;
 	wl_signal_add(&device->keyboard->events.key, &keyboard->key);
@@ -88,8 +88,7 @@ static void process_motion(struct swl_server *server, uint32_t time) {
 	struct wlr_surface *surface = NULL;
 	swl_view_at(server, server->cursor->x, server->cursor->y, &surface, &sx, &sy);
 	if (surface == NULL) {
-		wlr_xcursor_manager_set_cursor_image(server->xcursor_manager, "left_ptr",
-			server->cursor);
+		wlr_xcursor_manager_set_cursor_image(server->xcursor_manager, "left_ptr", server->cursor);
 		wlr_seat_pointer_clear_focus(server->seat);
 		return;
 	}
@@ -114,13 +113,12 @@ static void handle_cursor_motion_absolute(struct wl_listener *listener, void *da
 static void handle_cursor_button(struct wl_listener *listener, void *data) {
 	struct swl_server *server = wl_container_of(listener, server, cursor_button);
 	struct wlr_event_pointer_button *event = data;
-	wlr_seat_pointer_notify_button(server->seat, event->time_msec, event->button,
-		event->state);
+	wlr_seat_pointer_notify_button(server->seat, event->time_msec, event->button, event->state);
 	if (event->state == WLR_BUTTON_PRESSED) {
 		double sx, sy;
 		struct wlr_surface *surface = NULL;
-		struct swl_view *view = swl_view_at(server, server->cursor->x, server->cursor->y,
-			&surface, &sx, &sy);
+		struct swl_view *view =
+				swl_view_at(server, server->cursor->x, server->cursor->y, &surface, &sx, &sy);
 		swl_view_focus(view);
 	}
 }
@@ -128,8 +126,8 @@ static void handle_cursor_button(struct wl_listener *listener, void *data) {
 static void handle_cursor_axis(struct wl_listener *listener, void *data) {
 	struct swl_server *server = wl_container_of(listener, server, cursor_axis);
 	struct wlr_event_pointer_axis *event = data;
-	wlr_seat_pointer_notify_axis(server->seat, event->time_msec, event->orientation,
-		event->delta, event->delta_discrete, event->source);
+	wlr_seat_pointer_notify_axis(server->seat, event->time_msec, event->orientation, event->delta,
+			event->delta_discrete, event->source);
 }
 
 static void handle_cursor_frame(struct wl_listener *listener, void *data) {
@@ -142,8 +140,7 @@ static void handle_request_set_cursor(struct wl_listener *listener, void *data) 
 	struct wlr_seat_pointer_request_set_cursor_event *event = data;
 	// Only the client with pointer focus may set the cursor.
 	if (server->seat->pointer_state.focused_client == event->seat_client) {
-		wlr_cursor_set_surface(server->cursor, event->surface, event->hotspot_x,
-			event->hotspot_y);
+		wlr_cursor_set_surface(server->cursor, event->surface, event->hotspot_x, event->hotspot_y);
 	}
 }
 
@@ -154,14 +151,13 @@ static void handle_request_set_selection(struct wl_listener *listener, void *dat
 }
 
 static void handle_request_set_primary_selection(struct wl_listener *listener, void *data) {
-	struct swl_server *server =
-		wl_container_of(listener, server, request_set_primary_selection);
+	struct swl_server *server = wl_container_of(listener, server, request_set_primary_selection);
 	struct wlr_seat_request_set_primary_selection_event *event = data;
 	wlr_seat_set_primary_selection(server->seat, event->source, event->serial);
 }
 
-static void silent_xkb_log(struct xkb_context *context, enum xkb_log_level level,
-		const char *format, va_list args) {
+static void silent_xkb_log(
+		struct xkb_context *context, enum xkb_log_level level, const char *format, va_list args) {
 	// The caller reports a failed compile as one line of its own.
 }
 
@@ -178,7 +174,7 @@ struct xkb_keymap *swl_keymap_create(const struct swl_options *options) {
 		.options = options->keyboard_options,
 	};
 	struct xkb_keymap *keymap =
-		xkb_keymap_new_from_names(context, &names, XKB_KEYMAP_COMPILE_NO_FLAGS);
+			xkb_keymap_new_from_names(context, &names, XKB_KEYMAP_COMPILE_NO_FLAGS);
 	xkb_context_unref(context);
 	return keymap;
 }
@@ -210,7 +206,7 @@ bool swl_seat_init(struct swl_server *server) {
 	wl_signal_add(&server->seat->events.request_set_selection, &server->request_set_selection);
 	server->request_set_primary_selection.notify = handle_request_set_primary_selection;
 	wl_signal_add(&server->seat->events.request_set_primary_selection,
-		&server->request_set_primary_selection);
+			&server->request_set_primary_selection);
 	return true;
 }
 

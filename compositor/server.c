@@ -14,14 +14,13 @@
 #include "wlr_spice.h"
 
 static enum wlr_spice_frame_mode to_backend_mode(enum swl_frame_mode mode) {
-	return mode == SWL_FRAME_MODE_PER_OP ? WLR_SPICE_FRAME_MODE_PER_OP
-					     : WLR_SPICE_FRAME_MODE_DFPS;
+	return mode == SWL_FRAME_MODE_PER_OP ? WLR_SPICE_FRAME_MODE_PER_OP : WLR_SPICE_FRAME_MODE_DFPS;
 }
 
 bool swl_server_init(struct swl_server *server, const struct swl_options *options) {
 	server->options = options;
 	server->kiosk = options->policy == SWL_POLICY_KIOSK ||
-		(options->policy == SWL_POLICY_DEFAULT && options->command != NULL);
+			(options->policy == SWL_POLICY_DEFAULT && options->command != NULL);
 	wl_list_init(&server->outputs);
 	wl_list_init(&server->views);
 	wl_list_init(&server->unmanaged);

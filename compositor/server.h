@@ -108,7 +108,7 @@ struct swl_view {
 
 /* Wires a new view into the server; it starts unmapped. */
 void swl_view_init(struct swl_view *view, struct swl_server *server,
-	const struct swl_view_impl *impl, struct wlr_scene_node *scene_node);
+		const struct swl_view_impl *impl, struct wlr_scene_node *scene_node);
 void swl_view_finish(struct swl_view *view);
 /* Policy placement on map: kiosk fills the screen, desktop centres. */
 void swl_view_map(struct swl_view *view, bool has_position);
@@ -133,7 +133,7 @@ void swl_view_focus(struct swl_view *view);
 /* Keyboard focus to a surface that is not a view (X11 menus that ask for it). */
 void swl_seat_focus_surface(struct swl_server *server, struct wlr_surface *surface);
 struct swl_view *swl_view_at(struct swl_server *server, double lx, double ly,
-	struct wlr_surface **surface, double *sx, double *sy);
+		struct wlr_surface **surface, double *sx, double *sy);
 /* Re-applies the window policy after outputs change. */
 void swl_views_arrange(struct swl_server *server);
 /* The same from an idle callback, once the output layout has settled. */

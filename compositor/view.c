@@ -111,8 +111,7 @@ void swl_view_unmap(struct swl_view *view) {
 	}
 }
 
-static struct swl_view *view_from_surface(struct swl_server *server,
-		struct wlr_surface *surface) {
+static struct swl_view *view_from_surface(struct swl_server *server, struct wlr_surface *surface) {
 	struct swl_view *view;
 	wl_list_for_each(view, &server->views, link) {
 		if (view->impl->get_surface(view) == surface) {
@@ -126,8 +125,8 @@ void swl_seat_focus_surface(struct swl_server *server, struct wlr_surface *surfa
 	struct wlr_seat *seat = server->seat;
 	struct wlr_keyboard *keyboard = wlr_seat_get_keyboard(seat);
 	if (keyboard != NULL) {
-		wlr_seat_keyboard_notify_enter(seat, surface, keyboard->keycodes,
-			keyboard->num_keycodes, &keyboard->modifiers);
+		wlr_seat_keyboard_notify_enter(
+				seat, surface, keyboard->keycodes, keyboard->num_keycodes, &keyboard->modifiers);
 	} else {
 		wlr_seat_keyboard_notify_enter(seat, surface, NULL, 0, NULL);
 	}

@@ -159,7 +159,7 @@ void swl_xdg_handle_new_surface(struct wl_listener *listener, void *data) {
 		return;
 	}
 	struct wlr_scene_node *node =
-		wlr_scene_xdg_surface_create(&server->view_tree->node, xdg_surface);
+			wlr_scene_xdg_surface_create(&server->view_tree->node, xdg_surface);
 	if (node == NULL) {
 		free(xdg_view);
 		wl_resource_post_no_memory(xdg_surface->resource);
@@ -178,9 +178,8 @@ void swl_xdg_handle_new_surface(struct wl_listener *listener, void *data) {
 	xdg_view->commit.notify = handle_commit;
 	wl_signal_add(&xdg_surface->surface->events.commit, &xdg_view->commit);
 	xdg_view->request_fullscreen.notify = handle_request_fullscreen;
-	wl_signal_add(&xdg_surface->toplevel->events.request_fullscreen,
-		&xdg_view->request_fullscreen);
+	wl_signal_add(
+			&xdg_surface->toplevel->events.request_fullscreen, &xdg_view->request_fullscreen);
 	xdg_view->request_maximize.notify = handle_request_maximize;
-	wl_signal_add(&xdg_surface->toplevel->events.request_maximize,
-		&xdg_view->request_maximize);
+	wl_signal_add(&xdg_surface->toplevel->events.request_maximize, &xdg_view->request_maximize);
 }

@@ -110,8 +110,9 @@ static void x_set_fullscreen(struct swl_view *view, bool fullscreen) {
 
 static void x_get_geometry(struct swl_view *view, struct wlr_box *box) {
 	struct wlr_xwayland_surface *xsurface = xview_from_view(view)->xsurface;
-	*box = (struct wlr_box){.x = 0, .y = 0, .width = xsurface->width,
-		.height = xsurface->height};
+	*box = (struct wlr_box){
+		.x = 0, .y = 0, .width = xsurface->width, .height = xsurface->height
+	};
 }
 
 static const struct swl_view_impl xwayland_view_impl = {
@@ -124,15 +125,15 @@ static const struct swl_view_impl xwayland_view_impl = {
 
 static bool has_position_hint(struct wlr_xwayland_surface *xsurface) {
 	const struct wlr_xwayland_surface_size_hints *hints = xsurface->size_hints;
-	return hints != NULL && (hints->flags & (XCB_ICCCM_SIZE_HINT_US_POSITION |
-					XCB_ICCCM_SIZE_HINT_P_POSITION));
+	return hints != NULL &&
+			(hints->flags & (XCB_ICCCM_SIZE_HINT_US_POSITION | XCB_ICCCM_SIZE_HINT_P_POSITION));
 }
 
 static void view_handle_map(struct wl_listener *listener, void *data) {
 	struct swl_xwayland_view *xview = wl_container_of(listener, xview, map);
 	struct wlr_xwayland_surface *xsurface = xview->xsurface;
 	xview->surface_tree = add_surface_tree(xview->view.scene_node, xsurface->surface,
-		&xview->surface_tree_destroy, view_handle_surface_tree_destroy);
+			&xview->surface_tree_destroy, view_handle_surface_tree_destroy);
 	if (xview->surface_tree == NULL) {
 		wlr_log(WLR_ERROR, "cannot add X window 0x%x to the scene", xsurface->window_id);
 		return;
@@ -178,12 +179,11 @@ static void view_handle_request_configure(struct wl_listener *listener, void *da
 		}
 		struct wlr_box box;
 		swl_output_layout_box(view->server, &box);
-		wlr_xwayland_surface_configure(xview->xsurface, box.x, box.y, box.width,
-			box.height);
+		wlr_xwayland_surface_configure(xview->xsurface, box.x, box.y, box.width, box.height);
 		return;
 	}
-	wlr_xwayland_surface_configure(xview->xsurface, event->x, event->y, event->width,
-		event->height);
+	wlr_xwayland_surface_configure(
+			xview->xsurface, event->x, event->y, event->width, event->height);
 	if (view->mapped) {
 		swl_view_move(view, event->x, event->y);
 	}
@@ -243,7 +243,7 @@ static void unmanaged_handle_map(struct wl_listener *listener, void *data) {
 	struct swl_xwayland_unmanaged *u = wl_container_of(listener, u, map);
 	struct wlr_xwayland_surface *xsurface = u->xsurface;
 	u->surface_tree = add_surface_tree(&u->server->unmanaged_tree->node, xsurface->surface,
-		&u->surface_tree_destroy, unmanaged_handle_surface_tree_destroy);
+			&u->surface_tree_destroy, unmanaged_handle_surface_tree_destroy);
 	if (u->surface_tree == NULL) {
 		return;
 	}
@@ -280,8 +280,7 @@ static void unmanaged_handle_set_geometry(struct wl_listener *listener, void *da
 static void unmanaged_handle_request_configure(struct wl_listener *listener, void *data) {
 	struct swl_xwayland_unmanaged *u = wl_container_of(listener, u, request_configure);
 	struct wlr_xwayland_surface_configure_event *event = data;
-	wlr_xwayland_surface_configure(u->xsurface, event->x, event->y, event->width,
-		event->height);
+	wlr_xwayland_surface_configure(u->xsurface, event->x, event->y, event->width, event->height);
 }
 
 static void unmanaged_handle_destroy(struct wl_listener *listener, void *data) {
@@ -363,16 +362,16 @@ static void handle_ready(struct wl_listener *listener, void *data) {
 	struct swl_server *server = wl_container_of(listener, server, xwayland_ready);
 	bool restarted = server->xwayland_starts++ > 0;
 	wlr_log(restarted ? WLR_ERROR : WLR_INFO, "Xwayland ready on %s%s",
-		server->xwayland->display_name, restarted ? " (restarted)" : "");
+			server->xwayland->display_name, restarted ? " (restarted)" : "");
 	wlr_xwayland_set_seat(server->xwayland, server->seat);
 
 	// X clients that set no cursor of their own get the theme's arrow.
 	struct wlr_xcursor *xcursor =
-		wlr_xcursor_manager_get_xcursor(server->xcursor_manager, "left_ptr", 1);
+			wlr_xcursor_manager_get_xcursor(server->xcursor_manager, "left_ptr", 1);
 	if (xcursor != NULL) {
 		struct wlr_xcursor_image *image = xcursor->images[0];
-		wlr_xwayland_set_cursor(server->xwayland, image->buffer, image->width * 4,
-			image->width, image->height, image->hotspot_x, image->hotspot_y);
+		wlr_xwayland_set_cursor(server->xwayland, image->buffer, image->width * 4, image->width,
+				image->height, image->hotspot_x, image->hotspot_y);
 	}
 }
 
@@ -400,7 +399,7 @@ bool swl_xwayland_init(struct swl_server *server) {
 	// COMMAND and everything it starts find the X server here.
 	setenv("DISPLAY", server->xwayland->display_name, true);
 	wlr_log(WLR_INFO, "X11 display %s (%s)", server->xwayland->display_name,
-		lazy ? "started on first use" : "started now");
+			lazy ? "started on first use" : "started now");
 	return true;
 }
 

@@ -87,16 +87,16 @@ struct wlr_spice_stats {
 	uint64_t released; // draw commands released by spice-server
 };
 
-struct wlr_backend *wlr_spice_backend_create(struct wl_display *display,
-	const struct wlr_spice_backend_options *options);
+struct wlr_backend *wlr_spice_backend_create(
+		struct wl_display *display, const struct wlr_spice_backend_options *options);
 bool wlr_backend_is_spice(struct wlr_backend *backend);
 
 /*
  * Checks encoder option values without creating anything. On failure, returns
  * false and points *bad_option at the option name ("image-compression", ...).
  */
-bool wlr_spice_backend_check_options(const struct wlr_spice_backend_options *options,
-	const char **bad_option);
+bool wlr_spice_backend_check_options(
+		const struct wlr_spice_backend_options *options, const char **bad_option);
 
 /* Where clients connect, e.g. "127.0.0.1:5900"; valid once started. */
 const char *wlr_spice_backend_get_address(struct wlr_backend *backend);
@@ -110,9 +110,9 @@ struct wlr_spice_agent_events *wlr_spice_backend_get_agent_events(struct wlr_bac
  * formats (n_mime_types 0: the session has none any more).
  */
 void wlr_spice_backend_clipboard_set(struct wlr_backend *backend,
-	enum wlr_spice_selection selection, const char *const *mime_types, size_t n_mime_types);
+		enum wlr_spice_selection selection, const char *const *mime_types, size_t n_mime_types);
 /* Fetches the client's selection as mime_type into fd, then closes fd. */
 void wlr_spice_backend_clipboard_receive(struct wlr_backend *backend,
-	enum wlr_spice_selection selection, const char *mime_type, int fd);
+		enum wlr_spice_selection selection, const char *mime_type, int fd);
 
 #endif
