@@ -18,6 +18,10 @@
 /* Largest selection we read from the session to send to a client. */
 #define MAX_SESSION_CLIPBOARD (32 * 1024 * 1024)
 #define MAX_TYPES 16
+/* Session selections being read for the client at once, per selection. */
+#define MAX_SENDS_IN_FLIGHT 2
+/* Bytes queued for a client that does not read them (no agent tokens). */
+#define MAX_QUEUED (64 * 1024 * 1024)
 
 static const struct {
 	uint32_t type;
@@ -92,6 +96,11 @@ static void send_message(
 	}
 	if (agent->out_off > 0 && agent->out_off == agent->out_len) {
 		agent->out_off = agent->out_len = 0;
+	}
+	if (agent->out_len - agent->out_off + encoded_len > MAX_QUEUED) {
+		free(encoded);
+		wlr_log(WLR_ERROR, "agent: the client reads nothing; message type %u dropped", type);
+		return;
 	}
 	if (agent->out_len + encoded_len > agent->out_cap) {
 		size_t cap = agent->out_cap ? agent->out_cap : 4096;
@@ -234,6 +243,16 @@ static int handle_receive_writable(int fd, uint32_t mask, void *data) {
 	return 0;
 }
 
+/* Readers still waiting for the client's data get an empty paste. */
+static void cancel_receives(struct wlr_spice_agent *agent, int selection) {
+	struct agent_transfer *transfer, *tmp;
+	wl_list_for_each_safe(transfer, tmp, &agent->receives, link) {
+		if (!transfer->has_data && (selection < 0 || transfer->selection == selection)) {
+			transfer_destroy(transfer);
+		}
+	}
+}
+
 static void handle_client_clipboard(
 		struct wlr_spice_agent *agent, const uint8_t *payload, uint32_t size) {
 	uint8_t selection = 0;
@@ -247,7 +266,9 @@ static void handle_client_clipboard(
 	}
 	struct agent_transfer *transfer, *found = NULL;
 	wl_list_for_each(transfer, &agent->receives, link) {
-		if (!transfer->has_data && transfer->selection == selection) {
+		// spice-gtk may answer requests out of order: match the type too.
+		if (!transfer->has_data && transfer->selection == selection &&
+				(transfer->type == type || type == VD_AGENT_CLIPBOARD_NONE)) {
 			found = transfer;
 			break;
 		}
@@ -310,6 +331,8 @@ static void handle_client_grab(
 			}
 		}
 	}
+	// What was asked of the old contents will not come any more.
+	cancel_receives(agent, selection);
 	agent->client_owns[selection] = true;
 	struct wlr_spice_clipboard_offer_event event = {
 		.selection = selection,
@@ -324,6 +347,7 @@ static void release_client_selection(struct wlr_spice_agent *agent, uint8_t sele
 		return;
 	}
 	agent->client_owns[selection] = false;
+	cancel_receives(agent, selection);
 	enum wlr_spice_selection sel = selection;
 	wl_signal_emit(&agent->events.clipboard_release, &sel);
 }
@@ -336,6 +360,16 @@ static void handle_client_request(
 				payload, size, has_selection_framing(agent), &selection, &type)) {
 		wlr_log(WLR_INFO, "agent: malformed clipboard request from the client dropped");
 		return;
+	}
+	// A client asking again and again before the session answers gets an
+	// empty answer, rather than more pipes and buffers.
+	int in_flight = 0;
+	struct agent_transfer *pending;
+	wl_list_for_each(pending, &agent->sends, link) {
+		in_flight += pending->selection == selection;
+	}
+	if (in_flight >= MAX_SENDS_IN_FLIGHT) {
+		goto empty;
 	}
 	const char *mime = type_to_mime(type);
 	int fds[2];
@@ -352,6 +386,11 @@ static void handle_client_request(
 	}
 	transfer->source = wl_event_loop_add_fd(
 			agent->backend->loop, fds[0], WL_EVENT_READABLE, handle_send_readable, transfer);
+	if (transfer->source == NULL) {
+		transfer_destroy(transfer);
+		close(fds[1]);
+		goto empty;
+	}
 	struct wlr_spice_clipboard_request_event event = {
 		.selection = selection,
 		.mime_type = mime,
@@ -494,12 +533,7 @@ static int agent_write(SpiceCharDeviceInstance *sin, const uint8_t *buf, int len
 				agent->parser.last_error != NULL ? agent->parser.last_error : "invalid");
 		// It may have been clipboard data (too large): readers waiting for
 		// it get an empty paste rather than none at all.
-		struct agent_transfer *transfer, *tmp;
-		wl_list_for_each_safe(transfer, tmp, &agent->receives, link) {
-			if (!transfer->has_data) {
-				transfer_destroy(transfer);
-			}
-		}
+		cancel_receives(agent, -1);
 	}
 	return len;
 }

@@ -318,39 +318,51 @@ static void backend_destroy(struct wlr_backend *wlr_backend) {
 bool wlr_spice_backend_layout(struct wlr_spice_backend *backend) {
 	struct wlr_spice_qxl *qxl = &backend->qxl;
 	QXLHead heads[WLR_SPICE_MAX_HEADS];
+	int xs[WLR_SPICE_MAX_HEADS];
 	int n = 0, width = 0, height = 0;
 	for (int i = 0; i < WLR_SPICE_MAX_HEADS; i++) {
 		struct wlr_spice_output *output = backend->outputs[i];
 		if (output == NULL) {
 			continue;
 		}
-		output->x = width;
+		xs[i] = width;
 		heads[n] = (QXLHead){
 			.id = (uint32_t)i,
 			.surface_id = 0,
 			.width = (uint32_t)output->width,
 			.height = (uint32_t)output->height,
-			.x = (uint32_t)output->x,
+			.x = (uint32_t)width,
 			.y = 0,
 		};
 		n++;
 		width += output->width;
 		height = output->height > height ? output->height : height;
 	}
-	backend->n_outputs = n;
 	if (n == 0) {
+		backend->n_outputs = 0;
 		return true;
 	}
-	if (!qxl->primary_active || qxl->width != width || qxl->height != height) {
-		if (!wlr_spice_qxl_create_primary(qxl, width, height)) {
-			return false;
+	bool new_surface = !qxl->primary_active || qxl->width != width || qxl->height != height;
+	if (new_surface && !wlr_spice_qxl_create_primary(qxl, width, height)) {
+		return false;
+	}
+	backend->n_outputs = n;
+	for (int i = 0; i < WLR_SPICE_MAX_HEADS; i++) {
+		struct wlr_spice_output *output = backend->outputs[i];
+		if (output == NULL) {
+			continue;
 		}
-		// A new surface starts black: every head sends all of itself again.
-		for (int i = 0; i < WLR_SPICE_MAX_HEADS; i++) {
-			if (backend->outputs[i] != NULL) {
-				wlr_spice_output_repaint(backend->outputs[i]);
-			}
+		// A new surface starts black, and a head that moved must be sent
+		// where it is now: both send all of themselves again.
+		bool moved = output->x != xs[i];
+		output->x = xs[i];
+		if (new_surface || moved) {
+			wlr_spice_output_repaint(output);
 		}
+	}
+	if (new_surface) {
+		// spice-server resets the client's cursor with the surface.
+		wlr_spice_output_restore_cursor(backend->outputs[0]);
 	}
 	wlr_spice_qxl_set_heads(qxl, heads, n, backend->options.max_heads);
 	return true;
@@ -416,6 +428,10 @@ const char *wlr_spice_backend_get_address(struct wlr_backend *wlr_backend) {
 
 void wlr_spice_backend_get_stats(struct wlr_backend *wlr_backend, struct wlr_spice_stats *stats) {
 	struct wlr_spice_backend *backend = wlr_spice_backend_from_backend(wlr_backend);
+	if (backend == NULL) {
+		*stats = (struct wlr_spice_stats){ 0 };
+		return;
+	}
 	*stats = backend->stats;
 	pthread_mutex_lock(&backend->qxl.lock);
 	stats->released = backend->qxl.released;

@@ -90,6 +90,12 @@ struct wlr_spice_output {
 	int frame_delay_ms;
 	int cursor_x, cursor_y; // hotspot position, buffer coordinates
 
+	struct saved_cursor {
+		bool known, hidden;
+		uint8_t *pixels; // premultiplied ARGB8888, width * 4 bytes a row
+		int width, height, hotspot_x, hotspot_y;
+	} saved_cursor; // head 0: the image to set again after a surface reset
+
 	int index; // head number, position in wlr_spice_backend.outputs
 	int x; // where this head starts on the shared primary surface
 	int width, height; // the mode
@@ -163,6 +169,8 @@ void wlr_spice_output_client_connected(struct wlr_spice_output *output);
 void wlr_spice_output_set_mode(struct wlr_spice_output *output, int width, int height);
 /* The primary surface was recreated: everything must be sent again. */
 void wlr_spice_output_repaint(struct wlr_spice_output *output);
+/* Sends the last cursor image (or hide) again: a new surface resets it. */
+void wlr_spice_output_restore_cursor(struct wlr_spice_output *output);
 
 /* backend.c */
 /*

@@ -8,6 +8,7 @@
 #include <drm_fourcc.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <wlr/interfaces/wlr_output.h>
 #include <wlr/types/wlr_buffer.h>
@@ -117,6 +118,10 @@ static void flush(struct wlr_spice_output *output) {
 	wlr_buffer_end_data_ptr_access(output->front);
 	pixman_region32_fini(&region);
 	backend->stats.flushes++;
+	if (pixman_region32_not_empty(&output->policy.pending)) {
+		// Something could not be queued: try again shortly.
+		wl_event_source_timer_update(output->flush_timer, WLR_SPICE_BACKLOG_RETRY_MS);
+	}
 
 	wlr_spice_qxl_maybe_flush_tree(qxl);
 }
@@ -243,7 +248,10 @@ static bool output_set_cursor(
 	if (output->index != 0) {
 		return true;
 	}
+	struct saved_cursor *saved = &output->saved_cursor;
 	if (buffer == NULL || output->backend->options.hide_cursor) {
+		saved->known = true;
+		saved->hidden = true;
 		push_cursor(output, wlr_spice_cursor_hide_create());
 		return true;
 	}
@@ -255,18 +263,46 @@ static bool output_set_cursor(
 				buffer, WLR_BUFFER_DATA_PTR_ACCESS_READ, &data, &format, &stride)) {
 		return false;
 	}
-	struct wlr_spice_cursor_cmd *cmd = NULL;
-	if (format == DRM_FORMAT_ARGB8888) {
-		cmd = wlr_spice_cursor_set_create(data, stride, buffer->width, buffer->height, hotspot_x,
-				hotspot_y, output->x + output->cursor_x, output->cursor_y);
+	// A copy, to set the cursor again when spice-server resets it.
+	size_t row = (size_t)buffer->width * 4;
+	bool ok = format == DRM_FORMAT_ARGB8888 && buffer->width > 0 && buffer->height > 0 &&
+			buffer->width <= WLR_SPICE_CURSOR_MAX_SIZE &&
+			buffer->height <= WLR_SPICE_CURSOR_MAX_SIZE;
+	uint8_t *pixels = ok ? realloc(saved->pixels, row * buffer->height) : NULL;
+	if (pixels != NULL) {
+		saved->pixels = pixels;
+		for (int y = 0; y < buffer->height; y++) {
+			memcpy(pixels + row * y, (const uint8_t *)data + stride * y, row);
+		}
+		saved->width = buffer->width;
+		saved->height = buffer->height;
+		saved->hotspot_x = hotspot_x;
+		saved->hotspot_y = hotspot_y;
+		saved->known = true;
+		saved->hidden = false;
 	}
 	wlr_buffer_end_data_ptr_access(buffer);
-	if (cmd == NULL) {
+	if (pixels == NULL) {
 		// wlroots falls back to drawing the cursor into frames.
 		return false;
 	}
-	push_cursor(output, cmd);
+	wlr_spice_output_restore_cursor(output);
 	return true;
+}
+
+void wlr_spice_output_restore_cursor(struct wlr_spice_output *output) {
+	if (output == NULL || !output->saved_cursor.known) {
+		return;
+	}
+	struct saved_cursor *saved = &output->saved_cursor;
+	if (saved->hidden) {
+		push_cursor(output, wlr_spice_cursor_hide_create());
+		return;
+	}
+	push_cursor(output,
+			wlr_spice_cursor_set_create(saved->pixels, (size_t)saved->width * 4, saved->width,
+					saved->height, saved->hotspot_x, saved->hotspot_y,
+					output->x + output->cursor_x, output->cursor_y));
 }
 
 static bool output_move_cursor(struct wlr_output *wlr_output, int x, int y) {
@@ -295,6 +331,7 @@ static void output_destroy(struct wlr_output *wlr_output) {
 		wl_event_source_remove(output->flush_timer);
 	}
 	wlr_buffer_unlock(output->front);
+	free(output->saved_cursor.pixels);
 	wlr_spice_frame_policy_finish(&output->policy);
 	struct wlr_spice_backend *backend = output->backend;
 	if (backend->outputs[output->index] == output) {
@@ -343,7 +380,9 @@ struct wlr_spice_output *wlr_spice_output_create(
 	wlr_spice_output_set_mode(output, width, height);
 	backend->outputs[index] = output;
 	if (opts->hide_cursor && index == 0) {
-		push_cursor(output, wlr_spice_cursor_hide_create());
+		output->saved_cursor.known = true;
+		output->saved_cursor.hidden = true;
+		wlr_spice_output_restore_cursor(output);
 	}
 	return output;
 

@@ -19,7 +19,9 @@ static void handle_frame(struct wl_listener *listener, void *data) {
 
 static void handle_mode(struct wl_listener *listener, void *data) {
 	struct swl_output *output = wl_container_of(listener, output, mode);
-	swl_views_arrange(output->server);
+	// The output layout hears of the new mode after us: arrange once it has
+	// moved the heads to the right of this one.
+	swl_views_arrange_later(output->server);
 }
 
 static void handle_destroy(struct wl_listener *listener, void *data) {

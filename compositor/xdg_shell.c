@@ -112,7 +112,11 @@ static void handle_request_maximize(struct wl_listener *listener, void *data) {
 
 static struct swl_view *view_of_toplevel(struct wlr_xdg_surface *xdg_surface) {
 	while (xdg_surface != NULL && xdg_surface->role == WLR_XDG_SURFACE_ROLE_POPUP) {
-		xdg_surface = wlr_xdg_surface_from_wlr_surface(xdg_surface->popup->parent);
+		struct wlr_surface *parent = xdg_surface->popup->parent;
+		if (parent == NULL || !wlr_surface_is_xdg_surface(parent)) {
+			return NULL;
+		}
+		xdg_surface = wlr_xdg_surface_from_wlr_surface(parent);
 	}
 	if (xdg_surface == NULL || xdg_surface->data == NULL) {
 		return NULL;
@@ -122,7 +126,13 @@ static struct swl_view *view_of_toplevel(struct wlr_xdg_surface *xdg_surface) {
 }
 
 static void handle_new_popup(struct wlr_xdg_surface *xdg_surface) {
-	struct wlr_xdg_surface *parent = wlr_xdg_surface_from_wlr_surface(xdg_surface->popup->parent);
+	// xdg-shell allows a popup without a parent (set later by other
+	// protocols we don't offer): nothing to attach it to.
+	struct wlr_surface *parent_surface = xdg_surface->popup->parent;
+	if (parent_surface == NULL || !wlr_surface_is_xdg_surface(parent_surface)) {
+		return;
+	}
+	struct wlr_xdg_surface *parent = wlr_xdg_surface_from_wlr_surface(parent_surface);
 	if (parent == NULL || parent->data == NULL) {
 		return;
 	}

@@ -33,6 +33,18 @@ class AgentTests(SessionTestCase):
                 s.expect(f"ready {w} {h}")
                 p.assert_pixels(self, zip(quadrant_points(0, 0, w, h), PATTERNS[0]))
 
+    def test_cursor_survives_resize(self):
+        s = self.start(["--size", "800x600"], [TEST_CLIENT, "--cursor"])
+        s.expect("ready 800 600")
+        p = self.connect(s)
+        self.assertEqual(p.command("move 50 50"), "ok")
+        self.assertEqual(p.command("wait-cursor 10000 16 16"), "ok")
+        # A new primary surface makes spice-server reset the client's cursor;
+        # spice-wl sets it again.
+        self.assertEqual(p.command("resize 1024 768 10000"), "ok 1024 768")
+        self.assertEqual(p.command("wait-cursor 10000 16 16"), "ok")
+        self.assertEqual(p.command("cursor"), "cursor 16 16 3 5 visible=1")
+
     def test_resize_clamped_and_odd_width(self):
         s = self.start(["--size", "800x600", "--min-size", "400x300", "--max-size",
                         "1200x900"], [TEST_CLIENT])
