@@ -461,6 +461,12 @@ static void handle_message(
 	if (port == VDP_SERVER_PORT) {
 		if (type == VD_AGENT_CLIENT_DISCONNECTED) {
 			wlr_spice_agent_client_gone(agent);
+		} else if (type == VD_AGENT_MOUSE_STATE && size >= sizeof(VDAgentMouseState)) {
+			VDAgentMouseState state;
+			memcpy(&state, payload, sizeof(state));
+			wlr_spice_input_agent_mouse(&agent->backend->input, state.display_id,
+					(int)(state.x > INT16_MAX ? INT16_MAX : state.x),
+					(int)(state.y > INT16_MAX ? INT16_MAX : state.y), state.buttons);
 		}
 		return;
 	}

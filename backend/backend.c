@@ -365,6 +365,10 @@ bool wlr_spice_backend_layout(struct wlr_spice_backend *backend) {
 		wlr_spice_output_restore_cursor(backend->outputs[0]);
 	}
 	wlr_spice_qxl_set_heads(qxl, heads, n, backend->options.max_heads);
+	// The tablet knows only one surface-wide coordinate space and spice-server
+	// drops the head a position is on; with several heads the agent gets
+	// positions per head instead.
+	spice_server_set_agent_mouse(backend->server, n > 1);
 	return true;
 }
 

@@ -73,7 +73,8 @@ struct wlr_spice_input {
 	uint8_t spice_leds; // SPICE_KEYBOARD_MODIFIER_FLAGS_*, as get_leds reports
 	uint32_t buttons; // buttons pressed, in spice-server's local (PS/2) order
 	int logical_width, logical_height; // tablet coordinate space
-	bool client_mouse_mode; // the last motion came from the tablet
+	bool client_mouse_mode; // the last motion came from the tablet or agent
+	uint32_t agent_wheel; // wheel buttons the agent reported pressed
 	bool view_only; // input from clients is ignored
 
 	struct wlr_input_device *keyboard, *pointer;
@@ -155,6 +156,12 @@ void wlr_spice_qxl_maybe_flush_tree(struct wlr_spice_qxl *qxl);
 void wlr_spice_input_init(struct wlr_spice_input *input, struct wlr_spice_backend *backend);
 bool wlr_spice_input_add(struct wlr_spice_input *input, SpiceServer *server);
 bool wlr_spice_input_create_devices(struct wlr_spice_input *input);
+/*
+ * Pointer state from the agent (several heads): a position on a head's
+ * window and VD_AGENT_*BUTTON_MASK buttons.
+ */
+void wlr_spice_input_agent_mouse(struct wlr_spice_input *input, int display_id, int x, int y,
+	uint32_t agent_buttons);
 /* Releases keys and buttons a departed client left pressed. */
 void wlr_spice_input_release_all(struct wlr_spice_input *input);
 /* Unregisters the SPICE interfaces; before spice_server_destroy. */

@@ -377,6 +377,46 @@ bool wlr_spice_input_create_devices(struct wlr_spice_input *input) {
 	return true;
 }
 
+void wlr_spice_input_agent_mouse(struct wlr_spice_input *input, int display_id, int x, int y,
+		uint32_t agent_buttons) {
+	struct wlr_spice_backend *backend = input->backend;
+	input->client_mouse_mode = true;
+	if (input->view_only || input->pointer == NULL || display_id < 0 ||
+			display_id >= WLR_SPICE_MAX_HEADS || backend->outputs[display_id] == NULL ||
+			backend->qxl.width <= 0) {
+		return;
+	}
+	// Positions are relative to the client's window of that head.
+	struct wlr_spice_output *output = backend->outputs[display_id];
+	struct wlr_event_pointer_motion_absolute event = {
+		.device = input->pointer,
+		.time_msec = now_msec(),
+		.x = normalize(output->x + x, backend->qxl.width),
+		.y = normalize(y, backend->qxl.height),
+	};
+	wl_signal_emit(&input->pointer->pointer->events.motion_absolute, &event);
+
+	// The agent's masks, in spice-server's local order for update_buttons.
+	uint32_t buttons = 0;
+	buttons |= (agent_buttons & VD_AGENT_LBUTTON_MASK) ? 0x01 : 0;
+	buttons |= (agent_buttons & VD_AGENT_RBUTTON_MASK) ? 0x02 : 0;
+	buttons |= (agent_buttons & VD_AGENT_MBUTTON_MASK) ? 0x04 : 0;
+	buttons |= (agent_buttons & VD_AGENT_SBUTTON_MASK) ? 0x40 : 0;
+	buttons |= (agent_buttons & VD_AGENT_EBUTTON_MASK) ? 0x80 : 0;
+	update_buttons(input, buttons);
+	// Wheel steps come as up/down buttons pressed.
+	uint32_t wheel = agent_buttons & (VD_AGENT_UBUTTON_MASK | VD_AGENT_DBUTTON_MASK);
+	uint32_t pressed = wheel & ~input->agent_wheel;
+	input->agent_wheel = wheel;
+	if (pressed & VD_AGENT_UBUTTON_MASK) {
+		emit_wheel(input, -1);
+	}
+	if (pressed & VD_AGENT_DBUTTON_MASK) {
+		emit_wheel(input, 1);
+	}
+	emit_frame(input);
+}
+
 void wlr_spice_input_release_all(struct wlr_spice_input *input) {
 	if (input->keyboard != NULL) {
 		struct wlr_keyboard *keyboard = input->keyboard->keyboard;

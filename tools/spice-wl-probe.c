@@ -1311,14 +1311,17 @@ static void mouse_button(struct probe *p, int button, bool press) {
 
 static enum cmd_result cmd_move(struct probe *p, int argc, char **argv) {
 	int x, y;
-	if (!parse_xy(argv[1], argv[2], &x, &y)) {
-		cmd_reply(p, "error usage: move X Y");
+	long display = 0;
+	if (!parse_xy(argv[1], argv[2], &x, &y) ||
+			(argc > 3 && !parse_long(argv[3], 0, 15, &display))) {
+		cmd_reply(p, "error usage: move X Y [DISPLAY]");
 		return CMD_DONE;
 	}
 	if (p->dry_run) {
 		return CMD_DONE;
 	}
-	spice_inputs_channel_position(p->inputs, x, y, 0, p->button_state);
+	/* X and Y are relative to that display, as a client window reports them. */
+	spice_inputs_channel_position(p->inputs, x, y, (gint)display, p->button_state);
 	return inputs_flush(p);
 }
 
@@ -2205,7 +2208,7 @@ static const struct session_cmd session_cmds[] = {
 	{"keydown", "SCANCODE [SCANCODE...]", 1, MAX_KEY_ARGS, false, cmd_key, CMD_INPUT},
 	{"keyup", "SCANCODE [SCANCODE...]", 1, MAX_KEY_ARGS, false, cmd_key, CMD_INPUT},
 	{"type", "TEXT", 1, 1, false, cmd_type, CMD_INPUT | CMD_RAW},
-	{"move", "X Y", 2, 2, false, cmd_move, CMD_INPUT},
+	{"move", "X Y [DISPLAY]", 2, 3, false, cmd_move, CMD_INPUT},
 	{"rmove", "DX DY", 2, 2, false, cmd_rmove, CMD_INPUT},
 	{"click", "[BUTTON]", 0, 1, false, cmd_button, CMD_INPUT},
 	{"buttondown", "BUTTON", 1, 1, false, cmd_button, CMD_INPUT},
@@ -3175,8 +3178,8 @@ static const char usage_text[] =
 	"                          is the rest of the line (use key 1c for Enter);\n"
 	"                          nothing is sent if a character has no key:\n"
 	"                          error unsupported character 'X'\n"
-	"  move X Y                absolute pointer position on display 0 (client\n"
-	"                          mouse mode)\n"
+	"  move X Y [DISPLAY]      absolute pointer position on a display (default\n"
+	"                          0; client mouse mode), relative to that display\n"
 	"  rmove DX DY             relative motion (server mouse mode)\n"
 	"  click [BUTTON]          press and release BUTTON (default left) where the\n"
 	"                          pointer is; BUTTON: left, middle, right, side,\n"

@@ -172,14 +172,9 @@ static void view_handle_request_configure(struct wl_listener *listener, void *da
 	struct wlr_xwayland_surface_configure_event *event = data;
 	struct swl_view *view = &xview->view;
 	if (view->server->kiosk || view->fullscreen) {
-		// The policy decides: answer with the size the window has to have.
+		// The policy decides: the answer (a configure is always sent) is
+		// the size the window has to have.
 		swl_view_apply_policy(view);
-		if (!view->server->kiosk && !view->fullscreen) {
-			return;
-		}
-		struct wlr_box box;
-		swl_output_layout_box(view->server, &box);
-		wlr_xwayland_surface_configure(xview->xsurface, box.x, box.y, box.width, box.height);
 		return;
 	}
 	wlr_xwayland_surface_configure(

@@ -74,6 +74,16 @@ class AgentTests(SessionTestCase):
         s.expect("ready 1440 600")
         p.assert_pixels(self, [((1400, 10), PATTERNS[0][1]), ((1400, 590), PATTERNS[0][3]),
                                ((10, 10), PATTERNS[0][0])])
+        # A click in the client's window of the second head lands there.
+        for display, (x, y), want in ((1, (10, 20), (650, 20)), (0, (30, 40), (30, 40))):
+            self.assertEqual(p.command(f"move {x} {y} {display}"), "ok")
+            self.assertEqual(p.command("click left"), "ok")
+            s.expect("pointer button 272 pressed")
+            motions = [l for l in s.out.lines if l.startswith(("pointer motion",
+                                                                 "pointer enter"))]
+            px, py = map(float, motions[-1].split()[2:4])
+            self.assertAlmostEqual(px, want[0], delta=1.0, msg=motions[-1])
+            self.assertAlmostEqual(py, want[1], delta=1.0, msg=motions[-1])
         # Back to one monitor: the second head goes away.
         self.assertEqual(p.command("resize 700 500 10000"), "ok 700 500")
         s.expect("ready 700 500")
