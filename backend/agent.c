@@ -496,7 +496,8 @@ static void handle_message(
 		handle_monitors_config(agent, payload, size);
 		break;
 	case VD_AGENT_CLIPBOARD_GRAB:
-		if (clipboard) {
+		// A view-only client may read the session's clipboard, not set it.
+		if (clipboard && !agent->backend->options.view_only) {
 			handle_client_grab(agent, payload, size);
 		}
 		break;

@@ -128,14 +128,19 @@ static bool configure_server(struct wlr_spice_backend *backend) {
 	int value;
 
 	spice_server_set_name(server, "spice-wl");
-	spice_server_set_addr(server, o->listen_addr, 0);
+	if (strncmp(o->listen_addr, "unix:", 5) == 0) {
+		// For local proxies: only processes that may open the socket connect.
+		spice_server_set_addr(server, o->listen_addr + 5, SPICE_ADDR_FLAG_UNIX_ONLY);
+	} else {
+		spice_server_set_addr(server, o->listen_addr, 0);
+	}
 	if (spice_server_set_port(server, o->port) != 0) {
 		wlr_log(WLR_ERROR, "invalid SPICE port %d", o->port);
 		return false;
 	}
 	if (o->disable_ticketing) {
 		spice_server_set_noauth(server);
-	} else if (spice_server_set_ticket(server, o->password, 0, 0, 0) != 0) {
+	} else if (spice_server_set_ticket(server, o->password, o->password_lifetime, 0, 0) != 0) {
 		wlr_log(WLR_ERROR, "spice-server refused the password");
 		return false;
 	}
@@ -194,14 +199,21 @@ struct wlr_backend *wlr_spice_backend_create(
 	o->zlib_glz_wan_compression = dup_or_null(options->zlib_glz_wan_compression);
 	o->streaming_video = dup_or_null(options->streaming_video);
 	o->video_codecs = dup_or_null(options->video_codecs);
-	if (strchr(o->listen_addr, ':') != NULL) {
+	if (strncmp(o->listen_addr, "unix:", 5) == 0) {
+		snprintf(backend->address, sizeof(backend->address), "%s", o->listen_addr);
+		snprintf(backend->uri, sizeof(backend->uri), "spice+unix://%s", o->listen_addr + 5);
+	} else if (strchr(o->listen_addr, ':') != NULL) {
 		snprintf(backend->address, sizeof(backend->address), "[%s]:%d", o->listen_addr, o->port);
 	} else {
 		snprintf(backend->address, sizeof(backend->address), "%s:%d", o->listen_addr, o->port);
 	}
+	if (backend->uri[0] == '\0') {
+		snprintf(backend->uri, sizeof(backend->uri), "spice://%s", backend->address);
+	}
 
 	wlr_spice_qxl_init(&backend->qxl, backend);
 	wlr_spice_input_init(&backend->input, backend);
+	backend->input.view_only = o->view_only;
 	wlr_spice_agent_init(&backend->agent, backend);
 	if (o->min_width <= 0) {
 		o->min_width = 320;
@@ -424,6 +436,11 @@ static const struct wlr_backend_impl backend_impl = {
 	.get_presentation_clock = backend_get_presentation_clock,
 	.get_buffer_caps = backend_get_buffer_caps,
 };
+
+const char *wlr_spice_backend_get_uri(struct wlr_backend *wlr_backend) {
+	struct wlr_spice_backend *backend = wlr_spice_backend_from_backend(wlr_backend);
+	return backend != NULL ? backend->uri : NULL;
+}
 
 const char *wlr_spice_backend_get_address(struct wlr_backend *wlr_backend) {
 	struct wlr_spice_backend *backend = wlr_spice_backend_from_backend(wlr_backend);

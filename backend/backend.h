@@ -113,7 +113,8 @@ struct wlr_spice_backend {
 	struct wl_event_loop *loop;
 
 	struct wlr_spice_backend_options options; // strings owned
-	char address[128];
+	char address[128]; // for messages: host:port or unix:PATH
+	char uri[160]; // what clients connect to
 
 	SpiceServer *server;
 	struct wlr_spice_qxl qxl;
@@ -160,8 +161,8 @@ bool wlr_spice_input_create_devices(struct wlr_spice_input *input);
  * Pointer state from the agent (several heads): a position on a head's
  * window and VD_AGENT_*BUTTON_MASK buttons.
  */
-void wlr_spice_input_agent_mouse(struct wlr_spice_input *input, int display_id, int x, int y,
-	uint32_t agent_buttons);
+void wlr_spice_input_agent_mouse(
+		struct wlr_spice_input *input, int display_id, int x, int y, uint32_t agent_buttons);
 /* Releases keys and buttons a departed client left pressed. */
 void wlr_spice_input_release_all(struct wlr_spice_input *input);
 /* Unregisters the SPICE interfaces; before spice_server_destroy. */

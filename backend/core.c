@@ -188,6 +188,10 @@ static void core_channel_event(int event, SpiceChannelEventInfo *info) {
 	case SPICE_CHANNEL_EVENT_DISCONNECTED:
 		if (info->type == SPICE_CHANNEL_MAIN) {
 			wlr_log(WLR_INFO, "SPICE client %s disconnected", peer);
+			if (core_backend->options.exit_on_disconnect) {
+				wlr_log(WLR_INFO, "--exit-on-disconnect: ending the session");
+				wl_display_terminate(core_backend->display);
+			}
 		}
 		if (info->type == SPICE_CHANNEL_DISPLAY && core_backend->display_clients > 0) {
 			core_backend->display_clients--;

@@ -377,8 +377,8 @@ bool wlr_spice_input_create_devices(struct wlr_spice_input *input) {
 	return true;
 }
 
-void wlr_spice_input_agent_mouse(struct wlr_spice_input *input, int display_id, int x, int y,
-		uint32_t agent_buttons) {
+void wlr_spice_input_agent_mouse(
+		struct wlr_spice_input *input, int display_id, int x, int y, uint32_t agent_buttons) {
 	struct wlr_spice_backend *backend = input->backend;
 	input->client_mouse_mode = true;
 	if (input->view_only || input->pointer == NULL || display_id < 0 ||

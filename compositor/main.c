@@ -147,7 +147,7 @@ int main(int argc, char *argv[]) {
 		goto out_signals;
 	}
 
-	printf("spice://%s\n", wlr_spice_backend_get_address(server.backend));
+	printf("%s\n", wlr_spice_backend_get_uri(server.backend));
 	fflush(stdout);
 
 	if (options.command != NULL) {

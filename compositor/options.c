@@ -63,6 +63,10 @@ enum {
 	OPT_MAX_SIZE,
 	OPT_NO_CLIPBOARD,
 	OPT_MAX_HEADS,
+	OPT_PASSWORD_LIFETIME,
+	OPT_INSECURE_NO_AUTH,
+	OPT_VIEW_ONLY,
+	OPT_EXIT_ON_DISCONNECT,
 };
 
 // One entry per option: what getopt_long needs plus what --help prints.
@@ -85,6 +89,14 @@ static const struct option_doc option_docs[] = {
 			"password from FILE's first line", "$" PASSWORD_ENV },
 	{ "disable-ticketing", no_argument, OPT_DISABLE_TICKETING, NULL,
 			"let clients connect without a password", "off" },
+	{ "password-lifetime", required_argument, OPT_PASSWORD_LIFETIME, "SECONDS",
+			"the password expires this long after start, 0 never", "0" },
+	{ "insecure-no-auth", no_argument, OPT_INSECURE_NO_AUTH, NULL,
+			"allow --disable-ticketing beyond loopback", "off" },
+	{ "view-only", no_argument, OPT_VIEW_ONLY, NULL, "ignore input and clipboard from clients",
+			"off" },
+	{ "exit-on-disconnect", no_argument, OPT_EXIT_ON_DISCONNECT, NULL,
+			"end the session when the client disconnects", "off" },
 	{ "size", required_argument, OPT_SIZE, "WxH",
 			"screen size, each side " STRINGIFY(MIN_SIZE) ".." STRINGIFY(MAX_SIZE),
 			STRINGIFY(DEFAULT_WIDTH) "x" STRINGIFY(DEFAULT_HEIGHT) },
@@ -395,6 +407,12 @@ static bool read_password_file(const char *path, char **password, FILE *err) {
 	return true;
 }
 
+/* Loopback addresses and unix sockets: reachable only from this machine. */
+static bool is_local_address(const char *addr) {
+	return strncmp(addr, "unix:", 5) == 0 || strncmp(addr, "127.", 4) == 0 ||
+			strcmp(addr, "::1") == 0 || strcmp(addr, "localhost") == 0;
+}
+
 static void free_command(struct swl_options *opts) {
 	if (opts->command != NULL) {
 		for (char **arg = opts->command; *arg != NULL; arg++) {
@@ -539,8 +557,8 @@ static bool apply_option(struct swl_options *opts, int c, const char *arg, FILE 
 		opts->verbose++;
 		return true;
 	case OPT_LISTEN:
-		if (arg[0] == '\0') {
-			fail(err, "invalid value '' for --listen: expected an address");
+		if (arg[0] == '\0' || strcmp(arg, "unix:") == 0) {
+			fail(err, "invalid value '%s' for --listen: expected an address or unix:PATH", arg);
 			return false;
 		}
 		return set_string(&opts->listen, arg, err);
@@ -607,6 +625,17 @@ static bool apply_option(struct swl_options *opts, int c, const char *arg, FILE 
 		return parse_size(name, arg, &opts->max_width, &opts->max_height, err);
 	case OPT_NO_CLIPBOARD:
 		opts->no_clipboard = true;
+		return true;
+	case OPT_PASSWORD_LIFETIME:
+		return parse_int_option(name, arg, 0, 10 * 365 * 24 * 3600, &opts->password_lifetime, err);
+	case OPT_INSECURE_NO_AUTH:
+		opts->insecure_no_auth = true;
+		return true;
+	case OPT_VIEW_ONLY:
+		opts->view_only = true;
+		return true;
+	case OPT_EXIT_ON_DISCONNECT:
+		opts->exit_on_disconnect = true;
 		return true;
 	case OPT_MAX_HEADS:
 		return parse_int_option(name, arg, 1, 16, &opts->max_heads, err);
@@ -733,6 +762,15 @@ enum swl_options_result swl_options_parse(
 			wipe_and_free(opts->password);
 			opts->password = password;
 		}
+	}
+
+	if (opts->password == NULL && opts->disable_ticketing && !opts->insecure_no_auth &&
+			!is_local_address(opts->listen)) {
+		fail(err,
+				"refusing unauthenticated access on --listen %s: use a password, or "
+				"--insecure-no-auth if you really mean it",
+				opts->listen);
+		return SWL_OPTIONS_ERROR;
 	}
 
 	if (opts->password == NULL && !opts->disable_ticketing) {

@@ -31,6 +31,10 @@ struct swl_options {
 	char *password; // read from --password-file or SPICE_WL_PASSWORD; NULL if none
 	char *password_file;
 	bool disable_ticketing;
+	int password_lifetime; // seconds a password stays valid, 0 forever
+	bool insecure_no_auth; // allow unauthenticated access beyond loopback
+	bool view_only; // input and clipboard from clients ignored
+	bool exit_on_disconnect; // end the session when the client leaves
 	int width, height; // default 1280x800
 	enum swl_frame_mode frame_mode; // default dfps
 	int fps; // 1..120, default 30

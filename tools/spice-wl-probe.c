@@ -3128,6 +3128,7 @@ static const char usage_text[] =
 	"  --host H            server host (default " DEFAULT_HOST ")\n"
 	"  --port N            server port (default " DEFAULT_PORT ")\n"
 	"  --uri spice://H:P   server URI (overrides --host/--port)\n"
+	"  --unix PATH         connect to a unix socket instead\n"
 	"  --password-file F   password is the first line of F\n"
 	"                      (default: $SPICE_WL_PASSWORD, else no password)\n"
 	"  --timeout S         seconds allowed until the display is ready (primary\n"
@@ -3292,6 +3293,7 @@ int main(int argc, char **argv) {
 	struct probe probe = {0};
 	struct probe *p = &probe;
 	const char *host = NULL, *port = NULL, *uri = NULL, *password_file = NULL;
+	const char *unix_path = NULL;
 	const char *command = NULL;
 	GPtrArray *cmd_args = g_ptr_array_new();
 	p->timeout_s = DEFAULT_TIMEOUT_S;
@@ -3319,6 +3321,11 @@ int main(int argc, char **argv) {
 				return usage_error("--port needs a number in 1..65535");
 			}
 			port = value;
+		} else if (take_option(argc, argv, &i, "--unix", &value)) {
+			if (value == NULL || *value == '\0') {
+				return usage_error("--unix needs a socket path");
+			}
+			unix_path = value;
 		} else if (take_option(argc, argv, &i, "--uri", &value)) {
 			if (value == NULL || !g_str_has_prefix(value, "spice://")) {
 				return usage_error("--uri needs a spice://HOST:PORT URI");
@@ -3392,7 +3399,9 @@ int main(int argc, char **argv) {
 	p->session = spice_session_new();
 	g_object_set(p->session, "enable-audio", FALSE, "enable-usbredir", FALSE,
 		"enable-smartcard", FALSE, NULL);
-	if (uri != NULL) {
+	if (unix_path != NULL) {
+		g_object_set(p->session, "host", NULL, "unix-path", unix_path, NULL);
+	} else if (uri != NULL) {
 		/* spice-glib ignores an unparsable URI (with a warning); detect that. */
 		g_object_set(p->session, "host", NULL, NULL);
 		g_object_set(p->session, "uri", uri, NULL);
@@ -3400,7 +3409,13 @@ int main(int argc, char **argv) {
 		g_object_set(p->session, "host", host != NULL ? host : DEFAULT_HOST, "port",
 			port != NULL ? port : DEFAULT_PORT, NULL);
 	}
-	g_object_get(p->session, "host", &p->host, "port", &p->port, NULL);
+	if (unix_path != NULL) {
+		/* Messages name the socket as "unix:PATH". */
+		p->host = g_strdup("unix");
+		p->port = g_strdup(unix_path);
+	} else {
+		g_object_get(p->session, "host", &p->host, "port", &p->port, NULL);
+	}
 	if (p->host == NULL || p->host[0] == '\0') {
 		return usage_error("invalid URI %s (want spice://HOST:PORT)", uri);
 	}

@@ -20,12 +20,15 @@ enum wlr_spice_frame_mode {
 };
 
 struct wlr_spice_backend_options {
-	const char *listen_addr; // NULL means 127.0.0.1
+	const char *listen_addr; // NULL means 127.0.0.1; "unix:PATH" for a unix socket
 	int port;
 	// Exactly one of password and disable_ticketing must be set, else the
 	// backend refuses to start.
 	const char *password;
+	int password_lifetime; // seconds from start the password is valid; 0 forever
 	bool disable_ticketing;
+	bool view_only; // input and clipboard from clients are ignored
+	bool exit_on_disconnect; // terminate the display when the client leaves
 
 	int width, height; // initial output size
 	enum wlr_spice_frame_mode frame_mode;
@@ -98,6 +101,8 @@ bool wlr_backend_is_spice(struct wlr_backend *backend);
 bool wlr_spice_backend_check_options(
 		const struct wlr_spice_backend_options *options, const char **bad_option);
 
+/* What clients connect to, e.g. "spice://127.0.0.1:5900" or "spice+unix:///run/s". */
+const char *wlr_spice_backend_get_uri(struct wlr_backend *backend);
 /* Where clients connect, e.g. "127.0.0.1:5900"; valid once started. */
 const char *wlr_spice_backend_get_address(struct wlr_backend *backend);
 void wlr_spice_backend_get_stats(struct wlr_backend *backend, struct wlr_spice_stats *stats);

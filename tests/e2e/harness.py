@@ -155,7 +155,8 @@ class Session:
 
     def wait_ready(self, timeout=DEFAULT_TIMEOUT):
         try:
-            self.uri = self.out.wait_for(lambda l: l.startswith("spice://"), timeout)
+            self.uri = self.out.wait_for(
+                lambda l: l.startswith(("spice://", "spice+unix://")), timeout)
         except AssertionError as e:
             raise AssertionError(f"{e}\nstderr: {self.stderr()}") from None
         return self.uri

@@ -8,7 +8,9 @@ import sys
 import tempfile
 import unittest
 
-from harness import (PATTERNS, SPICE_WL, TEST_CLIENT, SessionTestCase, quadrant_points)
+import harness
+from harness import (PATTERNS, SPICE_WL, TEST_CLIENT, ProbeSession, SessionTestCase,
+                     quadrant_points)
 
 
 def run(args, env=None, timeout=20):
@@ -123,6 +125,43 @@ class CliTests(SessionTestCase):
         s = self.start([], ["sh", "-c", "echo pw=${SPICE_WL_PASSWORD:-unset}; sleep 30"],
                        password="envpw", env={"SPICE_WL_PASSWORD": "envpw"})
         self.assertEqual(s.expect("pw="), "pw=unset")
+
+    def test_unauthenticated_remote_access_refused(self):
+        r = run(["--disable-ticketing", "--listen", "0.0.0.0"])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--insecure-no-auth", r.stderr)
+
+    def test_unix_socket_session(self):
+        path = os.path.join(tempfile.mkdtemp(prefix="swl-sock-"), "spice.sock")
+        s = self.start(["--listen", f"unix:{path}", "--size", "320x240"], [TEST_CLIENT])
+        self.assertEqual(s.uri, f"spice+unix://{path}")
+        s.expect("ready 320 240")
+        p = ProbeSession([harness.PROBE, "--unix", path], s.probe_env())
+        self._swl_open.append(p)
+        p.assert_pixels(self, zip(quadrant_points(0, 0, 320, 240), PATTERNS[0]))
+
+    def test_view_only_ignores_input(self):
+        s = self.start(["--view-only", "--size", "320x240"], [TEST_CLIENT])
+        s.expect("ready 320 240")
+        p = self.connect(s)
+        s.expect("keyboard enter")
+        self.assertEqual(p.command("type abc"), "ok")
+        self.assertEqual(p.command("move 100 100"), "ok")
+        self.assertEqual(p.command("click left"), "ok")
+        # The client still sees the screen; nothing it typed or clicked
+        # arrived. A redraw fences the check: the client has read its input.
+        s.send("pattern 1")
+        s.expect("drawn pattern 1")
+        p.assert_pixels(self, zip(quadrant_points(0, 0, 320, 240), PATTERNS[1]))
+        self.assertFalse([l for l in s.out.lines if l.startswith(("key ", "pointer button"))],
+                         s.out.lines)
+
+    def test_exit_on_disconnect(self):
+        s = self.start(["--exit-on-disconnect", "--size", "320x240"], [TEST_CLIENT])
+        s.expect("ready 320 240")
+        p = self.connect(s)
+        p.close()
+        self.assertEqual(s.wait_exit(), 0)
 
     def test_port_in_use(self):
         s = self.start([], [TEST_CLIENT])

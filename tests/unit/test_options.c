@@ -655,6 +655,10 @@ static void test_help(void **state) {
 			"--max-size WxH",
 			"--no-clipboard",
 			"--max-heads N",
+			"--password-lifetime SECONDS",
+			"--insecure-no-auth",
+			"--view-only",
+			"--exit-on-disconnect",
 			"-v, --verbose",
 			"-h, --help",
 			"-V, --version",
@@ -707,6 +711,32 @@ static void test_version(void **state) {
 	assert_string_equal(f->out, "spice-wl " SPICE_WL_VERSION "\n");
 }
 
+static void test_remote_access_needs_auth(void **state) {
+	struct fixture *f = *state;
+	// Unauthenticated access only from this machine, unless asked for.
+	assert_int_equal(parse(f, "--disable-ticketing", "--listen", "0.0.0.0", NULL),
+			SWL_OPTIONS_ERROR);
+	assert_non_null(strstr(f->err, "--insecure-no-auth"));
+	reset_opts(f);
+	assert_int_equal(parse(f, "--disable-ticketing", "--listen", "0.0.0.0", "--insecure-no-auth",
+							 NULL),
+			SWL_OPTIONS_OK);
+	reset_opts(f);
+	assert_int_equal(
+			parse(f, "--disable-ticketing", "--listen", "unix:/run/spice.sock", NULL),
+			SWL_OPTIONS_OK);
+	reset_opts(f);
+	assert_int_equal(parse(f, "--disable-ticketing", "--listen", "unix:", NULL),
+			SWL_OPTIONS_ERROR);
+	reset_opts(f);
+	assert_int_equal(parse(f, "--disable-ticketing", "--password-lifetime", "60", "--view-only",
+							 "--exit-on-disconnect", NULL),
+			SWL_OPTIONS_OK);
+	assert_int_equal(f->opts.password_lifetime, 60);
+	assert_true(f->opts.view_only);
+	assert_true(f->opts.exit_on_disconnect);
+}
+
 static void test_repeated_parse(void **state) {
 	struct fixture *f = *state;
 	// a parse that stopped mid-cluster must not leak into the next one
@@ -716,10 +746,11 @@ static void test_repeated_parse(void **state) {
 	assert_int_equal(f->opts.verbose, 1);
 	// later values replace earlier ones without leaking
 	reset_opts(f);
-	assert_int_equal(parse(f, "--disable-ticketing", "--listen", "a", "--listen", "b",
-							 "--streaming-video", "all", "--streaming-video", "off", NULL),
+	assert_int_equal(parse(f, "--disable-ticketing", "--listen", "127.0.0.2", "--listen",
+							 "127.0.0.3", "--streaming-video", "all", "--streaming-video",
+							 "off", NULL),
 			SWL_OPTIONS_OK);
-	assert_string_equal(f->opts.listen, "b");
+	assert_string_equal(f->opts.listen, "127.0.0.3");
 	assert_string_equal(f->opts.streaming_video, "off");
 }
 
@@ -755,6 +786,7 @@ int main(void) {
 			TEST(test_help),
 			TEST(test_version),
 			TEST(test_repeated_parse),
+			TEST(test_remote_access_needs_auth),
 			TEST(test_frame_mode_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
