@@ -120,6 +120,10 @@ static void free_options(struct wlr_spice_backend_options *o) {
 	free((char *)o->zlib_glz_wan_compression);
 	free((char *)o->streaming_video);
 	free((char *)o->video_codecs);
+	free((char *)o->tls_cacert_file);
+	free((char *)o->tls_cert_file);
+	free((char *)o->tls_key_file);
+	free((char *)o->tls_ciphers);
 }
 
 static bool configure_server(struct wlr_spice_backend *backend) {
@@ -134,9 +138,21 @@ static bool configure_server(struct wlr_spice_backend *backend) {
 	} else {
 		spice_server_set_addr(server, o->listen_addr, 0);
 	}
-	if (spice_server_set_port(server, o->port) != 0) {
+	if (!o->tls_only && spice_server_set_port(server, o->port) != 0) {
 		wlr_log(WLR_ERROR, "invalid SPICE port %d", o->port);
 		return false;
+	}
+	if (o->tls_port > 0) {
+		if (spice_server_set_tls(server, o->tls_port, o->tls_cacert_file, o->tls_cert_file,
+					o->tls_key_file, NULL, NULL, o->tls_ciphers) != 0) {
+			wlr_log(WLR_ERROR, "spice-server refused the TLS set-up (port %d, cert %s)",
+					o->tls_port, o->tls_cert_file);
+			return false;
+		}
+		if (o->tls_only) {
+			// Every channel must then come over TLS.
+			spice_server_set_channel_security(server, "default", SPICE_CHANNEL_SECURITY_SSL);
+		}
 	}
 	if (o->disable_ticketing) {
 		spice_server_set_noauth(server);
@@ -199,6 +215,10 @@ struct wlr_backend *wlr_spice_backend_create(
 	o->zlib_glz_wan_compression = dup_or_null(options->zlib_glz_wan_compression);
 	o->streaming_video = dup_or_null(options->streaming_video);
 	o->video_codecs = dup_or_null(options->video_codecs);
+	o->tls_cacert_file = dup_or_null(options->tls_cacert_file);
+	o->tls_cert_file = dup_or_null(options->tls_cert_file);
+	o->tls_key_file = dup_or_null(options->tls_key_file);
+	o->tls_ciphers = dup_or_null(options->tls_ciphers);
 	if (strncmp(o->listen_addr, "unix:", 5) == 0) {
 		snprintf(backend->address, sizeof(backend->address), "%s", o->listen_addr);
 		snprintf(backend->uri, sizeof(backend->uri), "spice+unix://%s", o->listen_addr + 5);
@@ -207,7 +227,14 @@ struct wlr_backend *wlr_spice_backend_create(
 	} else {
 		snprintf(backend->address, sizeof(backend->address), "%s:%d", o->listen_addr, o->port);
 	}
-	if (backend->uri[0] == '\0') {
+	if (backend->uri[0] == '\0' && o->tls_port > 0 && o->tls_only) {
+		const char *host = o->listen_addr;
+		snprintf(backend->uri, sizeof(backend->uri), "spice://%s%s%s?tls-port=%d",
+				strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", o->tls_port);
+	} else if (backend->uri[0] == '\0' && o->tls_port > 0) {
+		snprintf(backend->uri, sizeof(backend->uri), "spice://%s?tls-port=%d", backend->address,
+				o->tls_port);
+	} else if (backend->uri[0] == '\0') {
 		snprintf(backend->uri, sizeof(backend->uri), "spice://%s", backend->address);
 	}
 

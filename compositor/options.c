@@ -67,6 +67,13 @@ enum {
 	OPT_INSECURE_NO_AUTH,
 	OPT_VIEW_ONLY,
 	OPT_EXIT_ON_DISCONNECT,
+	OPT_TLS_PORT,
+	OPT_X509_DIR,
+	OPT_X509_CACERT_FILE,
+	OPT_X509_CERT_FILE,
+	OPT_X509_KEY_FILE,
+	OPT_TLS_CIPHERS,
+	OPT_TLS_ONLY,
 };
 
 // One entry per option: what getopt_long needs plus what --help prints.
@@ -97,6 +104,18 @@ static const struct option_doc option_docs[] = {
 			"off" },
 	{ "exit-on-disconnect", no_argument, OPT_EXIT_ON_DISCONNECT, NULL,
 			"end the session when the client disconnects", "off" },
+	{ "tls-port", required_argument, OPT_TLS_PORT, "N", "TLS port, 1..65535", "none" },
+	{ "x509-dir", required_argument, OPT_X509_DIR, "DIR",
+			"cacert.pem, server-cert.pem, server-key.pem for TLS", NULL },
+	{ "x509-cacert-file", required_argument, OPT_X509_CACERT_FILE, "FILE",
+			"CA certificate for TLS", "DIR/cacert.pem" },
+	{ "x509-cert-file", required_argument, OPT_X509_CERT_FILE, "FILE",
+			"server certificate for TLS", "DIR/server-cert.pem" },
+	{ "x509-key-file", required_argument, OPT_X509_KEY_FILE, "FILE", "server key for TLS",
+			"DIR/server-key.pem" },
+	{ "tls-ciphers", required_argument, OPT_TLS_CIPHERS, "LIST", "OpenSSL cipher list",
+			"spice-server's" },
+	{ "tls-only", no_argument, OPT_TLS_ONLY, NULL, "no plain port: TLS connections only", "off" },
 	{ "size", required_argument, OPT_SIZE, "WxH",
 			"screen size, each side " STRINGIFY(MIN_SIZE) ".." STRINGIFY(MAX_SIZE),
 			STRINGIFY(DEFAULT_WIDTH) "x" STRINGIFY(DEFAULT_HEIGHT) },
@@ -407,6 +426,62 @@ static bool read_password_file(const char *path, char **password, FILE *err) {
 	return true;
 }
 
+/*
+ * TLS needs a port and the three files (from --x509-dir unless given one by
+ * one); they must be readable now, so a typo fails at start with its name.
+ */
+static bool finish_tls(struct swl_options *opts, FILE *err) {
+	bool any = opts->x509_dir != NULL || opts->x509_cacert_file != NULL ||
+			opts->x509_cert_file != NULL || opts->x509_key_file != NULL ||
+			opts->tls_ciphers != NULL || opts->tls_only;
+	if (opts->tls_port == 0) {
+		if (any) {
+			fail(err, "TLS options need --tls-port");
+			return false;
+		}
+		return true;
+	}
+	struct {
+		char **file;
+		const char *name, *option;
+	} files[] = {
+		{ &opts->x509_cacert_file, "cacert.pem", "x509-cacert-file" },
+		{ &opts->x509_cert_file, "server-cert.pem", "x509-cert-file" },
+		{ &opts->x509_key_file, "server-key.pem", "x509-key-file" },
+	};
+	for (size_t i = 0; i < ARRAY_LEN(files); i++) {
+		if (*files[i].file == NULL) {
+			if (opts->x509_dir == NULL) {
+				fail(err, "--tls-port needs --x509-dir or --%s", files[i].option);
+				return false;
+			}
+			size_t len = strlen(opts->x509_dir) + strlen(files[i].name) + 2;
+			*files[i].file = malloc(len);
+			if (*files[i].file == NULL) {
+				fail(err, "out of memory");
+				return false;
+			}
+			snprintf(*files[i].file, len, "%s/%s", opts->x509_dir, files[i].name);
+		}
+		FILE *f = fopen(*files[i].file, "r");
+		if (f == NULL) {
+			fail(err, "cannot read %s '%s': %s",
+					files[i].file == &opts->x509_key_file ? "TLS key" : "TLS certificate",
+					*files[i].file, strerror(errno));
+			return false;
+		}
+		fclose(f);
+	}
+	if (opts->tls_only && opts->tls_port == opts->port) {
+		return true;
+	}
+	if (!opts->tls_only && opts->tls_port == opts->port) {
+		fail(err, "--tls-port %d is also the plain --port", opts->tls_port);
+		return false;
+	}
+	return true;
+}
+
 /* Loopback addresses and unix sockets: reachable only from this machine. */
 static bool is_local_address(const char *addr) {
 	return strncmp(addr, "unix:", 5) == 0 || strncmp(addr, "127.", 4) == 0 ||
@@ -637,6 +712,21 @@ static bool apply_option(struct swl_options *opts, int c, const char *arg, FILE 
 	case OPT_EXIT_ON_DISCONNECT:
 		opts->exit_on_disconnect = true;
 		return true;
+	case OPT_TLS_PORT:
+		return parse_int_option(name, arg, MIN_PORT, MAX_PORT, &opts->tls_port, err);
+	case OPT_X509_DIR:
+		return set_string(&opts->x509_dir, arg, err);
+	case OPT_X509_CACERT_FILE:
+		return set_string(&opts->x509_cacert_file, arg, err);
+	case OPT_X509_CERT_FILE:
+		return set_string(&opts->x509_cert_file, arg, err);
+	case OPT_X509_KEY_FILE:
+		return set_string(&opts->x509_key_file, arg, err);
+	case OPT_TLS_CIPHERS:
+		return set_string(&opts->tls_ciphers, arg, err);
+	case OPT_TLS_ONLY:
+		opts->tls_only = true;
+		return true;
 	case OPT_MAX_HEADS:
 		return parse_int_option(name, arg, 1, 16, &opts->max_heads, err);
 	case OPT_XWAYLAND:
@@ -685,6 +775,11 @@ void swl_options_finish(struct swl_options *opts) {
 	free(opts->zlib_glz_wan_compression);
 	free(opts->streaming_video);
 	free(opts->video_codecs);
+	free(opts->x509_dir);
+	free(opts->x509_cacert_file);
+	free(opts->x509_cert_file);
+	free(opts->x509_key_file);
+	free(opts->tls_ciphers);
 	free(opts->keyboard_layout);
 	free(opts->keyboard_model);
 	free(opts->keyboard_variant);
@@ -764,8 +859,11 @@ enum swl_options_result swl_options_parse(
 		}
 	}
 
+	if (!finish_tls(opts, err)) {
+		return SWL_OPTIONS_ERROR;
+	}
 	if (opts->password == NULL && opts->disable_ticketing && !opts->insecure_no_auth &&
-			!is_local_address(opts->listen)) {
+			opts->tls_port == 0 && !is_local_address(opts->listen)) {
 		fail(err,
 				"refusing unauthenticated access on --listen %s: use a password, or "
 				"--insecure-no-auth if you really mean it",

@@ -35,6 +35,11 @@ struct swl_options {
 	bool insecure_no_auth; // allow unauthenticated access beyond loopback
 	bool view_only; // input and clipboard from clients ignored
 	bool exit_on_disconnect; // end the session when the client leaves
+	int tls_port; // 0: no TLS
+	char *x509_dir; // holds cacert.pem, server-cert.pem, server-key.pem
+	char *x509_cacert_file, *x509_cert_file, *x509_key_file; // override x509_dir's
+	char *tls_ciphers; // OpenSSL cipher list, NULL for spice-server's
+	bool tls_only; // no plain port
 	int width, height; // default 1280x800
 	enum swl_frame_mode frame_mode; // default dfps
 	int fps; // 1..120, default 30

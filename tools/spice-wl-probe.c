@@ -3129,6 +3129,8 @@ static const char usage_text[] =
 	"  --port N            server port (default " DEFAULT_PORT ")\n"
 	"  --uri spice://H:P   server URI (overrides --host/--port)\n"
 	"  --unix PATH         connect to a unix socket instead\n"
+	"  --tls-port N        connect with TLS to port N (plain --port only if given)\n"
+	"  --ca-file FILE      CA certificate the server's must be signed by\n"
 	"  --password-file F   password is the first line of F\n"
 	"                      (default: $SPICE_WL_PASSWORD, else no password)\n"
 	"  --timeout S         seconds allowed until the display is ready (primary\n"
@@ -3293,7 +3295,7 @@ int main(int argc, char **argv) {
 	struct probe probe = {0};
 	struct probe *p = &probe;
 	const char *host = NULL, *port = NULL, *uri = NULL, *password_file = NULL;
-	const char *unix_path = NULL;
+	const char *unix_path = NULL, *tls_port = NULL, *ca_file = NULL;
 	const char *command = NULL;
 	GPtrArray *cmd_args = g_ptr_array_new();
 	p->timeout_s = DEFAULT_TIMEOUT_S;
@@ -3321,6 +3323,17 @@ int main(int argc, char **argv) {
 				return usage_error("--port needs a number in 1..65535");
 			}
 			port = value;
+		} else if (take_option(argc, argv, &i, "--tls-port", &value)) {
+			long v;
+			if (!parse_long(value, 1, 65535, &v)) {
+				return usage_error("--tls-port needs a number in 1..65535");
+			}
+			tls_port = value;
+		} else if (take_option(argc, argv, &i, "--ca-file", &value)) {
+			if (value == NULL || *value == '\0') {
+				return usage_error("--ca-file needs a file");
+			}
+			ca_file = value;
 		} else if (take_option(argc, argv, &i, "--unix", &value)) {
 			if (value == NULL || *value == '\0') {
 				return usage_error("--unix needs a socket path");
@@ -3405,9 +3418,16 @@ int main(int argc, char **argv) {
 		/* spice-glib ignores an unparsable URI (with a warning); detect that. */
 		g_object_set(p->session, "host", NULL, NULL);
 		g_object_set(p->session, "uri", uri, NULL);
+	} else if (tls_port != NULL) {
+		/* TLS only, unless a plain port is given too. */
+		g_object_set(p->session, "host", host != NULL ? host : DEFAULT_HOST, "port", port,
+			"tls-port", tls_port, NULL);
 	} else {
 		g_object_set(p->session, "host", host != NULL ? host : DEFAULT_HOST, "port",
 			port != NULL ? port : DEFAULT_PORT, NULL);
+	}
+	if (ca_file != NULL) {
+		g_object_set(p->session, "ca-file", ca_file, NULL);
 	}
 	if (unix_path != NULL) {
 		/* Messages name the socket as "unix:PATH". */

@@ -30,6 +30,12 @@ struct wlr_spice_backend_options {
 	bool view_only; // input and clipboard from clients are ignored
 	bool exit_on_disconnect; // terminate the display when the client leaves
 
+	// TLS: a port (0 for none) and the PEM files; tls_only drops the plain port.
+	int tls_port;
+	const char *tls_cacert_file, *tls_cert_file, *tls_key_file;
+	const char *tls_ciphers; // NULL for spice-server's
+	bool tls_only;
+
 	int width, height; // initial output size
 	enum wlr_spice_frame_mode frame_mode;
 	int fps; // dfps rate, 1..120

@@ -1,0 +1,105 @@
+"""End-to-end: TLS with certificates made by the test, --tls-only closing the
+plain port, and TLS counting as protection for remote listening."""
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import harness
+from harness import (PATTERNS, SPICE_WL, TEST_CLIENT, ProbeSession, SessionTestCase,
+                     free_port, quadrant_points)
+
+
+def make_certs(directory):
+    """A CA and a server certificate for 127.0.0.1, as qemu names the files."""
+    def run(*args):
+        subprocess.run(["openssl"] + list(args), check=True, capture_output=True,
+                       cwd=directory, timeout=60)
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        "-subj", "/CN=spice-wl test CA", "-keyout", "ca-key.pem", "-out", "cacert.pem")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
+        "-keyout", "server-key.pem", "-out", "server.csr")
+    with open(os.path.join(directory, "ext.cnf"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    run("x509", "-req", "-in", "server.csr", "-CA", "cacert.pem", "-CAkey", "ca-key.pem",
+        "-CAcreateserial", "-days", "2", "-extfile", "ext.cnf", "-out", "server-cert.pem")
+
+
+class SecurityTests(SessionTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.certs = tempfile.mkdtemp(prefix="swl-certs-")
+        make_certs(cls.certs)
+
+    def tls_probe(self, s, tls_port, extra=()):
+        p = ProbeSession([harness.PROBE, "--host", "127.0.0.1", "--tls-port", str(tls_port),
+                          "--ca-file", os.path.join(self.certs, "cacert.pem")] + list(extra),
+                         s.probe_env())
+        self._swl_open.append(p)
+        return p
+
+    def test_tls_session(self):
+        tls_port = free_port()
+        s = self.start(["--tls-port", str(tls_port), "--x509-dir", self.certs,
+                        "--size", "320x240"], [TEST_CLIENT], password="tlspw",
+                       env={"SPICE_WL_PASSWORD": "tlspw"})
+        s.expect("ready 320 240")
+        self.assertIn(f"tls-port={tls_port}", s.uri)
+        p = self.tls_probe(s, tls_port)
+        p.assert_pixels(self, zip(quadrant_points(0, 0, 320, 240), PATTERNS[0]))
+
+    def test_tls_only_closes_plain_port(self):
+        tls_port = free_port()
+        s = self.start(["--tls-port", str(tls_port), "--x509-dir", self.certs, "--tls-only",
+                        "--size", "320x240"], [TEST_CLIENT], password="tlspw",
+                       env={"SPICE_WL_PASSWORD": "tlspw"})
+        s.expect("ready 320 240")
+        p = self.tls_probe(s, tls_port)
+        p.assert_pixels(self, zip(quadrant_points(0, 0, 320, 240), PATTERNS[0]))
+        with socket.socket() as sock:
+            sock.settimeout(5)
+            self.assertNotEqual(sock.connect_ex(("127.0.0.1", s.port)), 0,
+                                "the plain port still accepts connections")
+
+    def test_wrong_ca_refused(self):
+        other = tempfile.mkdtemp(prefix="swl-other-ca-")
+        make_certs(other)
+        tls_port = free_port()
+        s = self.start(["--tls-port", str(tls_port), "--x509-dir", self.certs, "--tls-only"],
+                       [TEST_CLIENT], password="tlspw",
+                       env={"SPICE_WL_PASSWORD": "tlspw"})
+        r = subprocess.run([harness.PROBE, "--host", "127.0.0.1", "--tls-port", str(tls_port),
+                            "--ca-file", os.path.join(other, "cacert.pem"), "--timeout", "10",
+                            "screenshot", "--out", os.path.join(other, "x.ppm")],
+                           capture_output=True, text=True, timeout=30, env=s.probe_env())
+        self.assertNotEqual(r.returncode, 0, r.stdout)
+
+    def test_tls_errors_are_startup_errors(self):
+        def run(args):
+            return subprocess.run([SPICE_WL, "--disable-ticketing"] + args, capture_output=True,
+                                  text=True, timeout=20, stdin=subprocess.DEVNULL)
+        r = run(["--tls-port", "5999", "--x509-dir", "/nonexistent"])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("/nonexistent/cacert.pem", r.stderr)
+        r = run(["--tls-only"])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--tls-port", r.stderr)
+
+    def test_tls_allows_remote_listening_without_password(self):
+        r = subprocess.run([SPICE_WL, "--disable-ticketing", "--listen", "0.0.0.0", "--help"],
+                           capture_output=True, text=True, timeout=20)
+        self.assertEqual(r.returncode, 0)  # --help wins over the checks
+        r = subprocess.run([SPICE_WL, "--disable-ticketing", "--listen", "0.0.0.0",
+                            "--tls-port", "5999", "--x509-dir", "/nonexistent"],
+                           capture_output=True, text=True, timeout=20)
+        # Refused for the missing files, not for lack of authentication.
+        self.assertEqual(r.returncode, 2)
+        self.assertNotIn("insecure", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2, argv=[sys.argv[0]] + sys.argv[1:])
