@@ -3,7 +3,13 @@
  * compositor's event loop, registers the QXL instance, and creates the
  * output when started.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <string.h>
 #include <time.h>
 #include <wlr/util/log.h>
@@ -126,19 +132,56 @@ static void free_options(struct wlr_spice_backend_options *o) {
 	free((char *)o->tls_ciphers);
 }
 
+/* Names what a handed-over listening socket is bound to, for messages. */
+static void describe_socket(int fd, char *out, size_t size) {
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char host[256], serv[32];
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0) {
+		snprintf(out, size, "fd %d", fd);
+	} else if (ss.ss_family == AF_UNIX) {
+		snprintf(out, size, "unix:%s", ((struct sockaddr_un *)&ss)->sun_path);
+	} else if (getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), serv, sizeof(serv),
+					   NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
+		snprintf(out, size, ss.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, serv);
+	} else {
+		snprintf(out, size, "fd %d", fd);
+	}
+}
+
+static int handle_listen_readable(int fd, uint32_t mask, void *data) {
+	struct wlr_spice_backend *backend = data;
+	for (;;) {
+		int client = accept(fd, NULL, NULL);
+		if (client < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+				wlr_log_errno(WLR_ERROR, "accept on the activation socket");
+			}
+			return 0;
+		}
+		fcntl(client, F_SETFD, FD_CLOEXEC);
+		// spice-server takes the connection over, authentication included.
+		if (spice_server_add_client(backend->server, client, 0) != 0) {
+			wlr_log(WLR_ERROR, "spice-server refused a connection");
+		}
+	}
+}
+
 static bool configure_server(struct wlr_spice_backend *backend) {
 	const struct wlr_spice_backend_options *o = &backend->options;
 	SpiceServer *server = backend->server;
 	int value;
 
 	spice_server_set_name(server, "spice-wl");
-	if (strncmp(o->listen_addr, "unix:", 5) == 0) {
+	if (o->listen_fd > 0) {
+		// Connections come from the handed-over socket; no port of our own.
+	} else if (strncmp(o->listen_addr, "unix:", 5) == 0) {
 		// For local proxies: only processes that may open the socket connect.
 		spice_server_set_addr(server, o->listen_addr + 5, SPICE_ADDR_FLAG_UNIX_ONLY);
 	} else {
 		spice_server_set_addr(server, o->listen_addr, 0);
 	}
-	if (!o->tls_only && spice_server_set_port(server, o->port) != 0) {
+	if (o->listen_fd <= 0 && !o->tls_only && spice_server_set_port(server, o->port) != 0) {
 		wlr_log(WLR_ERROR, "invalid SPICE port %d", o->port);
 		return false;
 	}
@@ -219,7 +262,10 @@ struct wlr_backend *wlr_spice_backend_create(
 	o->tls_cert_file = dup_or_null(options->tls_cert_file);
 	o->tls_key_file = dup_or_null(options->tls_key_file);
 	o->tls_ciphers = dup_or_null(options->tls_ciphers);
-	if (strncmp(o->listen_addr, "unix:", 5) == 0) {
+	if (o->listen_fd > 0) {
+		describe_socket(o->listen_fd, backend->address, sizeof(backend->address));
+		snprintf(backend->uri, sizeof(backend->uri), "spice://%s", backend->address);
+	} else if (strncmp(o->listen_addr, "unix:", 5) == 0) {
 		snprintf(backend->address, sizeof(backend->address), "%s", o->listen_addr);
 		snprintf(backend->uri, sizeof(backend->uri), "spice+unix://%s", o->listen_addr + 5);
 	} else if (strchr(o->listen_addr, ':') != NULL) {
@@ -296,6 +342,16 @@ static bool backend_start(struct wlr_backend *wlr_backend) {
 				backend->address);
 		return false;
 	}
+	if (backend->options.listen_fd > 0) {
+		int fd = backend->options.listen_fd;
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+		backend->listen_source = wl_event_loop_add_fd(
+				backend->loop, fd, WL_EVENT_READABLE, handle_listen_readable, backend);
+		if (backend->listen_source == NULL) {
+			wlr_log(WLR_ERROR, "cannot watch the activation socket");
+			return false;
+		}
+	}
 	if (!wlr_spice_qxl_add(&backend->qxl, backend->server, backend->options.max_heads)) {
 		return false;
 	}
@@ -328,6 +384,9 @@ static void backend_destroy(struct wlr_backend *wlr_backend) {
 	struct wlr_spice_backend *backend = wlr_spice_backend_from_backend(wlr_backend);
 	if (backend == NULL) {
 		return;
+	}
+	if (backend->listen_source != NULL) {
+		wl_event_source_remove(backend->listen_source);
 	}
 	wlr_spice_input_finish(&backend->input);
 	for (int i = WLR_SPICE_MAX_HEADS - 1; i >= 0; i--) {

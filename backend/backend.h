@@ -117,6 +117,7 @@ struct wlr_spice_backend {
 	char uri[160]; // what clients connect to
 
 	SpiceServer *server;
+	struct wl_event_source *listen_source; // options.listen_fd, when handed one
 	struct wlr_spice_qxl qxl;
 	bool qxl_added;
 	struct wlr_spice_input input;

@@ -3,6 +3,7 @@
  * URI, run COMMAND, and exit with its status.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,28 @@ static int handle_sigchld(int signal, void *data) {
 		}
 	}
 	return 0;
+}
+
+/*
+ * systemd socket activation: a listening socket at fd 3 meant for us. The
+ * variables are not passed on to COMMAND.
+ */
+static int take_activation_socket(void) {
+	const char *pid = getenv("LISTEN_PID");
+	const char *fds = getenv("LISTEN_FDS");
+	int fd = -1;
+	if (pid != NULL && fds != NULL && strtol(pid, NULL, 10) == (long)getpid() &&
+			strtol(fds, NULL, 10) >= 1) {
+		fd = 3;
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+		if (strtol(fds, NULL, 10) > 1) {
+			wlr_log(WLR_ERROR, "socket activation: using the first of %s sockets", fds);
+		}
+	}
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return fd;
 }
 
 static bool check_runtime_dir(void) {
@@ -127,6 +150,7 @@ int main(int argc, char *argv[]) {
 	int status = 1;
 	struct swl_server server = { 0 };
 	server.keymap = keymap;
+	server.listen_fd = take_activation_socket();
 	if (!swl_server_init(&server, &options)) {
 		fprintf(stderr, "spice-wl: cannot set up the compositor (run with -v for details)\n");
 		goto out;

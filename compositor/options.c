@@ -25,6 +25,10 @@
 #define MIN_FPS 1
 #define MAX_FPS 120
 #define PASSWORD_ENV "SPICE_WL_PASSWORD"
+#define SYSCONFDIR_ENV "SPICE_WL_SYSCONFDIR"
+#define DEFAULT_SYSCONFDIR "/etc"
+#define CONFIG_NAME "spice-wl/spice-wl.conf" // under the sysconf and XDG config dirs
+#define MAX_CONFIG_VERBOSE 2
 #define DEFAULT_REPEAT_RATE 25
 #define DEFAULT_REPEAT_DELAY 600
 #define MAX_REPEAT_RATE 1000
@@ -62,6 +66,7 @@ enum {
 	OPT_MIN_SIZE,
 	OPT_MAX_SIZE,
 	OPT_NO_CLIPBOARD,
+	OPT_CONFIG,
 	OPT_MAX_HEADS,
 	OPT_PASSWORD_LIFETIME,
 	OPT_INSECURE_NO_AUTH,
@@ -168,6 +173,8 @@ static const struct option_doc option_docs[] = {
 			"client monitors shown as outputs, 1..16", "4" },
 	{ "no-clipboard", no_argument, OPT_NO_CLIPBOARD, NULL,
 			"no clipboard sharing with the client (kiosks)", "off" },
+	{ "config", required_argument, OPT_CONFIG, "FILE",
+			"read options from FILE instead of the config files (below)", NULL },
 	{ "verbose", no_argument, 'v', NULL, "log more; repeat for even more", "0" },
 	{ "help", no_argument, 'h', NULL, "show this help and exit", NULL },
 	{ "version", no_argument, 'V', NULL, "show the version and exit", NULL },
@@ -565,7 +572,12 @@ static void print_help(FILE *out) {
 			"and CODEC is %s.\n"
 			"The password is never taken on the command line: use --password-file or\n"
 			"the " PASSWORD_ENV " environment variable (--password-file wins). Without\n"
-			"either, --disable-ticketing is required.\n",
+			"either, --disable-ticketing is required.\n"
+			"\n"
+			"Options are also read, as 'key = value' lines with the long option names,\n"
+			"from " DEFAULT_SYSCONFDIR "/" CONFIG_NAME " ($" SYSCONFDIR_ENV
+			" replaces " DEFAULT_SYSCONFDIR ")\n"
+			"and then $XDG_CONFIG_HOME/" CONFIG_NAME "; the command line wins.\n",
 			encoders, codecs);
 }
 
@@ -701,6 +713,8 @@ static bool apply_option(struct swl_options *opts, int c, const char *arg, FILE 
 	case OPT_NO_CLIPBOARD:
 		opts->no_clipboard = true;
 		return true;
+	case OPT_CONFIG:
+		return true; // read before the other options, see swl_options_parse
 	case OPT_PASSWORD_LIFETIME:
 		return parse_int_option(name, arg, 0, 10 * 365 * 24 * 3600, &opts->password_lifetime, err);
 	case OPT_INSECURE_NO_AUTH:
@@ -744,6 +758,307 @@ static bool apply_option(struct swl_options *opts, int c, const char *arg, FILE 
 		fail(err, "internal error: unhandled option %d", c);
 		return false;
 	}
+}
+
+/*
+ * Config files: "key = value" lines naming long options, applied through
+ * apply_option before the command line, which then overrides them.
+ */
+
+/*
+ * One source of options: a config file or the command line. A later source
+ * overrides the window policy of an earlier one, while --kiosk and --desktop
+ * still exclude each other within one source.
+ */
+struct layer {
+	enum swl_window_policy inherited;
+};
+
+static void begin_layer(struct swl_options *opts, struct layer *layer) {
+	layer->inherited = opts->policy;
+	opts->policy = SWL_POLICY_DEFAULT;
+}
+
+static void end_layer(struct swl_options *opts, const struct layer *layer) {
+	if (opts->policy == SWL_POLICY_DEFAULT) {
+		opts->policy = layer->inherited;
+	}
+}
+
+static const char *const true_words[] = { "true", "yes", "on", "1", NULL };
+static const char *const false_words[] = { "false", "no", "off", "0", NULL };
+static const char *const bool_words[] = { "true", "false", "yes", "no", "on", "off", "1", "0",
+	NULL };
+
+static bool parse_bool(const char *name, const char *value, bool *out, FILE *err) {
+	if (find_choice_n(value, strlen(value), true_words) >= 0) {
+		*out = true;
+		return true;
+	}
+	if (find_choice_n(value, strlen(value), false_words) >= 0) {
+		*out = false;
+		return true;
+	}
+	char expected[128];
+	join_choices(expected, sizeof(expected), bool_words);
+	fail(err, "invalid value '%s' for --%s: expected %s", value, name, expected);
+	return false;
+}
+
+/* "key = false": the option as if it had not been given, here or earlier. */
+static bool clear_flag(struct swl_options *opts, struct layer *layer, int c, FILE *err) {
+	switch (c) {
+	case OPT_DISABLE_TICKETING:
+		opts->disable_ticketing = false;
+		return true;
+	case OPT_INSECURE_NO_AUTH:
+		opts->insecure_no_auth = false;
+		return true;
+	case OPT_VIEW_ONLY:
+		opts->view_only = false;
+		return true;
+	case OPT_EXIT_ON_DISCONNECT:
+		opts->exit_on_disconnect = false;
+		return true;
+	case OPT_TLS_ONLY:
+		opts->tls_only = false;
+		return true;
+	case OPT_KEEP_RUNNING:
+		opts->keep_running = false;
+		return true;
+	case OPT_HIDE_CURSOR:
+		opts->hide_cursor = false;
+		return true;
+	case OPT_NO_RESIZE:
+		opts->no_resize = false;
+		return true;
+	case OPT_NO_CLIPBOARD:
+		opts->no_clipboard = false;
+		return true;
+	case OPT_KIOSK:
+	case OPT_DESKTOP:;
+		enum swl_window_policy policy = c == OPT_KIOSK ? SWL_POLICY_KIOSK : SWL_POLICY_DESKTOP;
+		if (opts->policy == policy) {
+			opts->policy = SWL_POLICY_DEFAULT;
+		}
+		if (layer->inherited == policy) {
+			layer->inherited = SWL_POLICY_DEFAULT;
+		}
+		return true;
+	default:
+		fail(err, "internal error: option %d cannot be turned off", c);
+		return false;
+	}
+}
+
+/* Applies one config file entry; a flag takes a boolean, verbose a level. */
+static bool apply_config_entry(struct swl_options *opts, struct layer *layer,
+		const struct option_doc *doc, const char *value, FILE *err) {
+	if (doc->val == 'v') {
+		return parse_int_option(doc->name, value, 0, MAX_CONFIG_VERBOSE, &opts->verbose, err);
+	}
+	if (doc->has_arg == no_argument) {
+		bool on;
+		if (!parse_bool(doc->name, value, &on, err)) {
+			return false;
+		}
+		return on ? apply_option(opts, doc->val, NULL, err) :
+					clear_flag(opts, layer, doc->val, err);
+	}
+	return apply_option(opts, doc->val, value, err);
+}
+
+/*
+ * Like apply_config_entry, but an error names the file and line, and the
+ * option as it is spelt in the file: "FILE:LINE: invalid value 'x' for port".
+ */
+static bool apply_config_entry_at(struct swl_options *opts, struct layer *layer,
+		const struct option_doc *doc, const char *value, const char *path, size_t lineno,
+		FILE *err) {
+	char *msg = NULL;
+	size_t msg_len = 0;
+	FILE *capture = open_memstream(&msg, &msg_len);
+	if (capture == NULL) {
+		fail(err, "out of memory");
+		return false;
+	}
+	bool ok = apply_config_entry(opts, layer, doc, value, capture);
+	if (fclose(capture) != 0 || msg == NULL) {
+		free(msg);
+		fail(err, "out of memory");
+		return false;
+	}
+	if (!ok) {
+		static const char prefix[] = "spice-wl: ";
+		const char *text = msg;
+		if (strncmp(text, prefix, strlen(prefix)) == 0) {
+			text += strlen(prefix);
+		}
+		int text_len = (int)strcspn(text, "\n");
+		char option[128];
+		snprintf(option, sizeof(option), " for --%s:", doc->name);
+		const char *dashes = strstr(text, option);
+		if (dashes != NULL && dashes - text < text_len) {
+			dashes += strlen(" for ");
+			fail(err, "%s:%zu: %.*s%.*s", path, lineno, (int)(dashes - text), text,
+					text_len - (int)(dashes + 2 - text), dashes + 2);
+		} else {
+			fail(err, "%s:%zu: %.*s", path, lineno, text_len, text);
+		}
+	}
+	free(msg);
+	return ok;
+}
+
+static const struct option_doc *find_doc_by_name(const char *name) {
+	for (size_t i = 0; i < ARRAY_LEN(option_docs); i++) {
+		if (strcmp(option_docs[i].name, name) == 0) {
+			return &option_docs[i];
+		}
+	}
+	return NULL;
+}
+
+static bool is_space(char c) {
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
+/* Applies one line of a config file (len bytes, modified in place). */
+static bool apply_config_line(struct swl_options *opts, struct layer *layer, const char *path,
+		size_t lineno, char *line, size_t len, FILE *err) {
+	if (strlen(line) != len) {
+		fail(err, "%s:%zu: line contains a NUL byte", path, lineno);
+		return false;
+	}
+	while (len > 0 && is_space(line[len - 1])) {
+		line[--len] = '\0';
+	}
+	char *key = line;
+	while (is_space(*key)) {
+		key++;
+	}
+	if (*key == '\0' || *key == '#') {
+		return true;
+	}
+	char *eq = strchr(key, '=');
+	if (eq == NULL) {
+		fail(err, "%s:%zu: expected 'key = value'", path, lineno);
+		return false;
+	}
+	char *value = eq + 1;
+	while (is_space(*value)) {
+		value++;
+	}
+	*eq = '\0';
+	while (eq > key && is_space(eq[-1])) {
+		*--eq = '\0';
+	}
+
+	const struct option_doc *doc = find_doc_by_name(key);
+	if (doc == NULL) {
+		fail(err, "%s:%zu: unknown option '%s'", path, lineno, key);
+		return false;
+	}
+	if (doc->val == 'h' || doc->val == 'V' || doc->val == OPT_CONFIG) {
+		fail(err, "%s:%zu: option '%s' is not allowed in a config file", path, lineno, key);
+		return false;
+	}
+	return apply_config_entry_at(opts, layer, doc, value, path, lineno, err);
+}
+
+/*
+ * Applies the config file at path. A missing file is fine unless required
+ * (--config); an unreadable one, or any bad line, is an error.
+ */
+static bool load_config_file(
+		struct swl_options *opts, const char *path, bool required, FILE *err) {
+	FILE *f = fopen(path, "r");
+	if (f == NULL) {
+		if (!required && (errno == ENOENT || errno == ENOTDIR)) {
+			return true;
+		}
+		fail(err, "cannot read config file '%s': %s", path, strerror(errno));
+		return false;
+	}
+
+	struct layer layer;
+	begin_layer(opts, &layer);
+	char *line = NULL;
+	size_t cap = 0;
+	size_t lineno = 0;
+	bool ok = true;
+	while (ok) {
+		errno = 0;
+		ssize_t len = getline(&line, &cap, f);
+		if (len < 0) {
+			if (ferror(f)) {
+				fail(err, "cannot read config file '%s': %s", path, strerror(errno));
+				ok = false;
+			}
+			break;
+		}
+		ok = apply_config_line(opts, &layer, path, ++lineno, line, (size_t)len, err);
+	}
+	free(line);
+	fclose(f);
+	if (ok) {
+		end_layer(opts, &layer);
+	}
+	return ok;
+}
+
+/* dir + "/" + CONFIG_NAME, or NULL when out of memory. */
+static char *config_path(const char *dir, const char *subdir) {
+	size_t len = strlen(dir) + strlen(subdir) + strlen(CONFIG_NAME) + 3;
+	char *path = malloc(len);
+	if (path != NULL) {
+		snprintf(path, len, "%s/%s%s%s", dir, subdir, subdir[0] != '\0' ? "/" : "", CONFIG_NAME);
+	}
+	return path;
+}
+
+/*
+ * Applies --config FILE if given, else the system config file and then the
+ * user's ($XDG_CONFIG_HOME, else ~/.config), both optional.
+ */
+static bool load_config(struct swl_options *opts, const char *config, FILE *err) {
+	if (config != NULL) {
+		return load_config_file(opts, config, true, err);
+	}
+
+	const char *sysconfdir = getenv(SYSCONFDIR_ENV);
+	if (sysconfdir == NULL || sysconfdir[0] == '\0') {
+		sysconfdir = DEFAULT_SYSCONFDIR;
+	}
+	// the XDG base directory spec: a relative XDG_CONFIG_HOME is to be ignored
+	const char *user_dir = getenv("XDG_CONFIG_HOME");
+	const char *user_subdir = "";
+	if (user_dir == NULL || user_dir[0] != '/') {
+		user_dir = getenv("HOME");
+		user_subdir = ".config";
+	}
+	if (user_dir != NULL && user_dir[0] == '\0') {
+		user_dir = NULL;
+	}
+
+	const char *dirs[] = { sysconfdir, user_dir };
+	const char *subdirs[] = { "", user_subdir };
+	for (size_t i = 0; i < ARRAY_LEN(dirs); i++) {
+		if (dirs[i] == NULL) {
+			continue;
+		}
+		char *path = config_path(dirs[i], subdirs[i]);
+		if (path == NULL) {
+			fail(err, "out of memory");
+			return false;
+		}
+		bool ok = load_config_file(opts, path, false, err);
+		free(path);
+		if (!ok) {
+			return false;
+		}
+	}
+	return true;
 }
 
 void swl_options_init(struct swl_options *opts) {

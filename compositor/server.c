@@ -34,6 +34,7 @@ bool swl_server_init(struct swl_server *server, const struct swl_options *option
 
 	struct wlr_spice_backend_options backend_options = {
 		.listen_addr = options->listen,
+		.listen_fd = server->listen_fd,
 		.port = options->port,
 		.password = options->password,
 		.password_lifetime = options->password_lifetime,

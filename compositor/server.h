@@ -24,6 +24,7 @@ struct swl_server {
 	struct wl_display *display;
 	struct wl_event_loop *loop;
 	const struct swl_options *options;
+	int listen_fd; // socket activation: the listening socket systemd gave us, or -1
 	bool kiosk;
 
 	struct wlr_backend *backend;

@@ -21,6 +21,9 @@ enum wlr_spice_frame_mode {
 
 struct wlr_spice_backend_options {
 	const char *listen_addr; // NULL means 127.0.0.1; "unix:PATH" for a unix socket
+	// A listening socket handed over (systemd socket activation), or -1: the
+	// backend accepts its connections instead of opening a port.
+	int listen_fd;
 	int port;
 	// Exactly one of password and disable_ticketing must be set, else the
 	// backend refuses to start.

@@ -78,6 +78,32 @@ class SecurityTests(SessionTestCase):
                            capture_output=True, text=True, timeout=30, env=s.probe_env())
         self.assertNotEqual(r.returncode, 0, r.stdout)
 
+    def test_socket_activation(self):
+        # systemd-socket-activate listens first and starts spice-wl on the
+        # first connection, handing over the listening socket (LISTEN_FDS).
+        port = free_port()
+        runtime = tempfile.mkdtemp(prefix="swl-activate-")
+        os.chmod(runtime, 0o700)
+        env = dict(os.environ, XDG_RUNTIME_DIR=runtime)
+        activator = subprocess.Popen(
+                ["systemd-socket-activate", "-l", f"127.0.0.1:{port}", "-E", "XDG_RUNTIME_DIR",
+                 SPICE_WL, "--disable-ticketing", "--size", "320x240", "--",
+                 harness.TEST_CLIENT, "--pattern", "5"],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                start_new_session=True)
+        try:
+            line = activator.stderr.readline().decode()
+            self.assertIn(f"Listening on 127.0.0.1:{port}", line)
+            p = ProbeSession([harness.PROBE, "--host", "127.0.0.1", "--port", str(port)],
+                             dict(os.environ))
+            self._swl_open.append(p)
+            p.assert_pixels(self, zip(quadrant_points(0, 0, 320, 240), PATTERNS[5]))
+        finally:
+            os.killpg(activator.pid, 15)
+            activator.wait(20)
+            activator.stdout.close()
+            activator.stderr.close()
+
     def test_tls_errors_are_startup_errors(self):
         def run(args):
             return subprocess.run([SPICE_WL, "--disable-ticketing"] + args, capture_output=True,
