@@ -972,7 +972,9 @@ def write_markdown(path, summary, meta, targets, workloads, errors):
     out.append("# spice-wl benchmark results\n")
     out.append(f"Date: {meta['date']}; runs: {meta['runs']} (medians); window: "
                f"{meta['window_s']} s per workload (typing: {meta['typing_chars']} characters "
-               f"at {TYPING_RATE:.0f}/s); {SIZE[0]}x{SIZE[1]}; machine: {meta['machine']}.\n")
+               f"at {TYPING_RATE:.0f}/s); {SIZE[0]}x{SIZE[1]}; machine: {meta['machine']}; "
+               f"spice-wl {meta.get('spice_wl_commit', '?')}; total run time "
+               f"{meta.get('total_seconds', 0) / 60:.1f} min.\n")
     out.append(f"Ratios (×) are to **{BASELINE}** measured in the same run. Bytes are "
                "server→client as counted by the client; CPU is the server processes' user+"
                "system time in the window (spice-wl + Xwayland; Xorg; sway + wayvnc + "
@@ -1063,7 +1065,12 @@ def plots(path, summary, targets, workloads):
               "xspice-dfps10": "#f07070", "xspice-dfps30": "#f5b0b0",
               "sway-wayvnc": "#2ca02c"}
 
-    def grid(metric, label, wl, fname, log=False):
+    def short(metric, v):
+        if metric.endswith("bytes"):
+            return f"{v / 1e6:.1f}M" if v >= 1e6 else f"{v / 1e3:.0f}k"
+        return f"{v:.2f}" if v < 10 else f"{v:.0f}"
+
+    def grid(metric, label, wl, fname):
         wl = [w for w in wl if w in summary and any(metric in summary[w][t]
                                                      for t in summary[w])]
         if not wl:
@@ -1075,7 +1082,12 @@ def plots(path, summary, targets, workloads):
             ax = axes[i // cols][i % cols]
             names = [t for t in targets if t in summary[w] and metric in summary[w][t]]
             vals = [summary[w][t][metric] for t in names]
-            ax.bar(range(len(names)), vals, color=[colors.get(t, "grey") for t in names])
+            bars = ax.bar(range(len(names)), vals, color=[colors.get(t, "grey") for t in names])
+            top = max(vals) if vals else 0
+            for bar, v in zip(bars, vals):
+                ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height() + top * 0.01,
+                        short(metric, v), ha="center", va="bottom", fontsize=6)
+            ax.set_ylim(0, top * 1.15 if top > 0 else 1)
             if metric == "latency_median_ms":
                 p90 = [summary[w][t].get("latency_p90_ms", v) for t, v in zip(names, vals)]
                 ax.scatter(range(len(names)), p90, marker="_", s=200, color="black",
@@ -1085,8 +1097,6 @@ def plots(path, summary, targets, workloads):
             ax.set_xticklabels(names, rotation=35, ha="right", fontsize=7)
             ax.set_title(w, fontsize=9)
             ax.set_ylabel(label, fontsize=8)
-            if log and all(v > 0 for v in vals):
-                ax.set_yscale("log")
             ax.tick_params(axis="y", labelsize=7)
         for j in range(len(wl), rows * cols):
             axes[j // cols][j % cols].axis("off")
@@ -1094,8 +1104,8 @@ def plots(path, summary, targets, workloads):
         fig.savefig(os.path.join(path, fname), dpi=80)
         plt.close(fig)
 
-    active = [w for w in workloads if w not in ("idle-noclient", "latency")]
-    grid("display_bytes", "display bytes (log)", active, "bytes.png", log=True)
+    active = [w for w in workloads if w not in ("idle-client", "idle-noclient", "latency")]
+    grid("display_bytes", "display bytes", active, "bytes.png")
     grid("cpu_s", "server CPU s", workloads, "cpu.png")
     grid("latency_median_ms", "ms (bar: median)", ["latency"], "latency.png")
     grid("wakeups_per_s", "context switches/s", ["idle-client", "idle-noclient"],
@@ -1160,10 +1170,12 @@ def main():
     ap.add_argument("--workloads", default=",".join(WORKLOADS))
     ap.add_argument("--shots", action="store_true",
                     help="save the client's screen at the end of each window in DIR/shots/")
+    ap.add_argument("--report-only", action="store_true",
+                    help="only rewrite results.md and plots from DIR/results.json")
     ap.add_argument("--build", default="/tmp/spice-wl-bench/build",
                     help="meson build directory for spice-wl (made if missing)")
     args = ap.parse_args()
-    if os.geteuid() != 0:
+    if os.geteuid() != 0 and not args.report_only:
         sys.exit("bench/run.py must run as root (XSpice's Xorg; sway runs as a user it makes)")
     runs = args.runs or (1 if args.quick else 3)
     targets = [t for t in args.targets.split(",") if t]
@@ -1177,6 +1189,15 @@ def main():
     out = args.out or os.path.join(HERE, "results",
                                    datetime.datetime.now().strftime("%Y%m%d-%H%M%S"))
     os.makedirs(out, exist_ok=True)
+    if args.report_only:
+        with open(os.path.join(out, "results.json")) as f:
+            data = json.load(f)
+        meta = data["meta"]
+        summary = summarize(data["raw"], meta["targets"], meta["workloads"])
+        write_markdown(os.path.join(out, "results.md"), summary, meta, meta["targets"],
+                       meta["workloads"], data["errors"])
+        plots(os.path.join(out, "plots"), summary, meta["targets"], meta["workloads"])
+        return 0
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
 

@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -66,6 +69,27 @@ static int take_activation_socket(void) {
 	unsetenv("LISTEN_FDS");
 	unsetenv("LISTEN_FDNAMES");
 	return fd;
+}
+
+/* Whether a handed-over socket is reachable only from this machine. */
+static bool socket_is_local(int fd) {
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0) {
+		return false;
+	}
+	if (ss.ss_family == AF_UNIX) {
+		return true;
+	}
+	if (ss.ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
+		return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
+		return IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+	}
+	return false;
 }
 
 static bool check_runtime_dir(void) {
@@ -151,6 +175,16 @@ int main(int argc, char *argv[]) {
 	struct swl_server server = { 0 };
 	server.keymap = keymap;
 	server.listen_fd = take_activation_socket();
+	// The same rule as for --listen: no unauthenticated access from afar.
+	if (server.listen_fd > 0 && options.password == NULL && options.tls_port == 0 &&
+			!options.insecure_no_auth && !socket_is_local(server.listen_fd)) {
+		fprintf(stderr,
+				"spice-wl: refusing unauthenticated access on the activation "
+				"socket: use a password, or --insecure-no-auth\n");
+		xkb_keymap_unref(keymap);
+		swl_options_finish(&options);
+		return 2;
+	}
 	if (!swl_server_init(&server, &options)) {
 		fprintf(stderr, "spice-wl: cannot set up the compositor (run with -v for details)\n");
 		goto out;

@@ -836,7 +836,7 @@ static bool clear_flag(struct swl_options *opts, struct layer *layer, int c, FIL
 		opts->no_clipboard = false;
 		return true;
 	case OPT_KIOSK:
-	case OPT_DESKTOP:;
+	case OPT_DESKTOP: {
 		enum swl_window_policy policy = c == OPT_KIOSK ? SWL_POLICY_KIOSK : SWL_POLICY_DESKTOP;
 		if (opts->policy == policy) {
 			opts->policy = SWL_POLICY_DEFAULT;
@@ -845,6 +845,7 @@ static bool clear_flag(struct swl_options *opts, struct layer *layer, int c, FIL
 			layer->inherited = SWL_POLICY_DEFAULT;
 		}
 		return true;
+	}
 	default:
 		fail(err, "internal error: option %d cannot be turned off", c);
 		return false;
@@ -895,13 +896,17 @@ static bool apply_config_entry_at(struct swl_options *opts, struct layer *layer,
 			text += strlen(prefix);
 		}
 		int text_len = (int)strcspn(text, "\n");
+		// "invalid value 'VALUE' for --NAME: ..." loses the dashes; VALUE may
+		// have had control characters replaced, but keeps its length
+		static const char invalid[] = "invalid value '";
+		size_t at = strlen(invalid) + strlen(value) + 1;
 		char option[128];
 		snprintf(option, sizeof(option), " for --%s:", doc->name);
-		const char *dashes = strstr(text, option);
-		if (dashes != NULL && dashes - text < text_len) {
-			dashes += strlen(" for ");
-			fail(err, "%s:%zu: %.*s%.*s", path, lineno, (int)(dashes - text), text,
-					text_len - (int)(dashes + 2 - text), dashes + 2);
+		if (strncmp(text, invalid, strlen(invalid)) == 0 && at < (size_t)text_len &&
+				strncmp(text + at, option, strlen(option)) == 0) {
+			size_t dashes = at + strlen(" for ");
+			fail(err, "%s:%zu: %.*s%.*s", path, lineno, (int)dashes, text,
+					text_len - (int)dashes - 2, text + dashes + 2);
 		} else {
 			fail(err, "%s:%zu: %.*s", path, lineno, text_len, text);
 		}
@@ -1116,8 +1121,11 @@ enum swl_options_result swl_options_parse(
 	}
 	long_options[ARRAY_LEN(option_docs)] = (struct option){ 0 };
 
+	// First pass: malformed options, --help, --version and --config, so that
+	// the config files are read before the command line is applied over them.
 	optind = 0; // glibc: full reset, so parse can run more than once
 	opterr = 0;
+	const char *config = NULL;
 	int c, long_index = -1;
 	while ((c = getopt_long(argc, argv, short_options, long_options, &long_index)) != -1) {
 		if (long_index >= 0 &&
@@ -1136,13 +1144,33 @@ enum swl_options_result swl_options_parse(
 		case '?':
 			fail_bad_option(c, argv, err);
 			return SWL_OPTIONS_ERROR;
-		default:
-			if (!apply_option(opts, c, optarg, err)) {
+		case OPT_CONFIG:
+			if (optarg[0] == '\0') {
+				fail(err, "invalid value '' for --config: expected a file name");
 				return SWL_OPTIONS_ERROR;
 			}
+			config = optarg;
+			break;
+		default:
 			break;
 		}
 	}
+
+	if (!load_config(opts, config, err)) {
+		return SWL_OPTIONS_ERROR;
+	}
+
+	// Second pass: the command line, over the config files. getopt_long
+	// accepted every element in the first pass.
+	optind = 0;
+	struct layer layer;
+	begin_layer(opts, &layer);
+	while ((c = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
+		if (!apply_option(opts, c, optarg, err)) {
+			return SWL_OPTIONS_ERROR;
+		}
+	}
+	end_layer(opts, &layer);
 
 	if (optind < argc && !copy_command(opts, argc - optind, argv + optind, err)) {
 		return SWL_OPTIONS_ERROR;

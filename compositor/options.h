@@ -85,6 +85,11 @@ void swl_options_finish(struct swl_options *opts);
  * line, prefixed "spice-wl: ") go to err. getenv is consulted for
  * SPICE_WL_PASSWORD. Also checks cross-option rules (e.g. a password or
  * --disable-ticketing is required).
+ *
+ * Before argv, the config files are applied ("key = value" lines with the
+ * long option names): $SPICE_WL_SYSCONFDIR (default /etc) then
+ * $XDG_CONFIG_HOME (default ~/.config), each /spice-wl/spice-wl.conf and
+ * optional; --config FILE replaces both. An error there names FILE:LINE.
  */
 enum swl_options_result swl_options_parse(
 		struct swl_options *opts, int argc, char *argv[], FILE *out, FILE *err);

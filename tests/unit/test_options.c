@@ -1,7 +1,8 @@
 /*
  * Unit tests for the command-line parser in compositor/options.c: defaults,
  * every option, every kind of bad input (one "spice-wl: " line on err), the
- * password sources, COMMAND capture, --help and --version.
+ * password sources, COMMAND capture, --help and --version, and the config
+ * files (read from a temporary SPICE_WL_SYSCONFDIR and XDG_CONFIG_HOME).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,6 +28,9 @@ struct fixture {
 	char *err;
 	char tmpdir[64];
 	char path[128];
+	char etc_dir[128], sys_dir[160], sys_conf[192]; // SPICE_WL_SYSCONFDIR and its file
+	char home_dir[128], user_dir[160], user_conf[192]; // XDG_CONFIG_HOME and its file
+	char other_conf[128]; // for --config
 };
 
 /* Runs swl_options_parse on "spice-wl" followed by the NULL-terminated args. */
@@ -111,6 +115,21 @@ static int setup(void **state) {
 		return -1;
 	}
 	snprintf(f->path, sizeof(f->path), "%s/password", f->tmpdir);
+	// no config file of the machine or the user running the tests is read
+	snprintf(f->etc_dir, sizeof(f->etc_dir), "%s/etc", f->tmpdir);
+	snprintf(f->sys_dir, sizeof(f->sys_dir), "%s/spice-wl", f->etc_dir);
+	snprintf(f->sys_conf, sizeof(f->sys_conf), "%s/spice-wl.conf", f->sys_dir);
+	snprintf(f->home_dir, sizeof(f->home_dir), "%s/config", f->tmpdir);
+	snprintf(f->user_dir, sizeof(f->user_dir), "%s/spice-wl", f->home_dir);
+	snprintf(f->user_conf, sizeof(f->user_conf), "%s/spice-wl.conf", f->user_dir);
+	snprintf(f->other_conf, sizeof(f->other_conf), "%s/other.conf", f->tmpdir);
+	if (mkdir(f->etc_dir, 0700) != 0 || mkdir(f->sys_dir, 0700) != 0 ||
+			mkdir(f->home_dir, 0700) != 0 || mkdir(f->user_dir, 0700) != 0 ||
+			setenv("SPICE_WL_SYSCONFDIR", f->etc_dir, 1) != 0 ||
+			setenv("XDG_CONFIG_HOME", f->home_dir, 1) != 0) {
+		free(f);
+		return -1;
+	}
 	*state = f;
 	return 0;
 }
@@ -121,8 +140,17 @@ static int teardown(void **state) {
 	free(f->out);
 	free(f->err);
 	unlink(f->path);
+	unlink(f->sys_conf);
+	unlink(f->user_conf);
+	unlink(f->other_conf);
+	rmdir(f->sys_dir);
+	rmdir(f->etc_dir);
+	rmdir(f->user_dir);
+	rmdir(f->home_dir);
 	rmdir(f->tmpdir);
 	unsetenv("SPICE_WL_PASSWORD");
+	unsetenv("SPICE_WL_SYSCONFDIR");
+	unsetenv("XDG_CONFIG_HOME");
 	free(f);
 	return 0;
 }
@@ -666,6 +694,7 @@ static void test_help(void **state) {
 			"--x509-key-file FILE",
 			"--tls-ciphers LIST",
 			"--tls-only",
+			"--config FILE",
 			"-v, --verbose",
 			"-h, --help",
 			"-V, --version",
@@ -761,6 +790,373 @@ static void test_repeated_parse(void **state) {
 	assert_string_equal(f->opts.streaming_video, "off");
 }
 
+/* Config files: system < user < command line. */
+static void test_config_precedence(void **state) {
+	struct fixture *f = *state;
+	write_file(f->sys_conf,
+			"port = 6000\n"
+			"size = 640x480\n"
+			"fps = 10\n"
+			"disable-ticketing = true\n"
+			"keyboard-layout = de\n");
+	write_file(f->user_conf,
+			"port = 6001\n"
+			"size = 800x600\n");
+	assert_int_equal(parse(f, "--port", "6002", NULL), SWL_OPTIONS_OK);
+	assert_int_equal(f->opts.port, 6002);
+	assert_int_equal(f->opts.width, 800);
+	assert_int_equal(f->opts.height, 600);
+	assert_int_equal(f->opts.fps, 10);
+	assert_true(f->opts.disable_ticketing);
+	assert_string_equal(f->opts.keyboard_layout, "de");
+	assert_string_equal(f->err, "");
+
+	reset_opts(f);
+	assert_int_equal(parse(f, "--keyboard-layout", "fr", NULL), SWL_OPTIONS_OK);
+	assert_int_equal(f->opts.port, 6001);
+	assert_string_equal(f->opts.keyboard_layout, "fr");
+
+	// without a user file, the system file's values
+	unlink(f->user_conf);
+	reset_opts(f);
+	assert_int_equal(parse(f, NULL), SWL_OPTIONS_OK);
+	assert_int_equal(f->opts.port, 6000);
+	assert_int_equal(f->opts.width, 640);
+
+	// XDG_CONFIG_HOME unset: ~/.config, from HOME
+	write_file(f->user_conf, "port = 6003\n");
+	unsetenv("XDG_CONFIG_HOME");
+	char *home = getenv("HOME") != NULL ? strdup(getenv("HOME")) : NULL;
+	char fake_home[96];
+	snprintf(fake_home, sizeof(fake_home), "%s/home", f->tmpdir);
+	char dot_config[128];
+	snprintf(dot_config, sizeof(dot_config), "%s/.config", fake_home);
+	assert_int_equal(mkdir(fake_home, 0700), 0);
+	assert_int_equal(symlink(f->home_dir, dot_config), 0);
+	assert_int_equal(setenv("HOME", fake_home, 1), 0);
+	reset_opts(f);
+	enum swl_options_result r = parse(f, NULL);
+	int port = f->opts.port;
+	// a relative XDG_CONFIG_HOME is ignored (XDG base directory spec)
+	assert_int_equal(setenv("XDG_CONFIG_HOME", "relative", 1), 0);
+	reset_opts(f);
+	enum swl_options_result r_relative = parse(f, NULL);
+	int port_relative = f->opts.port;
+	unlink(dot_config);
+	rmdir(fake_home);
+	if (home != NULL) {
+		setenv("HOME", home, 1);
+		free(home);
+	} else {
+		unsetenv("HOME");
+	}
+	assert_int_equal(r, SWL_OPTIONS_OK);
+	assert_int_equal(port, 6003);
+	assert_int_equal(r_relative, SWL_OPTIONS_OK);
+	assert_int_equal(port_relative, 6003);
+}
+
+static void test_config_replaces_both(void **state) {
+	struct fixture *f = *state;
+	write_file(f->sys_conf, "port = 6000\nkiosk = true\n");
+	write_file(f->user_conf, "fps = 10\n");
+	write_file(f->other_conf, "size = 1024x768\ndisable-ticketing = on\n");
+	assert_int_equal(parse(f, "--config", f->other_conf, NULL), SWL_OPTIONS_OK);
+	assert_int_equal(f->opts.width, 1024);
+	assert_int_equal(f->opts.height, 768);
+	assert_int_equal(f->opts.port, 5900);
+	assert_int_equal(f->opts.fps, 30);
+	assert_int_equal(f->opts.policy, SWL_POLICY_DEFAULT);
+	assert_true(f->opts.disable_ticketing);
+
+	// the command line still wins over --config, wherever --config is
+	reset_opts(f);
+	char config_arg[160];
+	snprintf(config_arg, sizeof(config_arg), "--config=%s", f->other_conf);
+	assert_int_equal(parse(f, "--size", "800x600", config_arg, NULL), SWL_OPTIONS_OK);
+	assert_int_equal(f->opts.width, 800);
+	assert_int_equal(f->opts.height, 600);
+
+	// the last --config counts
+	reset_opts(f);
+	assert_int_equal(
+			parse(f, "--config", f->sys_conf, "--config", f->other_conf, NULL), SWL_OPTIONS_OK);
+	assert_int_equal(f->opts.port, 5900);
+	assert_int_equal(f->opts.width, 1024);
+
+	// a broken default file does not matter with --config
+	write_file(f->sys_conf, "frob = 1\n");
+	reset_opts(f);
+	assert_int_equal(parse(f, "--config", f->other_conf, NULL), SWL_OPTIONS_OK);
+}
+
+static void test_config_comments_and_spacing(void **state) {
+	struct fixture *f = *state;
+	write_file(f->sys_conf,
+			"# spice-wl\n"
+			"\n"
+			"   \n"
+			"\t# indented comment\n"
+			"port=6000\n"
+			"  listen   =\t127.0.0.2  \r\n"
+			"keyboard-options = grp:alt_shift_toggle # not a comment\n"
+			"keyboard-variant = a=b\n"
+			"disable-ticketing = true");
+	assert_int_equal(parse(f, NULL), SWL_OPTIONS_OK);
+	assert_int_equal(f->opts.port, 6000);
+	assert_string_equal(f->opts.listen, "127.0.0.2");
+	assert_string_equal(f->opts.keyboard_options, "grp:alt_shift_toggle # not a comment");
+	assert_string_equal(f->opts.keyboard_variant, "a=b");
+	assert_true(f->opts.disable_ticketing);
+
+	// an empty file, and a later line replacing an earlier one
+	write_file(f->sys_conf, "");
+	write_file(f->user_conf, "fps = 5\nfps = 6\ndisable-ticketing = 1\n");
+	reset_opts(f);
+	assert_int_equal(parse(f, NULL), SWL_OPTIONS_OK);
+	assert_int_equal(f->opts.fps, 6);
+}
+
+static void test_config_booleans(void **state) {
+	struct fixture *f = *state;
+	static const char *const true_words[] = { "true", "yes", "on", "1" };
+	static const char *const false_words[] = { "false", "no", "off", "0" };
+	char content[128];
+	for (size_t i = 0; i < ARRAY_LEN(true_words); i++) {
+		snprintf(content, sizeof(content), "view-only = %s\ndisable-ticketing = %s\n",
+				true_words[i], true_words[i]);
+		write_file(f->sys_conf, content);
+		reset_opts(f);
+		assert_int_equal(parse(f, NULL), SWL_OPTIONS_OK);
+		assert_true(f->opts.view_only);
+	}
+	for (size_t i = 0; i < ARRAY_LEN(false_words); i++) {
+		snprintf(content, sizeof(content), "view-only = %s\ndisable-ticketing = %s\n",
+				false_words[i], false_words[i]);
+		write_file(f->sys_conf, content);
+		reset_opts(f);
+		assert_int_equal(parse(f, NULL), SWL_OPTIONS_ERROR); // no password, no ticketing
+		reset_opts(f);
+		assert_int_equal(parse(f, "--disable-ticketing", NULL), SWL_OPTIONS_OK);
+		assert_false(f->opts.view_only);
+	}
+
+	// false in the user file undoes true in the system file
+	write_file(f->sys_conf, "hide-cursor = true\nno-clipboard = true\nkiosk = true\n");
+	write_file(f->user_conf, "hide-cursor = false\nkiosk = no\n");
+	reset_opts(f);
+	assert_int_equal(parse(f, "--disable-ticketing", NULL), SWL_OPTIONS_OK);
+	assert_false(f->opts.hide_cursor);
+	assert_true(f->opts.no_clipboard);
+	assert_int_equal(f->opts.policy, SWL_POLICY_DEFAULT);
+
+	// a later source picks another window policy; within one they conflict
+	write_file(f->user_conf, "desktop = true\n");
+	reset_opts(f);
+	assert_int_equal(parse(f, "--disable-ticketing", NULL), SWL_OPTIONS_OK);
+	assert_int_equal(f->opts.policy, SWL_POLICY_DESKTOP);
+	reset_opts(f);
+	assert_int_equal(parse(f, "--disable-ticketing", "--kiosk", NULL), SWL_OPTIONS_OK);
+	assert_int_equal(f->opts.policy, SWL_POLICY_KIOSK);
+	write_file(f->user_conf, "desktop = true\nkiosk = true\n");
+	reset_opts(f);
+	assert_int_equal(parse(f, "--disable-ticketing", NULL), SWL_OPTIONS_ERROR);
+	check_one_error_line(f, "kiosk and desktop in one file", f->user_conf, ":2: ");
+
+	// verbose takes a level; -v on the command line adds to it
+	write_file(f->user_conf, "verbose = 2\n");
+	reset_opts(f);
+	assert_int_equal(parse(f, "--disable-ticketing", "-v", NULL), SWL_OPTIONS_OK);
+	assert_int_equal(f->opts.verbose, 3);
+}
+
+/* Every option without an argument in --help can be set and cleared in a file. */
+static void test_config_every_flag(void **state) {
+	struct fixture *f = *state;
+	assert_int_equal(parse(f, "--help", NULL), SWL_OPTIONS_EXIT_SUCCESS);
+	char *help = strdup(f->out);
+	assert_non_null(help);
+	int flags = 0;
+	for (char *line = strtok(help, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+		// "  --name  help" or "  -v, --verbose  help"; "--name ARG" takes an argument
+		char *name = strstr(line, "--");
+		if (strncmp(line, "  -", 3) != 0 || name == NULL) {
+			continue;
+		}
+		name += 2;
+		size_t len = strcspn(name, " ");
+		if (name[len] == ' ' && name[len + 1] != ' ') {
+			continue;
+		}
+		name[len] = '\0';
+		if (strcmp(name, "help") == 0 || strcmp(name, "version") == 0 ||
+				strcmp(name, "verbose") == 0) {
+			continue;
+		}
+		char content[128];
+		const char *values[] = { "true", "false" };
+		for (size_t i = 0; i < ARRAY_LEN(values); i++) {
+			snprintf(content, sizeof(content), "%s = %s\n", name, values[i]);
+			write_file(f->user_conf, content);
+			reset_opts(f);
+			enum swl_options_result r = parse(f, "--disable-ticketing", NULL);
+			// some flags only make sense with others (TLS); any error must not be
+			// about the config file itself
+			if (r != SWL_OPTIONS_OK && strstr(f->err, f->user_conf) != NULL) {
+				fail_msg("'%s = %s' rejected: %s", name, values[i], f->err);
+			}
+		}
+		flags++;
+	}
+	free(help);
+	assert_true(flags >= 10);
+}
+
+static void test_config_unknown_key(void **state) {
+	struct fixture *f = *state;
+	write_file(f->user_conf, "# comment\nport = 6000\nfrob = 1\n");
+	char expected[320];
+	snprintf(expected, sizeof(expected), "spice-wl: %s:3: unknown option 'frob'\n", f->user_conf);
+	assert_int_equal(parse(f, "--disable-ticketing", NULL), SWL_OPTIONS_ERROR);
+	assert_string_equal(f->err, expected);
+	assert_string_equal(f->out, "");
+
+	// the password itself is no option; its value is never echoed
+	write_file(f->user_conf, "password = hunter2\n");
+	reset_opts(f);
+	assert_int_equal(parse(f, "--disable-ticketing", NULL), SWL_OPTIONS_ERROR);
+	check_one_error_line(f, "password key", f->user_conf, "unknown option 'password'");
+	assert_null(strstr(f->err, "hunter2"));
+
+	static const char *const not_allowed[] = { "help", "version", "config" };
+	for (size_t i = 0; i < ARRAY_LEN(not_allowed); i++) {
+		char content[64];
+		snprintf(content, sizeof(content), "\n%s = x\n", not_allowed[i]);
+		write_file(f->sys_conf, content);
+		reset_opts(f);
+		assert_int_equal(parse(f, "--disable-ticketing", NULL), SWL_OPTIONS_ERROR);
+		char quoted[32];
+		snprintf(quoted, sizeof(quoted), ":2: option '%s'", not_allowed[i]);
+		check_one_error_line(f, not_allowed[i], f->sys_conf, quoted);
+	}
+	unlink(f->sys_conf);
+
+	// short names, the dashed spelling and the command are not keys
+	static const char *const unknown[] = { "v", "--port", "command", "Port", "" };
+	for (size_t i = 0; i < ARRAY_LEN(unknown); i++) {
+		char content[64];
+		snprintf(content, sizeof(content), "%s = 1\n", unknown[i]);
+		write_file(f->other_conf, content);
+		reset_opts(f);
+		assert_int_equal(parse(f, "--disable-ticketing", "--config", f->other_conf, NULL),
+				SWL_OPTIONS_ERROR);
+		char quoted[32];
+		snprintf(quoted, sizeof(quoted), ":1: unknown option '%s'", unknown[i]);
+		check_one_error_line(f, unknown[i], f->other_conf, quoted);
+	}
+
+	write_file(f->other_conf, "port 6000\n");
+	reset_opts(f);
+	assert_int_equal(
+			parse(f, "--disable-ticketing", "--config", f->other_conf, NULL), SWL_OPTIONS_ERROR);
+	check_one_error_line(f, "no '='", f->other_conf, ":1: expected 'key = value'");
+}
+
+static void test_config_bad_value(void **state) {
+	struct fixture *f = *state;
+	write_file(f->sys_conf, "disable-ticketing = true\nport = abc\n");
+	char expected[320];
+	snprintf(expected, sizeof(expected),
+			"spice-wl: %s:2: invalid value 'abc' for port: expected an integer in 1..65535\n",
+			f->sys_conf);
+	assert_int_equal(parse(f, NULL), SWL_OPTIONS_ERROR);
+	assert_string_equal(f->err, expected);
+	// the command line does not make a broken file acceptable
+	reset_opts(f);
+	assert_int_equal(parse(f, "--port", "6000", NULL), SWL_OPTIONS_ERROR);
+	assert_string_equal(f->err, expected);
+
+	static const struct {
+		const char *line;
+		const char *message;
+	} bad[] = {
+		{ "kiosk = maybe",
+				"invalid value 'maybe' for kiosk: expected true, false, yes, no, on, off, 1 or "
+				"0" },
+		{ "disable-ticketing =", "invalid value '' for disable-ticketing" },
+		{ "size = 1280", "invalid value '1280' for size: expected WIDTHxHEIGHT" },
+		{ "frame-mode = fast", "invalid value 'fast' for frame-mode: expected dfps or per-op" },
+		{ "video-codecs = gstreamer:av1", "for video-codecs: unknown codec 'av1'" },
+		{ "listen =", "invalid value '' for listen" },
+		{ "verbose = 3", "invalid value '3' for verbose: expected an integer in 0..2" },
+		{ "fps = 30 # frames", "invalid value '30 # frames' for fps" },
+		{ "streaming-video = a\x01"
+		  "b",
+				"invalid value 'a?b' for streaming-video" },
+	};
+	unlink(f->sys_conf);
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		char content[128];
+		snprintf(content, sizeof(content), "# bad\n%s\n", bad[i].line);
+		write_file(f->user_conf, content);
+		reset_opts(f);
+		assert_int_equal(parse(f, "--disable-ticketing", NULL), SWL_OPTIONS_ERROR);
+		char where[224];
+		snprintf(where, sizeof(where), "spice-wl: %s:2: ", f->user_conf);
+		if (strncmp(f->err, where, strlen(where)) != 0) {
+			fail_msg("'%s': error '%s' does not start with '%s'", bad[i].line, f->err, where);
+		}
+		check_one_error_line(f, bad[i].line, bad[i].message, NULL);
+	}
+}
+
+static void test_config_missing_file(void **state) {
+	struct fixture *f = *state;
+	// missing default files are fine (setup made none)
+	assert_int_equal(parse(f, "--disable-ticketing", NULL), SWL_OPTIONS_OK);
+
+	reset_opts(f);
+	assert_int_equal(
+			parse(f, "--disable-ticketing", "--config", f->other_conf, NULL), SWL_OPTIONS_ERROR);
+	char expected[320];
+	snprintf(expected, sizeof(expected),
+			"spice-wl: cannot read config file '%s': No such file or directory\n", f->other_conf);
+	assert_string_equal(f->err, expected);
+
+	reset_opts(f);
+	assert_int_equal(parse(f, "--disable-ticketing", "--config", "", NULL), SWL_OPTIONS_ERROR);
+	check_one_error_line(f, "--config ''", "--config", "''");
+
+	// a default path that exists but cannot be read is an error
+	assert_int_equal(mkdir(f->user_conf, 0700), 0);
+	reset_opts(f);
+	enum swl_options_result r = parse(f, "--disable-ticketing", NULL);
+	rmdir(f->user_conf);
+	assert_int_equal(r, SWL_OPTIONS_ERROR);
+	check_one_error_line(f, "directory", f->user_conf, "Is a directory");
+
+	// --help and --version work whatever the config files hold
+	write_file(f->sys_conf, "frob = 1\n");
+	reset_opts(f);
+	assert_int_equal(parse(f, "--help", NULL), SWL_OPTIONS_EXIT_SUCCESS);
+	assert_non_null(strstr(f->out, "--config FILE"));
+	reset_opts(f);
+	assert_int_equal(
+			parse(f, "--config", f->other_conf, "--version", NULL), SWL_OPTIONS_EXIT_SUCCESS);
+}
+
+static void test_config_password_file(void **state) {
+	struct fixture *f = *state;
+	write_file(f->path, "from-file\n");
+	char content[192];
+	snprintf(content, sizeof(content), "password-file = %s\n", f->path);
+	write_file(f->sys_conf, content);
+	assert_int_equal(setenv("SPICE_WL_PASSWORD", "from-env", 1), 0);
+	assert_int_equal(parse(f, NULL), SWL_OPTIONS_OK);
+	assert_string_equal(f->opts.password, "from-file");
+	assert_string_equal(f->opts.password_file, f->path);
+}
+
 static void test_frame_mode_name(void **state) {
 	assert_string_equal(swl_frame_mode_name(SWL_FRAME_MODE_DFPS), "dfps");
 	assert_string_equal(swl_frame_mode_name(SWL_FRAME_MODE_PER_OP), "per-op");
@@ -794,6 +1190,15 @@ int main(void) {
 			TEST(test_version),
 			TEST(test_repeated_parse),
 			TEST(test_remote_access_needs_auth),
+			TEST(test_config_precedence),
+			TEST(test_config_replaces_both),
+			TEST(test_config_comments_and_spacing),
+			TEST(test_config_booleans),
+			TEST(test_config_every_flag),
+			TEST(test_config_unknown_key),
+			TEST(test_config_bad_value),
+			TEST(test_config_missing_file),
+			TEST(test_config_password_file),
 			TEST(test_frame_mode_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
