@@ -79,6 +79,7 @@ enum {
 	OPT_X509_KEY_FILE,
 	OPT_TLS_CIPHERS,
 	OPT_TLS_ONLY,
+	OPT_HTML5,
 };
 
 // One entry per option: what getopt_long needs plus what --help prints.
@@ -121,6 +122,7 @@ static const struct option_doc option_docs[] = {
 	{ "tls-ciphers", required_argument, OPT_TLS_CIPHERS, "LIST", "OpenSSL cipher list",
 			"spice-server's" },
 	{ "tls-only", no_argument, OPT_TLS_ONLY, NULL, "no plain port: TLS connections only", "off" },
+	{ "html5", no_argument, OPT_HTML5, NULL, "use encoders spice-html5 decodes (auto_lz)", "off" },
 	{ "size", required_argument, OPT_SIZE, "WxH",
 			"screen size, each side " STRINGIFY(MIN_SIZE) ".." STRINGIFY(MAX_SIZE),
 			STRINGIFY(DEFAULT_WIDTH) "x" STRINGIFY(DEFAULT_HEIGHT) },
@@ -741,6 +743,9 @@ static bool apply_option(struct swl_options *opts, int c, const char *arg, FILE 
 	case OPT_TLS_ONLY:
 		opts->tls_only = true;
 		return true;
+	case OPT_HTML5:
+		opts->html5 = true;
+		return true;
 	case OPT_MAX_HEADS:
 		return parse_int_option(name, arg, 1, 16, &opts->max_heads, err);
 	case OPT_XWAYLAND:
@@ -822,6 +827,9 @@ static bool clear_flag(struct swl_options *opts, struct layer *layer, int c, FIL
 		return true;
 	case OPT_TLS_ONLY:
 		opts->tls_only = false;
+		return true;
+	case OPT_HTML5:
+		opts->html5 = false;
 		return true;
 	case OPT_KEEP_RUNNING:
 		opts->keep_running = false;
@@ -1202,6 +1210,11 @@ enum swl_options_result swl_options_parse(
 		}
 	}
 
+	// spice-html5 decodes LZ and QUIC but not GLZ or LZ4.
+	if (opts->html5 && opts->image_compression == NULL &&
+			!set_string(&opts->image_compression, "auto_lz", err)) {
+		return SWL_OPTIONS_ERROR;
+	}
 	if (!finish_tls(opts, err)) {
 		return SWL_OPTIONS_ERROR;
 	}

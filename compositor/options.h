@@ -40,6 +40,7 @@ struct swl_options {
 	char *x509_cacert_file, *x509_cert_file, *x509_key_file; // override x509_dir's
 	char *tls_ciphers; // OpenSSL cipher list, NULL for spice-server's
 	bool tls_only; // no plain port
+	bool html5; // choose encoders spice-html5 can decode
 	int width, height; // default 1280x800
 	enum swl_frame_mode frame_mode; // default dfps
 	int fps; // 1..120, default 30
