@@ -100,7 +100,7 @@ bool wlr_spice_backend_check_options(
 		*bad_option = "fps";
 		return false;
 	}
-	if (options->password == NULL && !options->disable_ticketing) {
+	if (options->password == NULL && !options->disable_ticketing && !options->sasl) {
 		*bad_option = "password";
 		return false;
 	}
@@ -121,6 +121,7 @@ static void free_options(struct wlr_spice_backend_options *o) {
 		}
 	}
 	free((char *)o->password);
+	free((char *)o->sasl_appname);
 	free((char *)o->image_compression);
 	free((char *)o->jpeg_wan_compression);
 	free((char *)o->zlib_glz_wan_compression);
@@ -197,7 +198,15 @@ static bool configure_server(struct wlr_spice_backend *backend) {
 			spice_server_set_channel_security(server, "default", SPICE_CHANNEL_SECURITY_SSL);
 		}
 	}
-	if (o->disable_ticketing) {
+	if (o->sasl) {
+		// Clients authenticate with SASL only: spice-server then refuses the
+		// ticket (the password) to every client that offers a choice.
+		if (spice_server_set_sasl(server, 1) != 0 ||
+				spice_server_set_sasl_appname(server, o->sasl_appname) != 0) {
+			wlr_log(WLR_ERROR, "spice-server was built without SASL support");
+			return false;
+		}
+	} else if (o->disable_ticketing) {
 		spice_server_set_noauth(server);
 	} else if (spice_server_set_ticket(server, o->password, o->password_lifetime, 0, 0) != 0) {
 		wlr_log(WLR_ERROR, "spice-server refused the password");
@@ -253,6 +262,7 @@ struct wlr_backend *wlr_spice_backend_create(
 	*o = *options;
 	o->listen_addr = strdup(options->listen_addr != NULL ? options->listen_addr : "127.0.0.1");
 	o->password = dup_or_null(options->password);
+	o->sasl_appname = strdup(options->sasl_appname != NULL ? options->sasl_appname : "spice-wl");
 	o->image_compression = dup_or_null(options->image_compression);
 	o->jpeg_wan_compression = dup_or_null(options->jpeg_wan_compression);
 	o->zlib_glz_wan_compression = dup_or_null(options->zlib_glz_wan_compression);

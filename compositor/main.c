@@ -132,6 +132,7 @@ int main(int argc, char *argv[]) {
 		.fps = options.fps,
 		.password = options.password,
 		.disable_ticketing = options.disable_ticketing,
+		.sasl = options.sasl,
 	};
 	const char *bad_option = NULL;
 	if (!wlr_spice_backend_check_options(&check, &bad_option)) {
@@ -176,11 +177,12 @@ int main(int argc, char *argv[]) {
 	server.keymap = keymap;
 	server.listen_fd = take_activation_socket();
 	// The same rule as for --listen: no unauthenticated access from afar.
-	if (server.listen_fd > 0 && options.password == NULL && options.tls_port == 0 &&
-			!options.insecure_no_auth && !socket_is_local(server.listen_fd)) {
+	if (server.listen_fd > 0 && options.password == NULL && !options.sasl &&
+			options.tls_port == 0 && !options.insecure_no_auth &&
+			!socket_is_local(server.listen_fd)) {
 		fprintf(stderr,
 				"spice-wl: refusing unauthenticated access on the activation "
-				"socket: use a password, or --insecure-no-auth\n");
+				"socket: use a password or --sasl, or --insecure-no-auth\n");
 		xkb_keymap_unref(keymap);
 		swl_options_finish(&options);
 		return 2;

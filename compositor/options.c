@@ -25,6 +25,8 @@
 #define MIN_FPS 1
 #define MAX_FPS 120
 #define PASSWORD_ENV "SPICE_WL_PASSWORD"
+#define DEFAULT_SASL_APPNAME "spice-wl"
+#define SASL_APPNAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
 #define SYSCONFDIR_ENV "SPICE_WL_SYSCONFDIR"
 #define DEFAULT_SYSCONFDIR "/etc"
 #define CONFIG_NAME "spice-wl/spice-wl.conf" // under the sysconf and XDG config dirs
@@ -80,6 +82,8 @@ enum {
 	OPT_TLS_CIPHERS,
 	OPT_TLS_ONLY,
 	OPT_HTML5,
+	OPT_SASL,
+	OPT_SASL_APPNAME,
 };
 
 // One entry per option: what getopt_long needs plus what --help prints.
@@ -104,6 +108,9 @@ static const struct option_doc option_docs[] = {
 			"let clients connect without a password", "off" },
 	{ "password-lifetime", required_argument, OPT_PASSWORD_LIFETIME, "SECONDS",
 			"the password expires this long after start, 0 never", "0" },
+	{ "sasl", no_argument, OPT_SASL, NULL, "authenticate with SASL instead of a password", "off" },
+	{ "sasl-appname", required_argument, OPT_SASL_APPNAME, "NAME",
+			"SASL's config file, /etc/sasl2/NAME.conf", DEFAULT_SASL_APPNAME },
 	{ "insecure-no-auth", no_argument, OPT_INSECURE_NO_AUTH, NULL,
 			"allow --disable-ticketing beyond loopback", "off" },
 	{ "view-only", no_argument, OPT_VIEW_ONLY, NULL, "ignore input and clipboard from clients",
@@ -491,6 +498,35 @@ static bool finish_tls(struct swl_options *opts, FILE *err) {
 	return true;
 }
 
+/*
+ * SASL replaces the ticket: spice-server then refuses the password to
+ * clients that can choose, so a password or no authentication at all would
+ * only mislead.
+ */
+static bool finish_sasl(struct swl_options *opts, FILE *err) {
+	if (!opts->sasl) {
+		if (opts->sasl_appname != NULL) {
+			fail(err, "--sasl-appname needs --sasl");
+			return false;
+		}
+		return true;
+	}
+	if (opts->disable_ticketing) {
+		fail(err, "--sasl and --disable-ticketing exclude each other");
+		return false;
+	}
+	if (opts->password_file != NULL) {
+		fail(err, "--sasl and --password-file exclude each other: SASL replaces the password");
+		return false;
+	}
+	if (opts->password_lifetime != 0) {
+		fail(err, "--password-lifetime needs a password, not --sasl");
+		return false;
+	}
+	return opts->sasl_appname != NULL ||
+			set_string(&opts->sasl_appname, DEFAULT_SASL_APPNAME, err);
+}
+
 /* Loopback addresses and unix sockets: reachable only from this machine. */
 static bool is_local_address(const char *addr) {
 	return strncmp(addr, "unix:", 5) == 0 || strncmp(addr, "127.", 4) == 0 ||
@@ -574,7 +610,7 @@ static void print_help(FILE *out) {
 			"and CODEC is %s.\n"
 			"The password is never taken on the command line: use --password-file or\n"
 			"the " PASSWORD_ENV " environment variable (--password-file wins). Without\n"
-			"either, --disable-ticketing is required.\n"
+			"either, --sasl or --disable-ticketing is required.\n"
 			"\n"
 			"Options are also read, as 'key = value' lines with the long option names,\n"
 			"from " DEFAULT_SYSCONFDIR "/" CONFIG_NAME " ($" SYSCONFDIR_ENV
@@ -746,6 +782,19 @@ static bool apply_option(struct swl_options *opts, int c, const char *arg, FILE 
 	case OPT_HTML5:
 		opts->html5 = true;
 		return true;
+	case OPT_SASL:
+		opts->sasl = true;
+		return true;
+	case OPT_SASL_APPNAME:
+		// a file name under SASL's configuration directory
+		if (arg[0] == '\0' || arg[0] == '.' || strspn(arg, SASL_APPNAME_CHARS) != strlen(arg)) {
+			fail(err,
+					"invalid value '%s' for --sasl-appname: expected letters, digits, '.', "
+					"'_' and '-', not starting with '.'",
+					arg);
+			return false;
+		}
+		return set_string(&opts->sasl_appname, arg, err);
 	case OPT_MAX_HEADS:
 		return parse_int_option(name, arg, 1, 16, &opts->max_heads, err);
 	case OPT_XWAYLAND:
@@ -830,6 +879,9 @@ static bool clear_flag(struct swl_options *opts, struct layer *layer, int c, FIL
 		return true;
 	case OPT_HTML5:
 		opts->html5 = false;
+		return true;
+	case OPT_SASL:
+		opts->sasl = false;
 		return true;
 	case OPT_KEEP_RUNNING:
 		opts->keep_running = false;
@@ -1098,6 +1150,7 @@ void swl_options_finish(struct swl_options *opts) {
 	free(opts->listen);
 	wipe_and_free(opts->password);
 	free(opts->password_file);
+	free(opts->sasl_appname);
 	free(opts->image_compression);
 	free(opts->jpeg_wan_compression);
 	free(opts->zlib_glz_wan_compression);
@@ -1193,11 +1246,15 @@ enum swl_options_result swl_options_parse(
 		return SWL_OPTIONS_ERROR;
 	}
 
+	if (!finish_sasl(opts, err)) {
+		return SWL_OPTIONS_ERROR;
+	}
 	if (opts->password_file != NULL) {
 		if (!read_password_file(opts->password_file, &opts->password, err)) {
 			return SWL_OPTIONS_ERROR;
 		}
-	} else {
+	} else if (!opts->sasl) {
+		// with --sasl the variable may well hold a client's SASL password
 		const char *env = getenv(PASSWORD_ENV);
 		if (env != NULL && env[0] != '\0') {
 			char *password = strdup(env);
@@ -1221,16 +1278,16 @@ enum swl_options_result swl_options_parse(
 	if (opts->password == NULL && opts->disable_ticketing && !opts->insecure_no_auth &&
 			opts->tls_port == 0 && !is_local_address(opts->listen)) {
 		fail(err,
-				"refusing unauthenticated access on --listen %s: use a password, or "
+				"refusing unauthenticated access on --listen %s: use a password or --sasl, or "
 				"--insecure-no-auth if you really mean it",
 				opts->listen);
 		return SWL_OPTIONS_ERROR;
 	}
 
-	if (opts->password == NULL && !opts->disable_ticketing) {
+	if (opts->password == NULL && !opts->disable_ticketing && !opts->sasl) {
 		fail(err,
 				"no password: use --password-file FILE or " PASSWORD_ENV
-				", or --disable-ticketing for unauthenticated access");
+				", --sasl, or --disable-ticketing for unauthenticated access");
 		return SWL_OPTIONS_ERROR;
 	}
 	return SWL_OPTIONS_OK;

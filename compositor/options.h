@@ -31,6 +31,8 @@ struct swl_options {
 	char *password; // read from --password-file or SPICE_WL_PASSWORD; NULL if none
 	char *password_file;
 	bool disable_ticketing;
+	bool sasl; // authenticate with Cyrus SASL instead of a password
+	char *sasl_appname; // selects NAME.conf of SASL; NULL for "spice-wl"
 	int password_lifetime; // seconds a password stays valid, 0 forever
 	bool insecure_no_auth; // allow unauthenticated access beyond loopback
 	bool view_only; // input and clipboard from clients ignored
@@ -84,8 +86,8 @@ void swl_options_finish(struct swl_options *opts);
 /*
  * Parses argv into opts. Messages for --help/--version go to out, errors (one
  * line, prefixed "spice-wl: ") go to err. getenv is consulted for
- * SPICE_WL_PASSWORD. Also checks cross-option rules (e.g. a password or
- * --disable-ticketing is required).
+ * SPICE_WL_PASSWORD. Also checks cross-option rules (e.g. a password,
+ * --sasl or --disable-ticketing is required).
  *
  * Before argv, the config files are applied ("key = value" lines with the
  * long option names): $SPICE_WL_SYSCONFDIR (default /etc) then

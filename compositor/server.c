@@ -47,6 +47,8 @@ bool swl_server_init(struct swl_server *server, const struct swl_options *option
 		.tls_ciphers = options->tls_ciphers,
 		.tls_only = options->tls_only,
 		.disable_ticketing = options->disable_ticketing,
+		.sasl = options->sasl,
+		.sasl_appname = options->sasl_appname,
 		.width = options->width,
 		.height = options->height,
 		.frame_mode = to_backend_mode(options->frame_mode),

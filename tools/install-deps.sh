@@ -12,6 +12,8 @@ libspice-client-glib-2.0-dev libpng-dev libcmocka-dev
 spice-client-gtk weston xwayland fonts-dejavu-core
 libxcb1-dev libxcb-xkb-dev libxcb-icccm4-dev libxkbcommon-x11-dev xterm x11-apps
 wl-clipboard xclip openssl systemd
+chromium spice-html5
+sasl2-bin libsasl2-modules
 "
 
 missing=""

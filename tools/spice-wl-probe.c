@@ -3133,6 +3133,8 @@ static const char usage_text[] =
 	"  --ca-file FILE      CA certificate the server's must be signed by\n"
 	"  --password-file F   password is the first line of F\n"
 	"                      (default: $SPICE_WL_PASSWORD, else no password)\n"
+	"  --username USER     user name, for a server with SASL (spice-wl --sasl);\n"
+	"                      the password as above\n"
 	"  --timeout S         seconds allowed until the display is ready (primary\n"
 	"                      surface and initial image received; default 20;\n"
 	"                      for screenshot: the whole run)\n"
@@ -3295,7 +3297,7 @@ int main(int argc, char **argv) {
 	struct probe probe = {0};
 	struct probe *p = &probe;
 	const char *host = NULL, *port = NULL, *uri = NULL, *password_file = NULL;
-	const char *unix_path = NULL, *tls_port = NULL, *ca_file = NULL;
+	const char *unix_path = NULL, *tls_port = NULL, *ca_file = NULL, *username = NULL;
 	const char *command = NULL;
 	GPtrArray *cmd_args = g_ptr_array_new();
 	p->timeout_s = DEFAULT_TIMEOUT_S;
@@ -3349,6 +3351,11 @@ int main(int argc, char **argv) {
 				return usage_error("--password-file needs a file");
 			}
 			password_file = value;
+		} else if (take_option(argc, argv, &i, "--username", &value)) {
+			if (value == NULL || *value == '\0') {
+				return usage_error("--username needs a user name");
+			}
+			username = value;
 		} else if (take_option(argc, argv, &i, "--timeout", &value)) {
 			if (!parse_seconds(value, &p->timeout_s) || p->timeout_s <= 0.0) {
 				return usage_error("--timeout needs a positive number of seconds");
@@ -3449,10 +3456,14 @@ int main(int argc, char **argv) {
 	if (password != NULL) {
 		g_object_set(p->session, "password", password, NULL);
 	}
+	if (username != NULL) {
+		g_object_set(p->session, "username", username, NULL);
+	}
 	g_signal_connect(p->session, "channel-new", G_CALLBACK(on_channel_new), p);
 	g_signal_connect(p->session, "channel-destroy", G_CALLBACK(on_channel_destroy), p);
 
-	probe_log(p, "connecting to %s:%s%s", p->host, p->port,
+	probe_log(p, "connecting to %s:%s%s%s%s", p->host, p->port,
+		username != NULL ? " as " : "", username != NULL ? username : "",
 		password != NULL ? " with password" : "");
 	p->deadline_source = g_timeout_add(seconds_to_ms(p->timeout_s), deadline_expired, p);
 	if (!spice_session_connect(p->session)) {

@@ -25,11 +25,16 @@ struct wlr_spice_backend_options {
 	// backend accepts its connections instead of opening a port.
 	int listen_fd;
 	int port;
-	// Exactly one of password and disable_ticketing must be set, else the
-	// backend refuses to start.
+	// One of password, disable_ticketing and sasl must be set, else the
+	// backend refuses to start; sasl wins over the others, then
+	// disable_ticketing.
 	const char *password;
 	int password_lifetime; // seconds from start the password is valid; 0 forever
 	bool disable_ticketing;
+	// Cyrus SASL authentication (user names and passwords from SASL's
+	// configuration, sasl_appname.conf) in place of the password.
+	bool sasl;
+	const char *sasl_appname; // NULL means "spice-wl"
 	bool view_only; // input and clipboard from clients are ignored
 	bool exit_on_disconnect; // terminate the display when the client leaves
 

@@ -1,7 +1,9 @@
 """End-to-end: TLS with certificates made by the test, --tls-only closing the
-plain port, and TLS counting as protection for remote listening."""
+plain port, TLS counting as protection for remote listening, and SASL with a
+sasldb user."""
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -125,6 +127,41 @@ class SecurityTests(SessionTestCase):
         # Refused for the missing files, not for lack of authentication.
         self.assertEqual(r.returncode, 2)
         self.assertNotIn("insecure", r.stderr)
+
+    def test_sasl_sasldb_user(self):
+        # A SASL configuration of the test's own: Cyrus SASL reads
+        # $SASL_CONF_PATH/spice-wl.conf instead of /etc/sasl2/spice-wl.conf.
+        # DIGEST-MD5, as spice-server wants a security layer on a plain port.
+        sasl_dir = tempfile.mkdtemp(prefix="swl-sasl-")
+        self.addCleanup(shutil.rmtree, sasl_dir, ignore_errors=True)
+        db = os.path.join(sasl_dir, "sasldb")
+        with open(os.path.join(sasl_dir, "spice-wl.conf"), "w") as f:
+            f.write(f"mech_list: digest-md5\nsasldb_path: {db}\n")
+        saslpasswd2 = shutil.which("saslpasswd2") or "/usr/sbin/saslpasswd2"
+        subprocess.run([saslpasswd2, "-p", "-c", "-f", db, "-a", "spice-wl", "user"],
+                       input="sasl-secret", text=True, check=True, capture_output=True,
+                       timeout=30)
+
+        # password="" keeps the harness from adding --disable-ticketing
+        s = self.start(["--sasl", "--size", "320x240"], [TEST_CLIENT], password="",
+                       env={"SASL_CONF_PATH": sasl_dir})
+        s.expect("ready 320 240")
+
+        def probe_env(password):
+            return dict(s.probe_env(), SPICE_WL_PASSWORD=password)
+
+        p = ProbeSession(s.probe_args() + ["--username", "user"], probe_env("sasl-secret"))
+        self._swl_open.append(p)
+        p.assert_pixels(self, zip(quadrant_points(0, 0, 320, 240), PATTERNS[0]))
+
+        for user, password in (("user", "wrong"), ("nobody", "sasl-secret")):
+            with self.subTest(user=user, password=password):
+                r = subprocess.run(s.probe_args() + ["--username", user, "--timeout", "10",
+                                                     "expect", "80,60=ff0000"],
+                                   capture_output=True, text=True, timeout=30,
+                                   env=probe_env(password))
+                self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+                self.assertIn("authentication failed", r.stderr)
 
 
 if __name__ == "__main__":

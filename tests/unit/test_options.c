@@ -583,8 +583,8 @@ static void test_no_password(void **state) {
 	struct fixture *f = *state;
 	assert_int_equal(parse(f, NULL), SWL_OPTIONS_ERROR);
 	assert_string_equal(f->err,
-			"spice-wl: no password: use --password-file FILE or SPICE_WL_PASSWORD, or "
-			"--disable-ticketing for unauthenticated access\n");
+			"spice-wl: no password: use --password-file FILE or SPICE_WL_PASSWORD, --sasl, "
+			"or --disable-ticketing for unauthenticated access\n");
 	assert_string_equal(f->out, "");
 
 	reset_opts(f);
@@ -694,6 +694,8 @@ static void test_help(void **state) {
 			"--x509-key-file FILE",
 			"--tls-ciphers LIST",
 			"--tls-only",
+			"--sasl",
+			"--sasl-appname NAME",
 			"--config FILE",
 			"-v, --verbose",
 			"-h, --help",
@@ -771,6 +773,60 @@ static void test_remote_access_needs_auth(void **state) {
 	assert_int_equal(f->opts.password_lifetime, 60);
 	assert_true(f->opts.view_only);
 	assert_true(f->opts.exit_on_disconnect);
+}
+
+static void test_sasl(void **state) {
+	struct fixture *f = *state;
+	// SASL is authentication: no password needed, remote listening allowed
+	assert_int_equal(parse(f, "--sasl", "--listen", "0.0.0.0", NULL), SWL_OPTIONS_OK);
+	assert_true(f->opts.sasl);
+	assert_string_equal(f->opts.sasl_appname, "spice-wl");
+	assert_null(f->opts.password);
+	reset_opts(f);
+	assert_int_equal(parse(f, "--sasl", "--sasl-appname", "my-app_2.x", NULL), SWL_OPTIONS_OK);
+	assert_string_equal(f->opts.sasl_appname, "my-app_2.x");
+
+	// SPICE_WL_PASSWORD may be a client's SASL password: not taken as a ticket
+	reset_opts(f);
+	assert_int_equal(setenv("SPICE_WL_PASSWORD", "from-env", 1), 0);
+	assert_int_equal(parse(f, "--sasl", NULL), SWL_OPTIONS_OK);
+	assert_null(f->opts.password);
+	assert_int_equal(unsetenv("SPICE_WL_PASSWORD"), 0);
+
+	// the other ways of authenticating, and their options, exclude it
+	write_file(f->path, "secret\n");
+	reset_opts(f);
+	assert_int_equal(parse(f, "--sasl", "--password-file", f->path, NULL), SWL_OPTIONS_ERROR);
+	check_one_error_line(f, "--sasl --password-file", "--sasl", "--password-file");
+	reset_opts(f);
+	assert_int_equal(parse(f, "--sasl", "--disable-ticketing", NULL), SWL_OPTIONS_ERROR);
+	check_one_error_line(f, "--sasl --disable-ticketing", "--sasl", "--disable-ticketing");
+	reset_opts(f);
+	assert_int_equal(parse(f, "--sasl", "--password-lifetime", "60", NULL), SWL_OPTIONS_ERROR);
+	check_one_error_line(f, "--sasl --password-lifetime", "--sasl", "--password-lifetime");
+	reset_opts(f);
+	assert_int_equal(
+			parse(f, "--disable-ticketing", "--sasl-appname", "x", NULL), SWL_OPTIONS_ERROR);
+	check_one_error_line(f, "--sasl-appname alone", "--sasl-appname", "--sasl");
+
+	// the name selects a file: no paths
+	static const char *const bad[] = { "", "../x", "a/b", ".hidden", "a b" };
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		reset_opts(f);
+		assert_int_equal(parse(f, "--sasl", "--sasl-appname", bad[i], NULL), SWL_OPTIONS_ERROR);
+		check_one_error_line(f, bad[i], "--sasl-appname", NULL);
+	}
+
+	// and from a config file, where a later false undoes it
+	write_file(f->user_conf, "sasl = yes\nsasl-appname = from-file\n");
+	reset_opts(f);
+	assert_int_equal(parse(f, NULL), SWL_OPTIONS_OK);
+	assert_true(f->opts.sasl);
+	assert_string_equal(f->opts.sasl_appname, "from-file");
+	write_file(f->user_conf, "sasl = yes\nsasl = no\n");
+	reset_opts(f);
+	assert_int_equal(parse(f, "--disable-ticketing", NULL), SWL_OPTIONS_OK);
+	assert_false(f->opts.sasl);
 }
 
 static void test_repeated_parse(void **state) {
@@ -1190,6 +1246,7 @@ int main(void) {
 			TEST(test_version),
 			TEST(test_repeated_parse),
 			TEST(test_remote_access_needs_auth),
+			TEST(test_sasl),
 			TEST(test_config_precedence),
 			TEST(test_config_replaces_both),
 			TEST(test_config_comments_and_spacing),
