@@ -154,12 +154,8 @@ int main(int argc, char *argv[]) {
 		return 2;
 	}
 
-	enum wlr_log_importance level = WLR_ERROR;
-	if (options.verbose == 1) {
-		level = WLR_INFO;
-	} else if (options.verbose > 1) {
-		level = WLR_DEBUG;
-	}
+	// A server's normal log: where it listens, clients coming and going.
+	enum wlr_log_importance level = options.verbose > 0 ? WLR_DEBUG : WLR_INFO;
 	wlr_log_init(level, NULL);
 
 	if (!check_runtime_dir()) {

@@ -184,7 +184,7 @@ static const struct option_doc option_docs[] = {
 			"no clipboard sharing with the client (kiosks)", "off" },
 	{ "config", required_argument, OPT_CONFIG, "FILE",
 			"read options from FILE instead of the config files (below)", NULL },
-	{ "verbose", no_argument, 'v', NULL, "log more; repeat for even more", "0" },
+	{ "verbose", no_argument, 'v', NULL, "also log debug messages", "off" },
 	{ "help", no_argument, 'h', NULL, "show this help and exit", NULL },
 	{ "version", no_argument, 'V', NULL, "show the version and exit", NULL },
 };
