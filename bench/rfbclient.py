@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """A minimal headless VNC viewer for the benchmark (RFB 3.8, no auth).
 
 It asks for ZRLE and Raw (plus the Cursor pseudo-encoding, so the pointer is

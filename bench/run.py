@@ -36,6 +36,9 @@ TYPING_RATE = 33.0
 TYPING_TEXT = "the quick brown fox jumps over the lazy dog 0123456789 "
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
+sys.path.insert(0, os.path.join(REPO, "tests", "e2e"))
+from harness import xwayland_of  # noqa: E402  (shared with the tests)
+
 # ----------------------------------------------------------------------------
 # logging and process bookkeeping
 
@@ -195,26 +198,6 @@ def machine_busy():
         v = [int(x) for x in f.readline().split()[1:]]
     idle = v[3] + v[4]
     return (sum(v[:8]) - idle) / CLK_TCK
-
-
-def xwayland_of(runtime_dir):
-    """Xwayland processes whose environment names runtime_dir (wlroots
-    double-forks Xwayland, so it is nobody's child we know)."""
-    found = []
-    needle = f"XDG_RUNTIME_DIR={runtime_dir}".encode()
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/comm", "rb") as f:
-                if f.read().strip() != b"Xwayland":
-                    continue
-            with open(f"/proc/{entry}/environ", "rb") as f:
-                if needle in f.read().split(b"\0"):
-                    found.append(int(entry))
-        except OSError:
-            continue
-    return found
 
 
 def free_port():

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Types into xterm under spice-wl for a fixed time at a fixed rate and
 reports display-channel bytes and spice-wl + Xwayland CPU seconds.
 

@@ -1,7 +1,10 @@
 #!/bin/sh
 # Installs the Debian bookworm packages spice-wl needs to build, run its demo
-# and run its tests, if any are missing. Safe to run again: it does nothing
-# when everything is present.
+# and run its tests, if any are missing, plus any package names given as
+# arguments (bench/install-deps.sh adds its own). Safe to run again: it does
+# nothing when everything is present.
+#
+#   tools/install-deps.sh [PACKAGE...]
 set -eu
 
 PACKAGES="
@@ -17,7 +20,7 @@ sasl2-bin libsasl2-modules
 "
 
 missing=""
-for p in $PACKAGES; do
+for p in $PACKAGES "$@"; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
 		missing="$missing $p"
 	fi
