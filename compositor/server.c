@@ -137,6 +137,7 @@ void swl_server_finish(struct swl_server *server) {
 	if (server->display == NULL) {
 		return;
 	}
+	server->shutting_down = true;
 	if (server->arrange_idle != NULL) {
 		wl_event_source_remove(server->arrange_idle);
 		server->arrange_idle = NULL;

@@ -39,6 +39,7 @@ struct swl_server {
 	struct wl_listener xwayland_client_created; // spots Xwayland's connection
 	struct wl_listener xwayland_client_destroy;
 	struct wl_event_source *arrange_idle; // pending swl_views_arrange_later
+	bool shutting_down;
 	struct wl_list unmanaged; // swl_xwayland_unmanaged.link
 	struct wlr_output_layout *output_layout;
 	struct wlr_xdg_shell *xdg_shell;

@@ -64,7 +64,8 @@ static void handle_arrange_idle(void *data) {
 }
 
 void swl_views_arrange_later(struct swl_server *server) {
-	if (server->arrange_idle == NULL) {
+	// Outputs going away at shutdown need no new arrangement.
+	if (server->arrange_idle == NULL && !server->shutting_down) {
 		server->arrange_idle = wl_event_loop_add_idle(server->loop, handle_arrange_idle, server);
 	}
 }

@@ -30,7 +30,8 @@ if [ "${SANITIZE:-1}" = 1 ]; then
 	# keep allocations until exit that would drown our own.
 	ASAN_OPTIONS=detect_leaks=0:halt_on_error=1:abort_on_error=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		meson test -C "$BUILD-asan" --print-errorlogs --no-suite browser "$@" || status=$?
+		meson test -C "$BUILD-asan" --print-errorlogs --no-suite browser \
+			--no-suite valgrind "$@" || status=$?
 	logs="$logs $BUILD-asan/meson-logs/testlog.json"
 fi
 
