@@ -1,0 +1,146 @@
+/*
+ * libFuzzer target for backend/scancode.c: every input byte goes through
+ * wlr_spice_scancode_feed() as libspice-server would hand it over, and what
+ * comes out must agree with the table:
+ *
+ *   NONE     all outputs zero
+ *   KEY      the keycode is the table's for *scancode, or KEY_PAUSE for the
+ *            E1 sequence; pressed/released of the same key in any order
+ *   UNKNOWN  keycode zero, a make code the table does not have
+ *
+ * A second decoder fed the same bytes with NULL outputs must stay in the
+ * same state (the outputs are optional), and the state is always one the
+ * decoder can leave.
+ *
+ * Built with -DWLR_SPICE_FUZZ_REPLAY it is a plain program instead that runs
+ * the files named on its command line through the target once.
+ */
+#include <linux/input-event-codes.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "scancode.h"
+
+#define CHECK(cond)                                                                               \
+	do {                                                                                          \
+		if (!(cond)) {                                                                            \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);              \
+			abort();                                                                              \
+		}                                                                                         \
+	} while (0)
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static bool in_table(uint16_t scancode, uint32_t keycode) {
+	size_t count = 0;
+	const struct wlr_spice_scancode_entry *table = wlr_spice_scancode_table(&count);
+	for (size_t i = 0; i < count; i++) {
+		if (table[i].scancode == scancode) {
+			return table[i].keycode == keycode;
+		}
+	}
+	return false;
+}
+
+static void check_state(const struct wlr_spice_scancode_decoder *decoder) {
+	CHECK(decoder->prefix == 0 || decoder->prefix == 0xe0 || decoder->prefix == 0xe1);
+	CHECK(decoder->pause_code == 0 || decoder->pause_code == 0x1d || decoder->pause_code == 0x9d);
+	CHECK(decoder->pause_code == 0 || decoder->prefix == 0xe1);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+	struct wlr_spice_scancode_decoder decoder, quiet;
+	wlr_spice_scancode_decoder_init(&decoder);
+	wlr_spice_scancode_decoder_init(&quiet);
+	static bool down[KEY_MAX + 1];
+	for (size_t i = 0; i <= KEY_MAX; i++) {
+		down[i] = false;
+	}
+
+	for (size_t i = 0; i < size; i++) {
+		uint8_t byte = data[i];
+		struct wlr_spice_scancode_decoder before = decoder;
+		uint32_t keycode = 0xdeadbeef;
+		bool pressed = true;
+		uint16_t scancode = 0xbeef;
+		enum wlr_spice_scancode_result result =
+				wlr_spice_scancode_feed(&decoder, byte, &keycode, &pressed, &scancode);
+		CHECK(wlr_spice_scancode_feed(&quiet, byte, NULL, NULL, NULL) == result);
+		CHECK(quiet.prefix == decoder.prefix && quiet.pause_code == decoder.pause_code);
+		check_state(&decoder);
+
+		switch (result) {
+		case WLR_SPICE_SCANCODE_NONE:
+			CHECK(keycode == 0 && !pressed && scancode == 0);
+			break;
+		case WLR_SPICE_SCANCODE_KEY:
+			CHECK(keycode != 0 && keycode <= KEY_MAX);
+			CHECK(wlr_spice_scancode_to_keycode(scancode) == keycode);
+			if (scancode == WLR_SPICE_SCANCODE_PAUSE) {
+				CHECK(keycode == KEY_PAUSE);
+			} else {
+				CHECK(in_table(scancode, keycode));
+				// the inverse gives this make code or the usual one of its key
+				uint16_t back =
+						wlr_spice_scancode_to_keycode(wlr_spice_keycode_to_scancode(keycode));
+				CHECK(back == keycode);
+			}
+			// a complete sequence leaves nothing pending
+			CHECK(decoder.prefix == 0);
+			down[keycode] = pressed; // released without a press is fine
+			break;
+		case WLR_SPICE_SCANCODE_UNKNOWN:
+			CHECK(keycode == 0);
+			// 0x80 is the break of make code 0x00: UNKNOWN with *scancode 0
+			CHECK(scancode != WLR_SPICE_SCANCODE_PAUSE);
+			CHECK(wlr_spice_scancode_to_keycode(scancode) == 0);
+			CHECK(scancode <= 0x7f || (scancode & 0xff80) == 0xe000);
+			CHECK(decoder.prefix == 0);
+			break;
+		default:
+			CHECK(!"unexpected result");
+		}
+
+		if (byte == 0x00 || byte == 0xff) {
+			// error/overrun codes change nothing
+			CHECK(result == WLR_SPICE_SCANCODE_NONE);
+			CHECK(before.prefix == decoder.prefix && before.pause_code == decoder.pause_code);
+		}
+	}
+
+	// never stuck: at most two plain make codes get the decoder back
+	uint32_t keycode = 0;
+	int tries = 0;
+	while (keycode != KEY_A && tries++ < 3) {
+		wlr_spice_scancode_feed(&decoder, 0x1e, &keycode, NULL, NULL);
+	}
+	CHECK(keycode == KEY_A);
+	down[KEY_A] = true;
+
+	// every key left pressed is released by its own break code
+	for (uint32_t key = 0; key <= KEY_MAX; key++) {
+		if (!down[key]) {
+			continue;
+		}
+		uint16_t make = wlr_spice_keycode_to_scancode(key);
+		CHECK(make != 0);
+		uint32_t released = 0;
+		bool pressed = true;
+		enum wlr_spice_scancode_result result = WLR_SPICE_SCANCODE_NONE;
+		if (make > 0xff) {
+			CHECK(wlr_spice_scancode_feed(&decoder, make >> 8, NULL, NULL, NULL) ==
+					WLR_SPICE_SCANCODE_NONE);
+		}
+		result =
+				wlr_spice_scancode_feed(&decoder, (make & 0x7f) | 0x80, &released, &pressed, NULL);
+		CHECK(result == WLR_SPICE_SCANCODE_KEY && released == key && !pressed);
+	}
+	return 0;
+}
+
+#ifdef WLR_SPICE_FUZZ_REPLAY
+#include "fuzz_replay.h"
+#endif
