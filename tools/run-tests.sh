@@ -90,7 +90,11 @@ if [ "${FUZZ:-${SANITIZE:-1}}" = 1 ]; then
 	rm -rf "$probe"
 fi
 
-# One plain closing line, counted from meson's own logs.
+if [ -n "$fuzz_summary" ]; then
+	echo "$fuzz_summary"
+fi
+
+# One plain closing line, last, counted from meson's own logs.
 python3 - $logs <<'PY'
 import json, sys
 passed = failed = skipped = 0
@@ -106,7 +110,4 @@ for path in sys.argv[1:]:
                 failed += 1
 print(f"tests: {passed} passed, {failed} failed, {skipped} skipped")
 PY
-if [ -n "$fuzz_summary" ]; then
-	echo "$fuzz_summary"
-fi
 exit $status
