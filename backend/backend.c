@@ -447,14 +447,12 @@ bool wlr_spice_backend_layout(struct wlr_spice_backend *backend) {
 		height = output->height > height ? output->height : height;
 	}
 	if (n == 0) {
-		backend->n_outputs = 0;
 		return true;
 	}
 	bool new_surface = !qxl->primary_active || qxl->width != width || qxl->height != height;
 	if (new_surface && !wlr_spice_qxl_create_primary(qxl, width, height)) {
 		return false;
 	}
-	backend->n_outputs = n;
 	for (int i = 0; i < WLR_SPICE_MAX_HEADS; i++) {
 		struct wlr_spice_output *output = backend->outputs[i];
 		if (output == NULL) {
@@ -538,11 +536,6 @@ const char *wlr_spice_backend_get_uri(struct wlr_backend *wlr_backend) {
 	return backend != NULL ? backend->uri : NULL;
 }
 
-const char *wlr_spice_backend_get_address(struct wlr_backend *wlr_backend) {
-	struct wlr_spice_backend *backend = wlr_spice_backend_from_backend(wlr_backend);
-	return backend != NULL ? backend->address : NULL;
-}
-
 void wlr_spice_backend_get_stats(struct wlr_backend *wlr_backend, struct wlr_spice_stats *stats) {
 	struct wlr_spice_backend *backend = wlr_spice_backend_from_backend(wlr_backend);
 	if (backend == NULL) {
@@ -553,9 +546,4 @@ void wlr_spice_backend_get_stats(struct wlr_backend *wlr_backend, struct wlr_spi
 	pthread_mutex_lock(&backend->qxl.lock);
 	stats->released = backend->qxl.released;
 	pthread_mutex_unlock(&backend->qxl.lock);
-}
-
-int wlr_spice_backend_get_client_count(struct wlr_backend *wlr_backend) {
-	struct wlr_spice_backend *backend = wlr_spice_backend_from_backend(wlr_backend);
-	return backend != NULL ? backend->display_clients : 0;
 }

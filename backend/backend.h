@@ -124,9 +124,7 @@ struct wlr_spice_backend {
 	struct wlr_spice_agent agent;
 	// Heads side by side on one primary surface; outputs[0] always exists.
 	struct wlr_spice_output *outputs[WLR_SPICE_MAX_HEADS];
-	int n_outputs;
 	bool started;
-	int display_clients;
 
 	struct wlr_spice_stats stats;
 

@@ -177,7 +177,6 @@ static void core_channel_event(int event, SpiceChannelEventInfo *info) {
 			wlr_log(WLR_INFO, "SPICE client %s connected", peer);
 		}
 		if (info->type == SPICE_CHANNEL_DISPLAY) {
-			core_backend->display_clients++;
 			for (int i = 0; i < WLR_SPICE_MAX_HEADS; i++) {
 				if (core_backend->outputs[i] != NULL) {
 					wlr_spice_output_client_connected(core_backend->outputs[i]);
@@ -192,9 +191,6 @@ static void core_channel_event(int event, SpiceChannelEventInfo *info) {
 				wlr_log(WLR_INFO, "--exit-on-disconnect: ending the session");
 				wl_display_terminate(core_backend->display);
 			}
-		}
-		if (info->type == SPICE_CHANNEL_DISPLAY && core_backend->display_clients > 0) {
-			core_backend->display_clients--;
 		}
 		if (info->type == SPICE_CHANNEL_INPUTS) {
 			// No stuck keys: whatever the client held goes up with it.

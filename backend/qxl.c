@@ -375,9 +375,7 @@ int wlr_spice_qxl_queued(struct wlr_spice_qxl *qxl) {
 void wlr_spice_qxl_maybe_flush_tree(struct wlr_spice_qxl *qxl) {
 	pthread_mutex_lock(&qxl->lock);
 	size_t held = qxl->outstanding_count - qxl->draws.count;
-	uint64_t released = qxl->released;
 	pthread_mutex_unlock(&qxl->lock);
-	qxl->backend->stats.released = released;
 	if (!qxl->primary_active || held < WLR_SPICE_OUTSTANDING_FLUSH) {
 		return;
 	}

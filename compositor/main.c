@@ -122,25 +122,6 @@ int main(int argc, char *argv[]) {
 		return 2;
 	}
 
-	struct wlr_spice_backend_options check = {
-		.image_compression = options.image_compression,
-		.jpeg_wan_compression = options.jpeg_wan_compression,
-		.zlib_glz_wan_compression = options.zlib_glz_wan_compression,
-		.streaming_video = options.streaming_video,
-		.width = options.width,
-		.height = options.height,
-		.fps = options.fps,
-		.password = options.password,
-		.disable_ticketing = options.disable_ticketing,
-		.sasl = options.sasl,
-	};
-	const char *bad_option = NULL;
-	if (!wlr_spice_backend_check_options(&check, &bad_option)) {
-		fprintf(stderr, "spice-wl: invalid value for --%s\n", bad_option);
-		swl_options_finish(&options);
-		return 2;
-	}
-
 	struct xkb_keymap *keymap = swl_keymap_create(&options);
 	if (keymap == NULL) {
 		fprintf(stderr,

@@ -117,11 +117,7 @@ bool wlr_spice_backend_check_options(
 
 /* What clients connect to, e.g. "spice://127.0.0.1:5900" or "spice+unix:///run/s". */
 const char *wlr_spice_backend_get_uri(struct wlr_backend *backend);
-/* Where clients connect, e.g. "127.0.0.1:5900"; valid once started. */
-const char *wlr_spice_backend_get_address(struct wlr_backend *backend);
 void wlr_spice_backend_get_stats(struct wlr_backend *backend, struct wlr_spice_stats *stats);
-/* Number of SPICE display channel clients connected right now. */
-int wlr_spice_backend_get_client_count(struct wlr_backend *backend);
 
 struct wlr_spice_agent_events *wlr_spice_backend_get_agent_events(struct wlr_backend *backend);
 /*
