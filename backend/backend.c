@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -398,6 +399,11 @@ static void backend_destroy(struct wlr_backend *wlr_backend) {
 	if (backend->listen_source != NULL) {
 		wl_event_source_remove(backend->listen_source);
 	}
+	const struct wlr_spice_stats *st = &backend->stats;
+	wlr_log(WLR_INFO,
+			"sent %" PRIu64 " commits as %" PRIu64 " images (%" PRIu64 " pixels) and %" PRIu64
+			" copies (%" PRIu64 " pixels)",
+			st->commits, st->draw_commands, st->pixels_sent, st->copies, st->pixels_copied);
 	wlr_spice_input_finish(&backend->input);
 	for (int i = WLR_SPICE_MAX_HEADS - 1; i >= 0; i--) {
 		if (backend->outputs[i] != NULL) {

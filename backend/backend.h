@@ -13,6 +13,7 @@
 #include <wlr/interfaces/wlr_output.h>
 #include "agent.h"
 #include "frame_policy.h"
+#include "motion.h"
 #include "scancode.h"
 #include "wlr_spice.h"
 
@@ -96,6 +97,18 @@ struct wlr_spice_output {
 		uint8_t *pixels; // premultiplied ARGB8888, width * 4 bytes a row
 		int width, height, hotspot_x, hotspot_y;
 	} saved_cursor; // head 0: the image to set again after a surface reset
+
+	// What the client shows of this head, kept to find copies: pixels, and
+	// where they are known (nowhere after a surface reset). NULL without
+	// copy-bits.
+	uint8_t *shadow;
+	int shadow_width, shadow_height;
+	pixman_region32_t shadow_valid;
+	// Moves the compositor announced: before the commit that shows them, and
+	// committed, waiting for the next flush.
+	struct wlr_spice_move_hint incoming_hints[WLR_SPICE_MAX_HINTS];
+	struct wlr_spice_move_hint hints[WLR_SPICE_MAX_HINTS];
+	int n_incoming_hints, n_hints;
 
 	int index; // head number, position in wlr_spice_backend.outputs
 	int x; // where this head starts on the shared primary surface

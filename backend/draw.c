@@ -1,5 +1,5 @@
 /*
- * Construction and release of QXL_DRAW_COPY commands. Addresses are plain
+ * Construction and release of QXL_DRAW_COPY and QXL_COPY_BITS commands. Addresses are plain
  * pointers: the backend's single memslot spans the whole address space with
  * a zero delta, so a pointer is its own QXL physical address.
  */
@@ -68,6 +68,36 @@ struct wlr_spice_draw *wlr_spice_draw_copy_create_at(const void *data, size_t st
 	drawable->u.copy.src_area.bottom = height;
 	drawable->u.copy.rop_descriptor = SPICE_ROPD_OP_PUT;
 	drawable->u.copy.scale_mode = 0;
+	return draw;
+}
+
+struct wlr_spice_draw *wlr_spice_draw_copy_bits_create(
+		const pixman_box32_t *dst, int src_x, int src_y, uint32_t surface_id) {
+	if (dst->x2 <= dst->x1 || dst->y2 <= dst->y1) {
+		return NULL;
+	}
+	struct wlr_spice_draw *draw = calloc(1, sizeof(*draw));
+	if (draw == NULL) {
+		return NULL;
+	}
+	draw->resource.kind = WLR_SPICE_RESOURCE_DRAW;
+	wl_list_init(&draw->resource.link);
+
+	QXLDrawable *drawable = &draw->drawable;
+	drawable->release_info.id = (uint64_t)(uintptr_t)&draw->resource;
+	drawable->surface_id = surface_id;
+	drawable->effect = QXL_EFFECT_OPAQUE;
+	drawable->type = QXL_COPY_BITS;
+	drawable->bbox.left = dst->x1;
+	drawable->bbox.top = dst->y1;
+	drawable->bbox.right = dst->x2;
+	drawable->bbox.bottom = dst->y2;
+	drawable->clip.type = SPICE_CLIP_TYPE_NONE;
+	for (int i = 0; i < 3; i++) {
+		drawable->surfaces_dest[i] = -1;
+	}
+	drawable->u.copy_bits.src_pos.x = src_x;
+	drawable->u.copy_bits.src_pos.y = src_y;
 	return draw;
 }
 

@@ -44,6 +44,12 @@ struct wlr_spice_draw *wlr_spice_draw_copy_create(
 /* The same, drawn at (dst_x, dst_y) on the surface: for heads beside the first. */
 struct wlr_spice_draw *wlr_spice_draw_copy_create_at(const void *data, size_t stride,
 		const pixman_box32_t *box, int dst_x, int dst_y, uint32_t surface_id);
+/*
+ * A QXL_COPY_BITS: the client copies the surface's pixels at (src_x, src_y)
+ * to dst, on surface_id. Carries no pixels.
+ */
+struct wlr_spice_draw *wlr_spice_draw_copy_bits_create(
+		const pixman_box32_t *dst, int src_x, int src_y, uint32_t surface_id);
 void wlr_spice_draw_destroy(struct wlr_spice_draw *draw);
 
 void wlr_spice_draw_to_command(struct wlr_spice_draw *draw, QXLCommandExt *cmd);

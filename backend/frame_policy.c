@@ -1,7 +1,9 @@
 /*
- * The per-op / dfps decision. dfps is a rate limit rather than a fixed tick:
- * an isolated change (a key press after idle) goes out at once, a stream of
- * changes is batched into one flush per period.
+ * The per-op / dfps / auto decision. dfps is a rate limit rather than a fixed
+ * tick: an isolated change (a key press after idle) goes out at once, a
+ * stream of changes is batched into one flush per period. auto adds a token
+ * bucket so a few small changes within a period (typing fast) are not held
+ * back, and halves the rate while the client is behind.
  */
 #include "frame_policy.h"
 
@@ -14,6 +16,7 @@ void wlr_spice_frame_policy_init(struct wlr_spice_frame_policy *policy,
 		.mode = mode,
 		.period_ms = 1000 / fps,
 		.queue_bound = queue_bound,
+		.tokens = WLR_SPICE_AUTO_BURST,
 	};
 	pixman_region32_init(&policy->pending);
 }
@@ -27,6 +30,26 @@ void wlr_spice_frame_policy_add_damage(
 	pixman_region32_union(&policy->pending, &policy->pending, (pixman_region32_t *)damage);
 }
 
+static int64_t region_area(const pixman_region32_t *region) {
+	int n = 0;
+	const pixman_box32_t *boxes = pixman_region32_rectangles((pixman_region32_t *)region, &n);
+	int64_t area = 0;
+	for (int i = 0; i < n; i++) {
+		area += (int64_t)(boxes[i].x2 - boxes[i].x1) * (boxes[i].y2 - boxes[i].y1);
+	}
+	return area;
+}
+
+static int tokens_at(const struct wlr_spice_frame_policy *policy, int64_t now_ms) {
+	int64_t refilled = (now_ms - policy->tokens_ms) / WLR_SPICE_AUTO_REFILL_MS;
+	int64_t tokens = policy->tokens + (refilled > 0 ? refilled : 0);
+	return tokens > WLR_SPICE_AUTO_BURST ? WLR_SPICE_AUTO_BURST : (int)tokens;
+}
+
+static bool in_period(const struct wlr_spice_frame_policy *policy, int64_t now_ms) {
+	return policy->flushed_once && policy->last_flush_ms + policy->period_ms > now_ms;
+}
+
 int wlr_spice_frame_policy_next_flush(
 		const struct wlr_spice_frame_policy *policy, int64_t now_ms, int queued) {
 	if (!pixman_region32_not_empty((pixman_region32_t *)&policy->pending)) {
@@ -34,22 +57,35 @@ int wlr_spice_frame_policy_next_flush(
 	}
 
 	int delay = 0;
-	if (policy->mode == WLR_SPICE_FRAME_MODE_DFPS && policy->flushed_once) {
-		int64_t due = policy->last_flush_ms + policy->period_ms;
-		if (due > now_ms) {
-			delay = (int)(due - now_ms);
+	bool paced = policy->mode != WLR_SPICE_FRAME_MODE_PER_OP;
+	if (paced && in_period(policy, now_ms)) {
+		delay = (int)(policy->last_flush_ms + policy->period_ms - now_ms);
+	}
+	if (policy->mode == WLR_SPICE_FRAME_MODE_AUTO) {
+		if (queued >= WLR_SPICE_AUTO_BACKLOG) {
+			// The client is behind: half the rate, so changes coalesce.
+			int64_t due = policy->last_flush_ms + 2 * policy->period_ms;
+			delay = policy->flushed_once && due > now_ms ? (int)(due - now_ms) : 0;
+		} else if (delay > 0 && tokens_at(policy, now_ms) > 0 &&
+				region_area(&policy->pending) <= WLR_SPICE_AUTO_SMALL_PIXELS) {
+			delay = 0;
 		}
 	}
 	if (delay == 0 && queued >= policy->queue_bound) {
 		// The worker is behind: keep coalescing into the pending region.
-		bool dfps = policy->mode == WLR_SPICE_FRAME_MODE_DFPS;
-		delay = dfps ? policy->period_ms : WLR_SPICE_BACKLOG_RETRY_MS;
+		delay = paced ? policy->period_ms : WLR_SPICE_BACKLOG_RETRY_MS;
 	}
 	return delay;
 }
 
 void wlr_spice_frame_policy_take(
 		struct wlr_spice_frame_policy *policy, int64_t now_ms, pixman_region32_t *out) {
+	if (policy->mode == WLR_SPICE_FRAME_MODE_AUTO && in_period(policy, now_ms)) {
+		// An early flush spends one of the burst's tokens.
+		int tokens = tokens_at(policy, now_ms);
+		policy->tokens = tokens > 0 ? tokens - 1 : 0;
+		policy->tokens_ms = now_ms;
+	}
 	pixman_region32_copy(out, &policy->pending);
 	pixman_region32_clear(&policy->pending);
 	policy->last_flush_ms = now_ms;

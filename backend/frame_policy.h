@@ -1,6 +1,7 @@
 /*
- * When pending damage turns into draw commands: at once (per-op) or at most
- * fps times a second (dfps), and never while the SPICE worker is behind.
+ * When pending damage turns into draw commands: at once (per-op), at most
+ * fps times a second (dfps), or at most fps times a second with small
+ * changes let through early (auto); never while the SPICE worker is behind.
  * Pure: time and queue depth are inputs, so it is unit-tested alone.
  */
 #ifndef WLR_SPICE_FRAME_POLICY_H
@@ -14,6 +15,14 @@
 /* How long per-op waits before retrying when the worker is behind. */
 #define WLR_SPICE_BACKLOG_RETRY_MS 4
 
+/* auto: pending damage up to this many pixels counts as a small change. */
+#define WLR_SPICE_AUTO_SMALL_PIXELS (256 * 256)
+/* auto: small changes sent at once within a period, and how fast that refills. */
+#define WLR_SPICE_AUTO_BURST 4
+#define WLR_SPICE_AUTO_REFILL_MS 250
+/* auto: commands waiting for the worker from which the client counts as behind. */
+#define WLR_SPICE_AUTO_BACKLOG 8
+
 struct wlr_spice_frame_policy {
 	enum wlr_spice_frame_mode mode;
 	int period_ms; // dfps: minimum time between two flushes
@@ -21,6 +30,9 @@ struct wlr_spice_frame_policy {
 	pixman_region32_t pending; // damage not yet sent, buffer coordinates
 	int64_t last_flush_ms;
 	bool flushed_once;
+	// auto: early flushes left for small changes, as of tokens_ms.
+	int tokens;
+	int64_t tokens_ms;
 };
 
 void wlr_spice_frame_policy_init(struct wlr_spice_frame_policy *policy,

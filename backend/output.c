@@ -12,6 +12,7 @@
 #include <time.h>
 #include <wlr/interfaces/wlr_output.h>
 #include <wlr/types/wlr_buffer.h>
+#include <wlr/util/box.h>
 #include <wlr/util/log.h>
 #include "backend.h"
 #include "cursor.h"
@@ -61,6 +62,67 @@ static bool output_test(struct wlr_output *wlr_output) {
 	return true;
 }
 
+/* Remembers that the client now has cur's pixels in box. */
+static void shadow_update(struct wlr_spice_output *output, const struct wlr_spice_image *cur,
+		const pixman_box32_t *box) {
+	if (output->shadow == NULL) {
+		return;
+	}
+	size_t stride = (size_t)output->shadow_width * 4;
+	size_t row = (size_t)(box->x2 - box->x1) * 4;
+	for (int y = box->y1; y < box->y2; y++) {
+		memcpy(output->shadow + stride * y + (size_t)box->x1 * 4,
+				cur->data + cur->stride * y + (size_t)box->x1 * 4, row);
+	}
+	pixman_region32_union_rect(&output->shadow_valid, &output->shadow_valid, box->x1, box->y1,
+			box->x2 - box->x1, box->y2 - box->y1);
+}
+
+/* Keeps the shadow the size of what this head sends; false without one. */
+static bool shadow_ensure(struct wlr_spice_output *output, int width, int height) {
+	if (output->backend->options.no_copy_bits) {
+		return false;
+	}
+	if (output->shadow != NULL && output->shadow_width == width &&
+			output->shadow_height == height) {
+		return true;
+	}
+	free(output->shadow);
+	pixman_region32_clear(&output->shadow_valid);
+	// Zeroed: the scroll search hashes rows it may not end up trusting.
+	output->shadow = calloc((size_t)width * height, 4);
+	output->shadow_width = width;
+	output->shadow_height = height;
+	return output->shadow != NULL;
+}
+
+static void keep_pending(struct wlr_spice_output *output, const pixman_box32_t *box) {
+	pixman_region32_union_rect(&output->policy.pending, &output->policy.pending, box->x1,
+			box->y1, box->x2 - box->x1, box->y2 - box->y1);
+}
+
+/* Queues copies on the client for content it already has. */
+static void push_copies(struct wlr_spice_output *output, const struct wlr_spice_image *cur,
+		const struct wlr_spice_copy *copies, int n) {
+	struct wlr_spice_backend *backend = output->backend;
+	for (int i = 0; i < n; i++) {
+		const struct wlr_spice_copy *c = &copies[i];
+		pixman_box32_t dst = c->dst;
+		dst.x1 += output->x;
+		dst.x2 += output->x;
+		struct wlr_spice_draw *draw = wlr_spice_draw_copy_bits_create(
+				&dst, dst.x1 - c->dx, dst.y1 - c->dy, 0);
+		if (draw == NULL || !wlr_spice_qxl_push_draw(&backend->qxl, draw)) {
+			wlr_spice_draw_destroy(draw);
+			keep_pending(output, &c->dst);
+			continue;
+		}
+		shadow_update(output, cur, &c->dst);
+		backend->stats.copies++;
+		backend->stats.pixels_copied += (uint64_t)wlr_spice_box_area(&c->dst);
+	}
+}
+
 static void flush(struct wlr_spice_output *output) {
 	struct wlr_spice_backend *backend = output->backend;
 	struct wlr_spice_qxl *qxl = &backend->qxl;
@@ -91,27 +153,40 @@ static void flush(struct wlr_spice_output *output) {
 	if (height > qxl->height) {
 		height = qxl->height;
 	}
-	bool dfps = output->policy.mode == WLR_SPICE_FRAME_MODE_DFPS;
-	int max_rects = dfps ? WLR_SPICE_MAX_RECTS_DFPS : WLR_SPICE_MAX_RECTS_PER_OP;
+	struct wlr_spice_image cur = {
+		.data = data,
+		.stride = stride,
+		.width = width,
+		.height = height,
+	};
+	if (width > 0 && height > 0 && shadow_ensure(output, width, height)) {
+		struct wlr_spice_image old = {
+			.data = output->shadow,
+			.stride = (size_t)width * 4,
+			.width = width,
+			.height = height,
+		};
+		struct wlr_spice_copy copies[WLR_SPICE_MAX_COPIES];
+		int n = wlr_spice_motion_find(&old, &output->shadow_valid, &cur, &region,
+				output->hints, output->n_hints, copies, WLR_SPICE_MAX_COPIES);
+		push_copies(output, &cur, copies, n);
+	}
+	output->n_hints = 0;
+
+	bool paced = output->policy.mode != WLR_SPICE_FRAME_MODE_PER_OP;
+	int max_rects = paced ? WLR_SPICE_MAX_RECTS_DFPS : WLR_SPICE_MAX_RECTS_PER_OP;
 	pixman_box32_t boxes[WLR_SPICE_MAX_RECTS_PER_OP];
 	int n = wlr_spice_damage_to_rects(&region, width, height, max_rects, boxes);
 	for (int i = 0; i < n; i++) {
 		struct wlr_spice_draw *draw = wlr_spice_draw_copy_create_at(
 				data, stride, &boxes[i], output->x + boxes[i].x1, boxes[i].y1, 0);
-		if (draw == NULL) {
+		if (draw == NULL || !wlr_spice_qxl_push_draw(qxl, draw)) {
 			// Keep what could not be sent for the next flush.
-			pixman_region32_union_rect(&output->policy.pending, &output->policy.pending,
-					boxes[i].x1, boxes[i].y1, boxes[i].x2 - boxes[i].x1,
-					boxes[i].y2 - boxes[i].y1);
-			continue;
-		}
-		if (!wlr_spice_qxl_push_draw(qxl, draw)) {
 			wlr_spice_draw_destroy(draw);
-			pixman_region32_union_rect(&output->policy.pending, &output->policy.pending,
-					boxes[i].x1, boxes[i].y1, boxes[i].x2 - boxes[i].x1,
-					boxes[i].y2 - boxes[i].y1);
+			keep_pending(output, &boxes[i]);
 			continue;
 		}
+		shadow_update(output, &cur, &boxes[i]);
 		backend->stats.draw_commands++;
 		backend->stats.pixels_sent += (uint64_t)wlr_spice_box_area(&boxes[i]);
 	}
@@ -171,15 +246,20 @@ void wlr_spice_output_set_mode(struct wlr_spice_output *output, int width, int h
 	output->height = height;
 	// The old buffer has the old size: wait for a frame at the new one.
 	pixman_region32_clear(&output->policy.pending);
+	pixman_region32_clear(&output->shadow_valid);
+	output->n_hints = 0;
+	output->n_incoming_hints = 0;
 	wlr_buffer_unlock(output->front);
 	output->front = NULL;
-	int refresh_hz = output->policy.mode == WLR_SPICE_FRAME_MODE_DFPS ?
+	int refresh_hz = output->policy.mode != WLR_SPICE_FRAME_MODE_PER_OP ?
 			1000 / output->policy.period_ms :
 			PER_OP_REFRESH_HZ;
 	wlr_output_update_custom_mode(&output->wlr_output, width, height, refresh_hz * 1000);
 }
 
 void wlr_spice_output_repaint(struct wlr_spice_output *output) {
+	// The client's surface was reset: nothing on it can be copied from.
+	pixman_region32_clear(&output->shadow_valid);
 	// The compositor renders and commits the whole head again.
 	wlr_output_damage_whole(&output->wlr_output);
 	wlr_output_schedule_frame(&output->wlr_output);
@@ -217,6 +297,12 @@ static bool output_commit(struct wlr_output *wlr_output) {
 			pixman_region32_fini(&whole);
 		}
 		output->backend->stats.commits++;
+		// Moves announced before this commit are in its pixels now.
+		for (int i = 0; i < output->n_incoming_hints; i++) {
+			output->n_hints = wlr_spice_motion_add_hint(
+					output->hints, output->n_hints, &output->incoming_hints[i]);
+		}
+		output->n_incoming_hints = 0;
 		schedule_flush(output);
 
 		struct timespec now;
@@ -332,6 +418,8 @@ static void output_destroy(struct wlr_output *wlr_output) {
 	}
 	wlr_buffer_unlock(output->front);
 	free(output->saved_cursor.pixels);
+	free(output->shadow);
+	pixman_region32_fini(&output->shadow_valid);
 	wlr_spice_frame_policy_finish(&output->policy);
 	struct wlr_spice_backend *backend = output->backend;
 	if (backend->outputs[output->index] == output) {
@@ -348,6 +436,28 @@ static const struct wlr_output_impl output_impl = {
 	.commit = output_commit,
 };
 
+bool wlr_output_is_spice(struct wlr_output *wlr_output) {
+	return wlr_output->impl == &output_impl;
+}
+
+void wlr_spice_output_hint_move(
+		struct wlr_output *wlr_output, const struct wlr_box *box, int dx, int dy) {
+	if (!wlr_output_is_spice(wlr_output)) {
+		return;
+	}
+	struct wlr_spice_output *output = spice_output_from_output(wlr_output);
+	if (output->backend->options.no_copy_bits) {
+		return;
+	}
+	struct wlr_spice_move_hint hint = {
+		.dst = { box->x, box->y, box->x + box->width, box->y + box->height },
+		.dx = dx,
+		.dy = dy,
+	};
+	output->n_incoming_hints = wlr_spice_motion_add_hint(
+			output->incoming_hints, output->n_incoming_hints, &hint);
+}
+
 struct wlr_spice_output *wlr_spice_output_create(
 		struct wlr_spice_backend *backend, int index, int width, int height) {
 	struct wlr_spice_output *output = calloc(1, sizeof(*output));
@@ -356,10 +466,11 @@ struct wlr_spice_output *wlr_spice_output_create(
 	}
 	output->backend = backend;
 	output->index = index;
+	pixman_region32_init(&output->shadow_valid);
 	const struct wlr_spice_backend_options *opts = &backend->options;
 	wlr_spice_frame_policy_init(
 			&output->policy, opts->frame_mode, opts->fps, WLR_SPICE_QUEUE_BOUND);
-	output->frame_delay_ms = opts->frame_mode == WLR_SPICE_FRAME_MODE_DFPS ?
+	output->frame_delay_ms = opts->frame_mode != WLR_SPICE_FRAME_MODE_PER_OP ?
 			output->policy.period_ms :
 			1000 / PER_OP_REFRESH_HZ;
 

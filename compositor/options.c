@@ -68,6 +68,7 @@ enum {
 	OPT_MIN_SIZE,
 	OPT_MAX_SIZE,
 	OPT_NO_CLIPBOARD,
+	OPT_NO_COPY_BITS,
 	OPT_CONFIG,
 	OPT_MAX_HEADS,
 	OPT_PASSWORD_LIFETIME,
@@ -133,10 +134,10 @@ static const struct option_doc option_docs[] = {
 	{ "size", required_argument, OPT_SIZE, "WxH",
 			"screen size, each side " STRINGIFY(MIN_SIZE) ".." STRINGIFY(MAX_SIZE),
 			STRINGIFY(DEFAULT_WIDTH) "x" STRINGIFY(DEFAULT_HEIGHT) },
-	{ "frame-mode", required_argument, OPT_FRAME_MODE, "MODE", "frame pacing: dfps or per-op",
-			"dfps" },
+	{ "frame-mode", required_argument, OPT_FRAME_MODE, "MODE",
+			"frame pacing: auto, dfps or per-op", "auto" },
 	{ "fps", required_argument, OPT_FPS, "N",
-			"frames per second in dfps mode, " STRINGIFY(MIN_FPS) ".." STRINGIFY(MAX_FPS),
+			"frames per second in dfps and auto mode, " STRINGIFY(MIN_FPS) ".." STRINGIFY(MAX_FPS),
 			STRINGIFY(DEFAULT_FPS) },
 	{ "kiosk", no_argument, OPT_KIOSK, NULL, "use the kiosk window policy",
 			"if COMMAND is given" },
@@ -182,6 +183,8 @@ static const struct option_doc option_docs[] = {
 			"client monitors shown as outputs, 1..16", "4" },
 	{ "no-clipboard", no_argument, OPT_NO_CLIPBOARD, NULL,
 			"no clipboard sharing with the client (kiosks)", "off" },
+	{ "no-copy-bits", no_argument, OPT_NO_COPY_BITS, NULL,
+			"send moved and scrolled content as images", "off" },
 	{ "config", required_argument, OPT_CONFIG, "FILE",
 			"read options from FILE instead of the config files (below)", NULL },
 	{ "verbose", no_argument, 'v', NULL, "also log debug messages", "off" },
@@ -196,7 +199,9 @@ static const char *const image_compressions[] = { "off", "auto_glz", "auto_lz", 
 	"lz", "lz4", NULL };
 static const char *const wan_compressions[] = { "auto", "never", "always", NULL };
 static const char *const streaming_videos[] = { "off", "all", "filter", NULL };
-static const char *const frame_modes[] = { "dfps", "per-op", NULL };
+static const char *const frame_modes[] = { "auto", "dfps", "per-op", NULL };
+static const enum swl_frame_mode frame_mode_values[] = { SWL_FRAME_MODE_AUTO, SWL_FRAME_MODE_DFPS,
+	SWL_FRAME_MODE_PER_OP };
 static const char *const xwayland_modes[] = { "lazy", "on", "off", NULL };
 static const char *const video_encoders[] = { "spice", "gstreamer", NULL };
 static const char *const video_codec_names[] = { "mjpeg", "vp8", "vp9", "h264", "h265", NULL };
@@ -704,7 +709,7 @@ static bool apply_option(struct swl_options *opts, int c, const char *arg, FILE 
 		if (!parse_choice(name, arg, frame_modes, &index, err)) {
 			return false;
 		}
-		opts->frame_mode = index == 0 ? SWL_FRAME_MODE_DFPS : SWL_FRAME_MODE_PER_OP;
+		opts->frame_mode = frame_mode_values[index];
 		return true;
 	case OPT_FPS:
 		return parse_int_option(name, arg, MIN_FPS, MAX_FPS, &opts->fps, err);
@@ -750,6 +755,9 @@ static bool apply_option(struct swl_options *opts, int c, const char *arg, FILE 
 		return parse_size(name, arg, &opts->max_width, &opts->max_height, err);
 	case OPT_NO_CLIPBOARD:
 		opts->no_clipboard = true;
+		return true;
+	case OPT_NO_COPY_BITS:
+		opts->no_copy_bits = true;
 		return true;
 	case OPT_CONFIG:
 		return true; // read before the other options, see swl_options_parse
@@ -894,6 +902,9 @@ static bool clear_flag(struct swl_options *opts, struct layer *layer, int c, FIL
 		return true;
 	case OPT_NO_CLIPBOARD:
 		opts->no_clipboard = false;
+		return true;
+	case OPT_NO_COPY_BITS:
+		opts->no_copy_bits = false;
 		return true;
 	case OPT_KIOSK:
 	case OPT_DESKTOP: {
@@ -1132,7 +1143,7 @@ void swl_options_init(struct swl_options *opts) {
 		.port = DEFAULT_PORT,
 		.width = DEFAULT_WIDTH,
 		.height = DEFAULT_HEIGHT,
-		.frame_mode = SWL_FRAME_MODE_DFPS,
+		.frame_mode = SWL_FRAME_MODE_AUTO,
 		.fps = DEFAULT_FPS,
 		.policy = SWL_POLICY_DEFAULT,
 		.repeat_rate = DEFAULT_REPEAT_RATE,
@@ -1295,6 +1306,8 @@ enum swl_options_result swl_options_parse(
 
 const char *swl_frame_mode_name(enum swl_frame_mode mode) {
 	switch (mode) {
+	case SWL_FRAME_MODE_AUTO:
+		return "auto";
 	case SWL_FRAME_MODE_DFPS:
 		return "dfps";
 	case SWL_FRAME_MODE_PER_OP:

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 enum swl_frame_mode {
+	SWL_FRAME_MODE_AUTO,
 	SWL_FRAME_MODE_DFPS,
 	SWL_FRAME_MODE_PER_OP,
 };
@@ -44,7 +45,7 @@ struct swl_options {
 	bool tls_only; // no plain port
 	bool html5; // choose encoders spice-html5 can decode
 	int width, height; // default 1280x800
-	enum swl_frame_mode frame_mode; // default dfps
+	enum swl_frame_mode frame_mode; // default auto
 	int fps; // 1..120, default 30
 	enum swl_window_policy policy;
 	bool keep_running;
@@ -69,6 +70,7 @@ struct swl_options {
 	int max_width, max_height; // default 4096x4096
 	int max_heads; // client monitors mirrored as outputs, default 4
 	bool no_clipboard;
+	bool no_copy_bits; // moved content as images, for measurements
 	int verbose; // count of -v
 	char **command; // argv of COMMAND (NULL-terminated), NULL if none
 	int command_argc;

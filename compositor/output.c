@@ -6,6 +6,7 @@
 #include <time.h>
 #include <wlr/util/log.h>
 #include "server.h"
+#include "wlr_spice.h"
 
 static void handle_frame(struct wl_listener *listener, void *data) {
 	struct swl_output *output = wl_container_of(listener, output, frame);
@@ -75,6 +76,23 @@ void swl_output_handle_new(struct wl_listener *listener, void *data) {
 	wlr_xcursor_manager_set_cursor_image(server->xcursor_manager, "left_ptr", server->cursor);
 	wlr_log(WLR_INFO, "output %s: %dx%d", wlr_output->name, wlr_output->width, wlr_output->height);
 	swl_views_arrange(server);
+}
+
+void swl_outputs_hint_move(struct swl_server *server, const struct wlr_box *box, int dx, int dy) {
+	struct swl_output *output;
+	wl_list_for_each(output, &server->outputs, link) {
+		struct wlr_box *where = wlr_output_layout_get_box(server->output_layout, output->wlr_output);
+		if (where == NULL) {
+			continue;
+		}
+		struct wlr_box local = {
+			.x = box->x - where->x,
+			.y = box->y - where->y,
+			.width = box->width,
+			.height = box->height,
+		};
+		wlr_spice_output_hint_move(output->wlr_output, &local, dx, dy);
+	}
 }
 
 void swl_output_layout_box(struct swl_server *server, struct wlr_box *box) {

@@ -14,7 +14,15 @@
 #include "wlr_spice.h"
 
 static enum wlr_spice_frame_mode to_backend_mode(enum swl_frame_mode mode) {
-	return mode == SWL_FRAME_MODE_PER_OP ? WLR_SPICE_FRAME_MODE_PER_OP : WLR_SPICE_FRAME_MODE_DFPS;
+	switch (mode) {
+	case SWL_FRAME_MODE_PER_OP:
+		return WLR_SPICE_FRAME_MODE_PER_OP;
+	case SWL_FRAME_MODE_DFPS:
+		return WLR_SPICE_FRAME_MODE_DFPS;
+	case SWL_FRAME_MODE_AUTO:
+		break;
+	}
+	return WLR_SPICE_FRAME_MODE_AUTO;
 }
 
 bool swl_server_init(struct swl_server *server, const struct swl_options *options) {
@@ -65,6 +73,7 @@ bool swl_server_init(struct swl_server *server, const struct swl_options *option
 		.max_width = options->max_width,
 		.max_height = options->max_height,
 		.no_clipboard = options->no_clipboard,
+		.no_copy_bits = options->no_copy_bits,
 		.max_heads = options->max_heads,
 	};
 	server->backend = wlr_spice_backend_create(server->display, &backend_options);

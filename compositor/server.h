@@ -129,6 +129,8 @@ void swl_server_finish(struct swl_server *server);
 void swl_output_handle_new(struct wl_listener *listener, void *data);
 /* The usable area for views: the bounding box of all outputs. */
 void swl_output_layout_box(struct swl_server *server, struct wlr_box *box);
+/* Content now at box (layout coordinates) moved there by (dx, dy) since the last frame. */
+void swl_outputs_hint_move(struct swl_server *server, const struct wlr_box *box, int dx, int dy);
 
 /* view.c */
 void swl_view_focus(struct swl_view *view);

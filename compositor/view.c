@@ -27,6 +27,11 @@ void swl_view_finish(struct swl_view *view) {
 void swl_view_move(struct swl_view *view, int x, int y) {
 	struct wlr_box geo;
 	view->impl->get_geometry(view, &geo);
+	if (view->mapped && (x != view->x || y != view->y)) {
+		// The SPICE client can move what it already shows of the window.
+		struct wlr_box box = { x, y, geo.width, geo.height };
+		swl_outputs_hint_move(view->server, &box, x - view->x, y - view->y);
+	}
 	view->x = x;
 	view->y = y;
 	// The scene node holds the surface; its content starts geo.x/y inside.

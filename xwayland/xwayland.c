@@ -267,9 +267,17 @@ static void unmanaged_handle_unmap(struct wl_listener *listener, void *data) {
 
 static void unmanaged_handle_set_geometry(struct wl_listener *listener, void *data) {
 	struct swl_xwayland_unmanaged *u = wl_container_of(listener, u, set_geometry);
-	if (u->surface_tree != NULL) {
-		wlr_scene_node_set_position(u->surface_tree, u->xsurface->x, u->xsurface->y);
+	struct wlr_xwayland_surface *xsurface = u->xsurface;
+	if (u->surface_tree == NULL) {
+		return;
 	}
+	int dx = xsurface->x - u->surface_tree->state.x;
+	int dy = xsurface->y - u->surface_tree->state.y;
+	if (dx != 0 || dy != 0) {
+		struct wlr_box box = { xsurface->x, xsurface->y, xsurface->width, xsurface->height };
+		swl_outputs_hint_move(u->server, &box, dx, dy);
+	}
+	wlr_scene_node_set_position(u->surface_tree, xsurface->x, xsurface->y);
 }
 
 static void unmanaged_handle_request_configure(struct wl_listener *listener, void *data) {

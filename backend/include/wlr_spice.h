@@ -12,11 +12,18 @@
 #include <wayland-server-core.h>
 #include <wlr/backend.h>
 
+struct wlr_box;
+struct wlr_output;
+
 enum wlr_spice_frame_mode {
 	// Commits update a pending region that is sent at most `fps` times a second.
 	WLR_SPICE_FRAME_MODE_DFPS,
 	// Every commit's damage is sent at once.
 	WLR_SPICE_FRAME_MODE_PER_OP,
+	// dfps at `fps`, but a small change within the period still goes out at
+	// once while a burst allowance lasts, and the rate halves while the client
+	// falls behind.
+	WLR_SPICE_FRAME_MODE_AUTO,
 };
 
 struct wlr_spice_backend_options {
@@ -55,6 +62,10 @@ struct wlr_spice_backend_options {
 	const char *zlib_glz_wan_compression;
 	const char *streaming_video;
 	const char *video_codecs;
+
+	// Moved and scrolled content is sent as images, not QXL_COPY_BITS; for
+	// measuring what copies save.
+	bool no_copy_bits;
 
 	// The client draws no pointer (kiosks); the cursor channel only hides.
 	bool hide_cursor;
@@ -100,6 +111,8 @@ struct wlr_spice_stats {
 	uint64_t flushes; // times pending damage was turned into commands
 	uint64_t draw_commands; // QXL draw commands queued
 	uint64_t pixels_sent; // pixels copied into draw commands
+	uint64_t copies; // QXL_COPY_BITS commands queued
+	uint64_t pixels_copied; // pixels those moved on the client
 	uint64_t coalesced; // flushes deferred because the worker was behind
 	uint64_t released; // draw commands released by spice-server
 };
@@ -107,6 +120,16 @@ struct wlr_spice_stats {
 struct wlr_backend *wlr_spice_backend_create(
 		struct wl_display *display, const struct wlr_spice_backend_options *options);
 bool wlr_backend_is_spice(struct wlr_backend *backend);
+bool wlr_output_is_spice(struct wlr_output *output);
+
+/*
+ * Tells a SPICE output that content now at box (output coordinates) moved
+ * there by (dx, dy) since the last frame, e.g. a window the user dragged: the
+ * next frame may send it as a copy on the client. Ignored for other outputs;
+ * the pixels are checked, so a wrong hint costs nothing but time.
+ */
+void wlr_spice_output_hint_move(
+		struct wlr_output *output, const struct wlr_box *box, int dx, int dy);
 
 /*
  * Checks encoder option values without creating anything. On failure, returns

@@ -3,7 +3,9 @@
  * per-op flushes at once unless the worker is behind; dfps flushes an
  * isolated change at once and then at most once per period; a backlog keeps
  * coalescing damage into the one pending region; take hands over the union
- * and clears it; fps below 1 is clamped.
+ * and clears it; fps below 1 is clamped. auto lets a burst of small changes
+ * through within a period, paces large ones like dfps, refills its burst
+ * over time, and halves the rate while the client is behind.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -259,6 +261,71 @@ static void test_fps_clamped(void **state) {
 	}
 }
 
+/* Flushes whatever is pending at now, as output.c does when told 0. */
+static void flush_at(struct wlr_spice_frame_policy *policy, int64_t now) {
+	pixman_region32_t out;
+	pixman_region32_init(&out);
+	wlr_spice_frame_policy_take(policy, now, &out);
+	pixman_region32_fini(&out);
+}
+
+static void test_auto_small_burst(void **state) {
+	struct wlr_spice_frame_policy policy;
+	wlr_spice_frame_policy_init(&policy, WLR_SPICE_FRAME_MODE_AUTO, 10, 64);
+	add_rect(&policy, 0, 0, 10, 20);
+	assert_int_equal(wlr_spice_frame_policy_next_flush(&policy, T0, 0), 0);
+	flush_at(&policy, T0);
+	// Small changes within the 100 ms period go out at once while tokens last.
+	for (int i = 1; i <= WLR_SPICE_AUTO_BURST; i++) {
+		add_rect(&policy, i, 0, 10, 20);
+		assert_int_equal(wlr_spice_frame_policy_next_flush(&policy, T0 + i, 0), 0);
+		flush_at(&policy, T0 + i);
+	}
+	// Then they wait for the period like dfps.
+	add_rect(&policy, 0, 0, 10, 20);
+	int64_t now = T0 + WLR_SPICE_AUTO_BURST + 1;
+	int64_t due = T0 + WLR_SPICE_AUTO_BURST + 100;
+	assert_int_equal(wlr_spice_frame_policy_next_flush(&policy, now, 0), due - now);
+	flush_at(&policy, due);
+	// A token comes back after the refill time.
+	now = due + WLR_SPICE_AUTO_REFILL_MS;
+	flush_at(&policy, now - 50);
+	add_rect(&policy, 0, 0, 10, 20);
+	assert_int_equal(wlr_spice_frame_policy_next_flush(&policy, now, 0), 0);
+	wlr_spice_frame_policy_finish(&policy);
+}
+
+static void test_auto_large_paced(void **state) {
+	struct wlr_spice_frame_policy policy;
+	wlr_spice_frame_policy_init(&policy, WLR_SPICE_FRAME_MODE_AUTO, 10, 64);
+	add_rect(&policy, 0, 0, 1280, 800);
+	assert_int_equal(wlr_spice_frame_policy_next_flush(&policy, T0, 0), 0);
+	flush_at(&policy, T0);
+	// A large change right after waits for the period despite full tokens.
+	add_rect(&policy, 0, 0, 300, 300);
+	assert_int_equal(wlr_spice_frame_policy_next_flush(&policy, T0 + 10, 0), 90);
+	assert_int_equal(wlr_spice_frame_policy_next_flush(&policy, T0 + 100, 0), 0);
+	wlr_spice_frame_policy_finish(&policy);
+}
+
+static void test_auto_backlog_halves_rate(void **state) {
+	struct wlr_spice_frame_policy policy;
+	wlr_spice_frame_policy_init(&policy, WLR_SPICE_FRAME_MODE_AUTO, 10, 64);
+	add_rect(&policy, 0, 0, 10, 10);
+	flush_at(&policy, T0);
+	add_rect(&policy, 0, 0, 10, 10);
+	int backlog = WLR_SPICE_AUTO_BACKLOG;
+	// Behind: small changes get no early flush, and wait two periods.
+	assert_int_equal(wlr_spice_frame_policy_next_flush(&policy, T0 + 10, backlog), 190);
+	assert_int_equal(wlr_spice_frame_policy_next_flush(&policy, T0 + 150, backlog), 50);
+	assert_int_equal(wlr_spice_frame_policy_next_flush(&policy, T0 + 200, backlog), 0);
+	// Caught up: the early flush is back.
+	assert_int_equal(wlr_spice_frame_policy_next_flush(&policy, T0 + 10, backlog - 1), 0);
+	// At the queue bound nothing is flushed, whatever the time.
+	assert_int_equal(wlr_spice_frame_policy_next_flush(&policy, T0 + 500, 64), 100);
+	wlr_spice_frame_policy_finish(&policy);
+}
+
 int main(void) {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_per_op_nothing_pending),
@@ -271,6 +338,9 @@ int main(void) {
 		cmocka_unit_test(test_take_clears_pending),
 		cmocka_unit_test(test_dfps_backlog),
 		cmocka_unit_test(test_fps_clamped),
+		cmocka_unit_test(test_auto_small_burst),
+		cmocka_unit_test(test_auto_large_paced),
+		cmocka_unit_test(test_auto_backlog_halves_rate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

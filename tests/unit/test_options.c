@@ -176,7 +176,7 @@ static void test_defaults(void **state) {
 	assert_true(o->disable_ticketing);
 	assert_int_equal(o->width, 1280);
 	assert_int_equal(o->height, 800);
-	assert_int_equal(o->frame_mode, SWL_FRAME_MODE_DFPS);
+	assert_int_equal(o->frame_mode, SWL_FRAME_MODE_AUTO);
 	assert_int_equal(o->fps, 30);
 	assert_int_equal(o->policy, SWL_POLICY_DEFAULT);
 	assert_false(o->keep_running);
@@ -682,6 +682,7 @@ static void test_help(void **state) {
 			"--min-size WxH",
 			"--max-size WxH",
 			"--no-clipboard",
+			"--no-copy-bits",
 			"--max-heads N",
 			"--password-lifetime SECONDS",
 			"--insecure-no-auth",
@@ -705,7 +706,7 @@ static void test_help(void **state) {
 			"(default: 127.0.0.1)",
 			"(default: 5900)",
 			"(default: 1280x800)",
-			"(default: dfps)",
+			"(default: auto)",
 			"(default: 30)",
 	};
 	// no password needed for --help
@@ -1141,7 +1142,7 @@ static void test_config_bad_value(void **state) {
 				"0" },
 		{ "disable-ticketing =", "invalid value '' for disable-ticketing" },
 		{ "size = 1280", "invalid value '1280' for size: expected WIDTHxHEIGHT" },
-		{ "frame-mode = fast", "invalid value 'fast' for frame-mode: expected dfps or per-op" },
+		{ "frame-mode = fast", "invalid value 'fast' for frame-mode: expected auto, dfps or per-op" },
 		{ "video-codecs = gstreamer:av1", "for video-codecs: unknown codec 'av1'" },
 		{ "listen =", "invalid value '' for listen" },
 		{ "verbose = 3", "invalid value '3' for verbose: expected an integer in 0..2" },
@@ -1214,6 +1215,7 @@ static void test_config_password_file(void **state) {
 }
 
 static void test_frame_mode_name(void **state) {
+	assert_string_equal(swl_frame_mode_name(SWL_FRAME_MODE_AUTO), "auto");
 	assert_string_equal(swl_frame_mode_name(SWL_FRAME_MODE_DFPS), "dfps");
 	assert_string_equal(swl_frame_mode_name(SWL_FRAME_MODE_PER_OP), "per-op");
 }
