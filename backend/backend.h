@@ -14,6 +14,7 @@
 #include "agent.h"
 #include "frame_policy.h"
 #include "motion.h"
+#include "pointer.h"
 #include "scancode.h"
 #include "wlr_spice.h"
 
@@ -72,10 +73,8 @@ struct wlr_spice_input {
 	struct wlr_spice_scancode_decoder decoder;
 	uint32_t unknown_logged[8]; // bitmap of unknown scancodes already logged
 	uint8_t spice_leds; // SPICE_KEYBOARD_MODIFIER_FLAGS_*, as get_leds reports
-	uint32_t buttons; // buttons pressed, in spice-server's local (PS/2) order
-	int logical_width, logical_height; // tablet coordinate space
+	struct wlr_spice_pointer_state pointer_state; // buttons held, tablet size
 	bool client_mouse_mode; // the last motion came from the tablet or agent
-	uint32_t agent_wheel; // wheel buttons the agent reported pressed
 	bool view_only; // input from clients is ignored
 
 	struct wlr_input_device *keyboard, *pointer;

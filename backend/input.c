@@ -1,8 +1,9 @@
 /*
  * SPICE input channels as wlroots input devices: the keyboard's set-1
  * scancode bytes become wlr_keyboard keys, the tablet (client mouse mode,
- * absolute) and the mouse (server mode, relative) drive one wlr_pointer.
- * spice-server calls these on the main thread.
+ * absolute), the mouse (server mode, relative) and the agent's mouse drive
+ * one wlr_pointer through the pure logic of pointer.c. spice-server calls
+ * these on the main thread.
  */
 #include <linux/input-event-codes.h>
 #include <stdlib.h>
@@ -21,24 +22,6 @@ struct spice_keyboard {
 	struct wlr_keyboard wlr_keyboard;
 	struct wlr_spice_input *input;
 };
-
-/*
- * spice-server hands the tablet and mouse a button state in PS/2 order
- * (its RED_MOUSE_STATE_TO_LOCAL), not the SPICE_MOUSE_BUTTON_MASK_* bits
- * the client sent: right and middle are swapped, side and extra shifted.
- */
-static const struct {
-	uint32_t mask;
-	uint32_t button;
-} button_map[] = {
-	{ 0x01, BTN_LEFT },
-	{ 0x02, BTN_RIGHT },
-	{ 0x04, BTN_MIDDLE },
-	{ 0x40, BTN_SIDE },
-	{ 0x80, BTN_EXTRA },
-};
-
-#define BUTTON_MASK_ALL (0x01 | 0x02 | 0x04 | 0x40 | 0x80)
 
 static uint32_t now_msec(void) {
 	return (uint32_t)wlr_spice_now_ms();
@@ -127,88 +110,106 @@ static const SpiceKbdInterface kbd_interface = {
 	.get_leds = kbd_get_leds,
 };
 
-static void emit_frame(struct wlr_spice_input *input) {
-	wl_signal_emit(&input->pointer->pointer->events.frame, input->pointer->pointer);
-}
-
-static void update_buttons(struct wlr_spice_input *input, uint32_t state) {
-	state &= BUTTON_MASK_ALL;
-	uint32_t changed = state ^ input->buttons;
-	for (size_t i = 0; i < sizeof(button_map) / sizeof(button_map[0]); i++) {
-		if (!(changed & button_map[i].mask)) {
-			continue;
-		}
-		struct wlr_event_pointer_button event = {
-			.device = input->pointer,
-			.time_msec = now_msec(),
-			.button = button_map[i].button,
-			.state = (state & button_map[i].mask) ? WLR_BUTTON_PRESSED : WLR_BUTTON_RELEASED,
-		};
-		wl_signal_emit(&input->pointer->pointer->events.button, &event);
+/* Turns the pointer module's actions into wlr_pointer events. */
+static void emit_actions(
+		struct wlr_spice_input *input, const struct wlr_spice_pointer_actions *actions) {
+	if (input->pointer == NULL) {
+		return;
 	}
-	input->buttons = state;
+	struct wlr_pointer *pointer = input->pointer->pointer;
+	uint32_t time = now_msec();
+	for (size_t i = 0; i < actions->len; i++) {
+		const struct wlr_spice_pointer_action *a = &actions->actions[i];
+		switch (a->type) {
+		case WLR_SPICE_POINTER_ABSOLUTE:;
+			struct wlr_event_pointer_motion_absolute absolute = {
+				.device = input->pointer,
+				.time_msec = time,
+				.x = a->x,
+				.y = a->y,
+			};
+			wl_signal_emit(&pointer->events.motion_absolute, &absolute);
+			break;
+		case WLR_SPICE_POINTER_RELATIVE:;
+			struct wlr_event_pointer_motion motion = {
+				.device = input->pointer,
+				.time_msec = time,
+				.delta_x = a->dx,
+				.delta_y = a->dy,
+				.unaccel_dx = a->dx,
+				.unaccel_dy = a->dy,
+			};
+			wl_signal_emit(&pointer->events.motion, &motion);
+			break;
+		case WLR_SPICE_POINTER_BUTTON:;
+			struct wlr_event_pointer_button button = {
+				.device = input->pointer,
+				.time_msec = time,
+				.button = a->button,
+				.state = a->pressed ? WLR_BUTTON_PRESSED : WLR_BUTTON_RELEASED,
+			};
+			wl_signal_emit(&pointer->events.button, &button);
+			break;
+		case WLR_SPICE_POINTER_WHEEL:;
+			struct wlr_event_pointer_axis axis = {
+				.device = input->pointer,
+				.time_msec = time,
+				.source = WLR_AXIS_SOURCE_WHEEL,
+				.orientation = WLR_AXIS_ORIENTATION_VERTICAL,
+				.delta = WHEEL_STEP * a->steps,
+				.delta_discrete = a->steps,
+			};
+			wl_signal_emit(&pointer->events.axis, &axis);
+			break;
+		case WLR_SPICE_POINTER_FRAME:
+			wl_signal_emit(&pointer->events.frame, pointer);
+			break;
+		}
+	}
 }
 
-static void emit_wheel(struct wlr_spice_input *input, int steps) {
-	struct wlr_event_pointer_axis event = {
-		.device = input->pointer,
-		.time_msec = now_msec(),
-		.source = WLR_AXIS_SOURCE_WHEEL,
-		.orientation = WLR_AXIS_ORIENTATION_VERTICAL,
-		.delta = WHEEL_STEP * steps,
-		.delta_discrete = steps,
-	};
-	wl_signal_emit(&input->pointer->pointer->events.axis, &event);
+/* Input is dropped whole, state and all, while view-only or without a device. */
+static bool pointer_ignored(struct wlr_spice_input *input) {
+	return input->view_only || input->pointer == NULL;
 }
 
 static void tablet_set_logical_size(SpiceTabletInstance *sin, int width, int height) {
 	struct wlr_spice_input *input = input_from_tablet(sin);
-	input->logical_width = width;
-	input->logical_height = height;
-}
-
-static double normalize(int v, int size) {
-	if (size <= 0) {
-		return 0.0;
-	}
-	double n = (double)v / size;
-	return n < 0.0 ? 0.0 : (n > 1.0 ? 1.0 : n);
+	wlr_spice_pointer_tablet_size(&input->pointer_state, width, height);
 }
 
 static void tablet_position(SpiceTabletInstance *sin, int x, int y, uint32_t buttons) {
 	struct wlr_spice_input *input = input_from_tablet(sin);
 	input->client_mouse_mode = true;
-	if (input->view_only || input->pointer == NULL) {
+	if (pointer_ignored(input)) {
 		return;
 	}
-	struct wlr_event_pointer_motion_absolute event = {
-		.device = input->pointer,
-		.time_msec = now_msec(),
-		.x = normalize(x, input->logical_width),
-		.y = normalize(y, input->logical_height),
-	};
-	wl_signal_emit(&input->pointer->pointer->events.motion_absolute, &event);
-	update_buttons(input, buttons);
-	emit_frame(input);
+	struct wlr_spice_pointer_actions actions;
+	wlr_spice_pointer_tablet_position(&input->pointer_state, x, y, buttons, &actions);
+	emit_actions(input, &actions);
 }
 
 static void tablet_wheel(SpiceTabletInstance *sin, int motion, uint32_t buttons) {
 	struct wlr_spice_input *input = input_from_tablet(sin);
-	if (input->view_only || input->pointer == NULL) {
+	if (pointer_ignored(input)) {
 		return;
 	}
-	emit_wheel(input, motion);
-	update_buttons(input, buttons);
-	emit_frame(input);
+	struct wlr_spice_pointer_actions actions;
+	wlr_spice_pointer_tablet_wheel(&input->pointer_state, motion, buttons, &actions);
+	emit_actions(input, &actions);
+}
+
+static void pointer_buttons(struct wlr_spice_input *input, uint32_t buttons) {
+	if (pointer_ignored(input)) {
+		return;
+	}
+	struct wlr_spice_pointer_actions actions;
+	wlr_spice_pointer_buttons(&input->pointer_state, buttons, &actions);
+	emit_actions(input, &actions);
 }
 
 static void tablet_buttons(SpiceTabletInstance *sin, uint32_t buttons) {
-	struct wlr_spice_input *input = input_from_tablet(sin);
-	if (input->view_only || input->pointer == NULL) {
-		return;
-	}
-	update_buttons(input, buttons);
-	emit_frame(input);
+	pointer_buttons(input_from_tablet(sin), buttons);
 }
 
 static const SpiceTabletInterface tablet_interface = {
@@ -227,34 +228,16 @@ static const SpiceTabletInterface tablet_interface = {
 static void mouse_motion(SpiceMouseInstance *sin, int dx, int dy, int dz, uint32_t buttons) {
 	struct wlr_spice_input *input = input_from_mouse(sin);
 	input->client_mouse_mode = false;
-	if (input->view_only || input->pointer == NULL) {
+	if (pointer_ignored(input)) {
 		return;
 	}
-	if (dx != 0 || dy != 0) {
-		struct wlr_event_pointer_motion event = {
-			.device = input->pointer,
-			.time_msec = now_msec(),
-			.delta_x = dx,
-			.delta_y = dy,
-			.unaccel_dx = dx,
-			.unaccel_dy = dy,
-		};
-		wl_signal_emit(&input->pointer->pointer->events.motion, &event);
-	}
-	if (dz != 0) {
-		emit_wheel(input, dz);
-	}
-	update_buttons(input, buttons);
-	emit_frame(input);
+	struct wlr_spice_pointer_actions actions;
+	wlr_spice_pointer_mouse_motion(&input->pointer_state, dx, dy, dz, buttons, &actions);
+	emit_actions(input, &actions);
 }
 
 static void mouse_buttons(SpiceMouseInstance *sin, uint32_t buttons) {
-	struct wlr_spice_input *input = input_from_mouse(sin);
-	if (input->view_only || input->pointer == NULL) {
-		return;
-	}
-	update_buttons(input, buttons);
-	emit_frame(input);
+	pointer_buttons(input_from_mouse(sin), buttons);
 }
 
 static const SpiceMouseInterface mouse_interface = {
@@ -330,6 +313,7 @@ void wlr_spice_input_init(struct wlr_spice_input *input, struct wlr_spice_backen
 	input->tablet.base.sif = &tablet_interface.base;
 	input->mouse.base.sif = &mouse_interface.base;
 	wlr_spice_scancode_decoder_init(&input->decoder);
+	wlr_spice_pointer_state_init(&input->pointer_state);
 }
 
 bool wlr_spice_input_add(struct wlr_spice_input *input, SpiceServer *server) {
@@ -381,40 +365,28 @@ void wlr_spice_input_agent_mouse(
 		struct wlr_spice_input *input, int display_id, int x, int y, uint32_t agent_buttons) {
 	struct wlr_spice_backend *backend = input->backend;
 	input->client_mouse_mode = true;
-	if (input->view_only || input->pointer == NULL || display_id < 0 ||
-			display_id >= WLR_SPICE_MAX_HEADS || backend->outputs[display_id] == NULL ||
-			backend->qxl.width <= 0) {
+	if (pointer_ignored(input)) {
 		return;
 	}
-	// Positions are relative to the client's window of that head.
-	struct wlr_spice_output *output = backend->outputs[display_id];
-	struct wlr_event_pointer_motion_absolute event = {
-		.device = input->pointer,
-		.time_msec = now_msec(),
-		.x = normalize(output->x + x, backend->qxl.width),
-		.y = normalize(y, backend->qxl.height),
-	};
-	wl_signal_emit(&input->pointer->pointer->events.motion_absolute, &event);
-
-	// The agent's masks, in spice-server's local order for update_buttons.
-	uint32_t buttons = 0;
-	buttons |= (agent_buttons & VD_AGENT_LBUTTON_MASK) ? 0x01 : 0;
-	buttons |= (agent_buttons & VD_AGENT_RBUTTON_MASK) ? 0x02 : 0;
-	buttons |= (agent_buttons & VD_AGENT_MBUTTON_MASK) ? 0x04 : 0;
-	buttons |= (agent_buttons & VD_AGENT_SBUTTON_MASK) ? 0x40 : 0;
-	buttons |= (agent_buttons & VD_AGENT_EBUTTON_MASK) ? 0x80 : 0;
-	update_buttons(input, buttons);
-	// Wheel steps come as up/down buttons pressed.
-	uint32_t wheel = agent_buttons & (VD_AGENT_UBUTTON_MASK | VD_AGENT_DBUTTON_MASK);
-	uint32_t pressed = wheel & ~input->agent_wheel;
-	input->agent_wheel = wheel;
-	if (pressed & VD_AGENT_UBUTTON_MASK) {
-		emit_wheel(input, -1);
+	struct wlr_spice_pointer_head head;
+	const struct wlr_spice_pointer_head *where = NULL;
+	if (display_id >= 0 && display_id < WLR_SPICE_MAX_HEADS &&
+			backend->outputs[display_id] != NULL) {
+		// Heads sit side by side on the primary surface, which is the layout.
+		struct wlr_spice_output *output = backend->outputs[display_id];
+		head = (struct wlr_spice_pointer_head){
+			.x = output->x,
+			.y = 0,
+			.width = output->width,
+			.height = output->height,
+			.layout_width = backend->qxl.width,
+			.layout_height = backend->qxl.height,
+		};
+		where = &head;
 	}
-	if (pressed & VD_AGENT_DBUTTON_MASK) {
-		emit_wheel(input, 1);
-	}
-	emit_frame(input);
+	struct wlr_spice_pointer_actions actions;
+	wlr_spice_pointer_agent(&input->pointer_state, where, x, y, agent_buttons, &actions);
+	emit_actions(input, &actions);
 }
 
 void wlr_spice_input_release_all(struct wlr_spice_input *input) {
@@ -431,10 +403,9 @@ void wlr_spice_input_release_all(struct wlr_spice_input *input) {
 			wlr_log(WLR_INFO, "released %zu key(s) held by the departed client", n);
 		}
 	}
-	if (input->pointer != NULL && input->buttons != 0) {
-		update_buttons(input, 0);
-		emit_frame(input);
-	}
+	struct wlr_spice_pointer_actions actions;
+	wlr_spice_pointer_release_all(&input->pointer_state, &actions);
+	emit_actions(input, &actions);
 	wlr_spice_scancode_decoder_init(&input->decoder);
 }
 
