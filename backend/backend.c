@@ -172,7 +172,7 @@ static int handle_listen_readable(int fd, uint32_t mask, void *data) {
 static bool configure_server(struct wlr_spice_backend *backend) {
 	const struct wlr_spice_backend_options *o = &backend->options;
 	SpiceServer *server = backend->server;
-	int value;
+	int value = 0;
 
 	spice_server_set_name(server, "spice-wl");
 	if (o->listen_fd > 0) {

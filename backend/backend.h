@@ -125,8 +125,8 @@ struct wlr_spice_backend {
 	struct wl_event_loop *loop;
 
 	struct wlr_spice_backend_options options; // strings owned
-	char address[128]; // for messages: host:port or unix:PATH
-	char uri[160]; // what clients connect to
+	char address[136]; // for messages: host:port or unix:PATH (sun_path fits)
+	char uri[176]; // what clients connect to
 
 	SpiceServer *server;
 	struct wl_event_source *listen_source; // options.listen_fd, when handed one

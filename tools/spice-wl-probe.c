@@ -2134,7 +2134,7 @@ static char *clip_parse(struct probe *p, int argc, char **argv, struct clip_args
 }
 
 static enum cmd_result cmd_clipboard(struct probe *p, int argc, char **argv) {
-	struct clip_args a;
+	struct clip_args a = { 0 };
 	char *err = clip_parse(p, argc, argv, &a);
 	if (err != NULL) {
 		cmd_reply(p, "%s", err);
