@@ -130,6 +130,10 @@ static void send_caps(struct wlr_spice_agent *agent, bool request) {
 	VD_AGENT_SET_CAPABILITY(caps, VD_AGENT_CAP_REPLY);
 	VD_AGENT_SET_CAPABILITY(caps, VD_AGENT_CAP_SPARSE_MONITORS_CONFIG);
 	VD_AGENT_SET_CAPABILITY(caps, VD_AGENT_CAP_GUEST_LINEEND_LF);
+	if (agent->backend->audio.playback_path != NULL) {
+		// Clients then tell their volume and mute on connecting.
+		VD_AGENT_SET_CAPABILITY(caps, VD_AGENT_CAP_AUDIO_VOLUME_SYNC);
+	}
 	if (!agent->backend->options.no_clipboard) {
 		VD_AGENT_SET_CAPABILITY(caps, VD_AGENT_CAP_CLIPBOARD_BY_DEMAND);
 		VD_AGENT_SET_CAPABILITY(caps, VD_AGENT_CAP_CLIPBOARD_SELECTION);
@@ -455,6 +459,18 @@ static void handle_monitors_config(
 	}
 }
 
+static void handle_volume_sync(
+		struct wlr_spice_agent *agent, const uint8_t *payload, uint32_t size) {
+	uint16_t volume[8];
+	uint32_t n = 0;
+	bool playback = false, mute = false;
+	if (!wlr_spice_agent_parse_volume(payload, size, &playback, &mute, volume, 8, &n)) {
+		wlr_log(WLR_INFO, "agent: malformed volume sync from the client dropped");
+		return;
+	}
+	wlr_spice_audio_set_volume(&agent->backend->audio, playback, mute, volume, n);
+}
+
 static void handle_message(
 		void *data, uint32_t port, uint32_t type, const uint8_t *payload, uint32_t size) {
 	struct wlr_spice_agent *agent = data;
@@ -494,6 +510,9 @@ static void handle_message(
 		break;
 	case VD_AGENT_MONITORS_CONFIG:
 		handle_monitors_config(agent, payload, size);
+		break;
+	case VD_AGENT_AUDIO_VOLUME_SYNC:
+		handle_volume_sync(agent, payload, size);
 		break;
 	case VD_AGENT_CLIPBOARD_GRAB:
 		// A view-only client may read the session's clipboard, not set it.

@@ -464,6 +464,22 @@ bool wlr_spice_agent_parse_release(
 	return true;
 }
 
+bool wlr_spice_agent_parse_volume(const uint8_t *payload, uint32_t size, bool *playback,
+		bool *mute, uint16_t *volume, uint32_t max_channels, uint32_t *nchannels) {
+	// is_playback, mute, nchannels, then nchannels little-endian uint16
+	if (size < 3 || size != 3 + 2 * (uint32_t)payload[2]) {
+		return false;
+	}
+	*playback = payload[0] != 0;
+	*mute = payload[1] != 0;
+	uint32_t n = payload[2] < max_channels ? payload[2] : max_channels;
+	for (uint32_t i = 0; i < n; i++) {
+		volume[i] = (uint16_t)(payload[3 + 2 * i] | payload[4 + 2 * i] << 8);
+	}
+	*nchannels = n;
+	return true;
+}
+
 /* Payload builders */
 
 /* Allocates a zeroed payload of header + extra bytes, if that fits in a uint32. */

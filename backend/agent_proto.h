@@ -139,6 +139,12 @@ bool wlr_spice_agent_parse_clipboard(const uint8_t *payload, uint32_t size, bool
 		uint8_t *selection, uint32_t *type, const uint8_t **data, uint32_t *data_size);
 bool wlr_spice_agent_parse_release(
 		const uint8_t *payload, uint32_t size, bool has_selection, uint8_t *selection);
+/*
+ * VDAgentAudioVolumeSync: whether it is for playback, mute, and up to
+ * max_channels volumes (more are ignored; *nchannels says how many were kept).
+ */
+bool wlr_spice_agent_parse_volume(const uint8_t *payload, uint32_t size, bool *playback,
+		bool *mute, uint16_t *volume, uint32_t max_channels, uint32_t *nchannels);
 
 /*
  * Builders for what the agent sends (payload only; wrap with wlr_spice_agent_encode). *out is

@@ -299,6 +299,9 @@ struct wlr_backend *wlr_spice_backend_create(
 	wlr_spice_input_init(&backend->input, backend);
 	backend->input.view_only = o->view_only;
 	wlr_spice_agent_init(&backend->agent, backend);
+	wlr_spice_audio_init(&backend->audio, backend, o->no_audio ? NULL : options->playback_fifo,
+			o->no_audio ? NULL : options->record_fifo);
+	o->playback_fifo = o->record_fifo = NULL; // the audio keeps its own copies
 	if (o->min_width <= 0) {
 		o->min_width = 320;
 	}
@@ -337,6 +340,7 @@ error:
 	}
 	wlr_spice_qxl_finish(&backend->qxl);
 	wlr_spice_agent_finish(&backend->agent);
+	wlr_spice_audio_finish(&backend->audio);
 	free_options(o);
 	free(backend);
 	return NULL;
@@ -371,6 +375,9 @@ static bool backend_start(struct wlr_backend *wlr_backend) {
 		return false;
 	}
 	if (!wlr_spice_agent_add(&backend->agent, backend->server)) {
+		return false;
+	}
+	if (!wlr_spice_audio_add(&backend->audio, backend->server)) {
 		return false;
 	}
 	spice_server_vm_start(backend->server);
@@ -420,11 +427,13 @@ static void backend_destroy(struct wlr_backend *wlr_backend) {
 		}
 		wlr_spice_input_remove(&backend->input);
 		wlr_spice_agent_remove(&backend->agent);
+		wlr_spice_audio_remove(&backend->audio);
 		// Joins the worker thread; afterwards nothing references our memory.
 		spice_server_destroy(backend->server);
 	}
 	wlr_spice_qxl_finish(&backend->qxl);
 	wlr_spice_agent_finish(&backend->agent);
+	wlr_spice_audio_finish(&backend->audio);
 	free_options(&backend->options);
 	free(backend);
 }
@@ -536,6 +545,16 @@ static const struct wlr_backend_impl backend_impl = {
 	.get_presentation_clock = backend_get_presentation_clock,
 	.get_buffer_caps = backend_get_buffer_caps,
 };
+
+uint32_t wlr_spice_backend_get_audio_rate(struct wlr_backend *wlr_backend) {
+	struct wlr_spice_backend *backend = wlr_spice_backend_from_backend(wlr_backend);
+	return backend != NULL ? backend->audio.rate : 0;
+}
+
+bool wlr_spice_backend_set_record_fifo(struct wlr_backend *wlr_backend, const char *path) {
+	struct wlr_spice_backend *backend = wlr_spice_backend_from_backend(wlr_backend);
+	return backend != NULL && wlr_spice_audio_set_record_fifo(&backend->audio, path);
+}
 
 const char *wlr_spice_backend_get_uri(struct wlr_backend *wlr_backend) {
 	struct wlr_spice_backend *backend = wlr_spice_backend_from_backend(wlr_backend);

@@ -12,6 +12,7 @@
 #include <wlr/backend/interface.h>
 #include <wlr/interfaces/wlr_output.h>
 #include "agent.h"
+#include "audio.h"
 #include "frame_policy.h"
 #include "motion.h"
 #include "pointer.h"
@@ -134,6 +135,7 @@ struct wlr_spice_backend {
 	bool qxl_added;
 	struct wlr_spice_input input;
 	struct wlr_spice_agent agent;
+	struct wlr_spice_audio audio;
 	// Heads side by side on one primary surface; outputs[0] always exists.
 	struct wlr_spice_output *outputs[WLR_SPICE_MAX_HEADS];
 	bool started;

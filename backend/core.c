@@ -88,6 +88,8 @@ static int handle_watch(int fd, uint32_t mask, void *data) {
 		events |= SPICE_WATCH_EVENT_WRITE;
 	}
 	watch->func(watch->fd, events, watch->opaque);
+	// Record data has no callback of its own; it may have just arrived.
+	wlr_spice_audio_pump_record(&core_backend->audio);
 	return 0;
 }
 

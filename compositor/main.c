@@ -33,6 +33,7 @@ static int handle_sigchld(int signal, void *data) {
 	// Reap every child: COMMAND and anything it left behind as ours.
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		if (pid != server->command_pid) {
+			swl_audio_child_exited(server->audio, pid, status);
 			continue;
 		}
 		server->command_pid = 0;

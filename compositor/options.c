@@ -68,6 +68,7 @@ enum {
 	OPT_MIN_SIZE,
 	OPT_MAX_SIZE,
 	OPT_NO_CLIPBOARD,
+	OPT_NO_AUDIO,
 	OPT_NO_COPY_BITS,
 	OPT_CONFIG,
 	OPT_MAX_HEADS,
@@ -183,6 +184,7 @@ static const struct option_doc option_docs[] = {
 			"client monitors shown as outputs, 1..16", "4" },
 	{ "no-clipboard", no_argument, OPT_NO_CLIPBOARD, NULL,
 			"no clipboard sharing with the client (kiosks)", "off" },
+	{ "no-audio", no_argument, OPT_NO_AUDIO, NULL, "no sound to or from the client", "off" },
 	{ "no-copy-bits", no_argument, OPT_NO_COPY_BITS, NULL,
 			"send moved and scrolled content as images", "off" },
 	{ "config", required_argument, OPT_CONFIG, "FILE",
@@ -756,6 +758,9 @@ static bool apply_option(struct swl_options *opts, int c, const char *arg, FILE 
 	case OPT_NO_CLIPBOARD:
 		opts->no_clipboard = true;
 		return true;
+	case OPT_NO_AUDIO:
+		opts->no_audio = true;
+		return true;
 	case OPT_NO_COPY_BITS:
 		opts->no_copy_bits = true;
 		return true;
@@ -902,6 +907,9 @@ static bool clear_flag(struct swl_options *opts, struct layer *layer, int c, FIL
 		return true;
 	case OPT_NO_CLIPBOARD:
 		opts->no_clipboard = false;
+		return true;
+	case OPT_NO_AUDIO:
+		opts->no_audio = false;
 		return true;
 	case OPT_NO_COPY_BITS:
 		opts->no_copy_bits = false;

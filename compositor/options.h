@@ -70,6 +70,7 @@ struct swl_options {
 	int max_width, max_height; // default 4096x4096
 	int max_heads; // client monitors mirrored as outputs, default 4
 	bool no_clipboard;
+	bool no_audio; // no playback or record channel
 	bool no_copy_bits; // moved content as images, for measurements
 	int verbose; // count of -v
 	char **command; // argv of COMMAND (NULL-terminated), NULL if none

@@ -39,6 +39,10 @@ bool swl_server_init(struct swl_server *server, const struct swl_options *option
 		return false;
 	}
 	server->loop = wl_display_get_event_loop(server->display);
+	if (!options->no_audio) {
+		// Without FIFO names (no runtime directory) there is no audio.
+		server->audio = swl_audio_create(server);
+	}
 
 	struct wlr_spice_backend_options backend_options = {
 		.listen_addr = options->listen,
@@ -73,6 +77,9 @@ bool swl_server_init(struct swl_server *server, const struct swl_options *option
 		.max_width = options->max_width,
 		.max_height = options->max_height,
 		.no_clipboard = options->no_clipboard,
+		.no_audio = server->audio == NULL,
+		.playback_fifo = swl_audio_playback_path(server->audio),
+		.record_fifo = swl_audio_record_path(server->audio),
 		.no_copy_bits = options->no_copy_bits,
 		.max_heads = options->max_heads,
 	};
@@ -138,6 +145,7 @@ bool swl_server_start(struct swl_server *server) {
 		return false;
 	}
 	setenv("WAYLAND_DISPLAY", socket, true);
+	swl_audio_attach(server->audio);
 	wlr_log(WLR_INFO, "Wayland socket %s", socket);
 	return true;
 }
@@ -162,6 +170,8 @@ void swl_server_finish(struct swl_server *server) {
 		wl_list_remove(&server->new_input.link);
 	}
 	swl_seat_finish(server);
+	swl_audio_destroy(server->audio);
+	server->audio = NULL;
 	// Destroys the outputs and the SPICE server with them.
 	wlr_backend_destroy(server->backend);
 	// The scene's layout helper frees itself when the layout goes: the

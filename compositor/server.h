@@ -20,6 +20,8 @@
 #include <xkbcommon/xkbcommon.h>
 #include "options.h"
 
+struct swl_audio;
+
 struct swl_server {
 	struct wl_display *display;
 	struct wl_event_loop *loop;
@@ -50,6 +52,8 @@ struct swl_server {
 
 	struct wl_list outputs; // swl_output.link
 	struct wl_list views; // swl_view.link, topmost first
+
+	struct swl_audio *audio; // NULL with --no-audio
 
 	pid_t command_pid; // 0 when no command is running
 	int exit_status;
@@ -160,6 +164,18 @@ struct xkb_keymap *swl_keymap_create(const struct swl_options *options);
 bool swl_seat_init(struct swl_server *server);
 void swl_seat_finish(struct swl_server *server);
 void swl_seat_handle_new_input(struct wl_listener *listener, void *data);
+
+/* audio.c */
+/* Names the audio FIFOs and tells COMMAND's environment; NULL on failure. */
+struct swl_audio *swl_audio_create(struct swl_server *server);
+const char *swl_audio_playback_path(struct swl_audio *audio);
+const char *swl_audio_record_path(struct swl_audio *audio);
+/* Attaches the FIFOs to the session's sound server, if one runs (async). */
+void swl_audio_attach(struct swl_audio *audio);
+/* A child exited; true if it was one of audio's (pactl). */
+bool swl_audio_child_exited(struct swl_audio *audio, pid_t pid, int status);
+/* Detaches from the sound server (waits briefly for pactl); accepts NULL. */
+void swl_audio_destroy(struct swl_audio *audio);
 
 /* command.c */
 bool swl_command_spawn(struct swl_server *server, char *const argv[]);

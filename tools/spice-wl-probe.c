@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <glib.h>
 #include <inttypes.h>
+#include <math.h>
 #include <png.h>
 #include <spice-client.h>
 #include <spice/vd_agent.h>
@@ -75,6 +76,19 @@ enum probe_exit {
 /* spice-gtk's MAX_DISPLAY: displays a monitors config can describe. */
 #define MAX_MONITORS 16
 #define MAX_MONITOR_SIDE 16384
+/* Audio: playback samples louder than 1% of full scale are sound. */
+#define AUDIO_SOUND_LEVEL 328
+#define DEFAULT_AUDIO_SECONDS 1.0
+#define MAX_AUDIO_SECONDS 600.0
+/* Samples of captured sound kept (left channel): 2 minutes at 48 kHz. */
+#define AUDIO_MAX_CAPTURE (120u * 48000u)
+#define DEFAULT_TONE_FREQ 440.0
+#define DEFAULT_TONE_SECONDS 1.0
+#define DEFAULT_TONE_AMPLITUDE 0.5
+#define DEFAULT_TONE_TIMEOUT_MS 10000
+/* The tone is sent every TONE_TICK_MS, TONE_BURST_MS ahead of real time. */
+#define TONE_TICK_MS 10
+#define TONE_BURST_MS 20
 /* VD_AGENT_CLIPBOARD_SELECTION_CLIPBOARD and _PRIMARY (no SECONDARY). */
 #define CLIP_SELECTIONS 2
 
@@ -128,6 +142,10 @@ enum session_wait {
 	SESSION_WAIT_RESIZE,  /* primary surface has the size resize asked for */
 	SESSION_WAIT_CLIP_GRAB, /* the agent grabs op_selection */
 	SESSION_WAIT_CLIP_DATA, /* the agent sends the text we requested */
+	SESSION_WAIT_AUDIO_TIME, /* audio SECONDS: capturing playback */
+	SESSION_WAIT_AUDIO_STOP, /* audio-wait: playback stops after sound */
+	SESSION_WAIT_TONE_START, /* tone: the server has not started recording yet */
+	SESSION_WAIT_TONE_SEND,  /* tone: sending in real time */
 };
 
 /* What an agent command does once the agent is ready (SESSION_WAIT_AGENT). */
@@ -249,6 +267,25 @@ struct probe {
 	GArray *clip_deferred; /* struct clip_request */
 	guint hold_ms;         /* one-shot clipboard set */
 	bool oneshot_hold;     /* one-shot: stay connected hold_ms after the result */
+
+	/* audio: playback and record channels, handled here */
+	SpicePlaybackChannel *playback;
+	SpiceRecordChannel *record;
+	int play_format, play_channels, play_rate;
+	bool play_active;
+	bool capturing;          /* since audio-start (or audio SECONDS) */
+	GArray *capture;         /* gint16, left channel, from the first sound on */
+	guint capture_loud_end;  /* samples in capture up to the last sound */
+	guint64 capture_frames;  /* frames received while capturing */
+	gint64 first_sound_us;   /* g_get_monotonic_time() when sound arrived, 0 if none */
+	guint audio_starts, audio_stops;
+	bool stopped_after_sound;
+	int rec_format, rec_channels, rec_rate;
+	bool rec_started;
+	double tone_freq, tone_seconds, tone_amplitude;
+	guint64 tone_frames, tone_sent, tone_burst;
+	gint64 tone_start_us;
+	guint tone_source;
 
 	/* one-shot session command run from the command line */
 	bool oneshot;
@@ -776,6 +813,7 @@ enum session_cmd_flags {
 	CMD_CLI = 1 << 1,    /* also a one-shot command: spice-wl-probe NAME ARGS */
 	CMD_RAW = 1 << 2,    /* in a session, takes the rest of the line as one argument */
 	CMD_SENDS = 1 << 3,  /* sends input: one-shot runs let it settle before exiting */
+	CMD_AUDIO = 1 << 4,  /* one-shot: connect the audio channels */
 };
 
 struct session_cmd {
@@ -881,10 +919,18 @@ static gboolean session_wait_timeout(gpointer data) {
 	case SESSION_WAIT_CLIP_DATA:
 		line = agent_timeout_line(p);
 		break;
+	case SESSION_WAIT_AUDIO_STOP:
+		line = g_strdup(p->first_sound_us == 0 ? "fail no sound" : "fail still playing");
+		break;
+	case SESSION_WAIT_TONE_START:
+		line = g_strdup("fail the server did not start recording");
+		break;
 	case SESSION_WAIT_NONE:
 	case SESSION_WAIT_UPDATE:
 	case SESSION_WAIT_QUIET:
 	case SESSION_WAIT_CURSOR:
+	case SESSION_WAIT_AUDIO_TIME:
+	case SESSION_WAIT_TONE_SEND:
 		line = g_strdup("fail");
 		break;
 	}
@@ -1618,6 +1664,359 @@ static enum cmd_result cmd_latency(struct probe *p, int argc, char **argv) {
 }
 
 /* ------------------------------------------------------------------ */
+/* Audio commands: what the playback channel delivers, and a test tone on
+ * the record channel. The channels are handled here, not by spice-glib's
+ * audio backend (no GStreamer or PulseAudio on the probe's side). */
+
+/* Mono mix not needed: the left channel is analysed. */
+static void audio_reset_capture(struct probe *p) {
+	if (p->capture == NULL) {
+		p->capture = g_array_new(FALSE, FALSE, sizeof(gint16));
+	}
+	g_array_set_size(p->capture, 0);
+	p->capture_frames = 0;
+	p->capture_loud_end = 0;
+	p->first_sound_us = 0;
+	p->audio_starts = p->audio_stops = 0;
+	p->stopped_after_sound = false;
+	p->capturing = true;
+}
+
+static void on_playback_start(SpicePlaybackChannel *channel, gint format, gint channels,
+		gint freq, gpointer data) {
+	struct probe *p = data;
+	probe_log(p, "playback start: format %d, %d channels, %d Hz", format, channels, freq);
+	p->play_format = format;
+	p->play_channels = channels;
+	p->play_rate = freq;
+	p->play_active = true;
+	if (p->capturing) {
+		p->audio_starts++;
+	}
+}
+
+static void on_playback_data(SpicePlaybackChannel *channel, gpointer audio, gint size,
+		gpointer data) {
+	struct probe *p = data;
+	if (!p->capturing || p->play_channels <= 0 || size <= 0) {
+		return;
+	}
+	const gint16 *s = audio;
+	gint frames = size / (2 * p->play_channels);
+	p->capture_frames += (guint64)frames;
+	gint first = 0;
+	if (p->first_sound_us == 0) {
+		/* Nothing is kept before the first sound: its arrival is the latency mark. */
+		while (first < frames && abs(s[first * p->play_channels]) <= AUDIO_SOUND_LEVEL) {
+			first++;
+		}
+		if (first == frames) {
+			return;
+		}
+		p->first_sound_us = g_get_monotonic_time();
+	}
+	for (gint i = first; i < frames && p->capture->len < AUDIO_MAX_CAPTURE; i++) {
+		gint16 v = s[i * p->play_channels];
+		g_array_append_val(p->capture, v);
+		if (abs(v) > AUDIO_SOUND_LEVEL) {
+			p->capture_loud_end = p->capture->len;
+		}
+	}
+}
+
+static void audio_wait_check(struct probe *p);
+
+static void on_playback_stop(SpicePlaybackChannel *channel, gpointer data) {
+	struct probe *p = data;
+	probe_log(p, "playback stop");
+	p->play_active = false;
+	if (p->capturing) {
+		p->audio_stops++;
+		if (p->first_sound_us != 0) {
+			p->stopped_after_sound = true;
+		}
+	}
+	audio_wait_check(p);
+}
+
+/*
+ * Frequency from the positive-going zero crossings of the captured sound:
+ * crossing times interpolated between samples, the median period, and the
+ * mean of the periods near it (glitches at stream edges drop out).
+ */
+static double audio_frequency(const gint16 *s, guint n, int rate) {
+	GArray *periods = g_array_new(FALSE, FALSE, sizeof(double));
+	double last = -1.0;
+	bool armed = false;
+	for (guint i = 1; i < n; i++) {
+		if (s[i] < -AUDIO_SOUND_LEVEL) {
+			armed = true;
+		} else if (armed && s[i - 1] < 0 && s[i] >= 0) {
+			double t = (double)(i - 1) + (double)(-s[i - 1]) / (double)(s[i] - s[i - 1]);
+			if (last >= 0.0) {
+				double period = t - last;
+				g_array_append_val(periods, period);
+			}
+			last = t;
+			armed = false;
+		}
+	}
+	double freq = 0.0;
+	if (periods->len >= 2) {
+		g_array_sort(periods, compare_double);
+		double median = g_array_index(periods, double, periods->len / 2);
+		double sum = 0.0;
+		guint count = 0;
+		for (guint i = 0; i < periods->len; i++) {
+			double v = g_array_index(periods, double, i);
+			if (fabs(v - median) <= 0.2 * median) {
+				sum += v;
+				count++;
+			}
+		}
+		freq = count > 0 ? (double)rate * count / sum : 0.0;
+	}
+	g_array_free(periods, TRUE);
+	return freq;
+}
+
+static char *audio_summary(struct probe *p) {
+	const gint16 *s = (const gint16 *)(void *)p->capture->data;
+	guint n = p->capture_loud_end; /* from the first to the last sound */
+	double sum = 0.0;
+	int peak = 0;
+	for (guint i = 0; i < n; i++) {
+		sum += (double)s[i] * s[i];
+		peak = MAX(peak, abs(s[i]));
+	}
+	double rms = n > 0 ? sqrt(sum / n) / 32768.0 : 0.0;
+	int rate = p->play_rate > 0 ? p->play_rate : 48000;
+	return g_strdup_printf("audio format=%s channels=%d rate=%d starts=%u stops=%u frames=%"
+		G_GUINT64_FORMAT " sound_s=%.3f rms=%.4f rms_dbfs=%.1f peak=%.4f freq_hz=%.1f "
+		"first_sound_us=%" G_GINT64_FORMAT, p->play_format == SPICE_AUDIO_FMT_S16 ? "s16" :
+		"unknown", p->play_channels, rate, p->audio_starts, p->audio_stops, p->capture_frames,
+		(double)n / rate, rms, rms > 0.0 ? 20.0 * log10(rms) : -999.0, peak / 32768.0,
+		audio_frequency(s, n, rate), p->first_sound_us);
+}
+
+static void audio_wait_check(struct probe *p) {
+	if (p->wait == SESSION_WAIT_AUDIO_STOP && p->stopped_after_sound) {
+		session_complete(p, "ok");
+	}
+}
+
+static gboolean audio_capture_done(gpointer data) {
+	struct probe *p = data;
+	p->wait_timeout_source = 0;
+	char *line = audio_summary(p);
+	p->capturing = false;
+	if (p->first_sound_us == 0) {
+		char *fail = g_strdup_printf("fail no sound: %s", line);
+		session_complete(p, fail);
+		g_free(fail);
+	} else {
+		session_complete(p, line);
+	}
+	g_free(line);
+	return G_SOURCE_REMOVE;
+}
+
+static enum cmd_result cmd_audio(struct probe *p, int argc, char **argv) {
+	double seconds = DEFAULT_AUDIO_SECONDS;
+	bool ok = true;
+	int positional = 0;
+	for (int i = 1; ok && i < argc; i++) {
+		const char *value = NULL;
+		if (take_option(argc, argv, &i, "--seconds", &value)) {
+			ok = parse_seconds(value, &seconds);
+		} else if (positional++ == 0) {
+			ok = parse_seconds(argv[i], &seconds);
+		} else {
+			ok = false;
+		}
+	}
+	if (!ok || seconds <= 0.0 || seconds > MAX_AUDIO_SECONDS) {
+		cmd_reply(p, "error usage: audio [SECONDS] [--seconds S]");
+		return CMD_DONE;
+	}
+	if (p->dry_run) {
+		return CMD_DONE;
+	}
+	if (p->playback == NULL) {
+		cmd_reply(p, "error no playback channel (spice-wl --no-audio?)");
+		return CMD_DONE;
+	}
+	audio_reset_capture(p);
+	p->wait = SESSION_WAIT_AUDIO_TIME;
+	p->wait_timeout_source = g_timeout_add(seconds_to_ms(seconds), audio_capture_done, p);
+	return CMD_PENDING;
+}
+
+static enum cmd_result cmd_audio_start(struct probe *p, int argc, char **argv) {
+	if (p->playback == NULL) {
+		cmd_reply(p, "error no playback channel (spice-wl --no-audio?)");
+		return CMD_DONE;
+	}
+	audio_reset_capture(p);
+	cmd_reply(p, "ok");
+	return CMD_DONE;
+}
+
+static enum cmd_result cmd_audio_wait(struct probe *p, int argc, char **argv) {
+	guint timeout_ms;
+	if (!parse_ms(argv[1], &timeout_ms)) {
+		cmd_reply(p, "error usage: audio-wait TIMEOUT_MS");
+		return CMD_DONE;
+	}
+	if (!p->capturing) {
+		cmd_reply(p, "error audio-start first");
+		return CMD_DONE;
+	}
+	if (p->stopped_after_sound) {
+		cmd_reply(p, "ok");
+		return CMD_DONE;
+	}
+	session_start_wait(p, SESSION_WAIT_AUDIO_STOP, timeout_ms);
+	return CMD_PENDING;
+}
+
+static enum cmd_result cmd_audio_stats(struct probe *p, int argc, char **argv) {
+	if (!p->capturing) {
+		cmd_reply(p, "error audio-start first");
+		return CMD_DONE;
+	}
+	char *line = audio_summary(p);
+	cmd_reply(p, "%s", line);
+	g_free(line);
+	return CMD_DONE;
+}
+
+/* Sends the tone frames that are due by now: the tone goes out in real time. */
+static gboolean tone_tick(gpointer data) {
+	struct probe *p = data;
+	if (p->record == NULL) {
+		p->tone_source = 0;
+		session_complete(p, "fail record channel lost");
+		return G_SOURCE_REMOVE;
+	}
+	gint64 elapsed = g_get_monotonic_time() - p->tone_start_us;
+	guint64 due = (guint64)elapsed * (guint64)p->rec_rate / G_USEC_PER_SEC + p->tone_burst;
+	due = MIN(due, p->tone_frames);
+	if (due > p->tone_sent) {
+		guint64 n = due - p->tone_sent;
+		int ch = p->rec_channels;
+		gint16 *buf = g_new(gint16, n * (guint64)ch);
+		for (guint64 i = 0; i < n; i++) {
+			double t = (double)(p->tone_sent + i) / p->rec_rate;
+			gint16 v = (gint16)lrint(p->tone_amplitude * 32767.0 *
+				sin(2.0 * G_PI * p->tone_freq * t));
+			for (int c = 0; c < ch; c++) {
+				buf[i * (guint64)ch + (guint64)c] = v;
+			}
+		}
+		spice_record_channel_send_data(p->record, buf, n * (guint64)ch * 2,
+			(guint32)(g_get_monotonic_time() / 1000));
+		g_free(buf);
+		p->tone_sent = due;
+	}
+	if (p->tone_sent < p->tone_frames) {
+		return G_SOURCE_CONTINUE;
+	}
+	p->tone_source = 0;
+	char *line = g_strdup_printf("ok sent=%" G_GUINT64_FORMAT " rate=%d", p->tone_sent,
+		p->rec_rate);
+	session_complete(p, line);
+	g_free(line);
+	return G_SOURCE_REMOVE;
+}
+
+static void tone_begin(struct probe *p) {
+	clear_source(&p->wait_timeout_source);
+	p->wait = SESSION_WAIT_TONE_SEND;
+	p->tone_frames = (guint64)llround(p->tone_seconds * p->rec_rate);
+	p->tone_sent = 0;
+	p->tone_burst = (guint64)p->rec_rate * TONE_BURST_MS / 1000;
+	p->tone_start_us = g_get_monotonic_time();
+	tone_tick(p);
+	if (p->wait == SESSION_WAIT_TONE_SEND) {
+		p->tone_source = g_timeout_add(TONE_TICK_MS, tone_tick, p);
+	}
+}
+
+static void on_record_start(SpiceRecordChannel *channel, gint format, gint channels, gint freq,
+		gpointer data) {
+	struct probe *p = data;
+	probe_log(p, "record start: format %d, %d channels, %d Hz", format, channels, freq);
+	p->rec_format = format;
+	p->rec_channels = channels;
+	p->rec_rate = freq;
+	p->rec_started = format == SPICE_AUDIO_FMT_S16 && channels > 0 && freq > 0;
+	if (p->wait == SESSION_WAIT_TONE_START && p->rec_started) {
+		tone_begin(p);
+	}
+}
+
+static void on_record_stop(SpiceRecordChannel *channel, gpointer data) {
+	struct probe *p = data;
+	probe_log(p, "record stop");
+	p->rec_started = false;
+}
+
+static enum cmd_result cmd_tone(struct probe *p, int argc, char **argv) {
+	double freq = DEFAULT_TONE_FREQ, seconds = DEFAULT_TONE_SECONDS;
+	double amplitude = DEFAULT_TONE_AMPLITUDE;
+	guint timeout_ms = DEFAULT_TONE_TIMEOUT_MS;
+	bool ok = true;
+	int positional = 0;
+	for (int i = 1; ok && i < argc; i++) {
+		const char *value = NULL;
+		if (take_option(argc, argv, &i, "--freq", &value)) {
+			ok = parse_seconds(value, &freq);
+		} else if (take_option(argc, argv, &i, "--seconds", &value)) {
+			ok = parse_seconds(value, &seconds);
+		} else if (take_option(argc, argv, &i, "--amplitude", &value)) {
+			ok = parse_seconds(value, &amplitude);
+		} else if (take_option(argc, argv, &i, "--timeout-ms", &value)) {
+			ok = parse_ms(value, &timeout_ms);
+		} else if (positional == 0) {
+			ok = parse_seconds(argv[i], &freq);
+			positional++;
+		} else if (positional == 1) {
+			ok = parse_seconds(argv[i], &seconds);
+			positional++;
+		} else if (positional == 2) {
+			ok = parse_seconds(argv[i], &amplitude);
+			positional++;
+		} else {
+			ok = false;
+		}
+	}
+	if (!ok || freq < 1.0 || freq > 20000.0 || seconds <= 0.0 || seconds > MAX_AUDIO_SECONDS ||
+			amplitude <= 0.0 || amplitude > 1.0) {
+		cmd_reply(p, "error usage: tone [FREQ [SECONDS [AMPLITUDE]]] [--freq HZ] "
+			"[--seconds S] [--amplitude 0..1] [--timeout-ms MS]");
+		return CMD_DONE;
+	}
+	if (p->dry_run) {
+		return CMD_DONE;
+	}
+	if (p->record == NULL) {
+		cmd_reply(p, "error no record channel (spice-wl --no-audio?)");
+		return CMD_DONE;
+	}
+	p->tone_freq = freq;
+	p->tone_seconds = seconds;
+	p->tone_amplitude = amplitude;
+	if (p->rec_started) {
+		tone_begin(p);
+		return p->wait == SESSION_WAIT_TONE_SEND ? CMD_PENDING : CMD_DONE;
+	}
+	/* The timeout covers the wait for the server to start recording. */
+	session_start_wait(p, SESSION_WAIT_TONE_START, timeout_ms);
+	return CMD_PENDING;
+}
+
+/* ------------------------------------------------------------------ */
 /* Agent commands: monitors configuration and clipboard (main channel) */
 
 /*
@@ -2228,6 +2627,12 @@ static const struct session_cmd session_cmds[] = {
 	{"monitors", "", 0, 0, false, cmd_monitors, CMD_CLI},
 	{"clipboard", "get|set|types|served ...", 1, MAX_KEY_ARGS, false, cmd_clipboard,
 		CMD_CLI | CMD_RAW},
+	{"audio", "[SECONDS] [--seconds S]", 0, 2, false, cmd_audio, CMD_CLI | CMD_AUDIO},
+	{"audio-start", "", 0, 0, false, cmd_audio_start, 0},
+	{"audio-wait", "TIMEOUT_MS", 1, 1, false, cmd_audio_wait, 0},
+	{"audio-stats", "", 0, 0, false, cmd_audio_stats, 0},
+	{"tone", "[FREQ [SECONDS [AMPLITUDE]]] [--freq HZ] [--seconds S] [--amplitude A] "
+		"[--timeout-ms MS]", 0, 8, false, cmd_tone, CMD_CLI | CMD_AUDIO | CMD_SENDS},
 };
 #undef CMD_INPUT
 
@@ -2426,6 +2831,10 @@ static void session_update(struct probe *p, bool primary_changed) {
 	case SESSION_WAIT_AGENT:
 	case SESSION_WAIT_CLIP_GRAB:
 	case SESSION_WAIT_CLIP_DATA:
+	case SESSION_WAIT_AUDIO_TIME:
+	case SESSION_WAIT_AUDIO_STOP:
+	case SESSION_WAIT_TONE_START:
+	case SESSION_WAIT_TONE_SEND:
 		break;
 	}
 }
@@ -3051,6 +3460,18 @@ static void on_channel_new(SpiceSession *session, SpiceChannel *channel, gpointe
 		p->inputs = SPICE_INPUTS_CHANNEL(channel);
 		g_signal_connect(channel, "inputs-modifiers", G_CALLBACK(on_inputs_modifiers), p);
 		keep = true;
+	} else if (SPICE_IS_PLAYBACK_CHANNEL(channel)) {
+		/* Connected here, before spice-glib's audio backend could take it. */
+		p->playback = SPICE_PLAYBACK_CHANNEL(channel);
+		g_signal_connect(channel, "playback-start", G_CALLBACK(on_playback_start), p);
+		g_signal_connect(channel, "playback-data", G_CALLBACK(on_playback_data), p);
+		g_signal_connect(channel, "playback-stop", G_CALLBACK(on_playback_stop), p);
+		keep = true;
+	} else if (SPICE_IS_RECORD_CHANNEL(channel)) {
+		p->record = SPICE_RECORD_CHANNEL(channel);
+		g_signal_connect(channel, "record-start", G_CALLBACK(on_record_start), p);
+		g_signal_connect(channel, "record-stop", G_CALLBACK(on_record_stop), p);
+		keep = true;
 	} else if (SPICE_IS_CURSOR_CHANNEL(channel)) {
 		p->cursor = SPICE_CURSOR_CHANNEL(channel);
 		/* "cursor-set" is deprecated since 0.34 in favour of notify::cursor. */
@@ -3095,6 +3516,12 @@ static void on_channel_destroy(SpiceSession *session, SpiceChannel *channel, gpo
 	} else if ((gpointer)channel == (gpointer)p->cursor) {
 		p->cursor = NULL;
 		p->has_cursor = false;
+	} else if ((gpointer)channel == (gpointer)p->playback) {
+		p->playback = NULL;
+		p->play_active = false;
+	} else if ((gpointer)channel == (gpointer)p->record) {
+		p->record = NULL;
+		p->rec_started = false;
 	}
 }
 
@@ -3113,6 +3540,14 @@ static void spice_log_handler(const gchar *domain, GLogLevelFlags level, const g
 		(level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL)) != 0;
 	if (show) {
 		fprintf(stderr, "%s: %s\n", domain != NULL ? domain : PROBE_NAME, message);
+	}
+}
+
+static void gobject_log_handler(const gchar *domain, GLogLevelFlags level,
+		const gchar *message, gpointer data) {
+	struct probe *p = data;
+	if (p->verbose >= 1) {
+		fprintf(stderr, "%s: %s\n", domain, message);
 	}
 }
 
@@ -3248,6 +3683,30 @@ static const char usage_text[] =
 	"  clipboard served        -> served N (requests answered with our text)\n"
 	"  Agent commands wait for the agent within their timeout; 'error agent lacks\n"
 	"  ...' if it does not support them.\n"
+	"\n"
+	"Audio commands (in a session, and one-shot: '" PROBE_NAME " audio --seconds 3'):\n"
+	"  audio [SECONDS] [--seconds S]\n"
+	"                          record what the playback channel delivers for S\n"
+	"                          seconds (default 1); -> audio format=s16 channels=2\n"
+	"                          rate=R starts=N stops=N frames=N sound_s=X rms=X\n"
+	"                          rms_dbfs=X peak=X freq_hz=X first_sound_us=T, where\n"
+	"                          sound_s, rms, peak and freq_hz (zero crossings of\n"
+	"                          the left channel) cover the first to the last sample\n"
+	"                          above 1% of full scale and T is its arrival\n"
+	"                          (CLOCK_MONOTONIC, us); 'fail no sound: ...' if none\n"
+	"  audio-start             (session) start such a capture -> ok\n"
+	"  audio-wait TIMEOUT_MS   (session) -> ok once playback stopped after sound\n"
+	"                          since audio-start, else fail no sound | fail still\n"
+	"                          playing\n"
+	"  audio-stats             (session) -> audio ... of the capture so far\n"
+	"  tone [FREQ [SECONDS [AMPLITUDE]]] [--freq HZ] [--seconds S]\n"
+	"       [--amplitude 0..1] [--timeout-ms MS]\n"
+	"                          once the server started recording (within MS,\n"
+	"                          default " G_STRINGIFY(DEFAULT_TONE_TIMEOUT_MS) "), send a sine (default 440 Hz, 1 s,\n"
+	"                          0.5) on the record channel in real time; -> ok\n"
+	"                          sent=FRAMES rate=R\n"
+	"  The probe handles the audio channels itself: nothing plays or records on\n"
+	"  its machine.\n"
 	"\n"
 	"Exit status: 0 ok, 1 failure, 2 usage, 3 timeout.\n";
 
@@ -3410,6 +3869,14 @@ int main(int argc, char **argv) {
 
 	g_log_set_handler("GSpice", G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION,
 		spice_log_handler, p);
+	/*
+	 * spice-glib answers an agent's volume-sync capability by asking its
+	 * GStreamer audio backend for the local volume; without GStreamer's
+	 * audio plugins that ends in GObject criticals on a NULL element, and
+	 * nothing is sent. Those are spice-glib's, not ours: shown with -v only.
+	 */
+	g_log_set_handler("GLib-GObject", G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING,
+		gobject_log_handler, p);
 	if (p->verbose >= 2) {
 		spice_util_set_debug(TRUE);
 	}
@@ -3417,7 +3884,14 @@ int main(int argc, char **argv) {
 	p->loop = g_main_loop_new(NULL, FALSE);
 	p->channels = g_ptr_array_new_with_free_func(probe_channel_free);
 	p->session = spice_session_new();
-	g_object_set(p->session, "enable-audio", FALSE, "enable-usbredir", FALSE,
+	/*
+	 * Audio channels only where a command may use them; on_channel_new()
+	 * connects them itself, so spice-glib's own audio backend (GStreamer)
+	 * never plays or records anything.
+	 */
+	bool audio = p->mode->line_protocol ||
+		(p->oneshot_cmd != NULL && (p->oneshot_cmd->flags & CMD_AUDIO) != 0);
+	g_object_set(p->session, "enable-audio", audio, "enable-usbredir", FALSE,
 		"enable-smartcard", FALSE, NULL);
 	if (unix_path != NULL) {
 		g_object_set(p->session, "host", NULL, "unix-path", unix_path, NULL);
@@ -3484,6 +3958,7 @@ int main(int argc, char **argv) {
 	clear_source(&p->wait_quiet_source);
 	clear_source(&p->stdin_source);
 	clear_source(&p->lock_sync_source);
+	clear_source(&p->tone_source);
 	spice_session_disconnect(p->session);
 	g_object_unref(p->session);
 	g_ptr_array_free(p->channels, TRUE);
@@ -3497,6 +3972,9 @@ int main(int argc, char **argv) {
 	}
 	if (p->latency_samples != NULL) {
 		g_array_free(p->latency_samples, TRUE);
+	}
+	if (p->capture != NULL) {
+		g_array_free(p->capture, TRUE);
 	}
 	for (guint i = 0; i < CLIP_SELECTIONS; i++) {
 		if (p->agent_grab[i].types != NULL) {

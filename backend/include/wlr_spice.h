@@ -76,6 +76,13 @@ struct wlr_spice_backend_options {
 	int min_width, min_height, max_width, max_height;
 	int max_heads; // most monitors mirrored as outputs, 1..16 (0: 4)
 	bool no_clipboard;
+
+	// Audio, S16LE stereo at wlr_spice_backend_get_audio_rate(): PCM written
+	// into the FIFO at playback_fifo plays on the client, and the client's
+	// microphone is written into the FIFO at record_fifo. Each is created if
+	// missing (and then removed at destroy). NULL or no_audio: no channel.
+	bool no_audio;
+	const char *playback_fifo, *record_fifo;
 };
 
 enum wlr_spice_selection {
@@ -137,6 +144,14 @@ void wlr_spice_output_hint_move(
  */
 bool wlr_spice_backend_check_options(
 		const struct wlr_spice_backend_options *options, const char **bad_option);
+
+/* The sample rate of both audio FIFOs (spice-server's choice, 48000 with Opus). */
+uint32_t wlr_spice_backend_get_audio_rate(struct wlr_backend *backend);
+/*
+ * From now on the client's microphone goes into the FIFO at path (which must
+ * exist), e.g. one a sound server created for its pipe source.
+ */
+bool wlr_spice_backend_set_record_fifo(struct wlr_backend *backend, const char *path);
 
 /* What clients connect to, e.g. "spice://127.0.0.1:5900" or "spice+unix:///run/s". */
 const char *wlr_spice_backend_get_uri(struct wlr_backend *backend);

@@ -1285,6 +1285,36 @@ static void test_full_pipeline(void **state) {
 	free(text);
 }
 
+static void test_parse_volume(void **state) {
+	uint16_t volume[2] = { 0 };
+	uint32_t n = 0;
+	bool playback = false, mute = true;
+	const uint8_t stereo[] = { 1, 0, 2, 0xff, 0xff, 0x00, 0x80 };
+	assert_true(wlr_spice_agent_parse_volume(
+			stereo, sizeof(stereo), &playback, &mute, volume, 2, &n));
+	assert_true(playback);
+	assert_false(mute);
+	assert_int_equal(n, 2);
+	assert_int_equal(volume[0], 0xffff);
+	assert_int_equal(volume[1], 0x8000);
+	// More channels than asked for: the first ones are kept.
+	assert_true(wlr_spice_agent_parse_volume(
+			stereo, sizeof(stereo), &playback, &mute, volume, 1, &n));
+	assert_int_equal(n, 1);
+	const uint8_t muted_record[] = { 0, 1, 0 };
+	assert_true(wlr_spice_agent_parse_volume(
+			muted_record, sizeof(muted_record), &playback, &mute, volume, 2, &n));
+	assert_false(playback);
+	assert_true(mute);
+	assert_int_equal(n, 0);
+	// Truncated, too long, or too short for a header.
+	assert_false(wlr_spice_agent_parse_volume(stereo, 6, &playback, &mute, volume, 2, &n));
+	const uint8_t long_one[] = { 1, 0, 1, 0, 0, 0 };
+	assert_false(wlr_spice_agent_parse_volume(
+			long_one, sizeof(long_one), &playback, &mute, volume, 2, &n));
+	assert_false(wlr_spice_agent_parse_volume(stereo, 2, &playback, &mute, volume, 2, &n));
+}
+
 int main(void) {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_encode_layout),
@@ -1322,6 +1352,7 @@ int main(void) {
 		cmocka_unit_test(test_parse_release),
 		cmocka_unit_test(test_build_selection_without_cap),
 		cmocka_unit_test(test_full_pipeline),
+		cmocka_unit_test(test_parse_volume),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,77 @@
+/*
+ * Pure PCM helpers of the audio path: silence, gain and pacing. No SPICE, no
+ * event loop; see audio_pcm.h.
+ */
+#include "audio_pcm.h"
+
+#define US_PER_S 1000000ull
+
+bool wlr_spice_pcm_is_silent(const int16_t *samples, size_t n, int threshold) {
+	for (size_t i = 0; i < n; i++) {
+		if (samples[i] > threshold || samples[i] < -threshold) {
+			return false;
+		}
+	}
+	return true;
+}
+
+void wlr_spice_pcm_apply_gain(int16_t *samples, size_t n, uint32_t gain) {
+	if (gain >= WLR_SPICE_GAIN_UNITY) {
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		// Gain is below unity, so the product always fits back in 16 bits.
+		samples[i] = (int16_t)(((int32_t)samples[i] * (int64_t)gain) / WLR_SPICE_GAIN_UNITY);
+	}
+}
+
+uint32_t wlr_spice_pcm_volume_gain(const uint16_t *volume, size_t nchannels) {
+	if (nchannels == 0) {
+		return WLR_SPICE_GAIN_UNITY;
+	}
+	uint64_t sum = 0;
+	for (size_t i = 0; i < nchannels; i++) {
+		sum += volume[i];
+	}
+	double v = (double)sum / (double)nchannels / 65535.0;
+	return (uint32_t)(v * v * v * WLR_SPICE_GAIN_UNITY + 0.5);
+}
+
+void wlr_spice_pacer_init(struct wlr_spice_pacer *pacer, uint32_t rate, uint32_t cap_frames) {
+	*pacer = (struct wlr_spice_pacer){
+		.rate = rate,
+		.cap = (uint64_t)cap_frames * US_PER_S,
+	};
+}
+
+void wlr_spice_pacer_start(struct wlr_spice_pacer *pacer, int64_t now_us) {
+	pacer->credit = pacer->cap;
+	pacer->last_us = now_us;
+}
+
+void wlr_spice_pacer_refill(struct wlr_spice_pacer *pacer, int64_t now_us) {
+	if (now_us <= pacer->last_us) {
+		return;
+	}
+	uint64_t gained = (uint64_t)(now_us - pacer->last_us) * pacer->rate;
+	pacer->last_us = now_us;
+	pacer->credit = gained >= pacer->cap - pacer->credit ? pacer->cap : pacer->credit + gained;
+}
+
+uint64_t wlr_spice_pacer_available(const struct wlr_spice_pacer *pacer) {
+	return pacer->credit / US_PER_S;
+}
+
+void wlr_spice_pacer_consume(struct wlr_spice_pacer *pacer, uint64_t frames) {
+	uint64_t cost = frames * US_PER_S;
+	pacer->credit = cost >= pacer->credit ? 0 : pacer->credit - cost;
+}
+
+int64_t wlr_spice_pacer_wait_us(const struct wlr_spice_pacer *pacer, uint64_t frames) {
+	uint64_t need = frames * US_PER_S;
+	if (pacer->credit >= need || pacer->rate == 0) {
+		return 0;
+	}
+	// Round up: after this long the credit is there.
+	return (int64_t)((need - pacer->credit + pacer->rate - 1) / pacer->rate);
+}

@@ -1,0 +1,50 @@
+/*
+ * Pure helpers of the audio path, kept apart from SPICE and the event loop so
+ * they can be unit-tested: silence detection, the client's volume as a gain,
+ * and the pacer that reads playback PCM no faster than real time.
+ */
+#ifndef WLR_SPICE_AUDIO_PCM_H
+#define WLR_SPICE_AUDIO_PCM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Unity gain in the Q16 fixed point the gain helpers use. */
+#define WLR_SPICE_GAIN_UNITY 65536u
+
+/* Samples within +-threshold count as silence (dither and rounding noise). */
+bool wlr_spice_pcm_is_silent(const int16_t *samples, size_t n, int threshold);
+
+/* Scales samples by gain (Q16, at most unity). */
+void wlr_spice_pcm_apply_gain(int16_t *samples, size_t n, uint32_t gain);
+
+/*
+ * The gain for a SPICE volume (0..65535, as in VDAgentAudioVolumeSync),
+ * averaged over channels. Clients send a cubic volume (GStreamer's and
+ * PulseAudio's scale): amplitude is volume cubed.
+ */
+uint32_t wlr_spice_pcm_volume_gain(const uint16_t *volume, size_t nchannels);
+
+/*
+ * A token bucket in frames: credit grows with time at `rate` frames per
+ * second up to `cap` frames, and reading consumes it. Credit is kept in
+ * frame-microseconds so no fraction of a frame is lost between refills.
+ */
+struct wlr_spice_pacer {
+	uint32_t rate;
+	uint64_t cap; // frame-microseconds
+	uint64_t credit;
+	int64_t last_us;
+};
+
+void wlr_spice_pacer_init(struct wlr_spice_pacer *pacer, uint32_t rate, uint32_t cap_frames);
+/* Starts full at now_us: a stream may begin with a burst of cap frames. */
+void wlr_spice_pacer_start(struct wlr_spice_pacer *pacer, int64_t now_us);
+void wlr_spice_pacer_refill(struct wlr_spice_pacer *pacer, int64_t now_us);
+uint64_t wlr_spice_pacer_available(const struct wlr_spice_pacer *pacer);
+void wlr_spice_pacer_consume(struct wlr_spice_pacer *pacer, uint64_t frames);
+/* Microseconds until `frames` frames are available (0 if they are). */
+int64_t wlr_spice_pacer_wait_us(const struct wlr_spice_pacer *pacer, uint64_t frames);
+
+#endif

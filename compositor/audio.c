@@ -1,0 +1,461 @@
+/*
+ * The session's side of audio: names the FIFOs the backend plays from and
+ * records into (in $XDG_RUNTIME_DIR, told to COMMAND as SPICE_WL_PLAYBACK and
+ * SPICE_WL_RECORD), and, when a PulseAudio-compatible sound server (PulseAudio
+ * or pipewire-pulse) runs in the session, attaches them to it as a pipe sink
+ * and a pipe source made the defaults, removed again at exit.
+ *
+ * The sound server is driven with pactl, one child at a time, so the event
+ * loop never waits for it; a sound server that is missing or refuses is
+ * logged and the FIFOs work on their own.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <wlr/util/log.h>
+#include "server.h"
+#include "wlr_spice.h"
+
+/* Other spice-wl sessions in the same runtime directory get a suffix. */
+#define MAX_INSTANCES 10
+/* pactl's output kept for messages and module numbers. */
+#define MAX_OUTPUT 512
+/* A pactl that takes longer is killed; at exit, each is waited for this long. */
+#define STEP_TIMEOUT_MS 5000
+#define EXIT_TIMEOUT_MS 2000
+
+enum step {
+	STEP_LOAD_SINK,
+	STEP_DEFAULT_SINK,
+	STEP_LOAD_SOURCE,
+	STEP_DEFAULT_SOURCE,
+	STEP_DONE,
+};
+
+struct swl_audio {
+	struct swl_server *server;
+	char playback_path[PATH_MAX], record_path[PATH_MAX];
+	// The sound server's pipe source makes its own FIFO (PulseAudio refuses
+	// an existing one); the microphone goes there while it is attached.
+	char source_path[PATH_MAX];
+	char sink_name[32], source_name[32];
+	int lock_fd; // flock'ed while this session owns the names
+	uint32_t rate;
+
+	// The pactl child running, if any.
+	enum step step;
+	pid_t pid;
+	int out_fd;
+	struct wl_event_source *out_source, *timeout;
+	char out[MAX_OUTPUT];
+	size_t out_len;
+	bool out_eof, exited;
+	int status;
+
+	int sink_module, source_module; // -1 while not loaded
+};
+
+/* Takes the first free instance name: spice-wl, spice-wl-1, ... */
+static bool pick_names(struct swl_audio *audio, const char *dir) {
+	for (int i = 0; i < MAX_INSTANCES; i++) {
+		char suffix[8] = "";
+		if (i > 0) {
+			snprintf(suffix, sizeof(suffix), "-%d", i);
+		}
+		char lock_path[PATH_MAX];
+		int n = snprintf(lock_path, sizeof(lock_path), "%s/spice-wl%s-audio.lock", dir, suffix);
+		if (n < 0 || (size_t)n >= sizeof(lock_path)) {
+			return false;
+		}
+		int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			wlr_log_errno(WLR_ERROR, "audio: cannot open %s", lock_path);
+			return false;
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+			close(fd);
+			continue;
+		}
+		audio->lock_fd = fd;
+		snprintf(audio->playback_path, sizeof(audio->playback_path), "%s/spice-wl%s-playback", dir,
+				suffix);
+		snprintf(audio->record_path, sizeof(audio->record_path), "%s/spice-wl%s-record", dir,
+				suffix);
+		snprintf(audio->source_path, sizeof(audio->source_path), "%s/spice-wl%s-mic", dir, suffix);
+		snprintf(audio->sink_name, sizeof(audio->sink_name), "spice-wl%s", suffix);
+		snprintf(audio->source_name, sizeof(audio->source_name), "spice-wl%s-mic", suffix);
+		return true;
+	}
+	wlr_log(WLR_ERROR, "audio: %d spice-wl sessions already use %s", MAX_INSTANCES, dir);
+	return false;
+}
+
+struct swl_audio *swl_audio_create(struct swl_server *server) {
+	const char *dir = getenv("XDG_RUNTIME_DIR");
+	if (dir == NULL) {
+		return NULL;
+	}
+	struct swl_audio *audio = calloc(1, sizeof(*audio));
+	if (audio == NULL) {
+		return NULL;
+	}
+	audio->server = server;
+	audio->lock_fd = -1;
+	audio->out_fd = -1;
+	audio->sink_module = audio->source_module = -1;
+	audio->step = STEP_DONE;
+	if (!pick_names(audio, dir)) {
+		free(audio);
+		return NULL;
+	}
+	// For COMMAND and its children: where to write sound and read the microphone.
+	setenv("SPICE_WL_PLAYBACK", audio->playback_path, true);
+	setenv("SPICE_WL_RECORD", audio->record_path, true);
+	return audio;
+}
+
+const char *swl_audio_playback_path(struct swl_audio *audio) {
+	return audio != NULL ? audio->playback_path : NULL;
+}
+
+const char *swl_audio_record_path(struct swl_audio *audio) {
+	return audio != NULL ? audio->record_path : NULL;
+}
+
+/* Whether a PulseAudio-compatible server is there to attach to. */
+static bool sound_server_present(void) {
+	const char *server = getenv("PULSE_SERVER");
+	if (server != NULL && server[0] != '\0') {
+		return true;
+	}
+	const char *dir = getenv("XDG_RUNTIME_DIR");
+	char path[PATH_MAX];
+	struct stat st;
+	int n = snprintf(path, sizeof(path), "%s/pulse/native", dir != NULL ? dir : "");
+	return dir != NULL && n > 0 && (size_t)n < sizeof(path) && stat(path, &st) == 0 &&
+			S_ISSOCK(st.st_mode);
+}
+
+/* Starts pactl with args; its stdout and stderr come back on *out_fd. */
+static pid_t spawn_pactl(char *const args[], int *out_fd) {
+	int pipe_fds[2];
+	if (pipe(pipe_fds) != 0) {
+		wlr_log_errno(WLR_ERROR, "audio: pipe");
+		return -1;
+	}
+	fcntl(pipe_fds[0], F_SETFD, FD_CLOEXEC);
+	fcntl(pipe_fds[1], F_SETFD, FD_CLOEXEC);
+	pid_t pid = fork();
+	if (pid < 0) {
+		wlr_log_errno(WLR_ERROR, "audio: fork");
+		close(pipe_fds[0]);
+		close(pipe_fds[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		// The event loop blocks signals for its signalfd; pactl needs them.
+		sigset_t set;
+		sigemptyset(&set);
+		sigprocmask(SIG_SETMASK, &set, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		int null_fd = open("/dev/null", O_RDONLY);
+		if (null_fd >= 0) {
+			dup2(null_fd, STDIN_FILENO);
+		}
+		dup2(pipe_fds[1], STDOUT_FILENO);
+		dup2(pipe_fds[1], STDERR_FILENO);
+		char *argv[12] = { "pactl" };
+		for (int i = 0; args[i] != NULL && i < 10; i++) {
+			argv[i + 1] = args[i];
+		}
+		execvp("pactl", argv);
+		dprintf(STDERR_FILENO, "cannot run pactl: %s\n", strerror(errno));
+		_exit(127);
+	}
+	close(pipe_fds[1]);
+	*out_fd = pipe_fds[0];
+	return pid;
+}
+
+static void run_step(struct swl_audio *audio);
+
+static void end_child_io(struct swl_audio *audio) {
+	if (audio->out_source != NULL) {
+		wl_event_source_remove(audio->out_source);
+		audio->out_source = NULL;
+	}
+	if (audio->timeout != NULL) {
+		wl_event_source_remove(audio->timeout);
+		audio->timeout = NULL;
+	}
+	if (audio->out_fd >= 0) {
+		close(audio->out_fd);
+		audio->out_fd = -1;
+	}
+}
+
+/* pactl's output as one line for the log. */
+static const char *output_line(struct swl_audio *audio) {
+	audio->out[audio->out_len] = '\0';
+	for (size_t i = 0; i < audio->out_len; i++) {
+		if (audio->out[i] == '\n') {
+			audio->out[i] = i + 1 == audio->out_len ? '\0' : ' ';
+		}
+	}
+	return audio->out;
+}
+
+/* The child of the current step is gone and its output read: act on it. */
+static void finish_step(struct swl_audio *audio, bool at_exit) {
+	end_child_io(audio);
+	audio->pid = 0;
+	bool ok = WIFEXITED(audio->status) && WEXITSTATUS(audio->status) == 0;
+	const char *out = output_line(audio);
+	enum step step = audio->step;
+	if (step == STEP_LOAD_SINK || step == STEP_LOAD_SOURCE) {
+		char *end = NULL;
+		long module = strtol(out, &end, 10);
+		ok = ok && end != out && module >= 0 && module <= INT_MAX;
+		if (ok && step == STEP_LOAD_SINK) {
+			audio->sink_module = (int)module;
+		} else if (ok) {
+			audio->source_module = (int)module;
+			wlr_spice_backend_set_record_fifo(audio->server->backend, audio->source_path);
+		}
+	}
+	if (!ok) {
+		wlr_log(WLR_ERROR, "audio: the sound server refused %s: %s",
+				step == STEP_LOAD_SINK           ? "the pipe sink" :
+						step == STEP_LOAD_SOURCE ? "the pipe source" :
+												   "a new default",
+				out[0] != '\0' ? out : "pactl failed");
+	}
+	audio->out_len = 0;
+	if (at_exit) {
+		audio->step = STEP_DONE;
+		return;
+	}
+	// A sink that did not load is not made the default; the source is tried anyway.
+	audio->step = step == STEP_LOAD_SINK && !ok ? STEP_LOAD_SOURCE :
+			step == STEP_LOAD_SOURCE && !ok     ? STEP_DONE :
+												  step + 1;
+	if (audio->step == STEP_DONE) {
+		if (audio->sink_module >= 0 || audio->source_module >= 0) {
+			wlr_log(WLR_INFO, "audio: sound server attached: sink %s, source %s",
+					audio->sink_module >= 0 ? audio->sink_name : "(none)",
+					audio->source_module >= 0 ? audio->source_name : "(none)");
+		}
+		return;
+	}
+	run_step(audio);
+}
+
+static void maybe_finish_step(struct swl_audio *audio) {
+	if (audio->out_eof && audio->exited) {
+		finish_step(audio, false);
+	}
+}
+
+static int handle_output(int fd, uint32_t mask, void *data) {
+	struct swl_audio *audio = data;
+	char buf[256];
+	ssize_t n = read(fd, buf, sizeof(buf));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
+		return 0;
+	}
+	if (n <= 0) {
+		audio->out_eof = true;
+		wl_event_source_remove(audio->out_source);
+		audio->out_source = NULL;
+		maybe_finish_step(audio);
+		return 0;
+	}
+	size_t room = MAX_OUTPUT - 1 - audio->out_len;
+	size_t k = (size_t)n < room ? (size_t)n : room;
+	memcpy(audio->out + audio->out_len, buf, k);
+	audio->out_len += k;
+	return 0;
+}
+
+static int handle_timeout(void *data) {
+	struct swl_audio *audio = data;
+	wlr_log(WLR_ERROR, "audio: pactl did not answer in %d ms; killing it", STEP_TIMEOUT_MS);
+	if (audio->pid > 0) {
+		kill(audio->pid, SIGKILL);
+	}
+	return 0;
+}
+
+static void run_step(struct swl_audio *audio) {
+	char file_arg[PATH_MAX + 8], name_arg[64], rate_arg[32];
+	snprintf(rate_arg, sizeof(rate_arg), "rate=%u", audio->rate);
+	char *args[10] = { NULL };
+	switch (audio->step) {
+	case STEP_LOAD_SINK:
+		snprintf(file_arg, sizeof(file_arg), "file=%s", audio->playback_path);
+		snprintf(name_arg, sizeof(name_arg), "sink_name=%s", audio->sink_name);
+		args[0] = "load-module";
+		args[1] = "module-pipe-sink";
+		args[2] = file_arg;
+		args[3] = "format=s16le";
+		args[4] = rate_arg;
+		args[5] = "channels=2";
+		args[6] = name_arg;
+		args[7] = "sink_properties=device.description=SPICE";
+		break;
+	case STEP_DEFAULT_SINK:
+		args[0] = "set-default-sink";
+		args[1] = audio->sink_name;
+		break;
+	case STEP_LOAD_SOURCE:
+		// A leftover of a session that was killed would make it fail.
+		unlink(audio->source_path);
+		snprintf(file_arg, sizeof(file_arg), "file=%s", audio->source_path);
+		snprintf(name_arg, sizeof(name_arg), "source_name=%s", audio->source_name);
+		args[0] = "load-module";
+		args[1] = "module-pipe-source";
+		args[2] = file_arg;
+		args[3] = "format=s16le";
+		args[4] = rate_arg;
+		args[5] = "channels=2";
+		args[6] = name_arg;
+		args[7] = "source_properties=device.description=SPICE-microphone";
+		break;
+	case STEP_DEFAULT_SOURCE:
+		args[0] = "set-default-source";
+		args[1] = audio->source_name;
+		break;
+	case STEP_DONE:
+		return;
+	}
+	audio->out_len = 0;
+	audio->out_eof = audio->exited = false;
+	audio->pid = spawn_pactl(args, &audio->out_fd);
+	if (audio->pid < 0) {
+		audio->pid = 0;
+		audio->step = STEP_DONE;
+		return;
+	}
+	struct wl_event_loop *loop = audio->server->loop;
+	audio->out_source =
+			wl_event_loop_add_fd(loop, audio->out_fd, WL_EVENT_READABLE, handle_output, audio);
+	audio->timeout = wl_event_loop_add_timer(loop, handle_timeout, audio);
+	if (audio->timeout != NULL) {
+		wl_event_source_timer_update(audio->timeout, STEP_TIMEOUT_MS);
+	}
+	if (audio->out_source == NULL) {
+		audio->out_eof = true; // the exit alone completes the step
+	}
+}
+
+void swl_audio_attach(struct swl_audio *audio) {
+	if (audio == NULL) {
+		return;
+	}
+	audio->rate = wlr_spice_backend_get_audio_rate(audio->server->backend);
+	if (!sound_server_present()) {
+		wlr_log(WLR_INFO, "audio: no sound server in the session; FIFOs only");
+		return;
+	}
+	audio->step = STEP_LOAD_SINK;
+	run_step(audio);
+}
+
+bool swl_audio_child_exited(struct swl_audio *audio, pid_t pid, int status) {
+	if (audio == NULL || audio->pid <= 0 || pid != audio->pid) {
+		return false;
+	}
+	audio->exited = true;
+	audio->status = status;
+	maybe_finish_step(audio);
+	return true;
+}
+
+/* Waits up to timeout_ms for pid; false if it is still running. */
+static bool wait_child(pid_t pid, int timeout_ms, int *status) {
+	for (int waited = 0;; waited++) {
+		pid_t r = waitpid(pid, status, WNOHANG);
+		if (r == pid || (r < 0 && errno != EINTR)) {
+			return r == pid;
+		}
+		if (waited >= timeout_ms) {
+			return false;
+		}
+		struct timespec ms = { .tv_nsec = 1000000 };
+		nanosleep(&ms, NULL);
+	}
+}
+
+/* Runs one pactl to the end, bounded by EXIT_TIMEOUT_MS. */
+static void run_sync(struct swl_audio *audio, char *const args[]) {
+	int fd = -1;
+	pid_t pid = spawn_pactl(args, &fd);
+	if (pid < 0) {
+		return;
+	}
+	int status = 0;
+	if (!wait_child(pid, EXIT_TIMEOUT_MS, &status)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+	}
+	char out[MAX_OUTPUT];
+	ssize_t n = read(fd, out, sizeof(out) - 1);
+	close(fd);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		out[n > 0 ? n : 0] = '\0';
+		out[strcspn(out, "\n")] = '\0';
+		wlr_log(WLR_ERROR, "audio: pactl %s %s failed: %s", args[0], args[1],
+				out[0] != '\0' ? out : "no answer");
+	}
+}
+
+static void unload(struct swl_audio *audio, int *module) {
+	if (*module < 0) {
+		return;
+	}
+	char number[16];
+	snprintf(number, sizeof(number), "%d", *module);
+	char *args[] = { "unload-module", number, NULL };
+	run_sync(audio, args);
+	*module = -1;
+}
+
+void swl_audio_destroy(struct swl_audio *audio) {
+	if (audio == NULL) {
+		return;
+	}
+	if (audio->pid > 0) {
+		// A step still running: its module must be known to be unloaded.
+		if (!audio->exited && !wait_child(audio->pid, EXIT_TIMEOUT_MS, &audio->status)) {
+			kill(audio->pid, SIGKILL);
+			waitpid(audio->pid, &audio->status, 0);
+		}
+		ssize_t n;
+		while (audio->out_fd >= 0 && audio->out_len < MAX_OUTPUT - 1 &&
+				(n = read(audio->out_fd, audio->out + audio->out_len,
+						 MAX_OUTPUT - 1 - audio->out_len)) > 0) {
+			audio->out_len += (size_t)n;
+		}
+		finish_step(audio, true);
+	}
+	end_child_io(audio);
+	bool attached = audio->sink_module >= 0 || audio->source_module >= 0;
+	unload(audio, &audio->source_module);
+	unload(audio, &audio->sink_module);
+	if (attached) {
+		wlr_log(WLR_INFO, "audio: sound server detached");
+	}
+	if (audio->lock_fd >= 0) {
+		close(audio->lock_fd);
+	}
+	free(audio);
+}
