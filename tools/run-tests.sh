@@ -2,7 +2,8 @@
 # Builds spice-wl and runs the whole test suite (unit and end-to-end), after
 # installing any missing Debian packages; then builds it again with
 # AddressSanitizer and UndefinedBehaviorSanitizer and runs the suite once
-# more (SANITIZE=0 skips that). Then, with clang and libFuzzer, runs each
+# more, without the browser, valgrind and benchmark tests (SANITIZE=0 skips
+# that). Then, with clang and libFuzzer, runs each
 # fuzz target of tests/fuzz for FUZZ_SECONDS (20) seconds on a copy of its
 # seed corpus (FUZZ=0 skips that; it defaults to SANITIZE). Exits non-zero if
 # any test fails or any fuzzer finds a crash or leak.
@@ -34,7 +35,7 @@ if [ "${SANITIZE:-1}" = 1 ]; then
 	ASAN_OPTIONS=detect_leaks=0:halt_on_error=1:abort_on_error=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		meson test -C "$BUILD-asan" --print-errorlogs --no-suite browser \
-			--no-suite valgrind "$@" || status=$?
+			--no-suite valgrind --no-suite bench "$@" || status=$?
 	logs="$logs $BUILD-asan/meson-logs/testlog.json"
 fi
 
