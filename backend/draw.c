@@ -1,8 +1,10 @@
 /*
- * Construction and release of QXL_DRAW_COPY and QXL_COPY_BITS commands. Addresses are plain
+ * Construction and release of QXL_DRAW_COPY, QXL_DRAW_FILL and QXL_COPY_BITS
+ * commands. Addresses are plain
  * pointers: the backend's single memslot spans the whole address space with
  * a zero delta, so a pointer is its own QXL physical address.
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include "draw.h"
@@ -71,8 +73,28 @@ struct wlr_spice_draw *wlr_spice_draw_copy_create_at(const void *data, size_t st
 	return draw;
 }
 
-struct wlr_spice_draw *wlr_spice_draw_copy_bits_create(
-		const pixman_box32_t *dst, int src_x, int src_y, uint32_t surface_id) {
+bool wlr_spice_box_is_solid(
+		const void *data, size_t stride, const pixman_box32_t *box, uint32_t *color) {
+	if (box->x2 <= box->x1 || box->y2 <= box->y1) {
+		return false;
+	}
+	const uint8_t *base = (const uint8_t *)data;
+	uint32_t first = ((const uint32_t *)(const void *)(base + (size_t)box->y1 * stride))[box->x1];
+	first &= 0xffffff;
+	for (int y = box->y1; y < box->y2; y++) {
+		const uint32_t *row = (const uint32_t *)(const void *)(base + (size_t)y * stride);
+		for (int x = box->x1; x < box->x2; x++) {
+			if ((row[x] & 0xffffff) != first) {
+				return false;
+			}
+		}
+	}
+	*color = first;
+	return true;
+}
+
+static struct wlr_spice_draw *drawable_create(
+		uint8_t type, const pixman_box32_t *dst, uint32_t surface_id) {
 	if (dst->x2 <= dst->x1 || dst->y2 <= dst->y1) {
 		return NULL;
 	}
@@ -87,7 +109,7 @@ struct wlr_spice_draw *wlr_spice_draw_copy_bits_create(
 	drawable->release_info.id = (uint64_t)(uintptr_t)&draw->resource;
 	drawable->surface_id = surface_id;
 	drawable->effect = QXL_EFFECT_OPAQUE;
-	drawable->type = QXL_COPY_BITS;
+	drawable->type = type;
 	drawable->bbox.left = dst->x1;
 	drawable->bbox.top = dst->y1;
 	drawable->bbox.right = dst->x2;
@@ -96,8 +118,29 @@ struct wlr_spice_draw *wlr_spice_draw_copy_bits_create(
 	for (int i = 0; i < 3; i++) {
 		drawable->surfaces_dest[i] = -1;
 	}
-	drawable->u.copy_bits.src_pos.x = src_x;
-	drawable->u.copy_bits.src_pos.y = src_y;
+	return draw;
+}
+
+struct wlr_spice_draw *wlr_spice_draw_fill_create(
+		const pixman_box32_t *dst, uint32_t color, uint32_t surface_id) {
+	struct wlr_spice_draw *draw = drawable_create(QXL_DRAW_FILL, dst, surface_id);
+	if (draw == NULL) {
+		return NULL;
+	}
+	draw->drawable.u.fill.brush.type = SPICE_BRUSH_TYPE_SOLID;
+	draw->drawable.u.fill.brush.u.color = color;
+	draw->drawable.u.fill.rop_descriptor = SPICE_ROPD_OP_PUT;
+	return draw;
+}
+
+struct wlr_spice_draw *wlr_spice_draw_copy_bits_create(
+		const pixman_box32_t *dst, int src_x, int src_y, uint32_t surface_id) {
+	struct wlr_spice_draw *draw = drawable_create(QXL_COPY_BITS, dst, surface_id);
+	if (draw == NULL) {
+		return NULL;
+	}
+	draw->drawable.u.copy_bits.src_pos.x = src_x;
+	draw->drawable.u.copy_bits.src_pos.y = src_y;
 	return draw;
 }
 

@@ -6,6 +6,7 @@
 #ifndef WLR_SPICE_DRAW_H
 #define WLR_SPICE_DRAW_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <pixman.h>
@@ -44,6 +45,15 @@ struct wlr_spice_draw *wlr_spice_draw_copy_create(
 /* The same, drawn at (dst_x, dst_y) on the surface: for heads beside the first. */
 struct wlr_spice_draw *wlr_spice_draw_copy_create_at(const void *data, size_t stride,
 		const pixman_box32_t *box, int dst_x, int dst_y, uint32_t surface_id);
+/*
+ * True if every pixel of box in the 32-bit xRGB image (data, stride) has the
+ * same colour, stored in *color (xRGB, alpha dropped).
+ */
+bool wlr_spice_box_is_solid(
+		const void *data, size_t stride, const pixman_box32_t *box, uint32_t *color);
+/* A QXL_DRAW_FILL of dst with a solid xRGB colour: no pixels, a few bytes. */
+struct wlr_spice_draw *wlr_spice_draw_fill_create(
+		const pixman_box32_t *dst, uint32_t color, uint32_t surface_id);
 /*
  * A QXL_COPY_BITS: the client copies the surface's pixels at (src_x, src_y)
  * to dst, on surface_id. Carries no pixels.

@@ -178,8 +178,15 @@ static void flush(struct wlr_spice_output *output) {
 	pixman_box32_t boxes[WLR_SPICE_MAX_RECTS_PER_OP];
 	int n = wlr_spice_damage_to_rects(&region, width, height, max_rects, boxes);
 	for (int i = 0; i < n; i++) {
-		struct wlr_spice_draw *draw = wlr_spice_draw_copy_create_at(
-				data, stride, &boxes[i], output->x + boxes[i].x1, boxes[i].y1, 0);
+		pixman_box32_t dst = boxes[i];
+		dst.x1 += output->x;
+		dst.x2 += output->x;
+		uint32_t color;
+		// Solid areas (a background a window uncovered) cost a few bytes as a fill.
+		bool solid = wlr_spice_box_is_solid(data, stride, &boxes[i], &color);
+		struct wlr_spice_draw *draw = solid ?
+				wlr_spice_draw_fill_create(&dst, color, 0) :
+				wlr_spice_draw_copy_create_at(data, stride, &boxes[i], dst.x1, dst.y1, 0);
 		if (draw == NULL || !wlr_spice_qxl_push_draw(qxl, draw)) {
 			// Keep what could not be sent for the next flush.
 			wlr_spice_draw_destroy(draw);
@@ -187,6 +194,10 @@ static void flush(struct wlr_spice_output *output) {
 			continue;
 		}
 		shadow_update(output, &cur, &boxes[i]);
+		if (solid) {
+			backend->stats.fills++;
+			continue;
+		}
 		backend->stats.draw_commands++;
 		backend->stats.pixels_sent += (uint64_t)wlr_spice_box_area(&boxes[i]);
 	}

@@ -116,8 +116,9 @@ struct wlr_spice_agent_events {
 struct wlr_spice_stats {
 	uint64_t commits; // output commits carrying a buffer
 	uint64_t flushes; // times pending damage was turned into commands
-	uint64_t draw_commands; // QXL draw commands queued
-	uint64_t pixels_sent; // pixels copied into draw commands
+	uint64_t draw_commands; // QXL_DRAW_COPY commands (images) queued
+	uint64_t pixels_sent; // pixels copied into images
+	uint64_t fills; // QXL_DRAW_FILL commands queued (solid areas)
 	uint64_t copies; // QXL_COPY_BITS commands queued
 	uint64_t pixels_copied; // pixels those moved on the client
 	uint64_t coalesced; // flushes deferred because the worker was behind

@@ -15,7 +15,7 @@ from harness import PATTERNS, SessionTestCase, quadrant_points
 
 X11_CLIENT = os.environ.get("SWL_X11_CLIENT", "swl-x11-client")
 
-STATS = re.compile(r"sent (\d+) commits as (\d+) images \((\d+) pixels\) "
+STATS = re.compile(r"sent (\d+) commits as (\d+) images \((\d+) pixels\), (\d+) fills "
                    r"and (\d+) copies \((\d+) pixels\)")
 
 # 60 numbered lines with a checksum each, paced so that xterm scrolls line by
@@ -43,7 +43,8 @@ class CopyTests(SessionTestCase):
         self.assertIsNotNone(m, f"no stats line in the log:\n{s.stderr()[-2000:]}")
         with open(path, "rb") as f:
             return f.read(), {"images": int(m[2]), "image_pixels": int(m[3]),
-                              "copies": int(m[4]), "copied_pixels": int(m[5])}
+                              "fills": int(m[4]), "copies": int(m[5]),
+                              "copied_pixels": int(m[6])}
 
     def drag(self, extra):
         s = self.start(["--desktop", "--size", "640x480"] + extra,
