@@ -24,7 +24,7 @@
 #include "backend.h"
 
 /* Pipe capacities: what a writer can queue ahead is latency. */
-#define PLAYBACK_PIPE_BYTES 8192 // 43 ms at 48 kHz
+#define PLAYBACK_PIPE_BYTES 4096 // 21 ms at 48 kHz
 #define RECORD_PIPE_BYTES 16384 // 85 ms
 /* The pacer lets this much through at once, absorbing timer jitter. */
 #define BURST_FRAMES (4 * WLR_SPICE_AUDIO_CHUNK_FRAMES)

@@ -17,6 +17,7 @@ libxcb1-dev libxcb-xkb-dev libxcb-icccm4-dev libxkbcommon-x11-dev xterm x11-apps
 wl-clipboard xclip xdotool openssl systemd valgrind
 chromium spice-html5
 sasl2-bin libsasl2-modules
+pulseaudio pulseaudio-utils
 clang libclang-rt-14-dev
 "
 
