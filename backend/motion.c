@@ -18,8 +18,12 @@
 #define MAX_HASH_REPEATS 2
 /* Pixels hashed per row: enough to tell text lines apart, cheap on video. */
 #define HASH_SAMPLES 96
-/* Unchanged gaps up to this many rows stay in the damage, to keep boxes few. */
-#define MAX_KEPT_GAP 2
+/*
+ * Unchanged gaps up to this many rows (the space between two lines of text)
+ * stay in the damage: one image compresses them to almost nothing, while a
+ * command per line costs headers on the wire and work in spice-server.
+ */
+#define MAX_KEPT_GAP 16
 
 static const uint8_t *row_at(const struct wlr_spice_image *img, int x, int y) {
 	return img->data + (size_t)y * img->stride + (size_t)x * 4;
