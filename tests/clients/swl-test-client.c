@@ -14,11 +14,15 @@
  *   rect X Y W H RRGGBB       fill a rectangle, damaging only that rectangle
  *   animate on|off            toggle the moving 64x64 yellow square
  *   stats                     print "frames N" (buffers committed so far)
+ *   protocol-error            acknowledge a configure the compositor never
+ *                             sent: a protocol error, which ends the client
+ *                             (status 1, the error on stderr)
  *   quit                      exit with status 0
  *   exit N                    exit with status N (0..255)
  *
  * stdout lines:
  *   configure W H, ready W H, drawn pattern N, drawn rect, frames N, closed,
+ *   protocol-error sent,
  *   keyboard enter|leave, key pressed|released CODE SYM UTF8,
  *   modifiers DEPRESSED LATCHED LOCKED GROUP, pointer enter X Y,
  *   pointer leave, pointer motion X Y, pointer button BUTTON pressed|released,
@@ -781,6 +785,17 @@ static void run_command(struct client *client, int argc, char *args[]) {
 		}
 	} else if (strcmp(cmd, "stats") == 0) {
 		printf("frames %llu\n", (unsigned long long)client->frames);
+		return;
+	} else if (strcmp(cmd, "protocol-error") == 0) {
+		if (argc != 1 || client->xdg_surface == NULL) {
+			printf("error invalid arguments\n");
+			return;
+		}
+		// No configure has this serial: xdg-shell makes it a protocol
+		// error, and the compositor must survive its clients' mistakes.
+		xdg_surface_ack_configure(client->xdg_surface, UINT32_MAX);
+		wl_display_flush(client->display);
+		printf("protocol-error sent\n");
 		return;
 	} else if (strcmp(cmd, "quit") == 0) {
 		client->running = false;
