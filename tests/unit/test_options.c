@@ -274,6 +274,10 @@ static void test_all_options(void **state) {
 	assert_int_equal(f->opts.min_height, 480);
 	assert_int_equal(f->opts.max_width, 1920);
 	assert_int_equal(f->opts.max_height, 1200);
+	assert_false(f->opts.no_audio);
+	reset_opts(f);
+	assert_int_equal(parse(f, "--disable-ticketing", "--no-audio", NULL), SWL_OPTIONS_OK);
+	assert_true(f->opts.no_audio);
 
 	reset_opts(f);
 	assert_int_equal(parse(f, "--disable-ticketing", "--min-size", "2000x2000", "--max-size",
@@ -682,6 +686,7 @@ static void test_help(void **state) {
 			"--min-size WxH",
 			"--max-size WxH",
 			"--no-clipboard",
+			"--no-audio",
 			"--no-copy-bits",
 			"--max-heads N",
 			"--password-lifetime SECONDS",
