@@ -203,8 +203,9 @@ class FaultTests(SessionTestCase):
         self.assertGreater(unsent, 0, "the server's socket never backed up")
         growth_mb = (stalled_peak - reading_peak) / 1024
         print(f"\n{' '.join(mode)}: {n} full-screen changes ({frames} commits) in 6 s "
-              f"stalled, {unread // 1024} KB unread, {unsent // 1024} KB unsent; RSS peak {reading_peak // 1024} MB "
-              f"reading, {stalled_peak // 1024} MB stalled", file=sys.stderr)
+              f"stalled, {unread // 1024} KB unread, {unsent // 1024} KB unsent; RSS peak "
+              f"{reading_peak // 1024} MB reading, {stalled_peak // 1024} MB stalled",
+              file=sys.stderr)
         self.assertLess(growth_mb, 32, f"a stalled client made RSS grow {growth_mb:.0f} MB "
                         f"({n} full-screen changes)")
         self.assert_alive(s)
