@@ -5,7 +5,6 @@
  * one wlr_pointer through the pure logic of pointer.c. spice-server calls
  * these on the main thread.
  */
-#include <linux/input-event-codes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wlr/interfaces/wlr_input_device.h>
