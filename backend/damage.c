@@ -31,7 +31,7 @@ static bool box_contains(const pixman_box32_t *outer, const pixman_box32_t *inne
 }
 
 int wlr_spice_damage_to_rects(const pixman_region32_t *region, int width, int height,
-		int max_rects, pixman_box32_t *out) {
+		int max_rects, int64_t free_waste, pixman_box32_t *out) {
 	if (max_rects < 1) {
 		return 0;
 	}
@@ -46,12 +46,10 @@ int wlr_spice_damage_to_rects(const pixman_region32_t *region, int width, int he
 		pixman_region32_fini(&clipped);
 		return 0;
 	}
-	if (n <= max_rects) {
-		for (int i = 0; i < n; i++) {
-			out[i] = boxes[i];
-		}
+	if (n == 1) {
+		out[0] = boxes[0];
 		pixman_region32_fini(&clipped);
-		return n;
+		return 1;
 	}
 	if (n > WLR_SPICE_DAMAGE_MERGE_LIMIT || max_rects == 1) {
 		out[0] = *pixman_region32_extents(&clipped);
@@ -89,7 +87,7 @@ int wlr_spice_damage_to_rects(const pixman_region32_t *region, int width, int he
 				}
 			}
 		}
-		if (n <= max_rects && best_waste > 0) {
+		if (n <= max_rects && best_waste >= free_waste) {
 			break;
 		}
 		work[best_i] = box_union(&work[best_i], &work[best_j]);

@@ -176,7 +176,8 @@ static void flush(struct wlr_spice_output *output) {
 	bool paced = output->policy.mode != WLR_SPICE_FRAME_MODE_PER_OP;
 	int max_rects = paced ? WLR_SPICE_MAX_RECTS_DFPS : WLR_SPICE_MAX_RECTS_PER_OP;
 	pixman_box32_t boxes[WLR_SPICE_MAX_RECTS_PER_OP];
-	int n = wlr_spice_damage_to_rects(&region, width, height, max_rects, boxes);
+	int n = wlr_spice_damage_to_rects(
+			&region, width, height, max_rects, WLR_SPICE_DAMAGE_FREE_WASTE, boxes);
 	for (int i = 0; i < n; i++) {
 		pixman_box32_t dst = boxes[i];
 		dst.x1 += output->x;
