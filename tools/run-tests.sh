@@ -53,7 +53,7 @@ if [ "${FUZZ:-${SANITIZE:-1}}" = 1 ]; then
 		else
 			CC=clang meson setup "$BUILD-fuzz" -Db_lundef=false >/dev/null
 		fi
-		fuzz_targets="agent_proto:agent scancode:scancode pointer:pointer options:options"
+		fuzz_targets="agent_proto:agent scancode:scancode pointer:pointer motion:motion options:options"
 		exes=""
 		for t in $fuzz_targets; do
 			exes="$exes tests/fuzz/fuzz_${t%%:*}"
