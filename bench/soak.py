@@ -71,6 +71,9 @@ class Soak:
 
     def __init__(self, args, test_client, x11_client):
         self.args = args
+        # What was built, not what the tree holds when the run ends.
+        self.commit = subprocess.run(["git", "-C", REPO, "describe", "--always", "--dirty"],
+                                     capture_output=True, text=True).stdout.strip()
         self.samples = []
         self.reconnects = 0
         self.failures = []
@@ -169,7 +172,11 @@ class Soak:
         finally:
             if n % 2:
                 p.proc.kill()  # vanishes without a goodbye, mid-frame
-            p.close()
+                p.proc.wait()
+            try:
+                p.close()
+            except OSError:
+                pass  # the killed probe's pipes are gone: nothing to close cleanly
         self.reconnects += 1
         return self.alive()
 
@@ -232,8 +239,7 @@ def write_results(out, soak, args):
     dur = last["t_s"] - first["t_s"]
     summary = {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "commit": subprocess.run(["git", "-C", REPO, "describe", "--always", "--dirty"],
-                                 capture_output=True, text=True).stdout.strip(),
+        "commit": soak.commit,
         "machine": f"{os.cpu_count()} cores, {os.uname().release}",
         "minutes": args.minutes, "frame_mode": args.frame_mode, "x11": not args.no_x11,
         "duration_s": dur, "samples": len(soak.samples),
