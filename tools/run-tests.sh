@@ -60,7 +60,8 @@ if [ "${FUZZ:-${SANITIZE:-1}}" = 1 ]; then
 		done
 		# shellcheck disable=SC2086 # one word per target
 		ninja -C "$BUILD-fuzz" $exes
-		root=$(pwd)
+		# BUILD may be absolute or relative: the fuzzers run from elsewhere.
+		fuzz_bin=$(cd "$BUILD-fuzz/tests/fuzz" && pwd)
 		fuzz_failed=0
 		for t in $fuzz_targets; do
 			name=${t%%:*}
@@ -70,7 +71,7 @@ if [ "${FUZZ:-${SANITIZE:-1}}" = 1 ]; then
 			# -jobs=1 runs the fuzzer in a child that logs to fuzz-0.log in
 			# the current directory, hence the cd; its exit status is
 			# non-zero on a crash, a leak or a timeout.
-			if (cd "$work" && "$root/$BUILD-fuzz/tests/fuzz/fuzz_$name" \
+			if (cd "$work" && "$fuzz_bin/fuzz_$name" \
 					-max_total_time="${FUZZ_SECONDS:-20}" -jobs=1 -timeout=10 \
 					-artifact_prefix="$work/" corpus >driver.log 2>&1); then
 				runs=$(grep -o 'Done [0-9]* runs in [0-9]* second(s)' "$work/fuzz-0.log" ||
