@@ -264,7 +264,10 @@ class ProbeSession:
             except (BrokenPipeError, subprocess.TimeoutExpired):
                 self.proc.kill()
                 self.proc.wait()
-        self.proc.stdin.close()
+        try:
+            self.proc.stdin.close()
+        except BrokenPipeError:
+            pass  # a "quit" still buffered for a probe that died (or was killed)
         self.proc.stdout.close()
         self.proc.stderr.close()
 
