@@ -633,6 +633,8 @@ void wlr_spice_agent_client_gone(struct wlr_spice_agent *agent) {
 	}
 	release_client_selection(agent, WLR_SPICE_SELECTION_CLIPBOARD);
 	release_client_selection(agent, WLR_SPICE_SELECTION_PRIMARY);
+	// A mute it reported was its own: the next client starts unmuted.
+	wlr_spice_audio_client_gone(&agent->backend->audio);
 	// The queue is left alone: spice-server may be half way through a
 	// message, and it drops what is meant for a client that left itself.
 }

@@ -9,6 +9,10 @@
  * time, which also makes the pipe's back-pressure the writer's clock.
  * Silence is not sent: the SPICE stream starts with the first audible chunk
  * and stops after QUIET_MS of silence or IDLE_MS without data.
+ *
+ * The volume a client reports is not applied: spice-gtk reports its local
+ * stream volume and applies it itself, so scaling here would apply it twice.
+ * Mute is honoured (muted playback is not sent at all).
  */
 #define _GNU_SOURCE // F_SETPIPE_SZ
 #include <errno.h>
@@ -80,8 +84,7 @@ void wlr_spice_audio_init(struct wlr_spice_audio *audio, struct wlr_spice_backen
 		.play_fd = -1,
 		.play_keep_fd = -1,
 		.rec_fd = -1,
-		.play_gain = WLR_SPICE_GAIN_UNITY,
-		.rec_gain = WLR_SPICE_GAIN_UNITY,
+		.rec_source_fd = -1,
 	};
 	audio->playback_path = playback_path != NULL ? strdup(playback_path) : NULL;
 	audio->record_path = record_path != NULL ? strdup(record_path) : NULL;
@@ -159,8 +162,11 @@ static void stop_playing(struct wlr_spice_audio *audio) {
 static void process_chunk(struct wlr_spice_audio *audio) {
 	int16_t *samples = (int16_t *)audio->chunk;
 	size_t n = WLR_SPICE_AUDIO_CHUNK_FRAMES * 2;
+	if (audio->play_muted) {
+		// As silence: a stream going on ends after QUIET_MS, none starts.
+		memset(samples, 0, n * sizeof(*samples));
+	}
 	le_to_native(samples, n);
-	wlr_spice_pcm_apply_gain(samples, n, audio->play_gain);
 	if (wlr_spice_pcm_is_silent(samples, n, SILENCE_THRESHOLD)) {
 		audio->quiet_frames += WLR_SPICE_AUDIO_CHUNK_FRAMES;
 		if (!audio->playing) {
@@ -194,7 +200,28 @@ static void end_stream(struct wlr_spice_audio *audio) {
 	audio->quiet_frames = 0;
 }
 
+/*
+ * The FIFO cannot be read (our own write end rules out end-of-file, so this
+ * is not expected): stop watching it, or a readable error would spin the
+ * event loop, and end the stream.
+ */
+static void playback_failed(struct wlr_spice_audio *audio, bool eof) {
+	if (eof) {
+		wlr_log(WLR_ERROR, "audio: unexpected end of %s; playback stops", audio->playback_path);
+	} else {
+		wlr_log_errno(WLR_ERROR, "audio: reading %s failed; playback stops", audio->playback_path);
+	}
+	wl_event_source_remove(audio->play_readable);
+	audio->play_readable = NULL;
+	wl_event_source_timer_update(audio->play_timer, 0);
+	audio->throttled = false;
+	end_stream(audio);
+}
+
 static void playback_pump(struct wlr_spice_audio *audio) {
+	if (audio->play_readable == NULL) {
+		return; // failed
+	}
 	int64_t now = now_us();
 	if (!audio->streaming) {
 		wlr_spice_pacer_start(&audio->pacer, now);
@@ -218,12 +245,13 @@ static void playback_pump(struct wlr_spice_audio *audio) {
 		if (n < 0 && errno == EINTR) {
 			continue;
 		}
-		if (n <= 0) {
-			if (n < 0 && errno != EAGAIN) {
-				wlr_log_errno(WLR_ERROR, "audio: reading %s", audio->playback_path);
-			}
+		if (n < 0 && errno == EAGAIN) {
 			// Drained: more may come; if not, the timer ends the stream.
 			wl_event_source_timer_update(audio->play_timer, IDLE_MS);
+			return;
+		}
+		if (n <= 0) {
+			playback_failed(audio, n == 0);
 			return;
 		}
 		size_t frames_before = audio->chunk_len / 4;
@@ -339,20 +367,21 @@ bool wlr_spice_audio_add(struct wlr_spice_audio *audio, SpiceServer *server) {
 	return true;
 }
 
-static void write_record(struct wlr_spice_audio *audio, const void *buf, size_t len) {
-	for (int attempt = 0; attempt < 2; attempt++) {
-		ssize_t n = write(audio->rec_fd, buf, len);
-		if (n >= 0 || errno != EAGAIN) {
-			return;
-		}
+/* Writes len bytes (at most PIPE_BUF, so all or nothing) into the FIFO fd. */
+static void write_record(struct wlr_spice_audio *audio, int fd, const void *buf, size_t len) {
+	ssize_t n = write(fd, buf, len);
+	if (n < 0 && errno == EAGAIN) {
 		// Full: nobody reads, or too slowly. Drop the oldest data rather
-		// than the newest, so a reader that starts gets what is current.
+		// than the newest, so a reader that starts gets what is current;
+		// as much as is written, so the retry fits.
 		char discard[RECORD_PULL_FRAMES * 4];
-		if (read(audio->rec_fd, discard, len < sizeof(discard) ? len : sizeof(discard)) <= 0) {
-			break;
+		if (read(fd, discard, len < sizeof(discard) ? len : sizeof(discard)) > 0) {
+			n = write(fd, buf, len);
 		}
 	}
-	audio->record_dropped += len / 4;
+	if (n < 0) {
+		audio->record_dropped += len / 4;
+	}
 }
 
 void wlr_spice_audio_pump_record(struct wlr_spice_audio *audio) {
@@ -366,11 +395,14 @@ void wlr_spice_audio_pump_record(struct wlr_spice_audio *audio) {
 			return;
 		}
 		audio->frames_recorded += n;
-		if (audio->rec_gain < WLR_SPICE_GAIN_UNITY) {
-			wlr_spice_pcm_apply_gain((int16_t *)buf, (size_t)n * 2, audio->rec_gain);
+		if (audio->rec_muted) {
+			memset(buf, 0, (size_t)n * 4);
 		}
 		le_to_native((int16_t *)buf, (size_t)n * 2);
-		write_record(audio, buf, (size_t)n * 4);
+		write_record(audio, audio->rec_fd, buf, (size_t)n * 4);
+		if (audio->rec_source_fd >= 0) {
+			write_record(audio, audio->rec_source_fd, buf, (size_t)n * 4);
+		}
 		if (n < RECORD_PULL_FRAMES) {
 			return;
 		}
@@ -394,22 +426,39 @@ bool wlr_spice_audio_set_record_fifo(struct wlr_spice_audio *audio, const char *
 	if (fcntl(fd, F_SETPIPE_SZ, RECORD_PIPE_BYTES) < 0) {
 		wlr_log_errno(WLR_DEBUG, "audio: cannot resize the record pipe");
 	}
-	close(audio->rec_fd);
-	audio->rec_fd = fd;
-	wlr_log(WLR_INFO, "audio: recording into %s", path);
+	// The record FIFO keeps being written: COMMAND got its name before the
+	// sound server was attached, and readers of either get the microphone.
+	if (audio->rec_source_fd >= 0) {
+		close(audio->rec_source_fd);
+	}
+	audio->rec_source_fd = fd;
+	wlr_log(WLR_INFO, "audio: recording into %s too", path);
 	return true;
 }
 
 void wlr_spice_audio_set_volume(struct wlr_spice_audio *audio, bool playback, bool mute,
 		const uint16_t *volume, size_t nchannels) {
-	uint32_t gain = mute ? 0 : wlr_spice_pcm_volume_gain(volume, nchannels);
-	wlr_log(WLR_INFO, "audio: client %s volume %u%%%s", playback ? "playback" : "record",
-			(unsigned)((uint64_t)gain * 100 / WLR_SPICE_GAIN_UNITY), mute ? " (muted)" : "");
-	if (playback) {
-		audio->play_gain = gain;
-	} else {
-		audio->rec_gain = gain;
+	// Logged as the client's slider shows it, for whoever wonders why sound is quiet.
+	uint64_t sum = 0;
+	for (size_t i = 0; i < nchannels; i++) {
+		sum += volume[i];
 	}
+	unsigned percent = nchannels > 0 ? (unsigned)(sum * 100 / (nchannels * 65535u)) : 100;
+	wlr_log(WLR_INFO, "audio: client %s volume %u%%%s (applied by the client)",
+			playback ? "playback" : "record", percent, mute ? ", muted" : "");
+	if (playback) {
+		audio->play_muted = mute;
+	} else {
+		audio->rec_muted = mute;
+	}
+}
+
+void wlr_spice_audio_client_gone(struct wlr_spice_audio *audio) {
+	if (audio->play_muted || audio->rec_muted) {
+		wlr_log(WLR_DEBUG, "audio: the client left; its mute is lifted");
+	}
+	audio->play_muted = false;
+	audio->rec_muted = false;
 }
 
 void wlr_spice_audio_remove(struct wlr_spice_audio *audio) {
@@ -446,6 +495,7 @@ void wlr_spice_audio_finish(struct wlr_spice_audio *audio) {
 	close_fd(&audio->play_fd);
 	close_fd(&audio->play_keep_fd);
 	close_fd(&audio->rec_fd);
+	close_fd(&audio->rec_source_fd);
 	if (audio->playback_created) {
 		unlink(audio->playback_path);
 	}

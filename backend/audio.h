@@ -41,13 +41,16 @@ struct wlr_spice_audio {
 	uint32_t out_frames, out_fill;
 	uint32_t quiet_frames; // silent frames in a row
 	int64_t last_data_us;
-	uint32_t play_gain; // Q16, from the client's volume; 0 when muted
+	// The client muted its playback: silence is sent, which ends the stream.
+	// Its volume is not applied here: the client applies it itself.
+	bool play_muted;
 
 	// Record: the client's samples into the FIFO.
 	char *record_path; // NULL: no record
 	bool record_created;
 	int rec_fd; // opened read-write so it never blocks and readers never see EOF
-	uint32_t rec_gain;
+	int rec_source_fd; // a sound server's pipe source FIFO, written as well; -1 if none
+	bool rec_muted; // the client muted its microphone: silence is recorded
 
 	uint64_t frames_sent, frames_dropped, frames_recorded, record_dropped;
 };
@@ -58,10 +61,18 @@ void wlr_spice_audio_init(struct wlr_spice_audio *audio, struct wlr_spice_backen
 bool wlr_spice_audio_add(struct wlr_spice_audio *audio, SpiceServer *server);
 /* Pulls what the client recorded; cheap, called after spice-server's I/O. */
 void wlr_spice_audio_pump_record(struct wlr_spice_audio *audio);
-/* The client's volume for playback or record (VD_AGENT_AUDIO_VOLUME_SYNC). */
+/*
+ * The client's volume and mute for playback or record (VD_AGENT_AUDIO_VOLUME_SYNC).
+ * Only mute is acted on: the volume is the client's local one, applied there.
+ */
 void wlr_spice_audio_set_volume(struct wlr_spice_audio *audio, bool playback, bool mute,
 		const uint16_t *volume, size_t nchannels);
-/* Writes the client's microphone into the existing FIFO at path from now on. */
+/* The client left: its mute does not apply to the next one. */
+void wlr_spice_audio_client_gone(struct wlr_spice_audio *audio);
+/*
+ * Writes the client's microphone into the existing FIFO at path too (the
+ * record FIFO keeps getting it).
+ */
 bool wlr_spice_audio_set_record_fifo(struct wlr_spice_audio *audio, const char *path);
 /* Stops the streams and unregisters the interfaces; before spice_server_destroy. */
 void wlr_spice_audio_remove(struct wlr_spice_audio *audio);

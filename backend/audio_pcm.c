@@ -1,5 +1,5 @@
 /*
- * Pure PCM helpers of the audio path: silence, gain and pacing. No SPICE, no
+ * Pure PCM helpers of the audio path: silence and pacing. No SPICE, no
  * event loop; see audio_pcm.h.
  */
 #include "audio_pcm.h"
@@ -13,28 +13,6 @@ bool wlr_spice_pcm_is_silent(const int16_t *samples, size_t n, int threshold) {
 		}
 	}
 	return true;
-}
-
-void wlr_spice_pcm_apply_gain(int16_t *samples, size_t n, uint32_t gain) {
-	if (gain >= WLR_SPICE_GAIN_UNITY) {
-		return;
-	}
-	for (size_t i = 0; i < n; i++) {
-		// Gain is below unity, so the product always fits back in 16 bits.
-		samples[i] = (int16_t)(((int32_t)samples[i] * (int64_t)gain) / WLR_SPICE_GAIN_UNITY);
-	}
-}
-
-uint32_t wlr_spice_pcm_volume_gain(const uint16_t *volume, size_t nchannels) {
-	if (nchannels == 0) {
-		return WLR_SPICE_GAIN_UNITY;
-	}
-	uint64_t sum = 0;
-	for (size_t i = 0; i < nchannels; i++) {
-		sum += volume[i];
-	}
-	double v = (double)sum / (double)nchannels / 65535.0;
-	return (uint32_t)(v * v * v * WLR_SPICE_GAIN_UNITY + 0.5);
 }
 
 void wlr_spice_pacer_init(struct wlr_spice_pacer *pacer, uint32_t rate, uint32_t cap_frames) {

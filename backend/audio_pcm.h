@@ -1,7 +1,7 @@
 /*
  * Pure helpers of the audio path, kept apart from SPICE and the event loop so
- * they can be unit-tested: silence detection, the client's volume as a gain,
- * and the pacer that reads playback PCM no faster than real time.
+ * they can be unit-tested: silence detection and the pacer that reads
+ * playback PCM no faster than real time.
  */
 #ifndef WLR_SPICE_AUDIO_PCM_H
 #define WLR_SPICE_AUDIO_PCM_H
@@ -10,21 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Unity gain in the Q16 fixed point the gain helpers use. */
-#define WLR_SPICE_GAIN_UNITY 65536u
-
 /* Samples within +-threshold count as silence (dither and rounding noise). */
 bool wlr_spice_pcm_is_silent(const int16_t *samples, size_t n, int threshold);
-
-/* Scales samples by gain (Q16, at most unity). */
-void wlr_spice_pcm_apply_gain(int16_t *samples, size_t n, uint32_t gain);
-
-/*
- * The gain for a SPICE volume (0..65535, as in VDAgentAudioVolumeSync),
- * averaged over channels. Clients send a cubic volume (GStreamer's and
- * PulseAudio's scale): amplitude is volume cubed.
- */
-uint32_t wlr_spice_pcm_volume_gain(const uint16_t *volume, size_t nchannels);
 
 /*
  * A token bucket in frames: credit grows with time at `rate` frames per

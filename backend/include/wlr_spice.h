@@ -150,7 +150,8 @@ bool wlr_spice_backend_check_options(
 uint32_t wlr_spice_backend_get_audio_rate(struct wlr_backend *backend);
 /*
  * From now on the client's microphone goes into the FIFO at path (which must
- * exist), e.g. one a sound server created for its pipe source.
+ * exist), e.g. one a sound server created for its pipe source, as well as
+ * into the record FIFO.
  */
 bool wlr_spice_backend_set_record_fifo(struct wlr_backend *backend, const char *path);
 
