@@ -8,7 +8,12 @@
  * The sound server is driven with pactl, one child at a time, so the event
  * loop never waits for it; a sound server that is missing or refuses is
  * logged and the FIFOs work on their own.
+ *
+ * pactl's output is read until pactl exits, not until end-of-file: a process
+ * it started (a sound server it autospawned) may keep the pipe open for good,
+ * and must hold up neither a step nor the exit.
  */
+#define _GNU_SOURCE // pipe2
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -58,7 +63,7 @@ struct swl_audio {
 	struct wl_event_source *out_source, *timeout;
 	char out[MAX_OUTPUT];
 	size_t out_len;
-	bool out_eof, exited;
+	bool exited;
 	int status;
 
 	int sink_module, source_module; // -1 while not loaded
@@ -145,15 +150,24 @@ static bool sound_server_present(void) {
 			S_ISSOCK(st.st_mode);
 }
 
-/* Starts pactl with args; its stdout and stderr come back on *out_fd. */
+/* Makes fd become `to` in a child about to exec, keeping it open across the exec. */
+static void redirect(int fd, int to) {
+	if (fd == to) {
+		fcntl(fd, F_SETFD, 0); // dup2 would leave close-on-exec set
+	} else {
+		dup2(fd, to);
+	}
+}
+
+/* Starts pactl with args; its stdout and stderr come back on *out_fd, non-blocking. */
 static pid_t spawn_pactl(char *const args[], int *out_fd) {
 	int pipe_fds[2];
-	if (pipe(pipe_fds) != 0) {
+	if (pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) != 0) {
 		wlr_log_errno(WLR_ERROR, "audio: pipe");
 		return -1;
 	}
-	fcntl(pipe_fds[0], F_SETFD, FD_CLOEXEC);
-	fcntl(pipe_fds[1], F_SETFD, FD_CLOEXEC);
+	// Only our end is non-blocking: pactl's writes must not fail on a full pipe.
+	fcntl(pipe_fds[1], F_SETFL, 0);
 	pid_t pid = fork();
 	if (pid < 0) {
 		wlr_log_errno(WLR_ERROR, "audio: fork");
@@ -162,28 +176,50 @@ static pid_t spawn_pactl(char *const args[], int *out_fd) {
 		return -1;
 	}
 	if (pid == 0) {
+		// The parent has threads (spice-server's): only async-signal-safe
+		// calls until exec, so no stdio, no strerror, no malloc.
 		// The event loop blocks signals for its signalfd; pactl needs them.
 		sigset_t set;
 		sigemptyset(&set);
 		sigprocmask(SIG_SETMASK, &set, NULL);
 		signal(SIGPIPE, SIG_DFL);
-		int null_fd = open("/dev/null", O_RDONLY);
+		int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		if (null_fd >= 0) {
-			dup2(null_fd, STDIN_FILENO);
+			redirect(null_fd, STDIN_FILENO);
 		}
-		dup2(pipe_fds[1], STDOUT_FILENO);
-		dup2(pipe_fds[1], STDERR_FILENO);
+		redirect(pipe_fds[1], STDOUT_FILENO);
+		redirect(pipe_fds[1], STDERR_FILENO);
 		char *argv[12] = { "pactl" };
 		for (int i = 0; args[i] != NULL && i < 10; i++) {
 			argv[i + 1] = args[i];
 		}
 		execvp("pactl", argv);
-		dprintf(STDERR_FILENO, "cannot run pactl: %s\n", strerror(errno));
+		static const char msg[] = "cannot run pactl\n";
+		ssize_t written = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+		(void)written;
 		_exit(127);
 	}
 	close(pipe_fds[1]);
 	*out_fd = pipe_fds[0];
 	return pid;
+}
+
+/*
+ * Reads what the non-blocking fd holds into buf (of cap bytes, *len used, one
+ * kept for a NUL). Once pactl has exited, all it wrote is there; what comes
+ * later is not its output.
+ */
+static void drain_output(int fd, char *buf, size_t *len, size_t cap) {
+	while (fd >= 0 && *len < cap - 1) {
+		ssize_t n = read(fd, buf + *len, cap - 1 - *len);
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n <= 0) {
+			return;
+		}
+		*len += (size_t)n;
+	}
 }
 
 static void run_step(struct swl_audio *audio);
@@ -259,12 +295,6 @@ static void finish_step(struct swl_audio *audio, bool at_exit) {
 	run_step(audio);
 }
 
-static void maybe_finish_step(struct swl_audio *audio) {
-	if (audio->out_eof && audio->exited) {
-		finish_step(audio, false);
-	}
-}
-
 static int handle_output(int fd, uint32_t mask, void *data) {
 	struct swl_audio *audio = data;
 	char buf[256];
@@ -273,10 +303,9 @@ static int handle_output(int fd, uint32_t mask, void *data) {
 		return 0;
 	}
 	if (n <= 0) {
-		audio->out_eof = true;
+		// pactl's exit finishes the step, end-of-file or not.
 		wl_event_source_remove(audio->out_source);
 		audio->out_source = NULL;
-		maybe_finish_step(audio);
 		return 0;
 	}
 	size_t room = MAX_OUTPUT - 1 - audio->out_len;
@@ -288,10 +317,19 @@ static int handle_output(int fd, uint32_t mask, void *data) {
 
 static int handle_timeout(void *data) {
 	struct swl_audio *audio = data;
-	wlr_log(WLR_ERROR, "audio: pactl did not answer in %d ms; killing it", STEP_TIMEOUT_MS);
-	if (audio->pid > 0) {
-		kill(audio->pid, SIGKILL);
+	if (audio->pid <= 0) {
+		return 0;
 	}
+	if (audio->exited) {
+		// Reaped (its pid may be another process's by now): nothing to
+		// kill. Not expected, as its exit finishes the step; finish it.
+		drain_output(audio->out_fd, audio->out, &audio->out_len, MAX_OUTPUT);
+		finish_step(audio, false);
+		return 0;
+	}
+	// Not reaped yet, so the pid is still pactl's; its exit finishes the step.
+	wlr_log(WLR_ERROR, "audio: pactl did not answer in %d ms; killing it", STEP_TIMEOUT_MS);
+	kill(audio->pid, SIGKILL);
 	return 0;
 }
 
@@ -338,7 +376,7 @@ static void run_step(struct swl_audio *audio) {
 		return;
 	}
 	audio->out_len = 0;
-	audio->out_eof = audio->exited = false;
+	audio->exited = false;
 	audio->pid = spawn_pactl(args, &audio->out_fd);
 	if (audio->pid < 0) {
 		audio->pid = 0;
@@ -351,9 +389,6 @@ static void run_step(struct swl_audio *audio) {
 	audio->timeout = wl_event_loop_add_timer(loop, handle_timeout, audio);
 	if (audio->timeout != NULL) {
 		wl_event_source_timer_update(audio->timeout, STEP_TIMEOUT_MS);
-	}
-	if (audio->out_source == NULL) {
-		audio->out_eof = true; // the exit alone completes the step
 	}
 }
 
@@ -376,22 +411,37 @@ bool swl_audio_child_exited(struct swl_audio *audio, pid_t pid, int status) {
 	}
 	audio->exited = true;
 	audio->status = status;
-	maybe_finish_step(audio);
+	// What it wrote and the event loop has not read yet is in the pipe.
+	drain_output(audio->out_fd, audio->out, &audio->out_len, MAX_OUTPUT);
+	finish_step(audio, false);
 	return true;
 }
 
-/* Waits up to timeout_ms for pid; false if it is still running. */
-static bool wait_child(pid_t pid, int timeout_ms, int *status) {
-	for (int waited = 0;; waited++) {
+static int64_t now_ms(void) {
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Waits for pid until deadline_ms (CLOCK_MONOTONIC), then kills it: at exit
+ * the event loop no longer runs, and a pactl that hangs must not keep
+ * COMMAND's exit status from being returned.
+ */
+static void wait_or_kill(pid_t pid, int64_t deadline_ms, int *status) {
+	for (;;) {
 		pid_t r = waitpid(pid, status, WNOHANG);
 		if (r == pid || (r < 0 && errno != EINTR)) {
-			return r == pid;
+			return;
 		}
-		if (waited >= timeout_ms) {
-			return false;
+		if (now_ms() >= deadline_ms) {
+			break;
 		}
 		struct timespec ms = { .tv_nsec = 1000000 };
 		nanosleep(&ms, NULL);
+	}
+	kill(pid, SIGKILL);
+	while (waitpid(pid, status, 0) < 0 && errno == EINTR) {
 	}
 }
 
@@ -403,15 +453,13 @@ static void run_sync(struct swl_audio *audio, char *const args[]) {
 		return;
 	}
 	int status = 0;
-	if (!wait_child(pid, EXIT_TIMEOUT_MS, &status)) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
-	}
+	wait_or_kill(pid, now_ms() + EXIT_TIMEOUT_MS, &status);
 	char out[MAX_OUTPUT];
-	ssize_t n = read(fd, out, sizeof(out) - 1);
+	size_t len = 0;
+	drain_output(fd, out, &len, sizeof(out));
 	close(fd);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		out[n > 0 ? n : 0] = '\0';
+		out[len] = '\0';
 		out[strcspn(out, "\n")] = '\0';
 		wlr_log(WLR_ERROR, "audio: pactl %s %s failed: %s", args[0], args[1],
 				out[0] != '\0' ? out : "no answer");
@@ -435,16 +483,10 @@ void swl_audio_destroy(struct swl_audio *audio) {
 	}
 	if (audio->pid > 0) {
 		// A step still running: its module must be known to be unloaded.
-		if (!audio->exited && !wait_child(audio->pid, EXIT_TIMEOUT_MS, &audio->status)) {
-			kill(audio->pid, SIGKILL);
-			waitpid(audio->pid, &audio->status, 0);
+		if (!audio->exited) {
+			wait_or_kill(audio->pid, now_ms() + EXIT_TIMEOUT_MS, &audio->status);
 		}
-		ssize_t n;
-		while (audio->out_fd >= 0 && audio->out_len < MAX_OUTPUT - 1 &&
-				(n = read(audio->out_fd, audio->out + audio->out_len,
-						 MAX_OUTPUT - 1 - audio->out_len)) > 0) {
-			audio->out_len += (size_t)n;
-		}
+		drain_output(audio->out_fd, audio->out, &audio->out_len, MAX_OUTPUT);
 		finish_step(audio, true);
 	}
 	end_child_io(audio);

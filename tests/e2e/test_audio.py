@@ -2,8 +2,10 @@
 playback FIFO, and through a real PulseAudio server the test starts) arrives
 at spice-wl-probe's playback channel with its frequency and level; a tone
 the probe sends on the record channel arrives in the session (the record
-FIFO, and PulseAudio's source). Playback latency, from the write to the
-arrival at the probe, is measured and printed."""
+FIFO, and PulseAudio's source, and the record FIFO still while PulseAudio's
+source is attached). Playback latency, from the write to the arrival at the
+probe, is measured and printed. A pactl that leaves a process holding its
+output open holds up neither the attach nor spice-wl's exit."""
 
 import array
 import math
@@ -93,45 +95,54 @@ def percentile(values, q):
 
 
 class Reader(threading.Thread):
-    """Collects what a file descriptor delivers until stopped."""
+    """Collects what a file descriptor delivers until stopped, counting the
+    loud samples of the left channel as they come."""
 
     def __init__(self, fd):
         super().__init__(daemon=True)
         self.fd = fd
         self.data = bytearray()
-        self.lock = threading.Lock()
+        self.counted = 0  # bytes of data whose samples are in self.loud
+        self.loud = 0
+        self.ended = False
+        self.cond = threading.Condition()
         self.stop = threading.Event()
 
     def run(self):
-        while not self.stop.is_set():
-            r, _, _ = select.select([self.fd], [], [], 0.05)
-            if not r:
-                continue
-            try:
-                chunk = os.read(self.fd, 65536)
-            except BlockingIOError:
-                continue
-            if not chunk:
-                break
-            with self.lock:
-                self.data += chunk
-
-    def loud_samples(self):
-        with self.lock:
-            data = bytes(self.data)
-        return sum(1 for v in left_channel(data) if abs(v) > SOUND_LEVEL)
+        try:
+            while not self.stop.is_set():
+                r, _, _ = select.select([self.fd], [], [], 0.05)
+                if not r:
+                    continue
+                try:
+                    chunk = os.read(self.fd, 65536)
+                except BlockingIOError:
+                    continue
+                if not chunk:
+                    break
+                with self.cond:
+                    self.data += chunk
+                    end = len(self.data) // 4 * 4
+                    new = left_channel(bytes(self.data[self.counted:end]))
+                    self.loud += sum(1 for v in new if abs(v) > SOUND_LEVEL)
+                    self.counted = end
+                    self.cond.notify_all()
+        finally:
+            with self.cond:
+                self.ended = True
+                self.cond.notify_all()
 
     def wait_loud(self, samples, timeout=15.0):
-        deadline = time.monotonic() + timeout
-        while self.loud_samples() < samples:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"only {self.loud_samples()} loud samples arrived")
-            time.sleep(0.05)
+        with self.cond:
+            self.cond.wait_for(lambda: self.loud >= samples or self.ended, timeout)
+            if self.loud < samples:
+                raise AssertionError(f"only {self.loud} loud samples arrived")
 
     def finish(self):
         self.stop.set()
         self.join(5)
-        return left_channel(bytes(self.data))
+        with self.cond:
+            return left_channel(bytes(self.data))
 
 
 class AudioTests(SessionTestCase):
@@ -205,13 +216,19 @@ class AudioTests(SessionTestCase):
         self.assertGreaterEqual(frames, RATE * 1.0, stats)
         self.assertLessEqual(frames, RATE * (1.0 + 0.2 + 0.5 + 0.05), stats)
 
-        # A writer that goes away mid-frame does not take the session with it.
+        # A writer that goes away mid-frame does not take the session with
+        # it, and once the stream ended (0.2 s without data) the next
+        # writer's frames are whole again: its tone arrives intact.
         fd = os.open(fifo, os.O_WRONLY)
         os.write(fd, b"\x01\x02\x03")
         os.close(fd)
+        time.sleep(0.5)
         self.assertEqual(p.command("audio-start"), "ok")
         write(tone(440, 0.3))
         self.assertEqual(p.command("audio-wait 10000", 15), "ok")
+        stats = parse_audio(p.command("audio-stats"))
+        self.check_tone(stats, 440, 0.3, "after a partial frame")
+        self.assertEqual(stats["starts"], "1", stats)
         self.assertIsNone(s.proc.poll())
 
     def test_fifo_record(self):
@@ -222,7 +239,8 @@ class AudioTests(SessionTestCase):
         reader.start()
         try:
             p = self.connect(s)
-            self.assertEqual(p.command("tone 700 1.5 0.5"), f"ok sent={int(1.5 * RATE)} rate={RATE}")
+            self.assertEqual(p.command("tone 700 1.5 0.5"),
+                             f"ok sent={int(1.5 * RATE)} rate={RATE}")
             reader.wait_loud(int(1.4 * RATE))
         finally:
             samples = reader.finish()
@@ -335,25 +353,35 @@ class PulseAudioTests(SessionTestCase):
             player.wait(10)
         AudioTests.report(self, "PulseAudio (pacat stream open, --latency-msec=20)", latencies)
 
-        # An application records from the default source.
+        # An application records from the default source; one reading
+        # SPICE_WL_RECORD gets the microphone all the same.
         rec = subprocess.Popen(["parec", "--raw", "--format=s16le", f"--rate={RATE}",
                                 "--channels=2", "--latency-msec=20"], env=self.env,
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         reader = Reader(rec.stdout.fileno())
         reader.start()
+        fifo_fd = os.open(os.path.join(s.runtime_dir, "spice-wl-record"),
+                          os.O_RDONLY | os.O_NONBLOCK)
+        fifo_reader = Reader(fifo_fd)
+        fifo_reader.start()
         try:
-            self.assertEqual(p.command("tone 600 1.5 0.5"), f"ok sent={int(1.5 * RATE)} rate={RATE}")
+            self.assertEqual(p.command("tone 600 1.5 0.5"),
+                             f"ok sent={int(1.5 * RATE)} rate={RATE}")
             reader.wait_loud(int(1.4 * RATE))
+            fifo_reader.wait_loud(int(1.4 * RATE))
         finally:
             rec.terminate()
             samples = reader.finish()
             rec.wait(10)
             rec.stdout.close()
-        seconds, freq, dbfs = analyse(samples)
-        print(f"PulseAudio record: {seconds:.3f} s of sound, {freq:.1f} Hz, {dbfs:.1f} dBFS",
-              flush=True)
-        self.assertAlmostEqual(freq, 600, delta=600 * FREQ_TOLERANCE)
-        self.assertAlmostEqual(dbfs, LEVEL_DBFS, delta=LEVEL_TOLERANCE_DB)
+            fifo_samples = fifo_reader.finish()
+            os.close(fifo_fd)
+        for where, got in (("PulseAudio", samples), ("FIFO beside PulseAudio", fifo_samples)):
+            seconds, freq, dbfs = analyse(got)
+            print(f"{where} record: {seconds:.3f} s of sound, {freq:.1f} Hz, {dbfs:.1f} dBFS",
+                  flush=True)
+            self.assertAlmostEqual(freq, 600, delta=600 * FREQ_TOLERANCE, msg=where)
+            self.assertAlmostEqual(dbfs, LEVEL_DBFS, delta=LEVEL_TOLERANCE_DB, msg=where)
 
         # At exit the sink and source go, and with them the defaults.
         self.assertIn("module-pipe-sink", self.modules())
@@ -368,6 +396,50 @@ class PulseAudioTests(SessionTestCase):
 
     def play_and_measure(self, *args):
         return AudioTests.play_and_measure(self, *args)
+
+
+class HeldOutputTests(SessionTestCase):
+    """A pactl that leaves a process holding its output open (as one that
+    autospawns a sound server does) holds up neither the attach, which goes
+    on when pactl exits, nor spice-wl's exit with COMMAND's status."""
+
+    def setUp(self):
+        super().setUp()
+        self.bin_dir = tempfile.mkdtemp(prefix="swl-pactl-")
+        self.calls = os.path.join(self.bin_dir, "calls")
+        script = os.path.join(self.bin_dir, "pactl")
+        with open(script, "w") as f:
+            f.write("#!/bin/sh\n"
+                    f"echo \"$*\" >> '{self.calls}'\n"
+                    "sleep 60 &\n"
+                    'if [ "$1" = load-module ]; then sleep "${PACTL_DELAY:-0}"; echo 42; fi\n')
+        os.chmod(script, 0o755)
+        # The sleeps are in spice-wl's process group, killed when it closes.
+        self.env = {"PATH": self.bin_dir + os.pathsep + os.environ["PATH"],
+                    "PULSE_SERVER": "unix:" + os.path.join(self.bin_dir, "none")}
+
+    def tearDown(self):
+        super().tearDown()
+        shutil.rmtree(self.bin_dir, ignore_errors=True)
+
+    def pactl_calls(self):
+        with open(self.calls) as f:
+            return [line.split()[0:2] for line in f]
+
+    def test_attach_then_exit(self):
+        s = self.start([], command=["sh", "-c", "sleep 3; exit 3"], env=self.env)
+        s.wait_stderr("sound server attached: sink spice-wl, source spice-wl-mic", timeout=10)
+        self.assertEqual(s.wait_exit(15), 3, s.stderr())
+        self.assertEqual(self.pactl_calls()[-2:], [["unload-module", "42"]] * 2)
+
+    def test_exit_during_a_step(self):
+        # COMMAND exits while the first pactl still runs: spice-wl waits for
+        # it and unloads the sink it loaded.
+        s = self.start([], command=["sh", "-c", "exit 3"], env=dict(self.env, PACTL_DELAY="1"))
+        self.assertEqual(s.wait_exit(15), 3, s.stderr())
+        calls = self.pactl_calls()
+        self.assertEqual(calls[0], ["load-module", "module-pipe-sink"])
+        self.assertEqual(calls[-1], ["unload-module", "42"])
 
 
 if __name__ == "__main__":
