@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_check.h"
 #include "agent_proto.h"
 
 #define CONTROL_SIZE 5
@@ -35,14 +36,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const size_t max_messages[] = {
 	16, 64, 2028, 2048, 4096, 65536, 1 << 20, 0, // 0: WLR_SPICE_AGENT_MAX_MESSAGE
 };
-
-#define CHECK(cond) \
-	do { \
-		if (!(cond)) { \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			abort(); \
-		} \
-	} while (0)
 
 struct context {
 	struct wlr_spice_agent_parser *parser;

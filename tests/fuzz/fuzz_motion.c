@@ -17,15 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_check.h"
 #include "motion.h"
-
-#define CHECK(cond)                                                                               \
-	do {                                                                                          \
-		if (!(cond)) {                                                                            \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);              \
-			abort();                                                                              \
-		}                                                                                         \
-	} while (0)
 
 #define MAX_SIDE 64
 

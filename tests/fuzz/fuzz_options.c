@@ -29,17 +29,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz_check.h"
 #include "options.h"
 
 #define MAX_ARGS 64
-
-#define CHECK(cond)                                                                               \
-	do {                                                                                          \
-		if (!(cond)) {                                                                            \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);              \
-			abort();                                                                              \
-		}                                                                                         \
-	} while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -30,15 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_check.h"
 #include "pointer.h"
-
-#define CHECK(cond)                                                                               \
-	do {                                                                                          \
-		if (!(cond)) {                                                                            \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);              \
-			abort();                                                                              \
-		}                                                                                         \
-	} while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -22,15 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "fuzz_check.h"
 #include "scancode.h"
-
-#define CHECK(cond)                                                                               \
-	do {                                                                                          \
-		if (!(cond)) {                                                                            \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);              \
-			abort();                                                                              \
-		}                                                                                         \
-	} while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
