@@ -1,8 +1,8 @@
 /*
  * Construction and release of QXL_DRAW_COPY, QXL_DRAW_FILL and QXL_COPY_BITS
- * commands. Addresses are plain
- * pointers: the backend's single memslot spans the whole address space with
- * a zero delta, so a pointer is its own QXL physical address.
+ * commands. Addresses are plain pointers: the backend's single memslot spans
+ * the whole address space with a zero delta, so a pointer is its own QXL
+ * physical address.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -11,6 +11,40 @@
 
 static QXLPHYSICAL to_phys(const void *ptr) {
 	return (QXLPHYSICAL)(uintptr_t)ptr;
+}
+
+/*
+ * A draw command of type at dst on surface_id, with pixel_bytes of room for
+ * its image after it; the type's own fields are left to the caller.
+ */
+static struct wlr_spice_draw *drawable_create(
+		uint8_t type, const pixman_box32_t *dst, uint32_t surface_id, size_t pixel_bytes) {
+	if (dst->x2 <= dst->x1 || dst->y2 <= dst->y1) {
+		return NULL;
+	}
+	struct wlr_spice_draw *draw = malloc(sizeof(*draw) + pixel_bytes);
+	if (draw == NULL) {
+		return NULL;
+	}
+	memset(draw, 0, sizeof(*draw));
+	draw->pixel_bytes = pixel_bytes;
+	draw->resource.kind = WLR_SPICE_RESOURCE_DRAW;
+	wl_list_init(&draw->resource.link);
+
+	QXLDrawable *drawable = &draw->drawable;
+	drawable->release_info.id = (uint64_t)(uintptr_t)&draw->resource;
+	drawable->surface_id = surface_id;
+	drawable->effect = QXL_EFFECT_OPAQUE;
+	drawable->type = type;
+	drawable->bbox.left = dst->x1;
+	drawable->bbox.top = dst->y1;
+	drawable->bbox.right = dst->x2;
+	drawable->bbox.bottom = dst->y2;
+	drawable->clip.type = SPICE_CLIP_TYPE_NONE;
+	for (int i = 0; i < 3; i++) {
+		drawable->surfaces_dest[i] = -1;
+	}
+	return draw;
 }
 
 struct wlr_spice_draw *wlr_spice_draw_copy_create(
@@ -26,15 +60,12 @@ struct wlr_spice_draw *wlr_spice_draw_copy_create_at(const void *data, size_t st
 		return NULL;
 	}
 	size_t row_bytes = (size_t)width * 4;
-	size_t pixel_bytes = row_bytes * height;
-	struct wlr_spice_draw *draw = malloc(sizeof(*draw) + pixel_bytes);
+	pixman_box32_t dst = { dst_x, dst_y, dst_x + width, dst_y + height };
+	struct wlr_spice_draw *draw =
+			drawable_create(QXL_DRAW_COPY, &dst, surface_id, row_bytes * height);
 	if (draw == NULL) {
 		return NULL;
 	}
-	memset(draw, 0, sizeof(*draw));
-	draw->pixel_bytes = pixel_bytes;
-	draw->resource.kind = WLR_SPICE_RESOURCE_DRAW;
-	wl_list_init(&draw->resource.link);
 
 	const uint8_t *src = (const uint8_t *)data + (size_t)box->y1 * stride + (size_t)box->x1 * 4;
 	for (int y = 0; y < height; y++) {
@@ -53,23 +84,10 @@ struct wlr_spice_draw *wlr_spice_draw_copy_create_at(const void *data, size_t st
 	image->bitmap.data = to_phys(draw->pixels);
 
 	QXLDrawable *drawable = &draw->drawable;
-	drawable->release_info.id = (uint64_t)(uintptr_t)&draw->resource;
-	drawable->surface_id = surface_id;
-	drawable->effect = QXL_EFFECT_OPAQUE;
-	drawable->type = QXL_DRAW_COPY;
-	drawable->bbox.left = dst_x;
-	drawable->bbox.top = dst_y;
-	drawable->bbox.right = dst_x + width;
-	drawable->bbox.bottom = dst_y + height;
-	drawable->clip.type = SPICE_CLIP_TYPE_NONE;
-	for (int i = 0; i < 3; i++) {
-		drawable->surfaces_dest[i] = -1;
-	}
 	drawable->u.copy.src_bitmap = to_phys(image);
 	drawable->u.copy.src_area.right = width;
 	drawable->u.copy.src_area.bottom = height;
 	drawable->u.copy.rop_descriptor = SPICE_ROPD_OP_PUT;
-	drawable->u.copy.scale_mode = 0;
 	return draw;
 }
 
@@ -93,37 +111,9 @@ bool wlr_spice_box_is_solid(
 	return true;
 }
 
-static struct wlr_spice_draw *drawable_create(
-		uint8_t type, const pixman_box32_t *dst, uint32_t surface_id) {
-	if (dst->x2 <= dst->x1 || dst->y2 <= dst->y1) {
-		return NULL;
-	}
-	struct wlr_spice_draw *draw = calloc(1, sizeof(*draw));
-	if (draw == NULL) {
-		return NULL;
-	}
-	draw->resource.kind = WLR_SPICE_RESOURCE_DRAW;
-	wl_list_init(&draw->resource.link);
-
-	QXLDrawable *drawable = &draw->drawable;
-	drawable->release_info.id = (uint64_t)(uintptr_t)&draw->resource;
-	drawable->surface_id = surface_id;
-	drawable->effect = QXL_EFFECT_OPAQUE;
-	drawable->type = type;
-	drawable->bbox.left = dst->x1;
-	drawable->bbox.top = dst->y1;
-	drawable->bbox.right = dst->x2;
-	drawable->bbox.bottom = dst->y2;
-	drawable->clip.type = SPICE_CLIP_TYPE_NONE;
-	for (int i = 0; i < 3; i++) {
-		drawable->surfaces_dest[i] = -1;
-	}
-	return draw;
-}
-
 struct wlr_spice_draw *wlr_spice_draw_fill_create(
 		const pixman_box32_t *dst, uint32_t color, uint32_t surface_id) {
-	struct wlr_spice_draw *draw = drawable_create(QXL_DRAW_FILL, dst, surface_id);
+	struct wlr_spice_draw *draw = drawable_create(QXL_DRAW_FILL, dst, surface_id, 0);
 	if (draw == NULL) {
 		return NULL;
 	}
@@ -135,7 +125,7 @@ struct wlr_spice_draw *wlr_spice_draw_fill_create(
 
 struct wlr_spice_draw *wlr_spice_draw_copy_bits_create(
 		const pixman_box32_t *dst, int src_x, int src_y, uint32_t surface_id) {
-	struct wlr_spice_draw *draw = drawable_create(QXL_COPY_BITS, dst, surface_id);
+	struct wlr_spice_draw *draw = drawable_create(QXL_COPY_BITS, dst, surface_id, 0);
 	if (draw == NULL) {
 		return NULL;
 	}
