@@ -180,25 +180,21 @@ static int lower_bound(const struct hashed_row *rows, int n, uint32_t hash) {
 
 /*
  * Finds the vertical shift most rows of box agree on (rows of box in cur
- * matched against rows of the same columns in old) and copies it. Returns
- * false when nothing scrolled.
+ * matched against rows of the same columns in old) and copies it.
  */
-static bool find_scroll(struct finder *f, const pixman_box32_t *box) {
+static void find_scroll(struct finder *f, const pixman_box32_t *box) {
 	int h = box->y2 - box->y1;
 	struct hashed_row *old_rows = malloc(sizeof(*old_rows) * (size_t)h);
 	uint32_t *cur_hash = malloc(sizeof(*cur_hash) * (size_t)h);
 	int *votes = calloc((size_t)(2 * h + 1), sizeof(*votes));
-	bool found = false;
 	if (old_rows == NULL || cur_hash == NULL || votes == NULL) {
 		goto out;
 	}
+	int unchanged = 0;
 	for (int i = 0; i < h; i++) {
 		old_rows[i].hash = row_hash(f->old, box->y1 + i, box->x1, box->x2);
 		old_rows[i].y = i;
 		cur_hash[i] = row_hash(f->cur, box->y1 + i, box->x1, box->x2);
-	}
-	int unchanged = 0;
-	for (int i = 0; i < h; i++) {
 		unchanged += old_rows[i].hash == cur_hash[i];
 	}
 	if (unchanged == h) {
@@ -231,16 +227,13 @@ static bool find_scroll(struct finder *f, const pixman_box32_t *box) {
 	if (best_votes < MIN_SCROLL_ROWS) {
 		goto out;
 	}
-	int before = f->n;
 	pixman_box32_t clipped = clip_to_image(f, *box, 0, best);
 	copy_matching_runs(f, &clipped, 0, best, MIN_SCROLL_ROWS);
-	found = f->n > before;
 
 out:
 	free(old_rows);
 	free(cur_hash);
 	free(votes);
-	return found;
 }
 
 /* Drops the rows of damage whose pixels the client already has. */
@@ -282,6 +275,18 @@ static void trim_unchanged(struct finder *f, pixman_region32_t *damage) {
 	pixman_region32_fini(&changed);
 }
 
+/* The client gets copies[from..to) by copy: they need no pixels. */
+static void subtract_copies(pixman_region32_t *damage, const struct wlr_spice_copy *copies,
+		int from, int to) {
+	for (int i = from; i < to; i++) {
+		const pixman_box32_t *d = &copies[i].dst;
+		pixman_region32_t dst;
+		pixman_region32_init_rect(&dst, d->x1, d->y1, d->x2 - d->x1, d->y2 - d->y1);
+		pixman_region32_subtract(damage, damage, &dst);
+		pixman_region32_fini(&dst);
+	}
+}
+
 int wlr_spice_motion_find(const struct wlr_spice_image *old, const pixman_region32_t *valid,
 		const struct wlr_spice_image *cur, pixman_region32_t *damage,
 		const struct wlr_spice_move_hint *hints, int n_hints, struct wlr_spice_copy *out,
@@ -312,37 +317,18 @@ int wlr_spice_motion_find(const struct wlr_spice_image *old, const pixman_region
 		}
 		copy_matching_runs(&f, &box, hint->dx, hint->dy, MIN_HINT_ROWS);
 	}
-	for (int i = 0; i < f.n; i++) {
-		const pixman_box32_t *d = &out[i].dst;
-		pixman_region32_t dst;
-		pixman_region32_init_rect(&dst, d->x1, d->y1, d->x2 - d->x1, d->y2 - d->y1);
-		pixman_region32_subtract(damage, damage, &dst);
-		pixman_region32_fini(&dst);
-	}
+	subtract_copies(damage, out, 0, f.n);
 
-	// Scrolls: each large box of what is left, biggest first is not needed;
-	// a scrolling terminal is one box.
-	int n = 0;
+	// Scrolls, in each large box of what is left: a scrolling terminal is one.
+	int n = 0, before = f.n;
 	const pixman_box32_t *boxes = pixman_region32_rectangles(damage, &n);
-	pixman_box32_t *work = n > 0 ? malloc(sizeof(*work) * (size_t)n) : NULL;
-	if (work != NULL) {
-		memcpy(work, boxes, sizeof(*work) * (size_t)n);
-		int before = f.n;
-		for (int i = 0; i < n && f.n < f.max_out; i++) {
-			if (work[i].x2 - work[i].x1 >= MIN_SCROLL_WIDTH &&
-					work[i].y2 - work[i].y1 >= MIN_SCROLL_HEIGHT) {
-				find_scroll(&f, &work[i]);
-			}
-		}
-		free(work);
-		for (int i = before; i < f.n; i++) {
-			const pixman_box32_t *d = &out[i].dst;
-			pixman_region32_t dst;
-			pixman_region32_init_rect(&dst, d->x1, d->y1, d->x2 - d->x1, d->y2 - d->y1);
-			pixman_region32_subtract(damage, damage, &dst);
-			pixman_region32_fini(&dst);
+	for (int i = 0; i < n && f.n < f.max_out; i++) {
+		if (boxes[i].x2 - boxes[i].x1 >= MIN_SCROLL_WIDTH &&
+				boxes[i].y2 - boxes[i].y1 >= MIN_SCROLL_HEIGHT) {
+			find_scroll(&f, &boxes[i]);
 		}
 	}
+	subtract_copies(damage, out, before, f.n);
 
 	trim_unchanged(&f, damage);
 	return f.n;
