@@ -334,21 +334,16 @@ static int handle_timeout(void *data) {
 }
 
 static void run_step(struct swl_audio *audio) {
-	char file_arg[PATH_MAX + 8], name_arg[64], rate_arg[32];
-	snprintf(rate_arg, sizeof(rate_arg), "rate=%u", audio->rate);
 	char *args[10] = { NULL };
+	// The two load steps differ only in these.
+	const char *module = NULL, *path = NULL, *name_key = NULL, *name = NULL, *props = NULL;
 	switch (audio->step) {
 	case STEP_LOAD_SINK:
-		snprintf(file_arg, sizeof(file_arg), "file=%s", audio->playback_path);
-		snprintf(name_arg, sizeof(name_arg), "sink_name=%s", audio->sink_name);
-		args[0] = "load-module";
-		args[1] = "module-pipe-sink";
-		args[2] = file_arg;
-		args[3] = "format=s16le";
-		args[4] = rate_arg;
-		args[5] = "channels=2";
-		args[6] = name_arg;
-		args[7] = "sink_properties=device.description=SPICE";
+		module = "module-pipe-sink";
+		path = audio->playback_path;
+		name_key = "sink_name";
+		name = audio->sink_name;
+		props = "sink_properties=device.description=SPICE";
 		break;
 	case STEP_DEFAULT_SINK:
 		args[0] = "set-default-sink";
@@ -357,16 +352,11 @@ static void run_step(struct swl_audio *audio) {
 	case STEP_LOAD_SOURCE:
 		// A leftover of a session that was killed would make it fail.
 		unlink(audio->source_path);
-		snprintf(file_arg, sizeof(file_arg), "file=%s", audio->source_path);
-		snprintf(name_arg, sizeof(name_arg), "source_name=%s", audio->source_name);
-		args[0] = "load-module";
-		args[1] = "module-pipe-source";
-		args[2] = file_arg;
-		args[3] = "format=s16le";
-		args[4] = rate_arg;
-		args[5] = "channels=2";
-		args[6] = name_arg;
-		args[7] = "source_properties=device.description=SPICE-microphone";
+		module = "module-pipe-source";
+		path = audio->source_path;
+		name_key = "source_name";
+		name = audio->source_name;
+		props = "source_properties=device.description=SPICE-microphone";
 		break;
 	case STEP_DEFAULT_SOURCE:
 		args[0] = "set-default-source";
@@ -374,6 +364,15 @@ static void run_step(struct swl_audio *audio) {
 		break;
 	case STEP_DONE:
 		return;
+	}
+	char file_arg[PATH_MAX + 8], name_arg[64], rate_arg[32];
+	if (module != NULL) {
+		snprintf(file_arg, sizeof(file_arg), "file=%s", path);
+		snprintf(name_arg, sizeof(name_arg), "%s=%s", name_key, name);
+		snprintf(rate_arg, sizeof(rate_arg), "rate=%u", audio->rate);
+		char *load[] = { "load-module", (char *)module, file_arg, "format=s16le", rate_arg,
+			"channels=2", name_arg, (char *)props };
+		memcpy(args, load, sizeof(load));
 	}
 	audio->out_len = 0;
 	audio->exited = false;
