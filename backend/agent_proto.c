@@ -172,6 +172,21 @@ static void port_deliver(struct wlr_spice_agent_parser *parser, uint32_t port,
 }
 
 /*
+ * Copies what is missing of a size-byte header (have bytes of it in buf so
+ * far) from the avail bytes at src; returns how many it took.
+ */
+static size_t fill_header(uint8_t *buf, size_t *have, size_t size, const uint8_t *src,
+		size_t avail) {
+	size_t take = size - *have;
+	if (take > avail) {
+		take = avail;
+	}
+	memcpy(buf + *have, src, take);
+	*have += take;
+	return take;
+}
+
+/*
  * Consumes n (<= chunk_remaining) data bytes of the current chunk for port.
  * Returns how many were used; the rest of the chunk is then to be discarded.
  */
@@ -182,12 +197,8 @@ static size_t port_consume(struct wlr_spice_agent_parser *parser, uint32_t port,
 
 	while (used < n) {
 		if (state->header_len < MESSAGE_HEADER_SIZE) {
-			size_t take = MESSAGE_HEADER_SIZE - state->header_len;
-			if (take > n - used) {
-				take = n - used;
-			}
-			memcpy(state->header + state->header_len, bytes + used, take);
-			state->header_len += take;
+			size_t take = fill_header(
+					state->header, &state->header_len, MESSAGE_HEADER_SIZE, bytes + used, n - used);
 			used += take;
 			parser->chunk_remaining -= take;
 			if (state->header_len < MESSAGE_HEADER_SIZE) {
@@ -232,13 +243,8 @@ void wlr_spice_agent_parser_feed(struct wlr_spice_agent_parser *parser, const ui
 
 	while (pos < len) {
 		if (parser->chunk_remaining == 0) {
-			size_t take = CHUNK_HEADER_SIZE - parser->chunk_header_len;
-			if (take > len - pos) {
-				take = len - pos;
-			}
-			memcpy(parser->chunk_header + parser->chunk_header_len, bytes + pos, take);
-			parser->chunk_header_len += take;
-			pos += take;
+			pos += fill_header(parser->chunk_header, &parser->chunk_header_len,
+					CHUNK_HEADER_SIZE, bytes + pos, len - pos);
 			if (parser->chunk_header_len < CHUNK_HEADER_SIZE) {
 				break;
 			}
