@@ -458,9 +458,6 @@ void wlr_spice_output_hint_move(
 		return;
 	}
 	struct wlr_spice_output *output = spice_output_from_output(wlr_output);
-	if (output->backend->options.no_copy_bits) {
-		return;
-	}
 	struct wlr_spice_move_hint hint = {
 		.dst = { box->x, box->y, box->x + box->width, box->y + box->height },
 		.dx = dx,
