@@ -156,7 +156,7 @@ int main(int argc, char *argv[]) {
 	server.listen_fd = take_activation_socket();
 	// The same rule as for --listen: no unauthenticated access from afar.
 	if (server.listen_fd > 0 && options.password == NULL && !options.sasl &&
-			options.tls_port == 0 && !options.insecure_no_auth &&
+			!options.insecure_no_auth &&
 			!socket_is_local(server.listen_fd)) {
 		fprintf(stderr,
 				"spice-wl: refusing unauthenticated access on the activation "

@@ -1291,15 +1291,16 @@ enum swl_options_result swl_options_parse(
 			!set_string(&opts->image_compression, "auto_lz", err)) {
 		return SWL_OPTIONS_ERROR;
 	}
-	if (!finish_tls(opts, err)) {
-		return SWL_OPTIONS_ERROR;
-	}
+	// TLS encrypts but does not tell who connects: it is no substitute for a login.
 	if (opts->password == NULL && opts->disable_ticketing && !opts->insecure_no_auth &&
-			opts->tls_port == 0 && !is_local_address(opts->listen)) {
+			!is_local_address(opts->listen)) {
 		fail(err,
 				"refusing unauthenticated access on --listen %s: use a password or --sasl, or "
 				"--insecure-no-auth if you really mean it",
 				opts->listen);
+		return SWL_OPTIONS_ERROR;
+	}
+	if (!finish_tls(opts, err)) {
 		return SWL_OPTIONS_ERROR;
 	}
 

@@ -117,16 +117,20 @@ class SecurityTests(SessionTestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("--tls-port", r.stderr)
 
-    def test_tls_allows_remote_listening_without_password(self):
+    def test_tls_without_password_is_no_remote_login(self):
+        # TLS encrypts but does not say who connects: without a password it
+        # is unauthenticated remote access like the plain port.
         r = subprocess.run([SPICE_WL, "--disable-ticketing", "--listen", "0.0.0.0", "--help"],
                            capture_output=True, text=True, timeout=20)
         self.assertEqual(r.returncode, 0)  # --help wins over the checks
-        r = subprocess.run([SPICE_WL, "--disable-ticketing", "--listen", "0.0.0.0",
-                            "--tls-port", "5999", "--x509-dir", "/nonexistent"],
-                           capture_output=True, text=True, timeout=20)
-        # Refused for the missing files, not for lack of authentication.
-        self.assertEqual(r.returncode, 2)
-        self.assertNotIn("insecure", r.stderr)
+        for extra in ([], ["--tls-only"]):
+            r = subprocess.run([SPICE_WL, "--disable-ticketing", "--listen", "0.0.0.0",
+                                "--tls-port", "5999", "--x509-dir", "/nonexistent"] + extra,
+                               capture_output=True, text=True, timeout=20,
+                               stdin=subprocess.DEVNULL)
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("insecure-no-auth", r.stderr)
+            self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
 
     def test_sasl_sasldb_user(self):
         # A SASL configuration of the test's own: Cyrus SASL reads
