@@ -28,8 +28,12 @@
 #define MIN_FPS 1
 #define MAX_FPS 120
 #define PASSWORD_ENV "SPICE_WL_PASSWORD"
-/* spice-server's SPICE_MAX_PASSWORD_LENGTH: it refuses a longer ticket. */
-#define MAX_PASSWORD_BYTES 60
+/*
+ * spice-server keeps the ticket in a SPICE_MAX_PASSWORD_LENGTH (60) byte
+ * array with its NUL: it refuses 61 bytes, and silently cuts 60 to 59, which
+ * then no client can match.
+ */
+#define MAX_PASSWORD_BYTES 59
 /* What is read of a password file or a config file, at most. */
 #define MAX_PASSWORD_FILE_BYTES 4096
 #define MAX_CONFIG_BYTES (1024 * 1024)
