@@ -110,8 +110,8 @@ static bool check_runtime_dir(void) {
 	// or the audio FIFOs; root passes every permission check, so the owner
 	// is compared, as libwayland and systemd expect it to be ours and 0700.
 	if (st.st_uid != geteuid()) {
-		fprintf(stderr, "spice-wl: XDG_RUNTIME_DIR '%s' belongs to uid %u, not to uid %u\n",
-				dir, (unsigned)st.st_uid, (unsigned)geteuid());
+		fprintf(stderr, "spice-wl: XDG_RUNTIME_DIR '%s' belongs to uid %u, not to uid %u\n", dir,
+				(unsigned)st.st_uid, (unsigned)geteuid());
 		return false;
 	}
 	if ((st.st_mode & 077) != 0) {

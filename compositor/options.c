@@ -1191,9 +1191,10 @@ static bool load_config_file(
 	// Read whole, bounded: a config file is small, and /dev/stdin or a pipe
 	// that never ends must not grow memory without end.
 	// cap bytes of the file fit in text, one more than it is expected to hold.
-	size_t cap = S_ISREG(st.st_mode) && st.st_size < MAX_CONFIG_BYTES ?
-			(size_t)st.st_size + 1 :
-			MAX_CONFIG_BYTES + 1;
+	size_t cap = MAX_CONFIG_BYTES + 1;
+	if (S_ISREG(st.st_mode) && st.st_size < MAX_CONFIG_BYTES) {
+		cap = (size_t)st.st_size + 1;
+	}
 	char *text = malloc(cap + 1);
 	ssize_t len = -1;
 	size_t size = 0;

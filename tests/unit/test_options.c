@@ -1329,8 +1329,7 @@ static void test_password_file_content(void **state) {
 	write_bytes(f->path, big, big_len);
 	free(big);
 	snprintf(expected, sizeof(expected),
-			"spice-wl: cannot read --password-file '%s': it is longer than 4096 bytes\n",
-			f->path);
+			"spice-wl: cannot read --password-file '%s': it is longer than 4096 bytes\n", f->path);
 	check_password_file_error(f, f->path, expected);
 
 	// devices are no password files: /dev/zero would be read for ever
@@ -1377,8 +1376,8 @@ static void test_config_bounded(void **state) {
 	reset_opts(f);
 	assert_int_equal(
 			parse(f, "--disable-ticketing", "--config", "/dev/zero", NULL), SWL_OPTIONS_ERROR);
-	assert_string_equal(f->err,
-			"spice-wl: cannot read config file '/dev/zero': not a regular file\n");
+	assert_string_equal(
+			f->err, "spice-wl: cannot read config file '/dev/zero': not a regular file\n");
 
 	// at most 1 MiB of a file: a line of comment repeated past it
 	const size_t limit = 1024 * 1024;
@@ -1420,7 +1419,8 @@ static void test_config_bounded(void **state) {
 	char fd_path[32];
 	snprintf(fd_path, sizeof(fd_path), "/dev/fd/%d", fds[0]);
 	reset_opts(f);
-	assert_int_equal(parse(f, "--disable-ticketing", "--config", fd_path, NULL), SWL_OPTIONS_ERROR);
+	assert_int_equal(
+			parse(f, "--disable-ticketing", "--config", fd_path, NULL), SWL_OPTIONS_ERROR);
 	assert_int_equal(close(fds[0]), 0);
 	assert_int_equal(waitpid(pid, NULL, 0), pid);
 	snprintf(expected, sizeof(expected),
