@@ -93,23 +93,91 @@ void wlr_spice_audio_init(struct wlr_spice_audio *audio, struct wlr_spice_backen
 	wlr_spice_pacer_init(&audio->pacer, audio->rate, BURST_FRAMES);
 }
 
-/* Makes path a FIFO unless it is one; *created tells whether we made it. */
-static bool make_fifo(const char *path, bool *created) {
+/*
+ * Whether the open fd is a FIFO only we can use: owned by our effective uid
+ * (root passes every permission check, so the owner is compared) and with no
+ * access for group or others. Checked on the descriptor, not the path, so
+ * nothing can be swapped in between the check and the use.
+ */
+static bool fifo_is_private(int fd, const char *path) {
 	struct stat st;
-	*created = false;
-	if (lstat(path, &st) == 0) {
-		if (!S_ISFIFO(st.st_mode)) {
-			wlr_log(WLR_ERROR, "audio: %s exists and is not a FIFO", path);
-			return false;
-		}
-		return true;
-	}
-	if (errno != ENOENT || mkfifo(path, 0600) != 0) {
-		wlr_log_errno(WLR_ERROR, "audio: cannot create the FIFO %s", path);
+	if (fstat(fd, &st) != 0) {
+		wlr_log_errno(WLR_ERROR, "audio: cannot check %s", path);
 		return false;
 	}
-	*created = true;
+	if (!S_ISFIFO(st.st_mode)) {
+		wlr_log(WLR_ERROR, "audio: %s is not a FIFO; not used", path);
+		return false;
+	}
+	if (st.st_uid != geteuid()) {
+		wlr_log(WLR_ERROR, "audio: %s belongs to uid %u, not to us; not used", path,
+				(unsigned)st.st_uid);
+		return false;
+	}
+	if ((st.st_mode & 077) != 0) {
+		wlr_log(WLR_ERROR, "audio: %s has mode %04o, open to other users; not used", path,
+				(unsigned)(st.st_mode & 07777));
+		return false;
+	}
 	return true;
+}
+
+/*
+ * Makes a new FIFO at path, mode 0600, and opens it with flags. Whoever can
+ * open our FIFOs hears the microphone or plays into the session, so no FIFO
+ * already there is used: one of ours (a session of ours was killed, and we
+ * hold the name's lock now) is replaced, which also cuts off any process
+ * still holding it open; anything else is refused. The session picked a name
+ * with nothing foreign at it (swl_audio); this is the check that counts.
+ */
+static int create_fifo(const char *path, int flags) {
+	struct stat st;
+	if (lstat(path, &st) == 0) {
+		if (!S_ISFIFO(st.st_mode) || st.st_uid != geteuid()) {
+			wlr_log(WLR_ERROR, "audio: %s exists and is not a FIFO of ours; not used", path);
+			return -1;
+		}
+		wlr_log(WLR_DEBUG, "audio: replacing the leftover FIFO %s", path);
+		if (unlink(path) != 0 && errno != ENOENT) {
+			wlr_log_errno(WLR_ERROR, "audio: cannot remove the leftover FIFO %s", path);
+			return -1;
+		}
+	} else if (errno != ENOENT) {
+		wlr_log_errno(WLR_ERROR, "audio: cannot check %s", path);
+		return -1;
+	}
+	// Fails if anything appeared at path meanwhile: it is not ours.
+	if (mkfifo(path, 0600) != 0) {
+		wlr_log_errno(WLR_ERROR, "audio: cannot create the FIFO %s", path);
+		return -1;
+	}
+	int fd = open(path, flags | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		wlr_log_errno(WLR_ERROR, "audio: cannot open %s", path);
+		return -1;
+	}
+	if (!fifo_is_private(fd, path)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Opens path again with flags, if it still is the FIFO open as fd. */
+static int reopen_fifo(int fd, const char *path, int flags) {
+	int again = open(path, flags | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+	if (again < 0) {
+		wlr_log_errno(WLR_ERROR, "audio: cannot open %s", path);
+		return -1;
+	}
+	struct stat a, b;
+	if (fstat(fd, &a) != 0 || fstat(again, &b) != 0 || a.st_dev != b.st_dev ||
+			a.st_ino != b.st_ino) {
+		wlr_log(WLR_ERROR, "audio: %s was replaced while being opened; not used", path);
+		close(again);
+		return -1;
+	}
+	return again;
 }
 
 static void send_frames(struct wlr_spice_audio *audio, const uint32_t *frames, uint32_t n) {
@@ -289,19 +357,15 @@ static int handle_play_timer(void *data) {
 }
 
 static bool open_playback(struct wlr_spice_audio *audio) {
-	if (!make_fifo(audio->playback_path, &audio->playback_created)) {
-		return false;
-	}
-	audio->play_fd = open(audio->playback_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	audio->play_fd = create_fifo(audio->playback_path, O_RDONLY);
 	if (audio->play_fd < 0) {
-		wlr_log_errno(WLR_ERROR, "audio: cannot open %s", audio->playback_path);
 		return false;
 	}
+	audio->playback_created = true;
 	// With a reader there, this open does not block; holding it means the
 	// FIFO never reports end-of-file when a writer closes.
-	audio->play_keep_fd = open(audio->playback_path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	audio->play_keep_fd = reopen_fifo(audio->play_fd, audio->playback_path, O_WRONLY);
 	if (audio->play_keep_fd < 0) {
-		wlr_log_errno(WLR_ERROR, "audio: cannot open %s", audio->playback_path);
 		return false;
 	}
 	if (fcntl(audio->play_fd, F_SETPIPE_SZ, PLAYBACK_PIPE_BYTES) < 0) {
@@ -315,16 +379,13 @@ static bool open_playback(struct wlr_spice_audio *audio) {
 }
 
 static bool open_record(struct wlr_spice_audio *audio) {
-	if (!make_fifo(audio->record_path, &audio->record_created)) {
-		return false;
-	}
 	// Read-write: never blocks, lets readers open it at any time without
 	// waiting for us, and lets us drop stale data nobody read (write_record).
-	audio->rec_fd = open(audio->record_path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	audio->rec_fd = create_fifo(audio->record_path, O_RDWR);
 	if (audio->rec_fd < 0) {
-		wlr_log_errno(WLR_ERROR, "audio: cannot open %s", audio->record_path);
 		return false;
 	}
+	audio->record_created = true;
 	if (fcntl(audio->rec_fd, F_SETPIPE_SZ, RECORD_PIPE_BYTES) < 0) {
 		wlr_log_errno(WLR_DEBUG, "audio: cannot resize the record pipe");
 	}
@@ -413,14 +474,20 @@ bool wlr_spice_audio_set_record_fifo(struct wlr_spice_audio *audio, const char *
 	if (!audio->record_added) {
 		return false;
 	}
-	struct stat st;
-	if (stat(path, &st) != 0 || !S_ISFIFO(st.st_mode)) {
-		wlr_log(WLR_ERROR, "audio: %s is not a FIFO", path);
-		return false;
-	}
-	int fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	// The sound server made this one (PulseAudio refuses an existing FIFO),
+	// with its umask: ours, it is made private; another user's is refused.
+	int fd = open(path, O_RDWR | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0) {
 		wlr_log_errno(WLR_ERROR, "audio: cannot open %s", path);
+		return false;
+	}
+	struct stat st;
+	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) && st.st_uid == geteuid() &&
+			(st.st_mode & 077) != 0 && fchmod(fd, 0600) != 0) {
+		wlr_log_errno(WLR_ERROR, "audio: cannot make %s private", path);
+	}
+	if (!fifo_is_private(fd, path)) {
+		close(fd);
 		return false;
 	}
 	if (fcntl(fd, F_SETPIPE_SZ, RECORD_PIPE_BYTES) < 0) {

@@ -69,7 +69,59 @@ struct swl_audio {
 	int sink_module, source_module; // -1 while not loaded
 };
 
-/* Takes the first free instance name: spice-wl, spice-wl-1, ... */
+/*
+ * Whether the file at path, if any, is ours: our effective uid (root passes
+ * every permission check, so the owner is compared) and, unless it may be
+ * made private, no access for others. A name with a file of another user
+ * (it could hear the microphone or inject sound) is not taken.
+ */
+static bool file_is_ours(const char *path, bool fifo) {
+	struct stat st;
+	if (lstat(path, &st) != 0) {
+		return errno == ENOENT;
+	}
+	if (fifo ? !S_ISFIFO(st.st_mode) : !S_ISREG(st.st_mode)) {
+		wlr_log(WLR_ERROR, "audio: %s is not a %s; trying the next name", path,
+				fifo ? "FIFO" : "regular file");
+		return false;
+	}
+	if (st.st_uid != geteuid()) {
+		wlr_log(WLR_ERROR, "audio: %s belongs to uid %u, not to us; trying the next name", path,
+				(unsigned)st.st_uid);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Opens (creating it) the lock file of an instance name, refusing one that
+ * another user made or can change.
+ */
+static int open_lock(const char *path) {
+	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		wlr_log_errno(WLR_ERROR, "audio: cannot open %s; trying the next name", path);
+		return -1;
+	}
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+		wlr_log(WLR_ERROR, "audio: %s is not a file of ours; trying the next name", path);
+		close(fd);
+		return -1;
+	}
+	if ((st.st_mode & 077) != 0 && fchmod(fd, 0600) != 0) {
+		wlr_log_errno(WLR_ERROR, "audio: cannot make %s private", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Takes the first free instance name: spice-wl, spice-wl-1, ... A name is
+ * free when its lock is not held (the FIFOs of a session of ours that was
+ * killed are replaced by the backend) and nothing of another user is there.
+ */
 static bool pick_names(struct swl_audio *audio, const char *dir) {
 	for (int i = 0; i < MAX_INSTANCES; i++) {
 		char suffix[8] = "";
@@ -81,26 +133,30 @@ static bool pick_names(struct swl_audio *audio, const char *dir) {
 		if (n < 0 || (size_t)n >= sizeof(lock_path)) {
 			return false;
 		}
-		int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		int fd = open_lock(lock_path);
 		if (fd < 0) {
-			wlr_log_errno(WLR_ERROR, "audio: cannot open %s", lock_path);
-			return false;
+			continue;
 		}
 		if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
 			close(fd);
 			continue;
 		}
-		audio->lock_fd = fd;
 		snprintf(audio->playback_path, sizeof(audio->playback_path), "%s/spice-wl%s-playback", dir,
 				suffix);
 		snprintf(audio->record_path, sizeof(audio->record_path), "%s/spice-wl%s-record", dir,
 				suffix);
 		snprintf(audio->source_path, sizeof(audio->source_path), "%s/spice-wl%s-mic", dir, suffix);
+		if (!file_is_ours(audio->playback_path, true) || !file_is_ours(audio->record_path, true) ||
+				!file_is_ours(audio->source_path, true)) {
+			close(fd);
+			continue;
+		}
+		audio->lock_fd = fd;
 		snprintf(audio->sink_name, sizeof(audio->sink_name), "spice-wl%s", suffix);
 		snprintf(audio->source_name, sizeof(audio->source_name), "spice-wl%s-mic", suffix);
 		return true;
 	}
-	wlr_log(WLR_ERROR, "audio: %d spice-wl sessions already use %s", MAX_INSTANCES, dir);
+	wlr_log(WLR_ERROR, "audio: no free name for the FIFOs in %s among %d", dir, MAX_INSTANCES);
 	return false;
 }
 

@@ -106,6 +106,21 @@ static bool check_runtime_dir(void) {
 		fprintf(stderr, "spice-wl: XDG_RUNTIME_DIR '%s' is not a directory\n", dir);
 		return false;
 	}
+	// Another user who can enter or write it could take the Wayland socket
+	// or the audio FIFOs; root passes every permission check, so the owner
+	// is compared, as libwayland and systemd expect it to be ours and 0700.
+	if (st.st_uid != geteuid()) {
+		fprintf(stderr, "spice-wl: XDG_RUNTIME_DIR '%s' belongs to uid %u, not to uid %u\n", dir,
+				(unsigned)st.st_uid, (unsigned)geteuid());
+		return false;
+	}
+	if ((st.st_mode & 077) != 0) {
+		fprintf(stderr,
+				"spice-wl: XDG_RUNTIME_DIR '%s' has mode %04o: other users can use it "
+				"(chmod 700 '%s')\n",
+				dir, (unsigned)(st.st_mode & 07777), dir);
+		return false;
+	}
 	return true;
 }
 

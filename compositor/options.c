@@ -4,11 +4,14 @@
  * single "spice-wl: " line. No wlroots or SPICE here so it can be unit-tested.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "options.h"
@@ -25,6 +28,15 @@
 #define MIN_FPS 1
 #define MAX_FPS 120
 #define PASSWORD_ENV "SPICE_WL_PASSWORD"
+/*
+ * spice-server keeps the ticket in a SPICE_MAX_PASSWORD_LENGTH (60) byte
+ * array with its NUL: it refuses 61 bytes, and silently cuts 60 to 59, which
+ * then no client can match.
+ */
+#define MAX_PASSWORD_BYTES 59
+/* What is read of a password file or a config file, at most. */
+#define MAX_PASSWORD_FILE_BYTES 4096
+#define MAX_CONFIG_BYTES (1024 * 1024)
 #define DEFAULT_SASL_APPNAME "spice-wl"
 #define SASL_APPNAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
 #define SYSCONFDIR_ENV "SPICE_WL_SYSCONFDIR"
@@ -408,45 +420,154 @@ static bool set_policy(struct swl_options *opts, enum swl_window_policy policy, 
 }
 
 /*
+ * Opens path to read settings or a secret from: a regular file or a pipe
+ * (`<(...)`, /dev/stdin), not a directory nor a device such as /dev/zero.
+ * Returns the fd, or -1 with errno set and, when errno is 0, *reason.
+ */
+static int open_input(const char *path, struct stat *st, const char **reason) {
+	*reason = NULL;
+	// Non-blocking so that opening a FIFO nobody writes does not hang; the
+	// reads that follow are made blocking again.
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		return -1;
+	}
+	int flags = fcntl(fd, F_GETFL);
+	if (fstat(fd, st) != 0 || flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	if (S_ISDIR(st->st_mode)) {
+		close(fd);
+		errno = EISDIR;
+		return -1;
+	}
+	if (!S_ISREG(st->st_mode) && !S_ISFIFO(st->st_mode)) {
+		close(fd);
+		errno = 0;
+		*reason = "not a regular file";
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Reads fd into buf until end-of-file or cap bytes; returns the byte count,
+ * or -1 with errno set. cap bytes read means the file may be longer.
+ */
+static ssize_t read_bounded(int fd, char *buf, size_t cap) {
+	size_t len = 0;
+	while (len < cap) {
+		ssize_t n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n < 0) {
+			return -1;
+		}
+		if (n == 0) {
+			break;
+		}
+		len += (size_t)n;
+	}
+	return (ssize_t)len;
+}
+
+static void wipe(char *buf, size_t len) {
+	for (volatile char *p = buf; p < buf + len; p++) {
+		*p = '\0';
+	}
+}
+
+/*
+ * A password file must be private, as ssh wants a private key: no access for
+ * others, and none for the group unless it is root's group (systemd's
+ * credentials are root's, mode 0440 once an ACL lets the service user read
+ * them). It must be ours or root's: another user could change it.
+ */
+static bool password_file_private(const char *path, const struct stat *st, FILE *err) {
+	if (st->st_uid != geteuid() && st->st_uid != 0) {
+		fail(err, "--password-file '%s' belongs to uid %u: it must be yours or root's", path,
+				(unsigned)st->st_uid);
+		return false;
+	}
+	if ((st->st_mode & 007) != 0 || ((st->st_mode & 070) != 0 && st->st_gid != 0)) {
+		fail(err, "--password-file '%s' has mode %04o: other users can read it (chmod 600 '%s')",
+				path, (unsigned)(st->st_mode & 07777), path);
+		return false;
+	}
+	return true;
+}
+
+/* Whether a password of len bytes fits spice-server's limit; what, path say where from. */
+static bool password_fits(const char *what, const char *path, size_t len, FILE *err) {
+	if (len > MAX_PASSWORD_BYTES) {
+		fail(err, "%s%s%s%s: the password is %zu bytes long; SPICE allows at most %d", what,
+				path != NULL ? " '" : "", path != NULL ? path : "", path != NULL ? "'" : "", len,
+				MAX_PASSWORD_BYTES);
+		return false;
+	}
+	return true;
+}
+
+/*
  * Reads the first line of path, without its line ending, into *password.
- * The stream is unbuffered so no copy of the file is left in stdio buffers.
+ * Read with read(2) into a buffer that is wiped, so no copy is left behind.
  */
 static bool read_password_file(const char *path, char **password, FILE *err) {
-	FILE *f = fopen(path, "r");
-	if (f == NULL) {
-		fail(err, "cannot read --password-file '%s': %s", path, strerror(errno));
+	struct stat st;
+	const char *reason;
+	int fd = open_input(path, &st, &reason);
+	if (fd < 0) {
+		fail(err, "cannot read --password-file '%s': %s", path,
+				reason != NULL ? reason : strerror(errno));
 		return false;
 	}
-	setvbuf(f, NULL, _IONBF, 0);
-
-	char *line = NULL;
-	size_t cap = 0;
-	errno = 0;
-	ssize_t len = getline(&line, &cap, f);
+	if (!password_file_private(path, &st, err)) {
+		close(fd);
+		return false;
+	}
+	char buf[MAX_PASSWORD_FILE_BYTES + 1];
+	ssize_t n = read_bounded(fd, buf, sizeof(buf));
 	int read_errno = errno;
-	bool read_failed = len < 0 && ferror(f);
-	fclose(f);
+	close(fd);
 
-	if (len < 0) {
-		free(line);
-		if (read_failed) {
-			fail(err, "cannot read --password-file '%s': %s", path, strerror(read_errno));
-		} else {
-			fail(err, "cannot read --password-file '%s': file is empty", path);
+	bool ok = false;
+	if (n < 0) {
+		fail(err, "cannot read --password-file '%s': %s", path, strerror(read_errno));
+		n = 0;
+	} else if (n == 0) {
+		fail(err, "cannot read --password-file '%s': file is empty", path);
+	} else if ((size_t)n > MAX_PASSWORD_FILE_BYTES) {
+		fail(err, "cannot read --password-file '%s': it is longer than %d bytes", path,
+				MAX_PASSWORD_FILE_BYTES);
+	} else if (memchr(buf, '\0', (size_t)n) != NULL) {
+		fail(err, "cannot read --password-file '%s': it contains a NUL byte", path);
+	} else {
+		char *nl = memchr(buf, '\n', (size_t)n);
+		size_t len = nl != NULL ? (size_t)(nl - buf) : (size_t)n;
+		while (len > 0 && buf[len - 1] == '\r') {
+			len--;
 		}
-		return false;
+		if (len == 0) {
+			fail(err, "cannot read --password-file '%s': first line is empty", path);
+		} else if (password_fits("--password-file", path, len, err)) {
+			char *line = malloc(len + 1);
+			if (line == NULL) {
+				fail(err, "out of memory");
+			} else {
+				memcpy(line, buf, len);
+				line[len] = '\0';
+				wipe_and_free(*password);
+				*password = line;
+				ok = true;
+			}
+		}
 	}
-	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) {
-		line[--len] = '\0';
-	}
-	if (len == 0) {
-		free(line);
-		fail(err, "cannot read --password-file '%s': first line is empty", path);
-		return false;
-	}
-	wipe_and_free(*password);
-	*password = line;
-	return true;
+	wipe(buf, (size_t)n);
+	return ok;
 }
 
 /*
@@ -1056,35 +1177,77 @@ static bool apply_config_line(struct swl_options *opts, struct layer *layer, con
  */
 static bool load_config_file(
 		struct swl_options *opts, const char *path, bool required, FILE *err) {
-	FILE *f = fopen(path, "r");
-	if (f == NULL) {
-		if (!required && (errno == ENOENT || errno == ENOTDIR)) {
+	struct stat st;
+	const char *reason;
+	int fd = open_input(path, &st, &reason);
+	if (fd < 0) {
+		if (!required && reason == NULL && (errno == ENOENT || errno == ENOTDIR)) {
 			return true;
 		}
-		fail(err, "cannot read config file '%s': %s", path, strerror(errno));
+		fail(err, "cannot read config file '%s': %s", path,
+				reason != NULL ? reason : strerror(errno));
 		return false;
 	}
+	// Read whole, bounded: a config file is small, and /dev/stdin or a pipe
+	// that never ends must not grow memory without end.
+	// cap bytes of the file fit in text, one more than it is expected to hold.
+	size_t cap = MAX_CONFIG_BYTES + 1;
+	if (S_ISREG(st.st_mode) && st.st_size < MAX_CONFIG_BYTES) {
+		cap = (size_t)st.st_size + 1;
+	}
+	char *text = malloc(cap + 1);
+	ssize_t len = -1;
+	size_t size = 0;
+	while (text != NULL) {
+		len = read_bounded(fd, text + size, cap - size);
+		if (len < 0) {
+			break;
+		}
+		size += (size_t)len;
+		if (size < cap || cap > MAX_CONFIG_BYTES) {
+			break; // end of file, or too long
+		}
+		// The file grew since fstat: read on, up to the bound.
+		cap = MAX_CONFIG_BYTES + 1;
+		char *more = realloc(text, cap + 1);
+		if (more == NULL) {
+			free(text);
+			text = NULL;
+			break;
+		}
+		text = more;
+	}
+	int read_errno = errno;
+	close(fd);
+	if (text == NULL) {
+		fail(err, "out of memory");
+		return false;
+	}
+	if (len < 0) {
+		fail(err, "cannot read config file '%s': %s", path, strerror(read_errno));
+		free(text);
+		return false;
+	}
+	if (size > MAX_CONFIG_BYTES) {
+		fail(err, "cannot read config file '%s': it is longer than %d bytes", path,
+				MAX_CONFIG_BYTES);
+		free(text);
+		return false;
+	}
+	text[size] = '\0';
 
 	struct layer layer;
 	begin_layer(opts, &layer);
-	char *line = NULL;
-	size_t cap = 0;
 	size_t lineno = 0;
 	bool ok = true;
-	while (ok) {
-		errno = 0;
-		ssize_t len = getline(&line, &cap, f);
-		if (len < 0) {
-			if (ferror(f)) {
-				fail(err, "cannot read config file '%s': %s", path, strerror(errno));
-				ok = false;
-			}
-			break;
-		}
-		ok = apply_config_line(opts, &layer, path, ++lineno, line, (size_t)len, err);
+	for (char *line = text; ok && line < text + size;) {
+		char *nl = memchr(line, '\n', (size_t)(text + size - line));
+		char *end = nl != NULL ? nl : text + size;
+		*end = '\0';
+		ok = apply_config_line(opts, &layer, path, ++lineno, line, (size_t)(end - line), err);
+		line = end + 1;
 	}
-	free(line);
-	fclose(f);
+	free(text);
 	if (ok) {
 		end_layer(opts, &layer);
 	}
@@ -1276,6 +1439,9 @@ enum swl_options_result swl_options_parse(
 		// with --sasl the variable may well hold a client's SASL password
 		const char *env = getenv(PASSWORD_ENV);
 		if (env != NULL && env[0] != '\0') {
+			if (!password_fits(PASSWORD_ENV, NULL, strlen(env), err)) {
+				return SWL_OPTIONS_ERROR;
+			}
 			char *password = strdup(env);
 			if (password == NULL) {
 				fail(err, "out of memory");

@@ -12,6 +12,7 @@ import math
 import os
 import select
 import shutil
+import stat
 import statistics
 import subprocess
 import sys
@@ -261,6 +262,107 @@ class AudioTests(SessionTestCase):
         r = s.probe("tone", "440", "0.2")
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertIn("no record channel", r.stderr)
+
+
+class FifoSafetyTests(SessionTestCase):
+    """The FIFOs carry the microphone and what the client plays: spice-wl uses
+    none that another user made or can open, in a runtime directory the test
+    prepares (tests run as root, who passes every permission check, so
+    ownership is what is compared)."""
+
+    NOBODY = 65534
+
+    def runtime(self):
+        d = tempfile.mkdtemp(prefix="swl-fifo-")
+        os.chmod(d, 0o700)
+        self.addCleanup(shutil.rmtree, d, ignore_errors=True)
+        return d
+
+    def start_in(self, runtime):
+        s = self.start([], ["sh", "-c", "echo paths $SPICE_WL_PLAYBACK $SPICE_WL_RECORD; "
+                            "exec sleep 60"], env={"XDG_RUNTIME_DIR": runtime})
+        return s, s.expect("paths ").split()[1:]
+
+    def assert_private_fifo(self, path):
+        st = os.lstat(path)
+        self.assertTrue(stat.S_ISFIFO(st.st_mode), path)
+        self.assertEqual(st.st_uid, os.geteuid(), path)
+        self.assertEqual(stat.S_IMODE(st.st_mode), 0o600, path)
+        return st
+
+    @unittest.skipUnless(os.geteuid() == 0, "needs root to make another user's files")
+    def test_names_with_foreign_files_are_skipped(self):
+        runtime = self.runtime()
+        # Another user's FIFO at the first name, another user's lock at the
+        # second, a symlink as the lock of the third (O_CREAT would follow it).
+        foreign = os.path.join(runtime, "spice-wl-playback")
+        os.mkfifo(foreign, 0o600)
+        os.chown(foreign, self.NOBODY, self.NOBODY)
+        lock = os.path.join(runtime, "spice-wl-1-audio.lock")
+        open(lock, "w").close()
+        os.chown(lock, self.NOBODY, self.NOBODY)
+        target = os.path.join(runtime, "created-through-a-symlink")
+        os.symlink(target, os.path.join(runtime, "spice-wl-2-audio.lock"))
+
+        s, paths = self.start_in(runtime)
+        self.assertEqual(paths, [os.path.join(runtime, "spice-wl-3-playback"),
+                                 os.path.join(runtime, "spice-wl-3-record")], s.stderr())
+        for path in paths:
+            self.assert_private_fifo(path)
+        log = s.stderr()
+        self.assertIn(f"audio: {foreign} belongs to uid {self.NOBODY}, not to us; "
+                      "trying the next name", log)
+        self.assertIn(f"audio: {lock} is not a file of ours; trying the next name", log)
+        self.assertFalse(os.path.lexists(target))
+        self.assertEqual(os.lstat(foreign).st_uid, self.NOBODY)
+
+        # The FIFOs chosen work.
+        fd = os.open(paths[1], os.O_RDONLY | os.O_NONBLOCK)
+        reader = Reader(fd)
+        reader.start()
+        try:
+            p = self.connect(s)
+            self.assertEqual(p.command("tone 700 0.5 0.5"),
+                             f"ok sent={int(0.5 * RATE)} rate={RATE}")
+            reader.wait_loud(int(0.4 * RATE))
+        finally:
+            reader.finish()
+            os.close(fd)
+
+    def test_leftover_fifos_are_replaced(self):
+        runtime = self.runtime()
+        # Our own names, but open to everyone, and held open by a listener
+        # from before the session started.
+        record = os.path.join(runtime, "spice-wl-record")
+        playback = os.path.join(runtime, "spice-wl-playback")
+        for path in (record, playback):
+            os.mkfifo(path)
+            os.chmod(path, 0o666)
+        old = os.stat(record)
+        eavesdropper_fd = os.open(record, os.O_RDWR | os.O_NONBLOCK)
+        eavesdropper = Reader(eavesdropper_fd)
+        eavesdropper.start()
+
+        s, paths = self.start_in(runtime)
+        self.assertEqual(paths, [playback, record])
+        new = self.assert_private_fifo(record)
+        self.assert_private_fifo(playback)
+        self.assertNotEqual((new.st_dev, new.st_ino), (old.st_dev, old.st_ino))
+
+        fd = os.open(record, os.O_RDONLY | os.O_NONBLOCK)
+        reader = Reader(fd)
+        reader.start()
+        try:
+            p = self.connect(s)
+            self.assertEqual(p.command("tone 700 1.0 0.5"),
+                             f"ok sent={int(1.0 * RATE)} rate={RATE}")
+            reader.wait_loud(int(0.9 * RATE))
+        finally:
+            reader.finish()
+            os.close(fd)
+            eavesdropper.finish()
+            os.close(eavesdropper_fd)
+        self.assertEqual(eavesdropper.loud, 0, "the old FIFO still carried the microphone")
 
 
 @unittest.skipUnless(HAVE_PULSE or os.environ.get("CI"), "pulseaudio and pactl not installed")

@@ -2,6 +2,7 @@
 readiness line, COMMAND's exit status, passwords, signals."""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -120,6 +121,73 @@ class CliTests(SessionTestCase):
                        env={"SPICE_WL_PASSWORD": "envpw"})
         s.expect("ready 320 240")
         self.connect(s)
+
+    def assert_one_line_exit(self, r, status, *needles):
+        self.assertEqual(r.returncode, status, r.stderr)
+        lines = r.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 1, r.stderr)
+        self.assertTrue(lines[0].startswith("spice-wl: "), lines[0])
+        for needle in needles:
+            self.assertIn(needle, lines[0])
+
+    def test_password_file_refused(self):
+        d = tempfile.mkdtemp(prefix="swl-pw-")
+        self.addCleanup(shutil.rmtree, d, ignore_errors=True)
+        path = os.path.join(d, "pw")
+
+        def write(data, mode=0o600):
+            with open(path, "wb") as f:
+                f.write(data)
+            os.chmod(path, mode)
+
+        write(b"s3cret\n", 0o644)
+        r = run(["--password-file", path, "--", "true"])
+        self.assert_one_line_exit(r, 2, f"'{path}' has mode 0644", f"chmod 600 '{path}'")
+        write(b"abc\0def\n")
+        r = run(["--password-file", path, "--", "true"])
+        self.assert_one_line_exit(r, 2, path, "NUL byte")
+        # spice-server cuts a 60-byte password to 59, which no client matches.
+        write(b"x" * 60 + b"\n")
+        r = run(["--password-file", path, "--", "true"])
+        self.assert_one_line_exit(r, 2, path, "60 bytes long; SPICE allows at most 59")
+        r = run(["--", "true"], env={"SPICE_WL_PASSWORD": "y" * 60})
+        self.assert_one_line_exit(r, 2, "SPICE_WL_PASSWORD", "60 bytes long")
+        # Devices are read no further (memory grew without bound before).
+        r = run(["--password-file", "/dev/zero", "--", "true"])
+        self.assert_one_line_exit(r, 2, "'/dev/zero'", "not a regular file")
+        r = run(["--disable-ticketing", "--config", "/dev/zero", "--", "true"])
+        self.assert_one_line_exit(r, 2, "'/dev/zero'", "not a regular file")
+
+    def test_private_password_file_used(self):
+        # 59 bytes, the most SPICE matches, from a 0400 file.
+        password = "p" * 58 + "!"
+        d = tempfile.mkdtemp(prefix="swl-pw-")
+        self.addCleanup(shutil.rmtree, d, ignore_errors=True)
+        path = os.path.join(d, "pw")
+        with open(path, "w") as f:
+            f.write(password + "\n")
+        os.chmod(path, 0o400)
+        s = self.start(["--password-file", path, "--size", "320x240"], [TEST_CLIENT],
+                       password=password)
+        s.expect("ready 320 240")
+        self.connect(s)
+
+    def test_runtime_dir_must_be_private(self):
+        d = tempfile.mkdtemp(prefix="swl-rt-")
+        self.addCleanup(shutil.rmtree, d, ignore_errors=True)
+        os.chmod(d, 0o755)
+        r = run(["--disable-ticketing", "--", "true"], env={"XDG_RUNTIME_DIR": d})
+        self.assert_one_line_exit(r, 1, f"XDG_RUNTIME_DIR '{d}' has mode 0755",
+                                  f"chmod 700 '{d}'")
+        os.chmod(d, 0o700)
+        if os.geteuid() == 0:
+            # Root passes every permission check: the owner is what counts.
+            os.chown(d, 65534, 65534)
+            r = run(["--disable-ticketing", "--", "true"], env={"XDG_RUNTIME_DIR": d})
+            self.assert_one_line_exit(r, 1, f"XDG_RUNTIME_DIR '{d}' belongs to uid 65534")
+            os.chown(d, 0, 0)
+        # The directory is left as it was, nothing made in it.
+        self.assertEqual(os.listdir(d), [])
 
     def test_command_does_not_inherit_password(self):
         s = self.start([], ["sh", "-c", "echo pw=${SPICE_WL_PASSWORD:-unset}; sleep 30"],

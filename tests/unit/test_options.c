@@ -4,6 +4,7 @@
  * password sources, COMMAND capture, --help and --version, and the config
  * files (read from a temporary SPICE_WL_SYSCONFDIR and XDG_CONFIG_HOME).
  */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -95,8 +98,12 @@ static void reset_opts(struct fixture *f) {
 	swl_options_init(&f->opts);
 }
 
+/* Writes a file only its owner can read, as a password file must be. */
 static void write_file(const char *path, const char *content) {
-	FILE *file = fopen(path, "w");
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(fchmod(fd, 0600), 0);
+	FILE *file = fdopen(fd, "w");
 	assert_non_null(file);
 	assert_int_equal(fputs(content, file) >= 0 || content[0] == '\0', 1);
 	assert_int_equal(fclose(file), 0);
@@ -1219,6 +1226,208 @@ static void test_config_password_file(void **state) {
 	assert_string_equal(f->opts.password_file, f->path);
 }
 
+/* Writes len bytes (NULs allowed) to a private file at path. */
+static void write_bytes(const char *path, const char *data, size_t len) {
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	assert_int_equal(close(fd), 0);
+}
+
+/* Parses "--password-file path" expecting exactly the error line expected. */
+static void check_password_file_error(struct fixture *f, const char *path, const char *expected) {
+	reset_opts(f);
+	assert_int_equal(parse(f, "--password-file", path, NULL), SWL_OPTIONS_ERROR);
+	assert_string_equal(f->err, expected);
+	assert_null(f->opts.password);
+}
+
+static void test_password_file_mode(void **state) {
+	struct fixture *f = *state;
+	char expected[512];
+	// as ssh with a private key: a file others can read is refused
+	const mode_t open_modes[] = { 0644, 0604, 0606, 0666 };
+	for (size_t i = 0; i < ARRAY_LEN(open_modes); i++) {
+		write_file(f->path, "s3cret\n");
+		assert_int_equal(chmod(f->path, open_modes[i]), 0);
+		snprintf(expected, sizeof(expected),
+				"spice-wl: --password-file '%s' has mode %04o: other users can read it "
+				"(chmod 600 '%s')\n",
+				f->path, (unsigned)open_modes[i], f->path);
+		check_password_file_error(f, f->path, expected);
+	}
+	// 0600 and 0400 are fine
+	assert_int_equal(chmod(f->path, 0400), 0);
+	reset_opts(f);
+	assert_int_equal(parse(f, "--password-file", f->path, NULL), SWL_OPTIONS_OK);
+	assert_string_equal(f->opts.password, "s3cret");
+	assert_int_equal(chmod(f->path, 0600), 0);
+
+	if (geteuid() != 0) {
+		return; // the rest changes owners
+	}
+	// a systemd credential: root's, group root, 0440 (an ACL's mask)
+	assert_int_equal(chown(f->path, 0, 0), 0);
+	assert_int_equal(chmod(f->path, 0440), 0);
+	reset_opts(f);
+	assert_int_equal(parse(f, "--password-file", f->path, NULL), SWL_OPTIONS_OK);
+	assert_string_equal(f->opts.password, "s3cret");
+	// the same mode with another group is readable by that group
+	assert_int_equal(chown(f->path, 0, 65534), 0);
+	snprintf(expected, sizeof(expected),
+			"spice-wl: --password-file '%s' has mode 0440: other users can read it "
+			"(chmod 600 '%s')\n",
+			f->path, f->path);
+	check_password_file_error(f, f->path, expected);
+	// another user's file: that user can change the password
+	assert_int_equal(chown(f->path, 65534, 0), 0);
+	assert_int_equal(chmod(f->path, 0600), 0);
+	snprintf(expected, sizeof(expected),
+			"spice-wl: --password-file '%s' belongs to uid 65534: it must be yours or root's\n",
+			f->path);
+	check_password_file_error(f, f->path, expected);
+	assert_int_equal(chown(f->path, 0, 0), 0);
+}
+
+static void test_password_file_content(void **state) {
+	struct fixture *f = *state;
+	char expected[512];
+	// a NUL would end the password early
+	write_bytes(f->path, "abc\0def\n", 8);
+	snprintf(expected, sizeof(expected),
+			"spice-wl: cannot read --password-file '%s': it contains a NUL byte\n", f->path);
+	check_password_file_error(f, f->path, expected);
+
+	// spice-server keeps at most 59 bytes (60 with the NUL; it cuts a 60-byte
+	// password, which then never matches): said at start, with the numbers
+	char pw[80];
+	memset(pw, 'x', sizeof(pw));
+	pw[59] = '\n';
+	write_bytes(f->path, pw, 60);
+	reset_opts(f);
+	assert_int_equal(parse(f, "--password-file", f->path, NULL), SWL_OPTIONS_OK);
+	assert_int_equal(strlen(f->opts.password), 59);
+	pw[59] = 'x';
+	pw[60] = '\n';
+	write_bytes(f->path, pw, 61);
+	snprintf(expected, sizeof(expected),
+			"spice-wl: --password-file '%s': the password is 60 bytes long; SPICE allows at "
+			"most 59\n",
+			f->path);
+	check_password_file_error(f, f->path, expected);
+
+	// at most 4 KiB is read; a longer file is no password file
+	size_t big_len = 4097;
+	char *big = malloc(big_len);
+	assert_non_null(big);
+	memset(big, '\n', big_len);
+	memcpy(big, "short\n", 6);
+	write_bytes(f->path, big, 4096);
+	reset_opts(f);
+	assert_int_equal(parse(f, "--password-file", f->path, NULL), SWL_OPTIONS_OK);
+	assert_string_equal(f->opts.password, "short");
+	write_bytes(f->path, big, big_len);
+	free(big);
+	snprintf(expected, sizeof(expected),
+			"spice-wl: cannot read --password-file '%s': it is longer than 4096 bytes\n", f->path);
+	check_password_file_error(f, f->path, expected);
+
+	// devices are no password files: /dev/zero would be read for ever
+	check_password_file_error(f, "/dev/zero",
+			"spice-wl: cannot read --password-file '/dev/zero': not a regular file\n");
+
+	// a pipe is fine (--password-file <(command))
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(write(fds[1], "piped\n", 6), 6);
+	assert_int_equal(close(fds[1]), 0);
+	char fd_path[32];
+	snprintf(fd_path, sizeof(fd_path), "/dev/fd/%d", fds[0]);
+	reset_opts(f);
+	assert_int_equal(parse(f, "--password-file", fd_path, NULL), SWL_OPTIONS_OK);
+	assert_int_equal(close(fds[0]), 0);
+	assert_string_equal(f->opts.password, "piped");
+}
+
+static void test_password_env_too_long(void **state) {
+	struct fixture *f = *state;
+	char pw[62];
+	memset(pw, 'y', sizeof(pw));
+	pw[59] = '\0';
+	assert_int_equal(setenv("SPICE_WL_PASSWORD", pw, 1), 0);
+	assert_int_equal(parse(f, NULL), SWL_OPTIONS_OK);
+	assert_string_equal(f->opts.password, pw);
+
+	pw[59] = 'y';
+	pw[60] = '\0';
+	assert_int_equal(setenv("SPICE_WL_PASSWORD", pw, 1), 0);
+	reset_opts(f);
+	assert_int_equal(parse(f, NULL), SWL_OPTIONS_ERROR);
+	assert_string_equal(f->err,
+			"spice-wl: SPICE_WL_PASSWORD: the password is 60 bytes long; SPICE allows at most "
+			"59\n");
+	assert_null(f->opts.password);
+}
+
+static void test_config_bounded(void **state) {
+	struct fixture *f = *state;
+	char expected[512];
+	// a device would be read for ever
+	reset_opts(f);
+	assert_int_equal(
+			parse(f, "--disable-ticketing", "--config", "/dev/zero", NULL), SWL_OPTIONS_ERROR);
+	assert_string_equal(
+			f->err, "spice-wl: cannot read config file '/dev/zero': not a regular file\n");
+
+	// at most 1 MiB of a file: a line of comment repeated past it
+	const size_t limit = 1024 * 1024;
+	char *text = malloc(limit + 1);
+	assert_non_null(text);
+	for (size_t i = 0; i < limit + 1; i++) {
+		text[i] = i % 64 == 63 ? '\n' : '#';
+	}
+	memcpy(text, "size=640x480\n", 13);
+	write_bytes(f->other_conf, text, limit);
+	reset_opts(f);
+	assert_int_equal(
+			parse(f, "--disable-ticketing", "--config", f->other_conf, NULL), SWL_OPTIONS_OK);
+	assert_int_equal(f->opts.width, 640);
+	write_bytes(f->other_conf, text, limit + 1);
+	free(text);
+	reset_opts(f);
+	assert_int_equal(
+			parse(f, "--disable-ticketing", "--config", f->other_conf, NULL), SWL_OPTIONS_ERROR);
+	snprintf(expected, sizeof(expected),
+			"spice-wl: cannot read config file '%s': it is longer than 1048576 bytes\n",
+			f->other_conf);
+	assert_string_equal(f->err, expected);
+
+	// and of a pipe that never ends (/dev/stdin fed by `yes '#'`)
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(fds[0]);
+		signal(SIGPIPE, SIG_DFL);
+		static const char line[] = "# comment\n";
+		while (write(fds[1], line, sizeof(line) - 1) > 0) {
+		}
+		_exit(0);
+	}
+	assert_int_equal(close(fds[1]), 0);
+	char fd_path[32];
+	snprintf(fd_path, sizeof(fd_path), "/dev/fd/%d", fds[0]);
+	reset_opts(f);
+	assert_int_equal(
+			parse(f, "--disable-ticketing", "--config", fd_path, NULL), SWL_OPTIONS_ERROR);
+	assert_int_equal(close(fds[0]), 0);
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	snprintf(expected, sizeof(expected),
+			"spice-wl: cannot read config file '%s': it is longer than 1048576 bytes\n", fd_path);
+	assert_string_equal(f->err, expected);
+}
+
 static void test_frame_mode_name(void **state) {
 	assert_string_equal(swl_frame_mode_name(SWL_FRAME_MODE_AUTO), "auto");
 	assert_string_equal(swl_frame_mode_name(SWL_FRAME_MODE_DFPS), "dfps");
@@ -1263,6 +1472,10 @@ int main(void) {
 			TEST(test_config_bad_value),
 			TEST(test_config_missing_file),
 			TEST(test_config_password_file),
+			TEST(test_password_file_mode),
+			TEST(test_password_file_content),
+			TEST(test_password_env_too_long),
+			TEST(test_config_bounded),
 			TEST(test_frame_mode_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
