@@ -13,6 +13,7 @@
 #include <sys/un.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <wlr/util/log.h>
 #include "backend.h"
 
@@ -151,53 +152,17 @@ static void describe_socket(int fd, char *out, size_t size) {
 	}
 }
 
-static int handle_listen_readable(int fd, uint32_t mask, void *data) {
-	struct wlr_spice_backend *backend = data;
-	for (;;) {
-		int client = accept(fd, NULL, NULL);
-		if (client < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-				wlr_log_errno(WLR_ERROR, "accept on the activation socket");
-			}
-			return 0;
-		}
-		fcntl(client, F_SETFD, FD_CLOEXEC);
-		// spice-server takes the connection over, authentication included.
-		if (spice_server_add_client(backend->server, client, 0) != 0) {
-			wlr_log(WLR_ERROR, "spice-server refused a connection");
-		}
-	}
-}
-
 static bool configure_server(struct wlr_spice_backend *backend) {
 	const struct wlr_spice_backend_options *o = &backend->options;
 	SpiceServer *server = backend->server;
 	int value = 0;
 
 	spice_server_set_name(server, "spice-wl");
-	if (o->listen_fd > 0) {
-		// Connections come from the handed-over socket; no port of our own.
-	} else if (strncmp(o->listen_addr, "unix:", 5) == 0) {
-		// For local proxies: only processes that may open the socket connect.
-		spice_server_set_addr(server, o->listen_addr + 5, SPICE_ADDR_FLAG_UNIX_ONLY);
-	} else {
-		spice_server_set_addr(server, o->listen_addr, 0);
-	}
-	if (o->listen_fd <= 0 && !o->tls_only && spice_server_set_port(server, o->port) != 0) {
-		wlr_log(WLR_ERROR, "invalid SPICE port %d", o->port);
-		return false;
-	}
-	if (o->tls_port > 0) {
-		if (spice_server_set_tls(server, o->tls_port, o->tls_cacert_file, o->tls_cert_file,
-					o->tls_key_file, NULL, NULL, o->tls_ciphers) != 0) {
-			wlr_log(WLR_ERROR, "spice-server refused the TLS set-up (port %d, cert %s)",
-					o->tls_port, o->tls_cert_file);
-			return false;
-		}
-		if (o->tls_only) {
-			// Every channel must then come over TLS.
-			spice_server_set_channel_security(server, "default", SPICE_CHANNEL_SECURITY_SSL);
-		}
+	// No port for spice-server: the listener accepts every connection (see
+	// listener.c) and hands it over. TLS is set up in start_server.
+	if (o->tls_port > 0 && o->tls_only) {
+		// Every channel must then come over TLS.
+		spice_server_set_channel_security(server, "default", SPICE_CHANNEL_SECURITY_SSL);
 	}
 	if (o->sasl) {
 		// Clients authenticate with SASL only: spice-server then refuses the
@@ -346,26 +311,63 @@ error:
 	return NULL;
 }
 
+/*
+ * Forward secrecy only, with AEAD: ECDHE or DHE key exchange, AES-GCM or
+ * ChaCha20-Poly1305. TLS 1.3 suites are not chosen by this list and all
+ * qualify.
+ */
+#define DEFAULT_TLS_CIPHERS \
+	"ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:DHE+CHACHA20:!aNULL:!eNULL:!PSK"
+
+/*
+ * spice_server_init, with TLS set up if asked for. spice-server makes its
+ * TLS context only along with a TLS listening socket of its own, so it gets
+ * one on a unix path in a private directory, removed at once: nobody can
+ * connect to it, and connections come from the listener instead.
+ */
+static bool start_server(struct wlr_spice_backend *backend) {
+	const struct wlr_spice_backend_options *o = &backend->options;
+	SpiceCoreInterface *core = wlr_spice_core_get(backend);
+	if (o->tls_port <= 0) {
+		return spice_server_init(backend->server, core) == 0;
+	}
+	const char *runtime = getenv("XDG_RUNTIME_DIR");
+	char dir[96], path[112];
+	snprintf(dir, sizeof(dir), "%s/spice-wl-tls-XXXXXX",
+			runtime != NULL && strlen(runtime) < 60 ? runtime : "/tmp");
+	if (mkdtemp(dir) == NULL) {
+		wlr_log_errno(WLR_ERROR, "cannot make a private directory for the TLS set-up");
+		return false;
+	}
+	snprintf(path, sizeof(path), "%s/s", dir);
+	spice_server_set_addr(backend->server, path, SPICE_ADDR_FLAG_UNIX_ONLY);
+	bool ok = spice_server_set_tls(backend->server, o->tls_port, o->tls_cacert_file,
+					  o->tls_cert_file, o->tls_key_file, NULL, NULL,
+					  o->tls_ciphers != NULL ? o->tls_ciphers : DEFAULT_TLS_CIPHERS) == 0;
+	if (!ok) {
+		wlr_log(WLR_ERROR, "spice-server refused the TLS set-up (cert %s)", o->tls_cert_file);
+	} else if (spice_server_init(backend->server, core) != 0) {
+		wlr_log(WLR_ERROR, "spice-server could not set up TLS (certificates %s, ciphers '%s')",
+				o->tls_cert_file, o->tls_ciphers != NULL ? o->tls_ciphers : DEFAULT_TLS_CIPHERS);
+		ok = false;
+	}
+	unlink(path);
+	rmdir(dir);
+	return ok;
+}
+
 static bool backend_start(struct wlr_backend *wlr_backend) {
 	struct wlr_spice_backend *backend = wlr_spice_backend_from_backend(wlr_backend);
 	if (backend->started) {
 		return true;
 	}
-	// spice_server_init opens the listening socket.
-	if (spice_server_init(backend->server, wlr_spice_core_get(backend)) != 0) {
-		wlr_log(WLR_ERROR, "cannot start the SPICE server on %s (address in use?)",
-				backend->address);
+	if (!wlr_spice_listener_init(&backend->listener, backend)) {
+		wlr_log(WLR_ERROR, "cannot start the SPICE server on %s", backend->address);
 		return false;
 	}
-	if (backend->options.listen_fd > 0) {
-		int fd = backend->options.listen_fd;
-		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-		backend->listen_source = wl_event_loop_add_fd(
-				backend->loop, fd, WL_EVENT_READABLE, handle_listen_readable, backend);
-		if (backend->listen_source == NULL) {
-			wlr_log(WLR_ERROR, "cannot watch the activation socket");
-			return false;
-		}
+	if (!start_server(backend) || !wlr_spice_listener_start(&backend->listener)) {
+		wlr_log(WLR_ERROR, "cannot start the SPICE server on %s", backend->address);
+		return false;
 	}
 	if (!wlr_spice_qxl_add(&backend->qxl, backend->server, backend->options.max_heads)) {
 		return false;
@@ -403,9 +405,6 @@ static void backend_destroy(struct wlr_backend *wlr_backend) {
 	if (backend == NULL) {
 		return;
 	}
-	if (backend->listen_source != NULL) {
-		wl_event_source_remove(backend->listen_source);
-	}
 	const struct wlr_spice_stats *st = &backend->stats;
 	wlr_log(WLR_INFO,
 			"sent %" PRIu64 " commits as %" PRIu64 " images (%" PRIu64 " pixels), %" PRIu64
@@ -432,6 +431,7 @@ static void backend_destroy(struct wlr_backend *wlr_backend) {
 		// Joins the worker thread; afterwards nothing references our memory.
 		spice_server_destroy(backend->server);
 	}
+	wlr_spice_listener_finish(&backend->listener);
 	wlr_spice_qxl_finish(&backend->qxl);
 	wlr_spice_agent_finish(&backend->agent);
 	wlr_spice_audio_finish(&backend->audio);

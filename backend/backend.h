@@ -14,6 +14,7 @@
 #include "agent.h"
 #include "audio.h"
 #include "frame_policy.h"
+#include "listener.h"
 #include "motion.h"
 #include "pointer.h"
 #include "scancode.h"
@@ -130,7 +131,7 @@ struct wlr_spice_backend {
 	char uri[176]; // what clients connect to
 
 	SpiceServer *server;
-	struct wl_event_source *listen_source; // options.listen_fd, when handed one
+	struct wlr_spice_listener listener; // the listening sockets; spice-server opens none
 	struct wlr_spice_qxl qxl;
 	bool qxl_added;
 	struct wlr_spice_input input;

@@ -170,6 +170,7 @@ static void core_channel_event(int event, SpiceChannelEventInfo *info) {
 	char peer[300];
 	format_peer(info, peer, sizeof(peer));
 	const char *name = channel_name(info->type);
+	wlr_spice_listener_channel_event(&core_backend->listener, event, info);
 	switch (event) {
 	case SPICE_CHANNEL_EVENT_CONNECTED:
 		wlr_log(WLR_DEBUG, "SPICE %s channel: %s connected", name, peer);

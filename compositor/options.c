@@ -98,6 +98,8 @@ enum {
 	OPT_HTML5,
 	OPT_SASL,
 	OPT_SASL_APPNAME,
+	OPT_LISTEN_MODE,
+	OPT_EXEMPT_LOOPBACK,
 };
 
 // One entry per option: what getopt_long needs plus what --help prints.
@@ -113,6 +115,8 @@ struct option_doc {
 static const struct option_doc option_docs[] = {
 	{ "listen", required_argument, OPT_LISTEN, "ADDR", "network address to listen on",
 			DEFAULT_LISTEN },
+	{ "listen-mode", required_argument, OPT_LISTEN_MODE, "OCTAL",
+			"permissions of a unix:PATH socket, e.g. 0660", "0600" },
 	{ "port", required_argument, OPT_PORT, "N",
 			"TCP port to listen on, " STRINGIFY(MIN_PORT) ".." STRINGIFY(MAX_PORT),
 			STRINGIFY(DEFAULT_PORT) },
@@ -125,6 +129,8 @@ static const struct option_doc option_docs[] = {
 	{ "sasl", no_argument, OPT_SASL, NULL, "authenticate with SASL instead of a password", "off" },
 	{ "sasl-appname", required_argument, OPT_SASL_APPNAME, "NAME",
 			"SASL's config file, /etc/sasl2/NAME.conf", DEFAULT_SASL_APPNAME },
+	{ "exempt-loopback", no_argument, OPT_EXEMPT_LOOPBACK, NULL,
+			"no penalty for failed logins from loopback", "off" },
 	{ "insecure-no-auth", no_argument, OPT_INSECURE_NO_AUTH, NULL,
 			"allow --disable-ticketing beyond loopback", "off" },
 	{ "view-only", no_argument, OPT_VIEW_ONLY, NULL, "ignore input and clipboard from clients",
@@ -141,7 +147,7 @@ static const struct option_doc option_docs[] = {
 	{ "x509-key-file", required_argument, OPT_X509_KEY_FILE, "FILE", "server key for TLS",
 			"DIR/server-key.pem" },
 	{ "tls-ciphers", required_argument, OPT_TLS_CIPHERS, "LIST", "OpenSSL cipher list",
-			"spice-server's" },
+			"forward-secret AEAD" },
 	{ "tls-only", no_argument, OPT_TLS_ONLY, NULL, "no plain port: TLS connections only", "off" },
 	{ "html5", no_argument, OPT_HTML5, NULL, "use encoders spice-html5 decodes (auto_lz)", "off" },
 	{ "size", required_argument, OPT_SIZE, "WxH",
@@ -800,6 +806,21 @@ static void fail_bad_option(int c, char *argv[], FILE *err) {
 	}
 }
 
+/* An octal permission mode for the unix socket: owner read-write at least. */
+static bool parse_mode(const char *arg, unsigned *mode, FILE *err) {
+	char *end;
+	errno = 0;
+	unsigned long value = strtoul(arg, &end, 8);
+	if (arg[0] < '0' || arg[0] > '7' || *end != '\0' || errno != 0 || value > 0777 ||
+			(value & 0600) != 0600) {
+		fail(err, "invalid value '%s' for --listen-mode: expected an octal mode such as 0600 "
+				"or 0660 (owner read and write)", arg);
+		return false;
+	}
+	*mode = (unsigned)value;
+	return true;
+}
+
 static bool apply_option(struct swl_options *opts, int c, const char *arg, FILE *err) {
 	const struct option_doc *doc = find_doc(c);
 	const char *name = doc != NULL ? doc->name : "?";
@@ -817,6 +838,11 @@ static bool apply_option(struct swl_options *opts, int c, const char *arg, FILE 
 		return set_string(&opts->listen, arg, err);
 	case OPT_PORT:
 		return parse_int_option(name, arg, MIN_PORT, MAX_PORT, &opts->port, err);
+	case OPT_LISTEN_MODE:
+		return parse_mode(arg, &opts->listen_mode, err);
+	case OPT_EXEMPT_LOOPBACK:
+		opts->exempt_loopback = true;
+		return true;
 	case OPT_PASSWORD_FILE:
 		if (arg[0] == '\0') {
 			fail(err, "invalid value '' for --password-file: expected a file name");
@@ -1004,6 +1030,9 @@ static bool clear_flag(struct swl_options *opts, struct layer *layer, int c, FIL
 		return true;
 	case OPT_VIEW_ONLY:
 		opts->view_only = false;
+		return true;
+	case OPT_EXEMPT_LOOPBACK:
+		opts->exempt_loopback = false;
 		return true;
 	case OPT_EXIT_ON_DISCONNECT:
 		opts->exit_on_disconnect = false;

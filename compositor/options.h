@@ -29,6 +29,8 @@ enum swl_xwayland_mode {
 struct swl_options {
 	char *listen; // address to listen on, default "127.0.0.1"
 	int port; // default 5900
+	unsigned listen_mode; // permissions of a unix socket, 0 (default) for 0600
+	bool exempt_loopback; // failed logins from loopback are not penalized
 	char *password; // read from --password-file or SPICE_WL_PASSWORD; NULL if none
 	char *password_file;
 	bool disable_ticketing;
@@ -41,7 +43,7 @@ struct swl_options {
 	int tls_port; // 0: no TLS
 	char *x509_dir; // holds cacert.pem, server-cert.pem, server-key.pem
 	char *x509_cacert_file, *x509_cert_file, *x509_key_file; // override x509_dir's
-	char *tls_ciphers; // OpenSSL cipher list, NULL for spice-server's
+	char *tls_ciphers; // OpenSSL cipher list, NULL for forward-secret AEAD suites
 	bool tls_only; // no plain port
 	bool html5; // choose encoders spice-html5 can decode
 	int width, height; // default 1280x800

@@ -48,6 +48,8 @@ bool swl_server_init(struct swl_server *server, const struct swl_options *option
 		.listen_addr = options->listen,
 		.listen_fd = server->listen_fd,
 		.port = options->port,
+		.listen_mode = options->listen_mode,
+		.exempt_loopback = options->exempt_loopback,
 		.password = options->password,
 		.password_lifetime = options->password_lifetime,
 		.view_only = options->view_only,

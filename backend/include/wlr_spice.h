@@ -32,6 +32,9 @@ struct wlr_spice_backend_options {
 	// backend accepts its connections instead of opening a port.
 	int listen_fd;
 	int port;
+	unsigned listen_mode; // permissions of a unix socket; 0 means 0600
+	// Failed logins from loopback and unix socket peers are not penalized.
+	bool exempt_loopback;
 	// One of password, disable_ticketing and sasl must be set, else the
 	// backend refuses to start; sasl wins over the others, then
 	// disable_ticketing.
@@ -48,7 +51,7 @@ struct wlr_spice_backend_options {
 	// TLS: a port (0 for none) and the PEM files; tls_only drops the plain port.
 	int tls_port;
 	const char *tls_cacert_file, *tls_cert_file, *tls_key_file;
-	const char *tls_ciphers; // NULL for spice-server's
+	const char *tls_ciphers; // NULL for forward-secret AEAD suites only
 	bool tls_only;
 
 	int width, height; // initial output size

@@ -128,7 +128,7 @@ class LineReader:
 class Session:
     """A running spice-wl with its COMMAND; stdout of both is one pipe."""
 
-    def __init__(self, args, command=None, env=None, password=None, port=None):
+    def __init__(self, args, command=None, env=None, password=None, port=None, preexec=None):
         self.runtime_dir = tempfile.mkdtemp(prefix="swl-test-")
         os.chmod(self.runtime_dir, 0o700)
         self.port = port or free_port()
@@ -149,7 +149,7 @@ class Session:
         self.stderr_file = open(os.path.join(self.runtime_dir, "stderr.log"), "w+b")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=self.stderr_file, env=full_env,
-                                     start_new_session=True)
+                                     start_new_session=True, preexec_fn=preexec)
         self.out = LineReader(self.proc.stdout, "spice-wl stdout")
         self.uri = None
 

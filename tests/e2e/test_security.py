@@ -54,6 +54,29 @@ class SecurityTests(SessionTestCase):
         p = self.tls_probe(s, tls_port)
         p.assert_pixels(self, zip(quadrant_points(0, 0, 320, 240), PATTERNS[0]))
 
+    def s_client(self, tls_port, cipher):
+        return subprocess.run(
+            ["openssl", "s_client", "-connect", f"127.0.0.1:{tls_port}", "-tls1_2",
+             "-cipher", cipher, "-CAfile", os.path.join(self.certs, "cacert.pem")],
+            input=b"", capture_output=True, timeout=30)
+
+    def test_tls_default_ciphers_forward_secret(self):
+        tls_port = free_port()
+        self.start(["--tls-port", str(tls_port), "--x509-dir", self.certs, "--size", "320x240"],
+                   [TEST_CLIENT], password="tlspw", env={"SPICE_WL_PASSWORD": "tlspw"})
+        plain_rsa = self.s_client(tls_port, "AES128-SHA:AES256-SHA256")
+        self.assertNotEqual(plain_rsa.returncode, 0, "RSA key exchange was accepted")
+        ecdhe = self.s_client(tls_port, "ECDHE-RSA-AES128-GCM-SHA256")
+        self.assertEqual(ecdhe.returncode, 0, ecdhe.stdout.decode() + ecdhe.stderr.decode())
+        self.assertIn(b"ECDHE-RSA-AES128-GCM-SHA256", ecdhe.stdout)
+
+    def test_tls_ciphers_option_overrides(self):
+        tls_port = free_port()
+        self.start(["--tls-port", str(tls_port), "--x509-dir", self.certs, "--size", "320x240",
+                    "--tls-ciphers", "AES128-SHA"],
+                   [TEST_CLIENT], password="tlspw", env={"SPICE_WL_PASSWORD": "tlspw"})
+        self.assertEqual(self.s_client(tls_port, "AES128-SHA").returncode, 0)
+
     def test_tls_only_closes_plain_port(self):
         tls_port = free_port()
         s = self.start(["--tls-port", str(tls_port), "--x509-dir", self.certs, "--tls-only",

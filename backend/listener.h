@@ -1,0 +1,60 @@
+/*
+ * The SPICE listening sockets, owned by spice-wl rather than spice-server:
+ * accepts connections, admits them (admission.h), hands them to
+ * spice-server and follows each until it authenticates, cutting it at the
+ * end of its grace time and logging failed logins with the peer address.
+ */
+#ifndef WLR_SPICE_LISTENER_H
+#define WLR_SPICE_LISTENER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <spice.h>
+#include <wayland-server-core.h>
+#include "admission.h"
+
+struct wlr_spice_backend;
+
+#define WLR_SPICE_MAX_LISTEN 3
+
+struct wlr_spice_listen_socket {
+	int fd;
+	bool tls;
+	bool owned; // created here, closed at finish (not a handed-over socket)
+	struct wl_event_source *source;
+};
+
+struct wlr_spice_listener {
+	struct wlr_spice_backend *backend;
+	struct wlr_spice_listen_socket sockets[WLR_SPICE_MAX_LISTEN];
+	int n_sockets;
+	// Out of descriptors: accepting stops until this timer fires.
+	struct wl_event_source *resume_timer;
+	bool paused;
+
+	struct wlr_spice_admission admission;
+	struct wl_list conns; // wlr_spice_conn.link, connections not authenticated yet
+	struct wlr_spice_conn *handing_over; // during spice_server_add_*client
+
+	// The unix socket created here, removed at finish if still ours.
+	char *unix_path;
+	dev_t unix_dev;
+	ino_t unix_ino;
+
+	struct wlr_spice_ratelimit log_refused, log_accept, log_failed;
+};
+
+/*
+ * Creates the listening sockets the backend's options ask for; false (with
+ * the reason logged) if one cannot be made.
+ */
+bool wlr_spice_listener_init(struct wlr_spice_listener *listener,
+		struct wlr_spice_backend *backend);
+/* Starts accepting connections into the backend's SpiceServer. */
+bool wlr_spice_listener_start(struct wlr_spice_listener *listener);
+void wlr_spice_listener_finish(struct wlr_spice_listener *listener);
+/* A channel event from spice-server (core->channel_event). */
+void wlr_spice_listener_channel_event(
+		struct wlr_spice_listener *listener, int event, SpiceChannelEventInfo *info);
+
+#endif

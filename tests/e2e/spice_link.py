@@ -1,0 +1,55 @@
+"""A SPICE link exchange in Python: connect, offer a password, read the
+verdict. For tests and bench/guess.py, which need many logins quickly."""
+
+import socket
+import struct
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
+
+MAGIC = b"REDQ"
+AUTH_SELECTION, AUTH_SPICE = 1 << 0, 1 << 1
+OK, PERMISSION_DENIED = 0, 7
+
+
+def recv_exact(sock, n):
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise ConnectionError("closed by spice-wl")
+        data += chunk
+    return data
+
+
+def login(host, port, password, source=None, timeout=10.0):
+    """Opens a main channel and sends password. Returns the link result (0 OK,
+    7 permission denied); raises ConnectionError if the connection is closed
+    before a verdict (refused)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    try:
+        if source:
+            sock.bind((source, 0))
+        sock.connect((host, port))
+        # SpiceLinkMess: connection id, channel type 1 (main), id 0, one
+        # common caps word, no channel caps, caps after the 18-byte message.
+        mess = struct.pack("<IBBIII", 0, 1, 0, 1, 0, 18) + struct.pack(
+            "<I", AUTH_SELECTION | AUTH_SPICE)
+        sock.sendall(MAGIC + struct.pack("<III", 2, 2, len(mess)) + mess)
+        header = recv_exact(sock, 16)
+        size = struct.unpack("<I", header[12:16])[0]
+        reply = recv_exact(sock, size)
+        error = struct.unpack("<I", reply[:4])[0]
+        if error != 0:
+            return error
+        key = serialization.load_der_public_key(reply[4:4 + 162])
+        sock.sendall(struct.pack("<I", 1))  # SPICE_COMMON_CAP_AUTH_SPICE
+        ticket = key.encrypt(password.encode() + b"\0", padding.OAEP(
+            mgf=padding.MGF1(hashes.SHA1()), algorithm=hashes.SHA1(), label=None))
+        sock.sendall(ticket)
+        return struct.unpack("<I", recv_exact(sock, 4))[0]
+    except (ConnectionResetError, BrokenPipeError) as e:
+        raise ConnectionError(str(e)) from None
+    finally:
+        sock.close()
