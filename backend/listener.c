@@ -46,7 +46,8 @@ struct wlr_spice_conn {
 	// whose data is already there authenticates (or fails) inside it.
 	bool authenticated, gone;
 	bool timed_out; // cut for exceeding the grace time
-	bool cut; // cut because its source is being penalized
+	bool cut; // cut because its source is being penalized, or evicted
+	bool released; // no longer counted by admission (evicted for a newcomer)
 };
 
 static int64_t now_ms(void) {
@@ -110,7 +111,9 @@ static void conn_failed(struct wlr_spice_conn *conn) {
 	struct wlr_spice_admission *adm = &listener->admission;
 	int64_t now = now_ms();
 	if (conn->cut) {
-		wlr_spice_admission_closed(adm, &conn->source, now);
+		if (!conn->released) {
+			wlr_spice_admission_closed(adm, &conn->source, now);
+		}
 		conn_destroy(conn);
 		return;
 	}
@@ -230,6 +233,26 @@ static const char *refusal_reason(enum wlr_spice_admit admit) {
 	}
 }
 
+/*
+ * With every unauthenticated slot taken, the oldest connection still waiting
+ * makes room for the newcomer: a flood from many addresses then cuts its own
+ * connections, while a real client, which logs in within a few round trips,
+ * gets in (the SYN cache's answer, rather than MaxStartups' random drops).
+ */
+static bool evict_oldest(struct wlr_spice_listener *listener) {
+	struct wlr_spice_conn *conn;
+	wl_list_for_each_reverse(conn, &listener->conns, link) {
+		if (!conn->cut && !conn->timed_out && conn != listener->handing_over) {
+			conn->cut = true;
+			conn->released = true;
+			wlr_spice_admission_closed(&listener->admission, &conn->source, now_ms());
+			conn_cut(conn);
+			return true;
+		}
+	}
+	return false;
+}
+
 /* Admits one accepted connection and hands it to spice-server; owns fd. */
 static void take_connection(struct wlr_spice_listener *listener, int fd, bool tls,
 		const struct sockaddr_storage *ss, socklen_t len) {
@@ -255,6 +278,9 @@ static void take_connection(struct wlr_spice_listener *listener, int fd, bool tl
 	}
 	enum wlr_spice_admit admit =
 			wlr_spice_admission_connect(&listener->admission, &conn->source, now_ms());
+	if (admit == WLR_SPICE_REFUSE_TOTAL && evict_oldest(listener)) {
+		admit = wlr_spice_admission_connect(&listener->admission, &conn->source, now_ms());
+	}
 	if (admit != WLR_SPICE_ADMIT) {
 		LOG_LIMITED(&listener->log_refused, WLR_ERROR,
 				"spice-wl: refused connection from %s port %s (%s)", conn->host, conn->port,
@@ -272,7 +298,9 @@ static void take_connection(struct wlr_spice_listener *listener, int fd, bool tl
 		conn_destroy(conn);
 		return;
 	}
-	wl_event_source_timer_update(conn->timer, WLR_SPICE_ADMISSION_GRACE_MS);
+	int grace = listener->backend->options.login_grace_time;
+	wl_event_source_timer_update(
+			conn->timer, grace > 0 ? grace * 1000 : WLR_SPICE_ADMISSION_GRACE_MS);
 
 	listener->handing_over = conn;
 	SpiceServer *server = listener->backend->server;

@@ -21,6 +21,7 @@
 #define DEFAULT_WIDTH 1280
 #define DEFAULT_HEIGHT 800
 #define DEFAULT_FPS 30
+#define DEFAULT_LOGIN_GRACE_TIME 30
 #define MIN_PORT 1
 #define MAX_PORT 65535
 #define MIN_SIZE 64
@@ -100,6 +101,7 @@ enum {
 	OPT_SASL_APPNAME,
 	OPT_LISTEN_MODE,
 	OPT_EXEMPT_LOOPBACK,
+	OPT_LOGIN_GRACE_TIME,
 };
 
 // One entry per option: what getopt_long needs plus what --help prints.
@@ -131,6 +133,9 @@ static const struct option_doc option_docs[] = {
 			"SASL's config file, /etc/sasl2/NAME.conf", DEFAULT_SASL_APPNAME },
 	{ "exempt-loopback", no_argument, OPT_EXEMPT_LOOPBACK, NULL,
 			"no penalty for failed logins from loopback", "off" },
+	{ "login-grace-time", required_argument, OPT_LOGIN_GRACE_TIME, "SECONDS",
+			"close a connection that has not logged in by then, 1..600",
+			STRINGIFY(DEFAULT_LOGIN_GRACE_TIME) },
 	{ "insecure-no-auth", no_argument, OPT_INSECURE_NO_AUTH, NULL,
 			"allow --disable-ticketing beyond loopback", "off" },
 	{ "view-only", no_argument, OPT_VIEW_ONLY, NULL, "ignore input and clipboard from clients",
@@ -843,6 +848,8 @@ static bool apply_option(struct swl_options *opts, int c, const char *arg, FILE 
 	case OPT_EXEMPT_LOOPBACK:
 		opts->exempt_loopback = true;
 		return true;
+	case OPT_LOGIN_GRACE_TIME:
+		return parse_int_option(name, arg, 1, 600, &opts->login_grace_time, err);
 	case OPT_PASSWORD_FILE:
 		if (arg[0] == '\0') {
 			fail(err, "invalid value '' for --password-file: expected a file name");
@@ -1345,6 +1352,7 @@ void swl_options_init(struct swl_options *opts) {
 		.height = DEFAULT_HEIGHT,
 		.frame_mode = SWL_FRAME_MODE_AUTO,
 		.fps = DEFAULT_FPS,
+		.login_grace_time = DEFAULT_LOGIN_GRACE_TIME,
 		.policy = SWL_POLICY_DEFAULT,
 		.repeat_rate = DEFAULT_REPEAT_RATE,
 		.repeat_delay = DEFAULT_REPEAT_DELAY,

@@ -31,6 +31,7 @@ struct swl_options {
 	int port; // default 5900
 	unsigned listen_mode; // permissions of a unix socket, 0 (default) for 0600
 	bool exempt_loopback; // failed logins from loopback are not penalized
+	int login_grace_time; // seconds a connection may take to log in
 	char *password; // read from --password-file or SPICE_WL_PASSWORD; NULL if none
 	char *password_file;
 	bool disable_ticketing;

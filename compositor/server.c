@@ -50,6 +50,7 @@ bool swl_server_init(struct swl_server *server, const struct swl_options *option
 		.port = options->port,
 		.listen_mode = options->listen_mode,
 		.exempt_loopback = options->exempt_loopback,
+		.login_grace_time = options->login_grace_time,
 		.password = options->password,
 		.password_lifetime = options->password_lifetime,
 		.view_only = options->view_only,

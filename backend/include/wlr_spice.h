@@ -35,6 +35,8 @@ struct wlr_spice_backend_options {
 	unsigned listen_mode; // permissions of a unix socket; 0 means 0600
 	// Failed logins from loopback and unix socket peers are not penalized.
 	bool exempt_loopback;
+	// Seconds a connection may take to authenticate; 0 means 30.
+	int login_grace_time;
 	// One of password, disable_ticketing and sasl must be set, else the
 	// backend refuses to start; sasl wins over the others, then
 	// disable_ticketing.

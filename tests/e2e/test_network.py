@@ -60,6 +60,14 @@ class NetworkTests(SessionTestCase):
         """700 connections that send two bytes and stall, from one source, under a
         1024-descriptor limit: a client from another address is still served within
         a second, Wayland clients connect, spice-wl does not spin or flood its log."""
+        self.flood(["127.0.0.2"])
+
+    def test_half_open_flood_from_many_sources(self):
+        """The same 700 from 100 addresses, 7 each: no source reaches its own bound,
+        all together exceed the total one, and the client still gets in."""
+        self.flood([f"127.0.0.{i}" for i in range(2, 102)])
+
+    def flood(self, sources):
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         if hard != resource.RLIM_INFINITY and hard < FLOOD + 200:
             self.skipTest("the test itself needs more descriptors")
@@ -74,7 +82,7 @@ class NetworkTests(SessionTestCase):
             for _ in range(FLOOD):
                 c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
                 flood.append(c)
-                c.bind(("127.0.0.2", 0))
+                c.bind((sources[len(flood) % len(sources)], 0))
                 c.connect(("127.0.0.1", s.port))
                 c.sendall(b"RE")
             start = time.monotonic()
@@ -120,6 +128,23 @@ class NetworkTests(SessionTestCase):
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
+
+    def test_login_grace_time(self):
+        """A connection that stalls in the handshake is closed after the grace time
+        and counts as a failed login, with its address in the log."""
+        s = self.start(["--size", "320x240", "--login-grace-time", "1"], password="pw",
+                       env={"SPICE_WL_PASSWORD": "pw"})
+        with socket.create_connection(("127.0.0.1", s.port)) as c:
+            local_port = c.getsockname()[1]
+            c.sendall(b"RE")
+            c.settimeout(10)
+            start = time.monotonic()
+            self.assertEqual(c.recv(4096), b"", "the stalled connection was not closed")
+            waited = time.monotonic() - start
+        self.assertGreater(waited, 0.8)
+        s.wait_stderr(f"spice-wl: authentication failed for 127.0.0.1 port {local_port} "
+                      "(login grace time exceeded)")
+        self.assertEqual(spice_link.login("127.0.0.1", s.port, "pw"), spice_link.OK)
 
     def test_exempt_loopback(self):
         s = self.start(["--size", "320x240", "--exempt-loopback"], password="pw",
