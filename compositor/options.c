@@ -134,7 +134,7 @@ static const struct option_doc option_docs[] = {
 	{ "exempt-loopback", no_argument, OPT_EXEMPT_LOOPBACK, NULL,
 			"no penalty for failed logins from loopback", "off" },
 	{ "login-grace-time", required_argument, OPT_LOGIN_GRACE_TIME, "SECONDS",
-			"close a connection that has not logged in by then, 1..600",
+			"close connections not logged in by then, 1..600",
 			STRINGIFY(DEFAULT_LOGIN_GRACE_TIME) },
 	{ "insecure-no-auth", no_argument, OPT_INSECURE_NO_AUTH, NULL,
 			"allow --disable-ticketing beyond loopback", "off" },
