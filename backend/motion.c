@@ -18,12 +18,6 @@
 #define MAX_HASH_REPEATS 2
 /* Pixels hashed per row: enough to tell text lines apart, cheap on video. */
 #define HASH_SAMPLES 96
-/*
- * Unchanged gaps up to this many rows (the space between two lines of text)
- * stay in the damage: one image compresses them to almost nothing, while a
- * command per line costs headers on the wire and work in spice-server.
- */
-#define MAX_KEPT_GAP 16
 
 static const uint8_t *row_at(const struct wlr_spice_image *img, int x, int y) {
 	return img->data + (size_t)y * img->stride + (size_t)x * 4;
@@ -236,45 +230,6 @@ out:
 	free(votes);
 }
 
-/* Drops the rows of damage whose pixels the client already has. */
-static void trim_unchanged(struct finder *f, pixman_region32_t *damage) {
-	pixman_region32_t changed;
-	pixman_region32_init(&changed);
-	int n = 0;
-	const pixman_box32_t *boxes = pixman_region32_rectangles(damage, &n);
-	for (int i = 0; i < n; i++) {
-		pixman_box32_t b = boxes[i];
-		if (pixman_region32_contains_rectangle((pixman_region32_t *)f->valid, &b) !=
-				PIXMAN_REGION_IN) {
-			pixman_region32_union_rect(
-					&changed, &changed, b.x1, b.y1, b.x2 - b.x1, b.y2 - b.y1);
-			continue;
-		}
-		int width = b.x2 - b.x1;
-		int start = -1, last_changed = -1;
-		for (int y = b.y1; y < b.y2; y++) {
-			if (rows_equal(f->old, b.x1, y, f->cur, b.x1, y, width)) {
-				continue;
-			}
-			if (start >= 0 && y - last_changed - 1 > MAX_KEPT_GAP) {
-				pixman_region32_union_rect(&changed, &changed, b.x1, start, width,
-						last_changed + 1 - start);
-				start = -1;
-			}
-			if (start < 0) {
-				start = y;
-			}
-			last_changed = y;
-		}
-		if (start >= 0) {
-			pixman_region32_union_rect(
-					&changed, &changed, b.x1, start, width, last_changed + 1 - start);
-		}
-	}
-	pixman_region32_copy(damage, &changed);
-	pixman_region32_fini(&changed);
-}
-
 /* The client gets copies[from..to) by copy: they need no pixels. */
 static void subtract_copies(pixman_region32_t *damage, const struct wlr_spice_copy *copies,
 		int from, int to) {
@@ -305,7 +260,7 @@ int wlr_spice_motion_find(const struct wlr_spice_image *old, const pixman_region
 	pixman_region32_intersect_rect(damage, damage, 0, 0, cur->width, cur->height);
 	const pixman_box32_t *extents = pixman_region32_extents(damage);
 
-	for (int i = 0; i < n_hints; i++) {
+	for (int i = 0; i < n_hints && max_out > 0; i++) {
 		const struct wlr_spice_move_hint *hint = &hints[i];
 		pixman_box32_t box = clip_to_image(&f, hint->dst, hint->dx, hint->dy);
 		box.x1 = max_int(box.x1, extents->x1);
@@ -330,6 +285,6 @@ int wlr_spice_motion_find(const struct wlr_spice_image *old, const pixman_region
 	}
 	subtract_copies(damage, out, before, f.n);
 
-	trim_unchanged(&f, damage);
+	wlr_spice_diff_trim(old, valid, cur, damage);
 	return f.n;
 }

@@ -2,8 +2,8 @@
  * Finding damaged pixels the client already has elsewhere on its surface: a
  * window that moved (the compositor hints the vector) or content that
  * scrolled (found by comparing row hashes). Each find becomes a QXL_COPY_BITS,
- * a few bytes on the wire instead of an image. Damaged rows that did not
- * change at all are dropped too. Pure: images in, copies and a smaller
+ * a few bytes on the wire instead of an image. Damaged pixels that did not
+ * change are dropped too (diff.h). Pure: images in, copies and a smaller
  * region out, so it is unit-tested and fuzzed alone.
  */
 #ifndef WLR_SPICE_MOTION_H
@@ -12,18 +12,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <pixman.h>
+#include "diff.h"
 
 /* Most copies one flush produces. */
 #define WLR_SPICE_MAX_COPIES 8
 /* Most move hints kept between two flushes. */
 #define WLR_SPICE_MAX_HINTS 8
-
-/* A 32-bit xRGB image; the alpha byte is ignored. */
-struct wlr_spice_image {
-	const uint8_t *data;
-	size_t stride;
-	int width, height;
-};
 
 /* dst gets the pixels at dst moved by (-dx, -dy): the source lies at dst - d. */
 struct wlr_spice_copy {
@@ -48,8 +42,9 @@ int wlr_spice_motion_add_hint(
  * old is what the client shows, valid where it is known to be; cur is the new
  * frame, the same size. Finds copies, in the order they must be applied,
  * whose destination lies in damage and whose pixels in cur equal old at the
- * source, removes their destinations and unchanged rows from damage, and
- * returns how many were written to out (at most max_out).
+ * source, removes their destinations from damage and trims the rest with
+ * wlr_spice_diff_trim, and returns how many were written to out (at most
+ * max_out; 0 searches for none and only trims).
  */
 int wlr_spice_motion_find(const struct wlr_spice_image *old, const pixman_region32_t *valid,
 		const struct wlr_spice_image *cur, pixman_region32_t *damage,

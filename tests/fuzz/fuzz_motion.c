@@ -2,10 +2,11 @@
  * libFuzzer target for backend/motion.c. The input describes an old image
  * (what the client shows, from a small palette so rows repeat), where it is
  * valid, a damage region, pixels changed or shifted inside it, and move
- * hints. Whatever copies come out, a client that applies them in order to the
- * old image and then draws the damage left from the new image must end with
- * the new image exactly; every copy must read only valid pixels and lie in
- * the image.
+ * hints, and single pixels changed under damage over whole rows (a terminal
+ * redrawing its line for one glyph). Whatever copies come out, a client that
+ * applies them in order to the old image and then draws the damage left from
+ * the new image must end with the new image exactly; every copy must read
+ * only valid pixels and lie in the image.
  *
  * Built with -DWLR_SPICE_FUZZ_REPLAY it is a plain program instead that runs
  * the files named on its command line through the target once.
@@ -20,7 +21,8 @@
 #include "fuzz_check.h"
 #include "motion.h"
 
-#define MAX_SIDE 64
+/* Wider than WLR_SPICE_DIFF_MAX_COL_GAP, so that trimming splits columns. */
+#define MAX_SIDE 160
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -87,6 +89,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 		}
 	}
 
+	// Pixels changed under damage over whole rows, as terminals report.
+	int n_dots = next(&r) % 4;
+	for (int i = 0; i < n_dots; i++) {
+		int x = next(&r) % w, y = next(&r) % h, rows = 1 + next(&r) % 8;
+		cur_px[y * w + x] = palette[next(&r) & 3];
+		pixman_region32_union_rect(&damage, &damage, 0, y, w, y + rows > h ? h - y : rows);
+	}
+
 	struct wlr_spice_move_hint hints[WLR_SPICE_MAX_HINTS];
 	int n_hints = 0;
 	int hint_count = next(&r) % 4;
@@ -103,9 +113,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	struct wlr_spice_image old = { (const uint8_t *)old_px, (size_t)w * 4, w, h };
 	struct wlr_spice_image cur = { (const uint8_t *)cur_px, (size_t)w * 4, w, h };
 	struct wlr_spice_copy copies[WLR_SPICE_MAX_COPIES];
+	// With copies off (--no-copy-bits) only the trimming runs.
+	int max_copies = next(&r) == 0xff ? 0 : WLR_SPICE_MAX_COPIES;
 	int n = wlr_spice_motion_find(
-			&old, &valid, &cur, &damage, hints, n_hints, copies, WLR_SPICE_MAX_COPIES);
-	CHECK(n >= 0 && n <= WLR_SPICE_MAX_COPIES);
+			&old, &valid, &cur, &damage, hints, n_hints, copies, max_copies);
+	CHECK(n >= 0 && n <= max_copies);
 
 	// The client: pixels outside valid are unknown, so use the new image's
 	// there (the damage covers them or they were never at risk).

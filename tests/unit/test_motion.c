@@ -3,7 +3,7 @@
  * with the result (apply the copies in order to the old image, then draw the
  * remaining damage from the new one) and checks it ends with the new image,
  * besides checking that the expected copies were found: a moved window with
- * a hint, a scroll without one, a wrong hint, unchanged rows, an unknown
+ * a hint, a scroll without one, a wrong hint, unchanged rows, copies off, an unknown
  * shadow, hint chaining, and copies that would read what another wrote.
  */
 #include <setjmp.h>
@@ -223,6 +223,26 @@ static void test_unchanged_rows_trimmed(void **state) {
 	assert_false(pixman_region32_not_empty(&f->damage));
 }
 
+static void test_no_copies_only_trims(void **state) {
+	struct fixture *f = *state;
+	draw_window(&f->old, 10, 10, 40, 30, 1);
+	fill_background(&f->cur);
+	draw_window(&f->cur, 30, 25, 40, 30, 1);
+	pixman_region32_union_rect(&f->damage, &f->damage, 0, 0, W, H);
+	// Copies off (--no-copy-bits): a good hint is not used, damage is still trimmed.
+	struct wlr_spice_move_hint hint = { .dst = { 30, 25, 70, 55 }, .dx = 20, .dy = 15 };
+	struct wlr_spice_image old = image_of(&f->old), cur = image_of(&f->cur);
+	assert_int_equal(wlr_spice_motion_find(&old, &f->valid, &cur, &f->damage, &hint, 1,
+				 f->copies, 0),
+			0);
+	const pixman_box32_t *e = pixman_region32_extents(&f->damage);
+	assert_int_equal(e->x1, 10);
+	assert_int_equal(e->y1, 10);
+	assert_int_equal(e->x2, 70);
+	assert_int_equal(e->y2, 55);
+	assert_replay_gives_cur(&f->old, &f->cur, f->copies, 0, &f->damage);
+}
+
 static void test_unknown_shadow(void **state) {
 	struct fixture *f = *state;
 	draw_window(&f->old, 10, 10, 40, 30, 1);
@@ -307,6 +327,7 @@ int main(void) {
 		TEST(test_wrong_hint),
 		TEST(test_scroll_found),
 		TEST(test_unchanged_rows_trimmed),
+		TEST(test_no_copies_only_trims),
 		TEST(test_unknown_shadow),
 		cmocka_unit_test(test_hint_chaining),
 		TEST(test_copies_do_not_read_what_others_wrote),
