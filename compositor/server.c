@@ -10,6 +10,7 @@
 #include <wlr/types/wlr_output.h>
 #include <wlr/types/wlr_primary_selection_v1.h>
 #include <wlr/util/log.h>
+#include "fds.h"
 #include "server.h"
 #include "wlr_spice.h"
 
@@ -144,10 +145,18 @@ bool swl_server_start(struct swl_server *server) {
 	if (!wlr_backend_start(server->backend)) {
 		return false;
 	}
+	// spice-server opens its sockets without close-on-exec. The fork handler
+	// covers forks; this also covers a spawn that bypasses fork handlers.
+	swl_fds_cloexec_from(3);
 	setenv("WAYLAND_DISPLAY", socket, true);
 	swl_audio_attach(server->audio);
 	wlr_log(WLR_INFO, "Wayland socket %s", socket);
 	return true;
+}
+
+void swl_server_terminate(struct swl_server *server) {
+	server->shutting_down = true;
+	wl_display_terminate(server->display);
 }
 
 void swl_server_finish(struct swl_server *server) {
