@@ -150,7 +150,7 @@ static void signal_children(int sig, struct signalled *done) {
 	closedir(proc);
 }
 
-void swl_children_exited(struct swl_server *server, pid_t pid, int status) {
+static void children_exited(struct swl_server *server, pid_t pid, int status) {
 	if (pid != server->command_pid) {
 		// pactl, or an orphan that was reparented to us.
 		swl_audio_child_exited(server->audio, pid, status);
@@ -168,11 +168,38 @@ void swl_children_exited(struct swl_server *server, pid_t pid, int status) {
 	}
 }
 
+static int handle_reap_timer(void *data) {
+	swl_children_reap(data);
+	return 0;
+}
+
 void swl_children_reap(struct swl_server *server) {
-	int status;
-	pid_t pid;
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		swl_children_exited(server, pid, status);
+	for (;;) {
+		// Looks before reaping: wlroots reaps its Xwayland helper itself
+		// when the helper's pipe says how the start went, and takes a
+		// failed waitpid for a failed start.
+		siginfo_t info = { 0 };
+		if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0) {
+			return;
+		}
+		pid_t pid = info.si_pid;
+		if (swl_xwayland_helper_pending(server, pid)) {
+			// The pipe is readable by now: wlroots reaps the helper in this
+			// loop iteration. Children that exited behind it are reaped on
+			// the next look.
+			if (server->reap_timer == NULL) {
+				server->reap_timer =
+						wl_event_loop_add_timer(server->loop, handle_reap_timer, server);
+			}
+			if (server->reap_timer != NULL) {
+				wl_event_source_timer_update(server->reap_timer, 10);
+			}
+			return;
+		}
+		int status;
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			children_exited(server, pid, status);
+		}
 	}
 }
 

@@ -168,6 +168,10 @@ void swl_server_finish(struct swl_server *server) {
 		wl_event_source_remove(server->arrange_idle);
 		server->arrange_idle = NULL;
 	}
+	if (server->reap_timer != NULL) {
+		wl_event_source_remove(server->reap_timer);
+		server->reap_timer = NULL;
+	}
 	swl_xwayland_finish(server);
 	swl_clipboard_finish(server);
 	wl_display_destroy_clients(server->display);

@@ -41,6 +41,7 @@ struct swl_server {
 	struct wl_listener xwayland_client_created; // spots Xwayland's connection
 	struct wl_listener xwayland_client_destroy;
 	struct wl_event_source *arrange_idle; // pending swl_views_arrange_later
+	struct wl_event_source *reap_timer; // looks for exited children again
 	bool shutting_down; // set once the session is ending
 	struct wl_list unmanaged; // swl_xwayland_unmanaged.link
 	struct wlr_output_layout *output_layout;
@@ -158,6 +159,8 @@ void swl_clipboard_finish(struct swl_server *server);
 
 /* xwayland/xwayland.c */
 bool swl_xwayland_init(struct swl_server *server);
+/* Whether pid is wlroots' Xwayland helper, which wlroots will reap itself. */
+bool swl_xwayland_helper_pending(struct swl_server *server, pid_t pid);
 void swl_xwayland_finish(struct swl_server *server);
 
 /* seat.c */

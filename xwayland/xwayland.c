@@ -425,6 +425,12 @@ bool swl_xwayland_init(struct swl_server *server) {
 	return true;
 }
 
+bool swl_xwayland_helper_pending(struct swl_server *server, pid_t pid) {
+	struct wlr_xwayland_server *xserver =
+			server->xwayland != NULL ? server->xwayland->server : NULL;
+	return xserver != NULL && xserver->pipe_source != NULL && xserver->pid == pid;
+}
+
 void swl_xwayland_finish(struct swl_server *server) {
 	if (server->xwayland_client_destroy.notify != NULL) {
 		wl_list_remove(&server->xwayland_client_destroy.link);
@@ -440,15 +446,13 @@ void swl_xwayland_finish(struct swl_server *server) {
 	wl_list_remove(&server->xwayland_ready.link);
 	wl_list_remove(&server->xwayland_new_surface.link);
 	struct wlr_xwayland_server *xserver = server->xwayland->server;
-	if (xserver != NULL && xserver->pipe_source != NULL && xserver->pid > 0) {
+	if (xserver != NULL && swl_xwayland_helper_pending(server, xserver->pid) &&
+			xserver->pid > 0) {
 		// wlroots' helper still waits for Xwayland to be ready, with
 		// SIGTERM blocked and a copy of the compositor's end of Xwayland's
-		// Wayland connection: Xwayland would wait for it forever. Unless
-		// it was reaped already (then it is no child of ours), kill it.
-		siginfo_t info;
-		if (waitid(P_PID, xserver->pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0) {
-			kill(xserver->pid, SIGKILL);
-		}
+		// Wayland connection: Xwayland would wait for it forever. It is
+		// our child, not reaped yet (swl_children_reap leaves it): kill it.
+		kill(xserver->pid, SIGKILL);
 	}
 	// Xwayland, now our child (we are its subreaper), sees its connection
 	// close; swl_children_end() waits for it.
