@@ -249,6 +249,10 @@ static pid_t spawn_pactl(char *const args[], int *out_fd) {
 		for (int i = 0; args[i] != NULL && i < 10; i++) {
 			argv[i + 1] = args[i];
 		}
+		// Only the three streams reach pactl; it dies with spice-wl.
+		if (!swl_children_exec_prepare(SIGKILL)) {
+			_exit(127);
+		}
 		execvp("pactl", argv);
 		static const char msg[] = "cannot run pactl\n";
 		ssize_t written = write(STDERR_FILENO, msg, sizeof(msg) - 1);

@@ -41,8 +41,14 @@ bool swl_command_spawn(struct swl_server *server, char *const argv[]) {
 		sigprocmask(SIG_SETMASK, &set, NULL);
 		signal(SIGPIPE, SIG_DFL);
 		setsid();
-		execvp(argv[0], argv);
-		int err = errno;
+		// Nothing of spice-wl's but the standard streams (and the status
+		// pipe, until exec) reaches COMMAND; it gets SIGTERM if spice-wl
+		// dies without ending it.
+		int err = ESRCH;
+		if (swl_children_exec_prepare(SIGTERM)) {
+			execvp(argv[0], argv);
+			err = errno;
+		}
 		ssize_t unused = write(status_pipe[1], &err, sizeof(err));
 		(void)unused;
 		_exit(127);

@@ -2,6 +2,7 @@
  * spice-wl entry point: parse options, bring up the server, print the SPICE
  * URI, run COMMAND, and exit with its status.
  */
+#define _DEFAULT_SOURCE // explicit_bzero
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -19,35 +20,43 @@
 #include "server.h"
 #include "wlr_spice.h"
 
+/* How long children get to end after SIGTERM at exit before SIGKILL. */
+#define CHILD_GRACE_MS 2000
+
+extern char **environ;
+
 static int handle_terminate_signal(int signal, void *data) {
 	struct swl_server *server = data;
 	wlr_log(WLR_INFO, "signal %d: shutting down", signal);
-	wl_display_terminate(server->display);
+	swl_server_terminate(server);
 	return 0;
 }
 
 static int handle_sigchld(int signal, void *data) {
-	struct swl_server *server = data;
-	int status;
-	pid_t pid;
-	// Reap every child: COMMAND and anything it left behind as ours.
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (pid != server->command_pid) {
-			swl_audio_child_exited(server->audio, pid, status);
-			continue;
-		}
-		server->command_pid = 0;
-		if (WIFEXITED(status)) {
-			server->exit_status = WEXITSTATUS(status);
-		} else if (WIFSIGNALED(status)) {
-			server->exit_status = 128 + WTERMSIG(status);
-		}
-		wlr_log(WLR_INFO, "command exited with status %d", server->exit_status);
-		if (!server->options->keep_running) {
-			wl_display_terminate(server->display);
+	// Every child: COMMAND, pactl, and what they or wlroots left behind,
+	// reparented to us.
+	swl_children_reap(data);
+	return 0;
+}
+
+/*
+ * Wipes the password variable's bytes in the environment block: unsetenv
+ * only drops the pointer, the text stays readable in /proc/PID/environ.
+ */
+static void wipe_password_env(void) {
+	static const char name[] = "SPICE_WL_PASSWORD=";
+	char *found[8];
+	size_t n = 0;
+	for (char **env = environ; *env != NULL && n < 8; env++) {
+		if (strncmp(*env, name, sizeof(name) - 1) == 0) {
+			found[n++] = *env;
 		}
 	}
-	return 0;
+	unsetenv("SPICE_WL_PASSWORD");
+	for (size_t i = 0; i < n; i++) {
+		// Keeps the block's layout (a NUL-separated list) with NULs.
+		explicit_bzero(found[i], strlen(found[i]));
+	}
 }
 
 /*
@@ -160,8 +169,15 @@ int main(int argc, char *argv[]) {
 		swl_options_finish(&options);
 		return 1;
 	}
-	// COMMAND and its children must not inherit the password.
-	unsetenv("SPICE_WL_PASSWORD");
+	// COMMAND and its children must not inherit the password, and the
+	// process's own environment must not show it.
+	wipe_password_env();
+	// Before anything forks (wlroots starts Xwayland in swl_server_init).
+	if (!swl_children_init()) {
+		xkb_keymap_unref(keymap);
+		swl_options_finish(&options);
+		return 1;
+	}
 	// A client that vanishes mid-write must not kill the session.
 	signal(SIGPIPE, SIG_IGN);
 
@@ -211,6 +227,7 @@ int main(int argc, char *argv[]) {
 	}
 
 	wl_display_run(server.display);
+	server.shutting_down = true;
 	status = options.command != NULL ? server.exit_status : 0;
 	swl_command_terminate(&server);
 
@@ -220,6 +237,8 @@ out_signals:
 	wl_event_source_remove(sigchld);
 out:
 	swl_server_finish(&server);
+	// Whatever is left: COMMAND's group, Xwayland, orphans reparented to us.
+	swl_children_end(CHILD_GRACE_MS);
 	xkb_keymap_unref(keymap);
 	swl_options_finish(&options);
 	return status;

@@ -10,6 +10,7 @@
 #include <wlr/types/wlr_output.h>
 #include <wlr/types/wlr_primary_selection_v1.h>
 #include <wlr/util/log.h>
+#include "fds.h"
 #include "server.h"
 #include "wlr_spice.h"
 
@@ -147,10 +148,18 @@ bool swl_server_start(struct swl_server *server) {
 	if (!wlr_backend_start(server->backend)) {
 		return false;
 	}
+	// spice-server opens its sockets without close-on-exec. The fork handler
+	// covers forks; this also covers a spawn that bypasses fork handlers.
+	swl_fds_cloexec_from(3);
 	setenv("WAYLAND_DISPLAY", socket, true);
 	swl_audio_attach(server->audio);
 	wlr_log(WLR_INFO, "Wayland socket %s", socket);
 	return true;
+}
+
+void swl_server_terminate(struct swl_server *server) {
+	server->shutting_down = true;
+	wl_display_terminate(server->display);
 }
 
 void swl_server_finish(struct swl_server *server) {
@@ -161,6 +170,10 @@ void swl_server_finish(struct swl_server *server) {
 	if (server->arrange_idle != NULL) {
 		wl_event_source_remove(server->arrange_idle);
 		server->arrange_idle = NULL;
+	}
+	if (server->reap_timer != NULL) {
+		wl_event_source_remove(server->reap_timer);
+		server->reap_timer = NULL;
 	}
 	swl_xwayland_finish(server);
 	swl_clipboard_finish(server);

@@ -41,7 +41,8 @@ struct swl_server {
 	struct wl_listener xwayland_client_created; // spots Xwayland's connection
 	struct wl_listener xwayland_client_destroy;
 	struct wl_event_source *arrange_idle; // pending swl_views_arrange_later
-	bool shutting_down;
+	struct wl_event_source *reap_timer; // looks for exited children again
+	bool shutting_down; // set once the session is ending
 	struct wl_list unmanaged; // swl_xwayland_unmanaged.link
 	struct wlr_output_layout *output_layout;
 	struct wlr_xdg_shell *xdg_shell;
@@ -128,6 +129,8 @@ void swl_view_apply_policy(struct swl_view *view);
 bool swl_server_init(struct swl_server *server, const struct swl_options *options);
 bool swl_server_start(struct swl_server *server);
 void swl_server_finish(struct swl_server *server);
+/* Begins the shutdown: the event loop ends, Xwayland is not restarted. */
+void swl_server_terminate(struct swl_server *server);
 
 /* output.c */
 void swl_output_handle_new(struct wl_listener *listener, void *data);
@@ -156,6 +159,8 @@ void swl_clipboard_finish(struct swl_server *server);
 
 /* xwayland/xwayland.c */
 bool swl_xwayland_init(struct swl_server *server);
+/* Whether pid is wlroots' Xwayland helper, which wlroots will reap itself. */
+bool swl_xwayland_helper_pending(struct swl_server *server, pid_t pid);
 void swl_xwayland_finish(struct swl_server *server);
 
 /* seat.c */
@@ -176,6 +181,22 @@ void swl_audio_attach(struct swl_audio *audio);
 bool swl_audio_child_exited(struct swl_audio *audio, pid_t pid, int status);
 /* Detaches from the sound server (waits briefly for pactl); accepts NULL. */
 void swl_audio_destroy(struct swl_audio *audio);
+
+/* children.c */
+/* spice-wl becomes its children's subreaper; forked children inherit no fd at exec. */
+bool swl_children_init(void);
+/*
+ * In a child of spice-wl just before exec: every fd >= 3 close-on-exec, and
+ * death_signal when spice-wl dies. False if spice-wl is already gone.
+ */
+bool swl_children_exec_prepare(int death_signal);
+/* Reaps exited children: COMMAND's exit ends the session, pactl's goes to audio. */
+void swl_children_reap(struct swl_server *server);
+/*
+ * At exit: SIGTERM to every child (and orphan reparented to us), SIGKILL to
+ * what is left after grace_ms, until none is left. False if some never went.
+ */
+bool swl_children_end(int grace_ms);
 
 /* command.c */
 bool swl_command_spawn(struct swl_server *server, char *const argv[]);

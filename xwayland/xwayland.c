@@ -4,7 +4,10 @@
  * override-redirect windows (menus, tooltips, drop-downs) sit above all
  * views at the position they chose.
  */
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <wlr/util/log.h>
 #include <wlr/xcursor.h>
@@ -341,8 +344,24 @@ static void handle_xwayland_client_destroy(struct wl_listener *listener, void *d
 	struct swl_server *server = wl_container_of(listener, server, xwayland_client_destroy);
 	wl_list_remove(&listener->link);
 	listener->notify = NULL;
-	if (server->xwayland != NULL && server->xwayland->server != NULL) {
-		server->xwayland->server->wm_fd[0] = -1;
+	struct wlr_xwayland_server *xserver =
+			server->xwayland != NULL ? server->xwayland->server : NULL;
+	if (xserver == NULL) {
+		return;
+	}
+	if (xserver->pipe_source != NULL) {
+		// Xwayland died before it was ready. wlroots 0.15 then keeps the
+		// destroyed client and destroys it again when its helper reports
+		// the failure (a crash): it is gone, so forget it. No window
+		// manager was made yet: the fd is wlroots' to close.
+		xserver->client = NULL;
+	} else {
+		xserver->wm_fd[0] = -1;
+	}
+	if (server->shutting_down) {
+		// wlroots restarts an Xwayland that ran over 5 s: not while ending.
+		xserver->server_start = time(NULL);
+		return;
 	}
 	wlr_log(WLR_ERROR, "Xwayland exited; the next X client gets a new one");
 }
@@ -406,6 +425,12 @@ bool swl_xwayland_init(struct swl_server *server) {
 	return true;
 }
 
+bool swl_xwayland_helper_pending(struct swl_server *server, pid_t pid) {
+	struct wlr_xwayland_server *xserver =
+			server->xwayland != NULL ? server->xwayland->server : NULL;
+	return xserver != NULL && xserver->pipe_source != NULL && xserver->pid == pid;
+}
+
 void swl_xwayland_finish(struct swl_server *server) {
 	if (server->xwayland_client_destroy.notify != NULL) {
 		wl_list_remove(&server->xwayland_client_destroy.link);
@@ -420,6 +445,17 @@ void swl_xwayland_finish(struct swl_server *server) {
 	}
 	wl_list_remove(&server->xwayland_ready.link);
 	wl_list_remove(&server->xwayland_new_surface.link);
+	struct wlr_xwayland_server *xserver = server->xwayland->server;
+	if (xserver != NULL && swl_xwayland_helper_pending(server, xserver->pid) &&
+			xserver->pid > 0) {
+		// wlroots' helper still waits for Xwayland to be ready, with
+		// SIGTERM blocked and a copy of the compositor's end of Xwayland's
+		// Wayland connection: Xwayland would wait for it forever. It is
+		// our child, not reaped yet (swl_children_reap leaves it): kill it.
+		kill(xserver->pid, SIGKILL);
+	}
+	// Xwayland, now our child (we are its subreaper), sees its connection
+	// close; swl_children_end() waits for it.
 	wlr_xwayland_destroy(server->xwayland);
 	server->xwayland = NULL;
 }
