@@ -520,13 +520,6 @@ empty:;
 	}
 }
 
-static int clamp(int v, int min, int max) {
-	if (v < min) {
-		return min;
-	}
-	return v > max ? max : v;
-}
-
 static void handle_monitors_config(
 		struct wlr_spice_agent *agent, const uint8_t *payload, uint32_t size) {
 	struct wlr_spice_agent_monitor monitors[WLR_SPICE_AGENT_MAX_MONITORS];
@@ -544,19 +537,30 @@ static void handle_monitors_config(
 	}
 	// Heads go side by side in the order the client lists them; a disabled
 	// monitor comes with a zero size and is left out.
+	struct wlr_spice_head_limits limits = {
+		.min_width = o->min_width,
+		.min_height = o->min_height,
+		.max_width = o->max_width,
+		.max_height = o->max_height,
+		.max_heads = o->max_heads,
+		.max_area = o->max_area > 0 ? o->max_area : WLR_SPICE_DEFAULT_MAX_AREA,
+	};
+	int64_t least = (int64_t)o->min_width * o->min_height;
+	limits.max_area = limits.max_area < least ? least : limits.max_area;
 	struct wlr_spice_head heads[WLR_SPICE_AGENT_MAX_MONITORS];
-	int n = 0;
-	for (uint32_t i = 0; i < count && n < o->max_heads; i++) {
-		if (monitors[i].width == 0 || monitors[i].height == 0) {
-			continue;
-		}
-		int width = (int)(monitors[i].width > 16384 ? 16384 : monitors[i].width);
-		int height = (int)(monitors[i].height > 16384 ? 16384 : monitors[i].height);
-		heads[n].width = clamp(width, o->min_width, o->max_width);
-		heads[n].height = clamp(height, o->min_height, o->max_height);
-		wlr_log(WLR_INFO, "client asks for head %d at %ux%u: %dx%d", n, monitors[i].width,
-				monitors[i].height, heads[n].width, heads[n].height);
-		n++;
+	bool scaled = false;
+	int n = wlr_spice_heads_from_monitors(monitors, count, &limits, heads, &scaled);
+	for (uint32_t i = 0; i < count; i++) {
+		wlr_log(WLR_INFO, "client asks for monitor %u at %ux%u", i, monitors[i].width,
+				monitors[i].height);
+	}
+	if (scaled) {
+		wlr_log(WLR_INFO, "the layout asked for is more than %" PRId64 " pixels: "
+				"scaled down to %" PRId64 " pixels in %d heads", limits.max_area,
+				wlr_spice_heads_area(heads, n), n);
+	}
+	for (int i = 0; i < n; i++) {
+		wlr_log(WLR_INFO, "head %d: %dx%d", i, heads[i].width, heads[i].height);
 	}
 	if (n > 0) {
 		wlr_spice_backend_set_heads(agent->backend, heads, n);
