@@ -99,5 +99,53 @@ class ClipboardReaderTests(SessionTestCase):
         self.assertEqual(r.stdout, text.encode())
 
 
+class MonitorsAreaTests(SessionTestCase):
+    """A monitors config larger than --max-area is scaled down evenly; spice-wl
+    needs about 22 bytes per layout pixel (surfaces, scene and copies)."""
+
+    BYTES_PER_PIXEL = 28  # a generous bound on that
+
+    def big_layout(self, args, heads, max_area):
+        s = self.start(["--size", "800x600"] + args, [TEST_CLIENT])
+        s.expect("ready 800 600")
+        p = self.connect(s)
+        self.assertEqual(p.command("agent 10000"), "ok")
+        pid = s.proc.pid
+        rss_before = rss_mib(pid)
+        reply = p.command("resize " + " ".join(["8192 8192"] * 16) + " 30000", timeout=60)
+        self.assertTrue(reply.startswith("ok "), reply)
+        width, height = map(int, reply.split()[1:3])
+        self.assertLessEqual(width * height, max_area)
+        self.assertGreater(width * height, max_area * 0.98)
+        # Every head is scaled alike: square, side by side.
+        side = height
+        want = f"monitors {heads} " + " ".join(f"{i}:{i * side},0,{side}x{side}"
+                                                for i in range(heads))
+        for _ in range(50):
+            self.assertEqual(p.command("quiet 100 5000"), "ok")
+            got = p.command("monitors")
+            if got == want:
+                break
+        self.assertEqual(got, want)
+        # The kiosk app redraws at its new size (at most 8192 wide).
+        s.expect("ready ", timeout=30)
+        self.assertEqual(p.command("quiet 200 10000"), "ok")
+        rss_after = rss_mib(pid)
+        self.assertLess(rss_after - rss_before, self.BYTES_PER_PIXEL * max_area / MIB,
+                        f"RSS {rss_before:.0f} -> {rss_after:.0f} MiB")
+        print(f"\nmonitors {args}: 16 x 8192x8192 asked, {heads} x {side}x{side} given; "
+              f"RSS {rss_before:.0f} -> {rss_after:.0f} MiB", file=sys.stderr)
+        s.wait_stderr("scaled down to")
+
+    def test_default_area(self):
+        # Four heads (--max-heads), 4096x4096 each (--max-size) were 1.3 GB.
+        self.big_layout([], 4, 4 * 3840 * 2160)
+
+    def test_many_large_heads(self):
+        # Sixteen 8192x8192 heads were 12.6 GB.
+        self.big_layout(["--max-heads", "16", "--max-size", "8192x8192", "--max-area",
+                         "3840x2160"], 16, 3840 * 2160)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2, argv=[sys.argv[0]] + sys.argv[1:])
