@@ -10,6 +10,8 @@ import unittest
 from harness import TEST_CLIENT, SessionTestCase
 
 MIB = 1024 * 1024
+# Under AddressSanitizer freed memory would wait in a 256 MiB quarantine.
+ASAN_ENV = {"ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") + ":quarantine_size_mb=4"}
 
 
 def rss_mib(pid):
@@ -40,7 +42,7 @@ class ClipboardReaderTests(SessionTestCase):
     def test_unread_pastes_are_bounded_and_time_out(self):
         payload = 8 * MIB
         stalled = 20
-        s = self.start(["--size", "640x480"], [TEST_CLIENT])
+        s = self.start(["--size", "640x480"], [TEST_CLIENT], env=ASAN_ENV)
         s.expect("ready 640 480")
         p = self.connect(s)
         self.assertEqual(p.command("agent 10000"), "ok")
@@ -106,7 +108,7 @@ class MonitorsAreaTests(SessionTestCase):
     BYTES_PER_PIXEL = 28  # a generous bound on that
 
     def big_layout(self, args, heads, max_area):
-        s = self.start(["--size", "800x600"] + args, [TEST_CLIENT])
+        s = self.start(["--size", "800x600"] + args, [TEST_CLIENT], env=ASAN_ENV)
         s.expect("ready 800 600")
         p = self.connect(s)
         self.assertEqual(p.command("agent 10000"), "ok")
