@@ -7,7 +7,9 @@
  * file descriptors, like Wayland's own data device.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,6 +24,21 @@
 #define MAX_SENDS_IN_FLIGHT 2
 /* Bytes queued for a client that does not read them (no agent tokens). */
 #define MAX_QUEUED (64 * 1024 * 1024)
+/*
+ * Readers of the client's clipboard at once, and the client data held for
+ * them: a Wayland app that asks again and again and never reads would
+ * otherwise keep a descriptor and a whole payload per request. Past either
+ * bound the oldest reader loses its transfer: the newest paste is the one a
+ * person waits for.
+ */
+#define MAX_RECEIVES 16
+#define MAX_RECEIVE_BYTES (64 * 1024 * 1024)
+/* A Wayland reader or source that moves no byte for this long loses its transfer. */
+#define STALL_MS 10000
+/* How long a reader waits for the client's answer (it may come over a slow network). */
+#define CLIENT_ANSWER_MS 30000
+/* Freeing a buffer this large gives memory back to the system (glibc keeps it otherwise). */
+#define TRIM_THRESHOLD (1024 * 1024)
 
 static const struct {
 	uint32_t type;
@@ -45,6 +62,8 @@ struct agent_transfer {
 	struct wl_list link; // wlr_spice_agent.receives or .sends
 	int fd;
 	struct wl_event_source *source;
+	struct wl_event_source *timer; // no progress for this long: the transfer goes
+	bool receive; // in wlr_spice_agent.receives (counted there)
 	uint8_t selection;
 	uint32_t type;
 	uint8_t *data;
@@ -94,31 +113,24 @@ static void send_message(
 		wlr_log(WLR_ERROR, "agent: cannot encode message type %u", type);
 		return;
 	}
-	if (agent->out_off > 0 && agent->out_off == agent->out_len) {
-		agent->out_off = agent->out_len = 0;
-	}
-	if (agent->out_len - agent->out_off + encoded_len > MAX_QUEUED) {
-		free(encoded);
-		wlr_log(WLR_ERROR, "agent: the client reads nothing; message type %u dropped", type);
+	bool queued = wlr_spice_agent_outq_push(&agent->out, encoded, encoded_len, MAX_QUEUED);
+	free(encoded);
+	if (!queued) {
+		// Logged once until the queue has room again: a client that grants
+		// no tokens while provoking replies must not flood the log either.
+		if (agent->out_dropped++ == 0) {
+			wlr_log(WLR_ERROR,
+					"agent: the client does not read what is queued for it (%zu bytes); "
+					"message type %u and later ones dropped",
+					wlr_spice_agent_outq_pending(&agent->out), type);
+		}
 		return;
 	}
-	if (agent->out_len + encoded_len > agent->out_cap) {
-		size_t cap = agent->out_cap ? agent->out_cap : 4096;
-		while (cap < agent->out_len + encoded_len) {
-			cap *= 2;
-		}
-		uint8_t *out = realloc(agent->out, cap);
-		if (out == NULL) {
-			free(encoded);
-			wlr_log(WLR_ERROR, "agent: out of memory, message dropped");
-			return;
-		}
-		agent->out = out;
-		agent->out_cap = cap;
+	if (agent->out_dropped > 0) {
+		wlr_log(WLR_INFO, "agent: the client reads again; %" PRIu64 " messages were dropped",
+				agent->out_dropped);
+		agent->out_dropped = 0;
 	}
-	memcpy(agent->out + agent->out_len, encoded, encoded_len);
-	agent->out_len += encoded_len;
-	free(encoded);
 	if (agent->added) {
 		spice_server_char_device_wakeup(&agent->sin);
 	}
@@ -155,19 +167,76 @@ static void send_reply(struct wlr_spice_agent *agent, uint32_t type, uint32_t er
 	}
 }
 
+static void handle_trim(void *data) {
+	struct wlr_spice_agent *agent = data;
+	agent->trim_idle = NULL;
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+}
+
+/*
+ * glibc keeps freed heap memory, and a large buffer is often on the heap
+ * (its mmap threshold grows with the blocks freed): give it back once the
+ * current dispatch is over, when the parser has freed its copy too.
+ */
+static void schedule_trim(struct wlr_spice_agent *agent, size_t freed) {
+	if (freed >= TRIM_THRESHOLD && agent->trim_idle == NULL) {
+		agent->trim_idle = wl_event_loop_add_idle(agent->backend->loop, handle_trim, agent);
+	}
+}
+
 static void transfer_destroy(struct agent_transfer *transfer) {
 	if (transfer == NULL) {
 		return;
 	}
+	struct wlr_spice_agent *agent = transfer->agent;
 	wl_list_remove(&transfer->link);
+	if (transfer->receive) {
+		agent->n_receives--;
+		if (transfer->has_data) {
+			agent->receive_bytes -= transfer->len;
+		}
+	}
 	if (transfer->source != NULL) {
 		wl_event_source_remove(transfer->source);
+	}
+	if (transfer->timer != NULL) {
+		wl_event_source_remove(transfer->timer);
 	}
 	if (transfer->fd >= 0) {
 		close(transfer->fd);
 	}
 	free(transfer->data);
+	schedule_trim(agent, transfer->cap > transfer->len ? transfer->cap : transfer->len);
 	free(transfer);
+}
+
+/* The transfer moved: it has another STALL_MS. */
+static void transfer_progress(struct agent_transfer *transfer) {
+	wl_event_source_timer_update(transfer->timer, STALL_MS);
+}
+
+static void send_finish(struct agent_transfer *transfer);
+
+static int handle_transfer_timeout(void *data) {
+	struct agent_transfer *transfer = data;
+	if (!transfer->receive) {
+		wlr_log(WLR_INFO, "agent: the session's clipboard source sent nothing for %d s; "
+				"the client gets an empty answer", STALL_MS / 1000);
+		transfer->len = 0;
+		send_finish(transfer);
+	} else if (!transfer->has_data) {
+		wlr_log(WLR_INFO, "agent: the client did not answer a clipboard request in %d s; "
+				"the reader gets nothing", CLIENT_ANSWER_MS / 1000);
+		transfer_destroy(transfer);
+	} else {
+		wlr_log(WLR_INFO, "agent: a clipboard reader took nothing for %d s; "
+				"%zu of %zu bytes dropped", STALL_MS / 1000, transfer->len - transfer->offset,
+				transfer->len);
+		transfer_destroy(transfer);
+	}
+	return 0;
 }
 
 static struct agent_transfer *transfer_create(struct wlr_spice_agent *agent, struct wl_list *list,
@@ -181,7 +250,18 @@ static struct agent_transfer *transfer_create(struct wlr_spice_agent *agent, str
 	transfer->fd = fd;
 	transfer->selection = selection;
 	transfer->type = type;
+	transfer->receive = list == &agent->receives;
 	wl_list_insert(list->prev, &transfer->link);
+	if (transfer->receive) {
+		agent->n_receives++;
+	}
+	transfer->timer =
+			wl_event_loop_add_timer(agent->backend->loop, handle_transfer_timeout, transfer);
+	if (transfer->timer == NULL) {
+		transfer_destroy(transfer);
+		return NULL;
+	}
+	wl_event_source_timer_update(transfer->timer, transfer->receive ? CLIENT_ANSWER_MS : STALL_MS);
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	return transfer;
 }
@@ -189,7 +269,6 @@ static struct agent_transfer *transfer_create(struct wlr_spice_agent *agent, str
 /* Session → client: the session's data is read from a pipe, then sent. */
 static int handle_send_readable(int fd, uint32_t mask, void *data) {
 	struct agent_transfer *transfer = data;
-	struct wlr_spice_agent *agent = transfer->agent;
 	for (;;) {
 		if (transfer->len == transfer->cap) {
 			size_t cap = transfer->cap ? transfer->cap * 2 : 4096;
@@ -210,6 +289,7 @@ static int handle_send_readable(int fd, uint32_t mask, void *data) {
 		ssize_t n = read(fd, transfer->data + transfer->len, transfer->cap - transfer->len);
 		if (n > 0) {
 			transfer->len += (size_t)n;
+			transfer_progress(transfer);
 			continue;
 		}
 		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
@@ -217,7 +297,13 @@ static int handle_send_readable(int fd, uint32_t mask, void *data) {
 		}
 		break; // EOF or error: send what we have
 	}
+	send_finish(transfer);
+	return 0;
+}
 
+/* Sends what was read of the session's selection (nothing: an empty answer), and ends. */
+static void send_finish(struct agent_transfer *transfer) {
+	struct wlr_spice_agent *agent = transfer->agent;
 	uint8_t *payload;
 	uint32_t size;
 	if (wlr_spice_agent_build_clipboard(has_selection_framing(agent), transfer->selection,
@@ -226,7 +312,6 @@ static int handle_send_readable(int fd, uint32_t mask, void *data) {
 		send_message(agent, VD_AGENT_CLIPBOARD, payload, size);
 	}
 	transfer_destroy(transfer);
-	return 0;
 }
 
 /* Client → session: the client's data is written into the reader's pipe. */
@@ -236,6 +321,7 @@ static int handle_receive_writable(int fd, uint32_t mask, void *data) {
 		ssize_t n = write(fd, transfer->data + transfer->offset, transfer->len - transfer->offset);
 		if (n > 0) {
 			transfer->offset += (size_t)n;
+			transfer_progress(transfer);
 			continue;
 		}
 		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
@@ -284,6 +370,20 @@ static void handle_client_clipboard(
 		transfer_destroy(found);
 		return;
 	}
+	// Room for the data: readers that still hold an older payload lose it,
+	// oldest first.
+	struct agent_transfer *tmp;
+	wl_list_for_each_safe(transfer, tmp, &agent->receives, link) {
+		if (agent->receive_bytes + data_size <= MAX_RECEIVE_BYTES) {
+			break;
+		}
+		if (transfer->has_data) {
+			wlr_log(WLR_INFO, "agent: %zu bytes of clipboard data wait for readers; "
+					"the oldest reader loses its %zu bytes", agent->receive_bytes,
+					transfer->len);
+			transfer_destroy(transfer);
+		}
+	}
 	found->data = malloc(data_size);
 	if (found->data == NULL) {
 		transfer_destroy(found);
@@ -292,6 +392,10 @@ static void handle_client_clipboard(
 	memcpy(found->data, data, data_size);
 	found->len = data_size;
 	found->has_data = true;
+	agent->receive_bytes += data_size;
+	transfer_progress(found);
+	// Its copy in the parser goes after this call.
+	schedule_trim(agent, data_size);
 	found->source = wl_event_loop_add_fd(
 			agent->backend->loop, found->fd, WL_EVENT_WRITABLE, handle_receive_writable, found);
 	if (found->source == NULL) {
@@ -416,13 +520,6 @@ empty:;
 	}
 }
 
-static int clamp(int v, int min, int max) {
-	if (v < min) {
-		return min;
-	}
-	return v > max ? max : v;
-}
-
 static void handle_monitors_config(
 		struct wlr_spice_agent *agent, const uint8_t *payload, uint32_t size) {
 	struct wlr_spice_agent_monitor monitors[WLR_SPICE_AGENT_MAX_MONITORS];
@@ -440,19 +537,30 @@ static void handle_monitors_config(
 	}
 	// Heads go side by side in the order the client lists them; a disabled
 	// monitor comes with a zero size and is left out.
+	struct wlr_spice_head_limits limits = {
+		.min_width = o->min_width,
+		.min_height = o->min_height,
+		.max_width = o->max_width,
+		.max_height = o->max_height,
+		.max_heads = o->max_heads,
+		.max_area = o->max_area > 0 ? o->max_area : WLR_SPICE_DEFAULT_MAX_AREA,
+	};
+	int64_t least = (int64_t)o->min_width * o->min_height;
+	limits.max_area = limits.max_area < least ? least : limits.max_area;
 	struct wlr_spice_head heads[WLR_SPICE_AGENT_MAX_MONITORS];
-	int n = 0;
-	for (uint32_t i = 0; i < count && n < o->max_heads; i++) {
-		if (monitors[i].width == 0 || monitors[i].height == 0) {
-			continue;
-		}
-		int width = (int)(monitors[i].width > 16384 ? 16384 : monitors[i].width);
-		int height = (int)(monitors[i].height > 16384 ? 16384 : monitors[i].height);
-		heads[n].width = clamp(width, o->min_width, o->max_width);
-		heads[n].height = clamp(height, o->min_height, o->max_height);
-		wlr_log(WLR_INFO, "client asks for head %d at %ux%u: %dx%d", n, monitors[i].width,
-				monitors[i].height, heads[n].width, heads[n].height);
-		n++;
+	bool scaled = false;
+	int n = wlr_spice_heads_from_monitors(monitors, count, &limits, heads, &scaled);
+	for (uint32_t i = 0; i < count; i++) {
+		wlr_log(WLR_INFO, "client asks for monitor %u at %ux%u", i, monitors[i].width,
+				monitors[i].height);
+	}
+	if (scaled) {
+		wlr_log(WLR_INFO, "the layout asked for is more than %" PRId64 " pixels: "
+				"scaled down to %" PRId64 " pixels in %d heads", limits.max_area,
+				wlr_spice_heads_area(heads, n), n);
+	}
+	for (int i = 0; i < n; i++) {
+		wlr_log(WLR_INFO, "head %d: %dx%d", i, heads[i].width, heads[i].height);
 	}
 	if (n > 0) {
 		wlr_spice_backend_set_heads(agent->backend, heads, n);
@@ -566,15 +674,13 @@ static int agent_write(SpiceCharDeviceInstance *sin, const uint8_t *buf, int len
 
 static int agent_read(SpiceCharDeviceInstance *sin, uint8_t *buf, int len) {
 	struct wlr_spice_agent *agent = wl_container_of(sin, agent, sin);
-	size_t avail = agent->out_len - agent->out_off;
-	size_t n = avail < (size_t)len ? avail : (size_t)len;
-	if (n == 0) {
+	if (len <= 0) {
 		return 0;
 	}
-	memcpy(buf, agent->out + agent->out_off, n);
-	agent->out_off += n;
-	if (agent->out_off == agent->out_len) {
-		agent->out_off = agent->out_len = 0;
+	size_t cap = agent->out.cap;
+	size_t n = wlr_spice_agent_outq_pull(&agent->out, buf, (size_t)len);
+	if (agent->out.cap < cap) {
+		schedule_trim(agent, cap - agent->out.cap);
 	}
 	return (int)n;
 }
@@ -597,6 +703,7 @@ void wlr_spice_agent_init(struct wlr_spice_agent *agent, struct wlr_spice_backen
 	agent->sin.base.sif = &agent_interface.base;
 	agent->sin.subtype = "vdagent";
 	wlr_spice_agent_parser_init(&agent->parser, WLR_SPICE_AGENT_MAX_MESSAGE);
+	wlr_spice_agent_outq_init(&agent->out, MAX_QUEUED);
 	wl_list_init(&agent->receives);
 	wl_list_init(&agent->sends);
 	wl_signal_init(&agent->events.clipboard_offer);
@@ -648,8 +755,11 @@ void wlr_spice_agent_finish(struct wlr_spice_agent *agent) {
 		transfer_destroy(transfer);
 	}
 	wlr_spice_agent_parser_finish(&agent->parser);
-	free(agent->out);
-	agent->out = NULL;
+	wlr_spice_agent_outq_finish(&agent->out);
+	if (agent->trim_idle != NULL) {
+		wl_event_source_remove(agent->trim_idle);
+		agent->trim_idle = NULL;
+	}
 }
 
 void wlr_spice_agent_offer(struct wlr_spice_agent *agent, int selection) {
@@ -717,6 +827,12 @@ void wlr_spice_backend_clipboard_receive(struct wlr_backend *wlr_backend,
 		return;
 	}
 	struct wlr_spice_agent *agent = &backend->agent;
+	if (agent->n_receives >= MAX_RECEIVES) {
+		struct agent_transfer *oldest = wl_container_of(agent->receives.next, oldest, link);
+		wlr_log(WLR_INFO, "agent: %d readers of the client's clipboard at once; "
+				"the oldest loses its transfer", agent->n_receives);
+		transfer_destroy(oldest);
+	}
 	if (transfer_create(agent, &agent->receives, fd, selection, type) == NULL) {
 		return;
 	}

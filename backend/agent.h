@@ -22,8 +22,8 @@ struct wlr_spice_agent {
 	bool added;
 	struct wlr_spice_agent_parser parser;
 
-	uint8_t *out; // bytes queued for the client, pulled by spice-server
-	size_t out_len, out_off, out_cap;
+	struct wlr_spice_agent_outq out; // bytes queued for the client, pulled by spice-server
+	uint64_t out_dropped; // messages refused since the queue last had room
 
 	uint32_t client_caps[VD_AGENT_CAPS_SIZE];
 	bool client_caps_known;
@@ -36,6 +36,9 @@ struct wlr_spice_agent {
 
 	struct wl_list receives; // agent_transfer.link: fds waiting for the client's data
 	struct wl_list sends; // agent_transfer.link: session data being read for the client
+	int n_receives;
+	size_t receive_bytes; // client data held for readers that have not taken it all
+	struct wl_event_source *trim_idle; // gives freed memory back after a large transfer
 
 	struct wlr_spice_agent_events events;
 };

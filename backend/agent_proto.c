@@ -614,3 +614,101 @@ bool wlr_spice_agent_build_reply(uint32_t type, uint32_t error, uint8_t **out, u
 	*out = buf;
 	return true;
 }
+
+/* Output queue */
+
+void wlr_spice_agent_outq_init(struct wlr_spice_agent_outq *q, size_t max) {
+	memset(q, 0, sizeof(*q));
+	q->max = max;
+}
+
+void wlr_spice_agent_outq_finish(struct wlr_spice_agent_outq *q) {
+	free(q->buf);
+	q->buf = NULL;
+	q->off = q->len = q->cap = 0;
+}
+
+size_t wlr_spice_agent_outq_pending(const struct wlr_spice_agent_outq *q) {
+	return q->len - q->off;
+}
+
+/* Moves the pending bytes to the front and makes the buffer cap bytes (cap >= pending). */
+static bool outq_resize(struct wlr_spice_agent_outq *q, size_t cap) {
+	size_t pending = q->len - q->off;
+	if (q->off > 0) {
+		memmove(q->buf, q->buf + q->off, pending);
+		q->off = 0;
+		q->len = pending;
+	}
+	if (cap == q->cap) {
+		return true;
+	}
+	if (cap == 0) {
+		free(q->buf);
+		q->buf = NULL;
+		q->cap = 0;
+		return true;
+	}
+	uint8_t *buf = realloc(q->buf, cap);
+	if (buf == NULL) {
+		return cap < q->cap; // a failed shrink leaves a larger, still valid buffer
+	}
+	q->buf = buf;
+	q->cap = cap;
+	return true;
+}
+
+bool wlr_spice_agent_outq_push(
+		struct wlr_spice_agent_outq *q, const uint8_t *bytes, size_t len, size_t limit) {
+	size_t pending = q->len - q->off;
+	if (limit > q->max) {
+		limit = q->max;
+	}
+	if (len > limit || pending > limit - len) {
+		return false;
+	}
+	if (q->len + len > q->cap) {
+		// Room first from what was already pulled, then by growing (doubling,
+		// but never past the bound on pending bytes).
+		size_t need = pending + len;
+		size_t cap = q->cap;
+		if (need > cap) {
+			cap = cap > 0 ? cap : 4096;
+			while (cap < need) {
+				cap = cap > q->max / 2 ? q->max : cap * 2;
+			}
+		}
+		if (!outq_resize(q, cap)) {
+			return false;
+		}
+	}
+	memcpy(q->buf + q->len, bytes, len);
+	q->len += len;
+	return true;
+}
+
+size_t wlr_spice_agent_outq_pull(struct wlr_spice_agent_outq *q, uint8_t *buf, size_t len) {
+	size_t pending = q->len - q->off;
+	size_t n = pending < len ? pending : len;
+	if (n > 0) {
+		memcpy(buf, q->buf + q->off, n);
+		q->off += n;
+		pending -= n;
+	}
+	if (pending == 0) {
+		q->off = q->len = 0;
+	}
+	// A large transfer that (mostly) drained gives its memory back; the few
+	// bytes queued behind it move to a small buffer.
+	if (q->cap > WLR_SPICE_AGENT_OUTQ_KEEP && pending <= q->cap / 4) {
+		size_t cap = 0;
+		if (pending > 0) {
+			cap = 4096;
+			while (cap < 2 * pending) {
+				cap *= 2;
+			}
+		}
+		outq_resize(q, cap);
+	}
+	return n;
+}

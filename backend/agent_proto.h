@@ -165,4 +165,32 @@ bool wlr_spice_agent_build_release(
 		bool has_selection, uint8_t selection, uint8_t **out, uint32_t *size);
 bool wlr_spice_agent_build_reply(uint32_t type, uint32_t error, uint8_t **out, uint32_t *size);
 
+/*
+ * Bytes queued for the client, which spice-server pulls in pieces as the
+ * client grants tokens. Its memory stays bounded however slowly it is
+ * drained: at most max pending bytes (a push that would pass its limit is
+ * refused whole), the buffer is compacted instead of growing past what is
+ * pending, and it is given back once a large transfer has drained.
+ */
+struct wlr_spice_agent_outq {
+	uint8_t *buf; // pending bytes are buf[off..len)
+	size_t off, len, cap;
+	size_t max; // most pending bytes
+};
+
+/* Buffers larger than this are freed or shrunk once mostly drained. */
+#define WLR_SPICE_AGENT_OUTQ_KEEP (64 * 1024)
+
+void wlr_spice_agent_outq_init(struct wlr_spice_agent_outq *q, size_t max);
+void wlr_spice_agent_outq_finish(struct wlr_spice_agent_outq *q);
+size_t wlr_spice_agent_outq_pending(const struct wlr_spice_agent_outq *q);
+/*
+ * Appends len bytes unless the pending bytes would then pass limit (or max,
+ * whichever is lower) or memory runs out: false, and nothing is queued.
+ */
+bool wlr_spice_agent_outq_push(
+		struct wlr_spice_agent_outq *q, const uint8_t *bytes, size_t len, size_t limit);
+/* Moves up to len pending bytes into buf; returns how many. */
+size_t wlr_spice_agent_outq_pull(struct wlr_spice_agent_outq *q, uint8_t *buf, size_t len);
+
 #endif

@@ -12,6 +12,7 @@
 #include <wlr/backend/interface.h>
 #include <wlr/interfaces/wlr_output.h>
 #include "agent.h"
+#include "heads.h"
 #include "audio.h"
 #include "frame_policy.h"
 #include "listener.h"
@@ -114,11 +115,6 @@ struct wlr_spice_output {
 	int index; // head number, position in wlr_spice_backend.outputs
 	int x; // where this head starts on the shared primary surface
 	int width, height; // the mode
-};
-
-/* What a head should be: its size (heads sit side by side). */
-struct wlr_spice_head {
-	int width, height;
 };
 
 struct wlr_spice_backend {

@@ -27,6 +27,10 @@
 #define MIN_SIZE 64
 #define MAX_SIZE 8192
 #define MIN_FPS 1
+// --max-area: four 3840x2160 monitors side by side (or one 7680x4320)
+#define DEFAULT_MAX_AREA_W 15360
+#define DEFAULT_MAX_AREA_H 2160
+#define MAX_AREA (16L * MAX_SIZE * MAX_SIZE) // 16 heads of the largest size
 #define MAX_FPS 120
 #define PASSWORD_ENV "SPICE_WL_PASSWORD"
 /*
@@ -85,6 +89,7 @@ enum {
 	OPT_NO_COPY_BITS,
 	OPT_CONFIG,
 	OPT_MAX_HEADS,
+	OPT_MAX_AREA,
 	OPT_PASSWORD_LIFETIME,
 	OPT_INSECURE_NO_AUTH,
 	OPT_VIEW_ONLY,
@@ -205,6 +210,9 @@ static const struct option_doc option_docs[] = {
 			"4096x4096" },
 	{ "max-heads", required_argument, OPT_MAX_HEADS, "N",
 			"client monitors shown as outputs, 1..16", "4" },
+	{ "max-area", required_argument, OPT_MAX_AREA, "PIXELS",
+			"most pixels of all client monitors",
+			STRINGIFY(DEFAULT_MAX_AREA_W) "x" STRINGIFY(DEFAULT_MAX_AREA_H) },
 	{ "no-clipboard", no_argument, OPT_NO_CLIPBOARD, NULL,
 			"no clipboard sharing with the client (kiosks)", "off" },
 	{ "no-audio", no_argument, OPT_NO_AUDIO, NULL, "no sound to or from the client", "off" },
@@ -333,6 +341,24 @@ static bool parse_size(const char *name, const char *value, int *width, int *hei
 	}
 	*width = (int)w;
 	*height = (int)h;
+	return true;
+}
+
+/* A pixel count, as N or WxH (their product). */
+static bool parse_area(const char *name, const char *value, long long *area, FILE *err) {
+	char *end;
+	long a, h = 1;
+	long min = (long)MIN_SIZE * MIN_SIZE;
+	bool ok = parse_long(value, &end, 1, MAX_AREA, &a);
+	if (ok && *end == 'x') {
+		ok = parse_long(end + 1, &end, 1, MAX_AREA, &h) && a <= MAX_AREA / h;
+	}
+	if (!ok || *end != '\0' || a * h < min || a * h > MAX_AREA) {
+		fail(err, "invalid value '%s' for --%s: expected a number of pixels N or WIDTHxHEIGHT, "
+				"in %ld..%ld pixels", value, name, min, MAX_AREA);
+		return false;
+	}
+	*area = a * h;
 	return true;
 }
 
@@ -964,6 +990,8 @@ static bool apply_option(struct swl_options *opts, int c, const char *arg, FILE 
 		return set_string(&opts->sasl_appname, arg, err);
 	case OPT_MAX_HEADS:
 		return parse_int_option(name, arg, 1, 16, &opts->max_heads, err);
+	case OPT_MAX_AREA:
+		return parse_area(name, arg, &opts->max_area, err);
 	case OPT_XWAYLAND:
 		if (!parse_choice(name, arg, xwayland_modes, &index, err)) {
 			return false;
@@ -1362,6 +1390,7 @@ void swl_options_init(struct swl_options *opts) {
 		.max_width = 4096,
 		.max_height = 4096,
 		.max_heads = 4,
+		.max_area = (long long)DEFAULT_MAX_AREA_W * DEFAULT_MAX_AREA_H,
 	};
 }
 
@@ -1462,6 +1491,16 @@ enum swl_options_result swl_options_parse(
 	if (opts->min_width > opts->max_width || opts->min_height > opts->max_height) {
 		fail(err, "--min-size %dx%d is larger than --max-size %dx%d", opts->min_width,
 				opts->min_height, opts->max_width, opts->max_height);
+		return SWL_OPTIONS_ERROR;
+	}
+	if ((long long)opts->min_width * opts->min_height > opts->max_area) {
+		fail(err, "--min-size %dx%d is larger than --max-area %lld", opts->min_width,
+				opts->min_height, opts->max_area);
+		return SWL_OPTIONS_ERROR;
+	}
+	if ((long long)opts->width * opts->height > opts->max_area) {
+		fail(err, "--size %dx%d is larger than --max-area %lld", opts->width, opts->height,
+				opts->max_area);
 		return SWL_OPTIONS_ERROR;
 	}
 

@@ -72,6 +72,7 @@ struct swl_options {
 	int min_width, min_height; // bounds for client resizes, default 320x200
 	int max_width, max_height; // default 4096x4096
 	int max_heads; // client monitors mirrored as outputs, default 4
+	long long max_area; // pixels of the client's whole layout, default 4 x 3840x2160
 	bool no_clipboard;
 	bool no_audio; // no playback or record channel
 	bool no_copy_bits; // moved content as images, for measurements

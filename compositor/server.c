@@ -86,6 +86,7 @@ bool swl_server_init(struct swl_server *server, const struct swl_options *option
 		.record_fifo = swl_audio_record_path(server->audio),
 		.no_copy_bits = options->no_copy_bits,
 		.max_heads = options->max_heads,
+		.max_area = options->max_area,
 	};
 	server->backend = wlr_spice_backend_create(server->display, &backend_options);
 	if (server->backend == NULL) {

@@ -80,6 +80,9 @@ struct wlr_spice_backend_options {
 	bool no_resize;
 	int min_width, min_height, max_width, max_height;
 	int max_heads; // most monitors mirrored as outputs, 1..16 (0: 4)
+	// Most pixels of the layout a client may ask for (heads side by side:
+	// widths summed times the tallest); more is scaled down. 0: the default.
+	long long max_area;
 	bool no_clipboard;
 
 	// Audio, S16LE stereo at wlr_spice_backend_get_audio_rate(): PCM written
@@ -89,6 +92,9 @@ struct wlr_spice_backend_options {
 	bool no_audio;
 	const char *playback_fifo, *record_fifo;
 };
+
+/* Four 3840x2160 monitors side by side (or one 7680x4320). */
+#define WLR_SPICE_DEFAULT_MAX_AREA (4LL * 3840 * 2160)
 
 enum wlr_spice_selection {
 	WLR_SPICE_SELECTION_CLIPBOARD = 0,

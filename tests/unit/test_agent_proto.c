@@ -7,7 +7,7 @@
  * the next message still parsed, seeded garbage, and every payload parser on
  * valid input, on every truncation, on count overflows and against its
  * builder, with byte layouts checked against what spice-gtk and spice-vdagentd
- * put on the wire.
+ * put on the wire; and the output queue's memory bounds.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1315,6 +1315,90 @@ static void test_parse_volume(void **state) {
 	assert_false(wlr_spice_agent_parse_volume(stereo, 2, &playback, &mute, volume, 2, &n));
 }
 
+/* Output queue */
+
+/*
+ * A client that grants tokens slowly while replies keep coming never lets
+ * the queue drain: its buffer must follow what is pending, not what was
+ * ever queued.
+ */
+static void test_outq_slow_reader_stays_small(void **state) {
+	struct wlr_spice_agent_outq q;
+	wlr_spice_agent_outq_init(&q, 1024 * 1024);
+	uint8_t msg[100], out[64];
+	uint8_t next_in = 0, next_out = 0;
+	size_t max_cap = 0;
+	for (int i = 0; i < 100000; i++) {
+		for (size_t j = 0; j < sizeof(msg); j++) {
+			msg[j] = next_in++;
+		}
+		assert_true(wlr_spice_agent_outq_push(&q, msg, sizeof(msg), SIZE_MAX));
+		// Drains a bit slower than it fills, then catches up: never empty.
+		size_t want = i % 100 == 99 ? wlr_spice_agent_outq_pending(&q) - 1 : 64;
+		while (want > 0) {
+			size_t take = want < sizeof(out) ? want : sizeof(out);
+			size_t n = wlr_spice_agent_outq_pull(&q, out, take);
+			assert_int_equal(n, take);
+			for (size_t j = 0; j < n; j++) {
+				assert_int_equal(out[j], next_out++);
+			}
+			want -= n;
+		}
+		max_cap = q.cap > max_cap ? q.cap : max_cap;
+	}
+	assert_true(wlr_spice_agent_outq_pending(&q) > 0);
+	// At most ~3700 bytes are ever pending.
+	assert_true(max_cap <= 8192);
+	wlr_spice_agent_outq_finish(&q);
+}
+
+/* A large transfer's buffer goes once it is drained, or shrinks to what follows it. */
+static void test_outq_shrinks_after_large_transfer(void **state) {
+	struct wlr_spice_agent_outq q;
+	wlr_spice_agent_outq_init(&q, 64 * 1024 * 1024);
+	size_t big = 8 * 1024 * 1024;
+	uint8_t *data = calloc(1, big);
+	assert_non_null(data);
+	uint8_t *out = malloc(big);
+	assert_non_null(out);
+	assert_true(wlr_spice_agent_outq_push(&q, data, big, SIZE_MAX));
+	assert_true(q.cap >= big);
+	assert_int_equal(wlr_spice_agent_outq_pull(&q, out, big), big);
+	assert_int_equal(q.cap, 0);
+	assert_null(q.buf);
+
+	// Small messages queued behind a large one keep only a small buffer.
+	assert_true(wlr_spice_agent_outq_push(&q, data, big, SIZE_MAX));
+	assert_true(wlr_spice_agent_outq_push(&q, (const uint8_t *)"tail", 4, SIZE_MAX));
+	assert_int_equal(wlr_spice_agent_outq_pull(&q, out, big), big);
+	assert_true(q.cap <= 4096);
+	assert_int_equal(wlr_spice_agent_outq_pull(&q, out, 16), 4);
+	assert_memory_equal(out, "tail", 4);
+	free(data);
+	free(out);
+	wlr_spice_agent_outq_finish(&q);
+}
+
+/* Past the bound (or the caller's lower limit) a message is refused whole. */
+static void test_outq_bounded(void **state) {
+	struct wlr_spice_agent_outq q;
+	wlr_spice_agent_outq_init(&q, 10000);
+	uint8_t msg[4000] = { 0 }, out[4000];
+	assert_true(wlr_spice_agent_outq_push(&q, msg, sizeof(msg), SIZE_MAX));
+	assert_true(wlr_spice_agent_outq_push(&q, msg, sizeof(msg), SIZE_MAX));
+	assert_false(wlr_spice_agent_outq_push(&q, msg, sizeof(msg), SIZE_MAX));
+	assert_false(wlr_spice_agent_outq_push(&q, msg, 100, 8050));
+	assert_true(wlr_spice_agent_outq_push(&q, msg, 50, 8050));
+	assert_int_equal(wlr_spice_agent_outq_pending(&q), 8050);
+	assert_true(q.cap <= 10000);
+	// Pulled bytes make room again, without the buffer growing past the bound.
+	assert_int_equal(wlr_spice_agent_outq_pull(&q, out, sizeof(out)), sizeof(out));
+	assert_true(wlr_spice_agent_outq_push(&q, msg, sizeof(msg), SIZE_MAX));
+	assert_true(q.cap <= 10000);
+	assert_false(wlr_spice_agent_outq_push(&q, msg, SIZE_MAX, SIZE_MAX));
+	wlr_spice_agent_outq_finish(&q);
+}
+
 int main(void) {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_encode_layout),
@@ -1353,6 +1437,9 @@ int main(void) {
 		cmocka_unit_test(test_build_selection_without_cap),
 		cmocka_unit_test(test_full_pipeline),
 		cmocka_unit_test(test_parse_volume),
+		cmocka_unit_test(test_outq_slow_reader_stays_small),
+		cmocka_unit_test(test_outq_shrinks_after_large_transfer),
+		cmocka_unit_test(test_outq_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

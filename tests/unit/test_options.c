@@ -603,6 +603,45 @@ static void test_no_password(void **state) {
 	assert_null(f->opts.password);
 }
 
+/* --max-area: N or WxH pixels, at least --min-size and --size. */
+static void test_max_area(void **state) {
+	struct fixture *f = *state;
+	assert_int_equal(parse(f, "--disable-ticketing", NULL), SWL_OPTIONS_OK);
+	assert_true(f->opts.max_area == 4LL * 3840 * 2160);
+
+	reset_opts(f);
+	assert_int_equal(parse(f, "--disable-ticketing", "--max-area", "7680x4320", NULL),
+			SWL_OPTIONS_OK);
+	assert_true(f->opts.max_area == 7680LL * 4320);
+
+	reset_opts(f);
+	assert_int_equal(parse(f, "--disable-ticketing", "--max-area", "1024000", "--size",
+							 "1280x800", NULL),
+			SWL_OPTIONS_OK);
+	assert_true(f->opts.max_area == 1024000);
+
+	static const char *const bad[] = { "0", "4095", "64x63", "abc", "1280x", "x800", "1280x800x2",
+		"-5", "1073741825", "131072x8193", "99999999999999999999" };
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		reset_opts(f);
+		assert_int_equal(parse(f, "--disable-ticketing", "--max-area", bad[i], NULL),
+				SWL_OPTIONS_ERROR);
+		check_one_error_line(f, bad[i], "--max-area", bad[i]);
+	}
+
+	reset_opts(f);
+	assert_int_equal(parse(f, "--disable-ticketing", "--max-area", "1000000", NULL),
+			SWL_OPTIONS_ERROR);
+	check_one_error_line(f, "--size over --max-area", "--size 1280x800", "--max-area 1000000");
+
+	reset_opts(f);
+	assert_int_equal(parse(f, "--disable-ticketing", "--max-area", "200000", "--size", "320x200",
+							 "--min-size", "640x480", NULL),
+			SWL_OPTIONS_ERROR);
+	check_one_error_line(f, "--min-size over --max-area", "--min-size 640x480",
+			"--max-area 200000");
+}
+
 static void test_kiosk_desktop_exclusive(void **state) {
 	struct fixture *f = *state;
 	assert_int_equal(
@@ -1454,6 +1493,7 @@ int main(void) {
 			TEST(test_password_file_wins_over_env),
 			TEST(test_password_file_unreadable),
 			TEST(test_no_password),
+			TEST(test_max_area),
 			TEST(test_kiosk_desktop_exclusive),
 			TEST(test_command_after_dashdash),
 			TEST(test_command_first_non_option),
