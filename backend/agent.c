@@ -35,7 +35,10 @@
 #define MAX_RECEIVE_BYTES (64 * 1024 * 1024)
 /* A Wayland reader or source that moves no byte for this long loses its transfer. */
 #define STALL_MS 10000
-/* How long a reader waits for the client's answer (it may come over a slow network). */
+/*
+ * How long a reader waits for the client's answer to start, or for its next
+ * agent data once it has (a large answer over a slow network takes minutes).
+ */
 #define CLIENT_ANSWER_MS 30000
 /* Freeing a buffer this large gives memory back to the system (glibc keeps it otherwise). */
 #define TRIM_THRESHOLD (1024 * 1024)
@@ -659,6 +662,14 @@ static int agent_write(SpiceCharDeviceInstance *sin, const uint8_t *buf, int len
 	struct wlr_spice_agent *agent = wl_container_of(sin, agent, sin);
 	if (len <= 0) {
 		return 0;
+	}
+	// A large answer takes long on a slow link: while the client sends, the
+	// readers still waiting for it keep their time.
+	struct agent_transfer *transfer;
+	wl_list_for_each(transfer, &agent->receives, link) {
+		if (!transfer->has_data) {
+			wl_event_source_timer_update(transfer->timer, CLIENT_ANSWER_MS);
+		}
 	}
 	size_t dropped = agent->parser.dropped;
 	wlr_spice_agent_parser_feed(&agent->parser, buf, (size_t)len, handle_message, agent);

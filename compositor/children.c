@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,6 +31,11 @@
 #define KILL_WAIT_MS 2000
 
 static pid_t main_pid;
+// The descriptor limit spice-wl started with: the backend raises its own soft
+// limit to take many connections, children get the usual one back (a program
+// using select() breaks on descriptors above 1023), as systemd does.
+static struct rlimit initial_nofile;
+static bool have_initial_nofile;
 // Who is forking: in a child, the pid of its parent at fork time.
 static pid_t fork_parent;
 
@@ -42,6 +48,9 @@ static void atfork_child(void) {
 	// close-on-exec on it after this (wlroots does for Xwayland's, and
 	// dup2 does for the standard streams).
 	swl_fds_cloexec_from(3);
+	if (have_initial_nofile) {
+		setrlimit(RLIMIT_NOFILE, &initial_nofile);
+	}
 	if (fork_parent != main_pid) {
 		// Forked by a child of ours (wlroots' helper forking Xwayland):
 		// that process outlives its parent on purpose.
@@ -56,6 +65,7 @@ static void atfork_child(void) {
 
 bool swl_children_init(void) {
 	main_pid = getpid();
+	have_initial_nofile = getrlimit(RLIMIT_NOFILE, &initial_nofile) == 0;
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
 		wlr_log_errno(WLR_ERROR, "cannot become a child subreaper");
 	}

@@ -12,6 +12,7 @@ everything below it inherits: that is how leftovers are found.
 import os
 import random
 import re
+import resource
 import shutil
 import signal
 import sys
@@ -57,6 +58,14 @@ def comm(pid):
             return f.read().strip()
     except OSError:
         return "?"
+
+
+def ppid(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
 
 
 def fd_targets(pid):
@@ -263,6 +272,33 @@ class DescriptorTests(SessionTestCase):
         for line in lines:
             fds = sorted(int(item.split("=", 1)[0]) for item in line.split())
             self.assertEqual(fds, [0, 1, 2], line)
+
+    def test_command_gets_the_usual_descriptor_limit(self):
+        """spice-wl raises its own soft descriptor limit to take many
+        connections; COMMAND gets the one spice-wl started with."""
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if hard != resource.RLIM_INFINITY and hard <= 1024:
+            self.skipTest("the hard descriptor limit leaves nothing to raise")
+
+        def limit():
+            resource.setrlimit(resource.RLIMIT_NOFILE, (1024, hard))
+        s = self.start(["--xwayland", "off"], ["sh", "-c", "exec sleep 1000"], preexec=limit)
+
+        def soft_limit(pid):
+            with open(f"/proc/{pid}/limits") as f:
+                line = next(l for l in f if l.startswith("Max open files"))
+            return line.split()[3]
+        deadline = time.monotonic() + 10
+        while True:
+            children = [p for p in os.listdir("/proc") if p.isdigit() and comm(int(p)) == "sleep"
+                        and ppid(int(p)) == s.proc.pid]
+            if children:
+                break
+            self.assertLess(time.monotonic(), deadline, "COMMAND never became sleep")
+            time.sleep(0.01)
+        self.assertEqual(soft_limit(s.proc.pid), str(hard) if hard != resource.RLIM_INFINITY
+                         else "unlimited")
+        self.assertEqual(soft_limit(children[0]), "1024")
 
     def test_password_not_in_environ(self):
         secret = "environ-secret-" + uuid.uuid4().hex[:8]
