@@ -5,6 +5,7 @@ and waits on the lines they print; no test sleeps for a fixed time.
 """
 
 import os
+import re
 import select
 import shutil
 import signal
@@ -272,6 +273,11 @@ class ProbeSession:
         self.proc.stderr.close()
 
 
+# The frame statistics spice-wl logs at exit.
+FRAME_STATS = re.compile(r"sent (\d+) commits as (\d+) images \((\d+) pixels\), (\d+) fills "
+                         r"and (\d+) copies \((\d+) pixels\)")
+
+
 class SessionTestCase(unittest.TestCase):
     """Closes every session and probe a test opened, even on failure."""
 
@@ -290,6 +296,20 @@ class SessionTestCase(unittest.TestCase):
         self._swl_open.append(s)
         s.wait_ready()
         return s
+
+    def finish_with_stats(self, s, p, path, quiet_ms=400):
+        """Screenshot to path once the screen is still, stop spice-wl, and
+        return (the screenshot's bytes, the exit log's frame statistics)."""
+        self.assertEqual(p.command(f"quiet {quiet_ms} 20000", timeout=30), "ok")
+        self.assertEqual(p.command(f"screenshot {path}"), "ok")
+        s.proc.terminate()
+        s.proc.wait(10)
+        m = FRAME_STATS.search(s.stderr())
+        self.assertIsNotNone(m, f"no stats line in the log:\n{s.stderr()[-2000:]}")
+        with open(path, "rb") as f:
+            return f.read(), {"commits": int(m[1]), "images": int(m[2]),
+                              "image_pixels": int(m[3]), "fills": int(m[4]),
+                              "copies": int(m[5]), "copied_pixels": int(m[6])}
 
     def connect(self, session):
         try:

@@ -5,7 +5,6 @@ the two final screens must be identical; spice-wl's exit log must show copies
 in the first run and none in the second."""
 
 import os
-import re
 import shutil
 import tempfile
 import time
@@ -15,8 +14,6 @@ from harness import PATTERNS, SessionTestCase, quadrant_points
 
 X11_CLIENT = os.environ.get("SWL_X11_CLIENT", "swl-x11-client")
 
-STATS = re.compile(r"sent (\d+) commits as (\d+) images \((\d+) pixels\), (\d+) fills "
-                   r"and (\d+) copies \((\d+) pixels\)")
 
 # 60 numbered lines with a checksum each, paced so that xterm scrolls line by
 # line; then it touches the file named in $1.
@@ -34,17 +31,7 @@ class CopyTests(SessionTestCase):
 
     def finish(self, s, p, name):
         """Screenshot once the screen is still, stop spice-wl, return (image, stats)."""
-        self.assertEqual(p.command("quiet 400 20000", timeout=30), "ok")
-        path = os.path.join(self.tmp, name + ".ppm")
-        self.assertEqual(p.command(f"screenshot {path}"), "ok")
-        s.proc.terminate()
-        s.proc.wait(10)
-        m = STATS.search(s.stderr())
-        self.assertIsNotNone(m, f"no stats line in the log:\n{s.stderr()[-2000:]}")
-        with open(path, "rb") as f:
-            return f.read(), {"images": int(m[2]), "image_pixels": int(m[3]),
-                              "fills": int(m[4]), "copies": int(m[5]),
-                              "copied_pixels": int(m[6])}
+        return self.finish_with_stats(s, p, os.path.join(self.tmp, name + ".ppm"))
 
     def drag(self, extra):
         s = self.start(["--desktop", "--size", "640x480"] + extra,

@@ -9,7 +9,6 @@ session must send far fewer image pixels per key than a terminal row."""
 
 import json
 import os
-import re
 import shutil
 import tempfile
 import time
@@ -17,7 +16,6 @@ import unittest
 
 from harness import SessionTestCase
 
-STATS = re.compile(r"sent (\d+) commits as (\d+) images \((\d+) pixels\)")
 
 # Longer than a line of either terminal at 640 pixels, so it wraps; letters
 # and spaces only, which the probe's "type" and printf render alike.
@@ -62,15 +60,9 @@ class TypingTests(SessionTestCase):
         if typed:
             for ch in TEXT:
                 self.key_and_update(p, "key 39" if ch == " " else "type " + ch)
-        self.assertEqual(p.command("quiet 500 20000", timeout=30), "ok")
-        path = os.path.join(self.tmp, name + ".ppm")
-        self.assertEqual(p.command(f"screenshot {path}"), "ok")
-        s.proc.terminate()
-        s.proc.wait(10)
-        m = STATS.search(s.stderr())
-        self.assertIsNotNone(m, f"no stats line in the log:\n{s.stderr()[-2000:]}")
-        with open(path, "rb") as f:
-            return f.read(), int(m[3])
+        image, stats = self.finish_with_stats(s, p, os.path.join(self.tmp, name + ".ppm"),
+                                              quiet_ms=500)
+        return image, stats["image_pixels"]
 
     def check(self, terminal, argv):
         for mode in MODES:
