@@ -217,7 +217,7 @@ static const struct option_doc option_docs[] = {
 	{ "no-clipboard", no_argument, OPT_NO_CLIPBOARD, NULL,
 			"no clipboard sharing with the client (kiosks)", "off" },
 	{ "no-file-transfer", no_argument, OPT_NO_FILE_TRANSFER, NULL,
-			"refuse files the client sends (else saved in the download directory)", "off" },
+			"refuse files the client sends", "off" },
 	{ "no-audio", no_argument, OPT_NO_AUDIO, NULL, "no sound to or from the client", "off" },
 	{ "no-copy-bits", no_argument, OPT_NO_COPY_BITS, NULL,
 			"send moved and scrolled content as images", "off" },

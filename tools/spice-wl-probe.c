@@ -271,6 +271,8 @@ struct probe {
 	GCancellable *file_cancel; /* send-file in progress */
 	goffset file_cancel_after; /* send-file --cancel-after BYTES, or -1 */
 	goffset file_exit_after;   /* send-file --exit-after BYTES, or -1 */
+	char *file_error;          /* send-file: why the file failed (the agent's words) */
+	int file_waits;            /* send-file: callbacks still to come */
 	GArray *clip_deferred; /* struct clip_request */
 	guint hold_ms;         /* one-shot clipboard set */
 	bool oneshot_hold;     /* one-shot: stay connected hold_ms after the result */
@@ -931,6 +933,7 @@ static gboolean session_wait_timeout(gpointer data) {
 		/* The callback still comes, cancelled; file_cancel is gone then. */
 		g_cancellable_cancel(p->file_cancel);
 		g_clear_object(&p->file_cancel);
+		g_clear_pointer(&p->file_error, g_free);
 		line = g_strdup("fail timeout");
 		break;
 	case SESSION_WAIT_AUDIO_STOP:
@@ -2221,20 +2224,52 @@ static void file_progress(goffset current, goffset total, gpointer data) {
 	}
 }
 
-static void file_sent(GObject *source, GAsyncResult *result, gpointer data) {
-	struct probe *p = data;
-	GError *error = NULL;
-	bool ok = spice_main_channel_file_copy_finish(SPICE_MAIN_CHANNEL(source), result, &error);
-	if (p->wait != SESSION_WAIT_FILE || p->file_cancel == NULL) {
-		g_clear_error(&error); /* timed out already */
+/*
+ * send-file ends once both the copy's callback and its task's "finished"
+ * signal came (in either order): the task's error says why (e.g. not enough
+ * space), the copy's only counts files.
+ */
+static void file_maybe_done(struct probe *p) {
+	if (p->file_waits > 0 || p->wait != SESSION_WAIT_FILE || p->file_cancel == NULL) {
 		return;
 	}
 	g_clear_object(&p->file_cancel);
-	char *line = ok ? g_strdup("ok") : g_strdup_printf("fail %s",
-		error != NULL ? error->message : "unknown error");
-	g_clear_error(&error);
+	char *line = p->file_error == NULL ? g_strdup("ok") :
+		g_strdup_printf("fail %s", p->file_error);
+	g_clear_pointer(&p->file_error, g_free);
 	session_complete(p, line);
 	g_free(line);
+}
+
+static void on_file_finished(SpiceFileTransferTask *task, GError *error, gpointer data) {
+	struct probe *p = data;
+	probe_log(p, "send-file: finished: %s", error != NULL ? error->message : "ok");
+	if (error != NULL) {
+		/* the task's own words win over the copy's count */
+		g_free(p->file_error);
+		p->file_error = g_strdup(error->message);
+	}
+	p->file_waits--;
+	file_maybe_done(p);
+}
+
+static void on_new_file_transfer(SpiceMainChannel *channel, SpiceFileTransferTask *task,
+		gpointer data) {
+	struct probe *p = data;
+	p->file_waits++;
+	g_signal_connect(task, "finished", G_CALLBACK(on_file_finished), p);
+}
+
+static void file_sent(GObject *source, GAsyncResult *result, gpointer data) {
+	struct probe *p = data;
+	GError *error = NULL;
+	if (!spice_main_channel_file_copy_finish(SPICE_MAIN_CHANNEL(source), result, &error) &&
+			p->file_error == NULL) {
+		p->file_error = g_strdup(error != NULL ? error->message : "unknown error");
+	}
+	g_clear_error(&error);
+	p->file_waits--;
+	file_maybe_done(p);
 }
 
 /* send-file: the agent is ready; copy the file at op_text to it. */
@@ -2242,6 +2277,8 @@ static char *file_send(struct probe *p) {
 	GFile *file = g_file_new_for_path(p->op_text);
 	GFile *files[] = { file, NULL };
 	p->file_cancel = g_cancellable_new();
+	g_clear_pointer(&p->file_error, g_free);
+	p->file_waits = 1; /* the copy's callback; each task's "finished" adds one */
 	spice_main_channel_file_copy_async(p->main, files, G_FILE_COPY_NONE, p->file_cancel,
 		file_progress, p, file_sent, p);
 	g_object_unref(file);
@@ -3545,6 +3582,7 @@ static void on_channel_new(SpiceSession *session, SpiceChannel *channel, gpointe
 		g_object_set(channel, "disable-display-position", FALSE, "disable-display-align",
 			FALSE, NULL);
 		g_signal_connect(channel, "main-agent-update", G_CALLBACK(on_agent_update), p);
+		g_signal_connect(channel, "new-file-transfer", G_CALLBACK(on_new_file_transfer), p);
 		g_signal_connect(channel, "main-clipboard-selection-grab",
 			G_CALLBACK(on_clipboard_grab), p);
 		g_signal_connect(channel, "main-clipboard-selection-release",
