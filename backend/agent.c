@@ -16,6 +16,7 @@
 #include <wlr/util/log.h>
 #include "agent.h"
 #include "backend.h"
+#include "file_xfer.h"
 
 /* Largest selection we read from the session to send to a client. */
 #define MAX_SESSION_CLIPBOARD (32 * 1024 * 1024)
@@ -139,6 +140,15 @@ static void send_message(
 	}
 }
 
+void wlr_spice_agent_send(
+		struct wlr_spice_agent *agent, uint32_t type, uint8_t *payload, uint32_t size) {
+	send_message(agent, type, payload, size);
+}
+
+bool wlr_spice_agent_client_has_cap(struct wlr_spice_agent *agent, uint32_t cap) {
+	return client_has_cap(agent, cap);
+}
+
 static void send_caps(struct wlr_spice_agent *agent, bool request) {
 	uint32_t caps[VD_AGENT_CAPS_SIZE] = { 0 };
 	VD_AGENT_SET_CAPABILITY(caps, VD_AGENT_CAP_MONITORS_CONFIG);
@@ -155,6 +165,9 @@ static void send_caps(struct wlr_spice_agent *agent, bool request) {
 		VD_AGENT_SET_CAPABILITY(caps, VD_AGENT_CAP_CLIPBOARD_NO_RELEASE_ON_REGRAB);
 		VD_AGENT_SET_CAPABILITY(caps, VD_AGENT_CAP_CLIPBOARD_GRAB_SERIAL);
 	}
+	// Clients grey file transfer out when it is off.
+	VD_AGENT_SET_CAPABILITY(caps, wlr_spice_file_xfer_enabled(agent) ?
+			VD_AGENT_CAP_FILE_XFER_DETAILED_ERRORS : VD_AGENT_CAP_FILE_XFER_DISABLED);
 	uint8_t *payload;
 	uint32_t size;
 	if (wlr_spice_agent_build_caps(caps, VD_AGENT_CAPS_SIZE, request, &payload, &size)) {
@@ -649,8 +662,13 @@ static void handle_message(
 			release_client_selection(agent, selection);
 		}
 		break;
+	case VD_AGENT_FILE_XFER_START:
+	case VD_AGENT_FILE_XFER_DATA:
+	case VD_AGENT_FILE_XFER_STATUS:
+		wlr_spice_file_xfer_handle(agent, type, payload, size);
+		break;
 	default:
-		// Mouse state, display config, file transfer: not ours to handle.
+		// Mouse state, display config: not ours to handle.
 		break;
 	}
 }
@@ -717,6 +735,7 @@ void wlr_spice_agent_init(struct wlr_spice_agent *agent, struct wlr_spice_backen
 	wlr_spice_agent_outq_init(&agent->out, MAX_QUEUED);
 	wl_list_init(&agent->receives);
 	wl_list_init(&agent->sends);
+	wl_list_init(&agent->file_xfers);
 	wl_signal_init(&agent->events.clipboard_offer);
 	wl_signal_init(&agent->events.clipboard_release);
 	wl_signal_init(&agent->events.clipboard_request);
@@ -751,6 +770,8 @@ void wlr_spice_agent_client_gone(struct wlr_spice_agent *agent) {
 	}
 	release_client_selection(agent, WLR_SPICE_SELECTION_CLIPBOARD);
 	release_client_selection(agent, WLR_SPICE_SELECTION_PRIMARY);
+	// Its unfinished files go.
+	wlr_spice_file_xfer_cancel_all(agent);
 	// A mute it reported was its own: the next client starts unmuted.
 	wlr_spice_audio_client_gone(&agent->backend->audio);
 	// The queue is left alone: spice-server may be half way through a
@@ -765,6 +786,7 @@ void wlr_spice_agent_finish(struct wlr_spice_agent *agent) {
 	wl_list_for_each_safe(transfer, tmp, &agent->sends, link) {
 		transfer_destroy(transfer);
 	}
+	wlr_spice_file_xfer_cancel_all(agent);
 	wlr_spice_agent_parser_finish(&agent->parser);
 	wlr_spice_agent_outq_finish(&agent->out);
 	if (agent->trim_idle != NULL) {

@@ -40,6 +40,9 @@ struct wlr_spice_agent {
 	size_t receive_bytes; // client data held for readers that have not taken it all
 	struct wl_event_source *trim_idle; // gives freed memory back after a large transfer
 
+	struct wl_list file_xfers; // file_xfer.link: files the client is sending (file_xfer.c)
+	int n_file_xfers;
+
 	struct wlr_spice_agent_events events;
 };
 
@@ -49,6 +52,10 @@ void wlr_spice_agent_remove(struct wlr_spice_agent *agent);
 void wlr_spice_agent_finish(struct wlr_spice_agent *agent);
 /* The client left: forget its capabilities and selections. */
 void wlr_spice_agent_client_gone(struct wlr_spice_agent *agent);
+/* Queues a message for the client; takes payload (freed). For file_xfer.c. */
+void wlr_spice_agent_send(
+		struct wlr_spice_agent *agent, uint32_t type, uint8_t *payload, uint32_t size);
+bool wlr_spice_agent_client_has_cap(struct wlr_spice_agent *agent, uint32_t cap);
 /* Tells the client what the session offers for a selection (or that it has none). */
 void wlr_spice_agent_offer(struct wlr_spice_agent *agent, int selection);
 

@@ -166,6 +166,48 @@ bool wlr_spice_agent_build_release(
 bool wlr_spice_agent_build_reply(uint32_t type, uint32_t error, uint8_t **out, uint32_t *size);
 
 /*
+ * File transfer, client to session. VD_AGENT_FILE_XFER_START: the id and the
+ * key file that follows it ("[vdagent-file-xfer]" with name= and size=, as
+ * GLib's GKeyFile writes it: comments, blank lines, other groups and keys and
+ * localised keys are ignored; \s \n \t \r \\ escapes are decoded; the text
+ * ends at the payload's end or its first NUL). The name is written to name
+ * (NUL-terminated, as sent: not safe as a path, see
+ * wlr_spice_agent_file_name_safe); false when the key file is malformed, a
+ * key is missing, the size is not a decimal uint64 or the name does not fit
+ * name_cap (NUL included) or contains a NUL.
+ */
+bool wlr_spice_agent_parse_file_start(const uint8_t *payload, uint32_t size, uint32_t *id,
+		char *name, size_t name_cap, uint64_t *file_size);
+/* VD_AGENT_FILE_XFER_DATA: its size field must match the bytes that follow. data points into
+ * payload. */
+bool wlr_spice_agent_parse_file_data(const uint8_t *payload, uint32_t size, uint32_t *id,
+		const uint8_t **data, uint32_t *data_size);
+/* VD_AGENT_FILE_XFER_STATUS: the id and result; detail bytes after them are ignored. */
+bool wlr_spice_agent_parse_file_status(
+		const uint8_t *payload, uint32_t size, uint32_t *id, uint32_t *result);
+/* VD_AGENT_FILE_XFER_STATUS to send: detail (may be NULL when detail_size is 0) follows the id
+ * and result. */
+bool wlr_spice_agent_build_file_status(uint32_t id, uint32_t result, const void *detail,
+		uint32_t detail_size, uint8_t **out, uint32_t *size);
+
+/* The longest file name kept, in bytes; room is left for " (NNNN)" and a temporary prefix. */
+#define WLR_SPICE_AGENT_FILE_NAME_MAX 200
+/*
+ * Turns an untrusted name into one safe to create in the download directory:
+ * the part after the last '/' or '\\' only; control characters (C0, DEL and
+ * C1 in UTF-8) become '_'. False (nothing usable) for an empty result, "."
+ * and "..", and a result longer than WLR_SPICE_AGENT_FILE_NAME_MAX bytes or
+ * out_cap - 1. The result never contains '/', a NUL or a control character.
+ */
+bool wlr_spice_agent_file_name_safe(const char *name, char *out, size_t out_cap);
+/*
+ * The n-th candidate for a safe name: n == 0 is the name itself, then
+ * "stem (n).ext" (the extension is what follows the last '.', unless that
+ * '.' starts the name). False when it does not fit out_cap.
+ */
+bool wlr_spice_agent_file_name_variant(const char *name, unsigned n, char *out, size_t out_cap);
+
+/*
  * Bytes queued for the client, which spice-server pulls in pieces as the
  * client grants tokens. Its memory stays bounded however slowly it is
  * drained: at most max pending bytes (a push that would pass its limit is

@@ -133,6 +133,7 @@ static void free_options(struct wlr_spice_backend_options *o) {
 	free((char *)o->tls_cert_file);
 	free((char *)o->tls_key_file);
 	free((char *)o->tls_ciphers);
+	free((char *)o->download_dir);
 }
 
 /* Names what a handed-over listening socket is bound to, for messages. */
@@ -200,6 +201,9 @@ static bool configure_server(struct wlr_spice_backend *backend) {
 	}
 	// The tablet (client mouse mode) drives the pointer, not an agent.
 	spice_server_set_agent_mouse(server, 0);
+	// spice-server drops file transfer messages itself when off, and clients
+	// grey the feature out (the agent also announces it off).
+	spice_server_set_agent_file_xfer(server, o->download_dir != NULL && !o->view_only);
 	return true;
 }
 
@@ -234,6 +238,7 @@ struct wlr_backend *wlr_spice_backend_create(
 	o->zlib_glz_wan_compression = dup_or_null(options->zlib_glz_wan_compression);
 	o->streaming_video = dup_or_null(options->streaming_video);
 	o->video_codecs = dup_or_null(options->video_codecs);
+	o->download_dir = dup_or_null(options->download_dir);
 	o->tls_cacert_file = dup_or_null(options->tls_cacert_file);
 	o->tls_cert_file = dup_or_null(options->tls_cert_file);
 	o->tls_key_file = dup_or_null(options->tls_key_file);

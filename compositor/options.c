@@ -85,6 +85,7 @@ enum {
 	OPT_MIN_SIZE,
 	OPT_MAX_SIZE,
 	OPT_NO_CLIPBOARD,
+	OPT_NO_FILE_TRANSFER,
 	OPT_NO_AUDIO,
 	OPT_NO_COPY_BITS,
 	OPT_CONFIG,
@@ -215,6 +216,8 @@ static const struct option_doc option_docs[] = {
 			STRINGIFY(DEFAULT_MAX_AREA_W) "x" STRINGIFY(DEFAULT_MAX_AREA_H) },
 	{ "no-clipboard", no_argument, OPT_NO_CLIPBOARD, NULL,
 			"no clipboard sharing with the client (kiosks)", "off" },
+	{ "no-file-transfer", no_argument, OPT_NO_FILE_TRANSFER, NULL,
+			"refuse files the client sends", "off" },
 	{ "no-audio", no_argument, OPT_NO_AUDIO, NULL, "no sound to or from the client", "off" },
 	{ "no-copy-bits", no_argument, OPT_NO_COPY_BITS, NULL,
 			"send moved and scrolled content as images", "off" },
@@ -938,6 +941,9 @@ static bool apply_option(struct swl_options *opts, int c, const char *arg, FILE 
 	case OPT_NO_CLIPBOARD:
 		opts->no_clipboard = true;
 		return true;
+	case OPT_NO_FILE_TRANSFER:
+		opts->no_file_transfer = true;
+		return true;
 	case OPT_NO_AUDIO:
 		opts->no_audio = true;
 		return true;
@@ -1092,6 +1098,9 @@ static bool clear_flag(struct swl_options *opts, struct layer *layer, int c, FIL
 		return true;
 	case OPT_NO_CLIPBOARD:
 		opts->no_clipboard = false;
+		return true;
+	case OPT_NO_FILE_TRANSFER:
+		opts->no_file_transfer = false;
 		return true;
 	case OPT_NO_AUDIO:
 		opts->no_audio = false;

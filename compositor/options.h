@@ -74,6 +74,7 @@ struct swl_options {
 	int max_heads; // client monitors mirrored as outputs, default 4
 	long long max_area; // pixels of the client's whole layout, default 4 x 3840x2160
 	bool no_clipboard;
+	bool no_file_transfer; // files from the client are refused
 	bool no_audio; // no playback or record channel
 	bool no_copy_bits; // moved content as images, for measurements
 	int verbose; // count of -v

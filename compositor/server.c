@@ -10,6 +10,7 @@
 #include <wlr/types/wlr_output.h>
 #include <wlr/types/wlr_primary_selection_v1.h>
 #include <wlr/util/log.h>
+#include "downloads.h"
 #include "fds.h"
 #include "server.h"
 #include "wlr_spice.h"
@@ -88,7 +89,19 @@ bool swl_server_init(struct swl_server *server, const struct swl_options *option
 		.max_heads = options->max_heads,
 		.max_area = options->max_area,
 	};
+	char *download_dir = NULL;
+	if (!options->no_file_transfer) {
+		download_dir = swl_downloads_dir();
+		if (download_dir == NULL) {
+			wlr_log(WLR_ERROR, "HOME is not an absolute path: no download directory, "
+					"file transfer is off");
+		} else {
+			wlr_log(WLR_INFO, "files sent by clients are saved in %s", download_dir);
+		}
+	}
+	backend_options.download_dir = download_dir; // copied by the backend
 	server->backend = wlr_spice_backend_create(server->display, &backend_options);
+	free(download_dir);
 	if (server->backend == NULL) {
 		return false;
 	}

@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <glib.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <png.h>
 #include <spice-client.h>
@@ -73,6 +74,7 @@ enum probe_exit {
 #define DEFAULT_CLIPBOARD_TIMEOUT_MS 5000
 /* One-shot `clipboard set` stays connected this long, serving requests. */
 #define DEFAULT_HOLD_MS 3000
+#define DEFAULT_SEND_FILE_TIMEOUT_MS 60000
 /* spice-gtk's MAX_DISPLAY: displays a monitors config can describe. */
 #define MAX_MONITORS 16
 #define MAX_MONITOR_SIDE 16384
@@ -146,6 +148,7 @@ enum session_wait {
 	SESSION_WAIT_AUDIO_STOP, /* audio-wait: playback stops after sound */
 	SESSION_WAIT_TONE_START, /* tone: the server has not started recording yet */
 	SESSION_WAIT_TONE_SEND,  /* tone: sending in real time */
+	SESSION_WAIT_FILE,       /* send-file: the transfer is under way */
 };
 
 /* What an agent command does once the agent is ready (SESSION_WAIT_AGENT). */
@@ -155,6 +158,7 @@ enum agent_op {
 	AGENT_OP_RESIZE,   /* resize: send the monitors config */
 	AGENT_OP_CLIP_GET, /* clipboard get: request the text of the agent's grab */
 	AGENT_OP_CLIP_SET, /* clipboard set: grab with op_text */
+	AGENT_OP_SEND_FILE, /* send-file: copy op_text (a path) to the agent */
 };
 
 /* The last clipboard grab the agent sent for one selection. */
@@ -264,6 +268,11 @@ struct probe {
 	gsize clip_len[CLIP_SELECTIONS];
 	bool clip_owned[CLIP_SELECTIONS];
 	guint clip_served;     /* requests answered with our text */
+	GCancellable *file_cancel; /* send-file in progress */
+	goffset file_cancel_after; /* send-file --cancel-after BYTES, or -1 */
+	goffset file_exit_after;   /* send-file --exit-after BYTES, or -1 */
+	char *file_error;          /* send-file: why the file failed (the agent's words) */
+	int file_waits;            /* send-file: callbacks still to come */
 	GArray *clip_deferred; /* struct clip_request */
 	guint hold_ms;         /* one-shot clipboard set */
 	bool oneshot_hold;     /* one-shot: stay connected hold_ms after the result */
@@ -919,6 +928,13 @@ static gboolean session_wait_timeout(gpointer data) {
 	case SESSION_WAIT_CLIP_GRAB:
 	case SESSION_WAIT_CLIP_DATA:
 		line = agent_timeout_line(p);
+		break;
+	case SESSION_WAIT_FILE:
+		/* The callback still comes, cancelled; file_cancel is gone then. */
+		g_cancellable_cancel(p->file_cancel);
+		g_clear_object(&p->file_cancel);
+		g_clear_pointer(&p->file_error, g_free);
+		line = g_strdup("fail timeout");
 		break;
 	case SESSION_WAIT_AUDIO_STOP:
 		line = g_strdup(p->first_sound_us == 0 ? "fail no sound" : "fail still playing");
@@ -2193,6 +2209,84 @@ static char *clip_grab(struct probe *p) {
 	return g_strdup("ok");
 }
 
+static void file_progress(goffset current, goffset total, gpointer data) {
+	struct probe *p = data;
+	if (p->file_exit_after >= 0 && current >= p->file_exit_after) {
+		/* A client that dies mid-way: no goodbye, no cancel message. */
+		probe_log(p, "send-file: exiting after %" G_GINT64_FORMAT " bytes", (gint64)current);
+		fflush(stdout);
+		_exit(PROBE_EXIT_FAIL);
+	}
+	if (p->file_cancel != NULL && p->file_cancel_after >= 0 &&
+			current >= p->file_cancel_after) {
+		probe_log(p, "send-file: cancelling after %" G_GINT64_FORMAT " bytes", (gint64)current);
+		g_cancellable_cancel(p->file_cancel);
+	}
+}
+
+/*
+ * send-file ends once both the copy's callback and its task's "finished"
+ * signal came (in either order): the task's error says why (e.g. not enough
+ * space), the copy's only counts files.
+ */
+static void file_maybe_done(struct probe *p) {
+	if (p->file_waits > 0 || p->wait != SESSION_WAIT_FILE || p->file_cancel == NULL) {
+		return;
+	}
+	g_clear_object(&p->file_cancel);
+	char *line = p->file_error == NULL ? g_strdup("ok") :
+		g_strdup_printf("fail %s", p->file_error);
+	g_clear_pointer(&p->file_error, g_free);
+	session_complete(p, line);
+	g_free(line);
+}
+
+static void on_file_finished(SpiceFileTransferTask *task, GError *error, gpointer data) {
+	struct probe *p = data;
+	probe_log(p, "send-file: finished: %s", error != NULL ? error->message : "ok");
+	if (error != NULL) {
+		/* the task's own words win over the copy's count */
+		g_free(p->file_error);
+		p->file_error = g_strdup(error->message);
+	}
+	p->file_waits--;
+	file_maybe_done(p);
+}
+
+static void on_new_file_transfer(SpiceMainChannel *channel, SpiceFileTransferTask *task,
+		gpointer data) {
+	struct probe *p = data;
+	p->file_waits++;
+	g_signal_connect(task, "finished", G_CALLBACK(on_file_finished), p);
+}
+
+static void file_sent(GObject *source, GAsyncResult *result, gpointer data) {
+	struct probe *p = data;
+	GError *error = NULL;
+	if (!spice_main_channel_file_copy_finish(SPICE_MAIN_CHANNEL(source), result, &error) &&
+			p->file_error == NULL) {
+		p->file_error = g_strdup(error != NULL ? error->message : "unknown error");
+	}
+	g_clear_error(&error);
+	p->file_waits--;
+	file_maybe_done(p);
+}
+
+/* send-file: the agent is ready; copy the file at op_text to it. */
+static char *file_send(struct probe *p) {
+	GFile *file = g_file_new_for_path(p->op_text);
+	GFile *files[] = { file, NULL };
+	p->file_cancel = g_cancellable_new();
+	g_clear_pointer(&p->file_error, g_free);
+	p->file_waits = 1; /* the copy's callback; each task's "finished" adds one */
+	spice_main_channel_file_copy_async(p->main, files, G_FILE_COPY_NONE, p->file_cancel,
+		file_progress, p, file_sent, p);
+	g_object_unref(file);
+	p->sent_input = true;
+	p->wait = SESSION_WAIT_FILE;
+	return NULL;
+}
+
 /*
  * The agent is ready: runs p->agent_op. Returns the command's result line,
  * or NULL when it now waits for something else (p->wait).
@@ -2214,6 +2308,8 @@ static char *agent_op_start(struct probe *p) {
 			return err;
 		}
 		return clip_grab(p);
+	case AGENT_OP_SEND_FILE:
+		return file_send(p);
 	case AGENT_OP_WAIT:
 	case AGENT_OP_NONE:
 		break;
@@ -2347,6 +2443,48 @@ static enum cmd_result cmd_agent(struct probe *p, int argc, char **argv) {
 		return CMD_DONE;
 	}
 	return agent_op_begin(p, AGENT_OP_WAIT, timeout_ms);
+}
+
+#define SEND_FILE_USAGE \
+	"error usage: send-file PATH [TIMEOUT_MS] [--cancel-after BYTES] [--exit-after BYTES]"
+
+/* send-file PATH [TIMEOUT_MS] [--cancel-after BYTES] [--exit-after BYTES] */
+static enum cmd_result cmd_send_file(struct probe *p, int argc, char **argv) {
+	guint timeout_ms = DEFAULT_SEND_FILE_TIMEOUT_MS;
+	long cancel_after = -1, exit_after = -1;
+	bool ok = true, have_timeout = false;
+	for (int i = 2; ok && i < argc; i++) {
+		if (strcmp(argv[i], "--cancel-after") == 0 && i + 1 < argc) {
+			ok = parse_long(argv[++i], 0, LONG_MAX, &cancel_after);
+		} else if (strcmp(argv[i], "--exit-after") == 0 && i + 1 < argc) {
+			ok = parse_long(argv[++i], 0, LONG_MAX, &exit_after);
+		} else if (!have_timeout) {
+			ok = parse_ms(argv[i], &timeout_ms);
+			have_timeout = true;
+		} else {
+			ok = false;
+		}
+	}
+	if (!ok) {
+		cmd_reply(p, SEND_FILE_USAGE);
+		return CMD_DONE;
+	}
+	if (!g_file_test(argv[1], G_FILE_TEST_IS_REGULAR)) {
+		cmd_reply(p, "error no such file: %s", argv[1]);
+		return CMD_DONE;
+	}
+	if (p->dry_run) {
+		return CMD_DONE;
+	}
+	if (p->file_cancel != NULL) {
+		cmd_reply(p, "error a file is being sent");
+		return CMD_DONE;
+	}
+	g_free(p->op_text);
+	p->op_text = g_strdup(argv[1]);
+	p->file_cancel_after = cancel_after;
+	p->file_exit_after = exit_after;
+	return agent_op_begin(p, AGENT_OP_SEND_FILE, timeout_ms);
 }
 
 /* resize W H [W H ...] [TIMEOUT_MS] */
@@ -2626,6 +2764,8 @@ static const struct session_cmd session_cmds[] = {
 	{"resize", "W H [W H ...] [TIMEOUT_MS]", 2, 2 * MAX_MONITORS + 1, false, cmd_resize,
 		CMD_CLI | CMD_SENDS},
 	{"monitors", "", 0, 0, false, cmd_monitors, CMD_CLI},
+	{"send-file", "PATH [TIMEOUT_MS] [--cancel-after BYTES] [--exit-after BYTES]", 1, 6, false,
+		cmd_send_file, CMD_CLI},
 	{"clipboard", "get|set|types|served ...", 1, MAX_KEY_ARGS, false, cmd_clipboard,
 		CMD_CLI | CMD_RAW},
 	{"audio", "[SECONDS] [--seconds S]", 0, 2, false, cmd_audio, CMD_CLI | CMD_AUDIO},
@@ -2836,6 +2976,7 @@ static void session_update(struct probe *p, bool primary_changed) {
 	case SESSION_WAIT_AUDIO_STOP:
 	case SESSION_WAIT_TONE_START:
 	case SESSION_WAIT_TONE_SEND:
+	case SESSION_WAIT_FILE:
 		break;
 	}
 }
@@ -3441,6 +3582,7 @@ static void on_channel_new(SpiceSession *session, SpiceChannel *channel, gpointe
 		g_object_set(channel, "disable-display-position", FALSE, "disable-display-align",
 			FALSE, NULL);
 		g_signal_connect(channel, "main-agent-update", G_CALLBACK(on_agent_update), p);
+		g_signal_connect(channel, "new-file-transfer", G_CALLBACK(on_new_file_transfer), p);
 		g_signal_connect(channel, "main-clipboard-selection-grab",
 			G_CALLBACK(on_clipboard_grab), p);
 		g_signal_connect(channel, "main-clipboard-selection-release",
@@ -3705,6 +3847,15 @@ static const char usage_text[] =
 	"                          -> types N ... (VD_AGENT_CLIPBOARD_* of the agent's\n"
 	"                          last grab) | none\n"
 	"  clipboard served        -> served N (requests answered with our text)\n"
+	"  send-file PATH [TIMEOUT_MS] [--cancel-after BYTES] [--exit-after BYTES]\n"
+	"                          copy the file to the agent (as a file dropped on\n"
+	"                          remote-viewer); -> ok once the agent saved it, fail\n"
+	"                          MESSAGE when it refused it or the copy was cancelled,\n"
+	"                          fail timeout after TIMEOUT_MS (default "
+		G_STRINGIFY(DEFAULT_SEND_FILE_TIMEOUT_MS) ").\n"
+	"                          --cancel-after: cancel once BYTES are sent;\n"
+	"                          --exit-after: exit abruptly (status 1) once BYTES\n"
+	"                          are sent, as a client that dies mid-way\n"
 	"  Agent commands wait for the agent within their timeout; 'error agent lacks\n"
 	"  ...' if it does not support them.\n"
 	"\n"

@@ -84,6 +84,9 @@ struct wlr_spice_backend_options {
 	// widths summed times the tallest); more is scaled down. 0: the default.
 	long long max_area;
 	bool no_clipboard;
+	// Files the client sends are saved in this directory (created, mode
+	// 0700, if missing; its parent must exist). NULL: file transfer is off.
+	const char *download_dir;
 
 	// Audio, S16LE stereo at wlr_spice_backend_get_audio_rate(): PCM written
 	// into the FIFO at playback_fifo plays on the client, and the client's

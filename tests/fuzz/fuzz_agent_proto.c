@@ -178,6 +178,45 @@ static void check_clipboard(const uint8_t *payload, uint32_t size) {
 	}
 }
 
+/* File transfer messages: the parsers keep to the payload, and a name they
+ * return becomes a safe one or is refused; whatever comes out is a plain
+ * file name. */
+static void check_file_xfer(const uint8_t *payload, uint32_t size) {
+	char name[512];
+	uint32_t id = 0;
+	uint64_t file_size = 0;
+	if (wlr_spice_agent_parse_file_start(payload, size, &id, name, sizeof(name), &file_size)) {
+		CHECK(memchr(name, '\0', sizeof(name)) != NULL);
+		char safe[WLR_SPICE_AGENT_FILE_NAME_MAX + 1];
+		if (wlr_spice_agent_file_name_safe(name, safe, sizeof(safe))) {
+			size_t len = strlen(safe);
+			CHECK(len > 0 && len <= WLR_SPICE_AGENT_FILE_NAME_MAX);
+			CHECK(strcmp(safe, ".") != 0 && strcmp(safe, "..") != 0);
+			for (size_t i = 0; i < len; i++) {
+				unsigned char c = (unsigned char)safe[i];
+				CHECK(c != '/' && c != '\\' && c >= 0x20 && c != 0x7f);
+			}
+			char variant[WLR_SPICE_AGENT_FILE_NAME_MAX + 32];
+			CHECK(wlr_spice_agent_file_name_variant(safe, id % 10000, variant,
+				sizeof(variant)));
+			CHECK(strchr(variant, '/') == NULL);
+		}
+	}
+	const uint8_t *data = NULL;
+	uint32_t data_size = 0, result = 0;
+	if (wlr_spice_agent_parse_file_data(payload, size, &id, &data, &data_size)) {
+		CHECK(data >= payload && data + data_size == payload + size);
+	}
+	if (wlr_spice_agent_parse_file_status(payload, size, &id, &result)) {
+		uint8_t *built = NULL;
+		uint32_t built_size = 0;
+		CHECK(wlr_spice_agent_build_file_status(id, result, payload + 8, size - 8, &built,
+			&built_size));
+		CHECK(built_size == size && memcmp(built, payload, size) == 0);
+		free(built);
+	}
+}
+
 static void on_message(void *data, uint32_t port, uint32_t type, const uint8_t *payload,
 		uint32_t size) {
 	struct context *ctx = data;
@@ -198,6 +237,7 @@ static void on_message(void *data, uint32_t port, uint32_t type, const uint8_t *
 	check_monitors(payload, size);
 	check_caps(payload, size);
 	check_clipboard(payload, size);
+	check_file_xfer(payload, size);
 	if (size <= 256 * 1024) {
 		check_encode(type, payload, size);
 	}

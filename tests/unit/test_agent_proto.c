@@ -1399,6 +1399,150 @@ static void test_outq_bounded(void **state) {
 	wlr_spice_agent_outq_finish(&q);
 }
 
+/* A START payload: id 7 (little-endian), then text (with its NUL, as spice-gtk sends it). */
+static bool parse_start_text(const char *text, char *name, size_t cap, uint64_t *size) {
+	uint8_t buf[2048];
+	size_t len = strlen(text);
+	assert_true(len + 5 <= sizeof(buf));
+	buf[0] = 7;
+	buf[1] = buf[2] = buf[3] = 0;
+	memcpy(buf + 4, text, len + 1);
+	uint32_t id = 0;
+	bool ok = wlr_spice_agent_parse_file_start(buf, (uint32_t)(len + 5), &id, name, cap, size);
+	if (ok) {
+		assert_int_equal(id, 7);
+	}
+	return ok;
+}
+
+static void test_parse_file_start(void **state) {
+	char name[256];
+	uint64_t size = 0;
+	assert_true(parse_start_text("[vdagent-file-xfer]\nname=report.pdf\nsize=5000000\n", name,
+			sizeof(name), &size));
+	assert_string_equal(name, "report.pdf");
+	assert_int_equal(size, 5000000);
+	// GKeyFile escapes, comments, other groups, localised keys, spaces around '='
+	assert_true(parse_start_text("# c\n[other]\nname=no\n\n[vdagent-file-xfer]\n"
+			"name[fr]=non\nname = \\sa\\tb\\\\c\\n.txt\nsize = 0\n", name, sizeof(name),
+			&size));
+	assert_string_equal(name, " a\tb\\c\n.txt");
+	assert_int_equal(size, 0);
+	// the largest size, and one past it
+	assert_true(parse_start_text("[vdagent-file-xfer]\nname=x\nsize=18446744073709551615\n",
+			name, sizeof(name), &size));
+	assert_true(size == UINT64_MAX);
+	assert_false(parse_start_text("[vdagent-file-xfer]\nname=x\nsize=18446744073709551616\n",
+			name, sizeof(name), &size));
+	// malformed or missing
+	const char *bad[] = {
+		"[vdagent-file-xfer]\nname=x\n",
+		"[vdagent-file-xfer]\nsize=1\n",
+		"[other]\nname=x\nsize=1\n",
+		"[vdagent-file-xfer]\nname=x\nsize=-1\n",
+		"[vdagent-file-xfer]\nname=x\nsize=1k\n",
+		"[vdagent-file-xfer]\nname=x\nsize=\n",
+		"[vdagent-file-xfer]\nname=a\\qb\nsize=1\n",
+		"[vdagent-file-xfer]\nname=a\\\nsize=1\n",
+		"[vdagent-file-xfer\nname=x\nsize=1\n",
+		"[vdagent-file-xfer]\njunk\nname=x\nsize=1\n",
+		"",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_false(parse_start_text(bad[i], name, sizeof(name), &size));
+	}
+	// a name that does not fit
+	assert_false(parse_start_text("[vdagent-file-xfer]\nname=abcdef\nsize=1\n", name, 6, &size));
+	assert_true(parse_start_text("[vdagent-file-xfer]\nname=abcde\nsize=1\n", name, 6, &size));
+	// too short for the id
+	uint8_t tiny[3] = { 0 };
+	uint32_t id;
+	assert_false(wlr_spice_agent_parse_file_start(tiny, 3, &id, name, sizeof(name), &size));
+}
+
+static void test_parse_file_data_status(void **state) {
+	uint8_t msg[12 + 3] = { 9, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 'a', 'b', 'c' };
+	uint32_t id = 0, len = 0, result = 0;
+	const uint8_t *data = NULL;
+	assert_true(wlr_spice_agent_parse_file_data(msg, sizeof(msg), &id, &data, &len));
+	assert_int_equal(id, 9);
+	assert_int_equal(len, 3);
+	assert_memory_equal(data, "abc", 3);
+	// the declared size must match what follows
+	assert_false(wlr_spice_agent_parse_file_data(msg, sizeof(msg) - 1, &id, &data, &len));
+	msg[11] = 1; // a size above 4 GiB
+	assert_false(wlr_spice_agent_parse_file_data(msg, sizeof(msg), &id, &data, &len));
+	assert_false(wlr_spice_agent_parse_file_data(msg, 11, &id, &data, &len));
+
+	uint8_t *out = NULL;
+	uint32_t size = 0;
+	const uint8_t detail[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	assert_true(wlr_spice_agent_build_file_status(
+			5, VD_AGENT_FILE_XFER_STATUS_NOT_ENOUGH_SPACE, detail, 8, &out, &size));
+	assert_int_equal(size, 16);
+	assert_true(wlr_spice_agent_parse_file_status(out, size, &id, &result));
+	assert_int_equal(id, 5);
+	assert_int_equal(result, VD_AGENT_FILE_XFER_STATUS_NOT_ENOUGH_SPACE);
+	assert_memory_equal(out + 8, detail, 8);
+	assert_false(wlr_spice_agent_parse_file_status(out, 7, &id, &result));
+	free(out);
+}
+
+static void test_file_name_safe(void **state) {
+	char out[256];
+	struct {
+		const char *in, *want; // want NULL: refused
+	} cases[] = {
+		{ "report.pdf", "report.pdf" },
+		{ "../../etc/x", "x" },
+		{ "/etc/passwd", "passwd" },
+		{ "..\\..\\etc\\x", "x" },
+		{ "dir/", NULL },
+		{ "..", NULL },
+		{ ".", NULL },
+		{ "a/..", NULL },
+		{ "", NULL },
+		{ "a\nb\x01" "c\x7f", "a_b_c_" },
+		{ "x\xc2\x85y", "x__y" }, // C1 NEL
+		{ "caf\xc3\xa9.txt", "caf\xc3\xa9.txt" },
+		{ ".hidden", ".hidden" },
+		{ "...", "..." },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool ok = wlr_spice_agent_file_name_safe(cases[i].in, out, sizeof(out));
+		if (cases[i].want == NULL) {
+			assert_false(ok);
+		} else {
+			assert_true(ok);
+			assert_string_equal(out, cases[i].want);
+		}
+	}
+	char long_name[WLR_SPICE_AGENT_FILE_NAME_MAX + 2];
+	memset(long_name, 'a', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	assert_false(wlr_spice_agent_file_name_safe(long_name, out, sizeof(out)));
+	long_name[sizeof(long_name) - 2] = '\0';
+	assert_true(wlr_spice_agent_file_name_safe(long_name, out, sizeof(out)));
+	assert_false(wlr_spice_agent_file_name_safe("abcd", out, 4));
+}
+
+static void test_file_name_variant(void **state) {
+	char out[64];
+	assert_true(wlr_spice_agent_file_name_variant("name.txt", 0, out, sizeof(out)));
+	assert_string_equal(out, "name.txt");
+	assert_true(wlr_spice_agent_file_name_variant("name.txt", 1, out, sizeof(out)));
+	assert_string_equal(out, "name (1).txt");
+	assert_true(wlr_spice_agent_file_name_variant("a.tar.gz", 12, out, sizeof(out)));
+	assert_string_equal(out, "a.tar (12).gz");
+	assert_true(wlr_spice_agent_file_name_variant(".bashrc", 2, out, sizeof(out)));
+	assert_string_equal(out, ".bashrc (2)");
+	assert_true(wlr_spice_agent_file_name_variant("README", 3, out, sizeof(out)));
+	assert_string_equal(out, "README (3)");
+	assert_false(wlr_spice_agent_file_name_variant("name.txt", 1, out, 12));
+	assert_true(wlr_spice_agent_file_name_variant("name.txt", 1, out, 13));
+}
+
+
 int main(void) {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_encode_layout),
@@ -1440,6 +1584,10 @@ int main(void) {
 		cmocka_unit_test(test_outq_slow_reader_stays_small),
 		cmocka_unit_test(test_outq_shrinks_after_large_transfer),
 		cmocka_unit_test(test_outq_bounded),
+		cmocka_unit_test(test_parse_file_start),
+		cmocka_unit_test(test_parse_file_data_status),
+		cmocka_unit_test(test_file_name_safe),
+		cmocka_unit_test(test_file_name_variant),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -732,6 +732,7 @@ static void test_help(void **state) {
 			"--min-size WxH",
 			"--max-size WxH",
 			"--no-clipboard",
+			"--no-file-transfer",
 			"--no-audio",
 			"--no-copy-bits",
 			"--max-heads N",
