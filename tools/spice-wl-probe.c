@@ -255,6 +255,8 @@ struct probe {
 	guint op_selection;  /* VD_AGENT_CLIPBOARD_SELECTION_* of a clipboard command */
 	char *op_text;       /* clipboard set: the text until it is grabbed */
 	gsize op_text_len;
+	guint32 op_type;     /* VD_AGENT_CLIPBOARD_* of a clipboard command */
+	char *op_file;       /* get-file: where the data goes */
 	int resize_n;        /* monitors the pending resize asks for */
 	int resize_w[MAX_MONITORS], resize_h[MAX_MONITORS];
 	int resize_from_w, resize_from_h; /* primary size when the config was sent */
@@ -262,6 +264,7 @@ struct probe {
 	/* Clipboard text we grabbed, served on request while we own the selection. */
 	char *clip_text[CLIP_SELECTIONS];
 	gsize clip_len[CLIP_SELECTIONS];
+	guint32 clip_type[CLIP_SELECTIONS]; /* VD_AGENT_CLIPBOARD_* of clip_text */
 	bool clip_owned[CLIP_SELECTIONS];
 	guint clip_served;     /* requests answered with our text */
 	GArray *clip_deferred; /* struct clip_request */
@@ -860,6 +863,7 @@ static void session_end_wait(struct probe *p) {
 	p->wait = SESSION_WAIT_NONE;
 	p->agent_op = AGENT_OP_NONE;
 	g_clear_pointer(&p->op_text, g_free);
+	g_clear_pointer(&p->op_file, g_free);
 }
 
 /* Prints the result of the pending command and resumes the queue. */
@@ -2161,17 +2165,17 @@ static char *clip_check_caps(struct probe *p, guint selection) {
 	return NULL;
 }
 
-/* clipboard get: the agent holds op_selection; ask for its text. */
+/* clipboard get: the agent holds op_selection; ask for its data of op_type. */
 static char *clip_request_text(struct probe *p) {
 	char *err = clip_check_caps(p, p->op_selection);
 	if (err != NULL) {
 		return err;
 	}
-	if (!clip_grab_has_type(p, p->op_selection, VD_AGENT_CLIPBOARD_UTF8_TEXT)) {
-		return g_strdup("fail no text");
+	if (!clip_grab_has_type(p, p->op_selection, p->op_type)) {
+		return g_strdup(p->op_type == VD_AGENT_CLIPBOARD_UTF8_TEXT ? "fail no text" :
+			"fail no such type");
 	}
-	spice_main_channel_clipboard_selection_request(p->main, p->op_selection,
-		VD_AGENT_CLIPBOARD_UTF8_TEXT);
+	spice_main_channel_clipboard_selection_request(p->main, p->op_selection, p->op_type);
 	p->wait = SESSION_WAIT_CLIP_DATA;
 	return NULL;
 }
@@ -2179,17 +2183,18 @@ static char *clip_request_text(struct probe *p) {
 /* clipboard set: own op_selection with op_text from now on. */
 static char *clip_grab(struct probe *p) {
 	guint selection = p->op_selection;
-	guint32 type = VD_AGENT_CLIPBOARD_UTF8_TEXT;
+	guint32 type = p->op_type;
 	g_free(p->clip_text[selection]);
 	p->clip_text[selection] = p->op_text;
 	p->clip_len[selection] = p->op_text_len;
+	p->clip_type[selection] = type;
 	p->op_text = NULL;
 	p->clip_owned[selection] = true;
 	clip_forget_grab(p, selection);
 	spice_main_channel_clipboard_selection_grab(p->main, selection, &type, 1);
 	p->sent_input = true;
-	probe_log(p, "grabbed selection %u (%zu bytes of text)", selection,
-		p->clip_len[selection]);
+	probe_log(p, "grabbed selection %u (%zu bytes of type %u)", selection,
+		p->clip_len[selection], type);
 	return g_strdup("ok");
 }
 
@@ -2410,19 +2415,43 @@ enum clip_sub {
 	CLIP_SET,
 	CLIP_TYPES,
 	CLIP_SERVED,
+	CLIP_GET_FILE,
+	CLIP_SET_FILE,
 };
 
 struct clip_args {
 	enum clip_sub sub;
 	guint selection;
 	guint timeout_ms;
-	GString *text; /* set */
+	guint32 type;
+	GString *text; /* set, set-file */
+	char *file;    /* get-file */
 };
 
 #define CLIP_USAGE "error usage: clipboard get [primary] [TIMEOUT_MS] | set [primary] TEXT | " \
+	"get-file [primary] TYPE FILE [TIMEOUT_MS] | set-file [primary] TYPE FILE | " \
 	"types [primary] | served"
 
-/* [primary] [TIMEOUT_MS], as far as sub takes them. */
+/* Clipboard type names: text png bmp tiff jpeg (VD_AGENT_CLIPBOARD_*). */
+static bool clip_parse_type(const char *name, guint32 *type) {
+	static const struct {
+		const char *name;
+		guint32 type;
+	} types[] = {
+		{"text", VD_AGENT_CLIPBOARD_UTF8_TEXT}, {"png", VD_AGENT_CLIPBOARD_IMAGE_PNG},
+		{"bmp", VD_AGENT_CLIPBOARD_IMAGE_BMP}, {"tiff", VD_AGENT_CLIPBOARD_IMAGE_TIFF},
+		{"jpeg", VD_AGENT_CLIPBOARD_IMAGE_JPG},
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(types); i++) {
+		if (strcmp(name, types[i].name) == 0) {
+			*type = types[i].type;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* [primary] [TYPE FILE] [TIMEOUT_MS], as far as sub takes them. */
 static bool clip_parse_words(struct clip_args *a, char **words, int n) {
 	int i = 0;
 	if (a->sub == CLIP_SERVED) {
@@ -2432,7 +2461,14 @@ static bool clip_parse_words(struct clip_args *a, char **words, int n) {
 		a->selection = VD_AGENT_CLIPBOARD_SELECTION_PRIMARY;
 		i++;
 	}
-	if (a->sub == CLIP_GET && i < n) {
+	if (a->sub == CLIP_GET_FILE || a->sub == CLIP_SET_FILE) {
+		if (i + 2 > n || !clip_parse_type(words[i], &a->type)) {
+			return false;
+		}
+		a->file = g_strdup(words[i + 1]);
+		i += 2;
+	}
+	if ((a->sub == CLIP_GET || a->sub == CLIP_GET_FILE) && i < n) {
 		if (!parse_ms(words[i], &a->timeout_ms)) {
 			return false;
 		}
@@ -2444,7 +2480,7 @@ static bool clip_parse_words(struct clip_args *a, char **words, int n) {
 static bool clip_parse_sub(const char *name, enum clip_sub *sub) {
 	static const char *const names[] = {
 		[CLIP_GET] = "get", [CLIP_SET] = "set", [CLIP_TYPES] = "types",
-		[CLIP_SERVED] = "served",
+		[CLIP_SERVED] = "served", [CLIP_GET_FILE] = "get-file", [CLIP_SET_FILE] = "set-file",
 	};
 	for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
 		if (strcmp(name, names[i]) == 0) {
@@ -2464,7 +2500,9 @@ static bool clip_parse_sub(const char *name, enum clip_sub *sub) {
 static char *clip_parse(struct probe *p, int argc, char **argv, struct clip_args *a) {
 	a->selection = VD_AGENT_CLIPBOARD_SELECTION_CLIPBOARD;
 	a->timeout_ms = DEFAULT_CLIPBOARD_TIMEOUT_MS;
+	a->type = VD_AGENT_CLIPBOARD_UTF8_TEXT;
 	a->text = NULL;
+	a->file = NULL;
 	bool ok;
 	if (p->oneshot) {
 		if (!clip_parse_sub(argv[1], &a->sub)) {
@@ -2523,11 +2561,25 @@ static char *clip_parse(struct probe *p, int argc, char **argv, struct clip_args
 		a->text = NULL;
 		return g_strdup("error text is not valid UTF-8");
 	}
+	if (ok && a->sub == CLIP_SET_FILE) {
+		gchar *contents = NULL;
+		gsize len = 0;
+		GError *error = NULL;
+		if (!g_file_get_contents(a->file, &contents, &len, &error)) {
+			char *line = g_strdup_printf("error %s", error->message);
+			g_error_free(error);
+			g_clear_pointer(&a->file, g_free);
+			return line;
+		}
+		a->text = g_string_new_len(contents, (gssize)len);
+		g_free(contents);
+	}
 	if (!ok) {
 		if (a->text != NULL) {
 			g_string_free(a->text, TRUE);
 			a->text = NULL;
 		}
+		g_clear_pointer(&a->file, g_free);
 		return g_strdup(CLIP_USAGE);
 	}
 	return NULL;
@@ -2545,13 +2597,22 @@ static enum cmd_result cmd_clipboard(struct probe *p, int argc, char **argv) {
 		if (a.text != NULL) {
 			g_string_free(a.text, TRUE);
 		}
+		g_free(a.file);
 		return CMD_DONE;
 	}
 	p->op_selection = a.selection;
+	p->op_type = a.type;
+	g_free(p->op_file);
+	p->op_file = a.sub == CLIP_GET_FILE ? a.file : NULL;
+	if (a.sub != CLIP_GET_FILE) {
+		g_free(a.file);
+	}
 	switch (a.sub) {
 	case CLIP_GET:
+	case CLIP_GET_FILE:
 		return agent_op_begin(p, AGENT_OP_CLIP_GET, a.timeout_ms);
 	case CLIP_SET:
+	case CLIP_SET_FILE:
 		p->op_text_len = a.text->len;
 		p->op_text = g_string_free(a.text, FALSE);
 		p->oneshot_hold = p->oneshot;
@@ -3098,7 +3159,7 @@ static void clip_serve(struct probe *p, guint selection, guint type) {
 		return; /* the agent went away */
 	}
 	if (selection < CLIP_SELECTIONS && p->clip_owned[selection] &&
-			type == VD_AGENT_CLIPBOARD_UTF8_TEXT) {
+			type == p->clip_type[selection]) {
 		spice_main_channel_clipboard_selection_notify(p->main, selection, type,
 			(const guchar *)p->clip_text[selection], p->clip_len[selection]);
 		p->clip_served++;
@@ -3214,8 +3275,18 @@ static void on_clipboard_data(SpiceMainChannel *main, guint selection, guint typ
 	if (p->wait != SESSION_WAIT_CLIP_DATA || p->op_selection != selection) {
 		return;
 	}
-	if (type != VD_AGENT_CLIPBOARD_UTF8_TEXT) {
+	if (type != p->op_type || type == VD_AGENT_CLIPBOARD_NONE) {
 		session_complete(p, "fail no data");
+		return;
+	}
+	if (p->op_file != NULL) {
+		GError *error = NULL;
+		char *line = g_file_set_contents(p->op_file, cdata, size, &error) ?
+			g_strdup_printf("file %u", size) :
+			g_strdup_printf("error %s", error->message);
+		g_clear_error(&error);
+		session_complete(p, line);
+		g_free(line);
 		return;
 	}
 	char *text = escape_text(cdata, size);
@@ -3701,6 +3772,11 @@ static const char usage_text[] =
 		G_STRINGIFY(DEFAULT_CLIPBOARD_TIMEOUT_MS) " ms).\n"
 	"                          The agent's requests for TEXT are answered (silently)\n"
 	"                          while connected, one-shot for --hold MS\n"
+	"  clipboard get-file [primary] TYPE FILE [TIMEOUT_MS]\n"
+	"                          as get, for TYPE (text png bmp tiff jpeg): the data\n"
+	"                          goes to FILE; -> file SIZE | fail no such type | ...\n"
+	"  clipboard set-file [primary] TYPE FILE\n"
+	"                          as set, grabbing with TYPE and FILE's contents\n"
 	"  clipboard types [primary]\n"
 	"                          -> types N ... (VD_AGENT_CLIPBOARD_* of the agent's\n"
 	"                          last grab) | none\n"
