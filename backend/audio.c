@@ -520,6 +520,21 @@ void wlr_spice_audio_set_volume(struct wlr_spice_audio *audio, bool playback, bo
 	}
 }
 
+void wlr_spice_audio_set_client_volume(struct wlr_spice_audio *audio, bool playback, bool mute) {
+	uint16_t full[2] = { UINT16_MAX, UINT16_MAX };
+	// spice-server keeps them and sends them to each client that connects.
+	if (playback && audio->playback_added) {
+		spice_server_playback_set_volume(&audio->playback, 2, full);
+		spice_server_playback_set_mute(&audio->playback, mute);
+		// The sound server mutes now: unmuting there must be heard.
+		audio->play_muted = false;
+	} else if (!playback && audio->record_added) {
+		spice_server_record_set_volume(&audio->record, 2, full);
+		spice_server_record_set_mute(&audio->record, mute);
+		audio->rec_muted = false;
+	}
+}
+
 void wlr_spice_audio_client_gone(struct wlr_spice_audio *audio) {
 	if (audio->play_muted || audio->rec_muted) {
 		wlr_log(WLR_DEBUG, "audio: the client left; its mute is lifted");

@@ -136,6 +136,7 @@ enum session_wait {
 	SESSION_WAIT_QUIET,
 	SESSION_WAIT_FLUSH,   /* input written to the inputs channel socket */
 	SESSION_WAIT_LEDS,    /* keyboard LEDs match wait_leds_want */
+	SESSION_WAIT_VOLUME,  /* an audio channel's volume and mute match wait_volume */
 	SESSION_WAIT_CURSOR,  /* a cursor shape has been received */
 	SESSION_WAIT_LATENCY, /* latency measurement in progress */
 	SESSION_WAIT_AGENT,   /* agent connected with capabilities, then agent_op */
@@ -236,6 +237,9 @@ struct probe {
 	bool sent_input;     /* some input was sent on this connection */
 	guint flush_serial;  /* identifies the flush a session command waits for */
 	guint wait_leds_mask, wait_leds_want; /* SPICE_INPUTS_*_LOCK bits */
+	/* wait-volume: the channel (playback or record), its mute and first volume (-1: any) */
+	bool wait_volume_playback;
+	int wait_volume_mute, wait_volume;
 
 	/* cursor channel: the last shape and whether it is shown */
 	bool has_cursor;
@@ -894,6 +898,7 @@ static char *format_leds(guint leds) {
 }
 
 static char *agent_timeout_line(struct probe *p);
+static char *volume_line(struct probe *p, const char *prefix);
 
 static gboolean session_wait_timeout(gpointer data) {
 	struct probe *p = data;
@@ -915,6 +920,9 @@ static gboolean session_wait_timeout(gpointer data) {
 		g_free(leds);
 		break;
 	}
+	case SESSION_WAIT_VOLUME:
+		line = volume_line(p, "fail");
+		break;
 	case SESSION_WAIT_LATENCY:
 		line = g_strdup_printf("error timeout after %u samples", p->latency_samples->len);
 		break;
@@ -1510,6 +1518,91 @@ static enum cmd_result cmd_wait_leds(struct probe *p, int argc, char **argv) {
 		return CMD_DONE;
 	}
 	session_start_wait(p, SESSION_WAIT_LEDS, timeout_ms);
+	return CMD_PENDING;
+}
+
+/*
+ * The volume and mute the server told an audio channel to apply
+ * (SPICE_MSG_PLAYBACK_VOLUME / _MUTE): volume is the first channel's, -1
+ * before any.
+ */
+static bool channel_volume(gpointer channel, int *volume, int *mute) {
+	if (channel == NULL) {
+		return false;
+	}
+	gpointer levels = NULL;
+	guint n = 0;
+	gboolean muted = FALSE;
+	g_object_get(channel, "volume", &levels, "nchannels", &n, "mute", &muted, NULL);
+	*volume = levels != NULL && n > 0 ? ((const guint16 *)levels)[0] : -1;
+	*mute = muted ? 1 : 0;
+	return true;
+}
+
+/* "PREFIX playback VOLUME MUTE record VOLUME MUTE" (none for a missing channel). */
+static char *volume_line(struct probe *p, const char *prefix) {
+	GString *line = g_string_new(prefix);
+	gpointer channels[] = {p->playback, p->record};
+	const char *names[] = {"playback", "record"};
+	for (int i = 0; i < 2; i++) {
+		int volume, mute;
+		if (channel_volume(channels[i], &volume, &mute)) {
+			g_string_append_printf(line, " %s %d %d", names[i], volume, mute);
+		} else {
+			g_string_append_printf(line, " %s none", names[i]);
+		}
+	}
+	return g_string_free(line, FALSE);
+}
+
+static bool volume_matches(struct probe *p) {
+	int volume, mute;
+	return channel_volume(p->wait_volume_playback ? (gpointer)p->playback : (gpointer)p->record,
+			&volume, &mute) && mute == p->wait_volume_mute &&
+		(p->wait_volume < 0 || volume == p->wait_volume);
+}
+
+static void on_volume_notify(GObject *object, GParamSpec *pspec, gpointer data) {
+	struct probe *p = data;
+	if (p->wait == SESSION_WAIT_VOLUME && volume_matches(p)) {
+		session_complete(p, "ok");
+	}
+}
+
+static enum cmd_result cmd_volume(struct probe *p, int argc, char **argv) {
+	if (p->dry_run) {
+		return CMD_DONE;
+	}
+	char *line = volume_line(p, "volume");
+	cmd_reply(p, "%s", line);
+	g_free(line);
+	return CMD_DONE;
+}
+
+/* wait-volume playback|record MUTE VOLUME|any TIMEOUT_MS */
+static enum cmd_result cmd_wait_volume(struct probe *p, int argc, char **argv) {
+	long mute = 0, volume = -1;
+	guint timeout_ms = 0;
+	bool ok = (strcmp(argv[1], "playback") == 0 || strcmp(argv[1], "record") == 0) &&
+		parse_long(argv[2], 0, 1, &mute) &&
+		(strcmp(argv[3], "any") == 0 || parse_long(argv[3], 0, 65535, &volume)) &&
+		parse_ms(argv[4], &timeout_ms);
+	if (!ok) {
+		cmd_reply(p, "error usage: wait-volume playback|record MUTE(0|1) VOLUME|any "
+			"TIMEOUT_MS");
+		return CMD_DONE;
+	}
+	if (p->dry_run) {
+		return CMD_DONE;
+	}
+	p->wait_volume_playback = strcmp(argv[1], "playback") == 0;
+	p->wait_volume_mute = (int)mute;
+	p->wait_volume = (int)volume;
+	if (volume_matches(p)) {
+		cmd_reply(p, "ok");
+		return CMD_DONE;
+	}
+	session_start_wait(p, SESSION_WAIT_VOLUME, timeout_ms);
 	return CMD_PENDING;
 }
 
@@ -2679,6 +2772,9 @@ static const struct session_cmd session_cmds[] = {
 	{"leds", "", 0, 0, false, cmd_leds, CMD_INPUTS | CMD_CLI},
 	{"wait-leds", "caps=0|1 [num=0|1] [scroll=0|1] TIMEOUT_MS", 2, 4, false, cmd_wait_leds,
 		CMD_INPUTS | CMD_CLI},
+	{"volume", "", 0, 0, false, cmd_volume, 0},
+	{"wait-volume", "playback|record MUTE VOLUME|any TIMEOUT_MS", 4, 4, false, cmd_wait_volume,
+		0},
 	{"cursor", "", 0, 0, false, cmd_cursor, CMD_CLI},
 	{"wait-cursor", "TIMEOUT_MS [W H]", 1, 3, false, cmd_wait_cursor, CMD_CLI},
 	{"latency", "[N [TIMEOUT_MS]] [--count N] [--timeout-ms MS] [--key SCANCODE]", 0, 8,
@@ -2889,6 +2985,7 @@ static void session_update(struct probe *p, bool primary_changed) {
 		break;
 	case SESSION_WAIT_FLUSH:
 	case SESSION_WAIT_LEDS:
+	case SESSION_WAIT_VOLUME:
 	case SESSION_WAIT_CURSOR:
 	case SESSION_WAIT_AGENT:
 	case SESSION_WAIT_CLIP_GRAB:
@@ -3538,11 +3635,15 @@ static void on_channel_new(SpiceSession *session, SpiceChannel *channel, gpointe
 		g_signal_connect(channel, "playback-start", G_CALLBACK(on_playback_start), p);
 		g_signal_connect(channel, "playback-data", G_CALLBACK(on_playback_data), p);
 		g_signal_connect(channel, "playback-stop", G_CALLBACK(on_playback_stop), p);
+		g_signal_connect(channel, "notify::volume", G_CALLBACK(on_volume_notify), p);
+		g_signal_connect(channel, "notify::mute", G_CALLBACK(on_volume_notify), p);
 		keep = true;
 	} else if (SPICE_IS_RECORD_CHANNEL(channel)) {
 		p->record = SPICE_RECORD_CHANNEL(channel);
 		g_signal_connect(channel, "record-start", G_CALLBACK(on_record_start), p);
 		g_signal_connect(channel, "record-stop", G_CALLBACK(on_record_stop), p);
+		g_signal_connect(channel, "notify::volume", G_CALLBACK(on_volume_notify), p);
+		g_signal_connect(channel, "notify::mute", G_CALLBACK(on_volume_notify), p);
 		keep = true;
 	} else if (SPICE_IS_CURSOR_CHANNEL(channel)) {
 		p->cursor = SPICE_CURSOR_CHANNEL(channel);
@@ -3725,6 +3826,12 @@ static const char usage_text[] =
 	"                          has no horizontal wheel)\n"
 	"  mouse-mode              -> client | server\n"
 	"  leds                    -> caps=0|1 num=0|1 scroll=0|1 (server LED state)\n"
+	"  volume                  -> volume playback VOLUME MUTE record VOLUME MUTE: what\n"
+	"                          the server told the audio channels to apply (VOLUME\n"
+	"                          of the first channel, 0..65535, -1 if never told)\n"
+	"  wait-volume playback|record MUTE VOLUME|any TIMEOUT_MS\n"
+	"                          -> ok once the channel has that mute (0|1) and volume,\n"
+	"                          else fail playback ... (as volume) after TIMEOUT_MS\n"
 	"  wait-leds caps=0|1 [num=0|1] [scroll=0|1] TIMEOUT_MS\n"
 	"                          -> ok once the LEDs match | fail caps=.. num=.. ..\n"
 	"  cursor                  -> cursor W H HOTX HOTY visible=0|1 | none\n"
