@@ -12,7 +12,9 @@
  *
  * The volume a client reports is not applied: spice-gtk reports its local
  * stream volume and applies it itself, so scaling here would apply it twice.
- * Mute is honoured (muted playback is not sent at all).
+ * Mute is honoured (muted playback is not sent at all). With a sound server
+ * in the session, the compositor hands both to it instead and the client is
+ * told full volume (wlr_spice_audio_set_client_volume).
  */
 #define _GNU_SOURCE // F_SETPIPE_SZ
 #include <errno.h>

@@ -49,7 +49,8 @@ void spice_server_playback_set_mute(SpicePlaybackInstance *sin, uint8_t mute) {
 	spice.play_mute = mute;
 }
 
-void spice_server_record_set_volume(SpiceRecordInstance *sin, uint8_t nchannels, uint16_t *volume) {
+void spice_server_record_set_volume(
+		SpiceRecordInstance *sin, uint8_t nchannels, uint16_t *volume) {
 	assert_int_equal(nchannels, 2);
 	assert_int_equal(volume[0], volume[1]);
 	spice.rec_volume = volume[0];
