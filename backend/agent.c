@@ -592,7 +592,16 @@ static void handle_volume_sync(
 		wlr_log(WLR_INFO, "agent: malformed volume sync from the client dropped");
 		return;
 	}
-	wlr_spice_audio_set_volume(&agent->backend->audio, playback, mute, volume, n);
+	struct wlr_spice_volume_event event = {
+		.playback = playback,
+		.mute = mute,
+		.volume = volume,
+		.nchannels = n,
+	};
+	wl_signal_emit(&agent->events.volume, &event);
+	if (!event.handled) {
+		wlr_spice_audio_set_volume(&agent->backend->audio, playback, mute, volume, n);
+	}
 }
 
 static void handle_message(
@@ -739,6 +748,7 @@ void wlr_spice_agent_init(struct wlr_spice_agent *agent, struct wlr_spice_backen
 	wl_signal_init(&agent->events.clipboard_offer);
 	wl_signal_init(&agent->events.clipboard_release);
 	wl_signal_init(&agent->events.clipboard_request);
+	wl_signal_init(&agent->events.volume);
 }
 
 bool wlr_spice_agent_add(struct wlr_spice_agent *agent, SpiceServer *server) {

@@ -12,7 +12,9 @@
  *
  * The volume a client reports is not applied: spice-gtk reports its local
  * stream volume and applies it itself, so scaling here would apply it twice.
- * Mute is honoured (muted playback is not sent at all).
+ * Mute is honoured (muted playback is not sent at all). With a sound server
+ * in the session, the compositor hands both to it instead and the client is
+ * told full volume (wlr_spice_audio_set_client_volume).
  */
 #define _GNU_SOURCE // F_SETPIPE_SZ
 #include <errno.h>
@@ -517,6 +519,21 @@ void wlr_spice_audio_set_volume(struct wlr_spice_audio *audio, bool playback, bo
 		audio->play_muted = mute;
 	} else {
 		audio->rec_muted = mute;
+	}
+}
+
+void wlr_spice_audio_set_client_volume(struct wlr_spice_audio *audio, bool playback, bool mute) {
+	uint16_t full[2] = { UINT16_MAX, UINT16_MAX };
+	// spice-server keeps them and sends them to each client that connects.
+	if (playback && audio->playback_added) {
+		spice_server_playback_set_volume(&audio->playback, 2, full);
+		spice_server_playback_set_mute(&audio->playback, mute);
+		// The sound server mutes now: unmuting there must be heard.
+		audio->play_muted = false;
+	} else if (!playback && audio->record_added) {
+		spice_server_record_set_volume(&audio->record, 2, full);
+		spice_server_record_set_mute(&audio->record, mute);
+		audio->rec_muted = false;
 	}
 }
 

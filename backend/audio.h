@@ -67,6 +67,8 @@ void wlr_spice_audio_pump_record(struct wlr_spice_audio *audio);
  */
 void wlr_spice_audio_set_volume(struct wlr_spice_audio *audio, bool playback, bool mute,
 		const uint16_t *volume, size_t nchannels);
+/* Full volume and mute for the client's playback or record stream. */
+void wlr_spice_audio_set_client_volume(struct wlr_spice_audio *audio, bool playback, bool mute);
 /* The client left: its mute does not apply to the next one. */
 void wlr_spice_audio_client_gone(struct wlr_spice_audio *audio);
 /*

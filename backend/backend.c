@@ -562,6 +562,14 @@ bool wlr_spice_backend_set_record_fifo(struct wlr_backend *wlr_backend, const ch
 	return backend != NULL && wlr_spice_audio_set_record_fifo(&backend->audio, path);
 }
 
+void wlr_spice_backend_set_client_volume(struct wlr_backend *wlr_backend, bool playback,
+		bool mute) {
+	struct wlr_spice_backend *backend = wlr_spice_backend_from_backend(wlr_backend);
+	if (backend != NULL) {
+		wlr_spice_audio_set_client_volume(&backend->audio, playback, mute);
+	}
+}
+
 const char *wlr_spice_backend_get_uri(struct wlr_backend *wlr_backend) {
 	struct wlr_spice_backend *backend = wlr_spice_backend_from_backend(wlr_backend);
 	return backend != NULL ? backend->uri : NULL;

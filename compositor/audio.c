@@ -12,6 +12,15 @@
  * pactl's output is read until pactl exits, not until end-of-file: a process
  * it started (a sound server it autospawned) may keep the pipe open for good,
  * and must hold up neither a step nor the exit.
+ *
+ * Once attached, the sound server applies the volume, once: the client's
+ * volume and mute (VD_AGENT_AUDIO_VOLUME_SYNC, reported when it connects)
+ * are set on the sink and source, and every client is told to play and
+ * record at full volume, muted as the sink and source are. spice-gtk applies
+ * the volume spice-wl tells it to its own stream, so forwarding the sink's
+ * volume as well would apply it twice; the mute is forwarded (muting twice
+ * changes nothing) so the client's mixer shows it. A long-running `pactl
+ * subscribe` reports the session's own changes.
  */
 #define _GNU_SOURCE // pipe2
 #include <errno.h>
@@ -44,6 +53,18 @@ enum step {
 	STEP_LOAD_SOURCE,
 	STEP_DEFAULT_SOURCE,
 	STEP_DONE,
+	STEP_CONTROL, // one of the control commands below, once attached
+};
+
+/* Control commands pending, run one at a time in this order. */
+enum control {
+	CONTROL_SINK_VOLUME = 1 << 0,
+	CONTROL_SINK_MUTE = 1 << 1,
+	CONTROL_SOURCE_VOLUME = 1 << 2,
+	CONTROL_SOURCE_MUTE = 1 << 3,
+	CONTROL_QUERY_SINK = 1 << 4, // the sink's mute goes to the client
+	CONTROL_QUERY_SOURCE = 1 << 5,
+	CONTROL_ALL = (1 << 6) - 1,
 };
 
 struct swl_audio {
@@ -67,6 +88,21 @@ struct swl_audio {
 	int status;
 
 	int sink_module, source_module; // -1 while not loaded
+
+	// The client's volume and mute, for the sink and source (control below).
+	struct wl_listener volume;
+	bool volume_listening;
+	uint32_t pending; // enum control bits
+	enum control control; // the one running (STEP_CONTROL)
+	char sink_volume[16], source_volume[16]; // pactl's linear factors, "0.5000"
+	bool sink_mute, source_mute;
+
+	// `pactl subscribe`: the session's own volume changes.
+	pid_t sub_pid;
+	int sub_fd;
+	struct wl_event_source *sub_source;
+	char sub_line[256];
+	size_t sub_len;
 };
 
 /*
@@ -173,6 +209,7 @@ struct swl_audio *swl_audio_create(struct swl_server *server) {
 	audio->lock_fd = -1;
 	audio->out_fd = -1;
 	audio->sink_module = audio->source_module = -1;
+	audio->sub_fd = -1;
 	audio->step = STEP_DONE;
 	if (!pick_names(audio, dir)) {
 		free(audio);
@@ -283,6 +320,9 @@ static void drain_output(int fd, char *buf, size_t *len, size_t cap) {
 }
 
 static void run_step(struct swl_audio *audio);
+static void run_control(struct swl_audio *audio);
+static void spawn_step(struct swl_audio *audio, char *const args[]);
+static void start_subscribe(struct swl_audio *audio);
 
 static void end_child_io(struct swl_audio *audio) {
 	if (audio->out_source != NULL) {
@@ -310,6 +350,25 @@ static const char *output_line(struct swl_audio *audio) {
 	return audio->out;
 }
 
+/* A control command ended: a query's answer goes to the client. */
+static void finish_control(struct swl_audio *audio, bool ok, const char *out) {
+	enum control control = audio->control;
+	if (ok && (control == CONTROL_QUERY_SINK || control == CONTROL_QUERY_SOURCE)) {
+		// "Mute: yes" or "Mute: no"
+		const char *answer = strstr(out, "Mute: ");
+		ok = answer != NULL;
+		if (ok) {
+			bool mute = strncmp(answer + 6, "yes", 3) == 0;
+			wlr_spice_backend_set_client_volume(
+					audio->server->backend, control == CONTROL_QUERY_SINK, mute);
+		}
+	}
+	if (!ok) {
+		wlr_log(WLR_ERROR, "audio: the sound server refused a volume control: %s",
+				out[0] != '\0' ? out : "pactl failed");
+	}
+}
+
 /* The child of the current step is gone and its output read: act on it. */
 static void finish_step(struct swl_audio *audio, bool at_exit) {
 	end_child_io(audio);
@@ -317,6 +376,15 @@ static void finish_step(struct swl_audio *audio, bool at_exit) {
 	bool ok = WIFEXITED(audio->status) && WEXITSTATUS(audio->status) == 0;
 	const char *out = output_line(audio);
 	enum step step = audio->step;
+	if (step == STEP_CONTROL) {
+		finish_control(audio, ok, out);
+		audio->out_len = 0;
+		audio->step = STEP_DONE;
+		if (!at_exit) {
+			run_control(audio);
+		}
+		return;
+	}
 	if (step == STEP_LOAD_SINK || step == STEP_LOAD_SOURCE) {
 		char *end = NULL;
 		long module = strtol(out, &end, 10);
@@ -349,7 +417,11 @@ static void finish_step(struct swl_audio *audio, bool at_exit) {
 			wlr_log(WLR_INFO, "audio: sound server attached: sink %s, source %s",
 					audio->sink_module >= 0 ? audio->sink_name : "(none)",
 					audio->source_module >= 0 ? audio->source_name : "(none)");
+			start_subscribe(audio);
+			// Clients play at full volume from now on, muted as the session is.
+			audio->pending |= CONTROL_QUERY_SINK | CONTROL_QUERY_SOURCE;
 		}
+		run_control(audio);
 		return;
 	}
 	run_step(audio);
@@ -423,6 +495,7 @@ static void run_step(struct swl_audio *audio) {
 		args[1] = audio->source_name;
 		break;
 	case STEP_DONE:
+	case STEP_CONTROL:
 		return;
 	}
 	char file_arg[PATH_MAX + 8], name_arg[64], rate_arg[32];
@@ -434,6 +507,11 @@ static void run_step(struct swl_audio *audio) {
 			"channels=2", name_arg, (char *)props };
 		memcpy(args, load, sizeof(load));
 	}
+	spawn_step(audio, args);
+}
+
+/* Starts pactl with args as the current step's child. */
+static void spawn_step(struct swl_audio *audio, char *const args[]) {
 	audio->out_len = 0;
 	audio->exited = false;
 	audio->pid = spawn_pactl(args, &audio->out_fd);
@@ -451,6 +529,140 @@ static void run_step(struct swl_audio *audio) {
 	}
 }
 
+/* Runs the next pending control command, unless a step is running. */
+static void run_control(struct swl_audio *audio) {
+	if (audio->pid > 0 || audio->step != STEP_DONE) {
+		return; // its end runs this again
+	}
+	// Commands for a sink or source that is not there are dropped.
+	if (audio->sink_module < 0) {
+		audio->pending &= ~(uint32_t)(CONTROL_SINK_VOLUME | CONTROL_SINK_MUTE |
+				CONTROL_QUERY_SINK);
+	}
+	if (audio->source_module < 0) {
+		audio->pending &= ~(uint32_t)(CONTROL_SOURCE_VOLUME | CONTROL_SOURCE_MUTE |
+				CONTROL_QUERY_SOURCE);
+	}
+	if (audio->pending == 0) {
+		return;
+	}
+	enum control control = audio->pending & -audio->pending; // the lowest bit
+	audio->pending &= ~(uint32_t)control;
+	char *args[4] = { NULL };
+	bool sink = control == CONTROL_SINK_VOLUME || control == CONTROL_SINK_MUTE ||
+			control == CONTROL_QUERY_SINK;
+	char *name = sink ? audio->sink_name : audio->source_name;
+	switch (control) {
+	case CONTROL_SINK_VOLUME:
+	case CONTROL_SOURCE_VOLUME:
+		args[0] = sink ? "set-sink-volume" : "set-source-volume";
+		args[2] = sink ? audio->sink_volume : audio->source_volume;
+		break;
+	case CONTROL_SINK_MUTE:
+	case CONTROL_SOURCE_MUTE:
+		args[0] = sink ? "set-sink-mute" : "set-source-mute";
+		args[2] = (sink ? audio->sink_mute : audio->source_mute) ? "1" : "0";
+		break;
+	default:
+		args[0] = sink ? "get-sink-mute" : "get-source-mute";
+		break;
+	}
+	args[1] = name;
+	audio->step = STEP_CONTROL;
+	audio->control = control;
+	spawn_step(audio, args);
+}
+
+/* The client's volume and mute: the sound server applies them from now on. */
+static void handle_volume(struct wl_listener *listener, void *data) {
+	struct swl_audio *audio = wl_container_of(listener, audio, volume);
+	struct wlr_spice_volume_event *event = data;
+	if ((event->playback ? audio->sink_module : audio->source_module) < 0) {
+		return; // not attached: the backend honours the mute itself
+	}
+	uint64_t sum = 0;
+	for (size_t i = 0; i < event->nchannels; i++) {
+		sum += event->volume[i];
+	}
+	double factor = event->nchannels > 0 ? (double)sum / event->nchannels / 65535.0 : 1.0;
+	char *volume = event->playback ? audio->sink_volume : audio->source_volume;
+	snprintf(volume, sizeof(audio->sink_volume), "%.4f", factor);
+	wlr_log(WLR_INFO, "audio: client %s volume %.0f%% (linear)%s: set on %s", event->playback ?
+			"playback" : "record", factor * 100, event->mute ? ", muted" : "",
+			event->playback ? audio->sink_name : audio->source_name);
+	if (event->playback) {
+		audio->sink_mute = event->mute;
+		audio->pending |= CONTROL_SINK_VOLUME | CONTROL_SINK_MUTE | CONTROL_QUERY_SINK;
+	} else {
+		audio->source_mute = event->mute;
+		audio->pending |= CONTROL_SOURCE_VOLUME | CONTROL_SOURCE_MUTE | CONTROL_QUERY_SOURCE;
+	}
+	event->handled = true;
+	run_control(audio);
+}
+
+static void end_subscribe(struct swl_audio *audio) {
+	if (audio->sub_source != NULL) {
+		wl_event_source_remove(audio->sub_source);
+		audio->sub_source = NULL;
+	}
+	if (audio->sub_fd >= 0) {
+		close(audio->sub_fd);
+		audio->sub_fd = -1;
+	}
+}
+
+/* A line of `pactl subscribe`, e.g. "Event 'change' on sink #3". */
+static void handle_sub_line(struct swl_audio *audio, const char *line) {
+	if (strstr(line, "'change'") == NULL) {
+		return;
+	}
+	if (strstr(line, " on sink #") != NULL) {
+		audio->pending |= CONTROL_QUERY_SINK;
+	} else if (strstr(line, " on source #") != NULL) {
+		audio->pending |= CONTROL_QUERY_SOURCE;
+	}
+}
+
+static int handle_sub_output(int fd, uint32_t mask, void *data) {
+	struct swl_audio *audio = data;
+	ssize_t n = read(fd, audio->sub_line + audio->sub_len,
+			sizeof(audio->sub_line) - 1 - audio->sub_len);
+	if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
+		return 0;
+	}
+	if (n <= 0) {
+		end_subscribe(audio);
+		return 0;
+	}
+	audio->sub_len += (size_t)n;
+	audio->sub_line[audio->sub_len] = '\0';
+	char *start = audio->sub_line, *end;
+	while ((end = strchr(start, '\n')) != NULL) {
+		*end = '\0';
+		handle_sub_line(audio, start);
+		start = end + 1;
+	}
+	// A line too long for the buffer is not one of ours: dropped.
+	size_t rest = strlen(start);
+	rest = rest >= sizeof(audio->sub_line) - 1 ? 0 : rest;
+	memmove(audio->sub_line, start, rest);
+	audio->sub_len = rest;
+	run_control(audio);
+	return 0;
+}
+
+static void start_subscribe(struct swl_audio *audio) {
+	char *args[] = { "subscribe", NULL };
+	audio->sub_pid = spawn_pactl(args, &audio->sub_fd);
+	if (audio->sub_pid < 0) {
+		audio->sub_pid = 0;
+		return;
+	}
+	audio->sub_source = wl_event_loop_add_fd(audio->server->loop, audio->sub_fd,
+			WL_EVENT_READABLE, handle_sub_output, audio);
+}
+
 void swl_audio_attach(struct swl_audio *audio) {
 	if (audio == NULL) {
 		return;
@@ -460,11 +672,25 @@ void swl_audio_attach(struct swl_audio *audio) {
 		wlr_log(WLR_INFO, "audio: no sound server in the session; FIFOs only");
 		return;
 	}
+	struct wlr_spice_agent_events *events =
+			wlr_spice_backend_get_agent_events(audio->server->backend);
+	if (events != NULL) {
+		audio->volume.notify = handle_volume;
+		wl_signal_add(&events->volume, &audio->volume);
+		audio->volume_listening = true;
+	}
 	audio->step = STEP_LOAD_SINK;
 	run_step(audio);
 }
 
 bool swl_audio_child_exited(struct swl_audio *audio, pid_t pid, int status) {
+	if (audio != NULL && audio->sub_pid > 0 && pid == audio->sub_pid) {
+		// Not restarted: the session's own volume changes are no longer seen.
+		wlr_log(WLR_INFO, "audio: pactl subscribe ended");
+		audio->sub_pid = 0;
+		end_subscribe(audio);
+		return true;
+	}
 	if (audio == NULL || audio->pid <= 0 || pid != audio->pid) {
 		return false;
 	}
@@ -549,6 +775,14 @@ void swl_audio_destroy(struct swl_audio *audio) {
 		finish_step(audio, true);
 	}
 	end_child_io(audio);
+	if (audio->volume_listening) {
+		wl_list_remove(&audio->volume.link);
+	}
+	end_subscribe(audio);
+	if (audio->sub_pid > 0) {
+		int status;
+		wait_or_kill(audio->sub_pid, now_ms(), &status);
+	}
 	bool attached = audio->sink_module >= 0 || audio->source_module >= 0;
 	unload(audio, &audio->source_module);
 	unload(audio, &audio->sink_module);

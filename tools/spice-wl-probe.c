@@ -138,6 +138,7 @@ enum session_wait {
 	SESSION_WAIT_QUIET,
 	SESSION_WAIT_FLUSH,   /* input written to the inputs channel socket */
 	SESSION_WAIT_LEDS,    /* keyboard LEDs match wait_leds_want */
+	SESSION_WAIT_VOLUME,  /* an audio channel's volume and mute match wait_volume */
 	SESSION_WAIT_CURSOR,  /* a cursor shape has been received */
 	SESSION_WAIT_LATENCY, /* latency measurement in progress */
 	SESSION_WAIT_AGENT,   /* agent connected with capabilities, then agent_op */
@@ -240,6 +241,9 @@ struct probe {
 	bool sent_input;     /* some input was sent on this connection */
 	guint flush_serial;  /* identifies the flush a session command waits for */
 	guint wait_leds_mask, wait_leds_want; /* SPICE_INPUTS_*_LOCK bits */
+	/* wait-volume: the channel (playback or record), its mute and first volume (-1: any) */
+	bool wait_volume_playback;
+	int wait_volume_mute, wait_volume;
 
 	/* cursor channel: the last shape and whether it is shown */
 	bool has_cursor;
@@ -259,6 +263,8 @@ struct probe {
 	guint op_selection;  /* VD_AGENT_CLIPBOARD_SELECTION_* of a clipboard command */
 	char *op_text;       /* clipboard set: the text until it is grabbed */
 	gsize op_text_len;
+	guint32 op_type;     /* VD_AGENT_CLIPBOARD_* of a clipboard command */
+	char *op_file;       /* get-file: where the data goes */
 	int resize_n;        /* monitors the pending resize asks for */
 	int resize_w[MAX_MONITORS], resize_h[MAX_MONITORS];
 	int resize_from_w, resize_from_h; /* primary size when the config was sent */
@@ -266,6 +272,7 @@ struct probe {
 	/* Clipboard text we grabbed, served on request while we own the selection. */
 	char *clip_text[CLIP_SELECTIONS];
 	gsize clip_len[CLIP_SELECTIONS];
+	guint32 clip_type[CLIP_SELECTIONS]; /* VD_AGENT_CLIPBOARD_* of clip_text */
 	bool clip_owned[CLIP_SELECTIONS];
 	guint clip_served;     /* requests answered with our text */
 	GCancellable *file_cancel; /* send-file in progress */
@@ -869,6 +876,7 @@ static void session_end_wait(struct probe *p) {
 	p->wait = SESSION_WAIT_NONE;
 	p->agent_op = AGENT_OP_NONE;
 	g_clear_pointer(&p->op_text, g_free);
+	g_clear_pointer(&p->op_file, g_free);
 }
 
 /* Prints the result of the pending command and resumes the queue. */
@@ -899,6 +907,7 @@ static char *format_leds(guint leds) {
 }
 
 static char *agent_timeout_line(struct probe *p);
+static char *volume_line(struct probe *p, const char *prefix);
 
 static gboolean session_wait_timeout(gpointer data) {
 	struct probe *p = data;
@@ -920,6 +929,9 @@ static gboolean session_wait_timeout(gpointer data) {
 		g_free(leds);
 		break;
 	}
+	case SESSION_WAIT_VOLUME:
+		line = volume_line(p, "fail");
+		break;
 	case SESSION_WAIT_LATENCY:
 		line = g_strdup_printf("error timeout after %u samples", p->latency_samples->len);
 		break;
@@ -1522,6 +1534,91 @@ static enum cmd_result cmd_wait_leds(struct probe *p, int argc, char **argv) {
 		return CMD_DONE;
 	}
 	session_start_wait(p, SESSION_WAIT_LEDS, timeout_ms);
+	return CMD_PENDING;
+}
+
+/*
+ * The volume and mute the server told an audio channel to apply
+ * (SPICE_MSG_PLAYBACK_VOLUME / _MUTE): volume is the first channel's, -1
+ * before any.
+ */
+static bool channel_volume(gpointer channel, int *volume, int *mute) {
+	if (channel == NULL) {
+		return false;
+	}
+	gpointer levels = NULL;
+	guint n = 0;
+	gboolean muted = FALSE;
+	g_object_get(channel, "volume", &levels, "nchannels", &n, "mute", &muted, NULL);
+	*volume = levels != NULL && n > 0 ? ((const guint16 *)levels)[0] : -1;
+	*mute = muted ? 1 : 0;
+	return true;
+}
+
+/* "PREFIX playback VOLUME MUTE record VOLUME MUTE" (none for a missing channel). */
+static char *volume_line(struct probe *p, const char *prefix) {
+	GString *line = g_string_new(prefix);
+	gpointer channels[] = {p->playback, p->record};
+	const char *names[] = {"playback", "record"};
+	for (int i = 0; i < 2; i++) {
+		int volume, mute;
+		if (channel_volume(channels[i], &volume, &mute)) {
+			g_string_append_printf(line, " %s %d %d", names[i], volume, mute);
+		} else {
+			g_string_append_printf(line, " %s none", names[i]);
+		}
+	}
+	return g_string_free(line, FALSE);
+}
+
+static bool volume_matches(struct probe *p) {
+	int volume, mute;
+	return channel_volume(p->wait_volume_playback ? (gpointer)p->playback : (gpointer)p->record,
+			&volume, &mute) && mute == p->wait_volume_mute &&
+		(p->wait_volume < 0 || volume == p->wait_volume);
+}
+
+static void on_volume_notify(GObject *object, GParamSpec *pspec, gpointer data) {
+	struct probe *p = data;
+	if (p->wait == SESSION_WAIT_VOLUME && volume_matches(p)) {
+		session_complete(p, "ok");
+	}
+}
+
+static enum cmd_result cmd_volume(struct probe *p, int argc, char **argv) {
+	if (p->dry_run) {
+		return CMD_DONE;
+	}
+	char *line = volume_line(p, "volume");
+	cmd_reply(p, "%s", line);
+	g_free(line);
+	return CMD_DONE;
+}
+
+/* wait-volume playback|record MUTE VOLUME|any TIMEOUT_MS */
+static enum cmd_result cmd_wait_volume(struct probe *p, int argc, char **argv) {
+	long mute = 0, volume = -1;
+	guint timeout_ms = 0;
+	bool ok = (strcmp(argv[1], "playback") == 0 || strcmp(argv[1], "record") == 0) &&
+		parse_long(argv[2], 0, 1, &mute) &&
+		(strcmp(argv[3], "any") == 0 || parse_long(argv[3], 0, 65535, &volume)) &&
+		parse_ms(argv[4], &timeout_ms);
+	if (!ok) {
+		cmd_reply(p, "error usage: wait-volume playback|record MUTE(0|1) VOLUME|any "
+			"TIMEOUT_MS");
+		return CMD_DONE;
+	}
+	if (p->dry_run) {
+		return CMD_DONE;
+	}
+	p->wait_volume_playback = strcmp(argv[1], "playback") == 0;
+	p->wait_volume_mute = (int)mute;
+	p->wait_volume = (int)volume;
+	if (volume_matches(p)) {
+		cmd_reply(p, "ok");
+		return CMD_DONE;
+	}
+	session_start_wait(p, SESSION_WAIT_VOLUME, timeout_ms);
 	return CMD_PENDING;
 }
 
@@ -2177,17 +2274,17 @@ static char *clip_check_caps(struct probe *p, guint selection) {
 	return NULL;
 }
 
-/* clipboard get: the agent holds op_selection; ask for its text. */
+/* clipboard get: the agent holds op_selection; ask for its data of op_type. */
 static char *clip_request_text(struct probe *p) {
 	char *err = clip_check_caps(p, p->op_selection);
 	if (err != NULL) {
 		return err;
 	}
-	if (!clip_grab_has_type(p, p->op_selection, VD_AGENT_CLIPBOARD_UTF8_TEXT)) {
-		return g_strdup("fail no text");
+	if (!clip_grab_has_type(p, p->op_selection, p->op_type)) {
+		return g_strdup(p->op_type == VD_AGENT_CLIPBOARD_UTF8_TEXT ? "fail no text" :
+			"fail no such type");
 	}
-	spice_main_channel_clipboard_selection_request(p->main, p->op_selection,
-		VD_AGENT_CLIPBOARD_UTF8_TEXT);
+	spice_main_channel_clipboard_selection_request(p->main, p->op_selection, p->op_type);
 	p->wait = SESSION_WAIT_CLIP_DATA;
 	return NULL;
 }
@@ -2195,17 +2292,18 @@ static char *clip_request_text(struct probe *p) {
 /* clipboard set: own op_selection with op_text from now on. */
 static char *clip_grab(struct probe *p) {
 	guint selection = p->op_selection;
-	guint32 type = VD_AGENT_CLIPBOARD_UTF8_TEXT;
+	guint32 type = p->op_type;
 	g_free(p->clip_text[selection]);
 	p->clip_text[selection] = p->op_text;
 	p->clip_len[selection] = p->op_text_len;
+	p->clip_type[selection] = type;
 	p->op_text = NULL;
 	p->clip_owned[selection] = true;
 	clip_forget_grab(p, selection);
 	spice_main_channel_clipboard_selection_grab(p->main, selection, &type, 1);
 	p->sent_input = true;
-	probe_log(p, "grabbed selection %u (%zu bytes of text)", selection,
-		p->clip_len[selection]);
+	probe_log(p, "grabbed selection %u (%zu bytes of type %u)", selection,
+		p->clip_len[selection], type);
 	return g_strdup("ok");
 }
 
@@ -2548,19 +2646,43 @@ enum clip_sub {
 	CLIP_SET,
 	CLIP_TYPES,
 	CLIP_SERVED,
+	CLIP_GET_FILE,
+	CLIP_SET_FILE,
 };
 
 struct clip_args {
 	enum clip_sub sub;
 	guint selection;
 	guint timeout_ms;
-	GString *text; /* set */
+	guint32 type;
+	GString *text; /* set, set-file */
+	char *file;    /* get-file */
 };
 
 #define CLIP_USAGE "error usage: clipboard get [primary] [TIMEOUT_MS] | set [primary] TEXT | " \
+	"get-file [primary] TYPE FILE [TIMEOUT_MS] | set-file [primary] TYPE FILE | " \
 	"types [primary] | served"
 
-/* [primary] [TIMEOUT_MS], as far as sub takes them. */
+/* Clipboard type names: text png bmp tiff jpeg (VD_AGENT_CLIPBOARD_*). */
+static bool clip_parse_type(const char *name, guint32 *type) {
+	static const struct {
+		const char *name;
+		guint32 type;
+	} types[] = {
+		{"text", VD_AGENT_CLIPBOARD_UTF8_TEXT}, {"png", VD_AGENT_CLIPBOARD_IMAGE_PNG},
+		{"bmp", VD_AGENT_CLIPBOARD_IMAGE_BMP}, {"tiff", VD_AGENT_CLIPBOARD_IMAGE_TIFF},
+		{"jpeg", VD_AGENT_CLIPBOARD_IMAGE_JPG},
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(types); i++) {
+		if (strcmp(name, types[i].name) == 0) {
+			*type = types[i].type;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* [primary] [TYPE FILE] [TIMEOUT_MS], as far as sub takes them. */
 static bool clip_parse_words(struct clip_args *a, char **words, int n) {
 	int i = 0;
 	if (a->sub == CLIP_SERVED) {
@@ -2570,7 +2692,14 @@ static bool clip_parse_words(struct clip_args *a, char **words, int n) {
 		a->selection = VD_AGENT_CLIPBOARD_SELECTION_PRIMARY;
 		i++;
 	}
-	if (a->sub == CLIP_GET && i < n) {
+	if (a->sub == CLIP_GET_FILE || a->sub == CLIP_SET_FILE) {
+		if (i + 2 > n || !clip_parse_type(words[i], &a->type)) {
+			return false;
+		}
+		a->file = g_strdup(words[i + 1]);
+		i += 2;
+	}
+	if ((a->sub == CLIP_GET || a->sub == CLIP_GET_FILE) && i < n) {
 		if (!parse_ms(words[i], &a->timeout_ms)) {
 			return false;
 		}
@@ -2582,7 +2711,7 @@ static bool clip_parse_words(struct clip_args *a, char **words, int n) {
 static bool clip_parse_sub(const char *name, enum clip_sub *sub) {
 	static const char *const names[] = {
 		[CLIP_GET] = "get", [CLIP_SET] = "set", [CLIP_TYPES] = "types",
-		[CLIP_SERVED] = "served",
+		[CLIP_SERVED] = "served", [CLIP_GET_FILE] = "get-file", [CLIP_SET_FILE] = "set-file",
 	};
 	for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
 		if (strcmp(name, names[i]) == 0) {
@@ -2602,7 +2731,9 @@ static bool clip_parse_sub(const char *name, enum clip_sub *sub) {
 static char *clip_parse(struct probe *p, int argc, char **argv, struct clip_args *a) {
 	a->selection = VD_AGENT_CLIPBOARD_SELECTION_CLIPBOARD;
 	a->timeout_ms = DEFAULT_CLIPBOARD_TIMEOUT_MS;
+	a->type = VD_AGENT_CLIPBOARD_UTF8_TEXT;
 	a->text = NULL;
+	a->file = NULL;
 	bool ok;
 	if (p->oneshot) {
 		if (!clip_parse_sub(argv[1], &a->sub)) {
@@ -2661,11 +2792,25 @@ static char *clip_parse(struct probe *p, int argc, char **argv, struct clip_args
 		a->text = NULL;
 		return g_strdup("error text is not valid UTF-8");
 	}
+	if (ok && a->sub == CLIP_SET_FILE) {
+		gchar *contents = NULL;
+		gsize len = 0;
+		GError *error = NULL;
+		if (!g_file_get_contents(a->file, &contents, &len, &error)) {
+			char *line = g_strdup_printf("error %s", error->message);
+			g_error_free(error);
+			g_clear_pointer(&a->file, g_free);
+			return line;
+		}
+		a->text = g_string_new_len(contents, (gssize)len);
+		g_free(contents);
+	}
 	if (!ok) {
 		if (a->text != NULL) {
 			g_string_free(a->text, TRUE);
 			a->text = NULL;
 		}
+		g_clear_pointer(&a->file, g_free);
 		return g_strdup(CLIP_USAGE);
 	}
 	return NULL;
@@ -2683,13 +2828,22 @@ static enum cmd_result cmd_clipboard(struct probe *p, int argc, char **argv) {
 		if (a.text != NULL) {
 			g_string_free(a.text, TRUE);
 		}
+		g_free(a.file);
 		return CMD_DONE;
 	}
 	p->op_selection = a.selection;
+	p->op_type = a.type;
+	g_free(p->op_file);
+	p->op_file = a.sub == CLIP_GET_FILE ? a.file : NULL;
+	if (a.sub != CLIP_GET_FILE) {
+		g_free(a.file);
+	}
 	switch (a.sub) {
 	case CLIP_GET:
+	case CLIP_GET_FILE:
 		return agent_op_begin(p, AGENT_OP_CLIP_GET, a.timeout_ms);
 	case CLIP_SET:
+	case CLIP_SET_FILE:
 		p->op_text_len = a.text->len;
 		p->op_text = g_string_free(a.text, FALSE);
 		p->oneshot_hold = p->oneshot;
@@ -2756,6 +2910,9 @@ static const struct session_cmd session_cmds[] = {
 	{"leds", "", 0, 0, false, cmd_leds, CMD_INPUTS | CMD_CLI},
 	{"wait-leds", "caps=0|1 [num=0|1] [scroll=0|1] TIMEOUT_MS", 2, 4, false, cmd_wait_leds,
 		CMD_INPUTS | CMD_CLI},
+	{"volume", "", 0, 0, false, cmd_volume, 0},
+	{"wait-volume", "playback|record MUTE VOLUME|any TIMEOUT_MS", 4, 4, false, cmd_wait_volume,
+		0},
 	{"cursor", "", 0, 0, false, cmd_cursor, CMD_CLI},
 	{"wait-cursor", "TIMEOUT_MS [W H]", 1, 3, false, cmd_wait_cursor, CMD_CLI},
 	{"latency", "[N [TIMEOUT_MS]] [--count N] [--timeout-ms MS] [--key SCANCODE]", 0, 8,
@@ -2968,6 +3125,7 @@ static void session_update(struct probe *p, bool primary_changed) {
 		break;
 	case SESSION_WAIT_FLUSH:
 	case SESSION_WAIT_LEDS:
+	case SESSION_WAIT_VOLUME:
 	case SESSION_WAIT_CURSOR:
 	case SESSION_WAIT_AGENT:
 	case SESSION_WAIT_CLIP_GRAB:
@@ -3239,7 +3397,7 @@ static void clip_serve(struct probe *p, guint selection, guint type) {
 		return; /* the agent went away */
 	}
 	if (selection < CLIP_SELECTIONS && p->clip_owned[selection] &&
-			type == VD_AGENT_CLIPBOARD_UTF8_TEXT) {
+			type == p->clip_type[selection]) {
 		spice_main_channel_clipboard_selection_notify(p->main, selection, type,
 			(const guchar *)p->clip_text[selection], p->clip_len[selection]);
 		p->clip_served++;
@@ -3355,8 +3513,18 @@ static void on_clipboard_data(SpiceMainChannel *main, guint selection, guint typ
 	if (p->wait != SESSION_WAIT_CLIP_DATA || p->op_selection != selection) {
 		return;
 	}
-	if (type != VD_AGENT_CLIPBOARD_UTF8_TEXT) {
+	if (type != p->op_type || type == VD_AGENT_CLIPBOARD_NONE) {
 		session_complete(p, "fail no data");
+		return;
+	}
+	if (p->op_file != NULL) {
+		GError *error = NULL;
+		char *line = g_file_set_contents(p->op_file, cdata, size, &error) ?
+			g_strdup_printf("file %u", size) :
+			g_strdup_printf("error %s", error->message);
+		g_clear_error(&error);
+		session_complete(p, line);
+		g_free(line);
 		return;
 	}
 	char *text = escape_text(cdata, size);
@@ -3609,11 +3777,15 @@ static void on_channel_new(SpiceSession *session, SpiceChannel *channel, gpointe
 		g_signal_connect(channel, "playback-start", G_CALLBACK(on_playback_start), p);
 		g_signal_connect(channel, "playback-data", G_CALLBACK(on_playback_data), p);
 		g_signal_connect(channel, "playback-stop", G_CALLBACK(on_playback_stop), p);
+		g_signal_connect(channel, "notify::volume", G_CALLBACK(on_volume_notify), p);
+		g_signal_connect(channel, "notify::mute", G_CALLBACK(on_volume_notify), p);
 		keep = true;
 	} else if (SPICE_IS_RECORD_CHANNEL(channel)) {
 		p->record = SPICE_RECORD_CHANNEL(channel);
 		g_signal_connect(channel, "record-start", G_CALLBACK(on_record_start), p);
 		g_signal_connect(channel, "record-stop", G_CALLBACK(on_record_stop), p);
+		g_signal_connect(channel, "notify::volume", G_CALLBACK(on_volume_notify), p);
+		g_signal_connect(channel, "notify::mute", G_CALLBACK(on_volume_notify), p);
 		keep = true;
 	} else if (SPICE_IS_CURSOR_CHANNEL(channel)) {
 		p->cursor = SPICE_CURSOR_CHANNEL(channel);
@@ -3796,6 +3968,12 @@ static const char usage_text[] =
 	"                          has no horizontal wheel)\n"
 	"  mouse-mode              -> client | server\n"
 	"  leds                    -> caps=0|1 num=0|1 scroll=0|1 (server LED state)\n"
+	"  volume                  -> volume playback VOLUME MUTE record VOLUME MUTE: what\n"
+	"                          the server told the audio channels to apply (VOLUME\n"
+	"                          of the first channel, 0..65535, -1 if never told)\n"
+	"  wait-volume playback|record MUTE VOLUME|any TIMEOUT_MS\n"
+	"                          -> ok once the channel has that mute (0|1) and volume,\n"
+	"                          else fail playback ... (as volume) after TIMEOUT_MS\n"
 	"  wait-leds caps=0|1 [num=0|1] [scroll=0|1] TIMEOUT_MS\n"
 	"                          -> ok once the LEDs match | fail caps=.. num=.. ..\n"
 	"  cursor                  -> cursor W H HOTX HOTY visible=0|1 | none\n"
@@ -3843,6 +4021,11 @@ static const char usage_text[] =
 		G_STRINGIFY(DEFAULT_CLIPBOARD_TIMEOUT_MS) " ms).\n"
 	"                          The agent's requests for TEXT are answered (silently)\n"
 	"                          while connected, one-shot for --hold MS\n"
+	"  clipboard get-file [primary] TYPE FILE [TIMEOUT_MS]\n"
+	"                          as get, for TYPE (text png bmp tiff jpeg): the data\n"
+	"                          goes to FILE; -> file SIZE | fail no such type | ...\n"
+	"  clipboard set-file [primary] TYPE FILE\n"
+	"                          as set, grabbing with TYPE and FILE's contents\n"
 	"  clipboard types [primary]\n"
 	"                          -> types N ... (VD_AGENT_CLIPBOARD_* of the agent's\n"
 	"                          last grab) | none\n"

@@ -121,10 +121,22 @@ struct wlr_spice_clipboard_request_event {
 	int fd; // set to -1 by a handler that took it
 };
 
+/* The client's volume and mute for its playback or microphone (VD_AGENT_AUDIO_VOLUME_SYNC). */
+struct wlr_spice_volume_event {
+	bool playback; // else the microphone
+	bool mute;
+	const uint16_t *volume; // per channel, linear: 65535 is full volume
+	size_t nchannels;
+	// Set by a handler that hands them to the session's sound server; the
+	// backend then does not mute by itself.
+	bool handled;
+};
+
 struct wlr_spice_agent_events {
 	struct wl_signal clipboard_offer; // struct wlr_spice_clipboard_offer_event
 	struct wl_signal clipboard_release; // enum wlr_spice_selection *
 	struct wl_signal clipboard_request; // struct wlr_spice_clipboard_request_event
+	struct wl_signal volume; // struct wlr_spice_volume_event
 };
 
 struct wlr_spice_stats {
@@ -168,6 +180,12 @@ uint32_t wlr_spice_backend_get_audio_rate(struct wlr_backend *backend);
  * into the record FIFO.
  */
 bool wlr_spice_backend_set_record_fifo(struct wlr_backend *backend, const char *path);
+/*
+ * The session's sound server applies the volume: tells every client, now and
+ * later, to play (or record) at full volume, muted as the session's sink (or
+ * source) is, so that nothing is applied twice and its mixer shows the mute.
+ */
+void wlr_spice_backend_set_client_volume(struct wlr_backend *backend, bool playback, bool mute);
 
 /* What clients connect to, e.g. "spice://127.0.0.1:5900" or "spice+unix:///run/s". */
 const char *wlr_spice_backend_get_uri(struct wlr_backend *backend);

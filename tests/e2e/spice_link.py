@@ -1,5 +1,7 @@
 """A SPICE link exchange in Python: connect, offer a password, read the
-verdict. For tests and bench/guess.py, which need many logins quickly."""
+verdict. For tests and bench/guess.py, which need many logins quickly.
+AgentClient goes on to the main channel and sends agent messages that
+spice-glib has no call for (a volume sync with chosen values)."""
 
 import socket
 import struct
@@ -27,6 +29,13 @@ def login(host, port, password, source=None, timeout=10.0):
     7 permission denied); raises ConnectionError if the connection is closed
     before a verdict (refused)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        return _link(sock, host, port, password, source, timeout)
+    finally:
+        sock.close()
+
+
+def _link(sock, host, port, password, source, timeout):
     sock.settimeout(timeout)
     try:
         if source:
@@ -51,5 +60,47 @@ def login(host, port, password, source=None, timeout=10.0):
         return struct.unpack("<I", recv_exact(sock, 4))[0]
     except (ConnectionResetError, BrokenPipeError) as e:
         raise ConnectionError(str(e)) from None
-    finally:
-        sock.close()
+
+
+# Main channel messages (spice/enums.h) and agent message types (spice/vd_agent.h).
+MSG_MAIN_INIT = 103
+MSGC_MAIN_AGENT_START, MSGC_MAIN_AGENT_DATA = 106, 107
+VD_AGENT_AUDIO_VOLUME_SYNC = 15
+
+
+class AgentClient:
+    """A SPICE client of the main channel alone that talks to the agent."""
+
+    def __init__(self, host, port, password="", timeout=10.0):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        result = _link(self.sock, host, port, password, None, timeout)
+        if result != OK:
+            self.sock.close()
+            raise ConnectionError(f"link refused: {result}")
+        self.serial = 0
+        # Without the mini-header capability messages carry the full header:
+        # serial (u64), type (u16), size (u32), sub-list (u32).
+        while True:
+            header = recv_exact(self.sock, 18)
+            _, kind, size, _ = struct.unpack("<QHII", header)
+            body = recv_exact(self.sock, size)
+            if kind == MSG_MAIN_INIT:
+                break
+        self._send(MSGC_MAIN_AGENT_START, struct.pack("<I", 10))
+
+    def _send(self, kind, body):
+        self.serial += 1
+        self.sock.sendall(struct.pack("<QHII", self.serial, kind, len(body), 0) + body)
+
+    def agent(self, kind, payload):
+        """One agent message (small enough for one chunk)."""
+        header = struct.pack("<IIQI", 1, kind, 0, len(payload))  # VD_AGENT_PROTOCOL 1
+        self._send(MSGC_MAIN_AGENT_DATA, header + payload)
+
+    def volume_sync(self, playback, mute, volumes):
+        self.agent(VD_AGENT_AUDIO_VOLUME_SYNC, struct.pack(
+            "<BBB", int(playback), int(mute), len(volumes)) +
+            struct.pack(f"<{len(volumes)}H", *volumes))
+
+    def close(self):
+        self.sock.close()

@@ -2,14 +2,37 @@
 size, and the clipboard and primary selection go both ways with Wayland
 (wl-copy/wl-paste) and X11 (xclip) clients."""
 
+import hashlib
 import os
+import struct
 import subprocess
 import sys
+import tempfile
 import unittest
+import zlib
 
 from harness import PATTERNS, TEST_CLIENT, SessionTestCase, quadrant_points
 
 X11_CLIENT = os.environ.get("SWL_X11_CLIENT", "swl-x11-client")
+
+
+def random_png(width, height, seed):
+    """A valid RGB PNG of random pixels: about 3 bytes a pixel, as random
+    data does not compress."""
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data +
+                struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff))
+    rows = bytearray()
+    block = hashlib.sha256(seed.encode()).digest()
+    stream = bytearray()
+    while len(stream) < width * height * 3:
+        block = hashlib.sha256(block).digest()
+        stream += block
+    for y in range(height):
+        rows += b"\0" + stream[y * width * 3:(y + 1) * width * 3]
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) +
+            chunk(b"IDAT", zlib.compress(bytes(rows), 1)) + chunk(b"IEND", b""))
 
 
 class AgentTests(SessionTestCase):
@@ -163,6 +186,107 @@ class AgentTests(SessionTestCase):
         r = subprocess.run(["xclip", "-o", "-selection", "clipboard"], env=env, timeout=20,
                            capture_output=True, text=True)
         self.assertEqual(r.stdout, "pasted into X", r.stderr)
+
+    def wl_copy(self, env, args, data=None):
+        # wl-copy forks a child that serves the selection and returns: don't
+        # wait on its pipes.
+        r = subprocess.run(["wl-copy", *args], env=env, timeout=20, input=data,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.assertEqual(r.returncode, 0)
+
+    def test_selections_made_before_the_client_connects(self):
+        s = self.start(["--size", "640x480"], [TEST_CLIENT])
+        s.expect("ready 640 480")
+        env = self.client_env(s)
+        png = random_png(64, 48, "early")
+        self.wl_copy(env, ["--type", "image/png"], png)
+        self.wl_copy(env, ["--primary", "primary before the client"])
+        out = os.path.join(tempfile.mkdtemp(prefix="swl-clip-"), "got.png")
+        # Each client that connects hears of them, not only the first.
+        for attempt in range(2):
+            with self.subTest(connection=attempt):
+                p = self.connect(s)
+                self.assertEqual(p.command("agent 10000"), "ok")
+                self.assertEqual(p.command(f"clipboard get-file png {out} 10000"),
+                                 f"file {len(png)}")
+                self.assertEqual(p.command("clipboard types"), "types 2")  # PNG alone
+                with open(out, "rb") as f:
+                    self.assertEqual(f.read(), png)
+                self.assertEqual(p.command("clipboard get primary 10000"),
+                                 "text primary before the client")
+                p.close()
+        # Text copied while nobody is connected, after a client left.
+        self.wl_copy(env, ["copied between clients"])
+        p = self.connect(s)
+        self.assertEqual(p.command("agent 10000"), "ok")
+        self.assertEqual(p.command("clipboard get 10000"), "text copied between clients")
+
+    def test_x11_selection_made_before_the_client_connects(self):
+        s = self.start(["--size", "640x480"],
+                       ["sh", "-c", 'echo display=$DISPLAY; exec "$0"', X11_CLIENT])
+        display = s.expect("display=").split("=", 1)[1]
+        s.expect("keyboard enter")
+        env = self.client_env(s, display)
+        xclip = subprocess.Popen(["xclip", "-quiet", "-selection", "clipboard"],
+                                 stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL, env=env)
+        try:
+            xclip.stdin.write(b"copied in X11 before")
+            xclip.stdin.close()
+            # The bridge has taken it once a Wayland reader sees it.
+            wenv = self.client_env(s)
+            for _ in range(100):
+                r = subprocess.run(["wl-paste", "--no-newline"], env=wenv, timeout=20,
+                                   capture_output=True, text=True)
+                if r.stdout == "copied in X11 before":
+                    break
+            self.assertEqual(r.stdout, "copied in X11 before", r.stderr)
+            p = self.connect(s)
+            self.assertEqual(p.command("agent 10000"), "ok")
+            self.assertEqual(p.command("clipboard get 15000"), "text copied in X11 before")
+        finally:
+            xclip.kill()
+            xclip.wait()
+
+    def test_png_both_ways(self):
+        """A PNG of a few MB (spice-gtk sends it in many agent chunks) goes
+        byte-identical from Wayland to the client and from the client to
+        Wayland and X11 apps."""
+        s = self.start(["--size", "640x480"],
+                       ["sh", "-c", 'echo display=$DISPLAY; exec "$0"', X11_CLIENT])
+        display = s.expect("display=").split("=", 1)[1]
+        s.expect("keyboard enter")
+        p = self.connect(s)
+        self.assertEqual(p.command("agent 10000"), "ok")
+        env = self.client_env(s)
+        tmp = tempfile.mkdtemp(prefix="swl-clip-")
+        png = random_png(1024, 1024, "session")
+        self.assertGreater(len(png), 3 * 1024 * 1024)
+        self.wl_copy(env, ["--type", "image/png"], png)
+        out = os.path.join(tmp, "from-session.png")
+        self.assertEqual(p.command(f"clipboard get-file png {out} 30000", timeout=40),
+                         f"file {len(png)}")
+        with open(out, "rb") as f:
+            self.assertEqual(hashlib.sha256(f.read()).hexdigest(),
+                             hashlib.sha256(png).hexdigest())
+
+        png2 = random_png(1000, 1100, "client")
+        src = os.path.join(tmp, "from-client.png")
+        with open(src, "wb") as f:
+            f.write(png2)
+        self.assertEqual(p.command(f"clipboard set-file png {src}"), "ok")
+        r = subprocess.run(["wl-paste", "--list-types"], env=env, timeout=20,
+                           capture_output=True, text=True)
+        self.assertIn("image/png", r.stdout.split(), r.stderr)
+        r = subprocess.run(["wl-paste", "--type", "image/png"], env=env, timeout=40,
+                           capture_output=True)
+        self.assertEqual(hashlib.sha256(r.stdout).hexdigest(),
+                         hashlib.sha256(png2).hexdigest(), r.stderr)
+        r = subprocess.run(["xclip", "-o", "-selection", "clipboard", "-t", "image/png"],
+                           env=self.client_env(s, display), timeout=40, capture_output=True)
+        self.assertEqual(hashlib.sha256(r.stdout).hexdigest(),
+                         hashlib.sha256(png2).hexdigest(), r.stderr)
+        self.assertGreaterEqual(int(p.command("clipboard served").split()[1]), 2)
 
     def test_no_clipboard(self):
         s = self.start(["--size", "640x480", "--no-clipboard"], [TEST_CLIENT])

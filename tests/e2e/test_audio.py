@@ -22,6 +22,7 @@ import time
 import unittest
 
 from harness import SessionTestCase
+from spice_link import AgentClient
 
 RATE = 48000
 AMPLITUDE = 0.5
@@ -252,6 +253,21 @@ class AudioTests(SessionTestCase):
         self.assertAlmostEqual(dbfs, LEVEL_DBFS, delta=LEVEL_TOLERANCE_DB)
         self.assertGreater(seconds, 1.4)
 
+    def test_volume_sync_without_sound_server(self):
+        """Without a sound server the client's volume stays its own: spice-wl
+        logs it and tells no client a volume of its own."""
+        s = self.start([])
+        s.wait_stderr("no sound server in the session")
+        a = AgentClient("127.0.0.1", s.port)
+        try:
+            a.volume_sync(True, False, [32768, 32768])
+            s.wait_stderr("client playback volume 50% (applied by the client)")
+        finally:
+            a.close()
+        p = self.connect(s)
+        self.assertEqual(p.command("volume"), "volume playback -1 0 record -1 0")
+        self.assertNotIn("set on", s.stderr())
+
     def test_no_audio(self):
         s = self.start(["--no-audio"])
         self.assertFalse(os.path.exists(os.path.join(s.runtime_dir, "spice-wl-playback")))
@@ -412,6 +428,54 @@ class PulseAudioTests(SessionTestCase):
 
     def modules(self):
         return self.pactl("list", "short", "modules").stdout
+
+    def wait_pactl(self, args, want, timeout=10.0):
+        """Asks the sound server until its answer to args contains want."""
+        deadline = time.monotonic() + timeout
+        out = ""
+        while time.monotonic() < deadline:
+            out = self.pactl(*args).stdout
+            if want in out:
+                return out
+        self.fail(f"pactl {' '.join(args)}: {want!r} not in {out!r}")
+
+    def test_volume_sync(self):
+        """The sound server applies the volume once: the client's volume and
+        mute go to the sink and source, every client is told full volume and
+        the session's mute, and the session's mute goes to the client."""
+        s = self.start([], env={"PULSE_SERVER": self.server})
+        s.wait_stderr("sound server attached: sink spice-wl, source spice-wl-mic")
+        p = self.connect(s)
+        self.assertEqual(p.command("wait-volume playback 0 65535 10000"), "ok")
+        self.assertEqual(p.command("wait-volume record 0 65535 10000"), "ok")
+        self.pactl("set-sink-mute", "spice-wl", "1")
+        self.assertEqual(p.command("wait-volume playback 1 65535 10000"), "ok")
+        self.pactl("set-sink-mute", "spice-wl", "0")
+        self.assertEqual(p.command("wait-volume playback 0 65535 10000"), "ok")
+        self.pactl("set-source-mute", "spice-wl-mic", "1")
+        self.assertEqual(p.command("wait-volume record 1 65535 10000"), "ok")
+        # The session's volume is applied by the sound server alone.
+        self.pactl("set-sink-volume", "spice-wl", "40%")
+        self.wait_pactl(["get-sink-volume", "spice-wl"], "/  40% /")
+        self.assertEqual(p.command("volume"), "volume playback 65535 0 record 65535 1")
+        p.close()
+
+        # A client reports its volume and mute, as spice-gtk does on connecting.
+        a = AgentClient("127.0.0.1", s.port)
+        try:
+            a.volume_sync(True, True, [32768, 32768])  # half, linear
+            a.volume_sync(False, False, [65535, 65535])
+            # 0.5 linear is 79 % on PulseAudio's cubic scale.
+            self.wait_pactl(["get-sink-volume", "spice-wl"], "/  79% /")
+            self.wait_pactl(["get-sink-mute", "spice-wl"], "Mute: yes")
+            self.wait_pactl(["get-source-volume", "spice-wl-mic"], "/ 100% /")
+            self.wait_pactl(["get-source-mute", "spice-wl-mic"], "Mute: no")
+        finally:
+            a.close()
+        # The next client is told full volume and the session's mute.
+        p = self.connect(s)
+        self.assertEqual(p.command("wait-volume playback 1 65535 10000"), "ok")
+        self.assertEqual(p.command("wait-volume record 0 65535 10000"), "ok")
 
     def test_attach_play_record_detach(self):
         s = self.start([], env={"PULSE_SERVER": self.server})

@@ -217,6 +217,29 @@ static void check_file_xfer(const uint8_t *payload, uint32_t size) {
 	}
 }
 
+/*
+ * A volume sync (its values reach the sound server): kept channels match the
+ * payload, never more than asked for, whatever max_channels is.
+ */
+static void check_volume(const uint8_t *payload, uint32_t size) {
+	static const uint32_t maxes[] = { 0, 1, 8, 255 };
+	for (size_t m = 0; m < sizeof(maxes) / sizeof(maxes[0]); m++) {
+		uint16_t volume[255];
+		uint32_t n = 0;
+		bool playback = false, mute = false;
+		if (!wlr_spice_agent_parse_volume(payload, size, &playback, &mute, volume, maxes[m],
+					&n)) {
+			CHECK(size < 3 || size != 3 + 2 * (uint32_t)payload[2]);
+			continue;
+		}
+		CHECK(n <= maxes[m] && n <= payload[2]);
+		CHECK(playback == (payload[0] != 0) && mute == (payload[1] != 0));
+		for (uint32_t i = 0; i < n; i++) {
+			CHECK(volume[i] == (uint16_t)(payload[3 + 2 * i] | payload[4 + 2 * i] << 8));
+		}
+	}
+}
+
 static void on_message(void *data, uint32_t port, uint32_t type, const uint8_t *payload,
 		uint32_t size) {
 	struct context *ctx = data;
@@ -238,6 +261,7 @@ static void on_message(void *data, uint32_t port, uint32_t type, const uint8_t *
 	check_caps(payload, size);
 	check_clipboard(payload, size);
 	check_file_xfer(payload, size);
+	check_volume(payload, size);
 	if (size <= 256 * 1024) {
 		check_encode(type, payload, size);
 	}

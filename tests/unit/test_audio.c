@@ -34,7 +34,31 @@ static struct {
 	const uint32_t *mic;
 	size_t mic_len, mic_off;
 	int errors_logged;
+	// What the client was told to apply (set_volume/set_mute); -1: nothing.
+	int play_volume, play_mute, rec_volume, rec_mute;
 } spice;
+
+void spice_server_playback_set_volume(
+		SpicePlaybackInstance *sin, uint8_t nchannels, uint16_t *volume) {
+	assert_int_equal(nchannels, 2);
+	assert_int_equal(volume[0], volume[1]);
+	spice.play_volume = volume[0];
+}
+
+void spice_server_playback_set_mute(SpicePlaybackInstance *sin, uint8_t mute) {
+	spice.play_mute = mute;
+}
+
+void spice_server_record_set_volume(
+		SpiceRecordInstance *sin, uint8_t nchannels, uint16_t *volume) {
+	assert_int_equal(nchannels, 2);
+	assert_int_equal(volume[0], volume[1]);
+	spice.rec_volume = volume[0];
+}
+
+void spice_server_record_set_mute(SpiceRecordInstance *sin, uint8_t mute) {
+	spice.rec_mute = mute;
+}
 
 uint32_t spice_server_get_best_playback_rate(SpicePlaybackInstance *sin) {
 	return RATE;
@@ -131,6 +155,7 @@ static int setup(void **state) {
 	f->backend->loop = wl_event_loop_create();
 	assert_non_null(f->backend->loop);
 	memset(&spice, 0, sizeof(spice));
+	spice.play_volume = spice.play_mute = spice.rec_volume = spice.rec_mute = -1;
 	wlr_spice_audio_init(&f->audio, f->backend, f->playback, f->record);
 	assert_true(wlr_spice_audio_add(&f->audio, NULL));
 	f->rec_reader = open(f->record, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -241,6 +266,35 @@ static void test_playback_mute(void **state) {
 	assert_true(f->audio.rec_muted);
 }
 
+/*
+ * With a sound server, the client plays and records at full volume, muted as
+ * the session's sink and source are; the backend's own mute is lifted, as
+ * unmuting the sink must be heard.
+ */
+static void test_client_volume_handed_to_sound_server(void **state) {
+	struct fixture *f = *state;
+	static uint32_t tone[TONE_FRAMES];
+	make_tone(tone, TONE_FRAMES, 8000);
+	wlr_spice_audio_set_volume(&f->audio, true, true, half_volume, 2);
+	wlr_spice_audio_set_volume(&f->audio, false, true, half_volume, 2);
+	assert_int_equal(spice.play_volume, -1); // the client's volume stays its own
+	wlr_spice_audio_set_client_volume(&f->audio, true, true);
+	assert_int_equal(spice.play_volume, 65535);
+	assert_int_equal(spice.play_mute, 1);
+	assert_int_equal(spice.rec_volume, -1);
+	assert_true(f->audio.rec_muted);
+	wlr_spice_audio_set_client_volume(&f->audio, false, false);
+	assert_int_equal(spice.rec_volume, 65535);
+	assert_int_equal(spice.rec_mute, 0);
+	play(f, tone, TONE_FRAMES);
+	assert_int_equal(spice.playback_starts, 1);
+	assert_memory_equal(spice.captured, tone, sizeof(tone));
+	static uint32_t got[TONE_FRAMES];
+	record(f, tone, 1000);
+	assert_int_equal(drain(f->rec_reader, got, TONE_FRAMES), 1000);
+	assert_memory_equal(got, tone, 1000 * 4);
+}
+
 static void test_mute_lifted_when_client_goes(void **state) {
 	struct fixture *f = *state;
 	static uint32_t tone[TONE_FRAMES];
@@ -348,6 +402,8 @@ int main(void) {
 		cmocka_unit_test_setup_teardown(test_playback_volume_not_applied, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_playback_mute, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mute_lifted_when_client_goes, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+				test_client_volume_handed_to_sound_server, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_record_volume_and_mute, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_record_into_both_fifos, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_record_full_keeps_newest, setup, teardown),
