@@ -408,9 +408,10 @@ static void backend_destroy(struct wlr_backend *wlr_backend) {
 	const struct wlr_spice_stats *st = &backend->stats;
 	wlr_log(WLR_INFO,
 			"sent %" PRIu64 " commits as %" PRIu64 " images (%" PRIu64 " pixels), %" PRIu64
-			" fills and %" PRIu64 " copies (%" PRIu64 " pixels)",
+			" fills and %" PRIu64 " copies (%" PRIu64 " pixels); %" PRIu64
+			" images cacheable",
 			st->commits, st->draw_commands, st->pixels_sent, st->fills, st->copies,
-			st->pixels_copied);
+			st->pixels_copied, st->cacheable);
 	wlr_spice_input_finish(&backend->input);
 	for (int i = WLR_SPICE_MAX_HEADS - 1; i >= 0; i--) {
 		if (backend->outputs[i] != NULL) {
