@@ -64,10 +64,13 @@ void wlr_spice_draw_destroy(struct wlr_spice_draw *draw);
 
 /*
  * Images of at most this many pixels go into the client's image cache: glyph
- * cells, a cursor, icons repeat; bigger content rarely does, and every cached
- * pixel costs the client memory (spice-server counts the cache in pixels).
+ * cells, a cursor, icons and the frames of small looping animations repeat
+ * (weston-presentation-shm's 250x250 frames all come from the cache after
+ * their first round); whole-screen frames rarely do, and every cached pixel
+ * costs the client memory (spice-server bounds the cache by the client's
+ * announced size).
  */
-#define WLR_SPICE_CACHE_MAX_PIXELS (128 * 128)
+#define WLR_SPICE_CACHE_MAX_PIXELS (256 * 256)
 
 /*
  * A 64-bit id for an image of width x height pixels whose rows are packed in

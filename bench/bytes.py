@@ -13,6 +13,7 @@ Workloads:
   print-foot: foot printing 300 unique lines/s (line number, SHA-1,
       nanoseconds), as bench/run.py's scroll workload prints into xterm.
   anim-shm: weston-presentation-shm (a 250x250 shm animation).
+  anim-egl: weston-simple-egl -f (full screen; on llvmpipe, CPU-heavy).
 """
 
 import argparse
@@ -58,6 +59,7 @@ WORKLOADS = {
                    "cat"],
     "print-foot": ["foot"] + FONT + ["python3", "-c", PRINT_GEN, "{trigger}", "{seconds}", "300"],
     "anim-shm": ["weston-presentation-shm"],
+    "anim-egl": ["weston-simple-egl", "-f"],
 }
 EXIT_STATS = re.compile(r"sent (\d+) commits as (\d+) images \((\d+) pixels\), (\d+) fills "
                         r"and (\d+) copies")
@@ -100,7 +102,7 @@ def run(build, workload, seconds, extra):
     deadline = time.monotonic() + 30
     while workload == "type-xterm" and not xwayland_of(runtime) and time.monotonic() < deadline:
         cmd("quiet 300 5000")
-    if workload == "anim-shm":
+    if workload.startswith("anim-"):
         time.sleep(2)
     else:
         cmd("quiet 1000 15000")

@@ -302,11 +302,11 @@ static void test_cache_id(void **state) {
 
 /* Only small images are offered to the cache; fills never. */
 static void test_cache_size_limit(void **state) {
-	int side = 129; // 129 * 129 > WLR_SPICE_CACHE_MAX_PIXELS
+	int side = 257; // 257 * 257 > WLR_SPICE_CACHE_MAX_PIXELS
 	size_t stride = (size_t)side * 4;
 	uint32_t *data = calloc((size_t)side * side, 4);
 	assert_non_null(data);
-	const pixman_box32_t big = { 0, 0, side, side }, small = { 0, 0, 128, 128 };
+	const pixman_box32_t big = { 0, 0, side, side }, small = { 0, 0, 256, 256 };
 	struct wlr_spice_draw *d = wlr_spice_draw_copy_create(data, stride, &big, 0);
 	assert_non_null(d);
 	assert_false(wlr_spice_draw_cache_image(d));
