@@ -138,6 +138,48 @@ void wlr_spice_draw_destroy(struct wlr_spice_draw *draw) {
 	free(draw);
 }
 
+/* 64x64 -> 128 bit multiply, folded: the mixing step of wyhash. */
+static uint64_t mix(uint64_t a, uint64_t b) {
+	unsigned __int128 r = (unsigned __int128)a * b;
+	return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+static uint64_t read64(const uint8_t *p) {
+	uint64_t v;
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+uint64_t wlr_spice_image_id(const void *data, int width, int height) {
+	static const uint64_t k0 = 0xa0761d6478bd642full, k1 = 0xe7037ed1a0b428dbull,
+			k2 = 0x8ebc6af09c88c6e3ull;
+	const uint8_t *p = data;
+	size_t len = (size_t)width * height * 4;
+	uint64_t h = mix((uint64_t)(uint32_t)width << 32 | (uint32_t)height, k0) ^ len;
+	size_t i = 0;
+	for (; i + 16 <= len; i += 16) {
+		h = mix(read64(p + i) ^ k1, read64(p + i + 8) ^ h);
+	}
+	// Pixels are 4 bytes: at most three of them are left.
+	uint64_t tail[2] = { 0, 0 };
+	memcpy(tail, p + i, len - i);
+	h = mix(tail[0] ^ k1 ^ (len - i), tail[1] ^ h);
+	return mix(h ^ k2, h ^ k0);
+}
+
+bool wlr_spice_draw_cache_image(struct wlr_spice_draw *draw) {
+	QXLImage *image = &draw->image;
+	if (draw->drawable.type != QXL_DRAW_COPY ||
+			(uint64_t)image->descriptor.width * image->descriptor.height >
+					WLR_SPICE_CACHE_MAX_PIXELS) {
+		return false;
+	}
+	image->descriptor.id = wlr_spice_image_id(
+			draw->pixels, (int)image->descriptor.width, (int)image->descriptor.height);
+	image->descriptor.flags |= QXL_IMAGE_CACHE;
+	return true;
+}
+
 void wlr_spice_draw_to_command(struct wlr_spice_draw *draw, QXLCommandExt *cmd) {
 	memset(cmd, 0, sizeof(*cmd));
 	cmd->cmd.type = QXL_CMD_DRAW;

@@ -62,6 +62,30 @@ struct wlr_spice_draw *wlr_spice_draw_copy_bits_create(
 		const pixman_box32_t *dst, int src_x, int src_y, uint32_t surface_id);
 void wlr_spice_draw_destroy(struct wlr_spice_draw *draw);
 
+/*
+ * Images of at most this many pixels go into the client's image cache: glyph
+ * cells, a cursor, icons and the frames of small looping animations repeat
+ * (weston-presentation-shm's 250x250 frames all come from the cache after
+ * their first round); whole-screen frames rarely do, and every cached pixel
+ * costs the client memory (spice-server bounds the cache by the client's
+ * announced size).
+ */
+#define WLR_SPICE_CACHE_MAX_PIXELS (256 * 256)
+
+/*
+ * A 64-bit id for an image of width x height pixels whose rows are packed in
+ * data (width * 4 bytes each): equal for equal pixels and size, and for
+ * different content different except by chance (a 2^-64 collision shows the
+ * cached image instead).
+ */
+uint64_t wlr_spice_image_id(const void *data, int width, int height);
+/*
+ * Marks a QXL_DRAW_COPY's image cacheable under its content id, when it is
+ * small enough: spice-server then sends the same image again as a reference
+ * to the client's copy (18 bytes) instead of the pixels. True if marked.
+ */
+bool wlr_spice_draw_cache_image(struct wlr_spice_draw *draw);
+
 void wlr_spice_draw_to_command(struct wlr_spice_draw *draw, QXLCommandExt *cmd);
 /* The resource a release_resource callback refers to, NULL if none. */
 struct wlr_spice_resource *wlr_spice_resource_from_release(QXLReleaseInfoExt release);

@@ -190,6 +190,9 @@ static void flush(struct wlr_spice_output *output) {
 		struct wlr_spice_draw *draw = solid ?
 				wlr_spice_draw_fill_create(&dst, color, 0) :
 				wlr_spice_draw_copy_create_at(data, stride, &boxes[i], dst.x1, dst.y1, 0);
+		if (draw != NULL && !solid && wlr_spice_draw_cache_image(draw)) {
+			backend->stats.cacheable++;
+		}
 		if (draw == NULL || !wlr_spice_qxl_push_draw(qxl, draw)) {
 			// Keep what could not be sent for the next flush.
 			wlr_spice_draw_destroy(draw);

@@ -180,7 +180,7 @@ static const struct option_doc option_docs[] = {
 	{ "jpeg-wan-compression", required_argument, OPT_JPEG_WAN_COMPRESSION, "MODE",
 			"auto|never|always", "spice-server's" },
 	{ "zlib-glz-wan-compression", required_argument, OPT_ZLIB_GLZ_WAN_COMPRESSION, "MODE",
-			"auto|never|always", "spice-server's" },
+			"auto|never|always", "always" },
 	{ "streaming-video", required_argument, OPT_STREAMING_VIDEO, "MODE", "off|all|filter",
 			"spice-server's" },
 	{ "video-codecs", required_argument, OPT_VIDEO_CODECS, "LIST",

@@ -144,6 +144,7 @@ struct wlr_spice_stats {
 	uint64_t flushes; // times pending damage was turned into commands
 	uint64_t draw_commands; // QXL_DRAW_COPY commands (images) queued
 	uint64_t pixels_sent; // pixels copied into images
+	uint64_t cacheable; // of those images, the ones offered to the client's image cache
 	uint64_t fills; // QXL_DRAW_FILL commands queued (solid areas)
 	uint64_t copies; // QXL_COPY_BITS commands queued
 	uint64_t pixels_copied; // pixels those moved on the client

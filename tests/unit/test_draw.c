@@ -258,6 +258,71 @@ static void test_empty_box_rejected(void **state) {
 	free(img.data);
 }
 
+/*
+ * The same pixels at two places of the image get the same id; one pixel
+ * different, or the same bytes in another shape, a different one.
+ */
+static void test_cache_id(void **state) {
+	struct image img;
+	image_create(&img, 3);
+	// Two 7x5 boxes (35 pixels: the hash's tail is used) with equal content.
+	const pixman_box32_t a = { 10, 10, 17, 15 }, b = { 40, 30, 47, 35 };
+	for (int y = 0; y < 5; y++) {
+		for (int x = 0; x < 7; x++) {
+			uint32_t v = 0xff000000u | (uint32_t)(x * 31 + y * 7);
+			((uint32_t *)((uint8_t *)img.data + img.stride * (a.y1 + y)))[a.x1 + x] = v;
+			((uint32_t *)((uint8_t *)img.data + img.stride * (b.y1 + y)))[b.x1 + x] = v;
+		}
+	}
+	struct wlr_spice_draw *da = wlr_spice_draw_copy_create(img.data, img.stride, &a, 0);
+	struct wlr_spice_draw *db = wlr_spice_draw_copy_create(img.data, img.stride, &b, 0);
+	assert_non_null(da);
+	assert_non_null(db);
+	assert_true(wlr_spice_draw_cache_image(da));
+	assert_true(wlr_spice_draw_cache_image(db));
+	assert_true(da->image.descriptor.flags & QXL_IMAGE_CACHE);
+	assert_int_not_equal(da->image.descriptor.id, 0);
+	assert_int_equal(da->image.descriptor.id, db->image.descriptor.id);
+
+	// Every single pixel, and every byte of it, counts, the last one too.
+	for (int i = 0; i < 35 * 4; i++) {
+		uint8_t *bytes = db->pixels;
+		bytes[i] ^= 0x01;
+		assert_int_not_equal(wlr_spice_image_id(db->pixels, 7, 5), da->image.descriptor.id);
+		bytes[i] ^= 0x01;
+	}
+	assert_int_equal(wlr_spice_image_id(db->pixels, 7, 5), da->image.descriptor.id);
+	// Same bytes, other shape.
+	assert_int_not_equal(wlr_spice_image_id(db->pixels, 5, 7), da->image.descriptor.id);
+	assert_int_not_equal(wlr_spice_image_id(db->pixels, 35, 1), da->image.descriptor.id);
+	wlr_spice_draw_destroy(da);
+	wlr_spice_draw_destroy(db);
+	free(img.data);
+}
+
+/* Only small images are offered to the cache; fills never. */
+static void test_cache_size_limit(void **state) {
+	int side = 257; // 257 * 257 > WLR_SPICE_CACHE_MAX_PIXELS
+	size_t stride = (size_t)side * 4;
+	uint32_t *data = calloc((size_t)side * side, 4);
+	assert_non_null(data);
+	const pixman_box32_t big = { 0, 0, side, side }, small = { 0, 0, 256, 256 };
+	struct wlr_spice_draw *d = wlr_spice_draw_copy_create(data, stride, &big, 0);
+	assert_non_null(d);
+	assert_false(wlr_spice_draw_cache_image(d));
+	assert_false(d->image.descriptor.flags & QXL_IMAGE_CACHE);
+	wlr_spice_draw_destroy(d);
+	d = wlr_spice_draw_copy_create(data, stride, &small, 0);
+	assert_non_null(d);
+	assert_true(wlr_spice_draw_cache_image(d));
+	wlr_spice_draw_destroy(d);
+	d = wlr_spice_draw_fill_create(&small, 0x123456, 0);
+	assert_non_null(d);
+	assert_false(wlr_spice_draw_cache_image(d));
+	wlr_spice_draw_destroy(d);
+	free(data);
+}
+
 int main(void) {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_copy_create),
@@ -266,6 +331,8 @@ int main(void) {
 		cmocka_unit_test(test_command_release_round_trip),
 		cmocka_unit_test(test_distinct_draws),
 		cmocka_unit_test(test_empty_box_rejected),
+		cmocka_unit_test(test_cache_id),
+		cmocka_unit_test(test_cache_size_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
