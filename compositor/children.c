@@ -92,7 +92,7 @@ static int64_t now_ms(void) {
 
 /* The parent pid in /proc/PID/stat, or -1. */
 static pid_t parent_of(const char *pid) {
-	char path[64], buf[512];
+	char path[sizeof("/proc//stat") + 256], buf[512]; // 256: a d_name's size
 	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
