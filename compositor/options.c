@@ -162,7 +162,7 @@ static const struct option_doc option_docs[] = {
 	{ "tls-only", no_argument, OPT_TLS_ONLY, NULL, "no plain port: TLS connections only", "off" },
 	{ "html5", no_argument, OPT_HTML5, NULL, "use encoders spice-html5 decodes (auto_lz)", "off" },
 	{ "web", required_argument, OPT_WEB, "[ADDR:]PORT",
-			"serve spice-html5 on PORT (HTTPS with --tls-port), ADDR as --listen", "off" },
+			"serve spice-html5 (HTTPS with --tls-port)", "off" },
 	{ "size", required_argument, OPT_SIZE, "WxH",
 			"screen size, each side " STRINGIFY(MIN_SIZE) ".." STRINGIFY(MAX_SIZE),
 			STRINGIFY(DEFAULT_WIDTH) "x" STRINGIFY(DEFAULT_HEIGHT) },
