@@ -63,7 +63,8 @@ static const char page_html[] =
 		"body { margin: 0; background: #222; color: #eee; font-family: sans-serif; }\n"
 		"#swl-login { margin: 4em auto; max-width: 22em; }\n"
 		"#swl-login input { width: 100%; box-sizing: border-box; margin: 0.5em 0; }\n"
-		"#swl-messages { display: none; }\n"
+		// resize.js subtracts the hidden message box's computed height
+		"#swl-messages { display: none; height: 0; }\n"
 		"</style>\n"
 		"<script type=\"module\" src=\"spice-wl.js\"></script>\n"
 		"</head>\n"
