@@ -137,7 +137,9 @@ static struct swl_web *start_web(const struct swl_options *options, int listen_f
 	struct swl_web_config config = {
 		.addr = options->web_addr,
 		.port = options->web_port,
-		.root = SPICE_HTML5_DIR,
+		// For spice-html5 installed elsewhere (and the tests).
+		.root = getenv("SPICE_WL_HTML5_DIR") != NULL ? getenv("SPICE_WL_HTML5_DIR")
+				: SPICE_HTML5_DIR,
 		.spice_port = spice_port,
 		.tls = options->tls_port > 0,
 		.cert_file = options->x509_cert_file,

@@ -245,11 +245,11 @@ class WebTests(BrowserTestCase):
 
     PASSWORD = "web-secret"
 
-    def start_web(self, extra=(), size="640x480"):
+    def start_web(self, extra=(), size="640x480", env=None):
         web_port = free_port()
         s = self.start(["--web", str(web_port), "--size", size, "--exempt-loopback"] +
                        list(extra), [TEST_CLIENT], password=self.PASSWORD,
-                       env={"SPICE_WL_PASSWORD": self.PASSWORD})
+                       env=dict(env or {}, SPICE_WL_PASSWORD=self.PASSWORD))
         # The spice:// line stays first; the web URL is the next line.
         self.assertTrue(s.uri.startswith("spice://"), s.uri)
         url = s.out.readline()
@@ -385,6 +385,24 @@ class WebTests(BrowserTestCase):
         self.assertEqual((status, headers["content-type"]), (200, "text/html; charset=utf-8"))
         self.assertEqual(headers["cache-control"], "no-store")
         self.assertNotIn(self.PASSWORD.encode(), body)
+
+    def test_web_symlinks_out_refused(self):
+        # libsoup removes dot segments itself; links out of the directory
+        # are only caught by spice-wl resolving and checking each path.
+        root = tempfile.mkdtemp(prefix="swl-html5-root-")
+        self.addCleanup(shutil.rmtree, root, True)
+        shutil.copy(os.path.join(SPICE_HTML5_DIR, "main.js"), root)
+        os.symlink("/etc/passwd", os.path.join(root, "passwd.js"))
+        os.symlink("/etc", os.path.join(root, "etc"))
+        os.symlink("main.js", os.path.join(root, "inside.js"))
+        s, web_port, url = self.start_web(env={"SPICE_WL_HTML5_DIR": root})
+        for target in ["/passwd.js", "/etc/passwd", "/etc/hostname"]:
+            status, headers, body = raw_get(web_port, target)
+            self.assertEqual(status, 404, f"GET {target}: {status} {body[:200]!r}")
+            self.assertNotIn(b"root:", body, target)
+        for target in ["/main.js", "/inside.js"]:
+            status, headers, body = raw_get(web_port, target)
+            self.assertEqual(status, 200, target)
 
 
 if __name__ == "__main__":
