@@ -18,7 +18,11 @@
 #include <wlr/util/log.h>
 #include "options.h"
 #include "server.h"
+#include "web.h"
 #include "wlr_spice.h"
+
+/* Where Debian's spice-html5 package puts its files. */
+#define SPICE_HTML5_DIR "/usr/share/spice-html5"
 
 /* How long children get to end after SIGTERM at exit before SIGKILL. */
 #define CHILD_GRACE_MS 2000
@@ -100,6 +104,56 @@ static bool socket_is_local(int fd) {
 		return IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
 	}
 	return false;
+}
+
+/* The TCP port of a listening socket, or 0. */
+static int socket_port(int fd) {
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0) {
+		return 0;
+	}
+	if (ss.ss_family == AF_INET) {
+		return ntohs(((const struct sockaddr_in *)&ss)->sin_port);
+	}
+	if (ss.ss_family == AF_INET6) {
+		return ntohs(((const struct sockaddr_in6 *)&ss)->sin6_port);
+	}
+	return 0;
+}
+
+/* --web: after the SPICE ports listen, so the page never points at nothing. */
+static struct swl_web *start_web(const struct swl_options *options, int listen_fd) {
+	int spice_port = options->port;
+	if (options->tls_port > 0) {
+		spice_port = options->tls_port;
+	} else if (listen_fd > 0) {
+		spice_port = socket_port(listen_fd);
+	}
+	if (spice_port == 0) {
+		fprintf(stderr, "spice-wl: --web: the activation socket is not a TCP socket\n");
+		return NULL;
+	}
+	struct swl_web_config config = {
+		.addr = options->web_addr,
+		.port = options->web_port,
+		// For spice-html5 installed elsewhere (and the tests).
+		.root = getenv("SPICE_WL_HTML5_DIR") != NULL ? getenv("SPICE_WL_HTML5_DIR")
+				: SPICE_HTML5_DIR,
+		.spice_port = spice_port,
+		.tls = options->tls_port > 0,
+		.cert_file = options->x509_cert_file,
+		.key_file = options->x509_key_file,
+		.password = options->password != NULL,
+	};
+	struct swl_web *web = swl_web_create(&config);
+	if (web == NULL) {
+		fprintf(stderr,
+				"spice-wl: cannot start the web server on --web %s port %d (run with -v "
+				"for details)\n",
+				options->web_addr, options->web_port);
+	}
+	return web;
 }
 
 static bool check_runtime_dir(void) {
@@ -201,6 +255,7 @@ int main(int argc, char *argv[]) {
 		goto out;
 	}
 
+	struct swl_web *web = NULL;
 	struct wl_event_source *sigint =
 			wl_event_loop_add_signal(server.loop, SIGINT, handle_terminate_signal, &server);
 	struct wl_event_source *sigterm =
@@ -216,7 +271,17 @@ int main(int argc, char *argv[]) {
 		goto out_signals;
 	}
 
+	// Its thread inherits the signal mask, which now blocks the signals the
+	// loop handles: they go to the main thread's signalfd, not to it.
+	if (options.web_port > 0 && (web = start_web(&options, server.listen_fd)) == NULL) {
+		goto out_signals;
+	}
+
+	// The spice:// line stays the first: scripts and the tests wait for it.
 	printf("%s\n", wlr_spice_backend_get_uri(server.backend));
+	if (web != NULL) {
+		printf("%s\n", swl_web_get_url(web));
+	}
 	fflush(stdout);
 
 	if (options.command != NULL) {
@@ -232,6 +297,7 @@ int main(int argc, char *argv[]) {
 	swl_command_terminate(&server);
 
 out_signals:
+	swl_web_destroy(web);
 	wl_event_source_remove(sigint);
 	wl_event_source_remove(sigterm);
 	wl_event_source_remove(sigchld);

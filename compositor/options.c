@@ -108,6 +108,7 @@ enum {
 	OPT_LISTEN_MODE,
 	OPT_EXEMPT_LOOPBACK,
 	OPT_LOGIN_GRACE_TIME,
+	OPT_WEB,
 };
 
 // One entry per option: what getopt_long needs plus what --help prints.
@@ -161,6 +162,8 @@ static const struct option_doc option_docs[] = {
 			"forward-secret AEAD" },
 	{ "tls-only", no_argument, OPT_TLS_ONLY, NULL, "no plain port: TLS connections only", "off" },
 	{ "html5", no_argument, OPT_HTML5, NULL, "use encoders spice-html5 decodes (auto_lz)", "off" },
+	{ "web", required_argument, OPT_WEB, "[ADDR:]PORT",
+			"serve spice-html5 (HTTPS with --tls-port)", "off" },
 	{ "size", required_argument, OPT_SIZE, "WxH",
 			"screen size, each side " STRINGIFY(MIN_SIZE) ".." STRINGIFY(MAX_SIZE),
 			STRINGIFY(DEFAULT_WIDTH) "x" STRINGIFY(DEFAULT_HEIGHT) },
@@ -855,6 +858,79 @@ static bool parse_mode(const char *arg, unsigned *mode, FILE *err) {
 	return true;
 }
 
+/* --web [ADDR:]PORT, ADDR an IPv6 address in brackets: "[::1]:8080". */
+static bool parse_web(const char *arg, struct swl_options *opts, FILE *err) {
+	const char *port = arg;
+	char *addr = NULL;
+	const char *colon = strrchr(arg, ':');
+	bool bracketed = arg[0] == '[';
+	if (colon != NULL) {
+		const char *start = bracketed ? arg + 1 : arg;
+		const char *end = bracketed ? colon - 1 : colon;
+		bool ok = end > start && (bracketed ? *end == ']' : memchr(start, ':', (size_t)(end -
+				start)) == NULL);
+		if (ok) {
+			addr = strndup(start, (size_t)(end - start));
+			if (addr == NULL) {
+				fail(err, "out of memory");
+				return false;
+			}
+		}
+		port = colon + 1;
+		if (!ok || strpbrk(addr, "[]/ ") != NULL) {
+			free(addr);
+			fail(err, "invalid value '%s' for --web: expected [ADDR:]PORT ([ADDR]:PORT for "
+					"IPv6)", arg);
+			return false;
+		}
+	} else if (bracketed) {
+		fail(err, "invalid value '%s' for --web: expected [ADDR:]PORT ([ADDR]:PORT for IPv6)",
+				arg);
+		return false;
+	}
+	int value;
+	if (!parse_int_option("web", port, MIN_PORT, MAX_PORT, &value, err)) {
+		free(addr);
+		return false;
+	}
+	free(opts->web_addr);
+	opts->web_addr = addr;
+	opts->web_port = value;
+	return true;
+}
+
+/* --web against the other options; fills web_addr from --listen. */
+static bool finish_web(struct swl_options *opts, FILE *err) {
+	if (opts->web_port == 0) {
+		return true;
+	}
+	if (strncmp(opts->listen, "unix:", 5) == 0) {
+		fail(err, "--web needs a TCP --listen address: the browser connects to the SPICE port");
+		return false;
+	}
+	if (opts->sasl) {
+		fail(err, "--web cannot be used with --sasl: spice-html5 has no SASL login");
+		return false;
+	}
+	if (opts->web_port == opts->port || opts->web_port == opts->tls_port) {
+		fail(err, "--web port %d is also a SPICE port", opts->web_port);
+		return false;
+	}
+	if (opts->web_addr == NULL && !set_string(&opts->web_addr, opts->listen, err)) {
+		return false;
+	}
+	// The page hands out the way in: the same rule as for --listen.
+	if (opts->password == NULL && opts->disable_ticketing && !opts->insecure_no_auth &&
+			!is_local_address(opts->web_addr)) {
+		fail(err,
+				"refusing unauthenticated access on --web %s: use a password, or "
+				"--insecure-no-auth if you really mean it",
+				opts->web_addr);
+		return false;
+	}
+	return true;
+}
+
 static bool apply_option(struct swl_options *opts, int c, const char *arg, FILE *err) {
 	const struct option_doc *doc = find_doc(c);
 	const char *name = doc != NULL ? doc->name : "?";
@@ -981,6 +1057,8 @@ static bool apply_option(struct swl_options *opts, int c, const char *arg, FILE 
 	case OPT_HTML5:
 		opts->html5 = true;
 		return true;
+	case OPT_WEB:
+		return parse_web(arg, opts, err);
 	case OPT_SASL:
 		opts->sasl = true;
 		return true;
@@ -1418,6 +1496,7 @@ void swl_options_finish(struct swl_options *opts) {
 	free(opts->x509_cert_file);
 	free(opts->x509_key_file);
 	free(opts->tls_ciphers);
+	free(opts->web_addr);
 	free(opts->keyboard_layout);
 	free(opts->keyboard_model);
 	free(opts->keyboard_variant);
@@ -1551,7 +1630,7 @@ enum swl_options_result swl_options_parse(
 				opts->listen);
 		return SWL_OPTIONS_ERROR;
 	}
-	if (!finish_tls(opts, err)) {
+	if (!finish_tls(opts, err) || !finish_web(opts, err)) {
 		return SWL_OPTIONS_ERROR;
 	}
 

@@ -47,6 +47,8 @@ struct swl_options {
 	char *tls_ciphers; // OpenSSL cipher list, NULL for forward-secret AEAD suites
 	bool tls_only; // no plain port
 	bool html5; // choose encoders spice-html5 can decode
+	int web_port; // --web: serve spice-html5 over HTTP(S) on this port; 0: off
+	char *web_addr; // its address (IPv6 without brackets); the --listen address by default
 	int width, height; // default 1280x800
 	enum swl_frame_mode frame_mode; // default auto
 	int fps; // 1..120, default 30

@@ -11,7 +11,7 @@ PACKAGES="
 meson ninja-build pkg-config gcc python3
 libwlroots-dev libwayland-dev wayland-protocols libxkbcommon-dev xkb-data
 libpixman-1-dev libspice-server-dev libspice-protocol-dev
-libspice-client-glib-2.0-dev libpng-dev libcmocka-dev
+libspice-client-glib-2.0-dev libpng-dev libcmocka-dev libsoup-3.0-dev glib-networking
 spice-client-gtk weston foot xwayland fonts-dejavu-core
 libxcb1-dev libxcb-xkb-dev libxcb-icccm4-dev libxkbcommon-x11-dev xterm x11-apps
 wl-clipboard xclip xdotool openssl systemd valgrind

@@ -747,6 +747,7 @@ static void test_help(void **state) {
 			"--x509-key-file FILE",
 			"--tls-ciphers LIST",
 			"--tls-only",
+			"--web [ADDR:]PORT",
 			"--sasl",
 			"--sasl-appname NAME",
 			"--config FILE",
@@ -897,6 +898,61 @@ static void test_repeated_parse(void **state) {
 			SWL_OPTIONS_OK);
 	assert_string_equal(f->opts.listen, "127.0.0.3");
 	assert_string_equal(f->opts.streaming_video, "off");
+}
+
+/* --web [ADDR:]PORT: forms, defaults and the rules it shares with --listen. */
+static void test_web(void **state) {
+	struct fixture *f = *state;
+	assert_int_equal(parse(f, "--disable-ticketing", NULL), SWL_OPTIONS_OK);
+	assert_int_equal(f->opts.web_port, 0);
+	assert_null(f->opts.web_addr);
+
+	reset_opts(f);
+	assert_int_equal(parse(f, "--disable-ticketing", "--listen", "127.0.0.2", "--web", "8080",
+							 NULL),
+			SWL_OPTIONS_OK);
+	assert_int_equal(f->opts.web_port, 8080);
+	assert_string_equal(f->opts.web_addr, "127.0.0.2"); // the --listen address
+	reset_opts(f);
+	assert_int_equal(parse(f, "--disable-ticketing", "--web", "127.0.0.3:8081", NULL),
+			SWL_OPTIONS_OK);
+	assert_string_equal(f->opts.web_addr, "127.0.0.3");
+	assert_int_equal(f->opts.web_port, 8081);
+	reset_opts(f);
+	assert_int_equal(parse(f, "--disable-ticketing", "--web", "[::1]:8082", NULL),
+			SWL_OPTIONS_OK);
+	assert_string_equal(f->opts.web_addr, "::1");
+	assert_int_equal(f->opts.web_port, 8082);
+
+	static const char *const bad[] = { "", "0", "65536", "x", ":8080", "::1:8080", "[::1]8080",
+		"[::1]:", "[]:80", "a b:80", "[::1:80" };
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		reset_opts(f);
+		assert_int_equal(parse(f, "--disable-ticketing", "--web", bad[i], NULL),
+				SWL_OPTIONS_ERROR);
+		assert_non_null(strstr(f->err, "--web"));
+		assert_non_null(strchr(f->err, '\n'));
+		assert_ptr_equal(strchr(f->err, '\n'), f->err + strlen(f->err) - 1);
+	}
+
+	// No unauthenticated page beyond loopback, as for --listen.
+	reset_opts(f);
+	assert_int_equal(parse(f, "--disable-ticketing", "--web", "0.0.0.0:8080", NULL),
+			SWL_OPTIONS_ERROR);
+	assert_string_equal(f->err, "spice-wl: refusing unauthenticated access on --web 0.0.0.0: "
+			"use a password, or --insecure-no-auth if you really mean it\n");
+	reset_opts(f);
+	assert_int_equal(parse(f, "--disable-ticketing", "--web", "0.0.0.0:8080",
+							 "--insecure-no-auth", NULL),
+			SWL_OPTIONS_OK);
+	reset_opts(f);
+	assert_int_equal(parse(f, "--disable-ticketing", "--listen", "unix:/tmp/x", "--web", "8080",
+							 NULL),
+			SWL_OPTIONS_ERROR);
+	assert_non_null(strstr(f->err, "--web needs a TCP --listen"));
+	reset_opts(f);
+	assert_int_equal(parse(f, "--disable-ticketing", "--web", "5900", NULL), SWL_OPTIONS_ERROR);
+	assert_string_equal(f->err, "spice-wl: --web port 5900 is also a SPICE port\n");
 }
 
 /* Config files: system < user < command line. */
@@ -1481,6 +1537,7 @@ int main(void) {
 			TEST(test_init_finish),
 			TEST(test_defaults),
 			TEST(test_all_options),
+			TEST(test_web),
 			TEST(test_choice_values),
 			TEST(test_bad_values),
 			TEST(test_port_error_message),

@@ -187,7 +187,8 @@ class Cdp:
 class Chromium:
     """Headless Chromium with a fresh profile and a DevTools port; kill with close()."""
 
-    def __init__(self, executable="chromium", window_size=(1024, 768), timeout=30.0):
+    def __init__(self, executable="chromium", window_size=(1024, 768), timeout=30.0,
+                 extra_args=()):
         self.profile = tempfile.mkdtemp(prefix="swl-chromium-")
         self.log = open(os.path.join(self.profile, "chromium.log"), "w+b")
         args = [executable, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -195,8 +196,8 @@ class Chromium:
                 "--disable-background-networking", "--disable-component-update",
                 "--disable-sync", "--disable-extensions", "--disable-dev-shm-usage",
                 "--mute-audio", f"--window-size={window_size[0]},{window_size[1]}",
-                "--remote-debugging-port=0", f"--user-data-dir={self.profile}",
-                "about:blank"]
+                "--remote-debugging-port=0", f"--user-data-dir={self.profile}"
+                ] + list(extra_args) + ["about:blank"]
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=self.log,
                                      stderr=subprocess.STDOUT, start_new_session=True)
         self.devtools_port = self._wait_devtools_port(timeout)
