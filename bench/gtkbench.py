@@ -19,7 +19,10 @@ import os
 import sys
 import time
 
-import gi
+# bench/typing.py would shadow the standard library's typing, which GTK's
+# bindings import.
+sys.path.pop(0)
+import gi  # noqa: E402
 
 gi.require_version("Gtk", "3.0")
 from gi.repository import GLib, Gtk  # noqa: E402

@@ -28,6 +28,12 @@ First line: 'connected WxH'.
                      [--tight-quality N|none]
 """
 
+import sys
+
+# bench/typing.py must not shadow the standard library's typing (numpy and
+# matplotlib import it).
+sys.path.pop(0)
+
 import argparse
 import json
 import socket

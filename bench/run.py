@@ -10,6 +10,12 @@ Run as root (XSpice's Xorg needs it; sway runs as an unprivileged user made
 for the purpose). Writes DIR/results.json, DIR/results.md and DIR/plots/*.png.
 """
 
+import sys
+
+# bench/typing.py must not shadow the standard library's typing (numpy and
+# matplotlib import it).
+sys.path.pop(0)
+
 import argparse
 import atexit
 import datetime
@@ -577,6 +583,10 @@ class SwayVnc(Target):
 
     def start(self):
         pw = ensure_user()
+        # sway's Xwayland (as BENCH_USER) needs the usual sticky, world-
+        # writable socket directory; one made by a root X server may be 0755.
+        os.makedirs("/tmp/.X11-unix", exist_ok=True)
+        os.chmod("/tmp/.X11-unix", 0o1777)
         self.runtime = os.path.join(self.tmp, "runtime")
         os.mkdir(self.runtime, 0o700)
         self.home = os.path.join(self.tmp, "home")
