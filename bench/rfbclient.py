@@ -31,8 +31,9 @@ First line: 'connected WxH'.
 import sys
 
 # bench/typing.py must not shadow the standard library's typing (numpy and
-# matplotlib import it).
-sys.path.pop(0)
+# matplotlib import it) when this runs as a script.
+if __name__ == "__main__":
+    sys.path.pop(0)
 
 import argparse
 import json
