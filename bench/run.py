@@ -1479,8 +1479,9 @@ def main():
     for w in workloads:
         if w not in WORKLOADS:
             sys.exit(f"unknown workload {w}; known: {', '.join(WORKLOADS)}")
-    out = args.out or os.path.join(HERE, "results",
-                                   datetime.datetime.now().strftime("%Y%m%d-%H%M%S"))
+    # Absolute: the clients that save screenshots run in /.
+    out = os.path.abspath(args.out or os.path.join(
+        HERE, "results", datetime.datetime.now().strftime("%Y%m%d-%H%M%S")))
     os.makedirs(out, exist_ok=True)
     if args.report_only:
         with open(os.path.join(out, "results.json")) as f:
