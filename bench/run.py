@@ -410,6 +410,7 @@ class Target:
 
 class SpiceWl(Target):
     wayland = True
+    policy = "--desktop"    # a workload may ask for --kiosk (see AnimEgl)
 
     def __init__(self, name, ctx, mode_args):
         super().__init__(name, ctx)
@@ -424,7 +425,7 @@ class SpiceWl(Target):
         env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": self.tmp,
                "XDG_RUNTIME_DIR": self.runtime}
         cmd = [self.ctx.spice_wl, "--disable-ticketing", "--port", str(self.port),
-               "--size", f"{SIZE[0]}x{SIZE[1]}", "--desktop", "--keep-running",
+               "--size", f"{SIZE[0]}x{SIZE[1]}", self.policy, "--keep-running",
                "--xwayland", "on"] + self.mode_args + [
             "--", "sh", "-c", 'echo "env $DISPLAY $WAYLAND_DISPLAY"; exec sleep 100000']
         self.log = open(os.path.join(self.tmp, "spice-wl.log"), "wb")
@@ -808,6 +809,7 @@ class Workload:
     wayland = False     # a Wayland-native application (no XSpice)
     animation = False   # never quiet: settle by time from the first frame
     client = True       # a display client connected
+    spice_wl_policy = None  # window policy option for spice-wl targets, if not --desktop
     alive_check = False  # the application must survive the window
 
     def __init__(self, ctx, target, quick):
@@ -1089,6 +1091,10 @@ class AnimEgl(Workload):
            "invalidations, VNC: framebuffer updates), app fps = what the app drew.")
     wayland = True
     animation = True
+    # spice-wl's desktop policy answers simple-egl's early set_fullscreen
+    # with a 0x0 fullscreen configure, so the app stays 250x250; kiosk gives
+    # it the whole screen, as sway does.
+    spice_wl_policy = "--kiosk"
 
     def launch(self, client):
         self.out = os.path.join(self.t.tmp, "egl.out")
@@ -1129,6 +1135,8 @@ def applicable(target, workload):
 def run_item(ctx, target_name, workload, quick, shot=None):
     t = make_target(target_name, ctx)
     w = WORKLOAD_BY_NAME[workload](ctx, t, quick)
+    if w.spice_wl_policy and isinstance(t, SpiceWl):
+        t.policy = w.spice_wl_policy
     client = None
     try:
         t.start()
