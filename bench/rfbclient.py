@@ -1,9 +1,13 @@
 #!/usr/bin/python3
 """A minimal headless VNC viewer for the benchmark (RFB 3.8, no auth).
 
-It asks for ZRLE and Raw (plus the Cursor pseudo-encoding, so the pointer is
-drawn client-side as SPICE's cursor channel does), decodes every update into
-a 1280x800 framebuffer (numpy), and keeps one incremental
+It asks for exactly one pixel encoding, ZRLE (the default) or Tight (with
+the compression and quality levels TigerVNC's vncviewer asks for by default:
+CompressLevel 2, QualityLevel 8), plus Raw, which servers may always use, and
+the Cursor and DesktopSize pseudo-encodings (so the pointer is drawn
+client-side, as SPICE's cursor channel does). It decodes every update into a
+framebuffer (numpy; Tight's JPEG rectangles with PIL), so it can tell which
+updates changed pixels and save what it shows, and keeps one incremental
 FramebufferUpdateRequest outstanding at all times, as real viewers do. It
 counts the bytes it reads and the updates it receives.
 
@@ -20,8 +24,16 @@ spice-wl-probe's `session`):
   quit                  -> ok
 First line: 'connected WxH'.
 
-  bench/rfbclient.py [--host 127.0.0.1] --port N
+  bench/rfbclient.py [--host 127.0.0.1] --port N [--encoding zrle|tight]
+                     [--tight-quality N|none]
 """
+
+import sys
+
+# bench/typing.py must not shadow the standard library's typing (numpy and
+# matplotlib import it) when this runs as a script.
+if __name__ == "__main__":
+    sys.path.pop(0)
 
 import argparse
 import json
@@ -36,7 +48,10 @@ import numpy as np
 
 ENC_RAW = 0
 ENC_COPYRECT = 1
+ENC_TIGHT = 7
 ENC_ZRLE = 16
+ENC_COMPRESS_LEVEL_0 = -256   # Tight: -256 + level (0..9)
+ENC_QUALITY_LEVEL_0 = -32     # Tight JPEG: -32 + level (0..9)
 ENC_CURSOR = -239
 ENC_DESKTOP_SIZE = -223
 
@@ -46,7 +61,11 @@ class Disconnected(Exception):
 
 
 class RFBClient:
-    def __init__(self, host, port, timeout=20):
+    def __init__(self, host, port, timeout=20, encoding="zrle", tight_quality=8,
+                 tight_compress=2):
+        self.encoding = encoding
+        self.tight_quality = tight_quality
+        self.tight_compress = tight_compress
         self.sock = socket.create_connection((host, port), timeout=timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.rbuf = bytearray()
@@ -61,6 +80,8 @@ class RFBClient:
         self.error = None
         self.send_lock = threading.Lock()
         self.zlib = zlib.decompressobj()
+        self.tight_zlib = [zlib.decompressobj() for _ in range(4)]
+        self.tight_kinds = {"fill": 0, "basic": 0, "jpeg": 0}  # Tight rectangles by kind
         self._handshake()
 
     # --- socket -----------------------------------------------------------
@@ -102,7 +123,13 @@ class RFBClient:
         # 32 bpp, depth 24, little-endian, true colour, RGB 8/8/8 at 16/8/0.
         pf = struct.pack(">BBBBHHHBBB3x", 32, 24, 0, 1, 255, 255, 255, 16, 8, 0)
         self._send(b"\x00\x00\x00\x00" + pf)
-        encs = [ENC_ZRLE, ENC_RAW, ENC_CURSOR, ENC_DESKTOP_SIZE]
+        if self.encoding == "tight":
+            encs = [ENC_TIGHT, ENC_COMPRESS_LEVEL_0 + self.tight_compress]
+            if self.tight_quality is not None:
+                encs.append(ENC_QUALITY_LEVEL_0 + self.tight_quality)
+        else:
+            encs = [ENC_ZRLE]
+        encs += [ENC_RAW, ENC_CURSOR, ENC_DESKTOP_SIZE]
         self._send(struct.pack(">BxH", 2, len(encs)) + b"".join(struct.pack(">i", e) for e in encs))
         self.fb = np.zeros((self.height, self.width, 3), np.uint8)  # B, G, R
         self.sock.settimeout(None)
@@ -163,6 +190,9 @@ class RFBClient:
                 length = struct.unpack(">I", self._recv(4))[0]
                 data = self.zlib.decompress(self._recv(length))
                 changed |= self._zrle(x, y, w, h, data)
+                pixel_rects += 1
+            elif enc == ENC_TIGHT:
+                changed |= self._tight(x, y, w, h)
                 pixel_rects += 1
             elif enc == ENC_CURSOR:
                 self._recv(w * h * 4 + ((w + 7) // 8) * h)
@@ -271,6 +301,77 @@ class RFBClient:
                 changed |= self._blit(tx, ty, tile)
         return changed
 
+    def _compact_len(self):
+        n = 0
+        for i in range(3):
+            b = self._recv(1)[0]
+            n |= (b & (0x7f if i < 2 else 0xff)) << (7 * i)
+            if i < 2 and not b & 0x80:
+                break
+        return n
+
+    def _tight_data(self, stream, size):
+        """size bytes of pixel data: raw below 12 bytes, else zlib on stream."""
+        if size < 12:
+            return self._recv(size)
+        data = self.tight_zlib[stream].decompress(self._recv(self._compact_len()))
+        if len(data) != size:
+            raise Disconnected(f"Tight: {len(data)} bytes inflated, {size} expected")
+        return data
+
+    def _tight(self, x, y, w, h):
+        """One Tight rectangle (RFB 7.7.6), TPIXELs of 3 bytes R, G, B."""
+        ctl = self._recv(1)[0]
+        for i in range(4):
+            if ctl & (1 << i):
+                self.tight_zlib[i] = zlib.decompressobj()
+        kind = ctl >> 4
+        if kind == 8:  # fill
+            self.tight_kinds["fill"] += 1
+            tile = np.empty((h, w, 3), np.uint8)
+            tile[:, :] = np.frombuffer(self._recv(3), np.uint8)[::-1]
+        elif kind == 9:  # JPEG
+            self.tight_kinds["jpeg"] += 1
+            data = self._recv(self._compact_len())
+            try:
+                import io
+                from PIL import Image
+            except ImportError:
+                return True  # counted, not shown: treat as a change
+            img = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+            tile = np.ascontiguousarray(img[:h, :w, ::-1])
+        elif kind < 8:  # basic
+            self.tight_kinds["basic"] += 1
+            stream = kind & 3
+            filt = self._recv(1)[0] if kind & 4 else 0
+            if filt == 0:  # copy
+                data = self._tight_data(stream, w * h * 3)
+                tile = np.frombuffer(data, np.uint8).reshape(h, w, 3)[:, :, ::-1]
+            elif filt == 1:  # palette
+                n = self._recv(1)[0] + 1
+                pal = np.frombuffer(self._recv(3 * n), np.uint8).reshape(n, 3)[:, ::-1]
+                if n == 2:
+                    rowbytes = (w + 7) // 8
+                    packed = np.frombuffer(self._tight_data(stream, rowbytes * h),
+                                           np.uint8).reshape(h, rowbytes)
+                    idx = np.unpackbits(packed, axis=1)[:, :w]
+                else:
+                    idx = np.frombuffer(self._tight_data(stream, w * h), np.uint8).reshape(h, w)
+                tile = pal[idx]
+            elif filt == 2:  # gradient: prediction from left, above, above-left
+                d = np.frombuffer(self._tight_data(stream, w * h * 3), np.uint8).reshape(h, w, 3)
+                out = np.zeros((h + 1, w + 1, 3), np.int32)
+                for r in range(h):
+                    for c in range(w):
+                        pred = out[r, c + 1] + out[r + 1, c] - out[r, c]
+                        out[r + 1, c + 1] = (np.clip(pred, 0, 255) + d[r, c]) & 0xff
+                tile = out[1:, 1:, ::-1].astype(np.uint8)
+            else:
+                raise Disconnected(f"bad Tight filter {filt}")
+        else:
+            raise Disconnected(f"bad Tight compression control {ctl:#x}")
+        return self._blit(x, y, tile)
+
     # --- waiting ------------------------------------------------------------
     def wait_quiet(self, quiet_s, timeout_s):
         deadline = time.monotonic() + timeout_s
@@ -300,7 +401,8 @@ class RFBClient:
         with self.cond:
             return {"total_bytes": self.bytes_in, "display_bytes": self.bytes_in,
                     "display_updates": self.updates, "changed_updates": self.changed_updates,
-                    "rects": self.rects, "width": self.width, "height": self.height}
+                    "rects": self.rects, "encoding": self.encoding,
+                    "tight_rects": dict(self.tight_kinds), "width": self.width, "height": self.height}
 
 
 KEYSYM_ENTER = 0xff0d
@@ -344,9 +446,15 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--encoding", choices=("zrle", "tight"), default="zrle")
+    ap.add_argument("--tight-quality", default="8",
+                    help="Tight JPEG quality level 0-9 asked for, or 'none' (default 8, as "
+                         "TigerVNC)")
     args = ap.parse_args()
+    quality = None if args.tight_quality == "none" else int(args.tight_quality)
     try:
-        client = RFBClient(args.host, args.port)
+        client = RFBClient(args.host, args.port, encoding=args.encoding,
+                           tight_quality=quality)
     except (OSError, Disconnected) as e:
         print(f"disconnected {e}", flush=True)
         return 1
