@@ -163,7 +163,15 @@ void swl_view_apply_policy(struct swl_view *view) {
 }
 
 void swl_view_size_changed(struct swl_view *view) {
-	if (!view->mapped || !is_floating(view)) {
+	if (!view->mapped) {
+		return;
+	}
+	// Where the content starts in the buffer changes too (GTK drops its
+	// shadow when maximized): the geometry's origin stays put.
+	struct wlr_box geo;
+	view->impl->get_geometry(view, &geo);
+	wlr_scene_node_set_position(view->scene_node, view->x - geo.x, view->y - geo.y);
+	if (!is_floating(view)) {
 		return;
 	}
 	struct swl_rect win = view_rect(view);
