@@ -1,8 +1,11 @@
 /*
  * The seat: keyboards and pointers from the backend, the cursor, pointer
  * focus, click-to-focus, and the client-set cursor image and selections.
+ * Desktop mode: Alt+Tab, and the grab that moves or resizes a window while
+ * a button is held (a client's title bar request, or Alt+drag).
  */
 #include <stdarg.h>
+#include <linux/input-event-codes.h>
 #include <stdlib.h>
 #include <wlr/types/wlr_data_device.h>
 #include <wlr/types/wlr_input_device.h>
@@ -11,6 +14,7 @@
 #include <wlr/types/wlr_primary_selection.h>
 #include <wlr/util/log.h>
 #include <xkbcommon/xkbcommon.h>
+#include "placement.h"
 #include "server.h"
 
 struct swl_keyboard {
@@ -22,10 +26,38 @@ struct swl_keyboard {
 	struct wl_listener destroy;
 };
 
+static bool alt_held(struct wlr_keyboard *keyboard) {
+	return keyboard != NULL && (wlr_keyboard_get_modifiers(keyboard) & WLR_MODIFIER_ALT);
+}
+
+/* Compositor shortcuts (desktop mode); true if the key was one, and is eaten. */
+static bool handle_shortcut(struct swl_keyboard *keyboard, struct wlr_event_keyboard_key *event) {
+	struct wlr_keyboard *wlr_keyboard = keyboard->device->keyboard;
+	if (!alt_held(wlr_keyboard)) {
+		return false;
+	}
+	const xkb_keysym_t *syms;
+	int n = xkb_state_key_get_syms(wlr_keyboard->xkb_state, event->keycode + 8, &syms);
+	for (int i = 0; i < n; i++) {
+		if (syms[i] == XKB_KEY_Tab || syms[i] == XKB_KEY_ISO_Left_Tab) {
+			// The release is eaten too: the client never saw the press.
+			if (event->state == WL_KEYBOARD_KEY_STATE_PRESSED) {
+				swl_views_cycle(keyboard->server);
+			}
+			return true;
+		}
+	}
+	return false;
+}
+
 static void keyboard_handle_key(struct wl_listener *listener, void *data) {
 	struct swl_keyboard *keyboard = wl_container_of(listener, keyboard, key);
 	struct wlr_event_keyboard_key *event = data;
-	struct wlr_seat *seat = keyboard->server->seat;
+	struct swl_server *server = keyboard->server;
+	struct wlr_seat *seat = server->seat;
+	if (!server->kiosk && handle_shortcut(keyboard, event)) {
+		return;
+	}
 	wlr_seat_set_keyboard(seat, keyboard->device);
 	wlr_seat_keyboard_notify_key(seat, event->time_msec, event->keycode, event->state);
 }
@@ -83,7 +115,83 @@ void swl_seat_handle_new_input(struct wl_listener *listener, void *data) {
 	wlr_seat_set_capabilities(server->seat, caps);
 }
 
+void swl_seat_begin_grab(struct swl_server *server, struct swl_view *view,
+		enum swl_grab_mode mode, uint32_t edges) {
+	struct swl_grab *grab = &server->grab;
+	if (view == NULL || !view->mapped || view->fullscreen) {
+		return;
+	}
+	if (view->maximized) {
+		if (mode == SWL_GRAB_RESIZE) {
+			return;
+		}
+		// Dragging a maximized window takes it out, under the cursor.
+		swl_view_set_maximized(view, false);
+	}
+	struct wlr_box geo;
+	view->impl->get_geometry(view, &geo);
+	grab->mode = mode;
+	grab->view = view;
+	grab->cursor_x = server->cursor->x;
+	grab->cursor_y = server->cursor->y;
+	grab->start = (struct wlr_box){ view->x, view->y, geo.width, geo.height };
+	grab->edges = edges;
+	if (mode == SWL_GRAB_RESIZE && view->impl->set_resizing != NULL) {
+		view->impl->set_resizing(view, true);
+	}
+	// The pointer leaves the client while the compositor drives it.
+	wlr_seat_pointer_notify_clear_focus(server->seat);
+	wlr_xcursor_manager_set_cursor_image(server->xcursor_manager,
+			mode == SWL_GRAB_MOVE ? "grabbing" : "se-resize", server->cursor);
+}
+
+void swl_seat_end_grab(struct swl_server *server, struct swl_view *view) {
+	struct swl_grab *grab = &server->grab;
+	if (grab->mode == SWL_GRAB_NONE || (view != NULL && grab->view != view)) {
+		return;
+	}
+	if (grab->mode == SWL_GRAB_RESIZE && grab->view->impl->set_resizing != NULL) {
+		grab->view->impl->set_resizing(grab->view, false);
+	}
+	*grab = (struct swl_grab){ .mode = SWL_GRAB_NONE };
+}
+
+static void grab_motion(struct swl_server *server) {
+	struct swl_grab *grab = &server->grab;
+	struct swl_view *view = grab->view;
+	int dx = (int)(server->cursor->x - grab->cursor_x);
+	int dy = (int)(server->cursor->y - grab->cursor_y);
+	struct wlr_box area;
+	swl_output_layout_box(server, &area);
+	struct swl_rect screen = { area.x, area.y, area.width, area.height };
+	struct swl_rect start = { grab->start.x, grab->start.y, grab->start.width,
+		grab->start.height };
+	if (grab->mode == SWL_GRAB_MOVE) {
+		struct swl_rect win = start;
+		win.x += dx;
+		win.y += dy;
+		swl_place_drag(&screen, 0, &win);
+		swl_view_move(view, win.x, win.y);
+		if (view->impl->configure != NULL) {
+			// X11 windows learn where they are (menus open there).
+			view->impl->configure(view, win.x, win.y, start.width, start.height);
+		}
+		return;
+	}
+	int min_width = 0, min_height = 0;
+	view->impl->get_min_size(view, &min_width, &min_height);
+	struct swl_rect win;
+	swl_place_resize(&start, grab->edges, dx, dy, min_width > 1 ? min_width : 1,
+			min_height > 1 ? min_height : 1, &win);
+	swl_place_fit_size(&screen, 0, &win.width, &win.height);
+	view->impl->configure(view, win.x, win.y, win.width, win.height);
+}
+
 static void process_motion(struct swl_server *server, uint32_t time) {
+	if (server->grab.mode != SWL_GRAB_NONE) {
+		grab_motion(server);
+		return;
+	}
 	double sx, sy;
 	struct wlr_surface *surface = NULL;
 	swl_view_at(server, server->cursor->x, server->cursor->y, &surface, &sx, &sy);
@@ -113,14 +221,44 @@ static void handle_cursor_motion_absolute(struct wl_listener *listener, void *da
 static void handle_cursor_button(struct wl_listener *listener, void *data) {
 	struct swl_server *server = wl_container_of(listener, server, cursor_button);
 	struct wlr_event_pointer_button *event = data;
-	wlr_seat_pointer_notify_button(server->seat, event->time_msec, event->button, event->state);
-	if (event->state == WLR_BUTTON_PRESSED) {
+	struct swl_grab *grab = &server->grab;
+	if (event->state == WLR_BUTTON_RELEASED && grab->mode != SWL_GRAB_NONE) {
+		bool consumed = grab->button_consumed;
+		swl_seat_end_grab(server, NULL);
+		process_motion(server, event->time_msec);
+		if (consumed) {
+			return;
+		}
+	}
+	if (event->state == WLR_BUTTON_PRESSED && grab->mode == SWL_GRAB_NONE) {
 		double sx, sy;
 		struct wlr_surface *surface = NULL;
 		struct swl_view *view =
 				swl_view_at(server, server->cursor->x, server->cursor->y, &surface, &sx, &sy);
 		swl_view_focus(view);
+		// Alt+left drag moves the window under the cursor, Alt+right resizes it.
+		uint32_t button = event->button;
+		if (!server->kiosk && view != NULL && alt_held(wlr_seat_get_keyboard(server->seat)) &&
+				(button == BTN_LEFT || button == BTN_RIGHT)) {
+			uint32_t edges = 0;
+			if (button == BTN_RIGHT) {
+				struct wlr_box geo;
+				view->impl->get_geometry(view, &geo);
+				// The nearest corner follows the cursor.
+				edges |= server->cursor->x < view->x + geo.width / 2 ? SWL_EDGE_LEFT
+										     : SWL_EDGE_RIGHT;
+				edges |= server->cursor->y < view->y + geo.height / 2 ? SWL_EDGE_TOP
+										      : SWL_EDGE_BOTTOM;
+			}
+			swl_seat_begin_grab(server, view, button == BTN_LEFT ? SWL_GRAB_MOVE
+									     : SWL_GRAB_RESIZE, edges);
+			if (grab->mode != SWL_GRAB_NONE) {
+				grab->button_consumed = true;
+				return;
+			}
+		}
 	}
+	wlr_seat_pointer_notify_button(server->seat, event->time_msec, event->button, event->state);
 }
 
 static void handle_cursor_axis(struct wl_listener *listener, void *data) {

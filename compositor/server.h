@@ -21,6 +21,24 @@
 #include "options.h"
 
 struct swl_audio;
+struct swl_view;
+
+/* An interactive move or resize the cursor drives (seat.c). */
+enum swl_grab_mode {
+	SWL_GRAB_NONE,
+	SWL_GRAB_MOVE,
+	SWL_GRAB_RESIZE,
+};
+
+struct swl_grab {
+	enum swl_grab_mode mode;
+	struct swl_view *view;
+	double cursor_x, cursor_y; // where the grab began
+	struct wlr_box start; // the view's box then
+	uint32_t edges; // resize: wlr_edges being dragged
+	uint32_t button; // the button whose release ends the grab
+	bool button_consumed; // its press never reached the client
+};
 
 struct swl_server {
 	struct wl_display *display;
@@ -53,6 +71,7 @@ struct swl_server {
 
 	struct wl_list outputs; // swl_output.link
 	struct wl_list views; // swl_view.link, topmost first
+	struct swl_grab grab; // desktop mode: move/resize in progress
 
 	struct swl_audio *audio; // NULL with --no-audio
 
@@ -90,8 +109,6 @@ struct swl_output {
 	struct wl_listener destroy;
 };
 
-struct swl_view;
-
 /* What differs between xdg-shell and X11 windows. */
 struct swl_view_impl {
 	struct wlr_surface *(*get_surface)(struct swl_view *view);
@@ -101,6 +118,17 @@ struct swl_view_impl {
 	void (*set_fullscreen)(struct swl_view *view, bool fullscreen);
 	/* The window's size as the client drew it, and where its content starts. */
 	void (*get_geometry)(struct swl_view *view, struct wlr_box *box);
+	/* The window it is a dialog or transient of, NULL if none. */
+	struct swl_view *(*get_parent)(struct swl_view *view);
+	void (*set_maximized)(struct swl_view *view, bool maximized);
+	/* Tells the client it was (un)minimized; NULL if the shell has no such state. */
+	void (*set_minimized)(struct swl_view *view, bool minimized);
+	/* Whether the keyboard should go to this window rather than its parent. */
+	bool (*is_modal)(struct swl_view *view);
+	/* The window's minimum size, 0 if none. */
+	void (*get_min_size)(struct swl_view *view, int *width, int *height);
+	/* Tells the client an interactive resize runs; NULL if the shell cannot. */
+	void (*set_resizing)(struct swl_view *view, bool resizing);
 };
 
 struct swl_view {
@@ -110,7 +138,12 @@ struct swl_view {
 	struct wl_list link; // swl_server.views
 	bool mapped;
 	bool fullscreen;
+	bool maximized;
+	bool minimized;
 	int x, y; // layout position of the window geometry's origin
+	int width, height; // its size when last placed (desktop mode)
+	struct wlr_box saved; // the box before maximize or fullscreen
+	bool has_saved;
 };
 
 /* Wires a new view into the server; it starts unmapped. */
@@ -125,6 +158,12 @@ void swl_view_move(struct swl_view *view, int x, int y);
 void swl_view_set_fullscreen(struct swl_view *view, bool fullscreen);
 /* Applies the window policy to a view (kiosk: fullscreen at the layout size). */
 void swl_view_apply_policy(struct swl_view *view);
+void swl_view_set_maximized(struct swl_view *view, bool maximized);
+void swl_view_set_minimized(struct swl_view *view, bool minimized);
+/* The client drew a new size: keep it on the screen (or anchored while resized). */
+void swl_view_size_changed(struct swl_view *view);
+/* Alt+Tab: the least recently used window (minimized ones too) to the front. */
+void swl_views_cycle(struct swl_server *server);
 
 bool swl_server_init(struct swl_server *server, const struct swl_options *options);
 bool swl_server_start(struct swl_server *server);
@@ -169,6 +208,11 @@ struct xkb_keymap *swl_keymap_create(const struct swl_options *options);
 bool swl_seat_init(struct swl_server *server);
 void swl_seat_finish(struct swl_server *server);
 void swl_seat_handle_new_input(struct wl_listener *listener, void *data);
+/* Starts an interactive move or resize of view with the button held down. */
+void swl_seat_begin_grab(struct swl_server *server, struct swl_view *view,
+		enum swl_grab_mode mode, uint32_t edges);
+/* Ends the grab on view, if any (the view goes away). */
+void swl_seat_end_grab(struct swl_server *server, struct swl_view *view);
 
 /* audio.c */
 /* Names the audio FIFOs and tells COMMAND's environment; NULL on failure. */

@@ -1,11 +1,15 @@
 /*
  * Views: the window policy common to xdg-shell and X11 windows.
  * Kiosk: every toplevel fills the outputs, newest on top and focused.
- * Desktop: windows keep their size, new ones are centred and cascade (or go
- * where they asked), a click focuses and raises.
+ * Desktop: windows keep their size but always fit on the screen with their
+ * top on it; new ones are centred and cascade (dialogs centre on their
+ * parent, or go where they asked); a click focuses and raises, and a
+ * window's dialogs and transients always stay above it. Maximize, minimize
+ * (back through Alt+Tab) and fullscreen save and restore the window's box.
  */
 #include <stdlib.h>
 #include <wlr/util/log.h>
+#include "placement.h"
 #include "server.h"
 
 #define CASCADE_STEP 32
@@ -21,7 +25,24 @@ void swl_view_init(struct swl_view *view, struct swl_server *server,
 }
 
 void swl_view_finish(struct swl_view *view) {
+	swl_seat_end_grab(view->server, view);
 	wl_list_remove(&view->link);
+}
+
+static struct swl_rect layout_area(struct swl_server *server) {
+	struct wlr_box box;
+	swl_output_layout_box(server, &box);
+	return (struct swl_rect){ box.x, box.y, box.width, box.height };
+}
+
+static struct swl_rect view_rect(struct swl_view *view) {
+	struct wlr_box geo;
+	view->impl->get_geometry(view, &geo);
+	return (struct swl_rect){ view->x, view->y, geo.width, geo.height };
+}
+
+static bool is_floating(struct swl_view *view) {
+	return !view->server->kiosk && !view->fullscreen && !view->maximized;
 }
 
 void swl_view_move(struct swl_view *view, int x, int y) {
@@ -38,21 +59,141 @@ void swl_view_move(struct swl_view *view, int x, int y) {
 	wlr_scene_node_set_position(view->scene_node, x - geo.x, y - geo.y);
 }
 
+/*
+ * Keeps a floating window on the screen: one too big is asked to shrink
+ * (shrink), and it goes where all of it, or at least its top-left, shows.
+ */
+static void place_on_screen(struct swl_view *view, struct swl_rect win, bool shrink) {
+	struct swl_rect area = layout_area(view->server);
+	// What the client drew is what the next size change is compared with.
+	struct swl_rect drawn = view_rect(view);
+	int width = win.width, height = win.height;
+	swl_place_fit_size(&area, 0, &width, &height);
+	if (shrink && (width != win.width || height != win.height)) {
+		wlr_log(WLR_DEBUG, "window %dx%d does not fit: asking for %dx%d", win.width,
+				win.height, width, height);
+		win.width = width;
+		win.height = height;
+		view->impl->configure(view, win.x, win.y, width, height);
+	}
+	swl_place_clamp(&area, 0, &win);
+	swl_view_move(view, win.x, win.y);
+	view->width = drawn.width;
+	view->height = drawn.height;
+}
+
+static void save_box(struct swl_view *view) {
+	if (!is_floating(view) || view->has_saved) {
+		return;
+	}
+	struct swl_rect r = view_rect(view);
+	view->saved = (struct wlr_box){ r.x, r.y, r.width, r.height };
+	view->has_saved = true;
+}
+
+/* Back to the box saved before maximize or fullscreen, kept on the screen. */
+static void restore_box(struct swl_view *view) {
+	struct swl_rect win = view_rect(view);
+	if (view->has_saved) {
+		win = (struct swl_rect){ view->saved.x, view->saved.y, view->saved.width,
+			view->saved.height };
+		view->has_saved = false;
+	}
+	view->impl->configure(view, win.x, win.y, win.width, win.height);
+	place_on_screen(view, win, true);
+}
+
 void swl_view_set_fullscreen(struct swl_view *view, bool fullscreen) {
 	struct wlr_box box;
 	swl_output_layout_box(view->server, &box);
+	if (fullscreen) {
+		save_box(view);
+	}
+	bool was = view->fullscreen;
 	view->fullscreen = fullscreen;
 	view->impl->set_fullscreen(view, fullscreen);
 	if (fullscreen) {
 		view->impl->configure(view, box.x, box.y, box.width, box.height);
 		swl_view_move(view, box.x, box.y);
+	} else if (was && !view->server->kiosk) {
+		if (view->maximized) {
+			view->maximized = false;
+			swl_view_set_maximized(view, true);
+		} else {
+			restore_box(view);
+		}
+	}
+}
+
+void swl_view_set_maximized(struct swl_view *view, bool maximized) {
+	if (view->server->kiosk || view->fullscreen) {
+		// Answer the request with the state the window keeps.
+		view->impl->set_maximized(view, view->maximized);
+		return;
+	}
+	if (maximized) {
+		save_box(view);
+	}
+	bool was = view->maximized;
+	view->maximized = maximized;
+	view->impl->set_maximized(view, maximized);
+	if (maximized) {
+		struct wlr_box box;
+		swl_output_layout_box(view->server, &box);
+		view->impl->configure(view, box.x, box.y, box.width, box.height);
+		swl_view_move(view, box.x, box.y);
+	} else if (was) {
+		restore_box(view);
 	}
 }
 
 void swl_view_apply_policy(struct swl_view *view) {
 	if (view->server->kiosk || view->fullscreen) {
 		swl_view_set_fullscreen(view, true);
+	} else if (view->maximized) {
+		struct wlr_box box;
+		swl_output_layout_box(view->server, &box);
+		view->impl->set_maximized(view, true);
+		view->impl->configure(view, box.x, box.y, box.width, box.height);
+		swl_view_move(view, box.x, box.y);
+	} else if (view->mapped) {
+		// The screen changed under a floating window: keep it on it.
+		place_on_screen(view, view_rect(view), true);
 	}
+}
+
+void swl_view_size_changed(struct swl_view *view) {
+	if (!view->mapped) {
+		return;
+	}
+	// Where the content starts in the buffer changes too (GTK drops its
+	// shadow when maximized): the geometry's origin stays put.
+	struct wlr_box geo;
+	view->impl->get_geometry(view, &geo);
+	wlr_scene_node_set_position(view->scene_node, view->x - geo.x, view->y - geo.y);
+	if (!is_floating(view)) {
+		return;
+	}
+	struct swl_rect win = view_rect(view);
+	if (win.width == view->width && win.height == view->height) {
+		return;
+	}
+	struct swl_grab *grab = &view->server->grab;
+	if (grab->mode == SWL_GRAB_RESIZE && grab->view == view) {
+		// The edges being dragged move; the opposite ones stay.
+		if (grab->edges & SWL_EDGE_LEFT) {
+			win.x = grab->start.x + grab->start.width - win.width;
+		}
+		if (grab->edges & SWL_EDGE_TOP) {
+			win.y = grab->start.y + grab->start.height - win.height;
+		}
+		swl_view_move(view, win.x, win.y);
+		view->width = win.width;
+		view->height = win.height;
+		return;
+	}
+	// A window that grew past the screen is asked to shrink, once per size.
+	place_on_screen(view, win, true);
 }
 
 void swl_views_arrange(struct swl_server *server) {
@@ -75,32 +216,54 @@ void swl_views_arrange_later(struct swl_server *server) {
 	}
 }
 
-static struct swl_view *topmost_mapped(struct swl_server *server) {
+static bool is_visible(struct swl_view *view) {
+	return view->mapped && !view->minimized;
+}
+
+static struct swl_view *topmost_visible(struct swl_server *server) {
 	struct swl_view *view;
 	wl_list_for_each(view, &server->views, link) {
-		if (view->mapped) {
+		if (is_visible(view)) {
 			return view;
 		}
 	}
 	return NULL;
 }
 
+/* A parent that is itself mapped; dialogs of unmapped windows float freely. */
+static struct swl_view *mapped_parent(struct swl_view *view) {
+	struct swl_view *parent = view->impl->get_parent(view);
+	return parent != NULL && parent->mapped ? parent : NULL;
+}
+
 void swl_view_map(struct swl_view *view, bool has_position) {
 	struct swl_server *server = view->server;
 	view->mapped = true;
+	view->minimized = false;
 	if (server->kiosk || view->fullscreen) {
 		swl_view_set_fullscreen(view, true);
-	} else if (!has_position) {
-		struct wlr_box box;
-		swl_output_layout_box(server, &box);
-		struct wlr_box geo;
-		view->impl->get_geometry(view, &geo);
-		// The first window is centred, later ones cascade from there.
-		int n = (wl_list_length(&server->views) - 1) % 8;
-		int x = box.x + (box.width - geo.width) / 2 + n * CASCADE_STEP;
-		int y = box.y + (box.height - geo.height) / 2 + n * CASCADE_STEP;
-		swl_view_move(view, x < box.x ? box.x : x, y < box.y ? box.y : y);
-		view->impl->configure(view, view->x, view->y, geo.width, geo.height);
+	} else if (view->maximized) {
+		view->maximized = false;
+		swl_view_set_maximized(view, true);
+	} else {
+		struct swl_rect area = layout_area(server);
+		struct swl_rect win = view_rect(view);
+		swl_place_fit_size(&area, 0, &win.width, &win.height);
+		struct swl_view *parent = mapped_parent(view);
+		if (has_position) {
+			// Where it asked (already moved there), but on the screen.
+		} else if (parent != NULL) {
+			struct swl_rect on = view_rect(parent);
+			swl_place_centre(&area, 0, &on, &win);
+		} else {
+			// The first window is centred, later ones cascade from there.
+			int n = (wl_list_length(&server->views) - 1) % 8;
+			win.x = area.x + (area.width - win.width) / 2 + n * CASCADE_STEP;
+			win.y = area.y + (area.height - win.height) / 2 + n * CASCADE_STEP;
+		}
+		place_on_screen(view, win, true);
+		// X11 windows learn their position, xdg ones a smaller size if needed.
+		view->impl->configure(view, view->x, view->y, win.width, win.height);
 	}
 	wlr_scene_node_set_enabled(view->scene_node, true);
 	swl_view_focus(view);
@@ -108,12 +271,40 @@ void swl_view_map(struct swl_view *view, bool has_position) {
 
 void swl_view_unmap(struct swl_view *view) {
 	struct swl_server *server = view->server;
+	swl_seat_end_grab(server, view);
 	view->mapped = false;
 	wlr_scene_node_set_enabled(view->scene_node, false);
 	struct wlr_surface *surface = view->impl->get_surface(view);
 	if (surface != NULL && server->seat->keyboard_state.focused_surface == surface) {
 		wlr_seat_keyboard_notify_clear_focus(server->seat);
-		swl_view_focus(topmost_mapped(server));
+		swl_view_focus(topmost_visible(server));
+	}
+}
+
+void swl_view_set_minimized(struct swl_view *view, bool minimized) {
+	struct swl_server *server = view->server;
+	if (server->kiosk || !view->mapped || view->minimized == minimized) {
+		return;
+	}
+	view->minimized = minimized;
+	if (view->impl->set_minimized != NULL) {
+		view->impl->set_minimized(view, minimized);
+	}
+	wlr_scene_node_set_enabled(view->scene_node, !minimized);
+	if (!minimized) {
+		swl_view_focus(view);
+		return;
+	}
+	swl_seat_end_grab(server, view);
+	// To the bottom of the stack: the next Alt+Tab brings it back first.
+	wlr_scene_node_lower_to_bottom(view->scene_node);
+	wl_list_remove(&view->link);
+	wl_list_insert(server->views.prev, &view->link);
+	struct wlr_surface *surface = view->impl->get_surface(view);
+	if (surface != NULL && server->seat->keyboard_state.focused_surface == surface) {
+		view->impl->set_activated(view, false);
+		wlr_seat_keyboard_notify_clear_focus(server->seat);
+		swl_view_focus(topmost_visible(server));
 	}
 }
 
@@ -138,17 +329,76 @@ void swl_seat_focus_surface(struct swl_server *server, struct wlr_surface *surfa
 	}
 }
 
+static bool is_descendant(struct swl_view *view, struct swl_view *ancestor) {
+	// Bounded: a client could make a parent loop.
+	for (int depth = 0; view != NULL && depth < 32; depth++) {
+		view = view->impl->get_parent(view);
+		if (view == ancestor) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static void raise_one(struct swl_view *view) {
+	struct swl_server *server = view->server;
+	wlr_scene_node_raise_to_top(view->scene_node);
+	wl_list_remove(&view->link);
+	wl_list_insert(&server->views, &view->link);
+}
+
+/*
+ * Raises view and, above it in their present order, its dialogs and
+ * transients; returns the topmost modal one among them, else view.
+ */
+static struct swl_view *raise_with_children(struct swl_view *view) {
+	struct swl_server *server = view->server;
+	raise_one(view);
+	int n = wl_list_length(&server->views);
+	struct swl_view **order = calloc(n, sizeof(*order));
+	struct swl_view *focus = view;
+	if (order == NULL) {
+		return focus;
+	}
+	int count = 0;
+	struct swl_view *v;
+	wl_list_for_each_reverse(v, &server->views, link) {
+		if (v != view && is_visible(v) && is_descendant(v, view)) {
+			order[count++] = v;
+		}
+	}
+	for (int i = 0; i < count; i++) {
+		raise_one(order[i]);
+		if (order[i]->impl->is_modal(order[i])) {
+			focus = order[i];
+		}
+	}
+	free(order);
+	return focus;
+}
+
 void swl_view_focus(struct swl_view *view) {
 	if (view == NULL || !view->mapped) {
 		return;
 	}
 	struct swl_server *server = view->server;
+	if (view->minimized) {
+		swl_view_set_minimized(view, false); // focuses it
+		return;
+	}
+	// A dialog raised means its parent (and their parents) go up too, below it.
+	struct swl_view *root = view;
+	for (int depth = 0; depth < 32 && mapped_parent(root) != NULL; depth++) {
+		root = mapped_parent(root);
+	}
+	struct swl_view *modal = raise_with_children(root);
+	if (root == view && modal != view) {
+		view = modal;
+	} else if (root != view) {
+		raise_with_children(view);
+	}
 	struct wlr_surface *surface = view->impl->get_surface(view);
 	struct wlr_surface *prev = server->seat->keyboard_state.focused_surface;
-
-	wlr_scene_node_raise_to_top(view->scene_node);
-	wl_list_remove(&view->link);
-	wl_list_insert(&server->views, &view->link);
 	if (prev == surface || surface == NULL) {
 		return;
 	}
@@ -158,6 +408,22 @@ void swl_view_focus(struct swl_view *view) {
 	}
 	view->impl->set_activated(view, true);
 	swl_seat_focus_surface(server, surface);
+}
+
+void swl_views_cycle(struct swl_server *server) {
+	if (server->kiosk) {
+		return;
+	}
+	struct swl_view *view, *last = NULL;
+	wl_list_for_each(view, &server->views, link) {
+		// Dialogs come with their parent.
+		if (view->mapped && mapped_parent(view) == NULL) {
+			last = view;
+		}
+	}
+	if (last != NULL && last != topmost_visible(server)) {
+		swl_view_focus(last);
+	}
 }
 
 struct swl_view *swl_view_at(struct swl_server *server, double lx, double ly,

@@ -1,5 +1,7 @@
 /*
- * xdg-shell windows as views, and their popups.
+ * xdg-shell windows as views, and their popups: parents (dialogs), maximize,
+ * minimize, fullscreen and the client's move and resize requests (its own
+ * title bar dragged) go to the window policy in view.c and seat.c.
  */
 #include <stdlib.h>
 #include <wlr/util/log.h>
@@ -16,6 +18,9 @@ struct swl_xdg_view {
 	struct wl_listener commit;
 	struct wl_listener request_fullscreen;
 	struct wl_listener request_maximize;
+	struct wl_listener request_minimize;
+	struct wl_listener request_move;
+	struct wl_listener request_resize;
 };
 
 static struct swl_xdg_view *xdg_view_from_view(struct swl_view *view) {
@@ -49,12 +54,46 @@ static void xdg_get_geometry(struct swl_view *view, struct wlr_box *box) {
 	wlr_xdg_surface_get_geometry(xdg_view_from_view(view)->xdg_surface, box);
 }
 
+static struct swl_view *xdg_get_parent(struct swl_view *view) {
+	struct wlr_xdg_surface *parent = xdg_view_from_view(view)->xdg_surface->toplevel->parent;
+	if (parent == NULL || parent->data == NULL) {
+		return NULL;
+	}
+	struct wlr_scene_node *node = parent->data;
+	return node->data;
+}
+
+static void xdg_set_maximized(struct swl_view *view, bool maximized) {
+	wlr_xdg_toplevel_set_maximized(xdg_view_from_view(view)->xdg_surface, maximized);
+}
+
+static bool xdg_is_modal(struct swl_view *view) {
+	// xdg-shell in wlroots 0.15 cannot tell a modal dialog from others.
+	return false;
+}
+
+static void xdg_get_min_size(struct swl_view *view, int *width, int *height) {
+	struct wlr_xdg_toplevel *toplevel = xdg_view_from_view(view)->xdg_surface->toplevel;
+	*width = toplevel->current.min_width;
+	*height = toplevel->current.min_height;
+}
+
+static void xdg_set_resizing(struct swl_view *view, bool resizing) {
+	wlr_xdg_toplevel_set_resizing(xdg_view_from_view(view)->xdg_surface, resizing);
+}
+
 static const struct swl_view_impl xdg_view_impl = {
 	.get_surface = xdg_get_surface,
 	.set_activated = xdg_set_activated,
 	.configure = xdg_configure,
 	.set_fullscreen = xdg_set_fullscreen,
 	.get_geometry = xdg_get_geometry,
+	.get_parent = xdg_get_parent,
+	.set_maximized = xdg_set_maximized,
+	.set_minimized = NULL,
+	.is_modal = xdg_is_modal,
+	.get_min_size = xdg_get_min_size,
+	.set_resizing = xdg_set_resizing,
 };
 
 static void handle_map(struct wl_listener *listener, void *data) {
@@ -75,6 +114,9 @@ static void handle_destroy(struct wl_listener *listener, void *data) {
 	wl_list_remove(&xdg_view->commit.link);
 	wl_list_remove(&xdg_view->request_fullscreen.link);
 	wl_list_remove(&xdg_view->request_maximize.link);
+	wl_list_remove(&xdg_view->request_minimize.link);
+	wl_list_remove(&xdg_view->request_move.link);
+	wl_list_remove(&xdg_view->request_resize.link);
 	swl_view_finish(&xdg_view->view);
 	free(xdg_view);
 }
@@ -86,7 +128,9 @@ static void handle_commit(struct wl_listener *listener, void *data) {
 	if (!xdg_view->initial_commit_seen) {
 		xdg_view->initial_commit_seen = true;
 		swl_view_apply_policy(&xdg_view->view);
+		return;
 	}
+	swl_view_size_changed(&xdg_view->view);
 }
 
 static void handle_request_fullscreen(struct wl_listener *listener, void *data) {
@@ -99,15 +143,56 @@ static void handle_request_fullscreen(struct wl_listener *listener, void *data) 
 		return;
 	}
 	swl_view_set_fullscreen(view, event->fullscreen);
-	if (!event->fullscreen) {
+	if (!event->fullscreen && !view->mapped) {
 		wlr_xdg_toplevel_set_size(xdg_view->xdg_surface, 0, 0);
 	}
 }
 
 static void handle_request_maximize(struct wl_listener *listener, void *data) {
 	struct swl_xdg_view *xdg_view = wl_container_of(listener, xdg_view, request_maximize);
+	struct wlr_xdg_surface *xdg_surface = xdg_view->xdg_surface;
+	struct swl_view *view = &xdg_view->view;
+	bool maximized = xdg_surface->toplevel->requested.maximized;
+	if (!xdg_surface->configured || !view->mapped) {
+		// Before the first configure: map places it maximized.
+		view->maximized = maximized && !view->server->kiosk;
+		if (xdg_surface->configured) {
+			xdg_set_maximized(view, view->maximized);
+		}
+		return;
+	}
 	// xdg-shell requires a configure in reply even when nothing changes.
-	wlr_xdg_surface_schedule_configure(xdg_view->xdg_surface);
+	wlr_xdg_surface_schedule_configure(xdg_surface);
+	swl_view_set_maximized(view, maximized);
+}
+
+static void handle_request_minimize(struct wl_listener *listener, void *data) {
+	struct swl_xdg_view *xdg_view = wl_container_of(listener, xdg_view, request_minimize);
+	swl_view_set_minimized(&xdg_view->view, true);
+}
+
+/* Move and resize come from a press on the client's title bar or border. */
+static bool grab_serial_valid(struct swl_server *server, uint32_t serial) {
+	return !server->kiosk && server->grab.mode == SWL_GRAB_NONE &&
+			wlr_seat_validate_pointer_grab_serial(server->seat, NULL, serial);
+}
+
+static void handle_request_move(struct wl_listener *listener, void *data) {
+	struct swl_xdg_view *xdg_view = wl_container_of(listener, xdg_view, request_move);
+	struct wlr_xdg_toplevel_move_event *event = data;
+	struct swl_server *server = xdg_view->view.server;
+	if (grab_serial_valid(server, event->serial)) {
+		swl_seat_begin_grab(server, &xdg_view->view, SWL_GRAB_MOVE, 0);
+	}
+}
+
+static void handle_request_resize(struct wl_listener *listener, void *data) {
+	struct swl_xdg_view *xdg_view = wl_container_of(listener, xdg_view, request_resize);
+	struct wlr_xdg_toplevel_resize_event *event = data;
+	struct swl_server *server = xdg_view->view.server;
+	if (grab_serial_valid(server, event->serial)) {
+		swl_seat_begin_grab(server, &xdg_view->view, SWL_GRAB_RESIZE, event->edges);
+	}
 }
 
 static struct swl_view *view_of_toplevel(struct wlr_xdg_surface *xdg_surface) {
@@ -192,4 +277,10 @@ void swl_xdg_handle_new_surface(struct wl_listener *listener, void *data) {
 			&xdg_surface->toplevel->events.request_fullscreen, &xdg_view->request_fullscreen);
 	xdg_view->request_maximize.notify = handle_request_maximize;
 	wl_signal_add(&xdg_surface->toplevel->events.request_maximize, &xdg_view->request_maximize);
+	xdg_view->request_minimize.notify = handle_request_minimize;
+	wl_signal_add(&xdg_surface->toplevel->events.request_minimize, &xdg_view->request_minimize);
+	xdg_view->request_move.notify = handle_request_move;
+	wl_signal_add(&xdg_surface->toplevel->events.request_move, &xdg_view->request_move);
+	xdg_view->request_resize.notify = handle_request_resize;
+	wl_signal_add(&xdg_surface->toplevel->events.request_resize, &xdg_view->request_resize);
 }

@@ -13,6 +13,7 @@
 #include <wlr/xcursor.h>
 #include <wlr/xwayland.h>
 #include <xcb/xcb_icccm.h>
+#include "placement.h"
 #include "server.h"
 
 struct swl_xwayland_view {
@@ -27,6 +28,10 @@ struct swl_xwayland_view {
 	struct wl_listener request_configure;
 	struct wl_listener request_fullscreen;
 	struct wl_listener request_activate;
+	struct wl_listener request_maximize;
+	struct wl_listener request_minimize;
+	struct wl_listener request_move;
+	struct wl_listener request_resize;
 	struct wl_listener set_geometry;
 };
 
@@ -118,12 +123,46 @@ static void x_get_geometry(struct swl_view *view, struct wlr_box *box) {
 	};
 }
 
+static struct swl_view *x_get_parent(struct swl_view *view) {
+	// WM_TRANSIENT_FOR; wlroots keeps only managed parents it knows.
+	struct wlr_xwayland_surface *parent = xview_from_view(view)->xsurface->parent;
+	if (parent == NULL || parent->override_redirect || parent->data == NULL) {
+		return NULL;
+	}
+	struct swl_xwayland_view *xparent = parent->data;
+	return &xparent->view;
+}
+
+static void x_set_maximized(struct swl_view *view, bool maximized) {
+	wlr_xwayland_surface_set_maximized(xview_from_view(view)->xsurface, maximized);
+}
+
+static void x_set_minimized(struct swl_view *view, bool minimized) {
+	wlr_xwayland_surface_set_minimized(xview_from_view(view)->xsurface, minimized);
+}
+
+static bool x_is_modal(struct swl_view *view) {
+	return xview_from_view(view)->xsurface->modal;
+}
+
+static void x_get_min_size(struct swl_view *view, int *width, int *height) {
+	const struct wlr_xwayland_surface_size_hints *hints =
+			xview_from_view(view)->xsurface->size_hints;
+	*width = hints != NULL && hints->min_width > 0 ? hints->min_width : 0;
+	*height = hints != NULL && hints->min_height > 0 ? hints->min_height : 0;
+}
+
 static const struct swl_view_impl xwayland_view_impl = {
 	.get_surface = x_get_surface,
 	.set_activated = x_set_activated,
 	.configure = x_configure,
 	.set_fullscreen = x_set_fullscreen,
 	.get_geometry = x_get_geometry,
+	.get_parent = x_get_parent,
+	.set_maximized = x_set_maximized,
+	.set_minimized = x_set_minimized,
+	.is_modal = x_is_modal,
+	.get_min_size = x_get_min_size,
 };
 
 static bool has_position_hint(struct wlr_xwayland_surface *xsurface) {
@@ -142,6 +181,7 @@ static void view_handle_map(struct wl_listener *listener, void *data) {
 		return;
 	}
 	xview->view.fullscreen = xsurface->fullscreen;
+	xview->view.maximized = xsurface->maximized_horz && xsurface->maximized_vert;
 	bool has_position = has_position_hint(xsurface);
 	if (has_position) {
 		swl_view_move(&xview->view, xsurface->x, xsurface->y);
@@ -163,6 +203,10 @@ static void view_handle_destroy(struct wl_listener *listener, void *data) {
 	wl_list_remove(&xview->request_configure.link);
 	wl_list_remove(&xview->request_fullscreen.link);
 	wl_list_remove(&xview->request_activate.link);
+	wl_list_remove(&xview->request_maximize.link);
+	wl_list_remove(&xview->request_minimize.link);
+	wl_list_remove(&xview->request_move.link);
+	wl_list_remove(&xview->request_resize.link);
 	wl_list_remove(&xview->set_geometry.link);
 	swl_view_finish(&xview->view);
 	remove_surface_tree(&xview->surface_tree, &xview->surface_tree_destroy);
@@ -174,16 +218,63 @@ static void view_handle_request_configure(struct wl_listener *listener, void *da
 	struct swl_xwayland_view *xview = wl_container_of(listener, xview, request_configure);
 	struct wlr_xwayland_surface_configure_event *event = data;
 	struct swl_view *view = &xview->view;
-	if (view->server->kiosk || view->fullscreen) {
+	if (view->server->kiosk || view->fullscreen || view->maximized) {
 		// The policy decides: the answer (a configure is always sent) is
 		// the size the window has to have.
 		swl_view_apply_policy(view);
 		return;
 	}
-	wlr_xwayland_surface_configure(
-			xview->xsurface, event->x, event->y, event->width, event->height);
-	if (view->mapped) {
-		swl_view_move(view, event->x, event->y);
+	if (!view->mapped) {
+		// Placed on the screen when it maps.
+		wlr_xwayland_surface_configure(
+				xview->xsurface, event->x, event->y, event->width, event->height);
+		return;
+	}
+	// Granted, but a window never grows past the screen or leaves it.
+	struct wlr_box area;
+	swl_output_layout_box(view->server, &area);
+	struct swl_rect screen = { area.x, area.y, area.width, area.height };
+	struct swl_rect win = { event->x, event->y, event->width, event->height };
+	swl_place_fit_size(&screen, 0, &win.width, &win.height);
+	swl_place_clamp(&screen, 0, &win);
+	wlr_xwayland_surface_configure(xview->xsurface, win.x, win.y, win.width, win.height);
+	swl_view_move(view, win.x, win.y);
+	view->width = win.width;
+	view->height = win.height;
+}
+
+static void view_handle_request_maximize(struct wl_listener *listener, void *data) {
+	struct swl_xwayland_view *xview = wl_container_of(listener, xview, request_maximize);
+	struct wlr_xwayland_surface *xsurface = xview->xsurface;
+	bool maximized = xsurface->maximized_horz || xsurface->maximized_vert;
+	if (!xview->view.mapped) {
+		xview->view.maximized = maximized;
+		return;
+	}
+	swl_view_set_maximized(&xview->view, maximized);
+}
+
+static void view_handle_request_minimize(struct wl_listener *listener, void *data) {
+	struct swl_xwayland_view *xview = wl_container_of(listener, xview, request_minimize);
+	struct wlr_xwayland_minimize_event *event = data;
+	swl_view_set_minimized(&xview->view, event->minimize);
+}
+
+/* _NET_WM_MOVERESIZE: the client's own title bar or border was pressed. */
+static void view_handle_request_move(struct wl_listener *listener, void *data) {
+	struct swl_xwayland_view *xview = wl_container_of(listener, xview, request_move);
+	struct swl_server *server = xview->view.server;
+	if (!server->kiosk && xview->view.mapped) {
+		swl_seat_begin_grab(server, &xview->view, SWL_GRAB_MOVE, 0);
+	}
+}
+
+static void view_handle_request_resize(struct wl_listener *listener, void *data) {
+	struct swl_xwayland_view *xview = wl_container_of(listener, xview, request_resize);
+	struct wlr_xwayland_resize_event *event = data;
+	struct swl_server *server = xview->view.server;
+	if (!server->kiosk && xview->view.mapped) {
+		swl_seat_begin_grab(server, &xview->view, SWL_GRAB_RESIZE, event->edges);
 	}
 }
 
@@ -204,6 +295,7 @@ static void view_handle_set_geometry(struct wl_listener *listener, void *data) {
 	struct swl_view *view = &xview->view;
 	if (view->mapped && !view->server->kiosk && !view->fullscreen) {
 		swl_view_move(view, xview->xsurface->x, xview->xsurface->y);
+		swl_view_size_changed(view);
 	}
 }
 
@@ -233,6 +325,14 @@ static void create_view(struct swl_server *server, struct wlr_xwayland_surface *
 	wl_signal_add(&xsurface->events.request_fullscreen, &xview->request_fullscreen);
 	xview->request_activate.notify = view_handle_request_activate;
 	wl_signal_add(&xsurface->events.request_activate, &xview->request_activate);
+	xview->request_maximize.notify = view_handle_request_maximize;
+	wl_signal_add(&xsurface->events.request_maximize, &xview->request_maximize);
+	xview->request_minimize.notify = view_handle_request_minimize;
+	wl_signal_add(&xsurface->events.request_minimize, &xview->request_minimize);
+	xview->request_move.notify = view_handle_request_move;
+	wl_signal_add(&xsurface->events.request_move, &xview->request_move);
+	xview->request_resize.notify = view_handle_request_resize;
+	wl_signal_add(&xsurface->events.request_resize, &xview->request_resize);
 	xview->set_geometry.notify = view_handle_set_geometry;
 	wl_signal_add(&xsurface->events.set_geometry, &xview->set_geometry);
 }
