@@ -127,7 +127,16 @@ static void handle_commit(struct wl_listener *listener, void *data) {
 	// here folds the policy into that configure, so the client draws once.
 	if (!xdg_view->initial_commit_seen) {
 		xdg_view->initial_commit_seen = true;
-		swl_view_apply_policy(&xdg_view->view);
+		// wlroots 0.15 announces the surface on its first commit: states the
+		// client asked for before it (weston-simple-egl -f, mpv --fs) came
+		// with no listener to hear them, and wait in `requested`.
+		struct wlr_xdg_toplevel_requested *requested = &xdg_view->xdg_surface->toplevel->requested;
+		struct swl_view *view = &xdg_view->view;
+		if (!view->server->kiosk) {
+			view->fullscreen = view->fullscreen || requested->fullscreen;
+			view->maximized = view->maximized || requested->maximized;
+		}
+		swl_view_apply_policy(view);
 		return;
 	}
 	swl_view_size_changed(&xdg_view->view);

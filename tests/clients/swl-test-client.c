@@ -118,6 +118,7 @@ struct client {
 
 	bool animate;
 	bool echo_keys; /* draw a mark for every key press, for latency runs */
+	bool start_fullscreen, start_maximized; /* asked for before the first commit */
 	bool own_cursor; /* set a cursor surface of our own on pointer enter */
 	struct wl_surface *cursor_surface;
 	struct wl_buffer *cursor_buffer;
@@ -962,6 +963,8 @@ static void usage(FILE *f) {
 		"  --pattern N    initial pattern 0..7 (default 0)\n"
 		"  --animate      start with the moving square\n"
 		"  --echo-keys    draw a small mark on every key press (latency runs)\n"
+		"  --fullscreen   ask for fullscreen before the first commit\n"
+		"  --maximized    ask to be maximized before the first commit\n"
 		"  --cursor       set a 16x16 magenta cursor, hotspot 3,5, on pointer enter\n"
 		"  --help         show this help\n");
 }
@@ -984,6 +987,8 @@ int main(int argc, char *argv[]) {
 		{"pattern", required_argument, NULL, 'p'},
 		{"animate", no_argument, NULL, 'A'},
 		{"echo-keys", no_argument, NULL, 'E'},
+		{"fullscreen", no_argument, NULL, 'F'},
+		{"maximized", no_argument, NULL, 'M'},
 		{"cursor", no_argument, NULL, 'C'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
@@ -1014,6 +1019,12 @@ int main(int argc, char *argv[]) {
 			break;
 		case 'E':
 			client.echo_keys = true;
+			break;
+		case 'F':
+			client.start_fullscreen = true;
+			break;
+		case 'M':
+			client.start_maximized = true;
 			break;
 		case 'C':
 			client.own_cursor = true;
@@ -1074,6 +1085,12 @@ int main(int argc, char *argv[]) {
 	xdg_toplevel_add_listener(client.xdg_toplevel, &xdg_toplevel_listener, &client);
 	xdg_toplevel_set_title(client.xdg_toplevel, client.title);
 	xdg_toplevel_set_app_id(client.xdg_toplevel, client.app_id);
+	if (client.start_fullscreen) {
+		xdg_toplevel_set_fullscreen(client.xdg_toplevel, NULL);
+	}
+	if (client.start_maximized) {
+		xdg_toplevel_set_maximized(client.xdg_toplevel);
+	}
 	wl_surface_commit(client.surface);
 
 	run(&client);

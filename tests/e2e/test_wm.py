@@ -9,7 +9,7 @@ import shutil
 import sys
 import unittest
 
-from harness import PATTERNS, SessionTestCase, quadrant_points
+from harness import PATTERNS, TEST_CLIENT, SessionTestCase, quadrant_points
 
 X11_CLIENT = os.environ.get("SWL_X11_CLIENT", "swl-x11-client")
 GTK_APP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "clients",
@@ -104,6 +104,24 @@ class GtkWindowTests(SessionTestCase):
         self.assertEqual(p.wait_pixel(*centre, YELLOW), "ok")
         self.alt_tab(p)
         self.assertEqual(p.wait_pixel(*centre, RED), "ok")
+
+
+class EarlyStateTests(SessionTestCase):
+    """States a Wayland client asks for before its first commit: wlroots 0.15
+    announces the surface only at that commit, after the requests."""
+
+    def check_fills_screen(self, flag):
+        s = self.start(["--desktop", "--size", "640x480"],
+                       [TEST_CLIENT, "--size", "200x100", flag])
+        s.expect("ready 640 480")
+        p = self.connect(s)
+        p.assert_pixels(self, zip(quadrant_points(0, 0, 640, 480), PATTERNS[0]))
+
+    def test_fullscreen_before_first_commit(self):
+        self.check_fills_screen("--fullscreen")
+
+    def test_maximized_before_first_commit(self):
+        self.check_fills_screen("--maximized")
 
 
 class X11WindowTests(SessionTestCase):
