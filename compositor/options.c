@@ -169,7 +169,7 @@ static const struct option_doc option_docs[] = {
 			"screen size, each side " STRINGIFY(MIN_SIZE) ".." STRINGIFY(MAX_SIZE),
 			STRINGIFY(DEFAULT_WIDTH) "x" STRINGIFY(DEFAULT_HEIGHT) },
 	{ "scale", required_argument, OPT_SCALE, "S",
-			"output scale: 1 to 4 in steps of 0.25 (HiDPI clients)", "1" },
+			"output scale, 1 to 4 in steps of 0.25", "1" },
 	{ "frame-mode", required_argument, OPT_FRAME_MODE, "MODE",
 			"frame pacing: auto, dfps or per-op", "auto" },
 	{ "fps", required_argument, OPT_FPS, "N",
