@@ -264,7 +264,8 @@ static void handle_new_surface(struct wl_listener *listener, void *data) {
 	surface->layers = layers;
 	surface->layer_surface = ls;
 	ls->data = surface;
-	wl_list_insert(&layers->surfaces, &surface->link);
+	// Oldest first: a new panel goes after those already there.
+	wl_list_insert(layers->surfaces.prev, &surface->link);
 
 	surface->map.notify = handle_map;
 	wl_signal_add(&ls->events.map, &surface->map);
