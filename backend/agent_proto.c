@@ -33,6 +33,10 @@ static uint32_t get_le32(const uint8_t *p) {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
+static uint16_t get_le16(const uint8_t *p) {
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
 static void put_le32(uint8_t *p, uint32_t v) {
 	p[0] = v & 0xff;
 	p[1] = (v >> 8) & 0xff;
@@ -360,6 +364,8 @@ bool wlr_spice_agent_parse_monitors(const uint8_t *payload, uint32_t size, uint3
 
 	uint32_t written = n < max_monitors ? n : max_monitors;
 	const uint8_t *mon = payload + sizeof(VDAgentMonitorsConfig);
+	// The physical sizes follow all n monitors, one per monitor.
+	const uint8_t *mm = mon + (uint64_t)n * sizeof(VDAgentMonConfig);
 	for (uint32_t i = 0; i < written; i++, mon += sizeof(VDAgentMonConfig)) {
 		out[i] = (struct wlr_spice_agent_monitor){
 			.x = (int32_t)get_le32(mon + offsetof(VDAgentMonConfig, x)),
@@ -367,6 +373,11 @@ bool wlr_spice_agent_parse_monitors(const uint8_t *payload, uint32_t size, uint3
 			.width = get_le32(mon + offsetof(VDAgentMonConfig, width)),
 			.height = get_le32(mon + offsetof(VDAgentMonConfig, height)),
 		};
+		if (in_flags & VD_AGENT_CONFIG_MONITORS_FLAG_PHYSICAL_SIZE) {
+			const uint8_t *size = mm + (uint64_t)i * sizeof(VDAgentMonitorMM);
+			out[i].width_mm = get_le16(size + offsetof(VDAgentMonitorMM, width));
+			out[i].height_mm = get_le16(size + offsetof(VDAgentMonitorMM, height));
+		}
 	}
 	if (count != NULL) {
 		*count = written;

@@ -108,12 +108,13 @@ bool wlr_spice_agent_encode(
 struct wlr_spice_agent_monitor {
 	int32_t x, y;
 	uint32_t width, height;
+	uint32_t width_mm, height_mm; // the client's monitor; 0 when not known
 };
 /*
  * VD_AGENT_MONITORS_CONFIG. The VDAgentMonitorMM array that follows the
  * monitors when flags has VD_AGENT_CONFIG_MONITORS_FLAG_PHYSICAL_SIZE (as
- * spice-gtk always sends) is required but not returned; bytes after it are
- * ignored. At most max_monitors monitors are written to out (the rest are
+ * spice-gtk always sends) is required and gives width_mm/height_mm (else
+ * 0); bytes after it are ignored. At most max_monitors monitors are written to out (the rest are
  * ignored) and *count says how many were; a width and height of 0 is a
  * disabled monitor (sparse config). flags is returned as sent.
  */

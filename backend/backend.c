@@ -524,6 +524,8 @@ void wlr_spice_backend_set_heads(
 	for (int i = 0; i < n; i++) {
 		if (backend->outputs[i] != NULL) {
 			wlr_spice_output_set_mode(backend->outputs[i], heads[i].width, heads[i].height);
+			wlr_spice_output_set_physical_size(
+					backend->outputs[i], heads[i].width_mm, heads[i].height_mm);
 			continue;
 		}
 		struct wlr_spice_output *output =
@@ -532,6 +534,7 @@ void wlr_spice_backend_set_heads(
 			wlr_log(WLR_ERROR, "cannot create SPICE head %d", i + 1);
 			break;
 		}
+		wlr_spice_output_set_physical_size(output, heads[i].width_mm, heads[i].height_mm);
 		added[n_added++] = output;
 	}
 	if (!wlr_spice_backend_layout(backend)) {

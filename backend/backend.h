@@ -93,6 +93,7 @@ struct wlr_spice_output {
 	struct wlr_buffer *front; // latest committed buffer, locked
 	int frame_delay_ms;
 	int cursor_x, cursor_y; // hotspot position, buffer coordinates
+	int client_width_mm, client_height_mm; // the client monitor's size; 0 when not known
 
 	struct saved_cursor {
 		bool known, hidden;
@@ -185,6 +186,12 @@ struct wlr_spice_output *wlr_spice_output_create(
 void wlr_spice_output_client_connected(struct wlr_spice_output *output);
 /* Sets the head's mode; the primary surface follows in wlr_spice_backend_layout. */
 void wlr_spice_output_set_mode(struct wlr_spice_output *output, int width, int height);
+/*
+ * Sets the head's physical size: the client monitor's (0 when not known:
+ * then one for 96 dpi, so toolkits do not guess from 0x0 mm).
+ */
+void wlr_spice_output_set_physical_size(struct wlr_spice_output *output, int width_mm,
+		int height_mm);
 /* The primary surface was recreated: everything must be sent again. */
 void wlr_spice_output_repaint(struct wlr_spice_output *output);
 /* Sends the last cursor image (or hide) again: a new surface resets it. */

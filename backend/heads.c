@@ -34,6 +34,10 @@ int wlr_spice_heads_from_monitors(const struct wlr_spice_agent_monitor *monitors
 		int64_t height = monitors[i].height > MAX_SIDE ? MAX_SIDE : monitors[i].height;
 		heads[n].width = clamp(width, limits->min_width, limits->max_width);
 		heads[n].height = clamp(height, limits->min_height, limits->max_height);
+		// Millimetres stay those of the client's monitor, however the
+		// pixels are bounded: that is where the session is seen.
+		heads[n].width_mm = clamp(monitors[i].width_mm, 0, UINT16_MAX);
+		heads[n].height_mm = clamp(monitors[i].height_mm, 0, UINT16_MAX);
 		n++;
 	}
 	if (scaled != NULL) {

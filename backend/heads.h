@@ -15,6 +15,7 @@
 /* What a head should be: its size (heads sit side by side). */
 struct wlr_spice_head {
 	int width, height;
+	int width_mm, height_mm; // the client monitor's physical size; 0 when not known
 };
 
 struct wlr_spice_head_limits {

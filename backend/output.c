@@ -272,6 +272,34 @@ void wlr_spice_output_set_mode(struct wlr_spice_output *output, int width, int h
 			1000 / output->policy.period_ms :
 			PER_OP_REFRESH_HZ;
 	wlr_output_update_custom_mode(&output->wlr_output, width, height, refresh_hz * 1000);
+	wlr_spice_output_set_physical_size(
+			output, output->client_width_mm, output->client_height_mm);
+}
+
+#define FALLBACK_DPI 96.0
+
+void wlr_spice_output_set_physical_size(struct wlr_spice_output *output, int width_mm,
+		int height_mm) {
+	struct wlr_output *wlr_output = &output->wlr_output;
+	output->client_width_mm = width_mm;
+	output->client_height_mm = height_mm;
+	if (width_mm <= 0 || height_mm <= 0) {
+		width_mm = (int)(output->width * 25.4 / FALLBACK_DPI + 0.5);
+		height_mm = (int)(output->height * 25.4 / FALLBACK_DPI + 0.5);
+	}
+	if (wlr_output->phys_width == width_mm && wlr_output->phys_height == height_mm) {
+		return;
+	}
+	wlr_output->phys_width = width_mm;
+	wlr_output->phys_height = height_mm;
+	// wlroots sends wl_output.geometry only on bind: clients already bound
+	// hear of the new size here, and done follows.
+	struct wl_resource *resource;
+	wl_resource_for_each(resource, &wlr_output->resources) {
+		wl_output_send_geometry(resource, 0, 0, width_mm, height_mm, wlr_output->subpixel,
+				wlr_output->make, wlr_output->model, wlr_output->transform);
+	}
+	wlr_output_schedule_done(wlr_output);
 }
 
 void wlr_spice_output_repaint(struct wlr_spice_output *output) {

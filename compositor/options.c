@@ -63,6 +63,7 @@ enum {
 	OPT_PASSWORD_FILE,
 	OPT_DISABLE_TICKETING,
 	OPT_SIZE,
+	OPT_SCALE,
 	OPT_FRAME_MODE,
 	OPT_FPS,
 	OPT_KIOSK,
@@ -167,6 +168,8 @@ static const struct option_doc option_docs[] = {
 	{ "size", required_argument, OPT_SIZE, "WxH",
 			"screen size, each side " STRINGIFY(MIN_SIZE) ".." STRINGIFY(MAX_SIZE),
 			STRINGIFY(DEFAULT_WIDTH) "x" STRINGIFY(DEFAULT_HEIGHT) },
+	{ "scale", required_argument, OPT_SCALE, "S",
+			"output scale, 1 to 4 in steps of 0.25", "1" },
 	{ "frame-mode", required_argument, OPT_FRAME_MODE, "MODE",
 			"frame pacing: auto, dfps or per-op", "auto" },
 	{ "fps", required_argument, OPT_FPS, "N",
@@ -347,6 +350,31 @@ static bool parse_size(const char *name, const char *value, int *width, int *hei
 	}
 	*width = (int)w;
 	*height = (int)h;
+	return true;
+}
+
+/* An output scale: 1, 1.5, 2.25...: 1..4 in quarters, so surfaces scale by whole pixels often. */
+static bool parse_scale(const char *name, const char *value, double *scale, FILE *err) {
+	char *end;
+	long whole, quarters = 0;
+	bool ok = parse_long(value, &end, 1, 4, &whole);
+	if (ok && *end == '.') {
+		const char *frac = end + 1;
+		size_t digits = strspn(frac, "0123456789");
+		ok = digits >= 1 && digits <= 2 && frac[digits] == '\0';
+		if (ok) {
+			long hundredths = strtol(frac, NULL, 10) * (digits == 1 ? 10 : 1);
+			ok = hundredths % 25 == 0;
+			quarters = hundredths / 25;
+			end = (char *)frac + digits;
+		}
+	}
+	ok = ok && *end == '\0' && whole * 4 + quarters <= 16;
+	if (!ok) {
+		fail(err, "invalid value '%s' for --%s: expected 1 to 4 in steps of 0.25", value, name);
+		return false;
+	}
+	*scale = (double)whole + (double)quarters / 4.0;
 	return true;
 }
 
@@ -1074,6 +1102,8 @@ static bool apply_option(struct swl_options *opts, int c, const char *arg, FILE 
 		return set_string(&opts->sasl_appname, arg, err);
 	case OPT_MAX_HEADS:
 		return parse_int_option(name, arg, 1, 16, &opts->max_heads, err);
+	case OPT_SCALE:
+		return parse_scale(name, arg, &opts->scale, err);
 	case OPT_MAX_AREA:
 		return parse_area(name, arg, &opts->max_area, err);
 	case OPT_XWAYLAND:
@@ -1477,6 +1507,7 @@ void swl_options_init(struct swl_options *opts) {
 		.max_width = 4096,
 		.max_height = 4096,
 		.max_heads = 4,
+		.scale = 1.0,
 		.max_area = (long long)DEFAULT_MAX_AREA_W * DEFAULT_MAX_AREA_H,
 	};
 }

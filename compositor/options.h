@@ -50,6 +50,7 @@ struct swl_options {
 	int web_port; // --web: serve spice-html5 over HTTP(S) on this port; 0: off
 	char *web_addr; // its address (IPv6 without brackets); the --listen address by default
 	int width, height; // default 1280x800
+	double scale; // output scale, 1..4 in quarters; default 1
 	enum swl_frame_mode frame_mode; // default auto
 	int fps; // 1..120, default 30
 	enum swl_window_policy policy;

@@ -20,6 +20,7 @@ static void handle_frame(struct wl_listener *listener, void *data) {
 
 static void handle_mode(struct wl_listener *listener, void *data) {
 	struct swl_output *output = wl_container_of(listener, output, mode);
+	swl_layers_arrange(output->server);
 	// The output layout hears of the new mode after us: arrange once it has
 	// moved the heads to the right of this one.
 	swl_views_arrange_later(output->server);
@@ -28,6 +29,7 @@ static void handle_mode(struct wl_listener *listener, void *data) {
 static void handle_destroy(struct wl_listener *listener, void *data) {
 	struct swl_output *output = wl_container_of(listener, output, destroy);
 	struct swl_server *server = output->server;
+	swl_layers_output_destroyed(server, output);
 	wl_list_remove(&output->frame.link);
 	wl_list_remove(&output->mode.link);
 	wl_list_remove(&output->destroy.link);
@@ -54,8 +56,9 @@ void swl_output_handle_new(struct wl_listener *listener, void *data) {
 	output->server = server;
 	output->wlr_output = wlr_output;
 
-	// The backend already picked its mode; just enable it.
+	// The backend already picked its mode; just enable it, at --scale.
 	wlr_output_enable(wlr_output, true);
+	wlr_output_set_scale(wlr_output, (float)server->options->scale);
 	if (!wlr_output_commit(wlr_output)) {
 		wlr_log(WLR_ERROR, "output %s: cannot enable", wlr_output->name);
 		free(output);
@@ -74,7 +77,10 @@ void swl_output_handle_new(struct wl_listener *listener, void *data) {
 	output->scene_output = wlr_scene_get_scene_output(server->scene, wlr_output);
 	// Until a client sets one, the pointer is the theme's arrow.
 	wlr_xcursor_manager_set_cursor_image(server->xcursor_manager, "left_ptr", server->cursor);
-	wlr_log(WLR_INFO, "output %s: %dx%d", wlr_output->name, wlr_output->width, wlr_output->height);
+	wlr_log(WLR_INFO, "output %s: %dx%d, scale %.2f, %dx%d mm", wlr_output->name,
+			wlr_output->width, wlr_output->height, wlr_output->scale, wlr_output->phys_width,
+			wlr_output->phys_height);
+	swl_layers_arrange(server);
 	swl_views_arrange(server);
 }
 

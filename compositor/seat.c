@@ -9,9 +9,11 @@
 #include <stdlib.h>
 #include <wlr/types/wlr_data_device.h>
 #include <wlr/types/wlr_input_device.h>
+#include <wlr/types/wlr_input_method_v2.h>
 #include <wlr/types/wlr_keyboard.h>
 #include <wlr/types/wlr_pointer.h>
 #include <wlr/types/wlr_primary_selection.h>
+#include <wlr/types/wlr_virtual_keyboard_v1.h>
 #include <wlr/util/log.h>
 #include <xkbcommon/xkbcommon.h>
 #include "placement.h"
@@ -55,7 +57,17 @@ static void keyboard_handle_key(struct wl_listener *listener, void *data) {
 	struct wlr_event_keyboard_key *event = data;
 	struct swl_server *server = keyboard->server;
 	struct wlr_seat *seat = server->seat;
+	swl_protocols_notify_activity(server);
 	if (!server->kiosk && handle_shortcut(keyboard, event)) {
+		return;
+	}
+	// An input method that grabbed the keyboard composes from the keys.
+	struct wlr_input_method_keyboard_grab_v2 *grab =
+			swl_text_input_keyboard_grab(server, keyboard->device);
+	if (grab != NULL) {
+		wlr_input_method_keyboard_grab_v2_set_keyboard(grab, keyboard->device->keyboard);
+		wlr_input_method_keyboard_grab_v2_send_key(
+				grab, event->time_msec, event->keycode, event->state);
 		return;
 	}
 	wlr_seat_set_keyboard(seat, keyboard->device);
@@ -65,6 +77,14 @@ static void keyboard_handle_key(struct wl_listener *listener, void *data) {
 static void keyboard_handle_modifiers(struct wl_listener *listener, void *data) {
 	struct swl_keyboard *keyboard = wl_container_of(listener, keyboard, modifiers);
 	struct wlr_seat *seat = keyboard->server->seat;
+	struct wlr_input_method_keyboard_grab_v2 *grab =
+			swl_text_input_keyboard_grab(keyboard->server, keyboard->device);
+	if (grab != NULL) {
+		wlr_input_method_keyboard_grab_v2_set_keyboard(grab, keyboard->device->keyboard);
+		wlr_input_method_keyboard_grab_v2_send_modifiers(
+				grab, &keyboard->device->keyboard->modifiers);
+		return;
+	}
 	wlr_seat_set_keyboard(seat, keyboard->device);
 	wlr_seat_keyboard_notify_modifiers(seat, &keyboard->device->keyboard->modifiers);
 }
@@ -85,7 +105,10 @@ static void add_keyboard(struct swl_server *server, struct wlr_input_device *dev
 	keyboard->server = server;
 	keyboard->device = device;
 
-	wlr_keyboard_set_keymap(device->keyboard, server->keymap);
+	// A virtual keyboard comes with its client's keymap.
+	if (wlr_input_device_get_virtual_keyboard(device) == NULL) {
+		wlr_keyboard_set_keymap(device->keyboard, server->keymap);
+	}
 	wlr_keyboard_set_repeat_info(
 			device->keyboard, server->options->repeat_rate, server->options->repeat_delay);
 
@@ -100,7 +123,10 @@ static void add_keyboard(struct swl_server *server, struct wlr_input_device *dev
 
 void swl_seat_handle_new_input(struct wl_listener *listener, void *data) {
 	struct swl_server *server = wl_container_of(listener, server, new_input);
-	struct wlr_input_device *device = data;
+	swl_seat_add_input(server, data);
+}
+
+void swl_seat_add_input(struct swl_server *server, struct wlr_input_device *device) {
 	switch (device->type) {
 	case WLR_INPUT_DEVICE_KEYBOARD:
 		add_keyboard(server, device);
@@ -207,13 +233,19 @@ static void process_motion(struct swl_server *server, uint32_t time) {
 static void handle_cursor_motion(struct wl_listener *listener, void *data) {
 	struct swl_server *server = wl_container_of(listener, server, cursor_motion);
 	struct wlr_event_pointer_motion *event = data;
-	wlr_cursor_move(server->cursor, event->device, event->delta_x, event->delta_y);
+	swl_protocols_notify_activity(server);
+	// Relative motion (the SPICE mouse in server mode, virtual pointers).
+	if (swl_protocols_pointer_motion(server, event->time_msec, event->delta_x, event->delta_y,
+				event->unaccel_dx, event->unaccel_dy)) {
+		wlr_cursor_move(server->cursor, event->device, event->delta_x, event->delta_y);
+	}
 	process_motion(server, event->time_msec);
 }
 
 static void handle_cursor_motion_absolute(struct wl_listener *listener, void *data) {
 	struct swl_server *server = wl_container_of(listener, server, cursor_motion_absolute);
 	struct wlr_event_pointer_motion_absolute *event = data;
+	swl_protocols_notify_activity(server);
 	wlr_cursor_warp_absolute(server->cursor, event->device, event->x, event->y);
 	process_motion(server, event->time_msec);
 }
@@ -221,6 +253,7 @@ static void handle_cursor_motion_absolute(struct wl_listener *listener, void *da
 static void handle_cursor_button(struct wl_listener *listener, void *data) {
 	struct swl_server *server = wl_container_of(listener, server, cursor_button);
 	struct wlr_event_pointer_button *event = data;
+	swl_protocols_notify_activity(server);
 	struct swl_grab *grab = &server->grab;
 	if (event->state == WLR_BUTTON_RELEASED && grab->mode != SWL_GRAB_NONE) {
 		bool consumed = grab->button_consumed;
@@ -235,6 +268,12 @@ static void handle_cursor_button(struct wl_listener *listener, void *data) {
 		struct wlr_surface *surface = NULL;
 		struct swl_view *view =
 				swl_view_at(server, server->cursor->x, server->cursor->y, &surface, &sx, &sy);
+		if (view == NULL && swl_layers_click_focus(server, surface)) {
+			// A panel or launcher took the keyboard; the click is its own.
+			wlr_seat_pointer_notify_button(
+					server->seat, event->time_msec, event->button, event->state);
+			return;
+		}
 		swl_view_focus(view);
 		// Alt+left drag moves the window under the cursor, Alt+right resizes it.
 		uint32_t button = event->button;
@@ -264,6 +303,7 @@ static void handle_cursor_button(struct wl_listener *listener, void *data) {
 static void handle_cursor_axis(struct wl_listener *listener, void *data) {
 	struct swl_server *server = wl_container_of(listener, server, cursor_axis);
 	struct wlr_event_pointer_axis *event = data;
+	swl_protocols_notify_activity(server);
 	wlr_seat_pointer_notify_axis(server->seat, event->time_msec, event->orientation, event->delta,
 			event->delta_discrete, event->source);
 }

@@ -1,7 +1,7 @@
 /*
  * Server set-up and tear-down: the SPICE backend, pixman renderer, scene,
- * protocols (compositor, xdg-shell, data device, primary selection) and the
- * Wayland socket.
+ * protocols (compositor, xdg-shell, data device, primary selection; the rest
+ * in protocols.c, text_input.c, layer_shell.c) and the Wayland socket.
  */
 #include <stdlib.h>
 #include <wlr/render/allocator.h>
@@ -147,6 +147,11 @@ bool swl_server_init(struct swl_server *server, const struct swl_options *option
 		wlr_log(WLR_ERROR, "cannot create the seat");
 		return false;
 	}
+	if (!swl_protocols_init(server) || !swl_text_input_init(server) ||
+			!swl_layers_init(server)) {
+		wlr_log(WLR_ERROR, "cannot create the Wayland protocols");
+		return false;
+	}
 	if (!options->no_clipboard && !swl_clipboard_init(server)) {
 		return false;
 	}
@@ -199,6 +204,9 @@ void swl_server_finish(struct swl_server *server) {
 		wl_list_remove(&server->new_output.link);
 		wl_list_remove(&server->new_input.link);
 	}
+	swl_layers_finish(server);
+	swl_text_input_finish(server);
+	swl_protocols_finish(server);
 	swl_seat_finish(server);
 	swl_audio_destroy(server->audio);
 	server->audio = NULL;

@@ -39,6 +39,10 @@ struct swl_grab {
 	uint32_t button; // the button whose release ends the grab
 	bool button_consumed; // its press never reached the client
 };
+struct swl_protocols;
+struct swl_text_input_relay;
+struct swl_layer_shell;
+struct wlr_input_method_keyboard_grab_v2;
 
 struct swl_server {
 	struct wl_display *display;
@@ -74,6 +78,9 @@ struct swl_server {
 	struct swl_grab grab; // desktop mode: move/resize in progress
 
 	struct swl_audio *audio; // NULL with --no-audio
+	struct swl_protocols *protocols; // protocols.c
+	struct swl_text_input_relay *text_input; // text_input.c
+	struct swl_layer_shell *layers; // layer_shell.c
 
 	pid_t command_pid; // 0 when no command is running
 	int exit_status;
@@ -103,6 +110,9 @@ struct swl_output {
 	struct wlr_output *wlr_output;
 	struct wlr_scene_output *scene_output;
 	struct wl_list link; // swl_server.outputs
+	// Layout coordinates left to windows by layer-shell exclusive zones;
+	// empty until the layer surfaces are first arranged.
+	struct wlr_box usable_area;
 
 	struct wl_listener frame;
 	struct wl_listener mode;
@@ -189,6 +199,42 @@ void swl_views_arrange(struct swl_server *server);
 /* The same from an idle callback, once the output layout has settled. */
 void swl_views_arrange_later(struct swl_server *server);
 
+/* protocols.c: protocols that need no window policy */
+bool swl_protocols_init(struct swl_server *server);
+void swl_protocols_finish(struct swl_server *server);
+/* User input happened: idle timeouts start again. */
+void swl_protocols_notify_activity(struct swl_server *server);
+/*
+ * Relative pointer motion: sent to relative-pointer clients; false when a
+ * pointer constraint (lock, or confinement the motion would leave) holds the
+ * cursor where it is.
+ */
+bool swl_protocols_pointer_motion(struct swl_server *server, uint32_t time_msec,
+		double dx, double dy, double dx_unaccel, double dy_unaccel);
+
+/* text_input.c: text-input v3 <-> input-method v2 relay */
+bool swl_text_input_init(struct swl_server *server);
+void swl_text_input_finish(struct swl_server *server);
+/* The input method's keyboard grab that keys from device go to, or NULL. */
+struct wlr_input_method_keyboard_grab_v2 *swl_text_input_keyboard_grab(
+		struct swl_server *server, struct wlr_input_device *device);
+
+/* layer_shell.c */
+bool swl_layers_init(struct swl_server *server);
+void swl_layers_finish(struct swl_server *server);
+/* Places every layer surface again (outputs changed). */
+void swl_layers_arrange(struct swl_server *server);
+/* Closes the layer surfaces on an output that goes away. */
+void swl_layers_output_destroyed(struct swl_server *server, struct swl_output *output);
+/*
+ * The area windows may use on the output at (lx, ly) (else the first one),
+ * in layout coordinates: the output less the layer-shell exclusive zones
+ * (panels). For the window policy: placement, maximize.
+ */
+void swl_output_usable_area(struct swl_server *server, double lx, double ly, struct wlr_box *box);
+/* A click on surface: true if it is a layer surface (focused if it takes keys). */
+bool swl_layers_click_focus(struct swl_server *server, struct wlr_surface *surface);
+
 /* xdg_shell.c */
 void swl_xdg_handle_new_surface(struct wl_listener *listener, void *data);
 
@@ -213,6 +259,8 @@ void swl_seat_begin_grab(struct swl_server *server, struct swl_view *view,
 		enum swl_grab_mode mode, uint32_t edges);
 /* Ends the grab on view, if any (the view goes away). */
 void swl_seat_end_grab(struct swl_server *server, struct swl_view *view);
+/* Wires a keyboard or pointer into the seat: backend or virtual devices. */
+void swl_seat_add_input(struct swl_server *server, struct wlr_input_device *device);
 
 /* audio.c */
 /* Names the audio FIFOs and tells COMMAND's environment; NULL on failure. */

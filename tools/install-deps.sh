@@ -14,7 +14,7 @@ libpixman-1-dev libspice-server-dev libspice-protocol-dev
 libspice-client-glib-2.0-dev libpng-dev libcmocka-dev libsoup-3.0-dev glib-networking
 spice-client-gtk weston foot xwayland fonts-dejavu-core python3-gi gir1.2-gtk-3.0
 libxcb1-dev libxcb-xkb-dev libxcb-icccm4-dev libxkbcommon-x11-dev xterm x11-apps
-wl-clipboard xclip xdotool openssl systemd valgrind
+wl-clipboard wayland-utils xclip xdotool openssl systemd valgrind
 chromium spice-html5
 sasl2-bin libsasl2-modules
 pulseaudio pulseaudio-utils

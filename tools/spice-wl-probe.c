@@ -2615,6 +2615,27 @@ static enum cmd_result cmd_resize(struct probe *p, int argc, char **argv) {
 	return agent_op_begin(p, AGENT_OP_RESIZE, timeout_ms);
 }
 
+/* display-mm ID WIDTH_MM HEIGHT_MM: the physical size the next resize sends for a display */
+static enum cmd_result cmd_display_mm(struct probe *p, int argc, char **argv) {
+	long id = 0, w = 0, h = 0;
+	if (!parse_long(argv[1], 0, MAX_MONITORS - 1, &id) || !parse_long(argv[2], 0, 65535, &w) ||
+			!parse_long(argv[3], 0, 65535, &h)) {
+		cmd_reply(p, "error usage: display-mm ID WIDTH_MM HEIGHT_MM");
+		return CMD_DONE;
+	}
+	if (p->dry_run) {
+		return CMD_DONE;
+	}
+	if (p->main == NULL) {
+		cmd_reply(p, "error no main channel");
+		return CMD_DONE;
+	}
+	// Recorded only (update = FALSE): the next monitors config carries it.
+	spice_main_channel_update_display_mm(p->main, (int)id, (int)w, (int)h, FALSE);
+	cmd_reply(p, "ok");
+	return CMD_DONE;
+}
+
 static enum cmd_result cmd_monitors(struct probe *p, int argc, char **argv) {
 	if (p->dry_run) {
 		return CMD_DONE;
@@ -2918,6 +2939,7 @@ static const struct session_cmd session_cmds[] = {
 	{"latency", "[N [TIMEOUT_MS]] [--count N] [--timeout-ms MS] [--key SCANCODE]", 0, 8,
 		false, cmd_latency, CMD_INPUTS | CMD_CLI},
 	{"agent", "[TIMEOUT_MS]", 0, 1, false, cmd_agent, CMD_CLI},
+	{"display-mm", "ID WIDTH_MM HEIGHT_MM", 3, 3, false, cmd_display_mm, 0},
 	{"resize", "W H [W H ...] [TIMEOUT_MS]", 2, 2 * MAX_MONITORS + 1, false, cmd_resize,
 		CMD_CLI | CMD_SENDS},
 	{"monitors", "", 0, 0, false, cmd_monitors, CMD_CLI},
@@ -3997,6 +4019,7 @@ static const char usage_text[] =
 	"  agent [TIMEOUT_MS]      -> ok once the SPICE agent is connected and has sent\n"
 	"                          its capabilities, fail after TIMEOUT_MS (default\n"
 	"                          " G_STRINGIFY(DEFAULT_AGENT_TIMEOUT_MS) ")\n"
+	"  display-mm ID WIDTH_MM HEIGHT_MM  -> ok (sent with the next resize)\n"
 	"  resize W H [W H ...] [TIMEOUT_MS]\n"
 	"                          send a monitors config with one display per W H,\n"
 	"                          side by side; -> ok W H (the primary surface's size)\n"

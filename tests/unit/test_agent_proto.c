@@ -890,7 +890,9 @@ static void test_parse_monitors_physical_size(void **state) {
 		VD_AGENT_CONFIG_MONITORS_FLAG_PHYSICAL_SIZE);
 	put_monitor(buf + 8, 800, 600, 0, 0);
 	put_monitor(buf + 28, 640, 480, 800, 0);
-	memset(buf + 48, 0x11, 8);
+	// VDAgentMonitorMM: height, then width, 16 bits each
+	const uint8_t mm[8] = { 0x2c, 0x01, 0x10, 0x02, 0xc8, 0x00, 0x2c, 0x01 };
+	memcpy(buf + 48, mm, sizeof(mm));
 
 	struct wlr_spice_agent_monitor out[2];
 	uint32_t count = 0, flags = 0;
@@ -899,6 +901,13 @@ static void test_parse_monitors_physical_size(void **state) {
 	assert_true(flags & VD_AGENT_CONFIG_MONITORS_FLAG_PHYSICAL_SIZE);
 	assert_int_equal(out[1].width, 640);
 	assert_int_equal(out[1].x, 800);
+	assert_int_equal(out[0].width_mm, 528);
+	assert_int_equal(out[0].height_mm, 300);
+	assert_int_equal(out[1].width_mm, 300);
+	assert_int_equal(out[1].height_mm, 200);
+	// Only the first monitor wanted: its size is still found past all monitors.
+	assert_true(wlr_spice_agent_parse_monitors(buf, sizeof(buf), 1, out, &count, &flags));
+	assert_int_equal(out[0].width_mm, 528);
 	for (uint32_t size = 0; size < sizeof(buf); size++) {
 		assert_false(wlr_spice_agent_parse_monitors(buf, size, 2, out, &count, &flags));
 	}

@@ -21,6 +21,25 @@ static const struct wlr_spice_head_limits defaults = {
 	.max_area = 4LL * 3840 * 2160,
 };
 
+/* The client monitor's millimetres go with its head, also when scaled down. */
+static void test_physical_size(void **state) {
+	struct wlr_spice_agent_monitor monitors[3] = {
+		{ .width = 3840, .height = 2160, .width_mm = 600, .height_mm = 340 },
+		{ .width = 0, .height = 0, .width_mm = 1, .height_mm = 1 },
+		{ .width = 3840, .height = 2160 },
+	};
+	struct wlr_spice_head_limits small = defaults;
+	small.max_area = 3840LL * 2160;
+	struct wlr_spice_head heads[4];
+	bool scaled = false;
+	assert_int_equal(wlr_spice_heads_from_monitors(monitors, 3, &small, heads, &scaled), 2);
+	assert_true(scaled);
+	assert_int_equal(heads[0].width_mm, 600);
+	assert_int_equal(heads[0].height_mm, 340);
+	assert_int_equal(heads[1].width_mm, 0);
+	assert_int_equal(heads[1].height_mm, 0);
+}
+
 static int fit(const struct wlr_spice_head_limits *limits, struct wlr_spice_head *heads,
 		bool *scaled, uint32_t count, const uint32_t *sizes) {
 	struct wlr_spice_agent_monitor monitors[16] = { 0 };
@@ -129,6 +148,7 @@ int main(void) {
 		cmocka_unit_test(test_scaled_evenly),
 		cmocka_unit_test(test_minimum_drops_heads),
 		cmocka_unit_test(test_one_head_at_minimum),
+		cmocka_unit_test(test_physical_size),
 		cmocka_unit_test(test_area_is_the_bounding_box),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -183,6 +183,7 @@ static void test_defaults(void **state) {
 	assert_true(o->disable_ticketing);
 	assert_int_equal(o->width, 1280);
 	assert_int_equal(o->height, 800);
+	assert_true(o->scale == 1.0);
 	assert_int_equal(o->frame_mode, SWL_FRAME_MODE_AUTO);
 	assert_int_equal(o->fps, 30);
 	assert_int_equal(o->policy, SWL_POLICY_DEFAULT);
@@ -249,6 +250,19 @@ static void test_all_options(void **state) {
 	assert_int_equal(f->opts.height, 8192);
 	assert_int_equal(f->opts.port, 1);
 	assert_int_equal(f->opts.fps, 120);
+
+	static const struct {
+		const char *arg;
+		double scale;
+	} scales[] = {
+		{ "--scale=1", 1.0 }, { "--scale=1.5", 1.5 }, { "--scale=2", 2.0 },
+		{ "--scale=1.25", 1.25 }, { "--scale=2.0", 2.0 }, { "--scale=4", 4.0 },
+	};
+	for (size_t i = 0; i < sizeof(scales) / sizeof(scales[0]); i++) {
+		reset_opts(f);
+		assert_int_equal(parse(f, "--disable-ticketing", scales[i].arg, NULL), SWL_OPTIONS_OK);
+		assert_true(f->opts.scale == scales[i].scale);
+	}
 
 	reset_opts(f);
 	assert_int_equal(parse(f, "--disable-ticketing", "--keyboard-layout", "de,us",
@@ -354,6 +368,14 @@ static void test_bad_values(void **state) {
 			{"--min-size", "10x10"},
 			{"--max-heads", "0"},
 			{"--max-heads", "17"},
+			{"--scale", "0.5"},
+			{"--scale", "1.3"},
+			{"--scale", "4.25"},
+			{"--scale", "5"},
+			{"--scale", "1."},
+			{"--scale", "1.255"},
+			{"--scale", "-1"},
+			{"--scale", "x"},
 			{"--max-size", "1280"},
 			{"--repeat-rate", "1001"},
 			{"--repeat-rate", "-1"},
@@ -736,6 +758,7 @@ static void test_help(void **state) {
 			"--no-audio",
 			"--no-copy-bits",
 			"--max-heads N",
+			"--scale S",
 			"--password-lifetime SECONDS",
 			"--insecure-no-auth",
 			"--view-only",
