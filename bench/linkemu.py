@@ -91,7 +91,10 @@ async def serve(target_port, mbit, rtt_ms, queue_bytes, port_box, started):
 
     async def handle(creader, cwriter):
         sreader, swriter = await asyncio.open_connection("127.0.0.1", target_port)
-        await asyncio.gather(pump(creader, swriter, up), pump(sreader, cwriter, down))
+        try:
+            await asyncio.gather(pump(creader, swriter, up), pump(sreader, cwriter, down))
+        except asyncio.CancelledError:
+            pass  # the emulator is stopping
 
     server = await asyncio.start_server(handle, "127.0.0.1", port_box.get("port", 0))
     port_box["port"] = server.sockets[0].getsockname()[1]
