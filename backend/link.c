@@ -2,8 +2,11 @@
  * The link estimator (link.h). The rate is measured only over windows in
  * which data waited in the socket the whole time: then the acks arrive as
  * fast as the path drains, whereas an idle socket only tells how much the
- * application wrote. A window that was not backlogged may still raise the
- * estimate (the path carried at least that much).
+ * application wrote. A window that was not backlogged never sets the rate
+ * from its acks: a buffer beyond the server that acknowledges (a proxy, a
+ * relay's receive buffer) takes a burst far faster than the path carries it.
+ * Instead, while large updates are being held back, the estimate creeps up,
+ * so a link that got faster is found again.
  */
 #include "link.h"
 
@@ -67,8 +70,11 @@ void wlr_spice_link_add_sample(struct wlr_spice_link *link,
 		uint64_t rate = acked * 1000 / (uint64_t)dt;
 		if (link->window_busy) {
 			link->rate = link->rate == 0 ? rate : (link->rate * 3 + rate) / 4;
-		} else if (link->rate != 0 && rate > link->rate) {
-			link->rate = rate;
+		} else if (link->rate != 0 && link->bulk_tokens < 0) {
+			// Large updates are held back and yet the queue stays short: the
+			// link may have more room. Probe slowly (about 16 % a second); a
+			// backlogged window corrects an overshoot.
+			link->rate += link->rate / WLR_SPICE_LINK_PROBE_DIV + 1;
 		}
 		link->window_ms = sample->now_ms;
 		link->window_acked = sample->bytes_acked;

@@ -15,9 +15,15 @@ or from Python: start(target_port, mbit, rtt_ms) -> (port, stop, stats).
 import argparse
 import asyncio
 import collections
+import socket
 import threading
 
 CHUNK = 4096
+# The relay's receive buffer towards the server. A real bottleneck does not
+# acknowledge what it cannot forward; the relay's kernel does, up to its
+# receive buffer (autotuned to hundreds of KB on loopback). Kept small so that
+# what the FIFO cannot take waits in the server's own socket, not acked.
+RCVBUF = 8192
 
 
 class Direction:
@@ -90,7 +96,11 @@ async def serve(target_port, mbit, rtt_ms, queue_bytes, port_box, started):
     tasks = [asyncio.ensure_future(down.run()), asyncio.ensure_future(up.run())]
 
     async def handle(creader, cwriter):
-        sreader, swriter = await asyncio.open_connection("127.0.0.1", target_port)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
+        sock.setblocking(False)
+        await loop.sock_connect(sock, ("127.0.0.1", target_port))
+        sreader, swriter = await asyncio.open_connection(sock=sock)
         try:
             await asyncio.gather(pump(creader, swriter, up), pump(sreader, cwriter, down))
         except asyncio.CancelledError:

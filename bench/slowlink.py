@@ -102,6 +102,7 @@ def run_link(args, extra, mbit, rtt_ms):
                         2),
         "updates_per_s": round((s1["display_updates"] - s0["display_updates"]) / secs, 1),
         "exit_log": exit_log[-2:],
+        "log": log.name,
     }
 
 
