@@ -5,8 +5,8 @@
  * application wrote. A window that was not backlogged never sets the rate
  * from its acks: a buffer beyond the server that acknowledges (a proxy, a
  * relay's receive buffer) takes a burst far faster than the path carries it.
- * Instead, while large updates are being held back, the estimate creeps up,
- * so a link that got faster is found again.
+ * (Known gap: the estimate does not rise again by itself when the link gets
+ * faster; only a new backlog re-measures it.)
  */
 #include "link.h"
 
@@ -70,11 +70,6 @@ void wlr_spice_link_add_sample(struct wlr_spice_link *link,
 		uint64_t rate = acked * 1000 / (uint64_t)dt;
 		if (link->window_busy) {
 			link->rate = link->rate == 0 ? rate : (link->rate * 3 + rate) / 4;
-		} else if (link->rate != 0 && link->bulk_tokens < 0) {
-			// Large updates are held back and yet the queue stays short: the
-			// link may have more room. Probe slowly (about 16 % a second); a
-			// backlogged window corrects an overshoot.
-			link->rate += link->rate / WLR_SPICE_LINK_PROBE_DIV + 1;
 		}
 		link->window_ms = sample->now_ms;
 		link->window_acked = sample->bytes_acked;

@@ -25,8 +25,6 @@
 #define WLR_SPICE_LINK_MIN_TARGET (16 * 1024)
 /* Large updates may use this share (percent) of the delivered rate. */
 #define WLR_SPICE_LINK_BULK_SHARE 60
-/* Held-back windows without a backlog raise the rate by 1/this each. */
-#define WLR_SPICE_LINK_PROBE_DIV 64
 /* How much unused bulk budget may be saved up, in time at that share. */
 #define WLR_SPICE_LINK_BULK_BURST_MS 100
 

@@ -102,8 +102,6 @@ static void test_bulk_budget(void **state) {
 	}
 	// Idle: the budget is full (capped), bulk may go.
 	assert_true(wlr_spice_link_bulk_allowed(&link));
-	// (The windows that drained the debt probed the rate up a little.)
-	assert_true(link.rate >= 100000 && link.rate < 110000);
 	int64_t share = (int64_t)link.rate * WLR_SPICE_LINK_BULK_SHARE / 100;
 	assert_int_equal(link.bulk_tokens, share * WLR_SPICE_LINK_BULK_BURST_MS / 1000);
 	// A 9 KB frame is written and acked at once: over budget until it is earned back.
@@ -133,37 +131,7 @@ static void test_acked_burst_is_not_a_rate(void **state) {
 	acked += 64000;
 	feed(&link, ms + 100, acked, 0);
 	feed(&link, ms + 200, acked, 0);
-	assert_true(link.rate <= 250000 * 17 / 16);
-}
-
-static void test_held_bulk_probes_up(void **state) {
-	struct wlr_spice_link link;
-	wlr_spice_link_init(&link);
-	uint64_t acked = 0;
-	int64_t ms = 0;
-	for (; ms <= 1000; ms += 100) {
-		feed(&link, ms, acked, 50000);
-		acked += 10000;
-	}
-	assert_int_equal(link.rate, 100000);
-	// Bulk is written faster than its share while the queue stays short: the
-	// budget is in debt, so the estimate creeps up, a little each window.
-	for (int i = 0; i < 10; i++) {
-		ms += 100;
-		acked += 20000;
-		feed(&link, ms, acked, 0);
-	}
-	assert_true(link.rate > 100000);
-	assert_true(link.rate < 100000 * 13 / 10);
-	// A backlogged window brings it back towards what is delivered.
-	uint64_t before = link.rate;
-	ms += 100;
-	acked += 10000;
-	feed(&link, ms, acked, 50000);
-	ms += 100;
-	acked += 10000;
-	feed(&link, ms, acked, 50000);
-	assert_true(link.rate < before);
+	assert_true(link.rate <= 250000);
 }
 
 int main(void) {
@@ -171,7 +139,6 @@ int main(void) {
 		cmocka_unit_test(test_unknown_rate_never_holds_back),
 		cmocka_unit_test(test_rate_while_backlogged),
 		cmocka_unit_test(test_acked_burst_is_not_a_rate),
-		cmocka_unit_test(test_held_bulk_probes_up),
 		cmocka_unit_test(test_idle_window_does_not_lower_rate),
 		cmocka_unit_test(test_round_trip_widens_target),
 		cmocka_unit_test(test_bulk_budget),
