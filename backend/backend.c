@@ -421,6 +421,10 @@ static void backend_destroy(struct wlr_backend *wlr_backend) {
 			" images cacheable",
 			st->commits, st->draw_commands, st->pixels_sent, st->fills, st->copies,
 			st->pixels_copied, st->cacheable);
+	const struct wlr_spice_link *link = wlr_spice_listener_link(&backend->listener);
+	wlr_log(WLR_INFO, "link: %" PRIu64 " flushes sent small changes only; delivered %" PRIu64
+			" B/s, rtt %u us, queued %u B", st->link_deferred, link ? link->rate : 0,
+			link ? link->rtt_us : 0, link ? wlr_spice_link_queued(link) : 0);
 	wlr_spice_input_finish(&backend->input);
 	for (int i = WLR_SPICE_MAX_HEADS - 1; i >= 0; i--) {
 		if (backend->outputs[i] != NULL) {
@@ -590,6 +594,14 @@ void wlr_spice_backend_get_stats(struct wlr_backend *wlr_backend, struct wlr_spi
 		return;
 	}
 	*stats = backend->stats;
+	const struct wlr_spice_link *link = wlr_spice_listener_link(&backend->listener);
+	if (link != NULL) {
+		stats->link_rate = link->rate;
+		stats->link_rtt_us = link->rtt_us;
+		stats->link_queued = wlr_spice_link_queued(link);
+		uint32_t target = wlr_spice_link_target(link);
+		stats->link_target = target == UINT32_MAX ? 0 : target;
+	}
 	pthread_mutex_lock(&backend->qxl.lock);
 	stats->released = backend->qxl.released;
 	pthread_mutex_unlock(&backend->qxl.lock);

@@ -10,11 +10,17 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <inttypes.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <linux/tcp.h> // struct tcp_info with the delivery rate (glibc's is older)
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -48,6 +54,7 @@ struct wlr_spice_conn {
 	bool timed_out; // cut for exceeding the grace time
 	bool cut; // cut because its source is being penalized, or evicted
 	bool released; // no longer counted by admission (evicted for a newcomer)
+	bool display; // a display channel: its descriptor is kept once it authenticates
 };
 
 static int64_t now_ms(void) {
@@ -98,6 +105,29 @@ static void conn_destroy(struct wlr_spice_conn *conn) {
 	}
 	wl_list_remove(&conn->link);
 	free(conn);
+}
+
+/* An authenticated display channel: keep its descriptor to watch the link. */
+static void keep_link(struct wlr_spice_conn *conn) {
+	if (!conn->display || conn->fd < 0 || conn->info == NULL) {
+		return;
+	}
+	struct wlr_spice_link_conn *lc = calloc(1, sizeof(*lc));
+	if (lc == NULL) {
+		return;
+	}
+	lc->fd = conn->fd;
+	conn->fd = -1;
+	lc->info = conn->info;
+	lc->tcp = true;
+	wlr_spice_link_init(&lc->est);
+	wl_list_insert(&conn->listener->links, &lc->link);
+}
+
+static void link_conn_destroy(struct wlr_spice_link_conn *lc) {
+	close(lc->fd);
+	wl_list_remove(&lc->link);
+	free(lc);
 }
 
 static void conn_cut(struct wlr_spice_conn *conn) {
@@ -182,15 +212,24 @@ void wlr_spice_listener_channel_event(
 		if ((conn = find_conn(listener, info)) == NULL) {
 			break;
 		}
+		conn->display = info->type == SPICE_CHANNEL_DISPLAY;
 		if (conn == listener->handing_over) {
 			conn->authenticated = true;
 		} else {
 			wlr_spice_admission_authenticated(&listener->admission, &conn->source, now_ms());
+			keep_link(conn);
 			conn_destroy(conn);
 		}
 		break;
 	case SPICE_CHANNEL_EVENT_DISCONNECTED:
 		if ((conn = find_conn(listener, info)) == NULL) {
+			struct wlr_spice_link_conn *lc;
+			wl_list_for_each(lc, &listener->links, link) {
+				if (lc->info == info) {
+					link_conn_destroy(lc);
+					break;
+				}
+			}
 			break;
 		}
 		conn->info = NULL; // spice-server frees it after this event
@@ -315,6 +354,7 @@ static void take_connection(struct wlr_spice_listener *listener, int fd, bool tl
 		conn_destroy(conn);
 	} else if (conn->authenticated) {
 		wlr_spice_admission_authenticated(&listener->admission, &conn->source, now_ms());
+		keep_link(conn);
 		conn_destroy(conn);
 	} else if (conn->gone) {
 		conn_failed(conn);
@@ -496,6 +536,7 @@ bool wlr_spice_listener_init(struct wlr_spice_listener *listener,
 	const struct wlr_spice_backend_options *o = &backend->options;
 	*listener = (struct wlr_spice_listener){ .backend = backend };
 	wl_list_init(&listener->conns);
+	wl_list_init(&listener->links);
 	wlr_spice_admission_init(&listener->admission, o->exempt_loopback);
 	wlr_spice_ratelimit_init(&listener->log_refused, 5, 1000);
 	wlr_spice_ratelimit_init(&listener->log_accept, 2, 1000);
@@ -553,6 +594,10 @@ void wlr_spice_listener_finish(struct wlr_spice_listener *listener) {
 	wl_list_for_each_safe(conn, tmp, &listener->conns, link) {
 		conn_destroy(conn);
 	}
+	struct wlr_spice_link_conn *lc, *lc_tmp;
+	wl_list_for_each_safe(lc, lc_tmp, &listener->links, link) {
+		link_conn_destroy(lc);
+	}
 	for (int i = 0; i < listener->n_sockets; i++) {
 		struct wlr_spice_listen_socket *sock = &listener->sockets[i];
 		if (sock->source != NULL) {
@@ -576,4 +621,60 @@ void wlr_spice_listener_finish(struct wlr_spice_listener *listener) {
 	free(listener->unix_path);
 	listener->unix_path = NULL;
 	listener->backend = NULL;
+}
+
+/* Once a second per link at debug level: what the estimator believes. */
+#define LINK_LOG_MS 1000
+
+void wlr_spice_listener_sample_links(struct wlr_spice_listener *listener, int64_t now) {
+	if (listener->backend == NULL) {
+		return;
+	}
+	struct wlr_spice_link_conn *lc;
+	wl_list_for_each(lc, &listener->links, link) {
+		if (!lc->tcp) {
+			continue;
+		}
+		struct tcp_info ti;
+		socklen_t len = sizeof(ti);
+		int outq = 0, notsent = 0;
+		if (getsockopt(lc->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
+				len < offsetof(struct tcp_info, tcpi_delivery_rate) +
+					sizeof(ti.tcpi_delivery_rate) ||
+				ioctl(lc->fd, SIOCOUTQ, &outq) != 0 || ioctl(lc->fd, SIOCOUTQNSD, &notsent) != 0) {
+			lc->tcp = false; // a unix socket: nothing to learn
+			continue;
+		}
+		struct wlr_spice_link_sample sample = {
+			.now_ms = now,
+			.bytes_acked = ti.tcpi_bytes_acked,
+			.delivery_rate = ti.tcpi_delivery_rate,
+			.rtt_us = ti.tcpi_rtt,
+			.unacked = outq > notsent ? (uint32_t)(outq - notsent) : 0,
+			.notsent = notsent > 0 ? (uint32_t)notsent : 0,
+		};
+		lc->delivery_rate = ti.tcpi_delivery_rate;
+		wlr_spice_link_add_sample(&lc->est, &sample);
+		if (now - lc->logged_ms >= LINK_LOG_MS) {
+			lc->logged_ms = now;
+			wlr_log(WLR_DEBUG, "link: delivered %" PRIu64 " B/s (kernel %" PRIu64
+					" B/s), rtt %u us, queued %u B (%u not sent), target %u B",
+					lc->est.rate, lc->delivery_rate, lc->est.rtt_us,
+					wlr_spice_link_queued(&lc->est), sample.notsent,
+					wlr_spice_link_target(&lc->est));
+		}
+	}
+}
+
+const struct wlr_spice_link *wlr_spice_listener_link(const struct wlr_spice_listener *listener) {
+	if (listener->backend == NULL || wl_list_empty(&listener->links)) {
+		return NULL;
+	}
+	const struct wlr_spice_link_conn *lc;
+	wl_list_for_each(lc, &listener->links, link) {
+		if (lc->tcp) {
+			return &lc->est;
+		}
+	}
+	return NULL;
 }

@@ -12,6 +12,7 @@
 #include <spice.h>
 #include <wayland-server-core.h>
 #include "admission.h"
+#include "link.h"
 
 struct wlr_spice_backend;
 
@@ -22,6 +23,21 @@ struct wlr_spice_listen_socket {
 	bool tls;
 	bool owned; // created here, closed at finish (not a handed-over socket)
 	struct wl_event_source *source;
+};
+
+/*
+ * An authenticated display channel whose descriptor is kept (a duplicate of
+ * spice-server's) for the whole session, to read what the kernel knows of
+ * the path to the client: TCP_INFO and the send queue.
+ */
+struct wlr_spice_link_conn {
+	struct wl_list link; // wlr_spice_listener.links
+	int fd;
+	bool tcp; // TCP_INFO answers (not a unix socket)
+	SpiceChannelEventInfo *info; // spice-server's, until DISCONNECTED
+	struct wlr_spice_link est;
+	uint64_t delivery_rate; // the kernel's own estimate, for the log
+	int64_t logged_ms;
 };
 
 struct wlr_spice_listener {
@@ -35,6 +51,7 @@ struct wlr_spice_listener {
 	struct wlr_spice_admission admission;
 	struct wl_list conns; // wlr_spice_conn.link, connections not authenticated yet
 	struct wlr_spice_conn *handing_over; // during spice_server_add_*client
+	struct wl_list links; // wlr_spice_link_conn.link, display channels, newest first
 
 	// The unix socket created here, removed at finish if still ours.
 	char *unix_path;
@@ -56,5 +73,10 @@ void wlr_spice_listener_finish(struct wlr_spice_listener *listener);
 /* A channel event from spice-server (core->channel_event). */
 void wlr_spice_listener_channel_event(
 		struct wlr_spice_listener *listener, int event, SpiceChannelEventInfo *info);
+
+/* Reads every kept display connection's socket into its estimator. */
+void wlr_spice_listener_sample_links(struct wlr_spice_listener *listener, int64_t now_ms);
+/* The newest display channel's estimator, or NULL without a TCP display channel. */
+const struct wlr_spice_link *wlr_spice_listener_link(const struct wlr_spice_listener *listener);
 
 #endif

@@ -119,6 +119,8 @@ struct client {
 	bool animate;
 	bool echo_keys; /* draw a mark for every key press, for latency runs */
 	bool start_fullscreen, start_maximized; /* asked for before the first commit */
+	bool video; /* a 480x360 area at 0,40 where every pixel changes every frame */
+	uint32_t video_frame;
 	bool own_cursor; /* set a cursor surface of our own on pointer enter */
 	struct wl_surface *cursor_surface;
 	struct wl_buffer *cursor_buffer;
@@ -336,7 +338,7 @@ static void render(struct client *client) {
 			wl_surface_damage_buffer(client->surface, r->x, r->y, r->width, r->height);
 		}
 	}
-	if (client->animate && client->frame_callback == NULL) {
+	if ((client->animate || client->video) && client->frame_callback == NULL) {
 		client->frame_callback = wl_surface_frame(client->surface);
 		wl_callback_add_listener(client->frame_callback, &frame_listener, client);
 	}
@@ -363,11 +365,35 @@ static void render(struct client *client) {
 	client->note_count = 0;
 }
 
+/* The next frame of the video area: moving colour bands, no two frames alike. */
+static void video_frame(struct client *client) {
+	struct tc_rect r = {0, 40, 480, 360};
+	if (client->content == NULL || client->width < r.x + r.width ||
+			client->height < r.y + r.height) {
+		return;
+	}
+	uint32_t t = client->video_frame++;
+	for (int y = 0; y < r.height; y++) {
+		uint32_t *row = client->content + (size_t)(r.y + y) * client->width + r.x;
+		for (int x = 0; x < r.width; x++) {
+			uint32_t red = (uint32_t)(x * 3 + t * 7) & 0xff;
+			uint32_t green = (uint32_t)(y * 2 + t * 5 + (x ^ y)) & 0xff;
+			uint32_t blue = (uint32_t)((x + y) * t) & 0xff;
+			row[x] = OPAQUE | red << 16 | green << 8 | blue;
+		}
+	}
+	add_damage(client, r);
+}
+
 static void frame_handle_done(void *data, struct wl_callback *callback, uint32_t time) {
 	struct client *client = data;
 	wl_callback_destroy(callback);
 	client->frame_callback = NULL;
+	if (client->video) {
+		video_frame(client);
+	}
 	if (!client->animate) {
+		render(client);
 		return;
 	}
 	add_damage(client, square_rect(client));
@@ -965,6 +991,7 @@ static void usage(FILE *f) {
 		"  --echo-keys    draw a small mark on every key press (latency runs)\n"
 		"  --fullscreen   ask for fullscreen before the first commit\n"
 		"  --maximized    ask to be maximized before the first commit\n"
+		"  --video        a 480x360 area at 0,40 changing every pixel every frame\n"
 		"  --cursor       set a 16x16 magenta cursor, hotspot 3,5, on pointer enter\n"
 		"  --help         show this help\n");
 }
@@ -989,6 +1016,7 @@ int main(int argc, char *argv[]) {
 		{"echo-keys", no_argument, NULL, 'E'},
 		{"fullscreen", no_argument, NULL, 'F'},
 		{"maximized", no_argument, NULL, 'M'},
+		{"video", no_argument, NULL, 'V'},
 		{"cursor", no_argument, NULL, 'C'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
@@ -1025,6 +1053,9 @@ int main(int argc, char *argv[]) {
 			break;
 		case 'M':
 			client.start_maximized = true;
+			break;
+		case 'V':
+			client.video = true;
 			break;
 		case 'C':
 			client.own_cursor = true;

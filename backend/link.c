@@ -1,0 +1,116 @@
+/*
+ * The link estimator (link.h). The rate is measured only over windows in
+ * which data waited in the socket the whole time: then the acks arrive as
+ * fast as the path drains, whereas an idle socket only tells how much the
+ * application wrote. A window that was not backlogged never sets the rate
+ * from its acks: a buffer beyond the server that acknowledges (a proxy, a
+ * relay's receive buffer) takes a burst far faster than the path carries it.
+ * (Known gap: the estimate does not rise again by itself when the link gets
+ * faster; only a new backlog re-measures it.)
+ */
+#include "link.h"
+
+void wlr_spice_link_init(struct wlr_spice_link *link) {
+	*link = (struct wlr_spice_link){ 0 };
+}
+
+static uint32_t sample_queued(const struct wlr_spice_link_sample *s) {
+	return s->unacked + s->notsent;
+}
+
+static void update_bulk(struct wlr_spice_link *link, int64_t now_ms) {
+	if (link->rate == 0) {
+		link->bulk_tokens = 0;
+		link->bulk_ms = now_ms;
+		link->bulk_written = link->written;
+		return;
+	}
+	int64_t share = (int64_t)link->rate * WLR_SPICE_LINK_BULK_SHARE / 100;
+	int64_t dt = now_ms - link->bulk_ms;
+	if (dt > 0) {
+		link->bulk_tokens += share * dt / 1000;
+	}
+	// Saving up is capped before spending: an idle link allows one burst.
+	int64_t cap = share * WLR_SPICE_LINK_BULK_BURST_MS / 1000;
+	if (link->bulk_tokens > cap) {
+		link->bulk_tokens = cap;
+	}
+	link->bulk_tokens -= (int64_t)(link->written - link->bulk_written);
+	// A debt of more than a second is history, not a plan.
+	if (link->bulk_tokens < -share) {
+		link->bulk_tokens = -share;
+	}
+	link->bulk_ms = now_ms;
+	link->bulk_written = link->written;
+}
+
+void wlr_spice_link_add_sample(struct wlr_spice_link *link,
+		const struct wlr_spice_link_sample *sample) {
+	bool busy = sample_queued(sample) >= WLR_SPICE_LINK_BUSY_BYTES;
+	link->written = sample->bytes_acked + sample_queued(sample);
+	if (!link->have_sample) {
+		link->have_sample = true;
+		link->last = *sample;
+		link->window_ms = sample->now_ms;
+		link->window_acked = sample->bytes_acked;
+		link->window_busy = busy;
+		link->rtt_us = sample->rtt_us;
+		update_bulk(link, sample->now_ms);
+		return;
+	}
+	if (sample->rtt_us > 0) {
+		link->rtt_us = link->rtt_us == 0 ? sample->rtt_us :
+			(uint32_t)(((uint64_t)link->rtt_us * 7 + sample->rtt_us) / 8);
+	}
+	link->window_busy = link->window_busy && busy;
+	int64_t dt = sample->now_ms - link->window_ms;
+	if (dt >= WLR_SPICE_LINK_WINDOW_MS) {
+		uint64_t acked = sample->bytes_acked >= link->window_acked ?
+			sample->bytes_acked - link->window_acked : 0;
+		uint64_t rate = acked * 1000 / (uint64_t)dt;
+		if (link->window_busy) {
+			link->rate = link->rate == 0 ? rate : (link->rate * 3 + rate) / 4;
+		}
+		link->window_ms = sample->now_ms;
+		link->window_acked = sample->bytes_acked;
+		link->window_busy = busy;
+	}
+	link->last = *sample;
+	update_bulk(link, sample->now_ms);
+}
+
+uint32_t wlr_spice_link_queued(const struct wlr_spice_link *link) {
+	return link->have_sample ? sample_queued(&link->last) : 0;
+}
+
+uint32_t wlr_spice_link_target(const struct wlr_spice_link *link) {
+	if (link->rate == 0) {
+		return UINT32_MAX;
+	}
+	uint64_t in_flight = link->rate * link->rtt_us / 1000000;
+	uint64_t target = in_flight + link->rate * WLR_SPICE_LINK_QUEUE_MS / 1000;
+	if (target < WLR_SPICE_LINK_MIN_TARGET) {
+		target = WLR_SPICE_LINK_MIN_TARGET;
+	}
+	return target > UINT32_MAX ? UINT32_MAX : (uint32_t)target;
+}
+
+bool wlr_spice_link_congested(const struct wlr_spice_link *link) {
+	return wlr_spice_link_queued(link) > wlr_spice_link_target(link);
+}
+
+bool wlr_spice_link_bulk_allowed(const struct wlr_spice_link *link) {
+	if (link->rate == 0) {
+		return true;
+	}
+	return !wlr_spice_link_congested(link) && link->bulk_tokens >= 0;
+}
+
+int wlr_spice_link_bulk_wait_ms(const struct wlr_spice_link *link) {
+	int64_t share = (int64_t)link->rate * WLR_SPICE_LINK_BULK_SHARE / 100;
+	if (share <= 0 || link->bulk_tokens >= 0) {
+		return 1;
+	}
+	int64_t ms = (-link->bulk_tokens * 1000 + share - 1) / share;
+	return ms < 1 ? 1 : ms > 1000 ? 1000 : (int)ms;
+}

@@ -1,0 +1,81 @@
+/*
+ * What the network path to a client can carry, from what the server's own
+ * socket tells (TCP_INFO, SIOCOUTQ/SIOCOUTQNSD): the rate delivered while
+ * data was waiting, the round trip, and what is queued and not yet acked.
+ * Pure: samples (with their times) in, estimates out; unit-tested alone.
+ *
+ * A userspace relay or a proxy in the path hides the real round trip (the
+ * kernel sees only the hop to it), so the decisions built on this rely on
+ * the delivered rate and the queue, and use the round trip only to allow
+ * more in flight when it is large.
+ */
+#ifndef WLR_SPICE_LINK_H
+#define WLR_SPICE_LINK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Rate samples span at least this long, so one ack burst is not a rate. */
+#define WLR_SPICE_LINK_WINDOW_MS 100
+/* Queued bytes from which the socket counts as backlogged (not app-limited). */
+#define WLR_SPICE_LINK_BUSY_BYTES 4096
+/* What may wait beyond the bytes in flight, in time at the delivered rate. */
+#define WLR_SPICE_LINK_QUEUE_MS 50
+/* Smallest queue target, so a fast link is never held back by rounding. */
+#define WLR_SPICE_LINK_MIN_TARGET (16 * 1024)
+/* Large updates may use this share (percent) of the delivered rate. */
+#define WLR_SPICE_LINK_BULK_SHARE 60
+/* How much unused bulk budget may be saved up, in time at that share. */
+#define WLR_SPICE_LINK_BULK_BURST_MS 100
+
+struct wlr_spice_link_sample {
+	int64_t now_ms;
+	uint64_t bytes_acked; // tcpi_bytes_acked
+	uint64_t delivery_rate; // tcpi_delivery_rate, bytes a second
+	uint32_t rtt_us; // tcpi_rtt
+	uint32_t unacked; // SIOCOUTQ - SIOCOUTQNSD: sent, not acked yet
+	uint32_t notsent; // SIOCOUTQNSD (tcpi_notsent_bytes)
+};
+
+struct wlr_spice_link {
+	bool have_sample;
+	struct wlr_spice_link_sample last;
+	// The current rate window: its start, and whether the queue stayed busy.
+	int64_t window_ms;
+	uint64_t window_acked;
+	bool window_busy;
+
+	uint64_t rate; // bytes a second delivered while backlogged; 0: not known
+	uint32_t rtt_us; // smoothed kernel round trip
+	uint64_t written; // everything spice-server wrote: acked + queued
+
+	// Budget for large updates: bytes, as of bulk_ms and bulk_written.
+	int64_t bulk_tokens;
+	int64_t bulk_ms;
+	uint64_t bulk_written;
+};
+
+void wlr_spice_link_init(struct wlr_spice_link *link);
+void wlr_spice_link_add_sample(struct wlr_spice_link *link,
+		const struct wlr_spice_link_sample *sample);
+
+/* Bytes written to the socket and not acked yet (in flight or not sent). */
+uint32_t wlr_spice_link_queued(const struct wlr_spice_link *link);
+/*
+ * The queue the link should not exceed: what is in flight over the round
+ * trip plus WLR_SPICE_LINK_QUEUE_MS at the delivered rate; UINT32_MAX while
+ * the rate is not known (a fast link never backlogs long enough to measure).
+ */
+uint32_t wlr_spice_link_target(const struct wlr_spice_link *link);
+/* More is queued than the target: only small updates should be sent. */
+bool wlr_spice_link_congested(const struct wlr_spice_link *link);
+/*
+ * Whether a large, repeating update (video) may go now: the queue is within
+ * its target and large updates have not used more than their share of the
+ * delivered rate. Always true while the rate is not known.
+ */
+bool wlr_spice_link_bulk_allowed(const struct wlr_spice_link *link);
+/* Milliseconds until the bulk budget is positive again (at least 1). */
+int wlr_spice_link_bulk_wait_ms(const struct wlr_spice_link *link);
+
+#endif

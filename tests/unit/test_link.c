@@ -1,0 +1,147 @@
+/*
+ * Unit tests for the link estimator: the delivered rate measured only while
+ * the socket is backlogged, the queue target, and the budget that keeps
+ * large updates to a share of the link.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "link.h"
+
+static struct wlr_spice_link_sample at(int64_t ms, uint64_t acked, uint32_t queued,
+		uint32_t rtt_us) {
+	return (struct wlr_spice_link_sample){
+		.now_ms = ms, .bytes_acked = acked, .rtt_us = rtt_us,
+		.unacked = queued / 2, .notsent = queued - queued / 2,
+	};
+}
+
+static void feed(struct wlr_spice_link *link, int64_t ms, uint64_t acked, uint32_t queued) {
+	struct wlr_spice_link_sample s = at(ms, acked, queued, 100);
+	wlr_spice_link_add_sample(link, &s);
+}
+
+static void test_unknown_rate_never_holds_back(void **state) {
+	struct wlr_spice_link link;
+	wlr_spice_link_init(&link);
+	assert_true(wlr_spice_link_bulk_allowed(&link));
+	assert_false(wlr_spice_link_congested(&link));
+	// A fast link: the queue empties between samples, so no rate is measured.
+	for (int i = 0; i <= 20; i++) {
+		feed(&link, i * 20, (uint64_t)i * 1000000, 0);
+	}
+	assert_int_equal(link.rate, 0);
+	assert_int_equal(wlr_spice_link_target(&link), UINT32_MAX);
+	assert_true(wlr_spice_link_bulk_allowed(&link));
+}
+
+static void test_rate_while_backlogged(void **state) {
+	struct wlr_spice_link link;
+	wlr_spice_link_init(&link);
+	// 250 KB/s (2 Mbit/s) delivered with 100 KB always waiting.
+	for (int i = 0; i <= 20; i++) {
+		feed(&link, i * 50, (uint64_t)i * 12500, 100000);
+	}
+	assert_int_equal(link.rate, 250000);
+	assert_int_equal(wlr_spice_link_queued(&link), 100000);
+	// Target: 50 ms at 250 KB/s (the 100 us round trip adds nothing).
+	assert_int_equal(wlr_spice_link_target(&link), 12500 > WLR_SPICE_LINK_MIN_TARGET ?
+		12500 : WLR_SPICE_LINK_MIN_TARGET);
+	assert_true(wlr_spice_link_congested(&link));
+	assert_false(wlr_spice_link_bulk_allowed(&link));
+}
+
+static void test_idle_window_does_not_lower_rate(void **state) {
+	struct wlr_spice_link link;
+	wlr_spice_link_init(&link);
+	for (int i = 0; i <= 10; i++) {
+		feed(&link, i * 50, (uint64_t)i * 12500, 100000);
+	}
+	uint64_t rate = link.rate;
+	assert_int_equal(rate, 250000);
+	// Little written and the queue empty: what was acked is not the capacity.
+	uint64_t acked = 10 * 12500;
+	for (int i = 11; i <= 30; i++) {
+		acked += 100;
+		feed(&link, i * 50, acked, 0);
+	}
+	assert_int_equal(link.rate, rate);
+	assert_false(wlr_spice_link_congested(&link));
+}
+
+static void test_round_trip_widens_target(void **state) {
+	struct wlr_spice_link link;
+	wlr_spice_link_init(&link);
+	// 1 MB/s with a 200 ms kernel round trip: 200 KB in flight + 50 KB waiting.
+	for (int i = 0; i <= 20; i++) {
+		struct wlr_spice_link_sample s = at(i * 100, (uint64_t)i * 100000, 300000, 200000);
+		wlr_spice_link_add_sample(&link, &s);
+	}
+	assert_int_equal(link.rate, 1000000);
+	assert_int_equal(link.rtt_us, 200000);
+	assert_int_equal(wlr_spice_link_target(&link), 250000);
+	assert_true(wlr_spice_link_congested(&link));
+}
+
+static void test_bulk_budget(void **state) {
+	struct wlr_spice_link link;
+	wlr_spice_link_init(&link);
+	// Measure 100 KB/s with a backlog, then let the queue drain.
+	uint64_t acked = 0;
+	int64_t ms = 0;
+	for (; ms <= 1000; ms += 100) {
+		feed(&link, ms, acked, 50000);
+		acked += 10000;
+	}
+	assert_int_equal(link.rate, 100000);
+	for (; ms <= 3000; ms += 100) {
+		feed(&link, ms, acked, 0);
+	}
+	// Idle: the budget is full (capped), bulk may go.
+	assert_true(wlr_spice_link_bulk_allowed(&link));
+	int64_t share = (int64_t)link.rate * WLR_SPICE_LINK_BULK_SHARE / 100;
+	assert_int_equal(link.bulk_tokens, share * WLR_SPICE_LINK_BULK_BURST_MS / 1000);
+	// A 9 KB frame is written and acked at once: over budget until it is earned back.
+	acked += 9000;
+	feed(&link, ms, acked, 0);
+	assert_false(wlr_spice_link_bulk_allowed(&link));
+	int wait = wlr_spice_link_bulk_wait_ms(&link);
+	int expect = (int)((9000 - share / 10) * 1000 / share);
+	assert_true(wait == expect || wait == expect + 1); // rounded up
+	feed(&link, ms + wait, acked, 0);
+	assert_true(wlr_spice_link_bulk_allowed(&link));
+}
+
+static void test_acked_burst_is_not_a_rate(void **state) {
+	struct wlr_spice_link link;
+	wlr_spice_link_init(&link);
+	// 250 KB/s measured with a backlog.
+	uint64_t acked = 0;
+	int64_t ms = 0;
+	for (; ms <= 1000; ms += 50) {
+		feed(&link, ms, acked, 100000);
+		acked += 12500;
+	}
+	assert_int_equal(link.rate, 250000);
+	// A relay's buffer takes 64 KB in 100 ms with nothing left queued: that is
+	// not what the path carries, and must not raise the rate.
+	acked += 64000;
+	feed(&link, ms + 100, acked, 0);
+	feed(&link, ms + 200, acked, 0);
+	assert_true(link.rate <= 250000);
+}
+
+int main(void) {
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_unknown_rate_never_holds_back),
+		cmocka_unit_test(test_rate_while_backlogged),
+		cmocka_unit_test(test_acked_burst_is_not_a_rate),
+		cmocka_unit_test(test_idle_window_does_not_lower_rate),
+		cmocka_unit_test(test_round_trip_widens_target),
+		cmocka_unit_test(test_bulk_budget),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
