@@ -422,8 +422,8 @@ static void backend_destroy(struct wlr_backend *wlr_backend) {
 			st->commits, st->draw_commands, st->pixels_sent, st->fills, st->copies,
 			st->pixels_copied, st->cacheable);
 	const struct wlr_spice_link *link = wlr_spice_listener_link(&backend->listener);
-	wlr_log(WLR_INFO, "link: %" PRIu64 " flushes sent small changes only; delivered %" PRIu64
-			" B/s, rtt %u us, queued %u B", st->link_deferred, link ? link->rate : 0,
+	wlr_log(WLR_INFO, "link: delivered %" PRIu64
+			" B/s while backlogged, rtt %u us, queued %u B", link ? link->rate : 0,
 			link ? link->rtt_us : 0, link ? wlr_spice_link_queued(link) : 0);
 	wlr_spice_input_finish(&backend->input);
 	for (int i = WLR_SPICE_MAX_HEADS - 1; i >= 0; i--) {

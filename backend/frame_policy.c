@@ -91,18 +91,3 @@ void wlr_spice_frame_policy_take(
 	policy->last_flush_ms = now_ms;
 	policy->flushed_once = true;
 }
-
-void wlr_spice_frame_policy_take_small(
-		struct wlr_spice_frame_policy *policy, int64_t max_pixels, pixman_region32_t *out) {
-	int n = 0;
-	const pixman_box32_t *boxes = pixman_region32_rectangles(&policy->pending, &n);
-	pixman_region32_clear(out);
-	for (int i = 0; i < n; i++) {
-		int64_t area = (int64_t)(boxes[i].x2 - boxes[i].x1) * (boxes[i].y2 - boxes[i].y1);
-		if (area <= max_pixels) {
-			pixman_region32_union_rect(out, out, boxes[i].x1, boxes[i].y1,
-				(unsigned)(boxes[i].x2 - boxes[i].x1), (unsigned)(boxes[i].y2 - boxes[i].y1));
-		}
-	}
-	pixman_region32_subtract(&policy->pending, &policy->pending, out);
-}

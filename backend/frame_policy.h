@@ -53,13 +53,4 @@ int wlr_spice_frame_policy_next_flush(
 void wlr_spice_frame_policy_take(
 		struct wlr_spice_frame_policy *policy, int64_t now_ms, pixman_region32_t *out);
 
-/*
- * Moves the boxes of the pending region of at most max_pixels each into out
- * (an initialised region) and leaves the larger ones pending; the period and
- * the tokens are not touched. For a slow link: small changes (a key's echo)
- * go at once while a large repeating region waits for the link.
- */
-void wlr_spice_frame_policy_take_small(
-		struct wlr_spice_frame_policy *policy, int64_t max_pixels, pixman_region32_t *out);
-
 #endif

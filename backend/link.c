@@ -18,32 +18,6 @@ static uint32_t sample_queued(const struct wlr_spice_link_sample *s) {
 	return s->unacked + s->notsent;
 }
 
-static void update_bulk(struct wlr_spice_link *link, int64_t now_ms) {
-	if (link->rate == 0) {
-		link->bulk_tokens = 0;
-		link->bulk_ms = now_ms;
-		link->bulk_written = link->written;
-		return;
-	}
-	int64_t share = (int64_t)link->rate * WLR_SPICE_LINK_BULK_SHARE / 100;
-	int64_t dt = now_ms - link->bulk_ms;
-	if (dt > 0) {
-		link->bulk_tokens += share * dt / 1000;
-	}
-	// Saving up is capped before spending: an idle link allows one burst.
-	int64_t cap = share * WLR_SPICE_LINK_BULK_BURST_MS / 1000;
-	if (link->bulk_tokens > cap) {
-		link->bulk_tokens = cap;
-	}
-	link->bulk_tokens -= (int64_t)(link->written - link->bulk_written);
-	// A debt of more than a second is history, not a plan.
-	if (link->bulk_tokens < -share) {
-		link->bulk_tokens = -share;
-	}
-	link->bulk_ms = now_ms;
-	link->bulk_written = link->written;
-}
-
 void wlr_spice_link_add_sample(struct wlr_spice_link *link,
 		const struct wlr_spice_link_sample *sample) {
 	bool busy = sample_queued(sample) >= WLR_SPICE_LINK_BUSY_BYTES;
@@ -55,7 +29,6 @@ void wlr_spice_link_add_sample(struct wlr_spice_link *link,
 		link->window_acked = sample->bytes_acked;
 		link->window_busy = busy;
 		link->rtt_us = sample->rtt_us;
-		update_bulk(link, sample->now_ms);
 		return;
 	}
 	if (sample->rtt_us > 0) {
@@ -76,7 +49,6 @@ void wlr_spice_link_add_sample(struct wlr_spice_link *link,
 		link->window_busy = busy;
 	}
 	link->last = *sample;
-	update_bulk(link, sample->now_ms);
 }
 
 uint32_t wlr_spice_link_queued(const struct wlr_spice_link *link) {
@@ -97,20 +69,4 @@ uint32_t wlr_spice_link_target(const struct wlr_spice_link *link) {
 
 bool wlr_spice_link_congested(const struct wlr_spice_link *link) {
 	return wlr_spice_link_queued(link) > wlr_spice_link_target(link);
-}
-
-bool wlr_spice_link_bulk_allowed(const struct wlr_spice_link *link) {
-	if (link->rate == 0) {
-		return true;
-	}
-	return !wlr_spice_link_congested(link) && link->bulk_tokens >= 0;
-}
-
-int wlr_spice_link_bulk_wait_ms(const struct wlr_spice_link *link) {
-	int64_t share = (int64_t)link->rate * WLR_SPICE_LINK_BULK_SHARE / 100;
-	if (share <= 0 || link->bulk_tokens >= 0) {
-		return 1;
-	}
-	int64_t ms = (-link->bulk_tokens * 1000 + share - 1) / share;
-	return ms < 1 ? 1 : ms > 1000 ? 1000 : (int)ms;
 }

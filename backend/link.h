@@ -23,10 +23,6 @@
 #define WLR_SPICE_LINK_QUEUE_MS 50
 /* Smallest queue target, so a fast link is never held back by rounding. */
 #define WLR_SPICE_LINK_MIN_TARGET (16 * 1024)
-/* Large updates may use this share (percent) of the delivered rate. */
-#define WLR_SPICE_LINK_BULK_SHARE 60
-/* How much unused bulk budget may be saved up, in time at that share. */
-#define WLR_SPICE_LINK_BULK_BURST_MS 100
 
 struct wlr_spice_link_sample {
 	int64_t now_ms;
@@ -48,11 +44,6 @@ struct wlr_spice_link {
 	uint64_t rate; // bytes a second delivered while backlogged; 0: not known
 	uint32_t rtt_us; // smoothed kernel round trip
 	uint64_t written; // everything spice-server wrote: acked + queued
-
-	// Budget for large updates: bytes, as of bulk_ms and bulk_written.
-	int64_t bulk_tokens;
-	int64_t bulk_ms;
-	uint64_t bulk_written;
 };
 
 void wlr_spice_link_init(struct wlr_spice_link *link);
@@ -69,13 +60,5 @@ uint32_t wlr_spice_link_queued(const struct wlr_spice_link *link);
 uint32_t wlr_spice_link_target(const struct wlr_spice_link *link);
 /* More is queued than the target: only small updates should be sent. */
 bool wlr_spice_link_congested(const struct wlr_spice_link *link);
-/*
- * Whether a large, repeating update (video) may go now: the queue is within
- * its target and large updates have not used more than their share of the
- * delivered rate. Always true while the rate is not known.
- */
-bool wlr_spice_link_bulk_allowed(const struct wlr_spice_link *link);
-/* Milliseconds until the bulk budget is positive again (at least 1). */
-int wlr_spice_link_bulk_wait_ms(const struct wlr_spice_link *link);
 
 #endif

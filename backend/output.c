@@ -124,8 +124,7 @@ static void push_copies(struct wlr_spice_output *output, const struct wlr_spice_
 	}
 }
 
-/* small_only: send the small boxes of the pending damage and leave the rest. */
-static void flush(struct wlr_spice_output *output, bool small_only) {
+static void flush(struct wlr_spice_output *output) {
 	struct wlr_spice_backend *backend = output->backend;
 	struct wlr_spice_qxl *qxl = &backend->qxl;
 	if (output->front == NULL || !qxl->primary_active) {
@@ -134,16 +133,7 @@ static void flush(struct wlr_spice_output *output, bool small_only) {
 
 	pixman_region32_t region;
 	pixman_region32_init(&region);
-	if (small_only) {
-		wlr_spice_frame_policy_take_small(
-			&output->policy, WLR_SPICE_AUTO_SMALL_PIXELS, &region);
-		if (!pixman_region32_not_empty(&region)) {
-			pixman_region32_fini(&region);
-			return;
-		}
-	} else {
-		wlr_spice_frame_policy_take(&output->policy, wlr_spice_now_ms(), &region);
-	}
+	wlr_spice_frame_policy_take(&output->policy, wlr_spice_now_ms(), &region);
 
 	void *data;
 	uint32_t format;
@@ -220,39 +210,12 @@ static void flush(struct wlr_spice_output *output, bool small_only) {
 	wlr_buffer_end_data_ptr_access(output->front);
 	pixman_region32_fini(&region);
 	backend->stats.flushes++;
-	if (!small_only && pixman_region32_not_empty(&output->policy.pending)) {
+	if (pixman_region32_not_empty(&output->policy.pending)) {
 		// Something could not be queued: try again shortly.
 		wl_event_source_timer_update(output->flush_timer, WLR_SPICE_BACKLOG_RETRY_MS);
 	}
 
 	wlr_spice_qxl_maybe_flush_tree(qxl);
-}
-
-/*
- * auto on a slow link (its rate measured, link.h): while the socket holds more
- * than its target or large updates used their share of the link, large boxes
- * wait and small ones (a key's echo, a menu) go at once, so they never queue
- * behind video. True when that happened; *delay is when to look again.
- */
-static bool flush_for_link(struct wlr_spice_output *output, int64_t now, int *delay) {
-	struct wlr_spice_backend *backend = output->backend;
-	if (output->policy.mode != WLR_SPICE_FRAME_MODE_AUTO) {
-		return false;
-	}
-	wlr_spice_listener_sample_links(&backend->listener, now);
-	const struct wlr_spice_link *link = wlr_spice_listener_link(&backend->listener);
-	if (link == NULL || wlr_spice_link_bulk_allowed(link)) {
-		return false;
-	}
-	flush(output, true);
-	backend->stats.link_deferred++;
-	int wait = wlr_spice_link_bulk_wait_ms(link);
-	// The queue drains in its own time: look again within a period.
-	if (wait > output->policy.period_ms) {
-		wait = output->policy.period_ms;
-	}
-	*delay = *delay > wait ? *delay : wait;
-	return true;
 }
 
 /* Flushes now or arms the flush timer, as the frame policy says. */
@@ -264,15 +227,12 @@ static void schedule_flush(struct wlr_spice_output *output) {
 		wl_event_source_timer_update(output->flush_timer, 0);
 		return;
 	}
-	if (queued < output->policy.queue_bound && flush_for_link(output, now, &delay)) {
-		if (pixman_region32_not_empty(&output->policy.pending)) {
-			wl_event_source_timer_update(output->flush_timer, delay);
-		}
-		return;
-	}
+	// What the link carries is measured (stats, debug log); nothing is held
+	// back for it yet: see bench/results/slowlink.
+	wlr_spice_listener_sample_links(&output->backend->listener, now);
 	if (delay == 0) {
 		wl_event_source_timer_update(output->flush_timer, 0);
-		flush(output, false);
+		flush(output);
 		return;
 	}
 	if (queued >= output->policy.queue_bound) {

@@ -156,7 +156,6 @@ struct wlr_spice_stats {
 	uint32_t link_rtt_us; // the kernel's round trip (a proxy hides the rest)
 	uint32_t link_queued; // bytes in the socket not acked yet
 	uint32_t link_target; // what may be queued; 0 while the rate is unknown
-	uint64_t link_deferred;
 };
 
 struct wlr_backend *wlr_spice_backend_create(

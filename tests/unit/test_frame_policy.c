@@ -327,32 +327,6 @@ static void test_auto_backlog_halves_rate(void **state) {
 }
 
 /* On a slow link the key's echo leaves at once and the video's box stays pending. */
-static void test_take_small_leaves_large(void **state) {
-	struct wlr_spice_frame_policy policy;
-	wlr_spice_frame_policy_init(&policy, WLR_SPICE_FRAME_MODE_AUTO, 30, 64);
-	add_rect(&policy, 0, 40, 480, 360); // video
-	add_rect(&policy, 8, 8, 16, 16); // a key's echo
-	int64_t last = policy.last_flush_ms;
-	int tokens = policy.tokens;
-	pixman_region32_t out, want;
-	pixman_region32_init(&out);
-	pixman_region32_init_rect(&want, 8, 8, 16, 16);
-	wlr_spice_frame_policy_take_small(&policy, WLR_SPICE_AUTO_SMALL_PIXELS, &out);
-	assert_region_equal(&out, &want);
-	pixman_region32_fini(&want);
-	pixman_region32_init_rect(&want, 0, 40, 480, 360);
-	assert_region_equal(&policy.pending, &want);
-	// Neither the period nor the burst is spent on it.
-	assert_int_equal(policy.last_flush_ms, last);
-	assert_int_equal(policy.tokens, tokens);
-	// Only large boxes: nothing to take.
-	wlr_spice_frame_policy_take_small(&policy, WLR_SPICE_AUTO_SMALL_PIXELS, &out);
-	assert_false(pixman_region32_not_empty(&out));
-	assert_region_equal(&policy.pending, &want);
-	pixman_region32_fini(&want);
-	pixman_region32_fini(&out);
-	wlr_spice_frame_policy_finish(&policy);
-}
 
 int main(void) {
 	const struct CMUnitTest tests[] = {
@@ -369,7 +343,6 @@ int main(void) {
 		cmocka_unit_test(test_auto_small_burst),
 		cmocka_unit_test(test_auto_large_paced),
 		cmocka_unit_test(test_auto_backlog_halves_rate),
-		cmocka_unit_test(test_take_small_leaves_large),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,6 @@
 /*
  * Unit tests for the link estimator: the delivered rate measured only while
- * the socket is backlogged, the queue target, and the budget that keeps
- * large updates to a share of the link.
+ * the socket is backlogged, the queue target, and the queue target.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,7 +26,6 @@ static void feed(struct wlr_spice_link *link, int64_t ms, uint64_t acked, uint32
 static void test_unknown_rate_never_holds_back(void **state) {
 	struct wlr_spice_link link;
 	wlr_spice_link_init(&link);
-	assert_true(wlr_spice_link_bulk_allowed(&link));
 	assert_false(wlr_spice_link_congested(&link));
 	// A fast link: the queue empties between samples, so no rate is measured.
 	for (int i = 0; i <= 20; i++) {
@@ -35,7 +33,6 @@ static void test_unknown_rate_never_holds_back(void **state) {
 	}
 	assert_int_equal(link.rate, 0);
 	assert_int_equal(wlr_spice_link_target(&link), UINT32_MAX);
-	assert_true(wlr_spice_link_bulk_allowed(&link));
 }
 
 static void test_rate_while_backlogged(void **state) {
@@ -51,7 +48,6 @@ static void test_rate_while_backlogged(void **state) {
 	assert_int_equal(wlr_spice_link_target(&link), 12500 > WLR_SPICE_LINK_MIN_TARGET ?
 		12500 : WLR_SPICE_LINK_MIN_TARGET);
 	assert_true(wlr_spice_link_congested(&link));
-	assert_false(wlr_spice_link_bulk_allowed(&link));
 }
 
 static void test_idle_window_does_not_lower_rate(void **state) {
@@ -86,35 +82,6 @@ static void test_round_trip_widens_target(void **state) {
 	assert_true(wlr_spice_link_congested(&link));
 }
 
-static void test_bulk_budget(void **state) {
-	struct wlr_spice_link link;
-	wlr_spice_link_init(&link);
-	// Measure 100 KB/s with a backlog, then let the queue drain.
-	uint64_t acked = 0;
-	int64_t ms = 0;
-	for (; ms <= 1000; ms += 100) {
-		feed(&link, ms, acked, 50000);
-		acked += 10000;
-	}
-	assert_int_equal(link.rate, 100000);
-	for (; ms <= 3000; ms += 100) {
-		feed(&link, ms, acked, 0);
-	}
-	// Idle: the budget is full (capped), bulk may go.
-	assert_true(wlr_spice_link_bulk_allowed(&link));
-	int64_t share = (int64_t)link.rate * WLR_SPICE_LINK_BULK_SHARE / 100;
-	assert_int_equal(link.bulk_tokens, share * WLR_SPICE_LINK_BULK_BURST_MS / 1000);
-	// A 9 KB frame is written and acked at once: over budget until it is earned back.
-	acked += 9000;
-	feed(&link, ms, acked, 0);
-	assert_false(wlr_spice_link_bulk_allowed(&link));
-	int wait = wlr_spice_link_bulk_wait_ms(&link);
-	int expect = (int)((9000 - share / 10) * 1000 / share);
-	assert_true(wait == expect || wait == expect + 1); // rounded up
-	feed(&link, ms + wait, acked, 0);
-	assert_true(wlr_spice_link_bulk_allowed(&link));
-}
-
 static void test_acked_burst_is_not_a_rate(void **state) {
 	struct wlr_spice_link link;
 	wlr_spice_link_init(&link);
@@ -141,7 +108,6 @@ int main(void) {
 		cmocka_unit_test(test_acked_burst_is_not_a_rate),
 		cmocka_unit_test(test_idle_window_does_not_lower_rate),
 		cmocka_unit_test(test_round_trip_widens_target),
-		cmocka_unit_test(test_bulk_budget),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
