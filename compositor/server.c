@@ -1,7 +1,7 @@
 /*
  * Server set-up and tear-down: the SPICE backend, pixman renderer, scene,
- * protocols (compositor, xdg-shell, data device, primary selection) and the
- * Wayland socket.
+ * protocols (compositor, xdg-shell, data device, primary selection,
+ * decorations, activation) and the Wayland socket.
  */
 #include <stdlib.h>
 #include <wlr/render/allocator.h>
@@ -147,6 +147,10 @@ bool swl_server_init(struct swl_server *server, const struct swl_options *option
 		wlr_log(WLR_ERROR, "cannot create the seat");
 		return false;
 	}
+	if (!swl_decoration_init(server) || !swl_activation_init(server)) {
+		wlr_log(WLR_ERROR, "cannot create the decoration and activation protocols");
+		return false;
+	}
 	if (!options->no_clipboard && !swl_clipboard_init(server)) {
 		return false;
 	}
@@ -191,6 +195,8 @@ void swl_server_finish(struct swl_server *server) {
 	}
 	swl_xwayland_finish(server);
 	swl_clipboard_finish(server);
+	swl_decoration_finish(server);
+	swl_activation_finish(server);
 	wl_display_destroy_clients(server->display);
 	if (server->new_xdg_surface.notify != NULL) {
 		wl_list_remove(&server->new_xdg_surface.link);
