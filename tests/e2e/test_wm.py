@@ -160,6 +160,22 @@ class GtkWindowTests(SessionTestCase):
         self.alt_tab(p)
         self.assertEqual(p.wait_pixel(*centre, RED), "ok")
 
+    def test_present_activates_through_xdg_activation(self):
+        s, p = self.start_app()
+        x0, y0, _ = self.main_window(s, p)
+        self.open_window(s, "other", YELLOW, 600, 400)
+        centre = (x0 + 300, y0 + 200)
+        self.assertEqual(p.wait_pixel(*centre, YELLOW), "ok")
+        # A token needs the serial of a user's input (wlroots rejects others,
+        # as focus-stealing prevention): a click in the top window first.
+        self.assertEqual(p.command(f"move {centre[0]} {centre[1]}"), "ok")
+        self.assertEqual(p.command("click left"), "ok")
+        s.expect("press other")
+        # GTK asks for a token and activates main with it: main comes up.
+        s.send("present main")
+        s.expect("done present")
+        self.assertEqual(p.wait_pixel(*centre, RED), "ok")
+
 
 class X11WindowTests(SessionTestCase):
 
