@@ -140,6 +140,7 @@ void swl_seat_begin_grab(struct swl_server *server, struct swl_view *view,
 	if (mode == SWL_GRAB_RESIZE && view->impl->set_resizing != NULL) {
 		view->impl->set_resizing(view, true);
 	}
+	wlr_log(WLR_DEBUG, "interactive %s begins", mode == SWL_GRAB_MOVE ? "move" : "resize");
 	// The pointer leaves the client while the compositor drives it.
 	wlr_seat_pointer_notify_clear_focus(server->seat);
 	wlr_xcursor_manager_set_cursor_image(server->xcursor_manager,

@@ -87,8 +87,8 @@ def have_gtk():
 @unittest.skipUnless(have_gtk(), "needs python3-gi and gir1.2-gtk-3.0")
 class GtkWindowTests(SessionTestCase):
 
-    def start_app(self):
-        s = self.start(["--desktop", "--size", f"{W}x{H}"], [SYSTEM_PYTHON, GTK_APP],
+    def start_app(self, *extra):
+        s = self.start(["--desktop", "--size", f"{W}x{H}"] + list(extra), [SYSTEM_PYTHON, GTK_APP],
                        env={"GDK_BACKEND": "wayland", "NO_AT_BRIDGE": "1"})
         s.expect("ready")
         return s, self.connect(s)
