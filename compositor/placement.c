@@ -87,3 +87,56 @@ void swl_place_resize(const struct swl_rect *start, uint32_t edges, int dx, int 
 		out->y = start->y + start->height - out->height;
 	}
 }
+
+int swl_frame_button_x(int width, int title, int border, enum swl_frame_part part) {
+	int right = width + 2 * border;
+	switch (part) {
+	case SWL_FRAME_CLOSE:
+		return right - title;
+	case SWL_FRAME_MAXIMIZE:
+		return right - 2 * title;
+	case SWL_FRAME_MINIMIZE:
+		return right - 3 * title;
+	default:
+		return -1;
+	}
+}
+
+enum swl_frame_part swl_frame_hit(int width, int height, int title, int border, int x, int y,
+		uint32_t *edges) {
+	*edges = 0;
+	if (x < -border || x >= width + border || y < -title || y >= height + border) {
+		return SWL_FRAME_NONE;
+	}
+	if (y < 0) {
+		// Buttons from the right; a window too narrow for them keeps the close one.
+		int bx = x + border;
+		static const enum swl_frame_part buttons[] = {
+			SWL_FRAME_CLOSE, SWL_FRAME_MAXIMIZE, SWL_FRAME_MINIMIZE,
+		};
+		for (int i = 0; i < 3; i++) {
+			int left = swl_frame_button_x(width, title, border, buttons[i]);
+			if (left >= 0 && bx >= left && bx < left + title) {
+				return buttons[i];
+			}
+		}
+		return SWL_FRAME_TITLE;
+	}
+	if (x >= 0 && x < width && y < height) {
+		return SWL_FRAME_NONE; // the window itself
+	}
+	if (x < 0 || x >= width) {
+		*edges = x < 0 ? SWL_EDGE_LEFT : SWL_EDGE_RIGHT;
+		if (y >= height - SWL_FRAME_CORNER) {
+			*edges |= SWL_EDGE_BOTTOM;
+		}
+	} else {
+		*edges = SWL_EDGE_BOTTOM;
+		if (x < SWL_FRAME_CORNER) {
+			*edges |= SWL_EDGE_LEFT;
+		} else if (x >= width - SWL_FRAME_CORNER) {
+			*edges |= SWL_EDGE_RIGHT;
+		}
+	}
+	return SWL_FRAME_EDGE;
+}

@@ -42,4 +42,29 @@ void swl_place_drag(const struct swl_rect *area, int top, struct swl_rect *win);
 void swl_place_resize(const struct swl_rect *start, uint32_t edges, int dx, int dy,
 		int min_width, int min_height, struct swl_rect *out);
 
+/* Server-side window frame: a title bar above the content, thin borders. */
+#define SWL_FRAME_TITLE_HEIGHT 26
+#define SWL_FRAME_BORDER 4
+/* How far from a corner a border drag resizes both edges. */
+#define SWL_FRAME_CORNER 20
+
+enum swl_frame_part {
+	SWL_FRAME_NONE,
+	SWL_FRAME_TITLE, // drag moves the window
+	SWL_FRAME_CLOSE,
+	SWL_FRAME_MAXIMIZE,
+	SWL_FRAME_MINIMIZE,
+	SWL_FRAME_EDGE, // drag resizes: *edges says which
+};
+
+/*
+ * What part of the frame around a width x height window is at (x, y),
+ * relative to the content's top-left corner. The title bar (title high,
+ * buttons square at its right: minimize, maximize, close) spans the borders.
+ */
+enum swl_frame_part swl_frame_hit(int width, int height, int title, int border, int x, int y,
+		uint32_t *edges);
+/* Where the frame's button part starts inside the title bar (x from its left). */
+int swl_frame_button_x(int width, int title, int border, enum swl_frame_part part);
+
 #endif

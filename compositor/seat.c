@@ -2,7 +2,8 @@
  * The seat: keyboards and pointers from the backend, the cursor, pointer
  * focus, click-to-focus, and the client-set cursor image and selections.
  * Desktop mode: Alt+Tab, and the grab that moves or resizes a window while
- * a button is held (a client's title bar request, or Alt+drag).
+ * a button is held (a client's title bar request, our frame's title bar or
+ * border, or Alt+drag), and the frame's buttons.
  */
 #include <stdarg.h>
 #include <linux/input-event-codes.h>
@@ -165,6 +166,7 @@ void swl_seat_begin_grab(struct swl_server *server, struct swl_view *view,
 	if (mode == SWL_GRAB_RESIZE && view->impl->set_resizing != NULL) {
 		view->impl->set_resizing(view, true);
 	}
+	wlr_log(WLR_DEBUG, "interactive %s begins", mode == SWL_GRAB_MOVE ? "move" : "resize");
 	// The pointer leaves the client while the compositor drives it.
 	wlr_seat_pointer_notify_clear_focus(server->seat);
 	wlr_xcursor_manager_set_cursor_image(server->xcursor_manager,
@@ -192,11 +194,12 @@ static void grab_motion(struct swl_server *server) {
 	struct swl_rect screen = { area.x, area.y, area.width, area.height };
 	struct swl_rect start = { grab->start.x, grab->start.y, grab->start.width,
 		grab->start.height };
+	int top = swl_view_title_height(view);
 	if (grab->mode == SWL_GRAB_MOVE) {
 		struct swl_rect win = start;
 		win.x += dx;
 		win.y += dy;
-		swl_place_drag(&screen, 0, &win);
+		swl_place_drag(&screen, top, &win);
 		swl_view_move(view, win.x, win.y);
 		if (view->impl->configure != NULL) {
 			// X11 windows learn where they are (menus open there).
@@ -209,7 +212,7 @@ static void grab_motion(struct swl_server *server) {
 	struct swl_rect win;
 	swl_place_resize(&start, grab->edges, dx, dy, min_width > 1 ? min_width : 1,
 			min_height > 1 ? min_height : 1, &win);
-	swl_place_fit_size(&screen, 0, &win.width, &win.height);
+	swl_place_fit_size(&screen, top, &win.width, &win.height);
 	view->impl->configure(view, win.x, win.y, win.width, win.height);
 }
 
@@ -250,6 +253,42 @@ static void handle_cursor_motion_absolute(struct wl_listener *listener, void *da
 	process_motion(server, event->time_msec);
 }
 
+/*
+ * A press on a window's server-side frame: its buttons act, its title bar
+ * and borders start a move or resize. True if the press was the frame's.
+ */
+static bool frame_press(struct swl_server *server, struct swl_view *view, uint32_t button) {
+	uint32_t edges = 0;
+	enum swl_frame_part part =
+			swl_decoration_hit(view, server->cursor->x, server->cursor->y, &edges);
+	if (part == SWL_FRAME_NONE) {
+		return false;
+	}
+	if (button != BTN_LEFT) {
+		return true;
+	}
+	switch (part) {
+	case SWL_FRAME_CLOSE:
+		view->impl->close(view);
+		break;
+	case SWL_FRAME_MAXIMIZE:
+		swl_view_set_maximized(view, !view->maximized);
+		break;
+	case SWL_FRAME_MINIMIZE:
+		swl_view_set_minimized(view, true);
+		break;
+	case SWL_FRAME_TITLE:
+	case SWL_FRAME_EDGE:
+		swl_seat_begin_grab(server, view, part == SWL_FRAME_TITLE ? SWL_GRAB_MOVE
+									 : SWL_GRAB_RESIZE, edges);
+		server->grab.button_consumed = server->grab.mode != SWL_GRAB_NONE;
+		break;
+	case SWL_FRAME_NONE:
+		break;
+	}
+	return true;
+}
+
 static void handle_cursor_button(struct wl_listener *listener, void *data) {
 	struct swl_server *server = wl_container_of(listener, server, cursor_button);
 	struct wlr_event_pointer_button *event = data;
@@ -275,6 +314,11 @@ static void handle_cursor_button(struct wl_listener *listener, void *data) {
 			return;
 		}
 		swl_view_focus(view);
+		if (!server->kiosk && view != NULL && surface == NULL &&
+				frame_press(server, view, event->button)) {
+			// Not the client's: it never sees the press nor its release.
+			return;
+		}
 		// Alt+left drag moves the window under the cursor, Alt+right resizes it.
 		uint32_t button = event->button;
 		if (!server->kiosk && view != NULL && alt_held(wlr_seat_get_keyboard(server->seat)) &&

@@ -1,7 +1,8 @@
 /*
  * Server set-up and tear-down: the SPICE backend, pixman renderer, scene,
  * protocols (compositor, xdg-shell, data device, primary selection; the rest
- * in protocols.c, text_input.c, layer_shell.c) and the Wayland socket.
+ * in protocols.c, text_input.c, layer_shell.c, decoration.c, activation.c)
+ * and the Wayland socket.
  */
 #include <stdlib.h>
 #include <wlr/render/allocator.h>
@@ -148,7 +149,8 @@ bool swl_server_init(struct swl_server *server, const struct swl_options *option
 		return false;
 	}
 	if (!swl_protocols_init(server) || !swl_text_input_init(server) ||
-			!swl_layers_init(server)) {
+			!swl_layers_init(server) || !swl_decoration_init(server) ||
+			!swl_activation_init(server)) {
 		wlr_log(WLR_ERROR, "cannot create the Wayland protocols");
 		return false;
 	}
@@ -196,6 +198,8 @@ void swl_server_finish(struct swl_server *server) {
 	}
 	swl_xwayland_finish(server);
 	swl_clipboard_finish(server);
+	swl_decoration_finish(server);
+	swl_activation_finish(server);
 	wl_display_destroy_clients(server->display);
 	if (server->new_xdg_surface.notify != NULL) {
 		wl_list_remove(&server->new_xdg_surface.link);

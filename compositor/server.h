@@ -21,7 +21,11 @@
 #include "options.h"
 
 struct swl_audio;
+struct swl_decoration;
 struct swl_view;
+struct wlr_server_decoration_manager;
+struct wlr_xdg_activation_v1;
+struct wlr_xdg_decoration_manager_v1;
 
 /* An interactive move or resize the cursor drives (seat.c). */
 enum swl_grab_mode {
@@ -82,6 +86,13 @@ struct swl_server {
 	struct swl_text_input_relay *text_input; // text_input.c
 	struct swl_layer_shell *layers; // layer_shell.c
 
+	struct wlr_xdg_decoration_manager_v1 *xdg_decoration_manager;
+	struct wlr_server_decoration_manager *kde_decoration_manager;
+	struct wlr_xdg_activation_v1 *xdg_activation;
+	struct wl_listener new_xdg_decoration;
+	struct wl_listener new_kde_decoration;
+	struct wl_listener request_activate;
+
 	pid_t command_pid; // 0 when no command is running
 	int exit_status;
 
@@ -139,6 +150,10 @@ struct swl_view_impl {
 	void (*get_min_size)(struct swl_view *view, int *width, int *height);
 	/* Tells the client an interactive resize runs; NULL if the shell cannot. */
 	void (*set_resizing)(struct swl_view *view, bool resizing);
+	/* The window's title, NULL if none. */
+	const char *(*get_title)(struct swl_view *view);
+	/* Asks the client to close the window (its frame's close button). */
+	void (*close)(struct swl_view *view);
 };
 
 struct swl_view {
@@ -154,6 +169,8 @@ struct swl_view {
 	int width, height; // its size when last placed (desktop mode)
 	struct wlr_box saved; // the box before maximize or fullscreen
 	bool has_saved;
+	bool activated; // has the keyboard: its frame shows it
+	struct swl_decoration *decoration; // server-side frame, NULL if none
 };
 
 /* Wires a new view into the server; it starts unmapped. */
@@ -174,6 +191,12 @@ void swl_view_set_minimized(struct swl_view *view, bool minimized);
 void swl_view_size_changed(struct swl_view *view);
 /* Alt+Tab: the least recently used window (minimized ones too) to the front. */
 void swl_views_cycle(struct swl_server *server);
+/* Gives the view a server-side frame, or takes it away; re-placed on the screen. */
+void swl_view_set_decorated(struct swl_view *view, bool decorated);
+/* The height of the frame's title bar above the content now (0: none shown). */
+int swl_view_title_height(struct swl_view *view);
+/* The window's title changed: its frame shows the new one. */
+void swl_view_title_changed(struct swl_view *view);
 
 bool swl_server_init(struct swl_server *server, const struct swl_options *options);
 bool swl_server_start(struct swl_server *server);
@@ -234,6 +257,21 @@ void swl_layers_output_destroyed(struct swl_server *server, struct swl_output *o
 void swl_output_usable_area(struct swl_server *server, double lx, double ly, struct wlr_box *box);
 /* A click on surface: true if it is a layer surface (focused if it takes keys). */
 bool swl_layers_click_focus(struct swl_server *server, struct wlr_surface *surface);
+
+/* decoration.c */
+/* The managers of xdg-decoration and KDE server-decoration. */
+bool swl_decoration_init(struct swl_server *server);
+void swl_decoration_finish(struct swl_server *server);
+struct swl_decoration *swl_decoration_create(struct swl_view *view);
+void swl_decoration_destroy(struct swl_decoration *decoration);
+/* Places the frame and redraws its title bar if what it shows changed. */
+void swl_decoration_update(struct swl_decoration *decoration);
+/* The frame part (enum swl_frame_part) at a layout point; *edges for a border. */
+int swl_decoration_hit(struct swl_view *view, double lx, double ly, uint32_t *edges);
+
+/* activation.c */
+bool swl_activation_init(struct swl_server *server);
+void swl_activation_finish(struct swl_server *server);
 
 /* xdg_shell.c */
 void swl_xdg_handle_new_surface(struct wl_listener *listener, void *data);

@@ -6,6 +6,7 @@
  * parent, or go where they asked); a click focuses and raises, and a
  * window's dialogs and transients always stay above it. Maximize, minimize
  * (back through Alt+Tab) and fullscreen save and restore the window's box.
+ * A window with a server-side frame keeps its title bar on the screen too.
  */
 #include <stdlib.h>
 #include <wlr/util/log.h>
@@ -26,6 +27,8 @@ void swl_view_init(struct swl_view *view, struct swl_server *server,
 
 void swl_view_finish(struct swl_view *view) {
 	swl_seat_end_grab(view->server, view);
+	swl_decoration_destroy(view->decoration);
+	view->decoration = NULL;
 	wl_list_remove(&view->link);
 }
 
@@ -45,18 +48,36 @@ static bool is_floating(struct swl_view *view) {
 	return !view->server->kiosk && !view->fullscreen && !view->maximized;
 }
 
+int swl_view_title_height(struct swl_view *view) {
+	bool shown = view->decoration != NULL && !view->server->kiosk && !view->fullscreen;
+	return shown ? SWL_FRAME_TITLE_HEIGHT : 0;
+}
+
+/* Where a maximized window's content goes: the screen below its title bar. */
+static void maximized_box(struct swl_view *view, struct wlr_box *box) {
+	swl_output_layout_box(view->server, box);
+	int top = swl_view_title_height(view);
+	box->y += top;
+	box->height -= top;
+}
+
 void swl_view_move(struct swl_view *view, int x, int y) {
 	struct wlr_box geo;
 	view->impl->get_geometry(view, &geo);
 	if (view->mapped && (x != view->x || y != view->y)) {
-		// The SPICE client can move what it already shows of the window.
-		struct wlr_box box = { x, y, geo.width, geo.height };
+		// The SPICE client can move what it already shows of the window,
+		// its frame included.
+		int top = swl_view_title_height(view);
+		int border = top > 0 && !view->maximized ? SWL_FRAME_BORDER : 0;
+		struct wlr_box box = { x - border, y - top, geo.width + 2 * border,
+			geo.height + top + border };
 		swl_outputs_hint_move(view->server, &box, x - view->x, y - view->y);
 	}
 	view->x = x;
 	view->y = y;
 	// The scene node holds the surface; its content starts geo.x/y inside.
 	wlr_scene_node_set_position(view->scene_node, x - geo.x, y - geo.y);
+	swl_decoration_update(view->decoration);
 }
 
 /*
@@ -67,8 +88,9 @@ static void place_on_screen(struct swl_view *view, struct swl_rect win, bool shr
 	struct swl_rect area = layout_area(view->server);
 	// What the client drew is what the next size change is compared with.
 	struct swl_rect drawn = view_rect(view);
+	int top = swl_view_title_height(view);
 	int width = win.width, height = win.height;
-	swl_place_fit_size(&area, 0, &width, &height);
+	swl_place_fit_size(&area, top, &width, &height);
 	if (shrink && (width != win.width || height != win.height)) {
 		wlr_log(WLR_DEBUG, "window %dx%d does not fit: asking for %dx%d", win.width,
 				win.height, width, height);
@@ -76,7 +98,7 @@ static void place_on_screen(struct swl_view *view, struct swl_rect win, bool shr
 		win.height = height;
 		view->impl->configure(view, win.x, win.y, width, height);
 	}
-	swl_place_clamp(&area, 0, &win);
+	swl_place_clamp(&area, top, &win);
 	swl_view_move(view, win.x, win.y);
 	view->width = drawn.width;
 	view->height = drawn.height;
@@ -139,7 +161,7 @@ void swl_view_set_maximized(struct swl_view *view, bool maximized) {
 	view->impl->set_maximized(view, maximized);
 	if (maximized) {
 		struct wlr_box box;
-		swl_output_layout_box(view->server, &box);
+		maximized_box(view, &box);
 		view->impl->configure(view, box.x, box.y, box.width, box.height);
 		swl_view_move(view, box.x, box.y);
 	} else if (was) {
@@ -152,7 +174,7 @@ void swl_view_apply_policy(struct swl_view *view) {
 		swl_view_set_fullscreen(view, true);
 	} else if (view->maximized) {
 		struct wlr_box box;
-		swl_output_layout_box(view->server, &box);
+		maximized_box(view, &box);
 		view->impl->set_maximized(view, true);
 		view->impl->configure(view, box.x, box.y, box.width, box.height);
 		swl_view_move(view, box.x, box.y);
@@ -171,6 +193,7 @@ void swl_view_size_changed(struct swl_view *view) {
 	struct wlr_box geo;
 	view->impl->get_geometry(view, &geo);
 	wlr_scene_node_set_position(view->scene_node, view->x - geo.x, view->y - geo.y);
+	swl_decoration_update(view->decoration);
 	if (!is_floating(view)) {
 		return;
 	}
@@ -248,18 +271,19 @@ void swl_view_map(struct swl_view *view, bool has_position) {
 	} else {
 		struct swl_rect area = layout_area(server);
 		struct swl_rect win = view_rect(view);
-		swl_place_fit_size(&area, 0, &win.width, &win.height);
+		int top = swl_view_title_height(view);
+		swl_place_fit_size(&area, top, &win.width, &win.height);
 		struct swl_view *parent = mapped_parent(view);
 		if (has_position) {
 			// Where it asked (already moved there), but on the screen.
 		} else if (parent != NULL) {
 			struct swl_rect on = view_rect(parent);
-			swl_place_centre(&area, 0, &on, &win);
+			swl_place_centre(&area, top, &on, &win);
 		} else {
 			// The first window is centred, later ones cascade from there.
 			int n = (wl_list_length(&server->views) - 1) % 8;
 			win.x = area.x + (area.width - win.width) / 2 + n * CASCADE_STEP;
-			win.y = area.y + (area.height - win.height) / 2 + n * CASCADE_STEP;
+			win.y = area.y + (area.height - win.height + top) / 2 + n * CASCADE_STEP;
 		}
 		place_on_screen(view, win, true);
 		// X11 windows learn their position, xdg ones a smaller size if needed.
@@ -279,6 +303,13 @@ void swl_view_unmap(struct swl_view *view) {
 		wlr_seat_keyboard_notify_clear_focus(server->seat);
 		swl_view_focus(topmost_visible(server));
 	}
+}
+
+/* The client and the frame learn whether the window has the keyboard. */
+static void set_activated(struct swl_view *view, bool activated) {
+	view->activated = activated;
+	view->impl->set_activated(view, activated);
+	swl_decoration_update(view->decoration);
 }
 
 void swl_view_set_minimized(struct swl_view *view, bool minimized) {
@@ -302,7 +333,7 @@ void swl_view_set_minimized(struct swl_view *view, bool minimized) {
 	wl_list_insert(server->views.prev, &view->link);
 	struct wlr_surface *surface = view->impl->get_surface(view);
 	if (surface != NULL && server->seat->keyboard_state.focused_surface == surface) {
-		view->impl->set_activated(view, false);
+		set_activated(view, false);
 		wlr_seat_keyboard_notify_clear_focus(server->seat);
 		swl_view_focus(topmost_visible(server));
 	}
@@ -404,9 +435,9 @@ void swl_view_focus(struct swl_view *view) {
 	}
 	struct swl_view *prev_view = prev != NULL ? view_from_surface(server, prev) : NULL;
 	if (prev_view != NULL) {
-		prev_view->impl->set_activated(prev_view, false);
+		set_activated(prev_view, false);
 	}
-	view->impl->set_activated(view, true);
+	set_activated(view, true);
 	swl_seat_focus_surface(server, surface);
 }
 
@@ -426,14 +457,41 @@ void swl_views_cycle(struct swl_server *server) {
 	}
 }
 
+void swl_view_set_decorated(struct swl_view *view, bool decorated) {
+	if (decorated == (view->decoration != NULL)) {
+		return;
+	}
+	if (decorated) {
+		view->decoration = swl_decoration_create(view);
+		if (view->decoration == NULL) {
+			return;
+		}
+	} else {
+		swl_decoration_destroy(view->decoration);
+		view->decoration = NULL;
+	}
+	if (view->mapped) {
+		// The title bar comes or goes above the content: keep it on the screen.
+		swl_view_apply_policy(view);
+	}
+	swl_decoration_update(view->decoration);
+}
+
+void swl_view_title_changed(struct swl_view *view) {
+	swl_decoration_update(view->decoration);
+}
+
 struct swl_view *swl_view_at(struct swl_server *server, double lx, double ly,
 		struct wlr_surface **surface, double *sx, double *sy) {
 	*surface = NULL;
 	struct wlr_scene_node *node = wlr_scene_node_at(&server->scene->node, lx, ly, sx, sy);
-	if (node == NULL || node->type != WLR_SCENE_NODE_SURFACE) {
+	if (node == NULL) {
 		return NULL;
 	}
-	*surface = wlr_scene_surface_from_node(node)->surface;
+	// Not a surface: a window's frame (or nothing that is a view's).
+	if (node->type == WLR_SCENE_NODE_SURFACE) {
+		*surface = wlr_scene_surface_from_node(node)->surface;
+	}
 	// Walk up to the view's tree node, which carries the view as data.
 	while (node != NULL && node->data == NULL) {
 		node = node->parent;

@@ -21,6 +21,7 @@ struct swl_xdg_view {
 	struct wl_listener request_minimize;
 	struct wl_listener request_move;
 	struct wl_listener request_resize;
+	struct wl_listener set_title;
 };
 
 static struct swl_xdg_view *xdg_view_from_view(struct swl_view *view) {
@@ -82,6 +83,14 @@ static void xdg_set_resizing(struct swl_view *view, bool resizing) {
 	wlr_xdg_toplevel_set_resizing(xdg_view_from_view(view)->xdg_surface, resizing);
 }
 
+static const char *xdg_get_title(struct swl_view *view) {
+	return xdg_view_from_view(view)->xdg_surface->toplevel->title;
+}
+
+static void xdg_close(struct swl_view *view) {
+	wlr_xdg_toplevel_send_close(xdg_view_from_view(view)->xdg_surface);
+}
+
 static const struct swl_view_impl xdg_view_impl = {
 	.get_surface = xdg_get_surface,
 	.set_activated = xdg_set_activated,
@@ -94,6 +103,8 @@ static const struct swl_view_impl xdg_view_impl = {
 	.is_modal = xdg_is_modal,
 	.get_min_size = xdg_get_min_size,
 	.set_resizing = xdg_set_resizing,
+	.get_title = xdg_get_title,
+	.close = xdg_close,
 };
 
 static void handle_map(struct wl_listener *listener, void *data) {
@@ -117,7 +128,10 @@ static void handle_destroy(struct wl_listener *listener, void *data) {
 	wl_list_remove(&xdg_view->request_minimize.link);
 	wl_list_remove(&xdg_view->request_move.link);
 	wl_list_remove(&xdg_view->request_resize.link);
+	wl_list_remove(&xdg_view->set_title.link);
 	swl_view_finish(&xdg_view->view);
+	// Its decoration objects may outlive it for a moment: they find no view.
+	xdg_view->xdg_surface->data = NULL;
 	free(xdg_view);
 }
 
@@ -173,6 +187,11 @@ static void handle_request_maximize(struct wl_listener *listener, void *data) {
 	// xdg-shell requires a configure in reply even when nothing changes.
 	wlr_xdg_surface_schedule_configure(xdg_surface);
 	swl_view_set_maximized(view, maximized);
+}
+
+static void handle_set_title(struct wl_listener *listener, void *data) {
+	struct swl_xdg_view *xdg_view = wl_container_of(listener, xdg_view, set_title);
+	swl_view_title_changed(&xdg_view->view);
 }
 
 static void handle_request_minimize(struct wl_listener *listener, void *data) {
@@ -292,4 +311,6 @@ void swl_xdg_handle_new_surface(struct wl_listener *listener, void *data) {
 	wl_signal_add(&xdg_surface->toplevel->events.request_move, &xdg_view->request_move);
 	xdg_view->request_resize.notify = handle_request_resize;
 	wl_signal_add(&xdg_surface->toplevel->events.request_resize, &xdg_view->request_resize);
+	xdg_view->set_title.notify = handle_set_title;
+	wl_signal_add(&xdg_surface->toplevel->events.set_title, &xdg_view->set_title);
 }

@@ -12,6 +12,7 @@ meson ninja-build pkg-config gcc python3
 libwlroots-dev libwayland-dev wayland-protocols libxkbcommon-dev xkb-data
 libpixman-1-dev libspice-server-dev libspice-protocol-dev
 libspice-client-glib-2.0-dev libpng-dev libcmocka-dev libsoup-3.0-dev glib-networking
+libpango1.0-dev libcairo2-dev
 spice-client-gtk weston foot xwayland fonts-dejavu-core python3-gi gir1.2-gtk-3.0
 libxcb1-dev libxcb-xkb-dev libxcb-icccm4-dev libxkbcommon-x11-dev xterm x11-apps
 wl-clipboard wayland-utils xclip xdotool openssl systemd valgrind

@@ -33,6 +33,8 @@ struct swl_xwayland_view {
 	struct wl_listener request_move;
 	struct wl_listener request_resize;
 	struct wl_listener set_geometry;
+	struct wl_listener set_title;
+	struct wl_listener set_decorations;
 };
 
 struct swl_xwayland_unmanaged {
@@ -152,6 +154,14 @@ static void x_get_min_size(struct swl_view *view, int *width, int *height) {
 	*height = hints != NULL && hints->min_height > 0 ? hints->min_height : 0;
 }
 
+static const char *x_get_title(struct swl_view *view) {
+	return xview_from_view(view)->xsurface->title;
+}
+
+static void x_close(struct swl_view *view) {
+	wlr_xwayland_surface_close(xview_from_view(view)->xsurface);
+}
+
 static const struct swl_view_impl xwayland_view_impl = {
 	.get_surface = x_get_surface,
 	.set_activated = x_set_activated,
@@ -163,6 +173,8 @@ static const struct swl_view_impl xwayland_view_impl = {
 	.set_minimized = x_set_minimized,
 	.is_modal = x_is_modal,
 	.get_min_size = x_get_min_size,
+	.get_title = x_get_title,
+	.close = x_close,
 };
 
 static bool has_position_hint(struct wlr_xwayland_surface *xsurface) {
@@ -208,6 +220,8 @@ static void view_handle_destroy(struct wl_listener *listener, void *data) {
 	wl_list_remove(&xview->request_move.link);
 	wl_list_remove(&xview->request_resize.link);
 	wl_list_remove(&xview->set_geometry.link);
+	wl_list_remove(&xview->set_title.link);
+	wl_list_remove(&xview->set_decorations.link);
 	swl_view_finish(&xview->view);
 	remove_surface_tree(&xview->surface_tree, &xview->surface_tree_destroy);
 	wlr_scene_node_destroy(xview->view.scene_node);
@@ -235,8 +249,9 @@ static void view_handle_request_configure(struct wl_listener *listener, void *da
 	swl_output_layout_box(view->server, &area);
 	struct swl_rect screen = { area.x, area.y, area.width, area.height };
 	struct swl_rect win = { event->x, event->y, event->width, event->height };
-	swl_place_fit_size(&screen, 0, &win.width, &win.height);
-	swl_place_clamp(&screen, 0, &win);
+	int top = swl_view_title_height(view);
+	swl_place_fit_size(&screen, top, &win.width, &win.height);
+	swl_place_clamp(&screen, top, &win);
 	wlr_xwayland_surface_configure(xview->xsurface, win.x, win.y, win.width, win.height);
 	swl_view_move(view, win.x, win.y);
 	view->width = win.width;
@@ -299,6 +314,22 @@ static void view_handle_set_geometry(struct wl_listener *listener, void *data) {
 	}
 }
 
+static void view_handle_set_title(struct wl_listener *listener, void *data) {
+	struct swl_xwayland_view *xview = wl_container_of(listener, xview, set_title);
+	swl_view_title_changed(&xview->view);
+}
+
+/* X11 windows get a frame unless _MOTIF_WM_HINTS asks for none (no title or border). */
+static void update_decorated(struct swl_xwayland_view *xview) {
+	swl_view_set_decorated(&xview->view,
+			xview->xsurface->decorations == WLR_XWAYLAND_SURFACE_DECORATIONS_ALL);
+}
+
+static void view_handle_set_decorations(struct wl_listener *listener, void *data) {
+	struct swl_xwayland_view *xview = wl_container_of(listener, xview, set_decorations);
+	update_decorated(xview);
+}
+
 static void create_view(struct swl_server *server, struct wlr_xwayland_surface *xsurface) {
 	struct swl_xwayland_view *xview = calloc(1, sizeof(*xview));
 	if (xview == NULL) {
@@ -335,6 +366,11 @@ static void create_view(struct swl_server *server, struct wlr_xwayland_surface *
 	wl_signal_add(&xsurface->events.request_resize, &xview->request_resize);
 	xview->set_geometry.notify = view_handle_set_geometry;
 	wl_signal_add(&xsurface->events.set_geometry, &xview->set_geometry);
+	xview->set_title.notify = view_handle_set_title;
+	wl_signal_add(&xsurface->events.set_title, &xview->set_title);
+	xview->set_decorations.notify = view_handle_set_decorations;
+	wl_signal_add(&xsurface->events.set_decorations, &xview->set_decorations);
+	update_decorated(xview);
 }
 
 static void unmanaged_handle_map(struct wl_listener *listener, void *data) {

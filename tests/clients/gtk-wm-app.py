@@ -1,10 +1,11 @@
 """A GTK3 app for the window-management e2e tests (run with the system
 python3 that has python3-gi). Each window is one solid colour under a
 GtkHeaderBar (client-side title bar, as gtk3-demo's windows); stdin takes
-commands, stdout reports sizes and pointer leave events.
+commands, stdout reports sizes, button presses and pointer leave events.
 
   window NAME RRGGBB W H [PARENT [modal]]   a new toplevel (a dialog of PARENT)
   maximize NAME | unmaximize NAME | iconify NAME | close NAME
+  present NAME     gtk_window_present (on Wayland: an xdg-activation request)
 """
 
 import sys
@@ -41,6 +42,7 @@ def make_window(name, color, width, height, parent=None, modal=False):
     if parent is not None:
         win.set_transient_for(windows[parent])
         win.set_modal(modal)
+    win.connect("button-press-event", lambda w, e: say(f"press {name}") or False)
     win.connect("leave-notify-event", lambda w, e: say(f"leave {name}") or False)
     win.connect("window-state-event", lambda w, e: say(
         f"state {name} {int(e.new_window_state)}") or False)
@@ -65,6 +67,8 @@ def on_stdin(channel, condition):
         windows[args[0]].maximize()
     elif cmd == "unmaximize":
         windows[args[0]].unmaximize()
+    elif cmd == "present":
+        windows[args[0]].present()
     elif cmd == "iconify":
         windows[args[0]].iconify()
     elif cmd == "close":

@@ -20,8 +20,12 @@
  *   quit                      exit with status 0
  *   exit N                    exit with status N (0..255)
  *
+ * With --decoration server|client it asks for that mode through
+ * xdg-decoration and reports the compositor's answer ("decoration server" or
+ * "decoration client") before drawing.
+ *
  * stdout lines:
- *   configure W H, ready W H, drawn pattern N, drawn rect, frames N, closed,
+ *   configure W H, decoration MODE, ready W H, drawn pattern N, drawn rect, frames N, closed,
  *   protocol-error sent,
  *   keyboard enter|leave, key pressed|released CODE SYM UTF8,
  *   modifiers DEPRESSED LATCHED LOCKED GROUP, pointer enter X Y,
@@ -47,6 +51,7 @@
 #include <xkbcommon/xkbcommon.h>
 #include "client-common.h"
 #include "xdg-shell-client-protocol.h"
+#include "xdg-decoration-unstable-v1-client-protocol.h"
 
 /* Listener callbacks must match the protocol signatures, most ignore some arguments. */
 #pragma GCC diagnostic ignored "-Wunused-parameter"
@@ -86,6 +91,9 @@ struct client {
 	struct wl_compositor *compositor;
 	struct wl_shm *shm;
 	struct xdg_wm_base *wm_base;
+	struct zxdg_decoration_manager_v1 *decoration_manager;
+	struct zxdg_toplevel_decoration_v1 *decoration;
+	const char *decoration_mode; /* --decoration: "server", "client" or NULL */
 	struct wl_seat *seat;
 	struct wl_keyboard *keyboard;
 	struct wl_pointer *pointer;
@@ -741,6 +749,10 @@ static void registry_handle_global(void *data, struct wl_registry *registry, uin
 		client->wm_base = wl_registry_bind(registry, name, &xdg_wm_base_interface,
 			min_version(version, 3));
 		xdg_wm_base_add_listener(client->wm_base, &wm_base_listener, client);
+	} else if (strcmp(interface, zxdg_decoration_manager_v1_interface.name) == 0 &&
+			client->decoration_manager == NULL) {
+		client->decoration_manager = wl_registry_bind(registry, name,
+			&zxdg_decoration_manager_v1_interface, 1);
 	} else if (strcmp(interface, wl_seat_interface.name) == 0 && client->seat == NULL) {
 		/* Version 8 replaces axis_discrete with axis_value120. */
 		client->seat = wl_registry_bind(registry, name, &wl_seat_interface,
@@ -957,6 +969,12 @@ static void cleanup(struct client *client) {
 			wl_seat_destroy(client->seat);
 		}
 	}
+	if (client->decoration != NULL) {
+		zxdg_toplevel_decoration_v1_destroy(client->decoration);
+	}
+	if (client->decoration_manager != NULL) {
+		zxdg_decoration_manager_v1_destroy(client->decoration_manager);
+	}
 	if (client->wm_base != NULL) {
 		xdg_wm_base_destroy(client->wm_base);
 	}
@@ -980,6 +998,16 @@ static void cleanup(struct client *client) {
 	free(client->notes);
 }
 
+static void decoration_handle_configure(void *data,
+		struct zxdg_toplevel_decoration_v1 *decoration, uint32_t mode) {
+	printf("decoration %s\n",
+		mode == ZXDG_TOPLEVEL_DECORATION_V1_MODE_SERVER_SIDE ? "server" : "client");
+}
+
+static const struct zxdg_toplevel_decoration_v1_listener decoration_listener = {
+	.configure = decoration_handle_configure,
+};
+
 static void usage(FILE *f) {
 	fprintf(f,
 		"Usage: swl-test-client [options]\n"
@@ -993,6 +1021,7 @@ static void usage(FILE *f) {
 		"  --maximized    ask to be maximized before the first commit\n"
 		"  --video        a 480x360 area at 0,40 changing every pixel every frame\n"
 		"  --cursor       set a 16x16 magenta cursor, hotspot 3,5, on pointer enter\n"
+		"  --decoration server|client  ask for that decoration mode (xdg-decoration)\n"
 		"  --help         show this help\n");
 }
 
@@ -1018,6 +1047,7 @@ int main(int argc, char *argv[]) {
 		{"maximized", no_argument, NULL, 'M'},
 		{"video", no_argument, NULL, 'V'},
 		{"cursor", no_argument, NULL, 'C'},
+		{"decoration", required_argument, NULL, 'D'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -1059,6 +1089,13 @@ int main(int argc, char *argv[]) {
 			break;
 		case 'C':
 			client.own_cursor = true;
+			break;
+		case 'D':
+			if (strcmp(optarg, "server") != 0 && strcmp(optarg, "client") != 0) {
+				fprintf(stderr, "swl-test-client: invalid decoration '%s'\n", optarg);
+				return 2;
+			}
+			client.decoration_mode = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -1102,6 +1139,8 @@ int main(int argc, char *argv[]) {
 		missing = "wl_shm";
 	} else if (client.wm_base == NULL) {
 		missing = "xdg_wm_base";
+	} else if (client.decoration_mode != NULL && client.decoration_manager == NULL) {
+		missing = "zxdg_decoration_manager_v1";
 	}
 	if (missing != NULL) {
 		fprintf(stderr, "swl-test-client: the compositor lacks %s\n", missing);
@@ -1121,6 +1160,16 @@ int main(int argc, char *argv[]) {
 	}
 	if (client.start_maximized) {
 		xdg_toplevel_set_maximized(client.xdg_toplevel);
+	}
+	if (client.decoration_mode != NULL) {
+		client.decoration = zxdg_decoration_manager_v1_get_toplevel_decoration(
+			client.decoration_manager, client.xdg_toplevel);
+		zxdg_toplevel_decoration_v1_add_listener(client.decoration, &decoration_listener,
+			&client);
+		zxdg_toplevel_decoration_v1_set_mode(client.decoration,
+			strcmp(client.decoration_mode, "server") == 0 ?
+			ZXDG_TOPLEVEL_DECORATION_V1_MODE_SERVER_SIDE :
+			ZXDG_TOPLEVEL_DECORATION_V1_MODE_CLIENT_SIDE);
 	}
 	wl_surface_commit(client.surface);
 

@@ -2,12 +2,18 @@
 client-side title bars) and a real X11 client, through a real SPICE client:
 modal dialogs stay above their parent, maximize and unmaximize, windows
 too big for the screen shrink onto it, Alt+Tab brings back covered and
-minimized windows, Alt+drag moves a window."""
+minimized windows, Alt+drag moves a window. Server-side frames: an X11
+window (and a Wayland one that asks through xdg-decoration) gets a title
+bar with its title, which moves the window when dragged, and whose buttons
+maximize and close it."""
 
 import os
 import shutil
+import struct
 import sys
+import tempfile
 import unittest
+import zlib
 
 from harness import PATTERNS, TEST_CLIENT, SessionTestCase, quadrant_points
 
@@ -19,6 +25,55 @@ SYSTEM_PYTHON = "/usr/bin/python3"
 
 W, H = 1024, 768
 RED, GREEN, YELLOW, BLUE, BLACK = "ff0000", "00ff00", "ffff00", "0000ff", "000000"
+
+# The server-side frame (compositor/placement.h): title bar height, border,
+# and the focused title bar's background.
+TITLE, BORDER, FOCUSED_BAR = 26, 4, "285577"
+
+
+def read_png_rgb(path):
+    """(width, height, rows of RGB bytes) of an 8-bit RGB PNG (the probe's)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    pos, idat = 8, b""
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + length]
+        if kind == b"IHDR":
+            width, height, depth, ctype = struct.unpack(">IIBB", body[:10])
+            assert depth == 8 and ctype == 2, "not an 8-bit RGB PNG"
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + length
+    raw = zlib.decompress(idat)
+    stride, rows, prev = width * 3, [], bytearray(width * 3)
+    for y in range(height):
+        ftype = raw[y * (stride + 1)]
+        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - 3] if i >= 3 else 0
+            b = prev[i]
+            c = prev[i - 3] if i >= 3 else 0
+            if ftype == 1:
+                line[i] = (line[i] + a) & 0xff
+            elif ftype == 2:
+                line[i] = (line[i] + b) & 0xff
+            elif ftype == 3:
+                line[i] = (line[i] + (a + b) // 2) & 0xff
+            elif ftype == 4:
+                pa, pb, pc = abs(b - c), abs(a - c), abs(a + b - 2 * c)
+                pred = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
+                line[i] = (line[i] + pred) & 0xff
+        rows.append(bytes(line))
+        prev = line
+    return width, height, rows
+
+
+def count_not(rows, x0, y0, x1, y1, color):
+    """How many pixels in [x0, x1) x [y0, y1) are not color (RRGGBB)."""
+    want = bytes.fromhex(color)
+    return sum(1 for y in range(y0, y1) for x in range(x0, x1)
+               if rows[y][x * 3:x * 3 + 3] != want)
 
 
 def have_gtk():
@@ -32,8 +87,8 @@ def have_gtk():
 @unittest.skipUnless(have_gtk(), "needs python3-gi and gir1.2-gtk-3.0")
 class GtkWindowTests(SessionTestCase):
 
-    def start_app(self):
-        s = self.start(["--desktop", "--size", f"{W}x{H}"], [SYSTEM_PYTHON, GTK_APP],
+    def start_app(self, *extra):
+        s = self.start(["--desktop", "--size", f"{W}x{H}"] + list(extra), [SYSTEM_PYTHON, GTK_APP],
                        env={"GDK_BACKEND": "wayland", "NO_AT_BRIDGE": "1"})
         s.expect("ready")
         return s, self.connect(s)
@@ -105,6 +160,22 @@ class GtkWindowTests(SessionTestCase):
         self.alt_tab(p)
         self.assertEqual(p.wait_pixel(*centre, RED), "ok")
 
+    def test_present_activates_through_xdg_activation(self):
+        s, p = self.start_app()
+        x0, y0, _ = self.main_window(s, p)
+        self.open_window(s, "other", YELLOW, 600, 400)
+        centre = (x0 + 300, y0 + 200)
+        self.assertEqual(p.wait_pixel(*centre, YELLOW), "ok")
+        # A token needs the serial of a user's input (wlroots rejects others,
+        # as focus-stealing prevention): a click in the top window first.
+        self.assertEqual(p.command(f"move {centre[0]} {centre[1]}"), "ok")
+        self.assertEqual(p.command("click left"), "ok")
+        s.expect("press other")
+        # GTK asks for a token and activates main with it: main comes up.
+        s.send("present main")
+        s.expect("done present")
+        self.assertEqual(p.wait_pixel(*centre, RED), "ok")
+
 
 class EarlyStateTests(SessionTestCase):
     """States a Wayland client asks for before its first commit: wlroots 0.15
@@ -132,6 +203,8 @@ class X11WindowTests(SessionTestCase):
         s.expect("ready")
         p = self.connect(s)
         p.assert_pixels(self, zip(quadrant_points(0, 0, 800, 600), PATTERNS[0]))
+        # Its title bar stays on the screen, at the top.
+        self.assertEqual(p.wait_pixel(400, 4, FOCUSED_BAR), "ok")
 
     def test_alt_drag_moves_x11_window(self):
         s = self.start(["--desktop", "--size", "800x600"],
@@ -143,6 +216,85 @@ class X11WindowTests(SessionTestCase):
                     "move 450 350", "buttonup left", "keyup 38"):
             self.assertEqual(p.command(cmd), "ok")
         p.assert_pixels(self, zip(quadrant_points(400, 300, 200, 100), PATTERNS[0]))
+
+
+class FrameTests(SessionTestCase):
+    """Server-side frames, used through a real SPICE client's pointer."""
+
+    def x11_window(self, *extra):
+        s = self.start(["--desktop", "--size", "800x600"],
+                       [X11_CLIENT, "--size", "200x100", "--position", "100,100",
+                        "--title", "Hello frame"] + list(extra))
+        s.expect("ready")
+        p = self.connect(s)
+        p.assert_pixels(self, zip(quadrant_points(100, 100, 200, 100), PATTERNS[0]))
+        return s, p
+
+    def title_pixels(self, p, x, y, width):
+        """Pixels of the title text area that are not the focused bar's colour."""
+        path = os.path.join(tempfile.mkdtemp(prefix="swl-wm-"), "frame.png")
+        self.assertEqual(p.command("quiet 300 10000"), "ok")
+        self.assertEqual(p.command(f"screenshot {path}"), "ok")
+        _, _, rows = read_png_rgb(path)
+        # Left of the buttons (3 squares of TITLE at the right).
+        return count_not(rows, x - BORDER, y - TITLE, x + width + BORDER - 3 * TITLE, y, FOCUSED_BAR)
+
+    def test_x11_window_has_title_bar(self):
+        s, p = self.x11_window()
+        # The bar above the window, in the focused colour, past the title text.
+        self.assertEqual(p.wait_pixel(100 + 120, 100 - 4, FOCUSED_BAR), "ok")
+        self.assertEqual(p.command(f"pixel {100 - 2} {150}"), FOCUSED_BAR)
+        # The title is drawn: text pixels, but not a bar painted over.
+        n = self.title_pixels(p, 100, 100, 200)
+        self.assertGreater(n, 40, "no title text in the title bar")
+        self.assertLess(n, 2000)
+
+    def test_x11_title_bar_drag_moves_window(self):
+        s, p = self.x11_window()
+        for cmd in ("move 150 87", "buttondown left", "move 250 187", "move 350 287",
+                    "buttonup left"):
+            self.assertEqual(p.command(cmd), "ok")
+        p.assert_pixels(self, zip(quadrant_points(300, 300, 200, 100), PATTERNS[0]))
+        self.assertEqual(p.wait_pixel(300 + 120, 300 - 4, FOCUSED_BAR), "ok")
+        s.expect("position 300 300")
+
+    def test_x11_maximize_and_close_buttons(self):
+        s, p = self.x11_window()
+        right = 100 + 200 + BORDER
+        # Maximize: the window fills the screen below its title bar.
+        self.assertEqual(p.command(f"move {right - TITLE - TITLE // 2} {100 - TITLE // 2}"), "ok")
+        self.assertEqual(p.command("click left"), "ok")
+        s.expect(f"configure 800 {600 - TITLE}")
+        p.assert_pixels(self, zip(quadrant_points(0, TITLE, 800, 600 - TITLE), PATTERNS[0]))
+        self.assertEqual(p.wait_pixel(400, 4, FOCUSED_BAR), "ok")
+        # Close, from the maximized window's close button (top right).
+        self.assertEqual(p.command(f"move {800 - TITLE // 2} {TITLE // 2}"), "ok")
+        self.assertEqual(p.command("click left"), "ok")
+        s.expect("closed")
+
+    def test_wayland_client_asking_for_server_side_gets_a_frame(self):
+        s = self.start(["--desktop", "--size", "800x600"],
+                       [os.environ.get("SWL_TEST_CLIENT", "swl-test-client"), "--size",
+                        "300x200", "--decoration", "server", "--title", "Wayland frame"])
+        s.expect("decoration server")
+        s.expect("ready")
+        p = self.connect(s)
+        # Centred below its title bar.
+        x, y = (800 - 300) // 2, (600 - 200 + TITLE) // 2
+        p.assert_pixels(self, zip(quadrant_points(x, y, 300, 200), PATTERNS[0]))
+        self.assertEqual(p.wait_pixel(x + 200, y - 4, FOCUSED_BAR), "ok")
+        self.assertGreater(self.title_pixels(p, x, y, 300), 40)
+
+    def test_wayland_client_side_by_default(self):
+        s = self.start(["--desktop", "--size", "800x600"],
+                       [os.environ.get("SWL_TEST_CLIENT", "swl-test-client"), "--size",
+                        "300x200", "--decoration", "client"])
+        s.expect("decoration client")
+        s.expect("ready")
+        p = self.connect(s)
+        x, y = (800 - 300) // 2, (600 - 200) // 2
+        p.assert_pixels(self, zip(quadrant_points(x, y, 300, 200), PATTERNS[0]))
+        self.assertEqual(p.command(f"pixel {x + 200} {y - 4}"), BLACK)
 
 
 if __name__ == "__main__":

@@ -97,6 +97,40 @@ static void test_resize_edges(void **state) {
 	assert_int_equal(out.height, 300);
 }
 
+static void test_frame_hit(void **state) {
+	const int t = 20, b = 4;
+	uint32_t edges;
+	// A 300x200 window: title bar y in [-20, 0), x in [-4, 304).
+	assert_int_equal(swl_frame_hit(300, 200, t, b, 10, -10, &edges), SWL_FRAME_TITLE);
+	assert_int_equal(swl_frame_hit(300, 200, t, b, -4, -20, &edges), SWL_FRAME_TITLE);
+	assert_int_equal(swl_frame_hit(300, 200, t, b, 303, -1, &edges), SWL_FRAME_CLOSE);
+	assert_int_equal(swl_frame_hit(300, 200, t, b, 284, -10, &edges), SWL_FRAME_CLOSE);
+	assert_int_equal(swl_frame_hit(300, 200, t, b, 283, -10, &edges), SWL_FRAME_MAXIMIZE);
+	assert_int_equal(swl_frame_hit(300, 200, t, b, 250, -10, &edges), SWL_FRAME_MINIMIZE);
+	assert_int_equal(swl_frame_hit(300, 200, t, b, 243, -10, &edges), SWL_FRAME_TITLE);
+	assert_int_equal(swl_frame_button_x(300, t, b, SWL_FRAME_CLOSE), 288);
+	// The window itself and outside are not the frame's.
+	assert_int_equal(swl_frame_hit(300, 200, t, b, 0, 0, &edges), SWL_FRAME_NONE);
+	assert_int_equal(swl_frame_hit(300, 200, t, b, 299, 199, &edges), SWL_FRAME_NONE);
+	assert_int_equal(swl_frame_hit(300, 200, t, b, -5, 10, &edges), SWL_FRAME_NONE);
+	assert_int_equal(swl_frame_hit(300, 200, t, b, 10, -21, &edges), SWL_FRAME_NONE);
+	assert_int_equal(swl_frame_hit(300, 200, t, b, 10, 204, &edges), SWL_FRAME_NONE);
+	// Borders resize; near a bottom corner both edges.
+	assert_int_equal(swl_frame_hit(300, 200, t, b, -1, 50, &edges), SWL_FRAME_EDGE);
+	assert_int_equal(edges, SWL_EDGE_LEFT);
+	assert_int_equal(swl_frame_hit(300, 200, t, b, 302, 50, &edges), SWL_FRAME_EDGE);
+	assert_int_equal(edges, SWL_EDGE_RIGHT);
+	assert_int_equal(swl_frame_hit(300, 200, t, b, 150, 201, &edges), SWL_FRAME_EDGE);
+	assert_int_equal(edges, SWL_EDGE_BOTTOM);
+	assert_int_equal(swl_frame_hit(300, 200, t, b, 295, 203, &edges), SWL_FRAME_EDGE);
+	assert_int_equal(edges, SWL_EDGE_BOTTOM | SWL_EDGE_RIGHT);
+	assert_int_equal(swl_frame_hit(300, 200, t, b, -2, 190, &edges), SWL_FRAME_EDGE);
+	assert_int_equal(edges, SWL_EDGE_BOTTOM | SWL_EDGE_LEFT);
+	// Maximized: no borders.
+	assert_int_equal(swl_frame_hit(300, 200, t, 0, -1, 50, &edges), SWL_FRAME_NONE);
+	assert_int_equal(swl_frame_hit(300, 200, t, 0, 299, -1, &edges), SWL_FRAME_CLOSE);
+}
+
 int main(void) {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fit_size),
@@ -105,6 +139,7 @@ int main(void) {
 		cmocka_unit_test(test_centre_on_parent),
 		cmocka_unit_test(test_drag_keeps_title_bar),
 		cmocka_unit_test(test_resize_edges),
+		cmocka_unit_test(test_frame_hit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
