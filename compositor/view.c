@@ -53,9 +53,15 @@ int swl_view_title_height(struct swl_view *view) {
 	return shown ? SWL_FRAME_TITLE_HEIGHT : 0;
 }
 
-/* Where a maximized window's content goes: the screen below its title bar. */
+/*
+ * Where a maximized window's content goes: its output less the panels'
+ * exclusive zones (layer-shell), below its title bar.
+ */
 static void maximized_box(struct swl_view *view, struct wlr_box *box) {
-	swl_output_layout_box(view->server, box);
+	struct wlr_box geo;
+	view->impl->get_geometry(view, &geo);
+	swl_output_usable_area(
+			view->server, view->x + geo.width / 2.0, view->y + geo.height / 2.0, box);
 	int top = swl_view_title_height(view);
 	box->y += top;
 	box->height -= top;

@@ -132,6 +132,24 @@ class DesktopProtocolTests(SessionTestCase):
         # The second bar moves up to the edge (same size: no configure).
         p.assert_pixels(self, [((400, 10), "ffff00"), ((400, 580), "0000ff")])
 
+    def test_maximized_window_leaves_the_panel_visible(self):
+        # A maximized window fills the screen less the panel's exclusive zone.
+        s = self.start(["--desktop", "--size", "800x600"])
+        p = self.connect(s)
+        panel, out = self.layer_client(s, "top", "top", "40", "ff00ff", "40", "none")
+        self.assertEqual(out.readline(), "configure 800 40")
+        client = subprocess.Popen([TEST_CLIENT, "--maximized"], env=self.client_env(s),
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL)
+        self.addCleanup(client.wait, 10)
+        self.addCleanup(client.kill)
+        reader = LineReader(client.stdout, "swl-test-client")
+        reader.wait_for(lambda l: l == "ready 800 560")
+        # The client's pattern quadrants, drawn below the panel.
+        self.assertEqual(p.wait_pixel(200, 45, PATTERNS[0][0]), "ok")
+        self.assertEqual(p.wait_pixel(600, 590, PATTERNS[0][3]), "ok")
+        self.assertEqual(p.command("pixel 200 20"), "ff00ff")
+
     def test_clipboard_with_data_control(self):
         s = self.start(["--desktop"])
         env = self.client_env(s)
