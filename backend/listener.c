@@ -25,7 +25,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 #include <wlr/util/log.h>
 #include "backend.h"
@@ -57,17 +56,11 @@ struct wlr_spice_conn {
 	bool display; // a display channel: its descriptor is kept once it authenticates
 };
 
-static int64_t now_ms(void) {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Logs through a limiter: the same kind of line at most a few times a second. */
 #define LOG_LIMITED(rl, level, fmt, ...) \
 	do { \
 		int suppressed_; \
-		if (wlr_spice_ratelimit_allow((rl), now_ms(), &suppressed_)) { \
+		if (wlr_spice_ratelimit_allow((rl), wlr_spice_now_ms(), &suppressed_)) { \
 			if (suppressed_ > 0) { \
 				wlr_log((level), "... %d more like the next suppressed", suppressed_); \
 			} \
@@ -139,7 +132,7 @@ static void conn_cut(struct wlr_spice_conn *conn) {
 static void conn_failed(struct wlr_spice_conn *conn) {
 	struct wlr_spice_listener *listener = conn->listener;
 	struct wlr_spice_admission *adm = &listener->admission;
-	int64_t now = now_ms();
+	int64_t now = wlr_spice_now_ms();
 	if (conn->cut) {
 		if (!conn->released) {
 			wlr_spice_admission_closed(adm, &conn->source, now);
@@ -216,7 +209,7 @@ void wlr_spice_listener_channel_event(
 		if (conn == listener->handing_over) {
 			conn->authenticated = true;
 		} else {
-			wlr_spice_admission_authenticated(&listener->admission, &conn->source, now_ms());
+			wlr_spice_admission_authenticated(&listener->admission, &conn->source, wlr_spice_now_ms());
 			keep_link(conn);
 			conn_destroy(conn);
 		}
@@ -284,7 +277,7 @@ static bool evict_oldest(struct wlr_spice_listener *listener) {
 		if (!conn->cut && !conn->timed_out && conn != listener->handing_over) {
 			conn->cut = true;
 			conn->released = true;
-			wlr_spice_admission_closed(&listener->admission, &conn->source, now_ms());
+			wlr_spice_admission_closed(&listener->admission, &conn->source, wlr_spice_now_ms());
 			conn_cut(conn);
 			return true;
 		}
@@ -316,9 +309,9 @@ static void take_connection(struct wlr_spice_listener *listener, int fd, bool tl
 		return;
 	}
 	enum wlr_spice_admit admit =
-			wlr_spice_admission_connect(&listener->admission, &conn->source, now_ms());
+			wlr_spice_admission_connect(&listener->admission, &conn->source, wlr_spice_now_ms());
 	if (admit == WLR_SPICE_REFUSE_TOTAL && evict_oldest(listener)) {
-		admit = wlr_spice_admission_connect(&listener->admission, &conn->source, now_ms());
+		admit = wlr_spice_admission_connect(&listener->admission, &conn->source, wlr_spice_now_ms());
 	}
 	if (admit != WLR_SPICE_ADMIT) {
 		LOG_LIMITED(&listener->log_refused, WLR_ERROR,
@@ -332,7 +325,7 @@ static void take_connection(struct wlr_spice_listener *listener, int fd, bool tl
 	wl_list_insert(&listener->conns, &conn->link);
 	conn->timer = wl_event_loop_add_timer(listener->backend->loop, handle_conn_timer, conn);
 	if (conn->timer == NULL) {
-		wlr_spice_admission_closed(&listener->admission, &conn->source, now_ms());
+		wlr_spice_admission_closed(&listener->admission, &conn->source, wlr_spice_now_ms());
 		close(fd);
 		conn_destroy(conn);
 		return;
@@ -350,17 +343,17 @@ static void take_connection(struct wlr_spice_listener *listener, int fd, bool tl
 		wlr_log(WLR_ERROR, "spice-server refused the connection from %s port %s", conn->host,
 				conn->port);
 		close(fd);
-		wlr_spice_admission_closed(&listener->admission, &conn->source, now_ms());
+		wlr_spice_admission_closed(&listener->admission, &conn->source, wlr_spice_now_ms());
 		conn_destroy(conn);
 	} else if (conn->authenticated) {
-		wlr_spice_admission_authenticated(&listener->admission, &conn->source, now_ms());
+		wlr_spice_admission_authenticated(&listener->admission, &conn->source, wlr_spice_now_ms());
 		keep_link(conn);
 		conn_destroy(conn);
 	} else if (conn->gone) {
 		conn_failed(conn);
 	} else if (conn->info == NULL) {
 		// No CONNECTED event to follow it by: keep the bound, not the watch.
-		wlr_spice_admission_closed(&listener->admission, &conn->source, now_ms());
+		wlr_spice_admission_closed(&listener->admission, &conn->source, wlr_spice_now_ms());
 		conn_destroy(conn);
 	}
 }

@@ -702,12 +702,6 @@ bool swl_audio_child_exited(struct swl_audio *audio, pid_t pid, int status) {
 	return true;
 }
 
-static int64_t now_ms(void) {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Waits for pid until deadline_ms (CLOCK_MONOTONIC), then kills it: at exit
  * the event loop no longer runs, and a pactl that hangs must not keep
@@ -719,7 +713,7 @@ static void wait_or_kill(pid_t pid, int64_t deadline_ms, int *status) {
 		if (r == pid || (r < 0 && errno != EINTR)) {
 			return;
 		}
-		if (now_ms() >= deadline_ms) {
+		if (swl_now_ms() >= deadline_ms) {
 			break;
 		}
 		struct timespec ms = { .tv_nsec = 1000000 };
@@ -738,7 +732,7 @@ static void run_sync(struct swl_audio *audio, char *const args[]) {
 		return;
 	}
 	int status = 0;
-	wait_or_kill(pid, now_ms() + EXIT_TIMEOUT_MS, &status);
+	wait_or_kill(pid, swl_now_ms() + EXIT_TIMEOUT_MS, &status);
 	char out[MAX_OUTPUT];
 	size_t len = 0;
 	drain_output(fd, out, &len, sizeof(out));
@@ -769,7 +763,7 @@ void swl_audio_destroy(struct swl_audio *audio) {
 	if (audio->pid > 0) {
 		// A step still running: its module must be known to be unloaded.
 		if (!audio->exited) {
-			wait_or_kill(audio->pid, now_ms() + EXIT_TIMEOUT_MS, &audio->status);
+			wait_or_kill(audio->pid, swl_now_ms() + EXIT_TIMEOUT_MS, &audio->status);
 		}
 		drain_output(audio->out_fd, audio->out, &audio->out_len, MAX_OUTPUT);
 		finish_step(audio, true);
@@ -781,7 +775,7 @@ void swl_audio_destroy(struct swl_audio *audio) {
 	end_subscribe(audio);
 	if (audio->sub_pid > 0) {
 		int status;
-		wait_or_kill(audio->sub_pid, now_ms(), &status);
+		wait_or_kill(audio->sub_pid, swl_now_ms(), &status);
 	}
 	bool attached = audio->sink_module >= 0 || audio->source_module >= 0;
 	unload(audio, &audio->source_module);

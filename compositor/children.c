@@ -84,12 +84,6 @@ bool swl_children_exec_prepare(int death_signal) {
 	return getppid() == main_pid;
 }
 
-static int64_t now_ms(void) {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The parent pid in /proc/PID/stat, or -1. */
 static pid_t parent_of(const char *pid) {
 	char path[sizeof("/proc//stat") + 256], buf[512]; // 256: a d_name's size
@@ -227,12 +221,12 @@ static bool reap_all(void) {
 }
 
 bool swl_children_end(int grace_ms) {
-	int64_t start = now_ms();
+	int64_t start = swl_now_ms();
 	int64_t next_scan = start;
 	int sig = SIGTERM;
 	struct signalled done = { .len = 0 };
 	while (reap_all()) {
-		int64_t now = now_ms();
+		int64_t now = swl_now_ms();
 		if (sig == SIGTERM && now >= start + grace_ms) {
 			sig = SIGKILL;
 			next_scan = now;

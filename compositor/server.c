@@ -5,6 +5,7 @@
  * and the Wayland socket.
  */
 #include <stdlib.h>
+#include <time.h>
 #include <wlr/render/allocator.h>
 #include <wlr/types/wlr_compositor.h>
 #include <wlr/types/wlr_data_device.h>
@@ -15,6 +16,12 @@
 #include "fds.h"
 #include "server.h"
 #include "wlr_spice.h"
+
+int64_t swl_now_ms(void) {
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static enum wlr_spice_frame_mode to_backend_mode(enum swl_frame_mode mode) {
 	switch (mode) {
