@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -140,14 +139,14 @@ static void free_options(struct wlr_spice_backend_options *o) {
 static void describe_socket(int fd, char *out, size_t size) {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
-	char host[256], serv[32];
+	char host[64], serv[32];
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0) {
 		snprintf(out, size, "fd %d", fd);
 	} else if (ss.ss_family == AF_UNIX) {
 		snprintf(out, size, "unix:%s", ((struct sockaddr_un *)&ss)->sun_path);
-	} else if (getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), serv, sizeof(serv),
-					   NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
-		snprintf(out, size, ss.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, serv);
+	} else if (wlr_spice_addr_numeric((struct sockaddr *)&ss, len, host, sizeof(host), serv,
+					   sizeof(serv))) {
+		snprintf(out, size, strchr(host, ':') != NULL ? "[%s]:%s" : "%s:%s", host, serv);
 	} else {
 		snprintf(out, size, "fd %d", fd);
 	}

@@ -4,7 +4,6 @@
  * compositor's main thread. spice-server's worker threads use their own
  * loops and never call in here.
  */
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -150,19 +149,14 @@ static const char *channel_name(int type) {
 static void format_peer(SpiceChannelEventInfo *info, char *out, size_t size) {
 	const struct sockaddr *addr = (const struct sockaddr *)&info->paddr_ext;
 	socklen_t len = info->plen_ext;
-	char host[256], serv[32];
-	if (len == 0 ||
-			getnameinfo(addr, len, host, sizeof(host), serv, sizeof(serv),
-					NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
-		snprintf(out, size, "unknown peer");
-		return;
-	}
-	if (addr->sa_family == AF_INET6) {
-		snprintf(out, size, "[%s]:%s", host, serv);
-	} else if (addr->sa_family == AF_UNIX) {
+	char host[64], serv[32];
+	if (len > 0 && addr->sa_family == AF_UNIX) {
 		snprintf(out, size, "unix socket");
+	} else if (len == 0 ||
+			!wlr_spice_addr_numeric(addr, len, host, sizeof(host), serv, sizeof(serv))) {
+		snprintf(out, size, "unknown peer");
 	} else {
-		snprintf(out, size, "%s:%s", host, serv);
+		snprintf(out, size, strchr(host, ':') != NULL ? "[%s]:%s" : "%s:%s", host, serv);
 	}
 }
 

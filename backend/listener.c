@@ -68,19 +68,28 @@ struct wlr_spice_conn {
 		} \
 	} while (0)
 
+bool wlr_spice_addr_numeric(const struct sockaddr *sa, socklen_t len, char *host,
+		size_t host_size, char *port, size_t port_size) {
+	char numeric[INET6_ADDRSTRLEN];
+	if ((sa->sa_family != AF_INET && sa->sa_family != AF_INET6) ||
+			getnameinfo(sa, len, numeric, sizeof(numeric), port, port_size,
+					NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+		return false;
+	}
+	// A dual-stack socket shows IPv4 peers as ::ffff:a.b.c.d; fail2ban and
+	// people expect a.b.c.d.
+	bool mapped = strncmp(numeric, "::ffff:", 7) == 0 && strchr(numeric, '.') != NULL;
+	snprintf(host, host_size, "%s", mapped ? numeric + 7 : numeric);
+	return true;
+}
+
 static void format_peer(const struct sockaddr_storage *ss, socklen_t len,
 		struct wlr_spice_conn *conn) {
-	char host[INET6_ADDRSTRLEN];
 	if (ss->ss_family == AF_UNIX) {
 		snprintf(conn->host, sizeof(conn->host), "local");
 		snprintf(conn->port, sizeof(conn->port), "0");
-	} else if (getnameinfo((const struct sockaddr *)ss, len, host, sizeof(host), conn->port,
-					   sizeof(conn->port), NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
-		// A dual-stack socket shows IPv4 peers as ::ffff:a.b.c.d; fail2ban
-		// and people expect a.b.c.d.
-		const char *h = strncmp(host, "::ffff:", 7) == 0 && strchr(host, '.') ? host + 7 : host;
-		snprintf(conn->host, sizeof(conn->host), "%s", h);
-	} else {
+	} else if (!wlr_spice_addr_numeric((const struct sockaddr *)ss, len, conn->host,
+					   sizeof(conn->host), conn->port, sizeof(conn->port))) {
 		snprintf(conn->host, sizeof(conn->host), "unknown");
 		snprintf(conn->port, sizeof(conn->port), "0");
 	}

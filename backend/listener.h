@@ -8,6 +8,7 @@
 #define WLR_SPICE_LISTENER_H
 
 #include <stdbool.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <spice.h>
 #include <wayland-server-core.h>
@@ -78,5 +79,12 @@ void wlr_spice_listener_channel_event(
 void wlr_spice_listener_sample_links(struct wlr_spice_listener *listener, int64_t now_ms);
 /* The newest display channel's estimator, or NULL without a TCP display channel. */
 const struct wlr_spice_link *wlr_spice_listener_link(const struct wlr_spice_listener *listener);
+
+/*
+ * The numeric host and port of an IPv4 or IPv6 address, for messages; an
+ * IPv4-mapped IPv6 address reads a.b.c.d. False for other families.
+ */
+bool wlr_spice_addr_numeric(const struct sockaddr *sa, socklen_t len, char *host,
+		size_t host_size, char *port, size_t port_size);
 
 #endif
