@@ -627,11 +627,17 @@ void wlr_spice_listener_finish(struct wlr_spice_listener *listener) {
 
 /* Once a second per link at debug level: what the estimator believes. */
 #define LINK_LOG_MS 1000
+/*
+ * Sampling is asked for at every flush; three system calls per display
+ * channel each time would sit on the frame path for a 100 ms estimate.
+ */
+#define LINK_SAMPLE_MS 20
 
 void wlr_spice_listener_sample_links(struct wlr_spice_listener *listener, int64_t now) {
-	if (listener->backend == NULL) {
+	if (listener->backend == NULL || now - listener->sampled_ms < LINK_SAMPLE_MS) {
 		return;
 	}
+	listener->sampled_ms = now;
 	struct wlr_spice_link_conn *lc;
 	wl_list_for_each(lc, &listener->links, link) {
 		if (!lc->tcp) {

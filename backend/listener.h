@@ -53,6 +53,7 @@ struct wlr_spice_listener {
 	struct wl_list conns; // wlr_spice_conn.link, connections not authenticated yet
 	struct wlr_spice_conn *handing_over; // during spice_server_add_*client
 	struct wl_list links; // wlr_spice_link_conn.link, display channels, newest first
+	int64_t sampled_ms; // when the links were last sampled
 
 	// The unix socket created here, removed at finish if still ours.
 	char *unix_path;
