@@ -153,6 +153,15 @@ void swl_view_set_fullscreen(struct swl_view *view, bool fullscreen) {
 	}
 }
 
+/* Tells the client it is maximized and gives it the maximized box. */
+static void fill_maximized(struct swl_view *view) {
+	struct wlr_box box;
+	maximized_box(view, &box);
+	view->impl->set_maximized(view, true);
+	view->impl->configure(view, box.x, box.y, box.width, box.height);
+	swl_view_move(view, box.x, box.y);
+}
+
 void swl_view_set_maximized(struct swl_view *view, bool maximized) {
 	if (view->server->kiosk || view->fullscreen) {
 		// Answer the request with the state the window keeps.
@@ -164,13 +173,12 @@ void swl_view_set_maximized(struct swl_view *view, bool maximized) {
 	}
 	bool was = view->maximized;
 	view->maximized = maximized;
-	view->impl->set_maximized(view, maximized);
 	if (maximized) {
-		struct wlr_box box;
-		maximized_box(view, &box);
-		view->impl->configure(view, box.x, box.y, box.width, box.height);
-		swl_view_move(view, box.x, box.y);
-	} else if (was) {
+		fill_maximized(view);
+		return;
+	}
+	view->impl->set_maximized(view, false);
+	if (was) {
 		restore_box(view);
 	}
 }
@@ -179,11 +187,7 @@ void swl_view_apply_policy(struct swl_view *view) {
 	if (view->server->kiosk || view->fullscreen) {
 		swl_view_set_fullscreen(view, true);
 	} else if (view->maximized) {
-		struct wlr_box box;
-		maximized_box(view, &box);
-		view->impl->set_maximized(view, true);
-		view->impl->configure(view, box.x, box.y, box.width, box.height);
-		swl_view_move(view, box.x, box.y);
+		fill_maximized(view);
 	} else if (view->mapped) {
 		// The screen changed under a floating window: keep it on it.
 		place_on_screen(view, view_rect(view), true);
