@@ -30,26 +30,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import spiceproxy  # noqa: E402
+from run import SCROLL_GEN  # noqa: E402
 
-PRINT_GEN = r"""
-import hashlib, os, sys, time
-trigger, seconds, rate = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
-while not os.path.exists(trigger):
-    time.sleep(0.02)
-start = time.monotonic()
-n = 0
-while time.monotonic() - start < seconds:
-    due = int((time.monotonic() - start) * rate) + 1
-    lines = []
-    while n < due:
-        n += 1
-        h = hashlib.sha1(str(n).encode()).hexdigest()
-        lines.append(f"line {n:07d} {h} {time.monotonic_ns() % 1000000000:09d}\n")
-    sys.stdout.write("".join(lines))
-    sys.stdout.flush()
-    time.sleep(0.01)
-time.sleep(100000)
-"""
+# The same text generator as run.py's scroll workloads: unique lines at a set rate.
+PRINT_GEN = SCROLL_GEN
 
 FONT = ["-o", "font=Monospace:size=12"]
 WORKLOADS = {
