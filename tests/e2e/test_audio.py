@@ -333,14 +333,18 @@ class FifoSafetyTests(SessionTestCase):
         self.assertEqual(os.lstat(foreign).st_uid, self.NOBODY)
 
         # The FIFOs chosen work.
-        fd = os.open(paths[1], os.O_RDONLY | os.O_NONBLOCK)
+        self.tone_reaches(s, paths[1], 0.5)
+
+    def tone_reaches(self, s, record_fifo, seconds):
+        """A client's tone of that many seconds arrives in record_fifo."""
+        fd = os.open(record_fifo, os.O_RDONLY | os.O_NONBLOCK)
         reader = Reader(fd)
         reader.start()
         try:
             p = self.connect(s)
-            self.assertEqual(p.command("tone 700 0.5 0.5"),
-                             f"ok sent={int(0.5 * RATE)} rate={RATE}")
-            reader.wait_loud(int(0.4 * RATE))
+            self.assertEqual(p.command(f"tone 700 {seconds} 0.5"),
+                             f"ok sent={int(seconds * RATE)} rate={RATE}")
+            reader.wait_loud(int((seconds - 0.1) * RATE))
         finally:
             reader.finish()
             os.close(fd)
@@ -365,17 +369,9 @@ class FifoSafetyTests(SessionTestCase):
         self.assert_private_fifo(playback)
         self.assertNotEqual((new.st_dev, new.st_ino), (old.st_dev, old.st_ino))
 
-        fd = os.open(record, os.O_RDONLY | os.O_NONBLOCK)
-        reader = Reader(fd)
-        reader.start()
         try:
-            p = self.connect(s)
-            self.assertEqual(p.command("tone 700 1.0 0.5"),
-                             f"ok sent={int(1.0 * RATE)} rate={RATE}")
-            reader.wait_loud(int(0.9 * RATE))
+            self.tone_reaches(s, record, 1.0)
         finally:
-            reader.finish()
-            os.close(fd)
             eavesdropper.finish()
             os.close(eavesdropper_fd)
         self.assertEqual(eavesdropper.loud, 0, "the old FIFO still carried the microphone")
