@@ -54,12 +54,18 @@ class Direction:
     async def run(self):
         next_free = self.loop.time()
         while True:
-            while not self.fifo:
-                self.ready.clear()
-                await self.ready.wait()
+            if not self.fifo:
+                while not self.fifo:
+                    self.ready.clear()
+                    await self.ready.wait()
+                # The link was idle: serialisation starts now.
+                next_free = self.loop.time()
             writer, data = self.fifo.popleft()
             now = self.loop.time()
-            start = max(now, next_free)
+            # While busy, each chunk starts when the previous one ended on the
+            # wire, not when the sleep returned: sleep overshoot (about 1 ms a
+            # chunk) would otherwise cut the rate by up to a fifth at 8 Mbit/s.
+            start = next_free
             next_free = start + len(data) / self.bytes_per_s
             if next_free > now:
                 await asyncio.sleep(next_free - now)
