@@ -24,6 +24,10 @@ CHUNK = 4096
 # receive buffer (autotuned to hundreds of KB on loopback). Kept small so that
 # what the FIFO cannot take waits in the server's own socket, not acked.
 RCVBUF = 8192
+# asyncio's StreamReader buffers up to twice its limit (64 KB by default)
+# before it stops reading the socket: 128 KB more of hidden queue beyond the
+# FIFO, taken and released in 64 KB bursts. Kept to a chunk.
+READER_LIMIT = CHUNK // 2
 
 
 class Direction:
@@ -106,13 +110,14 @@ async def serve(target_port, mbit, rtt_ms, queue_bytes, port_box, started):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
         sock.setblocking(False)
         await loop.sock_connect(sock, ("127.0.0.1", target_port))
-        sreader, swriter = await asyncio.open_connection(sock=sock)
+        sreader, swriter = await asyncio.open_connection(sock=sock, limit=READER_LIMIT)
         try:
             await asyncio.gather(pump(creader, swriter, up), pump(sreader, cwriter, down))
         except asyncio.CancelledError:
             pass  # the emulator is stopping
 
-    server = await asyncio.start_server(handle, "127.0.0.1", port_box.get("port", 0))
+    server = await asyncio.start_server(handle, "127.0.0.1", port_box.get("port", 0),
+                                        limit=READER_LIMIT)
     port_box["port"] = server.sockets[0].getsockname()[1]
     port_box["stats"] = lambda: {"down_bytes": down.delivered, "up_bytes": up.delivered,
                                  "down_max_queued": down.max_queued}
