@@ -369,6 +369,7 @@ static bool backend_start(struct wlr_backend *wlr_backend) {
 	if (backend->started) {
 		return true;
 	}
+	wlr_spice_link_pace_init(&backend->link_pace);
 	if (!wlr_spice_listener_init(&backend->listener, backend)) {
 		wlr_log(WLR_ERROR, "cannot start the SPICE server on %s", backend->address);
 		return false;

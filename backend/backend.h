@@ -16,6 +16,7 @@
 #include "audio.h"
 #include "frame_policy.h"
 #include "listener.h"
+#include "link_pace.h"
 #include "motion.h"
 #include "pointer.h"
 #include "scancode.h"
@@ -31,6 +32,8 @@
 /* Most draw commands one flush produces. */
 #define WLR_SPICE_MAX_RECTS_PER_OP 32
 #define WLR_SPICE_MAX_RECTS_DFPS 16
+/* The thinnest band of a large region sent on a slow link, in rows. */
+#define WLR_SPICE_PACE_MIN_ROWS 4
 /* Unreleased drawables above which the main thread flushes spice's tree. */
 #define WLR_SPICE_OUTSTANDING_FLUSH 512
 
@@ -115,6 +118,7 @@ struct wlr_spice_output {
 
 	int index; // head number, position in wlr_spice_backend.outputs
 	int x; // where this head starts on the shared primary surface
+	int pace_row; // on a slow link, where the next band of large regions starts
 	int width, height; // the mode
 };
 
@@ -129,6 +133,8 @@ struct wlr_spice_backend {
 
 	SpiceServer *server;
 	struct wlr_spice_listener listener; // the listening sockets; spice-server opens none
+	// Holds large regions back for the slowest client's link.
+	struct wlr_spice_link_pace link_pace;
 	struct wlr_spice_qxl qxl;
 	bool qxl_added;
 	struct wlr_spice_input input;

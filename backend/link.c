@@ -37,9 +37,10 @@ void wlr_spice_link_add_sample(struct wlr_spice_link *link,
 	}
 	link->window_busy = link->window_busy && busy;
 	int64_t dt = sample->now_ms - link->window_ms;
-	if (dt >= WLR_SPICE_LINK_WINDOW_MS) {
-		uint64_t acked = sample->bytes_acked >= link->window_acked ?
-			sample->bytes_acked - link->window_acked : 0;
+	uint64_t acked = sample->bytes_acked >= link->window_acked ?
+		sample->bytes_acked - link->window_acked : 0;
+	if ((dt >= WLR_SPICE_LINK_WINDOW_MS && acked >= WLR_SPICE_LINK_WINDOW_BYTES) ||
+			dt >= WLR_SPICE_LINK_MAX_WINDOW_MS) {
 		uint64_t rate = acked * 1000 / (uint64_t)dt;
 		if (link->window_busy) {
 			link->rate = link->rate == 0 ? rate : (link->rate * 3 + rate) / 4;

@@ -15,8 +15,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Rate samples span at least this long, so one ack burst is not a rate. */
+/*
+ * Rate samples span at least this long and this many bytes (unless they
+ * reach the longest window), so one ack burst is not a rate: on a slow link
+ * acks arrive a receive window at a time.
+ */
 #define WLR_SPICE_LINK_WINDOW_MS 100
+#define WLR_SPICE_LINK_WINDOW_BYTES (48 * 1024)
+#define WLR_SPICE_LINK_MAX_WINDOW_MS 1000
 /* Queued bytes from which the socket counts as backlogged (not app-limited). */
 #define WLR_SPICE_LINK_BUSY_BYTES 4096
 /* What may wait beyond the bytes in flight, in time at the delivered rate. */

@@ -53,7 +53,7 @@ struct wlr_spice_conn {
 	bool timed_out; // cut for exceeding the grace time
 	bool cut; // cut because its source is being penalized, or evicted
 	bool released; // no longer counted by admission (evicted for a newcomer)
-	bool display; // a display channel: its descriptor is kept once it authenticates
+	bool display; // a display channel (its socket tells the round trip)
 };
 
 /* Logs through a limiter: the same kind of line at most a few times a second. */
@@ -109,26 +109,58 @@ static void conn_destroy(struct wlr_spice_conn *conn) {
 	free(conn);
 }
 
-/* An authenticated display channel: keep its descriptor to watch the link. */
+static struct wlr_spice_link_client *link_client_get(
+		struct wlr_spice_listener *listener, uint32_t connection_id) {
+	struct wlr_spice_link_client *client;
+	wl_list_for_each(client, &listener->link_clients, link) {
+		if (client->connection_id == connection_id) {
+			return client;
+		}
+	}
+	client = calloc(1, sizeof(*client));
+	if (client == NULL) {
+		return NULL;
+	}
+	client->connection_id = connection_id;
+	wlr_spice_link_init(&client->est);
+	wl_list_insert(&listener->link_clients, &client->link);
+	return client;
+}
+
+/* An authenticated channel: keep its descriptor to watch the link. */
 static void keep_link(struct wlr_spice_conn *conn) {
-	if (!conn->display || conn->fd < 0 || conn->info == NULL) {
+	if (conn->fd < 0 || conn->info == NULL) {
 		return;
 	}
 	struct wlr_spice_link_conn *lc = calloc(1, sizeof(*lc));
-	if (lc == NULL) {
+	struct wlr_spice_link_client *client =
+		link_client_get(conn->listener, conn->info->connection_id);
+	if (lc == NULL || client == NULL) {
+		free(lc);
 		return;
 	}
 	lc->fd = conn->fd;
 	conn->fd = -1;
+	// spice-server leaves Nagle on for a client its network test found slow.
+	// With delayed acks that holds a small update (a key's echo) up to 40 ms
+	// behind the previous write; spice-wl paces large writes itself.
+	int one = 1;
+	setsockopt(lc->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	lc->info = conn->info;
 	lc->tcp = true;
-	wlr_spice_link_init(&lc->est);
+	lc->display = conn->display;
+	lc->client = client;
+	client->channels++;
 	wl_list_insert(&conn->listener->links, &lc->link);
 }
 
 static void link_conn_destroy(struct wlr_spice_link_conn *lc) {
 	close(lc->fd);
 	wl_list_remove(&lc->link);
+	if (--lc->client->channels == 0) {
+		wl_list_remove(&lc->client->link);
+		free(lc->client);
+	}
 	free(lc);
 }
 
@@ -539,6 +571,7 @@ bool wlr_spice_listener_init(struct wlr_spice_listener *listener,
 	*listener = (struct wlr_spice_listener){ .backend = backend };
 	wl_list_init(&listener->conns);
 	wl_list_init(&listener->links);
+	wl_list_init(&listener->link_clients);
 	wlr_spice_admission_init(&listener->admission, o->exempt_loopback);
 	wlr_spice_ratelimit_init(&listener->log_refused, 5, 1000);
 	wlr_spice_ratelimit_init(&listener->log_accept, 2, 1000);
@@ -627,62 +660,77 @@ void wlr_spice_listener_finish(struct wlr_spice_listener *listener) {
 
 /* Once a second per link at debug level: what the estimator believes. */
 #define LINK_LOG_MS 1000
-/*
- * Sampling is asked for at every flush; three system calls per display
- * channel each time would sit on the frame path for a 100 ms estimate.
- */
-#define LINK_SAMPLE_MS 20
 
-void wlr_spice_listener_sample_links(struct wlr_spice_listener *listener, int64_t now) {
-	if (listener->backend == NULL || now - listener->sampled_ms < LINK_SAMPLE_MS) {
+/* Adds what the kernel knows of one channel's socket to its client's sample. */
+static void sample_conn(struct wlr_spice_link_conn *lc, struct wlr_spice_link_sample *sum) {
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	int outq = 0, notsent = 0;
+	if (getsockopt(lc->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
+			len < offsetof(struct tcp_info, tcpi_delivery_rate) +
+				sizeof(ti.tcpi_delivery_rate) ||
+			ioctl(lc->fd, SIOCOUTQ, &outq) != 0 || ioctl(lc->fd, SIOCOUTQNSD, &notsent) != 0) {
+		lc->tcp = false; // a unix socket: nothing to learn
+		return;
+	}
+	sum->bytes_acked += ti.tcpi_bytes_acked;
+	sum->unacked += outq > notsent ? (uint32_t)(outq - notsent) : 0;
+	sum->notsent += notsent > 0 ? (uint32_t)notsent : 0;
+	if (lc->display) {
+		sum->delivery_rate = ti.tcpi_delivery_rate;
+		sum->rtt_us = ti.tcpi_rtt;
+	}
+}
+
+void wlr_spice_listener_sample_links(struct wlr_spice_listener *listener, int64_t now,
+		int min_ms) {
+	if (listener->backend == NULL || now - listener->sampled_ms < min_ms) {
 		return;
 	}
 	listener->sampled_ms = now;
-	struct wlr_spice_link_conn *lc;
-	wl_list_for_each(lc, &listener->links, link) {
-		if (!lc->tcp) {
+	struct wlr_spice_link_client *client;
+	wl_list_for_each(client, &listener->link_clients, link) {
+		struct wlr_spice_link_sample sample = { .now_ms = now };
+		bool tcp = false;
+		struct wlr_spice_link_conn *lc;
+		wl_list_for_each(lc, &listener->links, link) {
+			if (lc->client == client && lc->tcp) {
+				sample_conn(lc, &sample);
+				tcp = tcp || lc->tcp;
+			}
+		}
+		if (!tcp) {
 			continue;
 		}
-		struct tcp_info ti;
-		socklen_t len = sizeof(ti);
-		int outq = 0, notsent = 0;
-		if (getsockopt(lc->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
-				len < offsetof(struct tcp_info, tcpi_delivery_rate) +
-					sizeof(ti.tcpi_delivery_rate) ||
-				ioctl(lc->fd, SIOCOUTQ, &outq) != 0 || ioctl(lc->fd, SIOCOUTQNSD, &notsent) != 0) {
-			lc->tcp = false; // a unix socket: nothing to learn
-			continue;
-		}
-		struct wlr_spice_link_sample sample = {
-			.now_ms = now,
-			.bytes_acked = ti.tcpi_bytes_acked,
-			.delivery_rate = ti.tcpi_delivery_rate,
-			.rtt_us = ti.tcpi_rtt,
-			.unacked = outq > notsent ? (uint32_t)(outq - notsent) : 0,
-			.notsent = notsent > 0 ? (uint32_t)notsent : 0,
-		};
-		lc->delivery_rate = ti.tcpi_delivery_rate;
-		wlr_spice_link_add_sample(&lc->est, &sample);
-		if (now - lc->logged_ms >= LINK_LOG_MS) {
-			lc->logged_ms = now;
-			wlr_log(WLR_DEBUG, "link: delivered %" PRIu64 " B/s (kernel %" PRIu64
+		client->delivery_rate = sample.delivery_rate;
+		wlr_spice_link_add_sample(&client->est, &sample);
+		if (now - client->logged_ms >= LINK_LOG_MS) {
+			client->logged_ms = now;
+			wlr_log(WLR_DEBUG, "link %u: delivered %" PRIu64 " B/s (kernel %" PRIu64
 					" B/s), rtt %u us, queued %u B (%u not sent), target %u B",
-					lc->est.rate, lc->delivery_rate, lc->est.rtt_us,
-					wlr_spice_link_queued(&lc->est), sample.notsent,
-					wlr_spice_link_target(&lc->est));
+					client->connection_id, client->est.rate, client->delivery_rate,
+					client->est.rtt_us, wlr_spice_link_queued(&client->est),
+					sample.notsent, wlr_spice_link_target(&client->est));
 		}
 	}
 }
 
 const struct wlr_spice_link *wlr_spice_listener_link(const struct wlr_spice_listener *listener) {
-	if (listener->backend == NULL || wl_list_empty(&listener->links)) {
+	if (listener->backend == NULL) {
 		return NULL;
 	}
-	const struct wlr_spice_link_conn *lc;
-	wl_list_for_each(lc, &listener->links, link) {
-		if (lc->tcp) {
-			return &lc->est;
+	const struct wlr_spice_link *slowest = NULL, *newest = NULL;
+	const struct wlr_spice_link_client *client;
+	wl_list_for_each(client, &listener->link_clients, link) {
+		if (!client->est.have_sample) {
+			continue;
+		}
+		if (newest == NULL) {
+			newest = &client->est;
+		}
+		if (client->est.rate > 0 && (slowest == NULL || client->est.rate < slowest->rate)) {
+			slowest = &client->est;
 		}
 	}
-	return NULL;
+	return slowest != NULL ? slowest : newest;
 }

@@ -27,7 +27,20 @@ struct wlr_spice_listen_socket {
 };
 
 /*
- * An authenticated display channel whose descriptor is kept (a duplicate of
+ * A client's channels, seen as one path: they share it, so its rate is what
+ * all of them get through together, and what waits is the sum of theirs.
+ */
+struct wlr_spice_link_client {
+	struct wl_list link; // wlr_spice_listener.link_clients
+	uint32_t connection_id; // spice-server's, shared by a client's channels
+	int channels; // wlr_spice_link_conn pointing here
+	struct wlr_spice_link est;
+	uint64_t delivery_rate; // the kernel's own estimate (display channel), for the log
+	int64_t logged_ms;
+};
+
+/*
+ * An authenticated channel whose descriptor is kept (a duplicate of
  * spice-server's) for the whole session, to read what the kernel knows of
  * the path to the client: TCP_INFO and the send queue.
  */
@@ -35,10 +48,9 @@ struct wlr_spice_link_conn {
 	struct wl_list link; // wlr_spice_listener.links
 	int fd;
 	bool tcp; // TCP_INFO answers (not a unix socket)
+	bool display;
 	SpiceChannelEventInfo *info; // spice-server's, until DISCONNECTED
-	struct wlr_spice_link est;
-	uint64_t delivery_rate; // the kernel's own estimate, for the log
-	int64_t logged_ms;
+	struct wlr_spice_link_client *client;
 };
 
 struct wlr_spice_listener {
@@ -52,7 +64,8 @@ struct wlr_spice_listener {
 	struct wlr_spice_admission admission;
 	struct wl_list conns; // wlr_spice_conn.link, connections not authenticated yet
 	struct wlr_spice_conn *handing_over; // during spice_server_add_*client
-	struct wl_list links; // wlr_spice_link_conn.link, display channels, newest first
+	struct wl_list links; // wlr_spice_link_conn.link, authenticated channels
+	struct wl_list link_clients; // wlr_spice_link_client.link, newest first
 	int64_t sampled_ms; // when the links were last sampled
 
 	// The unix socket created here, removed at finish if still ours.
@@ -76,9 +89,20 @@ void wlr_spice_listener_finish(struct wlr_spice_listener *listener);
 void wlr_spice_listener_channel_event(
 		struct wlr_spice_listener *listener, int event, SpiceChannelEventInfo *info);
 
-/* Reads every kept display connection's socket into its estimator. */
-void wlr_spice_listener_sample_links(struct wlr_spice_listener *listener, int64_t now_ms);
-/* The newest display channel's estimator, or NULL without a TCP display channel. */
+/* Reads every kept channel's socket into its client's estimator. */
+/*
+ * Sampling is asked for at every flush; three system calls per channel each
+ * time would sit on the frame path for a 100 ms estimate, unless the link is
+ * paced (then what was just written decides what goes next).
+ */
+#define WLR_SPICE_LINK_SAMPLE_MS 20
+/* Reads at most every min_ms. */
+void wlr_spice_listener_sample_links(struct wlr_spice_listener *listener, int64_t now_ms,
+		int min_ms);
+/*
+ * The estimator of the slowest client whose rate is known, else of the
+ * newest TCP client; NULL without one.
+ */
 const struct wlr_spice_link *wlr_spice_listener_link(const struct wlr_spice_listener *listener);
 
 /*

@@ -124,6 +124,91 @@ static void push_copies(struct wlr_spice_output *output, const struct wlr_spice_
 	}
 }
 
+/* What the slowest client's link allows; nothing is held while no link is known slow. */
+static void pace_update(struct wlr_spice_backend *backend, int64_t now) {
+	const struct wlr_spice_link *link = wlr_spice_listener_link(&backend->listener);
+	if (link == NULL) {
+		wlr_spice_link_pace_update(&backend->link_pace, now, 0, 0, 0);
+		return;
+	}
+	wlr_spice_link_pace_update(&backend->link_pace, now, link->rate, link->written,
+			wlr_spice_link_queued(link));
+	if (wlr_spice_qxl_queued(&backend->qxl) == 0) {
+		wlr_spice_link_pace_taken(&backend->link_pace);
+	}
+}
+
+/* Queues one box of the committed buffer: a fill when it is one colour, else an image. */
+static void push_box(struct wlr_spice_output *output, const struct wlr_spice_image *cur,
+		const pixman_box32_t *box) {
+	struct wlr_spice_backend *backend = output->backend;
+	pixman_box32_t dst = *box;
+	dst.x1 += output->x;
+	dst.x2 += output->x;
+	uint32_t color;
+	// Solid areas (a background a window uncovered) cost a few bytes as a fill.
+	bool solid = wlr_spice_box_is_solid(cur->data, cur->stride, box, &color);
+	struct wlr_spice_draw *draw = solid ?
+			wlr_spice_draw_fill_create(&dst, color, 0) :
+			wlr_spice_draw_copy_create_at(cur->data, cur->stride, box, dst.x1, dst.y1, 0);
+	if (draw != NULL && !solid && wlr_spice_draw_cache_image(draw)) {
+		backend->stats.cacheable++;
+	}
+	if (draw == NULL || !wlr_spice_qxl_push_draw(&backend->qxl, draw)) {
+		// Keep what could not be sent for the next flush.
+		wlr_spice_draw_destroy(draw);
+		keep_pending(output, box);
+		return;
+	}
+	shadow_update(output, cur, box);
+	if (solid) {
+		backend->stats.fills++;
+		return;
+	}
+	int64_t area = wlr_spice_box_area(box);
+	wlr_spice_link_pace_pushed(&backend->link_pace, area);
+	backend->stats.draw_commands++;
+	backend->stats.pixels_sent += (uint64_t)area;
+}
+
+/*
+ * Large changed regions on a slow link: a band of rows as big as the pacer
+ * allows now, the rest kept for later flushes. The next band starts where
+ * this one ended, so every part of a region that keeps changing (a video)
+ * gets its turn, and the newest content is what is sent.
+ */
+static void push_large(struct wlr_spice_output *output, const struct wlr_spice_image *cur,
+		pixman_region32_t *large) {
+	int64_t budget = wlr_spice_link_pace_large_px(&output->backend->link_pace);
+	pixman_region32_t band;
+	pixman_region32_init(&band);
+	if (budget == INT64_MAX) {
+		pixman_region32_copy(&band, large);
+	} else if (budget > 0) {
+		const pixman_box32_t *ext = pixman_region32_extents(large);
+		int w = ext->x2 - ext->x1;
+		int64_t rows = budget / w;
+		rows = rows < WLR_SPICE_PACE_MIN_ROWS ? WLR_SPICE_PACE_MIN_ROWS : rows;
+		rows = rows > ext->y2 - ext->y1 ? ext->y2 - ext->y1 : rows;
+		if (output->pace_row < ext->y1 || output->pace_row >= ext->y2) {
+			output->pace_row = ext->y1;
+		}
+		pixman_region32_intersect_rect(&band, large, ext->x1, output->pace_row, w, (int)rows);
+		output->pace_row += (int)rows;
+	}
+	int nrects;
+	const pixman_box32_t *rects = pixman_region32_rectangles(&band, &nrects);
+	for (int i = 0; i < nrects; i++) {
+		push_box(output, cur, &rects[i]);
+	}
+	pixman_region32_subtract(large, large, &band);
+	rects = pixman_region32_rectangles(large, &nrects);
+	for (int i = 0; i < nrects; i++) {
+		keep_pending(output, &rects[i]);
+	}
+	pixman_region32_fini(&band);
+}
+
 static void flush(struct wlr_spice_output *output) {
 	struct wlr_spice_backend *backend = output->backend;
 	struct wlr_spice_qxl *qxl = &backend->qxl;
@@ -133,7 +218,9 @@ static void flush(struct wlr_spice_output *output) {
 
 	pixman_region32_t region;
 	pixman_region32_init(&region);
-	wlr_spice_frame_policy_take(&output->policy, wlr_spice_now_ms(), &region);
+	int64_t now = wlr_spice_now_ms();
+	wlr_spice_frame_policy_take(&output->policy, now, &region);
+	pace_update(backend, now);
 
 	void *data;
 	uint32_t format;
@@ -180,39 +267,32 @@ static void flush(struct wlr_spice_output *output) {
 	pixman_box32_t boxes[WLR_SPICE_MAX_RECTS_PER_OP];
 	int n = wlr_spice_damage_to_rects(
 			&region, width, height, max_rects, WLR_SPICE_DAMAGE_FREE_WASTE, boxes);
+	struct wlr_spice_link_pace *pacer = &backend->link_pace;
+	bool small_ok = wlr_spice_link_pace_small_ok(pacer);
+	pixman_region32_t large;
+	pixman_region32_init(&large);
 	for (int i = 0; i < n; i++) {
-		pixman_box32_t dst = boxes[i];
-		dst.x1 += output->x;
-		dst.x2 += output->x;
-		uint32_t color;
-		// Solid areas (a background a window uncovered) cost a few bytes as a fill.
-		bool solid = wlr_spice_box_is_solid(data, stride, &boxes[i], &color);
-		struct wlr_spice_draw *draw = solid ?
-				wlr_spice_draw_fill_create(&dst, color, 0) :
-				wlr_spice_draw_copy_create_at(data, stride, &boxes[i], dst.x1, dst.y1, 0);
-		if (draw != NULL && !solid && wlr_spice_draw_cache_image(draw)) {
-			backend->stats.cacheable++;
-		}
-		if (draw == NULL || !wlr_spice_qxl_push_draw(qxl, draw)) {
-			// Keep what could not be sent for the next flush.
-			wlr_spice_draw_destroy(draw);
+		int64_t area = wlr_spice_box_area(&boxes[i]);
+		if (wlr_spice_link_pace_active(pacer) && area > WLR_SPICE_LINK_PACE_SMALL_PX) {
+			pixman_region32_union_rect(&large, &large, boxes[i].x1, boxes[i].y1,
+					boxes[i].x2 - boxes[i].x1, boxes[i].y2 - boxes[i].y1);
+		} else if (!small_ok) {
 			keep_pending(output, &boxes[i]);
-			continue;
+		} else {
+			push_box(output, &cur, &boxes[i]);
 		}
-		shadow_update(output, &cur, &boxes[i]);
-		if (solid) {
-			backend->stats.fills++;
-			continue;
-		}
-		backend->stats.draw_commands++;
-		backend->stats.pixels_sent += (uint64_t)wlr_spice_box_area(&boxes[i]);
 	}
+	if (pixman_region32_not_empty(&large)) {
+		push_large(output, &cur, &large);
+	}
+	pixman_region32_fini(&large);
 	wlr_buffer_end_data_ptr_access(output->front);
 	pixman_region32_fini(&region);
 	backend->stats.flushes++;
 	if (pixman_region32_not_empty(&output->policy.pending)) {
-		// Something could not be queued: try again shortly.
-		wl_event_source_timer_update(output->flush_timer, WLR_SPICE_BACKLOG_RETRY_MS);
+		// Something could not be queued, or is held for a slow link: try again shortly.
+		wl_event_source_timer_update(output->flush_timer, wlr_spice_link_pace_active(pacer) ?
+				wlr_spice_link_pace_wait_ms(pacer) : WLR_SPICE_BACKLOG_RETRY_MS);
 	}
 
 	wlr_spice_qxl_maybe_flush_tree(qxl);
@@ -227,9 +307,15 @@ static void schedule_flush(struct wlr_spice_output *output) {
 		wl_event_source_timer_update(output->flush_timer, 0);
 		return;
 	}
-	// What the link carries is measured (stats, debug log); nothing is held
-	// back for it yet: see bench/results/slowlink.
-	wlr_spice_listener_sample_links(&output->backend->listener, now);
+	bool paced = wlr_spice_link_pace_active(&output->backend->link_pace);
+	wlr_spice_listener_sample_links(&output->backend->listener, now,
+			paced ? 0 : WLR_SPICE_LINK_SAMPLE_MS);
+	if (paced && delay > 0 && queued < output->policy.queue_bound) {
+		// On a slow link the pacer decides: small changes go at once, not
+		// after the frame period a held large region would impose, and
+		// large ones go as bands when the link has room.
+		delay = 0;
+	}
 	if (delay == 0) {
 		wl_event_source_timer_update(output->flush_timer, 0);
 		flush(output);

@@ -101,6 +101,24 @@ static void test_acked_burst_is_not_a_rate(void **state) {
 	assert_true(link.rate <= 250000);
 }
 
+static void test_slow_link_acks_in_bursts(void **state) {
+	struct wlr_spice_link link;
+	wlr_spice_link_init(&link);
+	// 0.5 Mbit/s (62.5 KB/s) behind a receiver that opens its window 8 KB at
+	// a time: an ack burst every 131 ms, sampled every 20 ms. 100 ms windows
+	// see 0 or 16 KB; the estimate must still be the link's rate.
+	uint64_t acked = 0;
+	int64_t next_burst = 0;
+	for (int64_t ms = 0; ms <= 5000; ms += 20) {
+		while (next_burst <= ms) {
+			acked += 8192;
+			next_burst += 131;
+		}
+		feed(&link, ms, acked, 60000);
+	}
+	assert_in_range(link.rate, 56000, 69000);
+}
+
 int main(void) {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_unknown_rate_never_holds_back),
@@ -108,6 +126,7 @@ int main(void) {
 		cmocka_unit_test(test_acked_burst_is_not_a_rate),
 		cmocka_unit_test(test_idle_window_does_not_lower_rate),
 		cmocka_unit_test(test_round_trip_widens_target),
+		cmocka_unit_test(test_slow_link_acks_in_bursts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

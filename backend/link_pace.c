@@ -1,0 +1,114 @@
+/*
+ * The slow-link pacer (link_pace.h): a virtual queue draining at the paced
+ * rate, what was pushed but not written yet, and the encoded size of a
+ * pixel learnt from what got written, so a budget in bytes can be spent
+ * in pixels before they are encoded.
+ */
+#include "link_pace.h"
+
+/* Learning windows: long enough that a push and its write land in the same one. */
+#define LEARN_MS 200
+#define LEARN_PX 50000
+#define MIN_BPP 0.01
+#define MAX_BPP 4.5
+/* The longest a held update waits before the budget is looked at again. */
+#define MAX_WAIT_MS 100
+
+void wlr_spice_link_pace_init(struct wlr_spice_link_pace *pacer) {
+	*pacer = (struct wlr_spice_link_pace){ .bytes_per_px = WLR_SPICE_LINK_PACE_FIRST_BPP };
+}
+
+static void learn(struct wlr_spice_link_pace *pacer, uint64_t written_now) {
+	pacer->learn_bytes += written_now;
+	if (pacer->learn_px < LEARN_PX || pacer->now_ms - pacer->learn_ms < LEARN_MS) {
+		return;
+	}
+	double bpp = (double)pacer->learn_bytes / (double)pacer->learn_px;
+	bpp = bpp < MIN_BPP ? MIN_BPP : bpp > MAX_BPP ? MAX_BPP : bpp;
+	pacer->bytes_per_px = pacer->learnt ? (pacer->bytes_per_px * 3 + bpp) / 4 : bpp;
+	pacer->learnt = true;
+	pacer->learn_px = 0;
+	pacer->learn_bytes = 0;
+	pacer->learn_ms = pacer->now_ms;
+}
+
+void wlr_spice_link_pace_update(struct wlr_spice_link_pace *pacer, int64_t now_ms,
+		uint64_t link_rate, uint64_t written, uint32_t socket_queued) {
+	pacer->rate = link_rate * WLR_SPICE_LINK_PACE_SHARE_PCT / 100;
+	if (!pacer->have_written || written < pacer->written) {
+		// The first look, or another client whose counters start anew.
+		pacer->have_written = true;
+		pacer->written = written;
+		pacer->now_ms = now_ms;
+		pacer->learn_ms = now_ms;
+		pacer->queue = socket_queued;
+		pacer->expect = 0;
+		return;
+	}
+	int64_t dt = now_ms > pacer->now_ms ? now_ms - pacer->now_ms : 0;
+	uint64_t dw = written - pacer->written;
+	pacer->written = written;
+	pacer->now_ms = now_ms;
+	learn(pacer, dw);
+
+	pacer->queue += (double)dw - (double)pacer->rate * (double)dt / 1000.0;
+	if (pacer->queue < socket_queued) {
+		pacer->queue = socket_queued;
+	}
+	pacer->expect -= (double)dw;
+	if (pacer->expect < 0 || now_ms - pacer->pushed_ms > WLR_SPICE_LINK_PACE_EXPECT_MS) {
+		pacer->expect = 0;
+	}
+}
+
+void wlr_spice_link_pace_taken(struct wlr_spice_link_pace *pacer) {
+	pacer->expect = 0;
+}
+
+bool wlr_spice_link_pace_active(const struct wlr_spice_link_pace *pacer) {
+	return pacer->rate > 0;
+}
+
+static double waiting(const struct wlr_spice_link_pace *pacer) {
+	return pacer->queue + pacer->expect;
+}
+
+static double at_rate(const struct wlr_spice_link_pace *pacer, int ms) {
+	return (double)pacer->rate * ms / 1000.0;
+}
+
+bool wlr_spice_link_pace_small_ok(const struct wlr_spice_link_pace *pacer) {
+	return !wlr_spice_link_pace_active(pacer) ||
+		waiting(pacer) < at_rate(pacer, WLR_SPICE_LINK_PACE_SMALL_CAP_MS);
+}
+
+int64_t wlr_spice_link_pace_large_px(const struct wlr_spice_link_pace *pacer) {
+	if (!wlr_spice_link_pace_active(pacer)) {
+		return INT64_MAX;
+	}
+	if (waiting(pacer) >= at_rate(pacer, WLR_SPICE_LINK_PACE_LOW_MS)) {
+		return 0;
+	}
+	int64_t px = (int64_t)(at_rate(pacer, WLR_SPICE_LINK_PACE_BAND_MS) / pacer->bytes_per_px);
+	return px > 0 ? px : 1;
+}
+
+void wlr_spice_link_pace_pushed(struct wlr_spice_link_pace *pacer, int64_t pixels) {
+	pacer->learn_px += (uint64_t)pixels;
+	if (wlr_spice_link_pace_active(pacer)) {
+		pacer->expect += (double)pixels * pacer->bytes_per_px;
+		pacer->pushed_ms = pacer->now_ms;
+	}
+}
+
+int wlr_spice_link_pace_wait_ms(const struct wlr_spice_link_pace *pacer) {
+	if (!wlr_spice_link_pace_active(pacer)) {
+		return 1;
+	}
+	double over = waiting(pacer) - at_rate(pacer, WLR_SPICE_LINK_PACE_LOW_MS);
+	double ms = over * 1000.0 / (double)pacer->rate;
+	if (ms < 1) {
+		return 1;
+	}
+	return ms > MAX_WAIT_MS ? MAX_WAIT_MS : (int)ms + 1;
+}

@@ -1,0 +1,75 @@
+/*
+ * Pacing for slow links: how much of the large, changing regions (a video,
+ * a scrolling page) may be sent now so that what waits for the client stays
+ * a few tens of milliseconds of its link. Small changes (typing, a menu, a
+ * pointer's effect) are not held back, so they wait behind at most that.
+ *
+ * The link's rate comes from link.h. What waits is estimated, not read:
+ * every byte written to the client's sockets joins a virtual queue that
+ * drains at the paced rate. A bottleneck further on (a router's queue, or a
+ * relay that acknowledges what it cannot forward yet) is invisible in the
+ * server's socket until it is full; this estimate sees it fill from the
+ * start. It never reads less than what the socket itself still holds.
+ *
+ * Pure: rates, byte counts and times in, budgets out; unit-tested alone.
+ */
+#ifndef WLR_SPICE_LINK_PACE_H
+#define WLR_SPICE_LINK_PACE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Updates up to this many pixels count as small: they are never held for large ones. */
+#define WLR_SPICE_LINK_PACE_SMALL_PX (128 * 128)
+/* Share of the measured rate paced to: room for other channels and estimation error. */
+#define WLR_SPICE_LINK_PACE_SHARE_PCT 90
+/* Large updates go when less than this much (in time at the rate) waits. */
+#define WLR_SPICE_LINK_PACE_LOW_MS 5
+/* Each large push is at most this long on the link. */
+#define WLR_SPICE_LINK_PACE_BAND_MS 15
+/* Beyond this much waiting, small updates wait too (a small region changing often). */
+#define WLR_SPICE_LINK_PACE_SMALL_CAP_MS 150
+/* Pushed bytes not seen written after this long are not expected any more. */
+#define WLR_SPICE_LINK_PACE_EXPECT_MS 200
+/* Encoded bytes a pixel assumed before any are learnt: a noisy image with QUIC. */
+#define WLR_SPICE_LINK_PACE_FIRST_BPP 1.0
+
+struct wlr_spice_link_pace {
+	uint64_t rate; // bytes a second paced to; 0: the link is not known to be slow
+	bool have_written;
+	uint64_t written; // everything written to the client's sockets so far
+	int64_t now_ms;
+	double queue; // bytes written and not through the link yet (estimate)
+	double expect; // bytes pushed to spice-server and not written yet (estimate)
+	int64_t pushed_ms;
+	// Encoded bytes a pixel of what was pushed, learnt from what got written.
+	double bytes_per_px;
+	bool learnt;
+	int64_t learn_ms; // the current learning window's start
+	uint64_t learn_px;
+	uint64_t learn_bytes;
+};
+
+void wlr_spice_link_pace_init(struct wlr_spice_link_pace *pacer);
+/*
+ * A new look at the link: its rate (0 when not known: nothing is held), the
+ * total written to the client's sockets, and what they still hold.
+ */
+void wlr_spice_link_pace_update(struct wlr_spice_link_pace *pacer, int64_t now_ms,
+		uint64_t link_rate, uint64_t written, uint32_t socket_queued);
+/*
+ * spice-server's worker has taken every pushed command: what was pushed is
+ * encoded and written (or dropped as covered), so it is no longer expected.
+ */
+void wlr_spice_link_pace_taken(struct wlr_spice_link_pace *pacer);
+bool wlr_spice_link_pace_active(const struct wlr_spice_link_pace *pacer);
+/* Small updates may go now. */
+bool wlr_spice_link_pace_small_ok(const struct wlr_spice_link_pace *pacer);
+/* Pixels of large updates that may be pushed now; 0: hold them; INT64_MAX when not pacing. */
+int64_t wlr_spice_link_pace_large_px(const struct wlr_spice_link_pace *pacer);
+/* What was pushed to spice-server (it will be encoded and written shortly). */
+void wlr_spice_link_pace_pushed(struct wlr_spice_link_pace *pacer, int64_t pixels);
+/* How long until large updates may go again, in ms (at least 1). */
+int wlr_spice_link_pace_wait_ms(const struct wlr_spice_link_pace *pacer);
+
+#endif
