@@ -423,8 +423,9 @@ static void backend_destroy(struct wlr_backend *wlr_backend) {
 			st->pixels_copied, st->cacheable);
 	const struct wlr_spice_link *link = wlr_spice_listener_link(&backend->listener);
 	wlr_log(WLR_INFO, "link: delivered %" PRIu64
-			" B/s while backlogged, rtt %u us, queued %u B", link ? link->rate : 0,
-			link ? link->rtt_us : 0, link ? wlr_spice_link_queued(link) : 0);
+			" B/s while backlogged, rtt %u us, queued %u B; %" PRIu64
+			" flushes held large regions for it", link ? link->rate : 0,
+			link ? link->rtt_us : 0, link ? wlr_spice_link_queued(link) : 0, st->held);
 	wlr_spice_input_finish(&backend->input);
 	for (int i = WLR_SPICE_MAX_HEADS - 1; i >= 0; i--) {
 		if (backend->outputs[i] != NULL) {
@@ -599,8 +600,7 @@ void wlr_spice_backend_get_stats(struct wlr_backend *wlr_backend, struct wlr_spi
 		stats->link_rate = link->rate;
 		stats->link_rtt_us = link->rtt_us;
 		stats->link_queued = wlr_spice_link_queued(link);
-		uint32_t target = wlr_spice_link_target(link);
-		stats->link_target = target == UINT32_MAX ? 0 : target;
+		stats->link_waiting = (uint32_t)backend->link_pace.queue;
 	}
 	pthread_mutex_lock(&backend->qxl.lock);
 	stats->released = backend->qxl.released;

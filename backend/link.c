@@ -55,19 +55,3 @@ void wlr_spice_link_add_sample(struct wlr_spice_link *link,
 uint32_t wlr_spice_link_queued(const struct wlr_spice_link *link) {
 	return link->have_sample ? sample_queued(&link->last) : 0;
 }
-
-uint32_t wlr_spice_link_target(const struct wlr_spice_link *link) {
-	if (link->rate == 0) {
-		return UINT32_MAX;
-	}
-	uint64_t in_flight = link->rate * link->rtt_us / 1000000;
-	uint64_t target = in_flight + link->rate * WLR_SPICE_LINK_QUEUE_MS / 1000;
-	if (target < WLR_SPICE_LINK_MIN_TARGET) {
-		target = WLR_SPICE_LINK_MIN_TARGET;
-	}
-	return target > UINT32_MAX ? UINT32_MAX : (uint32_t)target;
-}
-
-bool wlr_spice_link_congested(const struct wlr_spice_link *link) {
-	return wlr_spice_link_queued(link) > wlr_spice_link_target(link);
-}

@@ -25,10 +25,6 @@
 #define WLR_SPICE_LINK_MAX_WINDOW_MS 1000
 /* Queued bytes from which the socket counts as backlogged (not app-limited). */
 #define WLR_SPICE_LINK_BUSY_BYTES 4096
-/* What may wait beyond the bytes in flight, in time at the delivered rate. */
-#define WLR_SPICE_LINK_QUEUE_MS 50
-/* Smallest queue target, so a fast link is never held back by rounding. */
-#define WLR_SPICE_LINK_MIN_TARGET (16 * 1024)
 
 struct wlr_spice_link_sample {
 	int64_t now_ms;
@@ -58,13 +54,5 @@ void wlr_spice_link_add_sample(struct wlr_spice_link *link,
 
 /* Bytes written to the socket and not acked yet (in flight or not sent). */
 uint32_t wlr_spice_link_queued(const struct wlr_spice_link *link);
-/*
- * The queue the link should not exceed: what is in flight over the round
- * trip plus WLR_SPICE_LINK_QUEUE_MS at the delivered rate; UINT32_MAX while
- * the rate is not known (a fast link never backlogs long enough to measure).
- */
-uint32_t wlr_spice_link_target(const struct wlr_spice_link *link);
-/* More is queued than the target: only small updates should be sent. */
-bool wlr_spice_link_congested(const struct wlr_spice_link *link);
 
 #endif

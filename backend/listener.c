@@ -707,10 +707,10 @@ void wlr_spice_listener_sample_links(struct wlr_spice_listener *listener, int64_
 		if (now - client->logged_ms >= LINK_LOG_MS) {
 			client->logged_ms = now;
 			wlr_log(WLR_DEBUG, "link %u: delivered %" PRIu64 " B/s (kernel %" PRIu64
-					" B/s), rtt %u us, queued %u B (%u not sent), target %u B",
+					" B/s), rtt %u us, queued %u B (%u not sent)",
 					client->connection_id, client->est.rate, client->delivery_rate,
 					client->est.rtt_us, wlr_spice_link_queued(&client->est),
-					sample.notsent, wlr_spice_link_target(&client->est));
+					sample.notsent);
 		}
 	}
 }

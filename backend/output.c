@@ -196,6 +196,9 @@ static void push_large(struct wlr_spice_output *output, const struct wlr_spice_i
 		pixman_region32_intersect_rect(&band, large, ext->x1, output->pace_row, w, (int)rows);
 		output->pace_row += (int)rows;
 	}
+	if (!pixman_region32_equal(&band, large)) {
+		output->backend->stats.held++;
+	}
 	int nrects;
 	const pixman_box32_t *rects = pixman_region32_rectangles(&band, &nrects);
 	for (int i = 0; i < nrects; i++) {

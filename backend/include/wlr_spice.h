@@ -150,12 +150,13 @@ struct wlr_spice_stats {
 	uint64_t pixels_copied; // pixels those moved on the client
 	uint64_t coalesced; // flushes deferred because the worker was behind
 	uint64_t released; // draw commands released by spice-server
-	// The display channel's link (TCP only; zero while unknown), and flushes
-	// that sent only small changes because large ones had to wait for it.
+	// The slowest client's link (TCP only; zero while unknown), and what
+	// pacing to it did.
 	uint64_t link_rate; // bytes a second delivered while data waited
 	uint32_t link_rtt_us; // the kernel's round trip (a proxy hides the rest)
-	uint32_t link_queued; // bytes in the socket not acked yet
-	uint32_t link_target; // what may be queued; 0 while the rate is unknown
+	uint32_t link_queued; // bytes in the client's sockets not acked yet
+	uint32_t link_waiting; // bytes written and not through the link yet (estimate)
+	uint64_t held; // flushes that held part of a large region for the link
 };
 
 struct wlr_backend *wlr_spice_backend_create(
