@@ -25,9 +25,6 @@
 #define WLR_SPICE_QUEUE_BOUND 64
 /* Capacity of the command ring; larger than the bound so a flush never fails. */
 #define WLR_SPICE_RING_SIZE 1024
-/* Most heads a client can ask for. */
-#define WLR_SPICE_MAX_HEADS 16
-
 /* Most draw commands one flush produces. */
 #define WLR_SPICE_MAX_RECTS_PER_OP 32
 #define WLR_SPICE_MAX_RECTS_DFPS 16

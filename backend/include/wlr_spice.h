@@ -8,6 +8,7 @@
 #define WLR_SPICE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <wayland-server-core.h>
 #include <wlr/backend.h>
@@ -58,10 +59,10 @@ struct wlr_spice_backend_options {
 
 	int width, height; // initial output size
 	enum wlr_spice_frame_mode frame_mode;
-	int fps; // dfps rate, 1..120
+	int fps; // dfps rate, WLR_SPICE_MIN_FPS..WLR_SPICE_MAX_FPS
 
 	// Encoder settings; NULL leaves spice-server's default. Values are the
-	// ones XSpice accepted (see wlr_spice_backend_check_options).
+	// ones XSpice accepted (see wlr_spice_encoder_check).
 	const char *image_compression;
 	const char *jpeg_wan_compression;
 	const char *zlib_glz_wan_compression;
@@ -76,10 +77,12 @@ struct wlr_spice_backend_options {
 	bool hide_cursor;
 
 	// The built-in agent: a client's monitors config resizes the output within
-	// these bounds unless no_resize; clipboard sharing unless no_clipboard.
+	// these bounds (0: WLR_SPICE_DEFAULT_MIN_WIDTH...) unless no_resize;
+	// clipboard sharing unless no_clipboard.
 	bool no_resize;
 	int min_width, min_height, max_width, max_height;
-	int max_heads; // most monitors mirrored as outputs, 1..16 (0: 4)
+	// Most monitors mirrored as outputs, 1..WLR_SPICE_MAX_HEADS (0: the default).
+	int max_heads;
 	// Most pixels of the layout a client may ask for (heads side by side:
 	// widths summed times the tallest); more is scaled down. 0: the default.
 	long long max_area;
@@ -96,8 +99,22 @@ struct wlr_spice_backend_options {
 	const char *playback_fifo, *record_fifo;
 };
 
-/* Four 3840x2160 monitors side by side (or one 7680x4320). */
-#define WLR_SPICE_DEFAULT_MAX_AREA (4LL * 3840 * 2160)
+/* The frame rates the dfps and auto modes take. */
+#define WLR_SPICE_MIN_FPS 1
+#define WLR_SPICE_MAX_FPS 120
+/* What options left 0 mean: the bounds of a client's resize requests. */
+#define WLR_SPICE_DEFAULT_MIN_WIDTH 320
+#define WLR_SPICE_DEFAULT_MIN_HEIGHT 200
+#define WLR_SPICE_DEFAULT_MAX_WIDTH 4096
+#define WLR_SPICE_DEFAULT_MAX_HEIGHT 4096
+#define WLR_SPICE_DEFAULT_MAX_HEADS 4
+/* Most heads a client can ask for. */
+#define WLR_SPICE_MAX_HEADS 16
+/* The area of four 3840x2160 monitors side by side (or one 7680x4320). */
+#define WLR_SPICE_DEFAULT_MAX_AREA_WIDTH 15360
+#define WLR_SPICE_DEFAULT_MAX_AREA_HEIGHT 2160
+#define WLR_SPICE_DEFAULT_MAX_AREA \
+	((long long)WLR_SPICE_DEFAULT_MAX_AREA_WIDTH * WLR_SPICE_DEFAULT_MAX_AREA_HEIGHT)
 
 enum wlr_spice_selection {
 	WLR_SPICE_SELECTION_CLIPBOARD = 0,
@@ -173,11 +190,19 @@ void wlr_spice_output_hint_move(
 		struct wlr_output *output, const struct wlr_box *box, int dx, int dy);
 
 /*
- * Checks encoder option values without creating anything. On failure, returns
- * false and points *bad_option at the option name ("image-compression", ...).
+ * Checks the value of an encoder option, named as spice-wl spells it:
+ * "image-compression", "jpeg-wan-compression", "zlib-glz-wan-compression",
+ * "streaming-video" or "video-codecs" ("ENCODER:CODEC;..."). On failure,
+ * returns false and writes why into reason, e.g. "expected auto, never or
+ * always" (strlen(value) + 128 bytes always hold it whole).
  */
-bool wlr_spice_backend_check_options(
-		const struct wlr_spice_backend_options *options, const char **bad_option);
+bool wlr_spice_encoder_check(const char *option, const char *value, char *reason, size_t size);
+/*
+ * The values an encoder option with a fixed set takes, NULL-terminated; also
+ * "video-encoder" and "video-codec", the parts of a video-codecs entry. NULL
+ * for other names.
+ */
+const char *const *wlr_spice_encoder_values(const char *option);
 
 /* The sample rate of both audio FIFOs (spice-server's choice, 48000 with Opus). */
 uint32_t wlr_spice_backend_get_audio_rate(struct wlr_backend *backend);
