@@ -574,7 +574,5 @@ void wlr_spice_backend_get_stats(struct wlr_backend *wlr_backend, struct wlr_spi
 		uint32_t target = wlr_spice_link_target(link);
 		stats->link_target = target == UINT32_MAX ? 0 : target;
 	}
-	pthread_mutex_lock(&backend->qxl.lock);
-	stats->released = backend->qxl.released;
-	pthread_mutex_unlock(&backend->qxl.lock);
+	stats->released = wlr_spice_qxl_released(&backend->qxl);
 }
