@@ -211,6 +211,4 @@ void wlr_spice_backend_set_heads(
 /* Recomputes head positions and the primary surface, tells spice-server. */
 bool wlr_spice_backend_layout(struct wlr_spice_backend *backend);
 
-int64_t wlr_spice_now_ms(void);
-
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <wlr/util/log.h>
 #include "backend.h"
+#include "clock.h"
 #include "cursor.h"
 #include "draw.h"
 
@@ -298,7 +299,7 @@ static bool push(struct wlr_spice_qxl *qxl, struct wlr_spice_ring *ring,
 }
 
 bool wlr_spice_qxl_push_draw(struct wlr_spice_qxl *qxl, struct wlr_spice_draw *draw) {
-	draw->drawable.mm_time = (uint32_t)wlr_spice_now_ms();
+	draw->drawable.mm_time = (uint32_t)swl_clock_now(SWL_CLOCK_MS);
 	QXLCommandExt cmd;
 	wlr_spice_draw_to_command(draw, &cmd);
 	return push(qxl, &qxl->shared.draws, &draw->resource, &cmd);

@@ -5,7 +5,6 @@
  * and the Wayland socket.
  */
 #include <stdlib.h>
-#include <time.h>
 #include <wlr/render/allocator.h>
 #include <wlr/types/wlr_compositor.h>
 #include <wlr/types/wlr_data_device.h>
@@ -16,12 +15,6 @@
 #include "fds.h"
 #include "server.h"
 #include "wlr_spice.h"
-
-int64_t swl_now_ms(void) {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 bool swl_server_init(struct swl_server *server, const struct swl_options *options) {
 	server->options = options;
