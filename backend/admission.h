@@ -67,7 +67,6 @@ void wlr_spice_admission_init(struct wlr_spice_admission *adm, bool exempt_loopb
  */
 bool wlr_spice_source_addr_from_sockaddr(
 		struct wlr_spice_source_addr *out, const void *sockaddr, unsigned len);
-bool wlr_spice_source_addr_is_loopback(const struct wlr_spice_source_addr *addr);
 
 /* A connection arrived: admitted (then it counts as unauthenticated) or not. */
 enum wlr_spice_admit wlr_spice_admission_connect(
