@@ -381,6 +381,25 @@ static bool is_local_address(const char *addr) {
 }
 
 /*
+ * No unauthenticated access from beyond this machine on --option addr unless
+ * --insecure-no-auth; ways are how to authenticate there. TLS encrypts but
+ * does not tell who connects: it is no substitute for a login.
+ */
+static bool local_unless_authenticated(const struct swl_option_source *cli, const char *option,
+		const char *addr, const char *ways) {
+	const struct swl_options *opts = cli->opts;
+	if (opts->password == NULL && opts->disable_ticketing && !opts->insecure_no_auth &&
+			!is_local_address(addr)) {
+		swl_option_fail(cli,
+				"refusing unauthenticated access on --%s %s: use %s, or --insecure-no-auth if "
+				"you really mean it",
+				option, addr, ways);
+		return false;
+	}
+	return true;
+}
+
+/*
  * TLS needs a port and the three files (from --x509-dir unless given one by
  * one); they must be readable now, so a typo fails at start with its name.
  */
@@ -456,15 +475,7 @@ static bool finish_web(const struct swl_option_source *cli) {
 		return false;
 	}
 	// The page hands out the way in: the same rule as for --listen.
-	if (opts->password == NULL && opts->disable_ticketing && !opts->insecure_no_auth &&
-			!is_local_address(opts->web_addr)) {
-		swl_option_fail(cli,
-				"refusing unauthenticated access on --web %s: use a password, or "
-				"--insecure-no-auth if you really mean it",
-				opts->web_addr);
-		return false;
-	}
-	return true;
+	return local_unless_authenticated(cli, "web", opts->web_addr, "a password");
 }
 
 /* The rules between options, once all are known; fills in what follows from them. */
@@ -481,16 +492,8 @@ static bool check_rules(const struct swl_option_source *cli) {
 			!swl_option_set_string(&opts->image_compression, "auto_lz", cli)) {
 		return false;
 	}
-	// TLS encrypts but does not tell who connects: it is no substitute for a login.
-	if (opts->password == NULL && opts->disable_ticketing && !opts->insecure_no_auth &&
-			!is_local_address(opts->listen)) {
-		swl_option_fail(cli,
-				"refusing unauthenticated access on --listen %s: use a password or --sasl, or "
-				"--insecure-no-auth if you really mean it",
-				opts->listen);
-		return false;
-	}
-	if (!finish_tls(cli) || !finish_web(cli)) {
+	if (!local_unless_authenticated(cli, "listen", opts->listen, "a password or --sasl") ||
+			!finish_tls(cli) || !finish_web(cli)) {
 		return false;
 	}
 	if (opts->password == NULL && !opts->disable_ticketing && !opts->sasl) {
