@@ -19,8 +19,6 @@
 /* ... and from one source: a client opens 6 to 8 channels at once, more with
  * several monitors, each unauthenticated for a moment. */
 #define WLR_SPICE_ADMISSION_MAX_UNAUTH_PER_SOURCE 32
-/* How long a connection may take to authenticate (OpenSSH: LoginGraceTime). */
-#define WLR_SPICE_ADMISSION_GRACE_MS 30000
 /* Failed logins a source gets for free before penalties start. */
 #define WLR_SPICE_ADMISSION_FREE_FAILURES 3
 /* The first penalty; each further failure doubles it, up to the cap. */

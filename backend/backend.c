@@ -70,6 +70,11 @@ static char *dup_or_null(const char *s) {
 	return s != NULL ? strdup(s) : NULL;
 }
 
+/* A copy of s, or of the default when s is NULL. */
+static char *dup_or(const char *s, const char *default_value) {
+	return strdup(s != NULL ? s : default_value);
+}
+
 static void free_options(struct wlr_spice_backend_options *o) {
 	free((char *)o->listen_addr);
 	if (o->password != NULL) {
@@ -180,9 +185,9 @@ static void handle_display_destroy(struct wl_listener *listener, void *data) {
 static void copy_options(
 		struct wlr_spice_backend_options *o, const struct wlr_spice_backend_options *options) {
 	*o = *options;
-	o->listen_addr = strdup(options->listen_addr != NULL ? options->listen_addr : "127.0.0.1");
+	o->listen_addr = dup_or(options->listen_addr, WLR_SPICE_DEFAULT_LISTEN_ADDR);
 	o->password = dup_or_null(options->password);
-	o->sasl_appname = strdup(options->sasl_appname != NULL ? options->sasl_appname : "spice-wl");
+	o->sasl_appname = dup_or(options->sasl_appname, WLR_SPICE_DEFAULT_SASL_APPNAME);
 	o->image_compression = dup_or_null(options->image_compression);
 	o->jpeg_wan_compression = dup_or_null(options->jpeg_wan_compression);
 	o->zlib_glz_wan_compression = dup_or_null(options->zlib_glz_wan_compression);

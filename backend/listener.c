@@ -346,7 +346,7 @@ static void take_connection(struct wlr_spice_listener *listener, int fd, bool tl
 	}
 	int grace = listener->backend->options.login_grace_time;
 	wl_event_source_timer_update(
-			conn->timer, grace > 0 ? grace * 1000 : WLR_SPICE_ADMISSION_GRACE_MS);
+			conn->timer, (grace > 0 ? grace : WLR_SPICE_DEFAULT_LOGIN_GRACE_TIME) * 1000);
 
 	listener->handing_over = conn;
 	SpiceServer *server = listener->backend->server;
@@ -560,7 +560,8 @@ bool wlr_spice_listener_init(struct wlr_spice_listener *listener,
 		return true;
 	}
 	if (strncmp(o->listen_addr, "unix:", 5) == 0) {
-		int fd = open_unix(listener, o->listen_addr + 5, o->listen_mode > 0 ? o->listen_mode : 0600);
+		unsigned mode = o->listen_mode > 0 ? o->listen_mode : WLR_SPICE_DEFAULT_LISTEN_MODE;
+		int fd = open_unix(listener, o->listen_addr + 5, mode);
 		return fd >= 0 && add_socket(listener, fd, false, true);
 	}
 	if (!o->tls_only) {

@@ -347,7 +347,7 @@ static bool finish_sasl(const struct swl_option_source *cli) {
 		return false;
 	}
 	return opts->sasl_appname != NULL ||
-			swl_option_set_string(&opts->sasl_appname, SWL_DEFAULT_SASL_APPNAME, cli);
+			swl_option_set_string(&opts->sasl_appname, WLR_SPICE_DEFAULT_SASL_APPNAME, cli);
 }
 
 /* The password from --password-file, else from SPICE_WL_PASSWORD (not with --sasl). */
@@ -481,7 +481,8 @@ static bool finish_web(const struct swl_option_source *cli) {
 /* The rules between options, once all are known; fills in what follows from them. */
 static bool check_rules(const struct swl_option_source *cli) {
 	struct swl_options *opts = cli->opts;
-	if (opts->listen == NULL && !swl_option_set_string(&opts->listen, SWL_DEFAULT_LISTEN, cli)) {
+	if (opts->listen == NULL &&
+			!swl_option_set_string(&opts->listen, WLR_SPICE_DEFAULT_LISTEN_ADDR, cli)) {
 		return false;
 	}
 	if (!check_sizes(cli) || !finish_sasl(cli) || !finish_password(cli)) {

@@ -28,9 +28,7 @@
 #define SWL_STRINGIFY_(x) #x
 #define SWL_STRINGIFY(x) SWL_STRINGIFY_(x)
 
-#define SWL_DEFAULT_LISTEN "127.0.0.1"
 #define SWL_PASSWORD_ENV "SPICE_WL_PASSWORD"
-#define SWL_DEFAULT_SASL_APPNAME "spice-wl"
 #define SWL_MIN_PORT 1
 #define SWL_MAX_PORT 65535
 #define SWL_MAX_REPEAT_RATE 1000
@@ -53,8 +51,10 @@
 
 // clang-format off
 #define SWL_OPTIONS(FLAG, INT, SIZE, OPT, ACT) \
-	OPT(listen, listen, "listen", "ADDR", SWL_DEFAULT_LISTEN, "network address to listen on") \
-	OPT(listen_mode, listen_mode, "listen-mode", "OCTAL", "0600", \
+	OPT(listen, listen, "listen", "ADDR", WLR_SPICE_DEFAULT_LISTEN_ADDR, \
+		"network address to listen on") \
+	OPT(listen_mode, listen_mode, "listen-mode", "OCTAL", \
+		SWL_STRINGIFY(WLR_SPICE_DEFAULT_LISTEN_MODE), \
 		"permissions of a unix:PATH socket, e.g. 0660") \
 	INT(port, "port", "N", 5900, SWL_MIN_PORT, SWL_MAX_PORT, \
 		"TCP port to listen on, " SWL_STRINGIFY(SWL_MIN_PORT) ".." SWL_STRINGIFY(SWL_MAX_PORT)) \
@@ -64,10 +64,11 @@
 	INT(password_lifetime, "password-lifetime", "SECONDS", 0, 0, SWL_MAX_PASSWORD_LIFETIME, \
 		"the password expires this long after start, 0 never") \
 	FLAG(sasl, "sasl", "authenticate with SASL instead of a password") \
-	OPT(sasl_appname, sasl_appname, "sasl-appname", "NAME", SWL_DEFAULT_SASL_APPNAME, \
+	OPT(sasl_appname, sasl_appname, "sasl-appname", "NAME", WLR_SPICE_DEFAULT_SASL_APPNAME, \
 		"SASL's config file, /etc/sasl2/NAME.conf") \
 	FLAG(exempt_loopback, "exempt-loopback", "no penalty for failed logins from loopback") \
-	INT(login_grace_time, "login-grace-time", "SECONDS", 30, 1, 600, \
+	INT(login_grace_time, "login-grace-time", "SECONDS", WLR_SPICE_DEFAULT_LOGIN_GRACE_TIME, \
+		1, 600, \
 		"close connections not logged in by then, 1..600") \
 	FLAG(insecure_no_auth, "insecure-no-auth", "allow --disable-ticketing beyond loopback") \
 	FLAG(view_only, "view-only", "ignore input and clipboard from clients") \

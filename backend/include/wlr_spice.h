@@ -33,10 +33,10 @@ struct wlr_spice_backend_options {
 	// backend accepts its connections instead of opening a port.
 	int listen_fd;
 	int port;
-	unsigned listen_mode; // permissions of a unix socket; 0 means 0600
+	unsigned listen_mode; // permissions of a unix socket; 0 means WLR_SPICE_DEFAULT_LISTEN_MODE
 	// Failed logins from loopback and unix socket peers are not penalized.
 	bool exempt_loopback;
-	// Seconds a connection may take to authenticate; 0 means 30.
+	// Seconds a connection may take to authenticate; 0 means the default (30).
 	int login_grace_time;
 	// One of password, disable_ticketing and sasl must be set, else the
 	// backend refuses to start; sasl wins over the others, then
@@ -47,7 +47,7 @@ struct wlr_spice_backend_options {
 	// Cyrus SASL authentication (user names and passwords from SASL's
 	// configuration, sasl_appname.conf) in place of the password.
 	bool sasl;
-	const char *sasl_appname; // NULL means "spice-wl"
+	const char *sasl_appname; // NULL means WLR_SPICE_DEFAULT_SASL_APPNAME
 	bool view_only; // input and clipboard from clients are ignored
 	bool exit_on_disconnect; // terminate the display when the client leaves
 
@@ -99,6 +99,11 @@ struct wlr_spice_backend_options {
 	const char *playback_fifo, *record_fifo;
 };
 
+/* What NULL or 0 in the options below means. */
+#define WLR_SPICE_DEFAULT_LISTEN_ADDR "127.0.0.1"
+#define WLR_SPICE_DEFAULT_LISTEN_MODE 0600
+#define WLR_SPICE_DEFAULT_LOGIN_GRACE_TIME 30 // seconds
+#define WLR_SPICE_DEFAULT_SASL_APPNAME "spice-wl"
 /* The frame rates the dfps and auto modes take. */
 #define WLR_SPICE_MIN_FPS 1
 #define WLR_SPICE_MAX_FPS 120
