@@ -50,7 +50,7 @@ bool wlr_spice_source_addr_from_sockaddr(
 	return false;
 }
 
-bool wlr_spice_source_addr_is_loopback(const struct wlr_spice_source_addr *addr) {
+static bool source_addr_is_loopback(const struct wlr_spice_source_addr *addr) {
 	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 	static const uint8_t loopback6[16] = { [15] = 1 };
 	if (addr->local || memcmp(addr->bytes, loopback6, 16) == 0) {
@@ -162,7 +162,7 @@ int64_t wlr_spice_admission_failed(
 	if (s->failures < 1000) {
 		s->failures++;
 	}
-	if (adm->exempt_loopback && wlr_spice_source_addr_is_loopback(addr)) {
+	if (adm->exempt_loopback && source_addr_is_loopback(addr)) {
 		return 0;
 	}
 	int over = s->failures - WLR_SPICE_ADMISSION_FREE_FAILURES;

@@ -19,8 +19,6 @@
 /* ... and from one source: a client opens 6 to 8 channels at once, more with
  * several monitors, each unauthenticated for a moment. */
 #define WLR_SPICE_ADMISSION_MAX_UNAUTH_PER_SOURCE 32
-/* How long a connection may take to authenticate (OpenSSH: LoginGraceTime). */
-#define WLR_SPICE_ADMISSION_GRACE_MS 30000
 /* Failed logins a source gets for free before penalties start. */
 #define WLR_SPICE_ADMISSION_FREE_FAILURES 3
 /* The first penalty; each further failure doubles it, up to the cap. */
@@ -67,7 +65,6 @@ void wlr_spice_admission_init(struct wlr_spice_admission *adm, bool exempt_loopb
  */
 bool wlr_spice_source_addr_from_sockaddr(
 		struct wlr_spice_source_addr *out, const void *sockaddr, unsigned len);
-bool wlr_spice_source_addr_is_loopback(const struct wlr_spice_source_addr *addr);
 
 /* A connection arrived: admitted (then it counts as unauthenticated) or not. */
 enum wlr_spice_admit wlr_spice_admission_connect(

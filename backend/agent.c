@@ -61,6 +61,11 @@ static const struct {
 
 #define MIME_MAP_LEN (sizeof(mime_map) / sizeof(mime_map[0]))
 
+/* The client left: forget its capabilities and selections. */
+static void agent_client_gone(struct wlr_spice_agent *agent);
+/* Tells the client what the session offers for a selection (or that it has none). */
+static void agent_offer(struct wlr_spice_agent *agent, int selection);
+
 struct agent_transfer {
 	struct wlr_spice_agent *agent;
 	struct wl_list link; // wlr_spice_agent.receives or .sends
@@ -609,7 +614,7 @@ static void handle_message(
 	struct wlr_spice_agent *agent = data;
 	if (port == VDP_SERVER_PORT) {
 		if (type == VD_AGENT_CLIENT_DISCONNECTED) {
-			wlr_spice_agent_client_gone(agent);
+			agent_client_gone(agent);
 		} else if (type == VD_AGENT_MOUSE_STATE && size >= sizeof(VDAgentMouseState)) {
 			VDAgentMouseState state;
 			memcpy(&state, payload, sizeof(state));
@@ -637,7 +642,7 @@ static void handle_message(
 		// A client that connects while the session owns a selection sees it.
 		for (int sel = 0; sel < 2; sel++) {
 			if (agent->session_n_types[sel] > 0) {
-				wlr_spice_agent_offer(agent, sel);
+				agent_offer(agent, sel);
 			}
 		}
 		break;
@@ -769,7 +774,7 @@ void wlr_spice_agent_remove(struct wlr_spice_agent *agent) {
 	}
 }
 
-void wlr_spice_agent_client_gone(struct wlr_spice_agent *agent) {
+static void agent_client_gone(struct wlr_spice_agent *agent) {
 	agent->client_caps_known = false;
 	memset(agent->client_caps, 0, sizeof(agent->client_caps));
 	agent->grab_serial[0] = agent->grab_serial[1] = 0;
@@ -805,7 +810,7 @@ void wlr_spice_agent_finish(struct wlr_spice_agent *agent) {
 	}
 }
 
-void wlr_spice_agent_offer(struct wlr_spice_agent *agent, int selection) {
+static void agent_offer(struct wlr_spice_agent *agent, int selection) {
 	if (!agent->client_caps_known || !client_has_cap(agent, VD_AGENT_CAP_CLIPBOARD_BY_DEMAND)) {
 		return;
 	}
@@ -857,7 +862,7 @@ void wlr_spice_backend_clipboard_set(struct wlr_backend *wlr_backend,
 	agent->session_n_types[selection] = n;
 	// The session took the selection: it is no longer the client's.
 	agent->client_owns[selection] = false;
-	wlr_spice_agent_offer(agent, selection);
+	agent_offer(agent, selection);
 }
 
 void wlr_spice_backend_clipboard_receive(struct wlr_backend *wlr_backend,

@@ -50,13 +50,9 @@ void wlr_spice_agent_init(struct wlr_spice_agent *agent, struct wlr_spice_backen
 bool wlr_spice_agent_add(struct wlr_spice_agent *agent, SpiceServer *server);
 void wlr_spice_agent_remove(struct wlr_spice_agent *agent);
 void wlr_spice_agent_finish(struct wlr_spice_agent *agent);
-/* The client left: forget its capabilities and selections. */
-void wlr_spice_agent_client_gone(struct wlr_spice_agent *agent);
 /* Queues a message for the client; takes payload (freed). For file_xfer.c. */
 void wlr_spice_agent_send(
 		struct wlr_spice_agent *agent, uint32_t type, uint8_t *payload, uint32_t size);
 bool wlr_spice_agent_client_has_cap(struct wlr_spice_agent *agent, uint32_t cap);
-/* Tells the client what the session offers for a selection (or that it has none). */
-void wlr_spice_agent_offer(struct wlr_spice_agent *agent, int selection);
 
 #endif

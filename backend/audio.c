@@ -23,11 +23,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include <wlr/util/log.h>
 #include "audio.h"
 #include "backend.h"
+#include "clock.h"
 
 /* Pipe capacities: what a writer can queue ahead is latency. */
 #define PLAYBACK_PIPE_BYTES 4096 // 21 ms at 48 kHz
@@ -59,12 +59,6 @@ static const SpiceRecordInterface record_interface = {
 		.minor_version = SPICE_INTERFACE_RECORD_MINOR,
 	},
 };
-
-static int64_t now_us(void) {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* The FIFO formats are little-endian; spice-server's samples are native. */
 static void le_to_native(int16_t *samples, size_t n) {
@@ -292,7 +286,7 @@ static void playback_pump(struct wlr_spice_audio *audio) {
 	if (audio->play_readable == NULL) {
 		return; // failed
 	}
-	int64_t now = now_us();
+	int64_t now = swl_clock_now(SWL_CLOCK_US);
 	if (!audio->streaming) {
 		wlr_spice_pacer_start(&audio->pacer, now);
 		audio->streaming = true;
@@ -349,7 +343,7 @@ static int handle_play_timer(void *data) {
 		playback_pump(audio);
 		return 0;
 	}
-	int64_t idle_ms = (now_us() - audio->last_data_us) / 1000;
+	int64_t idle_ms = (swl_clock_now(SWL_CLOCK_US) - audio->last_data_us) / 1000;
 	if (idle_ms >= IDLE_MS) {
 		end_stream(audio);
 	} else {

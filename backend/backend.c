@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <wlr/util/log.h>
 #include "backend.h"
+#include "encoder.h"
 
 static const struct wlr_backend_impl backend_impl;
 
@@ -30,74 +31,31 @@ bool wlr_backend_is_spice(struct wlr_backend *backend) {
 	return backend != NULL && backend->impl == &backend_impl;
 }
 
-struct name_value {
-	const char *name;
-	int value;
-};
-
-static const struct name_value image_compressions[] = {
-	{ "off", SPICE_IMAGE_COMPRESSION_OFF },
-	{ "auto_glz", SPICE_IMAGE_COMPRESSION_AUTO_GLZ },
-	{ "auto_lz", SPICE_IMAGE_COMPRESSION_AUTO_LZ },
-	{ "quic", SPICE_IMAGE_COMPRESSION_QUIC },
-	{ "glz", SPICE_IMAGE_COMPRESSION_GLZ },
-	{ "lz", SPICE_IMAGE_COMPRESSION_LZ },
-	{ "lz4", SPICE_IMAGE_COMPRESSION_LZ4 },
-	{ NULL, 0 },
-};
-
-static const struct name_value wan_compressions[] = {
-	{ "auto", SPICE_WAN_COMPRESSION_AUTO },
-	{ "never", SPICE_WAN_COMPRESSION_NEVER },
-	{ "always", SPICE_WAN_COMPRESSION_ALWAYS },
-	{ NULL, 0 },
-};
-
-static const struct name_value streaming_videos[] = {
-	{ "off", SPICE_STREAM_VIDEO_OFF },
-	{ "all", SPICE_STREAM_VIDEO_ALL },
-	{ "filter", SPICE_STREAM_VIDEO_FILTER },
-	{ NULL, 0 },
-};
-
-static bool lookup(const struct name_value *table, const char *name, int *value) {
-	for (const struct name_value *e = table; e->name != NULL; e++) {
-		if (strcmp(e->name, name) == 0) {
-			*value = e->value;
-			return true;
-		}
-	}
-	return false;
-}
-
-bool wlr_spice_backend_check_options(
+/*
+ * What wlr_spice_backend_create refuses. On failure, points *bad_option at the
+ * option's name ("image-compression", ...).
+ */
+static bool check_options(
 		const struct wlr_spice_backend_options *options, const char **bad_option) {
-	int value;
-	if (options->image_compression != NULL &&
-			!lookup(image_compressions, options->image_compression, &value)) {
-		*bad_option = "image-compression";
-		return false;
-	}
-	if (options->jpeg_wan_compression != NULL &&
-			!lookup(wan_compressions, options->jpeg_wan_compression, &value)) {
-		*bad_option = "jpeg-wan-compression";
-		return false;
-	}
-	if (options->zlib_glz_wan_compression != NULL &&
-			!lookup(wan_compressions, options->zlib_glz_wan_compression, &value)) {
-		*bad_option = "zlib-glz-wan-compression";
-		return false;
-	}
-	if (options->streaming_video != NULL &&
-			!lookup(streaming_videos, options->streaming_video, &value)) {
-		*bad_option = "streaming-video";
-		return false;
+	static const char *const encoder_options[] = { "image-compression", "jpeg-wan-compression",
+		"zlib-glz-wan-compression", "streaming-video", "video-codecs" };
+	const char *const encoder_values[] = { options->image_compression,
+		options->jpeg_wan_compression, options->zlib_glz_wan_compression,
+		options->streaming_video, options->video_codecs };
+	for (size_t i = 0; i < sizeof(encoder_options) / sizeof(encoder_options[0]); i++) {
+		char reason[128];
+		if (encoder_values[i] != NULL &&
+				!wlr_spice_encoder_check(encoder_options[i], encoder_values[i], reason,
+						sizeof(reason))) {
+			*bad_option = encoder_options[i];
+			return false;
+		}
 	}
 	if (options->width <= 0 || options->height <= 0) {
 		*bad_option = "size";
 		return false;
 	}
-	if (options->fps < 1 || options->fps > 120) {
+	if (options->fps < WLR_SPICE_MIN_FPS || options->fps > WLR_SPICE_MAX_FPS) {
 		*bad_option = "fps";
 		return false;
 	}
@@ -110,6 +68,11 @@ bool wlr_spice_backend_check_options(
 
 static char *dup_or_null(const char *s) {
 	return s != NULL ? strdup(s) : NULL;
+}
+
+/* A copy of s, or of the default when s is NULL. */
+static char *dup_or(const char *s, const char *default_value) {
+	return strdup(s != NULL ? s : default_value);
 }
 
 static void free_options(struct wlr_spice_backend_options *o) {
@@ -178,12 +141,12 @@ static bool configure_server(struct wlr_spice_backend *backend) {
 		wlr_log(WLR_ERROR, "spice-server refused the password");
 		return false;
 	}
-	if (o->image_compression != NULL) {
-		lookup(image_compressions, o->image_compression, &value);
+	if (o->image_compression != NULL &&
+			wlr_spice_encoder_lookup("image-compression", o->image_compression, &value)) {
 		spice_server_set_image_compression(server, value);
 	}
-	if (o->jpeg_wan_compression != NULL) {
-		lookup(wan_compressions, o->jpeg_wan_compression, &value);
+	if (o->jpeg_wan_compression != NULL &&
+			wlr_spice_encoder_lookup("jpeg-wan-compression", o->jpeg_wan_compression, &value)) {
 		spice_server_set_jpeg_compression(server, value);
 	}
 	// spice-server's own default, auto, wraps GLZ in zlib only on links it
@@ -191,11 +154,11 @@ static bool configure_server(struct wlr_spice_backend *backend) {
 	// animations for little CPU (zlib's fast level, skipped when no smaller).
 	value = SPICE_WAN_COMPRESSION_ALWAYS;
 	if (o->zlib_glz_wan_compression != NULL) {
-		lookup(wan_compressions, o->zlib_glz_wan_compression, &value);
+		wlr_spice_encoder_lookup("zlib-glz-wan-compression", o->zlib_glz_wan_compression, &value);
 	}
 	spice_server_set_zlib_glz_compression(server, value);
-	if (o->streaming_video != NULL) {
-		lookup(streaming_videos, o->streaming_video, &value);
+	if (o->streaming_video != NULL &&
+			wlr_spice_encoder_lookup("streaming-video", o->streaming_video, &value)) {
 		spice_server_set_streaming_video(server, value);
 	}
 	if (o->video_codecs != NULL && spice_server_set_video_codecs(server, o->video_codecs) != 0) {
@@ -215,27 +178,16 @@ static void handle_display_destroy(struct wl_listener *listener, void *data) {
 	wlr_backend_destroy(&backend->backend);
 }
 
-struct wlr_backend *wlr_spice_backend_create(
-		struct wl_display *display, const struct wlr_spice_backend_options *options) {
-	const char *bad_option = NULL;
-	if (!wlr_spice_backend_check_options(options, &bad_option)) {
-		wlr_log(WLR_ERROR, "invalid SPICE backend option: %s", bad_option);
-		return NULL;
-	}
-
-	struct wlr_spice_backend *backend = calloc(1, sizeof(*backend));
-	if (backend == NULL) {
-		return NULL;
-	}
-	wlr_backend_init(&backend->backend, &backend_impl);
-	backend->display = display;
-	backend->loop = wl_display_get_event_loop(display);
-
-	struct wlr_spice_backend_options *o = &backend->options;
+/*
+ * Copies options into o: the strings the backend keeps as copies, the size
+ * bounds and heads left 0 as their defaults.
+ */
+static void copy_options(
+		struct wlr_spice_backend_options *o, const struct wlr_spice_backend_options *options) {
 	*o = *options;
-	o->listen_addr = strdup(options->listen_addr != NULL ? options->listen_addr : "127.0.0.1");
+	o->listen_addr = dup_or(options->listen_addr, WLR_SPICE_DEFAULT_LISTEN_ADDR);
 	o->password = dup_or_null(options->password);
-	o->sasl_appname = strdup(options->sasl_appname != NULL ? options->sasl_appname : "spice-wl");
+	o->sasl_appname = dup_or(options->sasl_appname, WLR_SPICE_DEFAULT_SASL_APPNAME);
 	o->image_compression = dup_or_null(options->image_compression);
 	o->jpeg_wan_compression = dup_or_null(options->jpeg_wan_compression);
 	o->zlib_glz_wan_compression = dup_or_null(options->zlib_glz_wan_compression);
@@ -246,6 +198,30 @@ struct wlr_backend *wlr_spice_backend_create(
 	o->tls_cert_file = dup_or_null(options->tls_cert_file);
 	o->tls_key_file = dup_or_null(options->tls_key_file);
 	o->tls_ciphers = dup_or_null(options->tls_ciphers);
+	o->playback_fifo = o->record_fifo = NULL; // the audio keeps its own copies
+	if (o->min_width <= 0) {
+		o->min_width = WLR_SPICE_DEFAULT_MIN_WIDTH;
+	}
+	if (o->min_height <= 0) {
+		o->min_height = WLR_SPICE_DEFAULT_MIN_HEIGHT;
+	}
+	if (o->max_width <= 0) {
+		o->max_width = WLR_SPICE_DEFAULT_MAX_WIDTH;
+	}
+	if (o->max_height <= 0) {
+		o->max_height = WLR_SPICE_DEFAULT_MAX_HEIGHT;
+	}
+	if (o->max_heads <= 0) {
+		o->max_heads = WLR_SPICE_DEFAULT_MAX_HEADS;
+	}
+	if (o->max_heads > WLR_SPICE_MAX_HEADS) {
+		o->max_heads = WLR_SPICE_MAX_HEADS;
+	}
+}
+
+/* The address for messages and the URI clients connect to. */
+static void describe_address(struct wlr_spice_backend *backend) {
+	const struct wlr_spice_backend_options *o = &backend->options;
 	if (o->listen_fd > 0) {
 		describe_socket(o->listen_fd, backend->address, sizeof(backend->address));
 		snprintf(backend->uri, sizeof(backend->uri), "spice://%s", backend->address);
@@ -267,6 +243,27 @@ struct wlr_backend *wlr_spice_backend_create(
 	} else if (backend->uri[0] == '\0') {
 		snprintf(backend->uri, sizeof(backend->uri), "spice://%s", backend->address);
 	}
+}
+
+struct wlr_backend *wlr_spice_backend_create(
+		struct wl_display *display, const struct wlr_spice_backend_options *options) {
+	const char *bad_option = NULL;
+	if (!check_options(options, &bad_option)) {
+		wlr_log(WLR_ERROR, "invalid SPICE backend option: %s", bad_option);
+		return NULL;
+	}
+
+	struct wlr_spice_backend *backend = calloc(1, sizeof(*backend));
+	if (backend == NULL) {
+		return NULL;
+	}
+	wlr_backend_init(&backend->backend, &backend_impl);
+	backend->display = display;
+	backend->loop = wl_display_get_event_loop(display);
+
+	struct wlr_spice_backend_options *o = &backend->options;
+	copy_options(o, options);
+	describe_address(backend);
 
 	wlr_spice_qxl_init(&backend->qxl, backend);
 	wlr_spice_input_init(&backend->input, backend);
@@ -274,25 +271,6 @@ struct wlr_backend *wlr_spice_backend_create(
 	wlr_spice_agent_init(&backend->agent, backend);
 	wlr_spice_audio_init(&backend->audio, backend, o->no_audio ? NULL : options->playback_fifo,
 			o->no_audio ? NULL : options->record_fifo);
-	o->playback_fifo = o->record_fifo = NULL; // the audio keeps its own copies
-	if (o->min_width <= 0) {
-		o->min_width = 320;
-	}
-	if (o->min_height <= 0) {
-		o->min_height = 200;
-	}
-	if (o->max_width <= 0) {
-		o->max_width = 4096;
-	}
-	if (o->max_height <= 0) {
-		o->max_height = 4096;
-	}
-	if (o->max_heads <= 0) {
-		o->max_heads = 4;
-	}
-	if (o->max_heads > WLR_SPICE_MAX_HEADS) {
-		o->max_heads = WLR_SPICE_MAX_HEADS;
-	}
 
 	backend->server = spice_server_new();
 	if (backend->server == NULL) {
@@ -602,7 +580,5 @@ void wlr_spice_backend_get_stats(struct wlr_backend *wlr_backend, struct wlr_spi
 		stats->link_queued = wlr_spice_link_queued(link);
 		stats->link_waiting = (uint32_t)backend->link_pace.queue;
 	}
-	pthread_mutex_lock(&backend->qxl.lock);
-	stats->released = backend->qxl.released;
-	pthread_mutex_unlock(&backend->qxl.lock);
+	stats->released = wlr_spice_qxl_released(&backend->qxl);
 }

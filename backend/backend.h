@@ -19,6 +19,7 @@
 #include "link_pace.h"
 #include "motion.h"
 #include "pointer.h"
+#include "ring.h"
 #include "scancode.h"
 #include "wlr_spice.h"
 
@@ -26,9 +27,6 @@
 #define WLR_SPICE_QUEUE_BOUND 64
 /* Capacity of the command ring; larger than the bound so a flush never fails. */
 #define WLR_SPICE_RING_SIZE 1024
-/* Most heads a client can ask for. */
-#define WLR_SPICE_MAX_HEADS 16
-
 /* Most draw commands one flush produces. */
 #define WLR_SPICE_MAX_RECTS_PER_OP 32
 #define WLR_SPICE_MAX_RECTS_DFPS 16
@@ -44,26 +42,30 @@ struct wlr_spice_backend;
 struct wlr_spice_draw;
 struct wlr_spice_cursor_cmd;
 
-/* Commands waiting for spice-server's worker thread to fetch them. */
-struct wlr_spice_ring {
-	QXLCommandExt *cmds;
-	unsigned size, head, count;
-	bool notify_wanted; // worker asked for a wakeup when commands arrive
+/*
+ * What the main thread and spice-server's worker thread share, only ever
+ * touched in qxl.c with wlr_spice_qxl.lock held: the rings the worker pops
+ * commands from, and every command it has not released yet.
+ */
+struct wlr_spice_qxl_shared {
+	struct wlr_spice_ring draws, cursors;
+	QXLCommandExt draw_slots[WLR_SPICE_RING_SIZE];
+	QXLCommandExt cursor_slots[WLR_SPICE_CURSOR_RING_SIZE];
+	// wlr_spice_resource.link: every command queued or held by spice-server
+	struct wl_list outstanding;
+	size_t outstanding_count; // draws only
+	uint64_t released; // draws spice-server released, for the stats
 };
 
 struct wlr_spice_qxl {
 	QXLInstance instance;
 	struct wlr_spice_backend *backend;
 
-	pthread_mutex_t lock; // guards everything down to `released`
-	QXLCommandExt draw_cmds[WLR_SPICE_RING_SIZE];
-	QXLCommandExt cursor_cmds[WLR_SPICE_CURSOR_RING_SIZE];
-	struct wlr_spice_ring draws, cursors;
-	// wlr_spice_resource.link: every command queued or held by spice
-	struct wl_list outstanding;
-	size_t outstanding_count; // draws only
-	uint64_t released;
+	pthread_mutex_t lock; // guards shared
+	struct wlr_spice_qxl_shared shared;
 
+	// Main thread only. The worker renders into primary, which is freed only
+	// once spice-server has let go of it (section 3 of docs/ARCHITECTURE.md).
 	uint8_t *primary; // memory spice-server renders the primary surface into
 	int width, height;
 	bool primary_active;
@@ -159,10 +161,12 @@ void wlr_spice_qxl_init(struct wlr_spice_qxl *qxl, struct wlr_spice_backend *bac
 bool wlr_spice_qxl_add(struct wlr_spice_qxl *qxl, SpiceServer *server, int max_heads);
 void wlr_spice_qxl_finish(struct wlr_spice_qxl *qxl);
 bool wlr_spice_qxl_create_primary(struct wlr_spice_qxl *qxl, int width, int height);
-void wlr_spice_qxl_destroy_primary(struct wlr_spice_qxl *qxl);
 /* Queues a draw and wakes the worker; false if the ring is full. */
 bool wlr_spice_qxl_push_draw(struct wlr_spice_qxl *qxl, struct wlr_spice_draw *draw);
+/* Draws waiting for the worker. */
 int wlr_spice_qxl_queued(struct wlr_spice_qxl *qxl);
+/* Draws spice-server has released so far. */
+uint64_t wlr_spice_qxl_released(struct wlr_spice_qxl *qxl);
 /* Queues a cursor command; a move replaces a move still waiting. */
 bool wlr_spice_qxl_push_cursor(struct wlr_spice_qxl *qxl, struct wlr_spice_cursor_cmd *cmd);
 /* Tells spice-server (and so the client) where each head is on the surface. */
@@ -212,7 +216,5 @@ void wlr_spice_backend_set_heads(
 		struct wlr_spice_backend *backend, const struct wlr_spice_head *heads, int n);
 /* Recomputes head positions and the primary surface, tells spice-server. */
 bool wlr_spice_backend_layout(struct wlr_spice_backend *backend);
-
-int64_t wlr_spice_now_ms(void);
 
 #endif

@@ -47,11 +47,6 @@ static struct wlr_spice_draw *drawable_create(
 	return draw;
 }
 
-struct wlr_spice_draw *wlr_spice_draw_copy_create(
-		const void *data, size_t stride, const pixman_box32_t *box, uint32_t surface_id) {
-	return wlr_spice_draw_copy_create_at(data, stride, box, box->x1, box->y1, surface_id);
-}
-
 struct wlr_spice_draw *wlr_spice_draw_copy_create_at(const void *data, size_t stride,
 		const pixman_box32_t *box, int dst_x, int dst_y, uint32_t surface_id) {
 	int width = box->x2 - box->x1;
@@ -150,7 +145,13 @@ static uint64_t read64(const uint8_t *p) {
 	return v;
 }
 
-uint64_t wlr_spice_image_id(const void *data, int width, int height) {
+/*
+ * A 64-bit id for an image of width x height pixels whose rows are packed in
+ * data (width * 4 bytes each): equal for equal pixels and size, and for
+ * different content different except by chance (a 2^-64 collision shows the
+ * cached image instead).
+ */
+static uint64_t image_id(const void *data, int width, int height) {
 	static const uint64_t k0 = 0xa0761d6478bd642full, k1 = 0xe7037ed1a0b428dbull,
 			k2 = 0x8ebc6af09c88c6e3ull;
 	const uint8_t *p = data;
@@ -174,7 +175,7 @@ bool wlr_spice_draw_cache_image(struct wlr_spice_draw *draw) {
 					WLR_SPICE_CACHE_MAX_PIXELS) {
 		return false;
 	}
-	image->descriptor.id = wlr_spice_image_id(
+	image->descriptor.id = image_id(
 			draw->pixels, (int)image->descriptor.width, (int)image->descriptor.height);
 	image->descriptor.flags |= QXL_IMAGE_CACHE;
 	return true;
@@ -193,13 +194,4 @@ struct wlr_spice_resource *wlr_spice_resource_from_release(QXLReleaseInfoExt rel
 		return NULL;
 	}
 	return (struct wlr_spice_resource *)(uintptr_t)release.info->id;
-}
-
-struct wlr_spice_draw *wlr_spice_draw_from_release(QXLReleaseInfoExt release) {
-	struct wlr_spice_resource *resource = wlr_spice_resource_from_release(release);
-	if (resource == NULL || resource->kind != WLR_SPICE_RESOURCE_DRAW) {
-		return NULL;
-	}
-	struct wlr_spice_draw *draw = wl_container_of(resource, draw, resource);
-	return draw;
 }

@@ -37,12 +37,10 @@ struct wlr_spice_draw {
 
 /*
  * Copies box out of a 32-bit xRGB image (data, stride) into a new
- * QXL_DRAW_COPY targeting surface_id at the same position. The box must lie
- * inside the image. Returns NULL on allocation failure.
+ * QXL_DRAW_COPY targeting surface_id, drawn at (dst_x, dst_y) on it (heads
+ * beside the first are offset). The box must lie inside the image. Returns
+ * NULL on allocation failure.
  */
-struct wlr_spice_draw *wlr_spice_draw_copy_create(
-		const void *data, size_t stride, const pixman_box32_t *box, uint32_t surface_id);
-/* The same, drawn at (dst_x, dst_y) on the surface: for heads beside the first. */
 struct wlr_spice_draw *wlr_spice_draw_copy_create_at(const void *data, size_t stride,
 		const pixman_box32_t *box, int dst_x, int dst_y, uint32_t surface_id);
 /*
@@ -73,13 +71,6 @@ void wlr_spice_draw_destroy(struct wlr_spice_draw *draw);
 #define WLR_SPICE_CACHE_MAX_PIXELS (256 * 256)
 
 /*
- * A 64-bit id for an image of width x height pixels whose rows are packed in
- * data (width * 4 bytes each): equal for equal pixels and size, and for
- * different content different except by chance (a 2^-64 collision shows the
- * cached image instead).
- */
-uint64_t wlr_spice_image_id(const void *data, int width, int height);
-/*
  * Marks a QXL_DRAW_COPY's image cacheable under its content id, when it is
  * small enough: spice-server then sends the same image again as a reference
  * to the client's copy (18 bytes) instead of the pixels. True if marked.
@@ -89,7 +80,5 @@ bool wlr_spice_draw_cache_image(struct wlr_spice_draw *draw);
 void wlr_spice_draw_to_command(struct wlr_spice_draw *draw, QXLCommandExt *cmd);
 /* The resource a release_resource callback refers to, NULL if none. */
 struct wlr_spice_resource *wlr_spice_resource_from_release(QXLReleaseInfoExt release);
-/* The draw a release_resource callback refers to, NULL if it is not a draw. */
-struct wlr_spice_draw *wlr_spice_draw_from_release(QXLReleaseInfoExt release);
 
 #endif

@@ -12,6 +12,7 @@
 #include <wlr/interfaces/wlr_pointer.h>
 #include <wlr/util/log.h>
 #include "backend.h"
+#include "clock.h"
 #include "scancode.h"
 
 /* One wheel step in wl_pointer axis units, as libinput reports a click. */
@@ -21,10 +22,6 @@ struct spice_keyboard {
 	struct wlr_keyboard wlr_keyboard;
 	struct wlr_spice_input *input;
 };
-
-static uint32_t now_msec(void) {
-	return (uint32_t)wlr_spice_now_ms();
-}
 
 static struct wlr_spice_input *input_from_kbd(SpiceKbdInstance *sin) {
 	struct wlr_spice_input *input = wl_container_of(sin, input, kbd);
@@ -60,7 +57,7 @@ static void emit_key(struct wlr_spice_input *input, uint32_t keycode, bool press
 		return;
 	}
 	struct wlr_event_keyboard_key event = {
-		.time_msec = now_msec(),
+		.time_msec = (uint32_t)swl_clock_now(SWL_CLOCK_MS),
 		.keycode = keycode,
 		.update_state = true,
 		.state = pressed ? WL_KEYBOARD_KEY_STATE_PRESSED : WL_KEYBOARD_KEY_STATE_RELEASED,
@@ -116,7 +113,7 @@ static void emit_actions(
 		return;
 	}
 	struct wlr_pointer *pointer = input->pointer->pointer;
-	uint32_t time = now_msec();
+	uint32_t time = (uint32_t)swl_clock_now(SWL_CLOCK_MS);
 	for (size_t i = 0; i < actions->len; i++) {
 		const struct wlr_spice_pointer_action *a = &actions->actions[i];
 		switch (a->type) {

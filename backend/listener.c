@@ -28,6 +28,7 @@
 #include <unistd.h>
 #include <wlr/util/log.h>
 #include "backend.h"
+#include "clock.h"
 
 /* After running out of descriptors, how long accepting pauses. */
 #define PAUSE_MS 250
@@ -60,7 +61,7 @@ struct wlr_spice_conn {
 #define LOG_LIMITED(rl, level, fmt, ...) \
 	do { \
 		int suppressed_; \
-		if (wlr_spice_ratelimit_allow((rl), wlr_spice_now_ms(), &suppressed_)) { \
+		if (wlr_spice_ratelimit_allow((rl), swl_clock_now(SWL_CLOCK_MS), &suppressed_)) { \
 			if (suppressed_ > 0) { \
 				wlr_log((level), "... %d more like the next suppressed", suppressed_); \
 			} \
@@ -173,7 +174,7 @@ static void conn_cut(struct wlr_spice_conn *conn) {
 static void conn_failed(struct wlr_spice_conn *conn) {
 	struct wlr_spice_listener *listener = conn->listener;
 	struct wlr_spice_admission *adm = &listener->admission;
-	int64_t now = wlr_spice_now_ms();
+	int64_t now = swl_clock_now(SWL_CLOCK_MS);
 	if (conn->cut) {
 		if (!conn->released) {
 			wlr_spice_admission_closed(adm, &conn->source, now);
@@ -250,7 +251,8 @@ void wlr_spice_listener_channel_event(
 		if (conn == listener->handing_over) {
 			conn->authenticated = true;
 		} else {
-			wlr_spice_admission_authenticated(&listener->admission, &conn->source, wlr_spice_now_ms());
+			wlr_spice_admission_authenticated(
+					&listener->admission, &conn->source, swl_clock_now(SWL_CLOCK_MS));
 			keep_link(conn);
 			conn_destroy(conn);
 		}
@@ -318,7 +320,8 @@ static bool evict_oldest(struct wlr_spice_listener *listener) {
 		if (!conn->cut && !conn->timed_out && conn != listener->handing_over) {
 			conn->cut = true;
 			conn->released = true;
-			wlr_spice_admission_closed(&listener->admission, &conn->source, wlr_spice_now_ms());
+			wlr_spice_admission_closed(
+					&listener->admission, &conn->source, swl_clock_now(SWL_CLOCK_MS));
 			conn_cut(conn);
 			return true;
 		}
@@ -349,10 +352,11 @@ static void take_connection(struct wlr_spice_listener *listener, int fd, bool tl
 		set_paused(listener, true);
 		return;
 	}
-	enum wlr_spice_admit admit =
-			wlr_spice_admission_connect(&listener->admission, &conn->source, wlr_spice_now_ms());
+	enum wlr_spice_admit admit = wlr_spice_admission_connect(
+			&listener->admission, &conn->source, swl_clock_now(SWL_CLOCK_MS));
 	if (admit == WLR_SPICE_REFUSE_TOTAL && evict_oldest(listener)) {
-		admit = wlr_spice_admission_connect(&listener->admission, &conn->source, wlr_spice_now_ms());
+		admit = wlr_spice_admission_connect(
+				&listener->admission, &conn->source, swl_clock_now(SWL_CLOCK_MS));
 	}
 	if (admit != WLR_SPICE_ADMIT) {
 		LOG_LIMITED(&listener->log_refused, WLR_ERROR,
@@ -366,14 +370,15 @@ static void take_connection(struct wlr_spice_listener *listener, int fd, bool tl
 	wl_list_insert(&listener->conns, &conn->link);
 	conn->timer = wl_event_loop_add_timer(listener->backend->loop, handle_conn_timer, conn);
 	if (conn->timer == NULL) {
-		wlr_spice_admission_closed(&listener->admission, &conn->source, wlr_spice_now_ms());
+		wlr_spice_admission_closed(
+				&listener->admission, &conn->source, swl_clock_now(SWL_CLOCK_MS));
 		close(fd);
 		conn_destroy(conn);
 		return;
 	}
 	int grace = listener->backend->options.login_grace_time;
 	wl_event_source_timer_update(
-			conn->timer, grace > 0 ? grace * 1000 : WLR_SPICE_ADMISSION_GRACE_MS);
+			conn->timer, (grace > 0 ? grace : WLR_SPICE_DEFAULT_LOGIN_GRACE_TIME) * 1000);
 
 	listener->handing_over = conn;
 	SpiceServer *server = listener->backend->server;
@@ -384,17 +389,20 @@ static void take_connection(struct wlr_spice_listener *listener, int fd, bool tl
 		wlr_log(WLR_ERROR, "spice-server refused the connection from %s port %s", conn->host,
 				conn->port);
 		close(fd);
-		wlr_spice_admission_closed(&listener->admission, &conn->source, wlr_spice_now_ms());
+		wlr_spice_admission_closed(
+				&listener->admission, &conn->source, swl_clock_now(SWL_CLOCK_MS));
 		conn_destroy(conn);
 	} else if (conn->authenticated) {
-		wlr_spice_admission_authenticated(&listener->admission, &conn->source, wlr_spice_now_ms());
+		wlr_spice_admission_authenticated(
+				&listener->admission, &conn->source, swl_clock_now(SWL_CLOCK_MS));
 		keep_link(conn);
 		conn_destroy(conn);
 	} else if (conn->gone) {
 		conn_failed(conn);
 	} else if (conn->info == NULL) {
 		// No CONNECTED event to follow it by: keep the bound, not the watch.
-		wlr_spice_admission_closed(&listener->admission, &conn->source, wlr_spice_now_ms());
+		wlr_spice_admission_closed(
+				&listener->admission, &conn->source, swl_clock_now(SWL_CLOCK_MS));
 		conn_destroy(conn);
 	}
 }
@@ -585,7 +593,8 @@ bool wlr_spice_listener_init(struct wlr_spice_listener *listener,
 		return true;
 	}
 	if (strncmp(o->listen_addr, "unix:", 5) == 0) {
-		int fd = open_unix(listener, o->listen_addr + 5, o->listen_mode > 0 ? o->listen_mode : 0600);
+		unsigned mode = o->listen_mode > 0 ? o->listen_mode : WLR_SPICE_DEFAULT_LISTEN_MODE;
+		int fd = open_unix(listener, o->listen_addr + 5, mode);
 		return fd >= 0 && add_socket(listener, fd, false, true);
 	}
 	if (!o->tls_only) {

@@ -15,17 +15,12 @@
 #include <wlr/util/box.h>
 #include <wlr/util/log.h>
 #include "backend.h"
+#include "clock.h"
 #include "cursor.h"
 #include "damage.h"
 #include "draw.h"
 
 #define PER_OP_REFRESH_HZ 60
-
-int64_t wlr_spice_now_ms(void) {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static struct wlr_spice_output *spice_output_from_output(struct wlr_output *wlr_output) {
 	struct wlr_spice_output *output = wl_container_of(wlr_output, output, wlr_output);
@@ -221,7 +216,7 @@ static void flush(struct wlr_spice_output *output) {
 
 	pixman_region32_t region;
 	pixman_region32_init(&region);
-	int64_t now = wlr_spice_now_ms();
+	int64_t now = swl_clock_now(SWL_CLOCK_MS);
 	wlr_spice_frame_policy_take(&output->policy, now, &region);
 	pace_update(backend, now);
 
@@ -304,7 +299,7 @@ static void flush(struct wlr_spice_output *output) {
 /* Flushes now or arms the flush timer, as the frame policy says. */
 static void schedule_flush(struct wlr_spice_output *output) {
 	int queued = wlr_spice_qxl_queued(&output->backend->qxl);
-	int64_t now = wlr_spice_now_ms();
+	int64_t now = swl_clock_now(SWL_CLOCK_MS);
 	int delay = wlr_spice_frame_policy_next_flush(&output->policy, now, queued);
 	if (delay < 0) {
 		wl_event_source_timer_update(output->flush_timer, 0);
@@ -443,8 +438,7 @@ static bool output_commit(struct wlr_output *wlr_output) {
 		output->n_incoming_hints = 0;
 		schedule_flush(output);
 
-		struct timespec now;
-		clock_gettime(CLOCK_MONOTONIC, &now);
+		struct timespec now = swl_clock_timespec();
 		struct wlr_output_event_present present = {
 			.commit_seq = wlr_output->commit_seq + 1,
 			.presented = true,

@@ -3,12 +3,14 @@
  * primary surface memory and the command rings the worker thread pulls from.
  * The worker callbacks (get_command, req_cmd_notification, release_resource
  * and the cursor twins) run on spice-server's worker thread and touch only
- * the rings and the outstanding list, under the lock.
+ * qxl->shared (the rings, ring.c, and the outstanding commands), under the
+ * lock; so does the main thread, here and nowhere else.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <wlr/util/log.h>
 #include "backend.h"
+#include "clock.h"
 #include "cursor.h"
 #include "draw.h"
 
@@ -18,40 +20,6 @@
 static struct wlr_spice_qxl *qxl_from_instance(QXLInstance *qin) {
 	struct wlr_spice_qxl *qxl = wl_container_of(qin, qxl, instance);
 	return qxl;
-}
-
-static bool ring_pop(struct wlr_spice_ring *ring, QXLCommandExt *cmd) {
-	if (ring->count == 0) {
-		return false;
-	}
-	*cmd = ring->cmds[ring->head];
-	ring->head = (ring->head + 1) % ring->size;
-	ring->count--;
-	return true;
-}
-
-static QXLCommandExt *ring_tail(struct wlr_spice_ring *ring) {
-	if (ring->count == 0) {
-		return NULL;
-	}
-	return &ring->cmds[(ring->head + ring->count - 1) % ring->size];
-}
-
-/* Returns the slot for a new command, or NULL when full. */
-static QXLCommandExt *ring_push(struct wlr_spice_ring *ring) {
-	if (ring->count >= ring->size) {
-		return NULL;
-	}
-	QXLCommandExt *slot = &ring->cmds[(ring->head + ring->count) % ring->size];
-	ring->count++;
-	return slot;
-}
-
-/* Whether the worker is waiting for a wakeup; clears the request. */
-static bool ring_take_notify(struct wlr_spice_ring *ring) {
-	bool wake = ring->notify_wanted;
-	ring->notify_wanted = false;
-	return wake;
 }
 
 static struct wlr_spice_resource *command_resource(const QXLCommandExt *cmd) {
@@ -104,37 +72,36 @@ static void qxl_get_init_info(QXLInstance *qin, QXLDevInitInfo *info) {
 static int get_from_ring(
 		struct wlr_spice_qxl *qxl, struct wlr_spice_ring *ring, QXLCommandExt *cmd) {
 	pthread_mutex_lock(&qxl->lock);
-	bool got = ring_pop(ring, cmd);
+	bool got = wlr_spice_ring_pop(ring, cmd);
 	pthread_mutex_unlock(&qxl->lock);
 	return got ? 1 : 0;
 }
 
 static int request_notification(struct wlr_spice_qxl *qxl, struct wlr_spice_ring *ring) {
 	pthread_mutex_lock(&qxl->lock);
-	bool empty = ring->count == 0;
-	ring->notify_wanted = empty;
+	bool empty = wlr_spice_ring_request_notify(ring);
 	pthread_mutex_unlock(&qxl->lock);
 	return empty ? 1 : 0;
 }
 
 static int qxl_get_command(QXLInstance *qin, QXLCommandExt *cmd) {
 	struct wlr_spice_qxl *qxl = qxl_from_instance(qin);
-	return get_from_ring(qxl, &qxl->draws, cmd);
+	return get_from_ring(qxl, &qxl->shared.draws, cmd);
 }
 
 static int qxl_req_cmd_notification(QXLInstance *qin) {
 	struct wlr_spice_qxl *qxl = qxl_from_instance(qin);
-	return request_notification(qxl, &qxl->draws);
+	return request_notification(qxl, &qxl->shared.draws);
 }
 
 static int qxl_get_cursor_command(QXLInstance *qin, QXLCommandExt *cmd) {
 	struct wlr_spice_qxl *qxl = qxl_from_instance(qin);
-	return get_from_ring(qxl, &qxl->cursors, cmd);
+	return get_from_ring(qxl, &qxl->shared.cursors, cmd);
 }
 
 static int qxl_req_cursor_notification(QXLInstance *qin) {
 	struct wlr_spice_qxl *qxl = qxl_from_instance(qin);
-	return request_notification(qxl, &qxl->cursors);
+	return request_notification(qxl, &qxl->shared.cursors);
 }
 
 static void qxl_release_resource(QXLInstance *qin, QXLReleaseInfoExt release) {
@@ -146,8 +113,8 @@ static void qxl_release_resource(QXLInstance *qin, QXLReleaseInfoExt release) {
 	pthread_mutex_lock(&qxl->lock);
 	wl_list_remove(&resource->link);
 	if (resource->kind == WLR_SPICE_RESOURCE_DRAW) {
-		qxl->outstanding_count--;
-		qxl->released++;
+		qxl->shared.outstanding_count--;
+		qxl->shared.released++;
 	}
 	pthread_mutex_unlock(&qxl->lock);
 	resource_destroy(resource);
@@ -208,14 +175,10 @@ void wlr_spice_qxl_init(struct wlr_spice_qxl *qxl, struct wlr_spice_backend *bac
 	qxl->instance.base.sif = &qxl_interface.base;
 	qxl->instance.id = 0;
 	pthread_mutex_init(&qxl->lock, NULL);
-	qxl->draws.cmds = qxl->draw_cmds;
-	qxl->draws.size = WLR_SPICE_RING_SIZE;
-	qxl->cursors.cmds = qxl->cursor_cmds;
-	qxl->cursors.size = WLR_SPICE_CURSOR_RING_SIZE;
-	// The worker may not have asked yet; a spurious wakeup is harmless.
-	qxl->draws.notify_wanted = true;
-	qxl->cursors.notify_wanted = true;
-	wl_list_init(&qxl->outstanding);
+	struct wlr_spice_qxl_shared *shared = &qxl->shared;
+	wlr_spice_ring_init(&shared->draws, shared->draw_slots, WLR_SPICE_RING_SIZE);
+	wlr_spice_ring_init(&shared->cursors, shared->cursor_slots, WLR_SPICE_CURSOR_RING_SIZE);
+	wl_list_init(&shared->outstanding);
 }
 
 bool wlr_spice_qxl_add(struct wlr_spice_qxl *qxl, SpiceServer *server, int max_heads) {
@@ -241,13 +204,13 @@ void wlr_spice_qxl_set_heads(struct wlr_spice_qxl *qxl, const QXLHead *heads, in
 }
 
 /* Frees commands the worker has not fetched; call with the lock held. */
-static void drop_ring(struct wlr_spice_qxl *qxl, struct wlr_spice_ring *ring) {
+static void drop_ring(struct wlr_spice_qxl_shared *shared, struct wlr_spice_ring *ring) {
 	QXLCommandExt cmd;
-	while (ring_pop(ring, &cmd)) {
+	while (wlr_spice_ring_pop(ring, &cmd)) {
 		struct wlr_spice_resource *resource = command_resource(&cmd);
 		wl_list_remove(&resource->link);
 		if (resource->kind == WLR_SPICE_RESOURCE_DRAW) {
-			qxl->outstanding_count--;
+			shared->outstanding_count--;
 		}
 		resource_destroy(resource);
 	}
@@ -255,25 +218,36 @@ static void drop_ring(struct wlr_spice_qxl *qxl, struct wlr_spice_ring *ring) {
 
 void wlr_spice_qxl_finish(struct wlr_spice_qxl *qxl) {
 	// Only after spice_server_destroy: nothing references the commands now.
+	struct wlr_spice_qxl_shared *shared = &qxl->shared;
 	pthread_mutex_lock(&qxl->lock);
-	drop_ring(qxl, &qxl->draws);
-	drop_ring(qxl, &qxl->cursors);
-	pthread_mutex_unlock(&qxl->lock);
+	drop_ring(shared, &shared->draws);
+	drop_ring(shared, &shared->cursors);
 	struct wlr_spice_resource *resource, *tmp;
-	wl_list_for_each_safe(resource, tmp, &qxl->outstanding, link) {
+	wl_list_for_each_safe(resource, tmp, &shared->outstanding, link) {
 		wl_list_remove(&resource->link);
 		resource_destroy(resource);
 	}
-	qxl->outstanding_count = 0;
+	shared->outstanding_count = 0;
+	pthread_mutex_unlock(&qxl->lock);
 	free(qxl->primary);
 	qxl->primary = NULL;
 	pthread_mutex_destroy(&qxl->lock);
 }
 
-bool wlr_spice_qxl_create_primary(struct wlr_spice_qxl *qxl, int width, int height) {
-	if (qxl->primary_active) {
-		wlr_spice_qxl_destroy_primary(qxl);
+static void destroy_primary(struct wlr_spice_qxl *qxl) {
+	if (!qxl->primary_active) {
+		return;
 	}
+	// Commands still in the ring draw on the old surface: drop them.
+	pthread_mutex_lock(&qxl->lock);
+	drop_ring(&qxl->shared, &qxl->shared.draws);
+	pthread_mutex_unlock(&qxl->lock);
+	spice_qxl_destroy_primary_surface(&qxl->instance, 0);
+	qxl->primary_active = false;
+}
+
+bool wlr_spice_qxl_create_primary(struct wlr_spice_qxl *qxl, int width, int height) {
+	destroy_primary(qxl);
 	uint8_t *mem = calloc((size_t)width * height, 4);
 	if (mem == NULL) {
 		wlr_log(WLR_ERROR, "cannot allocate a %dx%d primary surface", width, height);
@@ -302,79 +276,65 @@ bool wlr_spice_qxl_create_primary(struct wlr_spice_qxl *qxl, int width, int heig
 	return true;
 }
 
-void wlr_spice_qxl_destroy_primary(struct wlr_spice_qxl *qxl) {
-	if (!qxl->primary_active) {
-		return;
-	}
-	// Commands still in the ring draw on the old surface: drop them.
+/* Puts a command on ring and outstanding, or returns false when the ring is full. */
+static bool push(struct wlr_spice_qxl *qxl, struct wlr_spice_ring *ring,
+		struct wlr_spice_resource *resource, const QXLCommandExt *cmd) {
+	struct wlr_spice_qxl_shared *shared = &qxl->shared;
 	pthread_mutex_lock(&qxl->lock);
-	drop_ring(qxl, &qxl->draws);
-	pthread_mutex_unlock(&qxl->lock);
-	spice_qxl_destroy_primary_surface(&qxl->instance, 0);
-	qxl->primary_active = false;
-}
-
-bool wlr_spice_qxl_push_draw(struct wlr_spice_qxl *qxl, struct wlr_spice_draw *draw) {
-	draw->drawable.mm_time = (uint32_t)wlr_spice_now_ms();
-	pthread_mutex_lock(&qxl->lock);
-	QXLCommandExt *slot = ring_push(&qxl->draws);
-	if (slot == NULL) {
-		pthread_mutex_unlock(&qxl->lock);
-		return false;
+	QXLCommandExt *slot = wlr_spice_ring_push(ring);
+	if (slot != NULL) {
+		*slot = *cmd;
+		wl_list_insert(shared->outstanding.prev, &resource->link);
+		if (resource->kind == WLR_SPICE_RESOURCE_DRAW) {
+			shared->outstanding_count++;
+		}
 	}
-	wlr_spice_draw_to_command(draw, slot);
-	wl_list_insert(qxl->outstanding.prev, &draw->resource.link);
-	qxl->outstanding_count++;
-	bool wake = ring_take_notify(&qxl->draws);
+	bool wake = slot != NULL && wlr_spice_ring_take_notify(ring);
 	pthread_mutex_unlock(&qxl->lock);
 
 	if (wake) {
 		spice_qxl_wakeup(&qxl->instance);
 	}
-	return true;
+	return slot != NULL;
+}
+
+bool wlr_spice_qxl_push_draw(struct wlr_spice_qxl *qxl, struct wlr_spice_draw *draw) {
+	draw->drawable.mm_time = (uint32_t)swl_clock_now(SWL_CLOCK_MS);
+	QXLCommandExt cmd;
+	wlr_spice_draw_to_command(draw, &cmd);
+	return push(qxl, &qxl->shared.draws, &draw->resource, &cmd);
 }
 
 bool wlr_spice_qxl_push_cursor(struct wlr_spice_qxl *qxl, struct wlr_spice_cursor_cmd *cmd) {
 	pthread_mutex_lock(&qxl->lock);
-	if (cmd->cmd.type == QXL_CURSOR_MOVE) {
-		QXLCommandExt *tail = ring_tail(&qxl->cursors);
-		if (tail != NULL) {
-			QXLCursorCmd *queued = (QXLCursorCmd *)(uintptr_t)tail->cmd.data;
-			if (queued->type == QXL_CURSOR_MOVE) {
-				// The worker has not seen the last move yet: just update it.
-				queued->u.position = cmd->cmd.u.position;
-				pthread_mutex_unlock(&qxl->lock);
-				wlr_spice_cursor_cmd_destroy(cmd);
-				return true;
-			}
-		}
-	}
-	QXLCommandExt *slot = ring_push(&qxl->cursors);
-	if (slot == NULL) {
-		pthread_mutex_unlock(&qxl->lock);
-		return false;
-	}
-	wlr_spice_cursor_cmd_to_command(cmd, slot);
-	wl_list_insert(qxl->outstanding.prev, &cmd->resource.link);
-	bool wake = ring_take_notify(&qxl->cursors);
+	bool coalesced = wlr_spice_ring_coalesce_move(&qxl->shared.cursors, &cmd->cmd);
 	pthread_mutex_unlock(&qxl->lock);
-
-	if (wake) {
-		spice_qxl_wakeup(&qxl->instance);
+	if (coalesced) {
+		wlr_spice_cursor_cmd_destroy(cmd);
+		return true;
 	}
-	return true;
+	QXLCommandExt ext;
+	wlr_spice_cursor_cmd_to_command(cmd, &ext);
+	return push(qxl, &qxl->shared.cursors, &cmd->resource, &ext);
 }
 
 int wlr_spice_qxl_queued(struct wlr_spice_qxl *qxl) {
 	pthread_mutex_lock(&qxl->lock);
-	int n = qxl->draws.count;
+	int n = (int)qxl->shared.draws.count;
 	pthread_mutex_unlock(&qxl->lock);
 	return n;
 }
 
+uint64_t wlr_spice_qxl_released(struct wlr_spice_qxl *qxl) {
+	pthread_mutex_lock(&qxl->lock);
+	uint64_t released = qxl->shared.released;
+	pthread_mutex_unlock(&qxl->lock);
+	return released;
+}
+
 void wlr_spice_qxl_maybe_flush_tree(struct wlr_spice_qxl *qxl) {
 	pthread_mutex_lock(&qxl->lock);
-	size_t held = qxl->outstanding_count - qxl->draws.count;
+	size_t held = qxl->shared.outstanding_count - qxl->shared.draws.count;
 	pthread_mutex_unlock(&qxl->lock);
 	if (!qxl->primary_active || held < WLR_SPICE_OUTSTANDING_FLUSH) {
 		return;

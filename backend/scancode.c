@@ -24,7 +24,17 @@
 #define PAUSE_MAKE_1 0x1d
 #define PAUSE_MAKE_2 0x45
 
-/* Sorted by scancode: wlr_spice_scancode_to_keycode() searches it by halves. */
+/* One table entry: a set-1 make code (0xE0xx for extended keys) and its evdev keycode. */
+struct wlr_spice_scancode_entry {
+	uint16_t scancode; // 0x01..0x7f, or 0xe000 | code for E0-prefixed keys
+	uint32_t keycode; // evdev KEY_*
+	const char *name; // "KEY_A" etc., for tests
+};
+
+/*
+ * Sorted by scancode, strictly ascending: scancode_to_keycode() searches it
+ * by halves. Two make codes may share a keycode (the unit test lists them).
+ */
 static const struct wlr_spice_scancode_entry table[] = {
 	ENTRY(0x01, KEY_ESC),
 	ENTRY(0x02, KEY_1),
@@ -172,21 +182,10 @@ static const struct wlr_spice_scancode_entry table[] = {
 };
 
 /*
- * Make codes that share their keycode with another entry and so are skipped
- * by wlr_spice_keycode_to_scancode().
+ * evdev keycode for a make code (0xe0xx for extended), 0 if unknown.
+ * Also maps WLR_SPICE_SCANCODE_PAUSE to KEY_PAUSE.
  */
-static const uint16_t aliases[] = {
-	0x54, // KEY_SYSRQ, also E0 37
-};
-
-const struct wlr_spice_scancode_entry *wlr_spice_scancode_table(size_t *count) {
-	if (count != NULL) {
-		*count = ARRAY_LEN(table);
-	}
-	return table;
-}
-
-uint32_t wlr_spice_scancode_to_keycode(uint16_t scancode) {
+static uint32_t scancode_to_keycode(uint16_t scancode) {
 	if (scancode == WLR_SPICE_SCANCODE_PAUSE) {
 		return KEY_PAUSE;
 	}
@@ -199,27 +198,6 @@ uint32_t wlr_spice_scancode_to_keycode(uint16_t scancode) {
 			lo = mid + 1;
 		} else {
 			hi = mid;
-		}
-	}
-	return 0;
-}
-
-static bool is_alias(uint16_t scancode) {
-	for (size_t i = 0; i < ARRAY_LEN(aliases); i++) {
-		if (aliases[i] == scancode) {
-			return true;
-		}
-	}
-	return false;
-}
-
-uint16_t wlr_spice_keycode_to_scancode(uint32_t keycode) {
-	if (keycode == 0) {
-		return 0;
-	}
-	for (size_t i = 0; i < ARRAY_LEN(table); i++) {
-		if (table[i].keycode == keycode && !is_alias(table[i].scancode)) {
-			return table[i].scancode;
 		}
 	}
 	return 0;
@@ -240,7 +218,7 @@ struct output {
 static enum wlr_spice_scancode_result lookup(uint16_t scancode, bool pressed, struct output *out) {
 	out->scancode = scancode;
 	out->pressed = pressed;
-	out->keycode = wlr_spice_scancode_to_keycode(scancode);
+	out->keycode = scancode_to_keycode(scancode);
 	return out->keycode != 0 ? WLR_SPICE_SCANCODE_KEY : WLR_SPICE_SCANCODE_UNKNOWN;
 }
 

@@ -14,35 +14,9 @@
  * The make code reported in *scancode for the Pause key's E1 1D 45 / E1 9D C5
  * sequence: its first two bytes, as spice-gtk names it. It is not a table entry
  * (the table's Pause entry is Ctrl+Break, E0 46, the inverse of KEY_PAUSE), but
- * wlr_spice_scancode_to_keycode() maps it to KEY_PAUSE.
+ * the decoder reports it as KEY_PAUSE.
  */
 #define WLR_SPICE_SCANCODE_PAUSE 0xe11d
-
-/* One table entry: a set-1 make code (0xE0xx for extended keys) and its evdev keycode. */
-struct wlr_spice_scancode_entry {
-	uint16_t scancode; // 0x01..0x7f, or 0xe000 | code for E0-prefixed keys
-	uint32_t keycode; // evdev KEY_*
-	const char *name; // "KEY_A" etc., for logs and tests
-};
-
-/*
- * The whole table, for tests and tools. Sorted by scancode, strictly ascending.
- * count may be NULL.
- */
-const struct wlr_spice_scancode_entry *wlr_spice_scancode_table(size_t *count);
-
-/*
- * evdev keycode for a make code (0xe0xx for extended), 0 if unknown.
- * Also maps WLR_SPICE_SCANCODE_PAUSE to KEY_PAUSE.
- */
-uint32_t wlr_spice_scancode_to_keycode(uint16_t scancode);
-
-/*
- * Inverse, for tests and the probe: make code for an evdev keycode, 0 if none.
- * Where two make codes share a keycode the usual one wins: KEY_SYSRQ gives
- * 0xe037 (Print Screen), not 0x54 (Alt+SysRq).
- */
-uint16_t wlr_spice_keycode_to_scancode(uint32_t keycode);
 
 enum wlr_spice_scancode_result {
 	WLR_SPICE_SCANCODE_NONE, // byte consumed, sequence incomplete (or ignored fake shift)

@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <wlr/util/log.h>
+#include "clock.h"
 #include "server.h"
 #include "wlr_spice.h"
 
@@ -713,7 +714,7 @@ static void wait_or_kill(pid_t pid, int64_t deadline_ms, int *status) {
 		if (r == pid || (r < 0 && errno != EINTR)) {
 			return;
 		}
-		if (swl_now_ms() >= deadline_ms) {
+		if (swl_clock_now(SWL_CLOCK_MS) >= deadline_ms) {
 			break;
 		}
 		struct timespec ms = { .tv_nsec = 1000000 };
@@ -732,7 +733,7 @@ static void run_sync(struct swl_audio *audio, char *const args[]) {
 		return;
 	}
 	int status = 0;
-	wait_or_kill(pid, swl_now_ms() + EXIT_TIMEOUT_MS, &status);
+	wait_or_kill(pid, swl_clock_now(SWL_CLOCK_MS) + EXIT_TIMEOUT_MS, &status);
 	char out[MAX_OUTPUT];
 	size_t len = 0;
 	drain_output(fd, out, &len, sizeof(out));
@@ -763,7 +764,8 @@ void swl_audio_destroy(struct swl_audio *audio) {
 	if (audio->pid > 0) {
 		// A step still running: its module must be known to be unloaded.
 		if (!audio->exited) {
-			wait_or_kill(audio->pid, swl_now_ms() + EXIT_TIMEOUT_MS, &audio->status);
+			wait_or_kill(
+					audio->pid, swl_clock_now(SWL_CLOCK_MS) + EXIT_TIMEOUT_MS, &audio->status);
 		}
 		drain_output(audio->out_fd, audio->out, &audio->out_len, MAX_OUTPUT);
 		finish_step(audio, true);
@@ -775,7 +777,7 @@ void swl_audio_destroy(struct swl_audio *audio) {
 	end_subscribe(audio);
 	if (audio->sub_pid > 0) {
 		int status;
-		wait_or_kill(audio->sub_pid, swl_now_ms(), &status);
+		wait_or_kill(audio->sub_pid, swl_clock_now(SWL_CLOCK_MS), &status);
 	}
 	bool attached = audio->sink_module >= 0 || audio->source_module >= 0;
 	unload(audio, &audio->source_module);

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <wlr/util/log.h>
+#include "clock.h"
 #include "fds.h"
 #include "server.h"
 
@@ -221,12 +222,12 @@ static bool reap_all(void) {
 }
 
 bool swl_children_end(int grace_ms) {
-	int64_t start = swl_now_ms();
+	int64_t start = swl_clock_now(SWL_CLOCK_MS);
 	int64_t next_scan = start;
 	int sig = SIGTERM;
 	struct signalled done = { .len = 0 };
 	while (reap_all()) {
-		int64_t now = swl_now_ms();
+		int64_t now = swl_clock_now(SWL_CLOCK_MS);
 		if (sig == SIGTERM && now >= start + grace_ms) {
 			sig = SIGKILL;
 			next_scan = now;

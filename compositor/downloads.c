@@ -50,7 +50,16 @@ static char *parse_value(const char *v, const char *home) {
 	return out;
 }
 
-char *swl_downloads_parse_user_dirs(const char *contents, const char *home) {
+/*
+ * XDG_DOWNLOAD_DIR from user-dirs.dirs contents (lines such as
+ * XDG_DOWNLOAD_DIR="$HOME/Downloads"; the value is "$HOME/..." or an absolute
+ * path, with \" \\ \$ escapes, as xdg-user-dirs writes it). A newly allocated
+ * absolute path, or NULL when the file does not set it usably (then
+ * ~/Downloads is the default). A value of "$HOME/" or "$HOME" alone means the
+ * user turned the directory off: xdg-user-dirs then uses HOME itself, and so
+ * does this.
+ */
+static char *parse_user_dirs(const char *contents, const char *home) {
 	char *found = NULL;
 	const char *line = contents;
 	while (line != NULL && *line != '\0') {
@@ -109,7 +118,7 @@ char *swl_downloads_dir(void) {
 			join(home, "/.config/user-dirs.dirs");
 	char *contents = path != NULL ? read_small_file(path) : NULL;
 	free(path);
-	char *dir = contents != NULL ? swl_downloads_parse_user_dirs(contents, home) : NULL;
+	char *dir = contents != NULL ? parse_user_dirs(contents, home) : NULL;
 	free(contents);
 	return dir != NULL ? dir : join(home, "/Downloads");
 }

@@ -35,7 +35,8 @@ struct dirent64_rec {
 	char name[];
 };
 
-bool swl_fds_cloexec_scan(int from) {
+/* Marks every fd >= from close-on-exec by listing /proc/self/fd; false if it cannot be read. */
+static bool cloexec_scan(int from) {
 	int dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dir < 0) {
 		return false;
@@ -67,7 +68,8 @@ bool swl_fds_cloexec_scan(int from) {
 	}
 }
 
-void swl_fds_cloexec_loop(int from) {
+/* The same by trying every number below the descriptor limit. */
+static void cloexec_loop(int from) {
 	struct rlimit lim;
 	long max = LOOP_LIMIT;
 	if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY &&
@@ -84,7 +86,7 @@ void swl_fds_cloexec_from(int from) {
 	if (syscall(SYS_close_range, (unsigned int)from, ~0U, CLOSE_RANGE_CLOEXEC) == 0) {
 		return;
 	}
-	if (!swl_fds_cloexec_scan(from)) {
-		swl_fds_cloexec_loop(from);
+	if (!cloexec_scan(from)) {
+		cloexec_loop(from);
 	}
 }

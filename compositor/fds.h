@@ -10,11 +10,10 @@
 
 #include <stdbool.h>
 
-/* Marks every fd >= from close-on-exec: close_range, else one of the two below. */
+/*
+ * Marks every fd >= from close-on-exec: close_range, else by listing
+ * /proc/self/fd, else by trying every number below the descriptor limit.
+ */
 void swl_fds_cloexec_from(int from);
-/* The same by listing /proc/self/fd; false if it cannot be read. */
-bool swl_fds_cloexec_scan(int from);
-/* The same by trying every number below the descriptor limit. */
-void swl_fds_cloexec_loop(int from);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <time.h>
 #include <wlr/util/log.h>
+#include "clock.h"
 #include "server.h"
 #include "wlr_spice.h"
 
@@ -13,8 +14,7 @@ static void handle_frame(struct wl_listener *listener, void *data) {
 	if (!wlr_scene_output_commit(output->scene_output)) {
 		wlr_log(WLR_ERROR, "output %s: commit failed", output->wlr_output->name);
 	}
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
+	struct timespec now = swl_clock_timespec();
 	wlr_scene_output_send_frame_done(output->scene_output, &now);
 }
 

@@ -5,7 +5,6 @@
  * and the Wayland socket.
  */
 #include <stdlib.h>
-#include <time.h>
 #include <wlr/render/allocator.h>
 #include <wlr/types/wlr_compositor.h>
 #include <wlr/types/wlr_data_device.h>
@@ -16,24 +15,6 @@
 #include "fds.h"
 #include "server.h"
 #include "wlr_spice.h"
-
-int64_t swl_now_ms(void) {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static enum wlr_spice_frame_mode to_backend_mode(enum swl_frame_mode mode) {
-	switch (mode) {
-	case SWL_FRAME_MODE_PER_OP:
-		return WLR_SPICE_FRAME_MODE_PER_OP;
-	case SWL_FRAME_MODE_DFPS:
-		return WLR_SPICE_FRAME_MODE_DFPS;
-	case SWL_FRAME_MODE_AUTO:
-		break;
-	}
-	return WLR_SPICE_FRAME_MODE_AUTO;
-}
 
 bool swl_server_init(struct swl_server *server, const struct swl_options *options) {
 	server->options = options;
@@ -76,7 +57,7 @@ bool swl_server_init(struct swl_server *server, const struct swl_options *option
 		.sasl_appname = options->sasl_appname,
 		.width = options->width,
 		.height = options->height,
-		.frame_mode = to_backend_mode(options->frame_mode),
+		.frame_mode = options->frame_mode,
 		.fps = options->fps,
 		.image_compression = options->image_compression,
 		.jpeg_wan_compression = options->jpeg_wan_compression,

@@ -198,8 +198,6 @@ int swl_view_title_height(struct swl_view *view);
 /* The window's title changed: its frame shows the new one. */
 void swl_view_title_changed(struct swl_view *view);
 
-/* The monotonic clock in milliseconds, for timeouts. */
-int64_t swl_now_ms(void);
 bool swl_server_init(struct swl_server *server, const struct swl_options *options);
 bool swl_server_start(struct swl_server *server);
 void swl_server_finish(struct swl_server *server);

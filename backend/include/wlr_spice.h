@@ -8,6 +8,7 @@
 #define WLR_SPICE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <wayland-server-core.h>
 #include <wlr/backend.h>
@@ -32,10 +33,10 @@ struct wlr_spice_backend_options {
 	// backend accepts its connections instead of opening a port.
 	int listen_fd;
 	int port;
-	unsigned listen_mode; // permissions of a unix socket; 0 means 0600
+	unsigned listen_mode; // permissions of a unix socket; 0 means WLR_SPICE_DEFAULT_LISTEN_MODE
 	// Failed logins from loopback and unix socket peers are not penalized.
 	bool exempt_loopback;
-	// Seconds a connection may take to authenticate; 0 means 30.
+	// Seconds a connection may take to authenticate; 0 means the default (30).
 	int login_grace_time;
 	// One of password, disable_ticketing and sasl must be set, else the
 	// backend refuses to start; sasl wins over the others, then
@@ -46,7 +47,7 @@ struct wlr_spice_backend_options {
 	// Cyrus SASL authentication (user names and passwords from SASL's
 	// configuration, sasl_appname.conf) in place of the password.
 	bool sasl;
-	const char *sasl_appname; // NULL means "spice-wl"
+	const char *sasl_appname; // NULL means WLR_SPICE_DEFAULT_SASL_APPNAME
 	bool view_only; // input and clipboard from clients are ignored
 	bool exit_on_disconnect; // terminate the display when the client leaves
 
@@ -58,10 +59,10 @@ struct wlr_spice_backend_options {
 
 	int width, height; // initial output size
 	enum wlr_spice_frame_mode frame_mode;
-	int fps; // dfps rate, 1..120
+	int fps; // dfps rate, WLR_SPICE_MIN_FPS..WLR_SPICE_MAX_FPS
 
 	// Encoder settings; NULL leaves spice-server's default. Values are the
-	// ones XSpice accepted (see wlr_spice_backend_check_options).
+	// ones XSpice accepted (see wlr_spice_encoder_check).
 	const char *image_compression;
 	const char *jpeg_wan_compression;
 	const char *zlib_glz_wan_compression;
@@ -76,10 +77,12 @@ struct wlr_spice_backend_options {
 	bool hide_cursor;
 
 	// The built-in agent: a client's monitors config resizes the output within
-	// these bounds unless no_resize; clipboard sharing unless no_clipboard.
+	// these bounds (0: WLR_SPICE_DEFAULT_MIN_WIDTH...) unless no_resize;
+	// clipboard sharing unless no_clipboard.
 	bool no_resize;
 	int min_width, min_height, max_width, max_height;
-	int max_heads; // most monitors mirrored as outputs, 1..16 (0: 4)
+	// Most monitors mirrored as outputs, 1..WLR_SPICE_MAX_HEADS (0: the default).
+	int max_heads;
 	// Most pixels of the layout a client may ask for (heads side by side:
 	// widths summed times the tallest); more is scaled down. 0: the default.
 	long long max_area;
@@ -96,8 +99,27 @@ struct wlr_spice_backend_options {
 	const char *playback_fifo, *record_fifo;
 };
 
-/* Four 3840x2160 monitors side by side (or one 7680x4320). */
-#define WLR_SPICE_DEFAULT_MAX_AREA (4LL * 3840 * 2160)
+/* What NULL or 0 in the options below means. */
+#define WLR_SPICE_DEFAULT_LISTEN_ADDR "127.0.0.1"
+#define WLR_SPICE_DEFAULT_LISTEN_MODE 0600
+#define WLR_SPICE_DEFAULT_LOGIN_GRACE_TIME 30 // seconds
+#define WLR_SPICE_DEFAULT_SASL_APPNAME "spice-wl"
+/* The frame rates the dfps and auto modes take. */
+#define WLR_SPICE_MIN_FPS 1
+#define WLR_SPICE_MAX_FPS 120
+/* What options left 0 mean: the bounds of a client's resize requests. */
+#define WLR_SPICE_DEFAULT_MIN_WIDTH 320
+#define WLR_SPICE_DEFAULT_MIN_HEIGHT 200
+#define WLR_SPICE_DEFAULT_MAX_WIDTH 4096
+#define WLR_SPICE_DEFAULT_MAX_HEIGHT 4096
+#define WLR_SPICE_DEFAULT_MAX_HEADS 4
+/* Most heads a client can ask for. */
+#define WLR_SPICE_MAX_HEADS 16
+/* The area of four 3840x2160 monitors side by side (or one 7680x4320). */
+#define WLR_SPICE_DEFAULT_MAX_AREA_WIDTH 15360
+#define WLR_SPICE_DEFAULT_MAX_AREA_HEIGHT 2160
+#define WLR_SPICE_DEFAULT_MAX_AREA \
+	((long long)WLR_SPICE_DEFAULT_MAX_AREA_WIDTH * WLR_SPICE_DEFAULT_MAX_AREA_HEIGHT)
 
 enum wlr_spice_selection {
 	WLR_SPICE_SELECTION_CLIPBOARD = 0,
@@ -174,11 +196,19 @@ void wlr_spice_output_hint_move(
 		struct wlr_output *output, const struct wlr_box *box, int dx, int dy);
 
 /*
- * Checks encoder option values without creating anything. On failure, returns
- * false and points *bad_option at the option name ("image-compression", ...).
+ * Checks the value of an encoder option, named as spice-wl spells it:
+ * "image-compression", "jpeg-wan-compression", "zlib-glz-wan-compression",
+ * "streaming-video" or "video-codecs" ("ENCODER:CODEC;..."). On failure,
+ * returns false and writes why into reason, e.g. "expected auto, never or
+ * always" (strlen(value) + 128 bytes always hold it whole).
  */
-bool wlr_spice_backend_check_options(
-		const struct wlr_spice_backend_options *options, const char **bad_option);
+bool wlr_spice_encoder_check(const char *option, const char *value, char *reason, size_t size);
+/*
+ * The values an encoder option with a fixed set takes, NULL-terminated; also
+ * "video-encoder" and "video-codec", the parts of a video-codecs entry. NULL
+ * for other names.
+ */
+const char *const *wlr_spice_encoder_values(const char *option);
 
 /* The sample rate of both audio FIFOs (spice-server's choice, 48000 with Opus). */
 uint32_t wlr_spice_backend_get_audio_rate(struct wlr_backend *backend);

@@ -182,8 +182,8 @@ static int teardown(void **state) {
 }
 
 static void run_loop(struct fixture *f, int ms) {
-	int64_t end = now_us() + (int64_t)ms * 1000;
-	for (int64_t now = now_us(); now < end; now = now_us()) {
+	int64_t end = swl_clock_now(SWL_CLOCK_US) + (int64_t)ms * 1000;
+	for (int64_t now = swl_clock_now(SWL_CLOCK_US); now < end; now = swl_clock_now(SWL_CLOCK_US)) {
 		wl_event_loop_dispatch(f->backend->loop, (int)((end - now + 999) / 1000));
 	}
 }
@@ -194,7 +194,7 @@ static void play(struct fixture *f, const uint32_t *frames, size_t n) {
 	assert_true(fd >= 0);
 	const uint8_t *p = (const uint8_t *)frames;
 	size_t left = n * 4;
-	int64_t deadline = now_us() + 5000000;
+	int64_t deadline = swl_clock_now(SWL_CLOCK_US) + 5000000;
 	while (left > 0) {
 		ssize_t k = write(fd, p, left);
 		if (k > 0) {
@@ -203,7 +203,7 @@ static void play(struct fixture *f, const uint32_t *frames, size_t n) {
 		} else {
 			assert_true(k < 0 && errno == EAGAIN);
 		}
-		assert_true(now_us() < deadline);
+		assert_true(swl_clock_now(SWL_CLOCK_US) < deadline);
 		wl_event_loop_dispatch(f->backend->loop, 5);
 	}
 	close(fd);

@@ -5,6 +5,10 @@
  * of empty boxes. Run under valgrind to check copies stay inside the source
  * and every draw is freed.
  */
+// draw.c is included rather than linked, to reach its image_id; first, so
+// that its feature test macros come before any system header.
+#include "../../backend/draw.c"
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,8 +19,6 @@
 #include <cmocka.h>
 #include <pixman.h>
 #include <spice.h>
-
-#include "draw.h"
 
 #define IMG_WIDTH 100
 #define IMG_HEIGHT 50
@@ -94,8 +96,8 @@ static void test_copy_create(void **state) {
 	const pixman_box32_t box = { .x1 = 10, .y1 = 5, .x2 = 30, .y2 = 25 };
 	const uint32_t surface_id = 0;
 
-	struct wlr_spice_draw *draw = wlr_spice_draw_copy_create(img.data, img.stride, &box,
-		surface_id);
+	struct wlr_spice_draw *draw = wlr_spice_draw_copy_create_at(
+			img.data, img.stride, &box, box.x1, box.y1, surface_id);
 	assert_non_null(draw);
 
 	const QXLDrawable *d = &draw->drawable;
@@ -153,7 +155,8 @@ static void test_surface_id_passed_through(void **state) {
 	struct image img;
 	image_create(&img, 0);
 	const pixman_box32_t box = { .x1 = 0, .y1 = 0, .x2 = 4, .y2 = 4 };
-	struct wlr_spice_draw *draw = wlr_spice_draw_copy_create(img.data, img.stride, &box, 7);
+	struct wlr_spice_draw *draw =
+			wlr_spice_draw_copy_create_at(img.data, img.stride, &box, box.x1, box.y1, 7);
 	assert_non_null(draw);
 	assert_int_equal(draw->drawable.surface_id, 7);
 	wlr_spice_draw_destroy(draw);
@@ -173,8 +176,8 @@ static void test_edge_boxes(void **state) {
 		{ 37, 11, 90, 14 }, // wide and short, inside
 	};
 	for (size_t i = 0; i < sizeof(boxes) / sizeof(boxes[0]); i++) {
-		struct wlr_spice_draw *draw =
-			wlr_spice_draw_copy_create(img.data, img.stride, &boxes[i], 0);
+		struct wlr_spice_draw *draw = wlr_spice_draw_copy_create_at(
+				img.data, img.stride, &boxes[i], boxes[i].x1, boxes[i].y1, 0);
 		assert_non_null(draw);
 		assert_geometry(draw, &boxes[i]);
 		assert_pixels_match(draw, &img, &boxes[i]);
@@ -187,7 +190,8 @@ static void test_command_release_round_trip(void **state) {
 	struct image img;
 	image_create(&img, 3);
 	const pixman_box32_t box = { .x1 = 10, .y1 = 5, .x2 = 30, .y2 = 25 };
-	struct wlr_spice_draw *draw = wlr_spice_draw_copy_create(img.data, img.stride, &box, 0);
+	struct wlr_spice_draw *draw =
+			wlr_spice_draw_copy_create_at(img.data, img.stride, &box, box.x1, box.y1, 0);
 	assert_non_null(draw);
 
 	QXLCommandExt cmd;
@@ -202,15 +206,15 @@ static void test_command_release_round_trip(void **state) {
 		.info = &draw->drawable.release_info,
 		.group_id = 0,
 	};
-	assert_ptr_equal(wlr_spice_draw_from_release(release), draw);
+	assert_ptr_equal(wlr_spice_resource_from_release(release), &draw->resource);
 
 	// What spice-server does: follow cmd.data to the drawable's release_info.
 	QXLDrawable *from_cmd = (QXLDrawable *)(uintptr_t)cmd.cmd.data;
 	release.info = &from_cmd->release_info;
-	assert_ptr_equal(wlr_spice_draw_from_release(release), draw);
+	assert_ptr_equal(wlr_spice_resource_from_release(release), &draw->resource);
 
 	release.info = NULL;
-	assert_null(wlr_spice_draw_from_release(release));
+	assert_null(wlr_spice_resource_from_release(release));
 
 	wlr_spice_draw_destroy(draw);
 	free(img.data);
@@ -223,14 +227,14 @@ static void test_distinct_draws(void **state) {
 	struct wlr_spice_draw *draws[N];
 	for (int i = 0; i < N; i++) {
 		const pixman_box32_t box = { .x1 = i, .y1 = i, .x2 = i + 1 + i * 3, .y2 = i + 2 };
-		draws[i] = wlr_spice_draw_copy_create(img.data, img.stride, &box, 0);
+		draws[i] = wlr_spice_draw_copy_create_at(img.data, img.stride, &box, box.x1, box.y1, 0);
 		assert_non_null(draws[i]);
 		assert_geometry(draws[i], &box);
 		assert_pixels_match(draws[i], &img, &box);
 	}
 	for (int i = 0; i < N; i++) {
 		QXLReleaseInfoExt release = { .info = &draws[i]->drawable.release_info };
-		assert_ptr_equal(wlr_spice_draw_from_release(release), draws[i]);
+		assert_ptr_equal(wlr_spice_resource_from_release(release), &draws[i]->resource);
 		for (int j = 0; j < i; j++) {
 			assert_ptr_not_equal(draws[i], draws[j]);
 		}
@@ -253,7 +257,8 @@ static void test_empty_box_rejected(void **state) {
 		{ 20, 20, 10, 10 }, // negative both
 	};
 	for (size_t i = 0; i < sizeof(boxes) / sizeof(boxes[0]); i++) {
-		assert_null(wlr_spice_draw_copy_create(img.data, img.stride, &boxes[i], 0));
+		assert_null(wlr_spice_draw_copy_create_at(
+				img.data, img.stride, &boxes[i], boxes[i].x1, boxes[i].y1, 0));
 	}
 	free(img.data);
 }
@@ -274,8 +279,10 @@ static void test_cache_id(void **state) {
 			((uint32_t *)((uint8_t *)img.data + img.stride * (b.y1 + y)))[b.x1 + x] = v;
 		}
 	}
-	struct wlr_spice_draw *da = wlr_spice_draw_copy_create(img.data, img.stride, &a, 0);
-	struct wlr_spice_draw *db = wlr_spice_draw_copy_create(img.data, img.stride, &b, 0);
+	struct wlr_spice_draw *da =
+			wlr_spice_draw_copy_create_at(img.data, img.stride, &a, a.x1, a.y1, 0);
+	struct wlr_spice_draw *db =
+			wlr_spice_draw_copy_create_at(img.data, img.stride, &b, b.x1, b.y1, 0);
 	assert_non_null(da);
 	assert_non_null(db);
 	assert_true(wlr_spice_draw_cache_image(da));
@@ -288,13 +295,13 @@ static void test_cache_id(void **state) {
 	for (int i = 0; i < 35 * 4; i++) {
 		uint8_t *bytes = db->pixels;
 		bytes[i] ^= 0x01;
-		assert_int_not_equal(wlr_spice_image_id(db->pixels, 7, 5), da->image.descriptor.id);
+		assert_int_not_equal(image_id(db->pixels, 7, 5), da->image.descriptor.id);
 		bytes[i] ^= 0x01;
 	}
-	assert_int_equal(wlr_spice_image_id(db->pixels, 7, 5), da->image.descriptor.id);
+	assert_int_equal(image_id(db->pixels, 7, 5), da->image.descriptor.id);
 	// Same bytes, other shape.
-	assert_int_not_equal(wlr_spice_image_id(db->pixels, 5, 7), da->image.descriptor.id);
-	assert_int_not_equal(wlr_spice_image_id(db->pixels, 35, 1), da->image.descriptor.id);
+	assert_int_not_equal(image_id(db->pixels, 5, 7), da->image.descriptor.id);
+	assert_int_not_equal(image_id(db->pixels, 35, 1), da->image.descriptor.id);
 	wlr_spice_draw_destroy(da);
 	wlr_spice_draw_destroy(db);
 	free(img.data);
@@ -307,12 +314,13 @@ static void test_cache_size_limit(void **state) {
 	uint32_t *data = calloc((size_t)side * side, 4);
 	assert_non_null(data);
 	const pixman_box32_t big = { 0, 0, side, side }, small = { 0, 0, 256, 256 };
-	struct wlr_spice_draw *d = wlr_spice_draw_copy_create(data, stride, &big, 0);
+	struct wlr_spice_draw *d =
+			wlr_spice_draw_copy_create_at(data, stride, &big, big.x1, big.y1, 0);
 	assert_non_null(d);
 	assert_false(wlr_spice_draw_cache_image(d));
 	assert_false(d->image.descriptor.flags & QXL_IMAGE_CACHE);
 	wlr_spice_draw_destroy(d);
-	d = wlr_spice_draw_copy_create(data, stride, &small, 0);
+	d = wlr_spice_draw_copy_create_at(data, stride, &small, small.x1, small.y1, 0);
 	assert_non_null(d);
 	assert_true(wlr_spice_draw_cache_image(d));
 	wlr_spice_draw_destroy(d);

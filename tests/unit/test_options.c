@@ -1,8 +1,9 @@
 /*
  * Unit tests for the command-line parser in compositor/options.c: defaults,
  * every option, every kind of bad input (one "spice-wl: " line on err), the
- * password sources, COMMAND capture, --help and --version, and the config
- * files (read from a temporary SPICE_WL_SYSCONFDIR and XDG_CONFIG_HOME).
+ * password sources, COMMAND capture, --help and --version, the config
+ * files (read from a temporary SPICE_WL_SYSCONFDIR and XDG_CONFIG_HOME), and
+ * that --help, the man page and the example config list every option.
  */
 #include <fcntl.h>
 #include <setjmp.h>
@@ -20,6 +21,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "option_kinds.h"
 #include "options.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -184,7 +186,7 @@ static void test_defaults(void **state) {
 	assert_int_equal(o->width, 1280);
 	assert_int_equal(o->height, 800);
 	assert_true(o->scale == 1.0);
-	assert_int_equal(o->frame_mode, SWL_FRAME_MODE_AUTO);
+	assert_int_equal(o->frame_mode, WLR_SPICE_FRAME_MODE_AUTO);
 	assert_int_equal(o->fps, 30);
 	assert_int_equal(o->policy, SWL_POLICY_DEFAULT);
 	assert_false(o->keep_running);
@@ -226,7 +228,7 @@ static void test_all_options(void **state) {
 	assert_false(o->disable_ticketing);
 	assert_int_equal(o->width, 1920);
 	assert_int_equal(o->height, 1080);
-	assert_int_equal(o->frame_mode, SWL_FRAME_MODE_PER_OP);
+	assert_int_equal(o->frame_mode, WLR_SPICE_FRAME_MODE_PER_OP);
 	assert_int_equal(o->fps, 60);
 	assert_int_equal(o->policy, SWL_POLICY_KIOSK);
 	assert_true(o->keep_running);
@@ -245,7 +247,7 @@ static void test_all_options(void **state) {
 			SWL_OPTIONS_OK);
 	assert_int_equal(f->opts.policy, SWL_POLICY_DESKTOP);
 	assert_string_equal(f->opts.listen, "::1");
-	assert_int_equal(f->opts.frame_mode, SWL_FRAME_MODE_DFPS);
+	assert_int_equal(f->opts.frame_mode, WLR_SPICE_FRAME_MODE_DFPS);
 	assert_int_equal(f->opts.width, 64);
 	assert_int_equal(f->opts.height, 8192);
 	assert_int_equal(f->opts.port, 1);
@@ -1278,6 +1280,9 @@ static void test_config_bad_value(void **state) {
 		{ "listen =", "invalid value '' for listen" },
 		{ "verbose = 3", "invalid value '3' for verbose: expected an integer in 0..2" },
 		{ "fps = 30 # frames", "invalid value '30 # frames' for fps" },
+		// the port of --web is its value too: no dashes in a file either
+		{ "web = 127.0.0.3:99999",
+				"invalid value '99999' for web: expected an integer in 1..65535" },
 		{ "streaming-video = a\x01"
 		  "b",
 				"invalid value 'a?b' for streaming-video" },
@@ -1547,10 +1552,142 @@ static void test_config_bounded(void **state) {
 	assert_string_equal(f->err, expected);
 }
 
-static void test_frame_mode_name(void **state) {
-	assert_string_equal(swl_frame_mode_name(SWL_FRAME_MODE_AUTO), "auto");
-	assert_string_equal(swl_frame_mode_name(SWL_FRAME_MODE_DFPS), "dfps");
-	assert_string_equal(swl_frame_mode_name(SWL_FRAME_MODE_PER_OP), "per-op");
+/* Every option of options_table.h, by name. */
+#define NAME_FLAG(field, name, help) name,
+#define NAME_INT(field, name, arg, def, min, max, help) name,
+#define NAME_SIZE(wfield, hfield, name, def, help) name,
+#define NAME_OPT(kind, field, name, arg, def, help) name,
+#define NAME_ACT(kind, name, arg, def, help) name,
+static const char *const option_names[] = {
+	SWL_OPTIONS(NAME_FLAG, NAME_INT, NAME_SIZE, NAME_OPT, NAME_ACT)
+};
+
+static char *read_text(const char *path) {
+	FILE *f = fopen(path, "r");
+	if (f == NULL) {
+		fail_msg("cannot read %s", path);
+	}
+	char *text = calloc(1, 1 << 20);
+	assert_non_null(text);
+	size_t len = fread(text, 1, (1 << 20) - 1, f);
+	assert_true(len > 0 && len < (1 << 20) - 1);
+	fclose(f);
+	return text;
+}
+
+/*
+ * The long option names a document lists: on each line starting with marker,
+ * the name after the first prefix (a dash spelt as dash), when after follows
+ * it. Returns how many were found; names[i] are malloc'd.
+ */
+static size_t names_in(const char *text, const char *marker, const char *prefix,
+		const char *dash, const char *after, char *names[], size_t max) {
+	size_t n = 0;
+	for (const char *line = text; line != NULL && *line != '\0';) {
+		const char *next = strchr(line, '\n');
+		const char *at = strstr(line, prefix);
+		if (strncmp(line, marker, strlen(marker)) == 0 && at != NULL &&
+				(next == NULL || at < next)) {
+			at += strlen(prefix);
+			char name[64] = "";
+			for (size_t len = 0; len < sizeof(name) - 1; len++) {
+				if (strncmp(at, dash, strlen(dash)) == 0) {
+					name[len] = '-';
+					at += strlen(dash);
+				} else if ((*at >= 'a' && *at <= 'z') || (*at >= '0' && *at <= '9')) {
+					name[len] = *at++;
+				} else {
+					break;
+				}
+			}
+			if (name[0] != '\0' && strncmp(at, after, strlen(after)) == 0) {
+				assert_true(n < max);
+				names[n] = strdup(name);
+				assert_non_null(names[n++]);
+			}
+		}
+		line = next != NULL ? next + 1 : NULL;
+	}
+	return n;
+}
+
+static bool listed(char *const names[], size_t n, const char *name) {
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(names[i], name) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool is_option(const char *name) {
+	for (size_t i = 0; i < ARRAY_LEN(option_names); i++) {
+		if (strcmp(option_names[i], name) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * --help, the man page's OPTIONS (an entry per option: ".TP", then the line
+ * naming it) and the example config ("# key = default") list exactly the
+ * options of options_table.h; the example leaves out those that are no
+ * config keys.
+ */
+static void test_docs_list_every_option(void **state) {
+	struct fixture *f = *state;
+	assert_int_equal(parse(f, "--help", NULL), SWL_OPTIONS_EXIT_SUCCESS);
+	char *man = read_text(SWL_DATA_DIR "/spice-wl.1");
+	char *example = read_text(SWL_DATA_DIR "/spice-wl.conf.example");
+	char *options_section = strstr(man, "\n.SH OPTIONS\n");
+	assert_non_null(options_section);
+	char *end = strstr(options_section + 1, "\n.SH ");
+	assert_non_null(end);
+	*end = '\0';
+	// the entry's line follows ".TP"
+	for (char *tp = strstr(options_section, "\n.TP\n"); tp != NULL; tp = strstr(tp, "\n.TP\n")) {
+		memcpy(tp, "\n.TP ", 5);
+	}
+
+	enum { MAX = 128 };
+	char *help[MAX], *in_man[MAX], *in_example[MAX];
+	size_t n_help = names_in(f->out, "  ", "--", "-", "", help, MAX);
+	size_t n_man = names_in(options_section, ".TP ", "\\-\\-", "\\-", "", in_man, MAX);
+	size_t n_example = names_in(example, "# ", "# ", "-", " =", in_example, MAX);
+	for (size_t i = 0; i < ARRAY_LEN(option_names); i++) {
+		const char *name = option_names[i];
+		const struct swl_option *opt = swl_option_by_name(name);
+		assert_non_null(opt);
+		if (!listed(help, n_help, name)) {
+			fail_msg("--%s missing from --help", name);
+		}
+		if (!listed(in_man, n_man, name)) {
+			fail_msg("--%s missing from the OPTIONS of data/spice-wl.1", name);
+		}
+		if (!opt->kind->command_line_only && !listed(in_example, n_example, name)) {
+			fail_msg("'# %s = ' missing from data/spice-wl.conf.example", name);
+		}
+	}
+	// and nothing else: no option documented that does not exist
+	for (size_t i = 0; i < n_man; i++) {
+		if (!is_option(in_man[i])) {
+			fail_msg("data/spice-wl.1 documents --%s, which is no option", in_man[i]);
+		}
+	}
+	assert_int_equal(n_help, ARRAY_LEN(option_names));
+	for (size_t i = 0; i < n_example; i++) {
+		if (!is_option(in_example[i])) {
+			fail_msg("data/spice-wl.conf.example sets '%s', which is no option", in_example[i]);
+		}
+	}
+	for (size_t i = 0; i < MAX; i++) {
+		free(i < n_help ? help[i] : NULL);
+		free(i < n_man ? in_man[i] : NULL);
+		free(i < n_example ? in_example[i] : NULL);
+	}
+	free(man);
+	free(example);
 }
 
 #define TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1597,7 +1734,7 @@ int main(void) {
 			TEST(test_password_file_content),
 			TEST(test_password_env_too_long),
 			TEST(test_config_bounded),
-			TEST(test_frame_mode_name),
+			TEST(test_docs_list_every_option),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
