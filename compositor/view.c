@@ -29,6 +29,7 @@ void swl_view_finish(struct swl_view *view) {
 	swl_seat_end_grab(view->server, view);
 	swl_decoration_destroy(view->decoration);
 	view->decoration = NULL;
+	swl_foreign_toplevel_destroy(view);
 	wl_list_remove(&view->link);
 }
 
@@ -84,6 +85,8 @@ void swl_view_move(struct swl_view *view, int x, int y) {
 	// The scene node holds the surface; its content starts geo.x/y inside.
 	wlr_scene_node_set_position(view->scene_node, x - geo.x, y - geo.y);
 	swl_decoration_update(view->decoration);
+	// Every maximize, fullscreen and restore ends here: taskbars see the state.
+	swl_foreign_toplevel_update(view);
 }
 
 /*
@@ -273,6 +276,7 @@ void swl_view_map(struct swl_view *view, bool has_position) {
 	struct swl_server *server = view->server;
 	view->mapped = true;
 	view->minimized = false;
+	swl_foreign_toplevel_create(view);
 	if (server->kiosk || view->fullscreen) {
 		swl_view_set_fullscreen(view, true);
 	} else if (view->maximized) {
@@ -307,6 +311,7 @@ void swl_view_unmap(struct swl_view *view) {
 	struct swl_server *server = view->server;
 	swl_seat_end_grab(server, view);
 	view->mapped = false;
+	swl_foreign_toplevel_destroy(view);
 	wlr_scene_node_set_enabled(view->scene_node, false);
 	struct wlr_surface *surface = view->impl->get_surface(view);
 	if (surface != NULL && server->seat->keyboard_state.focused_surface == surface) {
@@ -320,6 +325,7 @@ static void set_activated(struct swl_view *view, bool activated) {
 	view->activated = activated;
 	view->impl->set_activated(view, activated);
 	swl_decoration_update(view->decoration);
+	swl_foreign_toplevel_update(view);
 }
 
 void swl_view_set_minimized(struct swl_view *view, bool minimized) {
@@ -328,6 +334,7 @@ void swl_view_set_minimized(struct swl_view *view, bool minimized) {
 		return;
 	}
 	view->minimized = minimized;
+	swl_foreign_toplevel_update(view);
 	if (view->impl->set_minimized != NULL) {
 		view->impl->set_minimized(view, minimized);
 	}
@@ -489,6 +496,7 @@ void swl_view_set_decorated(struct swl_view *view, bool decorated) {
 
 void swl_view_title_changed(struct swl_view *view) {
 	swl_decoration_update(view->decoration);
+	swl_foreign_toplevel_update(view);
 }
 
 struct swl_view *swl_view_at(struct swl_server *server, double lx, double ly,

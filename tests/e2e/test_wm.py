@@ -5,19 +5,23 @@ too big for the screen shrink onto it, Alt+Tab brings back covered and
 minimized windows, Alt+drag moves a window. Server-side frames: an X11
 window (and a Wayland one that asks through xdg-decoration) gets a title
 bar with its title, which moves the window when dragged, and whose buttons
-maximize and close it."""
+maximize and close it. A taskbar (tests/clients/swl-toplevel-client, on
+wlr-foreign-toplevel-management) lists GTK and X11 windows with their state
+and activates, minimizes, maximizes and closes them."""
 
 import os
 import shutil
 import struct
+import subprocess
 import sys
 import tempfile
 import unittest
 import zlib
 
-from harness import PATTERNS, TEST_CLIENT, SessionTestCase, quadrant_points
+from harness import PATTERNS, TEST_CLIENT, LineReader, SessionTestCase, quadrant_points
 
 X11_CLIENT = os.environ.get("SWL_X11_CLIENT", "swl-x11-client")
+TOPLEVEL_CLIENT = os.environ.get("SWL_TOPLEVEL_CLIENT", "swl-toplevel-client")
 GTK_APP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "clients",
                        "gtk-wm-app.py")
 # The distribution's python3, which has python3-gi (a pyenv one may not).
@@ -84,8 +88,8 @@ def have_gtk():
                            "from gi.repository import Gtk"], capture_output=True).returncode == 0
 
 
-@unittest.skipUnless(have_gtk(), "needs python3-gi and gir1.2-gtk-3.0")
-class GtkWindowTests(SessionTestCase):
+class GtkTestCase(SessionTestCase):
+    """A session whose COMMAND is the GTK3 test app (tests/clients/gtk-wm-app.py)."""
 
     def start_app(self, *extra):
         s = self.start(["--desktop", "--size", f"{W}x{H}"] + list(extra), [SYSTEM_PYTHON, GTK_APP],
@@ -105,6 +109,10 @@ class GtkWindowTests(SessionTestCase):
         x0, y0 = (W - 600) // 2, (H - 400 - int(header)) // 2 + int(header)
         self.assertEqual(p.wait_pixel(x0 + 5, y0 + 5, RED), "ok")
         return x0, y0, int(header)
+
+
+@unittest.skipUnless(have_gtk(), "needs python3-gi and gir1.2-gtk-3.0")
+class GtkWindowTests(GtkTestCase):
 
     def test_modal_dialog_stays_above_clicked_parent(self):
         s, p = self.start_app()
@@ -295,6 +303,121 @@ class FrameTests(SessionTestCase):
         x, y = (800 - 300) // 2, (600 - 200) // 2
         p.assert_pixels(self, zip(quadrant_points(x, y, 300, 200), PATTERNS[0]))
         self.assertEqual(p.command(f"pixel {x + 200} {y - 4}"), BLACK)
+
+
+class Taskbar:
+    """swl-toplevel-client in the session: the windows it lists, by title."""
+
+    def __init__(self, test, s):
+        env = dict(os.environ, XDG_RUNTIME_DIR=s.runtime_dir, WAYLAND_DISPLAY="wayland-0")
+        env.pop("DISPLAY", None)
+        self.proc = subprocess.Popen([TOPLEVEL_CLIENT], env=env, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        test.addCleanup(self.proc.stdout.close)
+        test.addCleanup(self.proc.stdin.close)
+        test.addCleanup(self.proc.wait, 10)
+        test.addCleanup(self.proc.kill)
+        self.out = LineReader(self.proc.stdout, "swl-toplevel-client")
+        self.windows = {}  # title -> the fields of its last "toplevel" line
+        self.closed_ids = set()
+        self.done = []  # commands answered
+        test.assertEqual(self.out.readline(), "ready")
+
+    def _next(self):
+        """Reads one line and keeps what it says."""
+        line = self.out.wait_for(lambda l: True)
+        if line.startswith("toplevel "):
+            words = line.split(" ", 6)
+            w = dict(word.split("=", 1) for word in words[2:])
+            w["id"] = words[1]
+            w["state"] = set(w["state"].split(",")) - {"-"}
+            self.windows[w["title"]] = w
+        elif line.startswith("closed "):
+            self.closed_ids.add(line.split()[1])
+        elif line.startswith("done "):
+            self.done.append(line.split()[1])
+        else:
+            raise AssertionError(f"taskbar: {line}")
+
+    def wait(self, title, check=lambda w: True):
+        """The window's fields once check(fields) holds (a line comes after every change)."""
+        while title not in self.windows or not check(self.windows[title]):
+            self._next()
+        return self.windows[title]
+
+    def closed(self, title):
+        while self.windows[title]["id"] not in self.closed_ids:
+            self._next()
+
+    def request(self, cmd, title):
+        self.proc.stdin.write(f"{cmd} {self.windows[title]['id']}\n".encode())
+        self.proc.stdin.flush()
+        while cmd not in self.done:
+            self._next()
+        self.done.remove(cmd)
+
+
+@unittest.skipUnless(have_gtk(), "needs python3-gi and gir1.2-gtk-3.0")
+class GtkTaskbarTests(GtkTestCase):
+    """A taskbar acts on GTK windows the way the user's clicks and keys do."""
+
+    def test_taskbar_lists_activates_minimizes_and_closes(self):
+        s, p = self.start_app()
+        x0, y0, header = self.main_window(s, p)
+        self.open_window(s, "other", YELLOW, 600, 400)
+        centre = (x0 + 300, y0 + 200)
+        self.assertEqual(p.wait_pixel(*centre, YELLOW), "ok")
+        bar = Taskbar(self, s)
+        # Both windows, the top one active, each on the one output.
+        other = bar.wait("other", lambda w: "activated" in w["state"])
+        main = bar.wait("main")
+        self.assertEqual(main["state"], set())
+        self.assertEqual((main["outputs"], other["outputs"]), ("1", "1"))
+        self.assertNotEqual(main["app_id"], "-")
+        self.assertEqual(main["app_id"], other["app_id"])
+        # Activate brings the covered window up and gives it the keyboard.
+        bar.request("activate", "main")
+        self.assertEqual(p.wait_pixel(*centre, RED), "ok")
+        bar.wait("main", lambda w: w["state"] == {"activated"})
+        bar.wait("other", lambda w: w["state"] == set())
+        # Minimize hides it; the taskbar sees it minimized.
+        bar.request("minimize", "main")
+        self.assertEqual(p.wait_pixel(*centre, YELLOW), "ok")
+        bar.wait("main", lambda w: "minimized" in w["state"])
+        bar.wait("other", lambda w: "activated" in w["state"])
+        # Activating a minimized window brings it back.
+        bar.request("activate", "main")
+        self.assertEqual(p.wait_pixel(*centre, RED), "ok")
+        bar.wait("main", lambda w: w["state"] == {"activated"})
+        # Maximize fills the screen below the header bar, and the state shows it.
+        bar.request("maximize", "other")
+        s.expect(f"size other {W} {H - header}")
+        bar.wait("other", lambda w: "maximized" in w["state"])
+        # Close asks the client: GTK closes the window, the taskbar hears it.
+        bar.request("close", "other")
+        s.expect("closed other")
+        bar.closed("other")
+
+
+class X11TaskbarTests(SessionTestCase):
+
+    def test_taskbar_lists_maximizes_and_closes_x11_window(self):
+        s = self.start(["--desktop", "--size", "800x600"],
+                       [X11_CLIENT, "--size", "200x100", "--position", "100,100",
+                        "--title", "X11 window", "--class", "swl-x11-test"])
+        s.expect("ready")
+        p = self.connect(s)
+        p.assert_pixels(self, zip(quadrant_points(100, 100, 200, 100), PATTERNS[0]))
+        bar = Taskbar(self, s)
+        w = bar.wait("X11 window", lambda w: "activated" in w["state"])
+        self.assertEqual(w["app_id"], "swl-x11-test")
+        bar.request("maximize", "X11 window")
+        s.expect(f"configure 800 {600 - TITLE}")
+        bar.wait("X11 window", lambda w: w["state"] == {"activated", "maximized"})
+        p.assert_pixels(self, zip(quadrant_points(0, TITLE, 800, 600 - TITLE), PATTERNS[0]))
+        bar.request("close", "X11 window")
+        s.expect("closed")
+        bar.closed("X11 window")
 
 
 if __name__ == "__main__":
