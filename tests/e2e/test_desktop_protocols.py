@@ -17,12 +17,14 @@ LAYER_CLIENT = os.environ.get("SWL_LAYER_CLIENT", "swl-layer-client")
 # Item 2 of issue 17: the globals apps and desktop tools look for.
 PROTOCOLS = [
     "zxdg_output_manager_v1", "wp_viewporter", "wp_presentation",
+    "zxdg_decoration_manager_v1", "org_kde_kwin_server_decoration_manager",
+    "xdg_activation_v1", "zwlr_layer_shell_v1", "zwlr_foreign_toplevel_manager_v1",
     "zwlr_data_control_manager_v1", "zwp_primary_selection_device_manager_v1",
     "zwp_idle_inhibit_manager_v1", "org_kde_kwin_idle",
     "zwp_pointer_constraints_v1", "zwp_relative_pointer_manager_v1",
+    "zwp_text_input_manager_v3", "zwp_input_method_manager_v2",
     "zwp_virtual_keyboard_manager_v1", "zwlr_virtual_pointer_manager_v1",
-    "zwlr_screencopy_manager_v1", "zwp_text_input_manager_v3",
-    "zwp_input_method_manager_v2", "zwlr_layer_shell_v1",
+    "zwlr_screencopy_manager_v1",
 ]
 
 
