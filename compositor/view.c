@@ -82,8 +82,9 @@ void swl_view_move(struct swl_view *view, int x, int y) {
 	}
 	view->x = x;
 	view->y = y;
-	// The scene node holds the surface; its content starts geo.x/y inside.
-	wlr_scene_node_set_position(view->scene_node, x - geo.x, y - geo.y);
+	// The node is the geometry's origin: wlroots' xdg scene tree already
+	// shifts the surface by the geometry's offset (the client's shadow).
+	wlr_scene_node_set_position(view->scene_node, x, y);
 	swl_decoration_update(view->decoration);
 	// Every maximize, fullscreen and restore ends here: taskbars see the state.
 	swl_foreign_toplevel_update(view);
@@ -201,11 +202,9 @@ void swl_view_size_changed(struct swl_view *view) {
 	if (!view->mapped) {
 		return;
 	}
-	// Where the content starts in the buffer changes too (GTK drops its
-	// shadow when maximized): the geometry's origin stays put.
-	struct wlr_box geo;
-	view->impl->get_geometry(view, &geo);
-	wlr_scene_node_set_position(view->scene_node, view->x - geo.x, view->y - geo.y);
+	// Where the content starts in the buffer may change too (GTK drops its
+	// shadow when maximized): wlroots' xdg scene tree follows the geometry,
+	// so the geometry's origin stays put.
 	swl_decoration_update(view->decoration);
 	if (!is_floating(view)) {
 		return;

@@ -126,6 +126,34 @@ class GtkWindowTests(GtkTestCase):
         self.assertEqual(p.command(f"pixel {x0 + 300} {y0 + 220}"), GREEN)
         self.assertEqual(p.command(f"pixel {x0 + 20} {y0 + 20}"), RED)
 
+    def test_header_bar_drag_moves_window(self):
+        s, p = self.start_app()
+        x0, y0, header = self.main_window(s, p)
+        # The content is where the window was placed, not shifted by GTK's
+        # shadow (the surface's margin around the window geometry).
+        self.assertEqual(p.command("quiet 300 10000"), "ok")
+        self.assertNotEqual(p.command(f"pixel {x0 - 3} {y0 + 5}"), RED)
+        # Press in the header bar: GTK asks for an xdg move once the pointer
+        # has moved past its drag threshold with the button held; the
+        # compositor then takes the pointer (GTK sees it leave).
+        hx, hy = x0 + 150, y0 - header // 2
+        for cmd in (f"move {hx} {hy}", "buttondown left"):
+            self.assertEqual(p.command(cmd), "ok")
+        s.expect("press main")
+        self.assertEqual(p.command(f"move {hx + 20} {hy + 20}"), "ok")
+        s.expect("leave main")
+        # The window follows the pointer from where the move began.
+        dx, dy = 130, 80
+        for cmd in (f"move {hx + 20 + dx} {hy + 20 + dy}", "buttonup left"):
+            self.assertEqual(p.command(cmd), "ok")
+        self.assertEqual(p.wait_pixel(x0 + dx + 2, y0 + dy + 5, RED), "ok")
+        self.assertEqual(p.wait_pixel(x0 + 5, y0 + 5, BLACK), "ok")
+        # The rest of the uncovered area may come in later draws.
+        self.assertEqual(p.command("quiet 300 10000"), "ok")
+        self.assertNotEqual(p.command(f"pixel {x0 + dx - 3} {y0 + dy + 5}"), RED)
+        # The header bar came along: it is above the content again.
+        self.assertNotEqual(p.command(f"pixel {x0 + dx + 300} {y0 + dy - header // 2}"), RED)
+
     def test_maximize_fills_and_unmaximize_restores(self):
         s, p = self.start_app()
         x0, y0, header = self.main_window(s, p)
