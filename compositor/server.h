@@ -161,6 +161,14 @@ struct swl_view_impl {
 	void (*close)(struct swl_view *view);
 };
 
+/* An interactive resize of a view, until the client has drawn the last size asked. */
+struct swl_resize {
+	bool pending;
+	struct wlr_box start; // the view's box when it began
+	uint32_t edges; // the edges dragged; the opposite ones stay
+	int width, height; // the size last asked for
+};
+
 struct swl_view {
 	struct swl_server *server;
 	const struct swl_view_impl *impl;
@@ -177,6 +185,7 @@ struct swl_view {
 	bool activated; // has the keyboard: its frame shows it
 	struct swl_decoration *decoration; // server-side frame, NULL if none
 	struct swl_foreign_toplevel *foreign_toplevel; // taskbars' handle while mapped
+	struct swl_resize resize;
 };
 
 /* Wires a new view into the server; it starts unmapped. */
@@ -195,6 +204,13 @@ void swl_view_set_maximized(struct swl_view *view, bool maximized);
 void swl_view_set_minimized(struct swl_view *view, bool minimized);
 /* The client drew a new size: keep it on the screen (or anchored while resized). */
 void swl_view_size_changed(struct swl_view *view);
+/*
+ * Interactive resize: asks for width x height, edges dragged from start
+ * (the box the resize began with); the opposite edges stay where they were,
+ * also when the client draws the size after the button's release.
+ */
+void swl_view_resize(struct swl_view *view, const struct wlr_box *start, uint32_t edges,
+		int width, int height);
 /* Alt+Tab: the least recently used window (minimized ones too) to the front. */
 void swl_views_cycle(struct swl_server *server);
 /* Gives the view a server-side frame, or takes it away; re-placed on the screen. */

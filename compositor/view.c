@@ -114,7 +114,21 @@ static void place_on_screen(struct swl_view *view, struct swl_rect win, bool shr
 	view->height = drawn.height;
 }
 
+/* Where a window of win's size goes in an interactive resize. */
+static void resize_anchor(const struct swl_resize *resize, struct swl_rect *win) {
+	win->x = resize->start.x;
+	win->y = resize->start.y;
+	if (resize->edges & SWL_EDGE_LEFT) {
+		win->x = resize->start.x + resize->start.width - win->width;
+	}
+	if (resize->edges & SWL_EDGE_TOP) {
+		win->y = resize->start.y + resize->start.height - win->height;
+	}
+}
+
 static void save_box(struct swl_view *view) {
+	// Maximize and fullscreen end what is left of an interactive resize.
+	view->resize.pending = false;
 	if (!is_floating(view) || view->has_saved) {
 		return;
 	}
@@ -210,25 +224,38 @@ void swl_view_size_changed(struct swl_view *view) {
 		return;
 	}
 	struct swl_rect win = view_rect(view);
-	if (win.width == view->width && win.height == view->height) {
-		return;
+	struct swl_resize *resize = &view->resize;
+	if (win.width != view->width || win.height != view->height) {
+		if (resize->pending) {
+			// The edges being dragged move; the opposite ones stay.
+			resize_anchor(resize, &win);
+			swl_view_move(view, win.x, win.y);
+			view->width = win.width;
+			view->height = win.height;
+		} else {
+			// A window that grew past the screen is asked to shrink, once per size.
+			place_on_screen(view, win, true);
+		}
 	}
+	// The client may draw the last size asked for after the button's release.
 	struct swl_grab *grab = &view->server->grab;
-	if (grab->mode == SWL_GRAB_RESIZE && grab->view == view) {
-		// The edges being dragged move; the opposite ones stay.
-		if (grab->edges & SWL_EDGE_LEFT) {
-			win.x = grab->start.x + grab->start.width - win.width;
-		}
-		if (grab->edges & SWL_EDGE_TOP) {
-			win.y = grab->start.y + grab->start.height - win.height;
-		}
-		swl_view_move(view, win.x, win.y);
-		view->width = win.width;
-		view->height = win.height;
-		return;
+	bool held = grab->mode == SWL_GRAB_RESIZE && grab->view == view;
+	if (resize->pending && !held && win.width == resize->width &&
+			win.height == resize->height) {
+		resize->pending = false;
 	}
-	// A window that grew past the screen is asked to shrink, once per size.
-	place_on_screen(view, win, true);
+}
+
+void swl_view_resize(struct swl_view *view, const struct wlr_box *start, uint32_t edges,
+		int width, int height) {
+	view->resize = (struct swl_resize){
+		.pending = true, .start = *start, .edges = edges, .width = width, .height = height
+	};
+	struct swl_rect win = { start->x, start->y, width, height };
+	resize_anchor(&view->resize, &win);
+	view->impl->configure(view, win.x, win.y, width, height);
+	// X11 windows have the new size at once, xdg ones once they commit it.
+	swl_view_size_changed(view);
 }
 
 void swl_views_arrange(struct swl_server *server) {

@@ -154,6 +154,29 @@ class GtkWindowTests(GtkTestCase):
         # The header bar came along: it is above the content again.
         self.assertNotEqual(p.command(f"pixel {x0 + dx + 300} {y0 + dy - header // 2}"), RED)
 
+    def test_csd_edge_drag_resizes_from_left_and_top(self):
+        s, p = self.start_app()
+        x0, y0, header = self.main_window(s, p)
+        # GTK's resize handles are in its shadow, just outside the window: a
+        # press there makes GTK ask for an xdg resize at once.
+        for edge, (x, y), (dx, dy), size in (
+                ("left", (x0 - 4, y0 + 200), (-50, 0), "650 400"),
+                ("top", (x0 + 300, y0 - header - 4), (0, -30), "650 430")):
+            for cmd in (f"move {x} {y}", "buttondown left"):
+                self.assertEqual(p.command(cmd), "ok")
+            s.expect("leave main")
+            for cmd in (f"move {x + dx} {y + dy}", "buttonup left"):
+                self.assertEqual(p.command(cmd), "ok")
+            s.expect(f"size main {size} ")
+            x0, y0 = x0 + dx, y0 + dy
+        # The dragged edges moved, the right and bottom ones stayed.
+        self.assertEqual(p.command("quiet 300 10000"), "ok")
+        for (x, y), inside in (((x0 + 2, y0 + 5), True), ((x0 - 3, y0 + 5), False),
+                               ((x0 + 647, y0 + 427), True), ((x0 + 653, y0 + 200), False),
+                               ((x0 + 200, y0 + 433), False)):
+            self.assertEqual(p.command(f"pixel {x} {y}") == RED, inside, (x, y))
+        self.assertNotEqual(p.command(f"pixel {x0 + 200} {y0 - header // 2}"), RED)
+
     def test_maximize_fills_and_unmaximize_restores(self):
         s, p = self.start_app()
         x0, y0, header = self.main_window(s, p)
@@ -307,6 +330,49 @@ class FrameTests(SessionTestCase):
         self.assertEqual(p.command(f"move {800 - TITLE // 2} {TITLE // 2}"), "ok")
         self.assertEqual(p.command("click left"), "ok")
         s.expect("closed")
+
+    def drag(self, p, x, y, x1, y1):
+        for cmd in (f"move {x} {y}", "buttondown left", f"move {x1} {y1}", "buttonup left"):
+            self.assertEqual(p.command(cmd), "ok")
+
+    def test_x11_border_drag_resizes_from_top_and_left(self):
+        s, p = self.x11_window()
+        # The title bar's top rows are the top edge: the bottom stays.
+        self.drag(p, 200, 100 - TITLE + 1, 200, 100 - TITLE - 29)
+        s.expect("configure 200 130")
+        p.assert_pixels(self, zip(quadrant_points(100, 70, 200, 130), PATTERNS[0]))
+        # Where the title bar was, and the bottom row, are the window's now.
+        p.assert_pixels(self, [((102, 72), RED), ((298, 198), "ffffff")])
+        # Its frame came along: title bar above, border beside the new height.
+        self.assertEqual(p.wait_pixel(100 + 200 - 3 * TITLE - 5, 70 - 4, FOCUSED_BAR), "ok")
+        self.assertEqual(p.wait_pixel(100 - 2, 195, FOCUSED_BAR), "ok")
+        # The left border: the right edge stays.
+        self.drag(p, 100 - 2, 130, 100 - 42, 130)
+        s.expect("configure 240 130")
+        p.assert_pixels(self, zip(quadrant_points(60, 70, 240, 130), PATTERNS[0]))
+        p.assert_pixels(self, [((62, 72), RED), ((298, 198), "ffffff")])
+        s.expect("position 60 70")
+        # The bottom-right corner: both edges.
+        self.drag(p, 300 + 2, 200 + 2, 300 + 62, 200 + 32)
+        s.expect("configure 300 160")
+        p.assert_pixels(self, zip(quadrant_points(60, 70, 300, 160), PATTERNS[0]))
+        p.assert_pixels(self, [((62, 72), RED), ((358, 228), "ffffff")])
+
+    def test_wayland_server_side_frame_resizes_from_top(self):
+        s = self.start(["--desktop", "--size", "800x600"],
+                       [os.environ.get("SWL_TEST_CLIENT", "swl-test-client"), "--size",
+                        "300x200", "--decoration", "server"])
+        s.expect("ready")
+        p = self.connect(s)
+        x, y = (800 - 300) // 2, (600 - 200 + TITLE) // 2
+        p.assert_pixels(self, zip(quadrant_points(x, y, 300, 200), PATTERNS[0]))
+        self.drag(p, x + 150, y - TITLE + 1, x + 150, y - TITLE - 39)
+        s.expect("ready 300 240")
+        # Its bottom stayed: the window grew upwards, its frame with it.
+        p.assert_pixels(self, zip(quadrant_points(x, y - 40, 300, 240), PATTERNS[0]))
+        p.assert_pixels(self, [((x + 2, y - 38), RED), ((x + 2, y + 198), BLUE)])
+        self.assertEqual(p.wait_pixel(x + 2, y + 202, FOCUSED_BAR), "ok")
+        self.assertEqual(p.wait_pixel(x + 300 - 3 * TITLE - 5, y - 40 - 4, FOCUSED_BAR), "ok")
 
     def test_wayland_client_asking_for_server_side_gets_a_frame(self):
         s = self.start(["--desktop", "--size", "800x600"],
