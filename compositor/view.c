@@ -298,6 +298,19 @@ static struct swl_view *mapped_parent(struct swl_view *view) {
 	return parent != NULL && parent->mapped ? parent : NULL;
 }
 
+/*
+ * Windows on the screen, this one included. Not all views: an app opening
+ * two windows at once has the second one's surface before the first maps.
+ */
+static int count_mapped(struct swl_server *server) {
+	int n = 0;
+	struct swl_view *view;
+	wl_list_for_each(view, &server->views, link) {
+		n += view->mapped;
+	}
+	return n;
+}
+
 void swl_view_map(struct swl_view *view, bool has_position) {
 	struct swl_server *server = view->server;
 	view->mapped = true;
@@ -321,7 +334,7 @@ void swl_view_map(struct swl_view *view, bool has_position) {
 			swl_place_centre(&area, top, &on, &win);
 		} else {
 			// The first window is centred, later ones cascade from there.
-			int n = (wl_list_length(&server->views) - 1) % 8;
+			int n = (count_mapped(server) - 1) % 8;
 			win.x = area.x + (area.width - win.width) / 2 + n * CASCADE_STEP;
 			win.y = area.y + (area.height - win.height + top) / 2 + n * CASCADE_STEP;
 		}
