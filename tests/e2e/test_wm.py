@@ -206,6 +206,17 @@ class GtkWindowTests(GtkTestCase):
         for cmd in ("keydown 38", "key 0f", "keyup 38"):
             self.assertEqual(p.command(cmd), "ok")
 
+    def test_windows_opened_at_once_cascade(self):
+        s, p = self.start_app()
+        # Both at once: the second surface exists before the first maps.
+        s.send("window main ff0000 600 400\nwindow other ffff00 600 400")
+        header = int(s.expect("size main ").split()[4])
+        s.expect("size other ")
+        x0, y0 = (W - 600) // 2, (H - 400 - header) // 2 + header
+        # The first is centred, the second one cascade step down and right.
+        self.assertEqual(p.wait_pixel(x0 + 32 + 5, y0 + 32 + 5, YELLOW), "ok")
+        self.assertEqual(p.wait_pixel(x0 + 5, y0 + 200, RED), "ok")
+
     def test_alt_tab_brings_back_covered_and_minimized(self):
         s, p = self.start_app()
         x0, y0, _ = self.main_window(s, p)
