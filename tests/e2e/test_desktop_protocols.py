@@ -58,6 +58,8 @@ class DesktopProtocolTests(SessionTestCase):
         self.assertEqual(missing, [], f"wayland-info lists:\n{sorted(interfaces)}")
         # No client monitor size yet: 96 dpi, so toolkits do not see 0x0 mm.
         self.assertEqual(self.outputs(info), [(339, 212, 1)])
+        # wlroots' "make model (name)" form: waybar takes the name from it.
+        self.assertIn("description: 'spice-wl QXL (SPICE-1)'", info)
 
     def test_scale_and_client_physical_size(self):
         s = self.start(["--desktop", "--size", "1280x800", "--scale", "2"])
