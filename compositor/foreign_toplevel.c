@@ -26,8 +26,7 @@ struct swl_foreign_toplevel {
 };
 
 static void handle_request_activate(struct wl_listener *listener, void *data) {
-	struct swl_foreign_toplevel *toplevel =
-			wl_container_of(listener, toplevel, request_activate);
+	struct swl_foreign_toplevel *toplevel = wl_container_of(listener, toplevel, request_activate);
 	wlr_log(WLR_DEBUG, "foreign-toplevel: activating a window");
 	swl_view_focus(toplevel->view);
 }
@@ -38,15 +37,13 @@ static void handle_request_close(struct wl_listener *listener, void *data) {
 }
 
 static void handle_request_maximize(struct wl_listener *listener, void *data) {
-	struct swl_foreign_toplevel *toplevel =
-			wl_container_of(listener, toplevel, request_maximize);
+	struct swl_foreign_toplevel *toplevel = wl_container_of(listener, toplevel, request_maximize);
 	struct wlr_foreign_toplevel_handle_v1_maximized_event *event = data;
 	swl_view_set_maximized(toplevel->view, event->maximized);
 }
 
 static void handle_request_minimize(struct wl_listener *listener, void *data) {
-	struct swl_foreign_toplevel *toplevel =
-			wl_container_of(listener, toplevel, request_minimize);
+	struct swl_foreign_toplevel *toplevel = wl_container_of(listener, toplevel, request_minimize);
 	struct wlr_foreign_toplevel_handle_v1_minimized_event *event = data;
 	swl_view_set_minimized(toplevel->view, event->minimized);
 }

@@ -59,32 +59,32 @@ static void replace_string(char **field, const char *value) {
 	*field = strdup(value);
 }
 
-static void handle_title(void *data, struct zwlr_foreign_toplevel_handle_v1 *handle,
-		const char *title) {
+static void handle_title(
+		void *data, struct zwlr_foreign_toplevel_handle_v1 *handle, const char *title) {
 	struct toplevel *t = data;
 	replace_string(&t->title, title);
 }
 
-static void handle_app_id(void *data, struct zwlr_foreign_toplevel_handle_v1 *handle,
-		const char *app_id) {
+static void handle_app_id(
+		void *data, struct zwlr_foreign_toplevel_handle_v1 *handle, const char *app_id) {
 	struct toplevel *t = data;
 	replace_string(&t->app_id, app_id);
 }
 
-static void handle_output_enter(void *data, struct zwlr_foreign_toplevel_handle_v1 *handle,
-		struct wl_output *output) {
+static void handle_output_enter(
+		void *data, struct zwlr_foreign_toplevel_handle_v1 *handle, struct wl_output *output) {
 	struct toplevel *t = data;
 	t->outputs++;
 }
 
-static void handle_output_leave(void *data, struct zwlr_foreign_toplevel_handle_v1 *handle,
-		struct wl_output *output) {
+static void handle_output_leave(
+		void *data, struct zwlr_foreign_toplevel_handle_v1 *handle, struct wl_output *output) {
 	struct toplevel *t = data;
 	t->outputs--;
 }
 
-static void handle_state(void *data, struct zwlr_foreign_toplevel_handle_v1 *handle,
-		struct wl_array *states) {
+static void handle_state(
+		void *data, struct zwlr_foreign_toplevel_handle_v1 *handle, struct wl_array *states) {
 	struct toplevel *t = data;
 	t->maximized = t->minimized = t->activated = t->fullscreen = false;
 	uint32_t *state;
@@ -137,8 +137,8 @@ static void handle_closed(void *data, struct zwlr_foreign_toplevel_handle_v1 *ha
 static void handle_parent(void *data, struct zwlr_foreign_toplevel_handle_v1 *handle,
 		struct zwlr_foreign_toplevel_handle_v1 *parent) {
 	struct toplevel *t = data;
-	struct toplevel *p = parent != NULL ? zwlr_foreign_toplevel_handle_v1_get_user_data(parent)
-					    : NULL;
+	struct toplevel *p =
+			parent != NULL ? zwlr_foreign_toplevel_handle_v1_get_user_data(parent) : NULL;
 	t->parent = p != NULL ? p->id : 0;
 }
 
