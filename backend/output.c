@@ -608,9 +608,13 @@ struct wlr_spice_output *wlr_spice_output_create(
 	char name[32];
 	snprintf(name, sizeof(name), "SPICE-%d", index + 1);
 	wlr_output_set_name(wlr_output, name);
-	wlr_output_set_description(wlr_output, "SPICE display");
 	snprintf(wlr_output->make, sizeof(wlr_output->make), "spice-wl");
 	snprintf(wlr_output->model, sizeof(wlr_output->model), "QXL");
+	// wlroots' own form, "make model (name)": panels such as waybar take the
+	// output's name from the parentheses (and fail without them).
+	char description[64];
+	snprintf(description, sizeof(description), "spice-wl QXL (%s)", name);
+	wlr_output_set_description(wlr_output, description);
 
 	output->frame_timer = wl_event_loop_add_timer(backend->loop, handle_frame_timer, output);
 	output->flush_timer = wl_event_loop_add_timer(backend->loop, handle_flush_timer, output);

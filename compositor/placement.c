@@ -102,41 +102,61 @@ int swl_frame_button_x(int width, int title, int border, enum swl_frame_part par
 	}
 }
 
+/* The edges a press on a border or the title bar's top rows drags; 0 elsewhere. */
+static uint32_t frame_edges(int width, int height, int title, int border, int x, int y) {
+	uint32_t edges = 0;
+	if (x < 0) {
+		edges |= SWL_EDGE_LEFT;
+	} else if (x >= width) {
+		edges |= SWL_EDGE_RIGHT;
+	}
+	if (y >= height) {
+		edges |= SWL_EDGE_BOTTOM;
+	} else if (y < -title + border) {
+		edges |= SWL_EDGE_TOP;
+	}
+	// Near a corner, both edges.
+	if (edges & (SWL_EDGE_LEFT | SWL_EDGE_RIGHT)) {
+		if (y >= height - SWL_FRAME_CORNER) {
+			edges |= SWL_EDGE_BOTTOM;
+		} else if (y < -title + SWL_FRAME_CORNER) {
+			edges |= SWL_EDGE_TOP;
+		}
+	}
+	if (edges & (SWL_EDGE_TOP | SWL_EDGE_BOTTOM)) {
+		if (x < SWL_FRAME_CORNER) {
+			edges |= SWL_EDGE_LEFT;
+		} else if (x >= width - SWL_FRAME_CORNER) {
+			edges |= SWL_EDGE_RIGHT;
+		}
+	}
+	return edges;
+}
+
 enum swl_frame_part swl_frame_hit(int width, int height, int title, int border, int x, int y,
 		uint32_t *edges) {
 	*edges = 0;
 	if (x < -border || x >= width + border || y < -title || y >= height + border) {
 		return SWL_FRAME_NONE;
 	}
-	if (y < 0) {
-		// Buttons from the right; a window too narrow for them keeps the close one.
-		int bx = x + border;
-		static const enum swl_frame_part buttons[] = {
-			SWL_FRAME_CLOSE, SWL_FRAME_MAXIMIZE, SWL_FRAME_MINIMIZE,
-		};
-		for (int i = 0; i < 3; i++) {
-			int left = swl_frame_button_x(width, title, border, buttons[i]);
-			if (left >= 0 && bx >= left && bx < left + title) {
-				return buttons[i];
-			}
-		}
-		return SWL_FRAME_TITLE;
-	}
-	if (x >= 0 && x < width && y < height) {
+	if (x >= 0 && x < width && y >= 0 && y < height) {
 		return SWL_FRAME_NONE; // the window itself
 	}
-	if (x < 0 || x >= width) {
-		*edges = x < 0 ? SWL_EDGE_LEFT : SWL_EDGE_RIGHT;
-		if (y >= height - SWL_FRAME_CORNER) {
-			*edges |= SWL_EDGE_BOTTOM;
-		}
-	} else {
-		*edges = SWL_EDGE_BOTTOM;
-		if (x < SWL_FRAME_CORNER) {
-			*edges |= SWL_EDGE_LEFT;
-		} else if (x >= width - SWL_FRAME_CORNER) {
-			*edges |= SWL_EDGE_RIGHT;
+	// The borders resize, along the title bar too, and so do its top rows.
+	*edges = frame_edges(width, height, title, border, x, y);
+	if (*edges != 0) {
+		return SWL_FRAME_EDGE;
+	}
+	// Buttons from the right; a window too narrow for them keeps the close one.
+	int bx = x + border;
+	static const enum swl_frame_part buttons[] = {
+		SWL_FRAME_CLOSE, SWL_FRAME_MAXIMIZE, SWL_FRAME_MINIMIZE,
+	};
+	for (int i = 0; i < 3; i++) {
+		int left = swl_frame_button_x(width, title, border, buttons[i]);
+		if (left >= 0 && bx >= left && bx < left + title) {
+			return buttons[i];
 		}
 	}
-	return SWL_FRAME_EDGE;
+	return SWL_FRAME_TITLE;
 }

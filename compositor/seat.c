@@ -15,7 +15,9 @@
 #include <wlr/types/wlr_pointer.h>
 #include <wlr/types/wlr_primary_selection.h>
 #include <wlr/types/wlr_virtual_keyboard_v1.h>
+#include <wlr/util/edges.h>
 #include <wlr/util/log.h>
+#include <wlr/xcursor.h>
 #include <xkbcommon/xkbcommon.h>
 #include "placement.h"
 #include "server.h"
@@ -169,8 +171,10 @@ void swl_seat_begin_grab(struct swl_server *server, struct swl_view *view,
 	wlr_log(WLR_DEBUG, "interactive %s begins", mode == SWL_GRAB_MOVE ? "move" : "resize");
 	// The pointer leaves the client while the compositor drives it.
 	wlr_seat_pointer_notify_clear_focus(server->seat);
+	// swl_edges are wlr_edges.
 	wlr_xcursor_manager_set_cursor_image(server->xcursor_manager,
-			mode == SWL_GRAB_MOVE ? "grabbing" : "se-resize", server->cursor);
+			mode == SWL_GRAB_MOVE ? "grabbing" : wlr_xcursor_get_resize_name(edges),
+			server->cursor);
 }
 
 void swl_seat_end_grab(struct swl_server *server, struct swl_view *view) {
@@ -178,10 +182,15 @@ void swl_seat_end_grab(struct swl_server *server, struct swl_view *view) {
 	if (grab->mode == SWL_GRAB_NONE || (view != NULL && grab->view != view)) {
 		return;
 	}
-	if (grab->mode == SWL_GRAB_RESIZE && grab->view->impl->set_resizing != NULL) {
-		grab->view->impl->set_resizing(grab->view, false);
+	struct swl_view *resized = grab->mode == SWL_GRAB_RESIZE ? grab->view : NULL;
+	if (resized != NULL && resized->impl->set_resizing != NULL) {
+		resized->impl->set_resizing(resized, false);
 	}
 	*grab = (struct swl_grab){ .mode = SWL_GRAB_NONE };
+	if (resized != NULL) {
+		// A resize whose last size is drawn already is over.
+		swl_view_size_changed(resized);
+	}
 }
 
 static void grab_motion(struct swl_server *server) {
@@ -213,7 +222,7 @@ static void grab_motion(struct swl_server *server) {
 	swl_place_resize(&start, grab->edges, dx, dy, min_width > 1 ? min_width : 1,
 			min_height > 1 ? min_height : 1, &win);
 	swl_place_fit_size(&screen, top, &win.width, &win.height);
-	view->impl->configure(view, win.x, win.y, win.width, win.height);
+	swl_view_resize(view, &grab->start, grab->edges, win.width, win.height);
 }
 
 static void process_motion(struct swl_server *server, uint32_t time) {
@@ -223,9 +232,17 @@ static void process_motion(struct swl_server *server, uint32_t time) {
 	}
 	double sx, sy;
 	struct wlr_surface *surface = NULL;
-	swl_view_at(server, server->cursor->x, server->cursor->y, &surface, &sx, &sy);
+	struct swl_view *view =
+			swl_view_at(server, server->cursor->x, server->cursor->y, &surface, &sx, &sy);
 	if (surface == NULL) {
-		wlr_xcursor_manager_set_cursor_image(server->xcursor_manager, "left_ptr", server->cursor);
+		// Over a frame's border the cursor shows which way it resizes.
+		uint32_t edges = 0;
+		if (view != NULL && !server->kiosk) {
+			swl_decoration_hit(view, server->cursor->x, server->cursor->y, &edges);
+		}
+		wlr_xcursor_manager_set_cursor_image(server->xcursor_manager,
+				edges != 0 ? wlr_xcursor_get_resize_name(edges) : "left_ptr",
+				server->cursor);
 		wlr_seat_pointer_clear_focus(server->seat);
 		return;
 	}

@@ -138,7 +138,7 @@ bool swl_server_init(struct swl_server *server, const struct swl_options *option
 	}
 	if (!swl_protocols_init(server) || !swl_text_input_init(server) ||
 			!swl_layers_init(server) || !swl_decoration_init(server) ||
-			!swl_activation_init(server)) {
+			!swl_activation_init(server) || !swl_foreign_toplevel_init(server)) {
 		wlr_log(WLR_ERROR, "cannot create the Wayland protocols");
 		return false;
 	}

@@ -22,7 +22,9 @@
 
 struct swl_audio;
 struct swl_decoration;
+struct swl_foreign_toplevel;
 struct swl_view;
+struct wlr_foreign_toplevel_manager_v1;
 struct wlr_server_decoration_manager;
 struct wlr_xdg_activation_v1;
 struct wlr_xdg_decoration_manager_v1;
@@ -89,6 +91,7 @@ struct swl_server {
 	struct wlr_xdg_decoration_manager_v1 *xdg_decoration_manager;
 	struct wlr_server_decoration_manager *kde_decoration_manager;
 	struct wlr_xdg_activation_v1 *xdg_activation;
+	struct wlr_foreign_toplevel_manager_v1 *foreign_toplevel_manager; // taskbars
 	struct wl_listener new_xdg_decoration;
 	struct wl_listener new_kde_decoration;
 	struct wl_listener request_activate;
@@ -152,8 +155,18 @@ struct swl_view_impl {
 	void (*set_resizing)(struct swl_view *view, bool resizing);
 	/* The window's title, NULL if none. */
 	const char *(*get_title)(struct swl_view *view);
+	/* What app it is (xdg app_id, X11 WM_CLASS class), NULL if unknown. */
+	const char *(*get_app_id)(struct swl_view *view);
 	/* Asks the client to close the window (its frame's close button). */
 	void (*close)(struct swl_view *view);
+};
+
+/* An interactive resize of a view, until the client has drawn the last size asked. */
+struct swl_resize {
+	bool pending;
+	struct wlr_box start; // the view's box when it began
+	uint32_t edges; // the edges dragged; the opposite ones stay
+	int width, height; // the size last asked for
 };
 
 struct swl_view {
@@ -171,6 +184,8 @@ struct swl_view {
 	bool has_saved;
 	bool activated; // has the keyboard: its frame shows it
 	struct swl_decoration *decoration; // server-side frame, NULL if none
+	struct swl_foreign_toplevel *foreign_toplevel; // taskbars' handle while mapped
+	struct swl_resize resize;
 };
 
 /* Wires a new view into the server; it starts unmapped. */
@@ -189,13 +204,20 @@ void swl_view_set_maximized(struct swl_view *view, bool maximized);
 void swl_view_set_minimized(struct swl_view *view, bool minimized);
 /* The client drew a new size: keep it on the screen (or anchored while resized). */
 void swl_view_size_changed(struct swl_view *view);
+/*
+ * Interactive resize: asks for width x height, edges dragged from start
+ * (the box the resize began with); the opposite edges stay where they were,
+ * also when the client draws the size after the button's release.
+ */
+void swl_view_resize(struct swl_view *view, const struct wlr_box *start, uint32_t edges,
+		int width, int height);
 /* Alt+Tab: the least recently used window (minimized ones too) to the front. */
 void swl_views_cycle(struct swl_server *server);
 /* Gives the view a server-side frame, or takes it away; re-placed on the screen. */
 void swl_view_set_decorated(struct swl_view *view, bool decorated);
 /* The height of the frame's title bar above the content now (0: none shown). */
 int swl_view_title_height(struct swl_view *view);
-/* The window's title changed: its frame shows the new one. */
+/* The window's title or app id changed: its frame and taskbars show the new one. */
 void swl_view_title_changed(struct swl_view *view);
 
 bool swl_server_init(struct swl_server *server, const struct swl_options *options);
@@ -268,6 +290,15 @@ void swl_decoration_destroy(struct swl_decoration *decoration);
 void swl_decoration_update(struct swl_decoration *decoration);
 /* The frame part (enum swl_frame_part) at a layout point; *edges for a border. */
 int swl_decoration_hit(struct swl_view *view, double lx, double ly, uint32_t *edges);
+
+/* foreign_toplevel.c: wlr-foreign-toplevel-management for taskbars */
+bool swl_foreign_toplevel_init(struct swl_server *server);
+/* A handle for a view that maps; taskbars list it. */
+void swl_foreign_toplevel_create(struct swl_view *view);
+/* The view unmaps or goes: taskbars hear it closed. Does nothing without a handle. */
+void swl_foreign_toplevel_destroy(struct swl_view *view);
+/* Sends taskbars what changed: title, app id, states, parent, outputs. */
+void swl_foreign_toplevel_update(struct swl_view *view);
 
 /* activation.c */
 bool swl_activation_init(struct swl_server *server);

@@ -29,6 +29,7 @@ void swl_view_finish(struct swl_view *view) {
 	swl_seat_end_grab(view->server, view);
 	swl_decoration_destroy(view->decoration);
 	view->decoration = NULL;
+	swl_foreign_toplevel_destroy(view);
 	wl_list_remove(&view->link);
 }
 
@@ -81,9 +82,12 @@ void swl_view_move(struct swl_view *view, int x, int y) {
 	}
 	view->x = x;
 	view->y = y;
-	// The scene node holds the surface; its content starts geo.x/y inside.
-	wlr_scene_node_set_position(view->scene_node, x - geo.x, y - geo.y);
+	// The node is the geometry's origin: wlroots' xdg scene tree already
+	// shifts the surface by the geometry's offset (the client's shadow).
+	wlr_scene_node_set_position(view->scene_node, x, y);
 	swl_decoration_update(view->decoration);
+	// Every maximize, fullscreen and restore ends here: taskbars see the state.
+	swl_foreign_toplevel_update(view);
 }
 
 /*
@@ -110,7 +114,21 @@ static void place_on_screen(struct swl_view *view, struct swl_rect win, bool shr
 	view->height = drawn.height;
 }
 
+/* Where a window of win's size goes in an interactive resize. */
+static void resize_anchor(const struct swl_resize *resize, struct swl_rect *win) {
+	win->x = resize->start.x;
+	win->y = resize->start.y;
+	if (resize->edges & SWL_EDGE_LEFT) {
+		win->x = resize->start.x + resize->start.width - win->width;
+	}
+	if (resize->edges & SWL_EDGE_TOP) {
+		win->y = resize->start.y + resize->start.height - win->height;
+	}
+}
+
 static void save_box(struct swl_view *view) {
+	// Maximize and fullscreen end what is left of an interactive resize.
+	view->resize.pending = false;
 	if (!is_floating(view) || view->has_saved) {
 		return;
 	}
@@ -198,35 +216,46 @@ void swl_view_size_changed(struct swl_view *view) {
 	if (!view->mapped) {
 		return;
 	}
-	// Where the content starts in the buffer changes too (GTK drops its
-	// shadow when maximized): the geometry's origin stays put.
-	struct wlr_box geo;
-	view->impl->get_geometry(view, &geo);
-	wlr_scene_node_set_position(view->scene_node, view->x - geo.x, view->y - geo.y);
+	// Where the content starts in the buffer may change too (GTK drops its
+	// shadow when maximized): wlroots' xdg scene tree follows the geometry,
+	// so the geometry's origin stays put.
 	swl_decoration_update(view->decoration);
 	if (!is_floating(view)) {
 		return;
 	}
 	struct swl_rect win = view_rect(view);
-	if (win.width == view->width && win.height == view->height) {
-		return;
+	struct swl_resize *resize = &view->resize;
+	if (win.width != view->width || win.height != view->height) {
+		if (resize->pending) {
+			// The edges being dragged move; the opposite ones stay.
+			resize_anchor(resize, &win);
+			swl_view_move(view, win.x, win.y);
+			view->width = win.width;
+			view->height = win.height;
+		} else {
+			// A window that grew past the screen is asked to shrink, once per size.
+			place_on_screen(view, win, true);
+		}
 	}
+	// The client may draw the last size asked for after the button's release.
 	struct swl_grab *grab = &view->server->grab;
-	if (grab->mode == SWL_GRAB_RESIZE && grab->view == view) {
-		// The edges being dragged move; the opposite ones stay.
-		if (grab->edges & SWL_EDGE_LEFT) {
-			win.x = grab->start.x + grab->start.width - win.width;
-		}
-		if (grab->edges & SWL_EDGE_TOP) {
-			win.y = grab->start.y + grab->start.height - win.height;
-		}
-		swl_view_move(view, win.x, win.y);
-		view->width = win.width;
-		view->height = win.height;
-		return;
+	bool held = grab->mode == SWL_GRAB_RESIZE && grab->view == view;
+	if (resize->pending && !held && win.width == resize->width &&
+			win.height == resize->height) {
+		resize->pending = false;
 	}
-	// A window that grew past the screen is asked to shrink, once per size.
-	place_on_screen(view, win, true);
+}
+
+void swl_view_resize(struct swl_view *view, const struct wlr_box *start, uint32_t edges,
+		int width, int height) {
+	view->resize = (struct swl_resize){
+		.pending = true, .start = *start, .edges = edges, .width = width, .height = height
+	};
+	struct swl_rect win = { start->x, start->y, width, height };
+	resize_anchor(&view->resize, &win);
+	view->impl->configure(view, win.x, win.y, width, height);
+	// X11 windows have the new size at once, xdg ones once they commit it.
+	swl_view_size_changed(view);
 }
 
 void swl_views_arrange(struct swl_server *server) {
@@ -269,10 +298,24 @@ static struct swl_view *mapped_parent(struct swl_view *view) {
 	return parent != NULL && parent->mapped ? parent : NULL;
 }
 
+/*
+ * Windows on the screen, this one included. Not all views: an app opening
+ * two windows at once has the second one's surface before the first maps.
+ */
+static int count_mapped(struct swl_server *server) {
+	int n = 0;
+	struct swl_view *view;
+	wl_list_for_each(view, &server->views, link) {
+		n += view->mapped;
+	}
+	return n;
+}
+
 void swl_view_map(struct swl_view *view, bool has_position) {
 	struct swl_server *server = view->server;
 	view->mapped = true;
 	view->minimized = false;
+	swl_foreign_toplevel_create(view);
 	if (server->kiosk || view->fullscreen) {
 		swl_view_set_fullscreen(view, true);
 	} else if (view->maximized) {
@@ -291,7 +334,7 @@ void swl_view_map(struct swl_view *view, bool has_position) {
 			swl_place_centre(&area, top, &on, &win);
 		} else {
 			// The first window is centred, later ones cascade from there.
-			int n = (wl_list_length(&server->views) - 1) % 8;
+			int n = (count_mapped(server) - 1) % 8;
 			win.x = area.x + (area.width - win.width) / 2 + n * CASCADE_STEP;
 			win.y = area.y + (area.height - win.height + top) / 2 + n * CASCADE_STEP;
 		}
@@ -307,6 +350,7 @@ void swl_view_unmap(struct swl_view *view) {
 	struct swl_server *server = view->server;
 	swl_seat_end_grab(server, view);
 	view->mapped = false;
+	swl_foreign_toplevel_destroy(view);
 	wlr_scene_node_set_enabled(view->scene_node, false);
 	struct wlr_surface *surface = view->impl->get_surface(view);
 	if (surface != NULL && server->seat->keyboard_state.focused_surface == surface) {
@@ -320,6 +364,7 @@ static void set_activated(struct swl_view *view, bool activated) {
 	view->activated = activated;
 	view->impl->set_activated(view, activated);
 	swl_decoration_update(view->decoration);
+	swl_foreign_toplevel_update(view);
 }
 
 void swl_view_set_minimized(struct swl_view *view, bool minimized) {
@@ -328,6 +373,7 @@ void swl_view_set_minimized(struct swl_view *view, bool minimized) {
 		return;
 	}
 	view->minimized = minimized;
+	swl_foreign_toplevel_update(view);
 	if (view->impl->set_minimized != NULL) {
 		view->impl->set_minimized(view, minimized);
 	}
@@ -489,6 +535,7 @@ void swl_view_set_decorated(struct swl_view *view, bool decorated) {
 
 void swl_view_title_changed(struct swl_view *view) {
 	swl_decoration_update(view->decoration);
+	swl_foreign_toplevel_update(view);
 }
 
 struct swl_view *swl_view_at(struct swl_server *server, double lx, double ly,

@@ -22,6 +22,7 @@ struct swl_xdg_view {
 	struct wl_listener request_move;
 	struct wl_listener request_resize;
 	struct wl_listener set_title;
+	struct wl_listener set_app_id;
 };
 
 static struct swl_xdg_view *xdg_view_from_view(struct swl_view *view) {
@@ -87,6 +88,10 @@ static const char *xdg_get_title(struct swl_view *view) {
 	return xdg_view_from_view(view)->xdg_surface->toplevel->title;
 }
 
+static const char *xdg_get_app_id(struct swl_view *view) {
+	return xdg_view_from_view(view)->xdg_surface->toplevel->app_id;
+}
+
 static void xdg_close(struct swl_view *view) {
 	wlr_xdg_toplevel_send_close(xdg_view_from_view(view)->xdg_surface);
 }
@@ -104,6 +109,7 @@ static const struct swl_view_impl xdg_view_impl = {
 	.get_min_size = xdg_get_min_size,
 	.set_resizing = xdg_set_resizing,
 	.get_title = xdg_get_title,
+	.get_app_id = xdg_get_app_id,
 	.close = xdg_close,
 };
 
@@ -129,6 +135,7 @@ static void handle_destroy(struct wl_listener *listener, void *data) {
 	wl_list_remove(&xdg_view->request_move.link);
 	wl_list_remove(&xdg_view->request_resize.link);
 	wl_list_remove(&xdg_view->set_title.link);
+	wl_list_remove(&xdg_view->set_app_id.link);
 	swl_view_finish(&xdg_view->view);
 	// Its decoration objects may outlive it for a moment: they find no view.
 	xdg_view->xdg_surface->data = NULL;
@@ -191,6 +198,11 @@ static void handle_request_maximize(struct wl_listener *listener, void *data) {
 
 static void handle_set_title(struct wl_listener *listener, void *data) {
 	struct swl_xdg_view *xdg_view = wl_container_of(listener, xdg_view, set_title);
+	swl_view_title_changed(&xdg_view->view);
+}
+
+static void handle_set_app_id(struct wl_listener *listener, void *data) {
+	struct swl_xdg_view *xdg_view = wl_container_of(listener, xdg_view, set_app_id);
 	swl_view_title_changed(&xdg_view->view);
 }
 
@@ -313,4 +325,6 @@ void swl_xdg_handle_new_surface(struct wl_listener *listener, void *data) {
 	wl_signal_add(&xdg_surface->toplevel->events.request_resize, &xdg_view->request_resize);
 	xdg_view->set_title.notify = handle_set_title;
 	wl_signal_add(&xdg_surface->toplevel->events.set_title, &xdg_view->set_title);
+	xdg_view->set_app_id.notify = handle_set_app_id;
+	wl_signal_add(&xdg_surface->toplevel->events.set_app_id, &xdg_view->set_app_id);
 }

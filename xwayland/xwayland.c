@@ -34,6 +34,7 @@ struct swl_xwayland_view {
 	struct wl_listener request_resize;
 	struct wl_listener set_geometry;
 	struct wl_listener set_title;
+	struct wl_listener set_class;
 	struct wl_listener set_decorations;
 };
 
@@ -158,6 +159,11 @@ static const char *x_get_title(struct swl_view *view) {
 	return xview_from_view(view)->xsurface->title;
 }
 
+static const char *x_get_app_id(struct swl_view *view) {
+	// WM_CLASS's class part, as sway reports X11 windows.
+	return xview_from_view(view)->xsurface->class;
+}
+
 static void x_close(struct swl_view *view) {
 	wlr_xwayland_surface_close(xview_from_view(view)->xsurface);
 }
@@ -174,6 +180,7 @@ static const struct swl_view_impl xwayland_view_impl = {
 	.is_modal = x_is_modal,
 	.get_min_size = x_get_min_size,
 	.get_title = x_get_title,
+	.get_app_id = x_get_app_id,
 	.close = x_close,
 };
 
@@ -221,6 +228,7 @@ static void view_handle_destroy(struct wl_listener *listener, void *data) {
 	wl_list_remove(&xview->request_resize.link);
 	wl_list_remove(&xview->set_geometry.link);
 	wl_list_remove(&xview->set_title.link);
+	wl_list_remove(&xview->set_class.link);
 	wl_list_remove(&xview->set_decorations.link);
 	swl_view_finish(&xview->view);
 	remove_surface_tree(&xview->surface_tree, &xview->surface_tree_destroy);
@@ -319,6 +327,11 @@ static void view_handle_set_title(struct wl_listener *listener, void *data) {
 	swl_view_title_changed(&xview->view);
 }
 
+static void view_handle_set_class(struct wl_listener *listener, void *data) {
+	struct swl_xwayland_view *xview = wl_container_of(listener, xview, set_class);
+	swl_view_title_changed(&xview->view);
+}
+
 /* X11 windows get a frame unless _MOTIF_WM_HINTS asks for none (no title or border). */
 static void update_decorated(struct swl_xwayland_view *xview) {
 	swl_view_set_decorated(&xview->view,
@@ -368,6 +381,8 @@ static void create_view(struct swl_server *server, struct wlr_xwayland_surface *
 	wl_signal_add(&xsurface->events.set_geometry, &xview->set_geometry);
 	xview->set_title.notify = view_handle_set_title;
 	wl_signal_add(&xsurface->events.set_title, &xview->set_title);
+	xview->set_class.notify = view_handle_set_class;
+	wl_signal_add(&xsurface->events.set_class, &xview->set_class);
 	xview->set_decorations.notify = view_handle_set_decorations;
 	wl_signal_add(&xsurface->events.set_decorations, &xview->set_decorations);
 	update_decorated(xview);

@@ -17,12 +17,14 @@ LAYER_CLIENT = os.environ.get("SWL_LAYER_CLIENT", "swl-layer-client")
 # Item 2 of issue 17: the globals apps and desktop tools look for.
 PROTOCOLS = [
     "zxdg_output_manager_v1", "wp_viewporter", "wp_presentation",
+    "zxdg_decoration_manager_v1", "org_kde_kwin_server_decoration_manager",
+    "xdg_activation_v1", "zwlr_layer_shell_v1", "zwlr_foreign_toplevel_manager_v1",
     "zwlr_data_control_manager_v1", "zwp_primary_selection_device_manager_v1",
     "zwp_idle_inhibit_manager_v1", "org_kde_kwin_idle",
     "zwp_pointer_constraints_v1", "zwp_relative_pointer_manager_v1",
+    "zwp_text_input_manager_v3", "zwp_input_method_manager_v2",
     "zwp_virtual_keyboard_manager_v1", "zwlr_virtual_pointer_manager_v1",
-    "zwlr_screencopy_manager_v1", "zwp_text_input_manager_v3",
-    "zwp_input_method_manager_v2", "zwlr_layer_shell_v1",
+    "zwlr_screencopy_manager_v1",
 ]
 
 
@@ -56,6 +58,8 @@ class DesktopProtocolTests(SessionTestCase):
         self.assertEqual(missing, [], f"wayland-info lists:\n{sorted(interfaces)}")
         # No client monitor size yet: 96 dpi, so toolkits do not see 0x0 mm.
         self.assertEqual(self.outputs(info), [(339, 212, 1)])
+        # wlroots' "make model (name)" form: waybar takes the name from it.
+        self.assertIn("description: 'spice-wl QXL (SPICE-1)'", info)
 
     def test_scale_and_client_physical_size(self):
         s = self.start(["--desktop", "--size", "1280x800", "--scale", "2"])

@@ -102,8 +102,8 @@ static void test_frame_hit(void **state) {
 	uint32_t edges;
 	// A 300x200 window: title bar y in [-20, 0), x in [-4, 304).
 	assert_int_equal(swl_frame_hit(300, 200, t, b, 10, -10, &edges), SWL_FRAME_TITLE);
-	assert_int_equal(swl_frame_hit(300, 200, t, b, -4, -20, &edges), SWL_FRAME_TITLE);
-	assert_int_equal(swl_frame_hit(300, 200, t, b, 303, -1, &edges), SWL_FRAME_CLOSE);
+	assert_int_equal(swl_frame_hit(300, 200, t, b, 10, -16, &edges), SWL_FRAME_TITLE);
+	assert_int_equal(swl_frame_hit(300, 200, t, b, 299, -1, &edges), SWL_FRAME_CLOSE);
 	assert_int_equal(swl_frame_hit(300, 200, t, b, 284, -10, &edges), SWL_FRAME_CLOSE);
 	assert_int_equal(swl_frame_hit(300, 200, t, b, 283, -10, &edges), SWL_FRAME_MAXIMIZE);
 	assert_int_equal(swl_frame_hit(300, 200, t, b, 250, -10, &edges), SWL_FRAME_MINIMIZE);
@@ -126,9 +126,29 @@ static void test_frame_hit(void **state) {
 	assert_int_equal(edges, SWL_EDGE_BOTTOM | SWL_EDGE_RIGHT);
 	assert_int_equal(swl_frame_hit(300, 200, t, b, -2, 190, &edges), SWL_FRAME_EDGE);
 	assert_int_equal(edges, SWL_EDGE_BOTTOM | SWL_EDGE_LEFT);
+	// The title bar's top rows are the top edge, its sides the side edges,
+	// above the buttons too; near a top corner both edges.
+	assert_int_equal(swl_frame_hit(300, 200, t, b, 150, -20, &edges), SWL_FRAME_EDGE);
+	assert_int_equal(edges, SWL_EDGE_TOP);
+	assert_int_equal(swl_frame_hit(300, 200, t, b, 150, -17, &edges), SWL_FRAME_EDGE);
+	assert_int_equal(edges, SWL_EDGE_TOP);
+	assert_int_equal(swl_frame_hit(300, 200, t, b, 295, -18, &edges), SWL_FRAME_EDGE);
+	assert_int_equal(edges, SWL_EDGE_TOP | SWL_EDGE_RIGHT);
+	assert_int_equal(swl_frame_hit(300, 200, t, b, 10, -19, &edges), SWL_FRAME_EDGE);
+	assert_int_equal(edges, SWL_EDGE_TOP | SWL_EDGE_LEFT);
+	assert_int_equal(swl_frame_hit(300, 200, t, b, -4, -10, &edges), SWL_FRAME_EDGE);
+	assert_int_equal(edges, SWL_EDGE_TOP | SWL_EDGE_LEFT);
+	assert_int_equal(swl_frame_hit(300, 200, t, b, 303, -1, &edges), SWL_FRAME_EDGE);
+	assert_int_equal(edges, SWL_EDGE_TOP | SWL_EDGE_RIGHT);
+	assert_int_equal(swl_frame_hit(300, 200, t, b, 303, 0, &edges), SWL_FRAME_EDGE);
+	assert_int_equal(edges, SWL_EDGE_RIGHT);
+	assert_int_equal(swl_frame_hit(300, 200, t, b, -1, 10, &edges), SWL_FRAME_EDGE);
+	assert_int_equal(edges, SWL_EDGE_LEFT);
 	// Maximized: no borders.
 	assert_int_equal(swl_frame_hit(300, 200, t, 0, -1, 50, &edges), SWL_FRAME_NONE);
 	assert_int_equal(swl_frame_hit(300, 200, t, 0, 299, -1, &edges), SWL_FRAME_CLOSE);
+	assert_int_equal(swl_frame_hit(300, 200, t, 0, 150, -20, &edges), SWL_FRAME_TITLE);
+	assert_int_equal(swl_frame_hit(300, 200, t, 0, 299, -20, &edges), SWL_FRAME_CLOSE);
 }
 
 int main(void) {
