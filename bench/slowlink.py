@@ -213,6 +213,7 @@ def run_item(args, ctx, extra, name, mbit, rtt_ms, item):
             "p50_ms": round(percentile(lat, 50), 1),
             "p90_ms": round(percentile(lat, 90), 1),
             "max_ms": round(max(lat), 1),
+            "latencies_ms": [round(v, 1) for v in lat],
             "display_bytes": display,
             "mbit_s": round(display * 8 / secs / 1e6, 2),
             "video_fps": round(statistics.median(frames) / secs, 1),
