@@ -12,17 +12,28 @@
  *   xbench move WID [SECONDS] move window WID (ConfigureWindow, what
  *                             `xdotool windowmove` sends) 30 times a second
  *                             along a fixed path across the screen
+ *   xbench slowlink [SECONDS] what `swl-test-client --echo-keys --video`
+ *                             shows, for bench/slowlink.py: 1280x800 window
+ *                             at 0,0 with the four-quadrant pattern, its
+ *                             480x360 video at 0,40 (the same formula, a new
+ *                             frame 30 times a second) and, on every key
+ *                             press, the same 16x16 mark along the top row
+ *   xbench echo [SECONDS]     the same without the video (the pattern and
+ *                             the marks only)
  *
  * Pixels are drawn client-side and sent with PutImage (as toolkits that
  * render client-side do), so no target can turn them into solid fills.
  * After each frame a round trip keeps the client from running ahead of a
  * slow server; a late frame is dropped (the clock does not slip).
+ * slowlink answers key presses between frames, as soon as they arrive.
  * Prints "mapped" once its window is mapped, then "done FRAMES" at the end.
  * Build: cc -O2 -o xbench xbench.c -lxcb -lm
  */
 #define _DEFAULT_SOURCE
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +46,12 @@
 #define FPS 30
 #define SQ 64
 #define STEP 8
+/* slowlink: swl-test-client's video area and key marks */
+#define VIDEO_X 0
+#define VIDEO_Y 40
+#define VIDEO_W 480
+#define VIDEO_H 360
+#define MARK 16
 
 static const uint32_t quad[4] = {0xff0000, 0x00ff00, 0x0000ff, 0xffffff};
 
@@ -58,11 +75,11 @@ static void sync_server(void) {
 	free(xcb_get_input_focus_reply(c, xcb_get_input_focus(c), NULL));
 }
 
-static xcb_window_t make_window(const char *title) {
+static xcb_window_t make_window(const char *title, uint32_t event_mask) {
 	xcb_window_t win = xcb_generate_id(c);
 	uint32_t mask = XCB_CW_BACK_PIXMAP | XCB_CW_EVENT_MASK;
 	uint32_t values[] = {XCB_BACK_PIXMAP_NONE,
-		XCB_EVENT_MASK_STRUCTURE_NOTIFY | XCB_EVENT_MASK_EXPOSURE};
+		XCB_EVENT_MASK_STRUCTURE_NOTIFY | XCB_EVENT_MASK_EXPOSURE | event_mask};
 	xcb_create_window(c, XCB_COPY_FROM_PARENT, win, screen->root, 0, 0, W, H, 0,
 		XCB_WINDOW_CLASS_INPUT_OUTPUT, screen->root_visual, mask, values);
 	xcb_change_property(c, XCB_PROP_MODE_REPLACE, win, XCB_ATOM_WM_NAME, XCB_ATOM_STRING, 8,
@@ -146,6 +163,9 @@ struct draw {
 	uint32_t *fb;
 	int sq_x;
 	xcb_window_t target;
+	bool video;       /* slowlink: the video plays (not echo) */
+	uint32_t video_t; /* slowlink: frames of the video drawn */
+	uint32_t marks;   /* slowlink: key presses answered */
 };
 
 static void square_frame(long n, void *data) {
@@ -194,6 +214,90 @@ static void video_frame(long n, void *data) {
 	put(d->win, d->gc, d->fb, W, 0, 0, W, H);
 }
 
+/* The next frame of swl-test-client's video: video_frame() there, same pixels. */
+static void slowlink_video(struct draw *d) {
+	uint32_t t = d->video_t++;
+	for (int y = 0; y < VIDEO_H; y++) {
+		uint32_t *row = d->fb + (size_t)(VIDEO_Y + y) * W + VIDEO_X;
+		for (int x = 0; x < VIDEO_W; x++) {
+			uint32_t red = (uint32_t)(x * 3 + t * 7) & 0xff;
+			uint32_t green = (uint32_t)(y * 2 + t * 5 + (x ^ y)) & 0xff;
+			uint32_t blue = (uint32_t)((x + y) * t) & 0xff;
+			row[x] = red << 16 | green << 8 | blue;
+		}
+	}
+	put(d->win, d->gc, d->fb, W, VIDEO_X, VIDEO_Y, VIDEO_W, VIDEO_H);
+}
+
+/* swl-test-client's echo of a key press: mark n along the top row. */
+static void slowlink_mark(struct draw *d) {
+	uint32_t n = d->marks++;
+	int mx = 8 + (int)(n % 32) * MARK, my = 8;
+	uint32_t color = (0x400000u * (n % 4) + 0x2040c0u + 0x10u * (n % 8)) & 0xffffff;
+	for (int y = my; y < my + MARK; y++) {
+		for (int x = mx; x < mx + MARK; x++) {
+			d->fb[y * W + x] = color;
+		}
+	}
+	put(d->win, d->gc, d->fb, W, mx, my, MARK, MARK);
+	xcb_flush(c);
+}
+
+/*
+ * Answers the key presses that have arrived, and repaints what a window
+ * manager's resize or a server without backing store lost; false once the
+ * connection broke.
+ */
+static bool slowlink_events(struct draw *d) {
+	xcb_generic_event_t *ev;
+	while ((ev = xcb_poll_for_event(c)) != NULL) {
+		int type = ev->response_type & 0x7f;
+		if (type == XCB_KEY_PRESS) {
+			slowlink_mark(d);
+		} else if (type == XCB_EXPOSE) {
+			xcb_expose_event_t *e = (xcb_expose_event_t *)ev;
+			int w = e->x + e->width > W ? W - e->x : e->width;
+			int h = e->y + e->height > H ? H - e->y : e->height;
+			if (w > 0 && h > 0) {
+				put(d->win, d->gc, d->fb, W, e->x, e->y, w, h);
+				xcb_flush(c);
+			}
+		}
+		free(ev);
+	}
+	return !xcb_connection_has_error(c);
+}
+
+/* The video on the fixed clock (late frames dropped), keys answered in between. */
+static int run_slowlink(struct draw *d, double seconds) {
+	double start = now();
+	long n = 0;
+	while (seconds <= 0 || now() - start < seconds) {
+		if (d->video) {
+			slowlink_video(d);
+			xcb_flush(c);
+			sync_server();
+		}
+		long next = (long)((now() - start) * FPS) + 1;
+		n = n + 1 > next ? n + 1 : next;
+		double due = start + (double)n / FPS;
+		for (;;) {
+			if (!slowlink_events(d)) {
+				return -1;
+			}
+			double left = due - now();
+			if (left <= 0) {
+				break;
+			}
+			struct pollfd pfd = {.fd = xcb_get_file_descriptor(c), .events = POLLIN};
+			poll(&pfd, 1, (int)ceil(left * 1000));
+		}
+	}
+	printf("done %u\n", d->video_t);
+	fflush(stdout);
+	return 0;
+}
+
 /* Triangle wave between 0 and span, period seconds. */
 static int tri(double t, double period, int span) {
 	double p = fmod(t, period) / period;
@@ -209,7 +313,8 @@ static void move_frame(long n, void *data) {
 
 int main(int argc, char **argv) {
 	if (argc < 2) {
-		fprintf(stderr, "usage: xbench square|video [SECONDS] | move WID [SECONDS]\n");
+		fprintf(stderr, "usage: xbench square|video|slowlink|echo [SECONDS] | "
+			"move WID [SECONDS]\n");
 		return 2;
 	}
 	c = xcb_connect(NULL, NULL);
@@ -239,7 +344,11 @@ int main(int argc, char **argv) {
 			d.fb[y * W + x] = quad_color(x, y);
 		}
 	}
-	d.win = make_window(strcmp(mode, "video") == 0 ? "xbench-video" : "xbench-square");
+	char title[64];
+	snprintf(title, sizeof(title), "xbench-%s", mode);
+	d.video = strcmp(mode, "slowlink") == 0;
+	bool slowlink = d.video || strcmp(mode, "echo") == 0;
+	d.win = make_window(title, slowlink ? XCB_EVENT_MASK_KEY_PRESS : 0);
 	d.gc = xcb_generate_id(c);
 	xcb_create_gc(c, d.gc, d.win, 0, NULL);
 	put(d.win, d.gc, d.fb, W, 0, 0, W, H);
@@ -251,6 +360,8 @@ int main(int argc, char **argv) {
 		return run_frames(seconds, square_frame, &d) ? 1 : 0;
 	} else if (strcmp(mode, "video") == 0) {
 		return run_frames(seconds, video_frame, &d) ? 1 : 0;
+	} else if (slowlink) {
+		return run_slowlink(&d, seconds) ? 1 : 0;
 	}
 	fprintf(stderr, "xbench: unknown mode %s\n", mode);
 	return 2;

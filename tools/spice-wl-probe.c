@@ -69,6 +69,7 @@ enum probe_exit {
 #define MAX_LATENCY_COUNT 10000
 #define MAX_WHEEL_STEPS 1000
 #define MAX_KEY_ARGS 256
+#define MAX_WATCH 8
 #define DEFAULT_AGENT_TIMEOUT_MS 10000
 #define DEFAULT_RESIZE_TIMEOUT_MS 10000
 #define DEFAULT_CLIPBOARD_TIMEOUT_MS 5000
@@ -129,6 +130,14 @@ struct probe_channel {
 struct expect_pixel {
 	int x, y;
 	uint32_t want;
+};
+
+/* A pixel whose colour changes are counted: frames of a video delivered to it. */
+struct watch_pixel {
+	int x, y;
+	uint32_t rgb;
+	bool known; /* rgb holds its colour on the current primary */
+	guint64 changes;
 };
 
 enum session_wait {
@@ -200,6 +209,8 @@ struct probe {
 	bool connected;
 	gint64 connected_at; /* g_get_monotonic_time() */
 	guint64 display_updates;
+	struct watch_pixel watch[MAX_WATCH]; /* session watch */
+	int watch_count;
 
 	/* screenshot */
 	const char *out_path;
@@ -616,7 +627,7 @@ static void add_channel_bytes(GPtrArray *keys, GArray *bytes, const char *key, g
 	g_array_append_val(bytes, b);
 }
 
-/* {"seconds":S,"channels":{...},"total_bytes":B,"display_updates":N,...} */
+/* {"seconds":S,"channels":{...},"total_bytes":B,"display_updates":N,...,"watch":[N,...]} */
 static char *stats_json(struct probe *p, double seconds) {
 	static const char *const fixed[] = {"main", "display", "inputs", "cursor"};
 	GPtrArray *keys = g_ptr_array_new();
@@ -655,9 +666,14 @@ static char *stats_json(struct probe *p, double seconds) {
 	}
 	g_string_append_printf(json,
 		"},\"total_bytes\":%" G_GUINT64_FORMAT ",\"display_updates\":%" G_GUINT64_FORMAT
-		",\"width\":%d,\"height\":%d}",
+		",\"width\":%d,\"height\":%d,\"watch\":[",
 		total, p->display_updates, p->has_primary ? p->width : 0,
 		p->has_primary ? p->height : 0);
+	for (int i = 0; i < p->watch_count; i++) {
+		g_string_append_printf(json, "%s%" G_GUINT64_FORMAT, i > 0 ? "," : "",
+			p->watch[i].changes);
+	}
+	g_string_append(json, "]}");
 
 	g_ptr_array_free(keys, TRUE);
 	g_array_free(bytes, TRUE);
@@ -1055,6 +1071,54 @@ static enum cmd_result cmd_pixel(struct probe *p, int argc, char **argv) {
 		out_line("%06" PRIx32, rgb);
 	}
 	return CMD_DONE;
+}
+
+/*
+ * watch X Y [X Y ...]: from now on count, per pixel, the display updates that
+ * change its colour. In a video where every pixel changes every frame, that
+ * is the frames delivered there, whatever the encoding; stats reports them.
+ */
+static enum cmd_result cmd_watch(struct probe *p, int argc, char **argv) {
+	struct watch_pixel watch[MAX_WATCH];
+	int n = (argc - 1) / 2;
+	if ((argc - 1) % 2 != 0) {
+		out_line("error usage: watch X Y [X Y ...]");
+		return CMD_DONE;
+	}
+	for (int i = 0; i < n; i++) {
+		struct watch_pixel *w = &watch[i];
+		if (!parse_xy(argv[1 + 2 * i], argv[2 + 2 * i], &w->x, &w->y)) {
+			out_line("error usage: watch X Y [X Y ...]");
+			return CMD_DONE;
+		}
+		w->changes = 0;
+		w->known = primary_pixel(p, w->x, w->y, &w->rgb);
+		if (!w->known) {
+			out_line("error out of bounds");
+			return CMD_DONE;
+		}
+	}
+	memcpy(p->watch, watch, sizeof(watch[0]) * (size_t)n);
+	p->watch_count = n;
+	out_line("ok");
+	return CMD_DONE;
+}
+
+static void watch_update(struct probe *p, bool primary_changed) {
+	for (int i = 0; i < p->watch_count; i++) {
+		struct watch_pixel *w = &p->watch[i];
+		uint32_t rgb;
+		if (!primary_pixel(p, w->x, w->y, &rgb)) {
+			w->known = false;
+			continue;
+		}
+		// A re-created primary is a new picture, not a frame.
+		if (w->known && rgb != w->rgb && !primary_changed) {
+			w->changes++;
+		}
+		w->rgb = rgb;
+		w->known = true;
+	}
 }
 
 static enum cmd_result cmd_size(struct probe *p, int argc, char **argv) {
@@ -2913,6 +2977,7 @@ static const struct session_cmd session_cmds[] = {
 	{"wait-update", "TIMEOUT_MS", 1, 1, false, cmd_wait_update, 0},
 	{"quiet", "MS TIMEOUT_MS", 2, 2, false, cmd_quiet, 0},
 	{"pixel", "X Y", 2, 2, true, cmd_pixel, 0},
+	{"watch", "X Y [X Y ...]", 2, 2 * MAX_WATCH, true, cmd_watch, 0},
 	{"size", "", 0, 0, true, cmd_size, 0},
 	{"screenshot", "FILE", 1, 1, true, cmd_screenshot, 0},
 	{"stats", "", 0, 0, false, cmd_stats, 0},
@@ -3323,6 +3388,7 @@ static gboolean deadline_expired(gpointer data) {
 }
 
 static void display_update(struct probe *p, bool primary_changed) {
+	watch_update(p, primary_changed);
 	if (p->connected && p->mode->update != NULL) {
 		p->mode->update(p, primary_changed);
 	}
@@ -3955,6 +4021,10 @@ static const char usage_text[] =
 	"        wait-update TIMEOUT_MS            -> ok | fail\n"
 	"        quiet MS TIMEOUT_MS               -> ok | fail\n"
 	"        pixel X Y                         -> RRGGBB\n"
+	"        watch X Y [X Y ...]               -> ok; count the updates that change\n"
+	"                                          each pixel (at most "
+		G_STRINGIFY(MAX_WATCH) "); stats\n"
+	"                                          gives them as \"watch\":[N,...]\n"
 	"        size                              -> W H\n"
 	"        screenshot FILE                   -> ok\n"
 	"        stats                             -> JSON\n"

@@ -1,10 +1,12 @@
 """End-to-end: a Wayland client's pixels reach a real SPICE client, and its
 updates keep arriving, in both frame modes and both window policies."""
 
+import json
 import os
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 from harness import (PATTERNS, TEST_CLIENT, SessionTestCase, quadrant_points)
@@ -75,6 +77,30 @@ class FrameTests(SessionTestCase):
                 self.assertNotIn("error all buffers busy", s.out.lines)
                 p.close()
                 s.close()
+
+    def test_probe_counts_video_frames(self):
+        # bench/slowlink.py takes a video's delivered frame rate from the
+        # probe's watch: updates that change a watched pixel. One pixel in the
+        # video (480x360 at 0,40, every pixel new every frame), one outside.
+        s = self.start(["--size", "640x480"], [TEST_CLIENT, "--video"])
+        s.expect("ready 640 480")
+        p = self.connect(s)
+        self.assertTrue(p.command("watch 10").startswith("error usage"))
+        self.assertEqual(p.command("watch 10 50 600 450 5000"), "error usage: watch X Y [X Y ...]")
+        self.assertEqual(p.command("watch 10 50 640 450"), "error out of bounds")
+        self.assertEqual(p.command("watch 10 50 600 450"), "ok")
+        deadline = time.monotonic() + 20
+        while True:
+            stats = json.loads(p.command("stats"))
+            if stats["watch"][0] >= 20:
+                break
+            self.assertLess(time.monotonic(), deadline, f"video frames seen: {stats}")
+            self.assertEqual(p.command("wait-update 5000"), "ok")
+        self.assertEqual(stats["watch"][1], 0)
+        # Never more than the client drew.
+        s.send("stats")
+        frames = int(s.expect("frames ").split()[1])
+        self.assertLessEqual(stats["watch"][0], frames)
 
     def test_client_connecting_late_sees_current_screen(self):
         s = self.start(["--size", "640x480"], [TEST_CLIENT])
