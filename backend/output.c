@@ -122,7 +122,7 @@ static void push_copies(struct wlr_spice_output *output, const struct wlr_spice_
 /* What the slowest client's link allows; nothing is held while no link is known slow. */
 static void pace_update(struct wlr_spice_backend *backend, int64_t now) {
 	const struct wlr_spice_link *link = wlr_spice_listener_link(&backend->listener);
-	if (link == NULL) {
+	if (link == NULL || backend->options.no_link_pacing) {
 		wlr_spice_link_pace_update(&backend->link_pace, now, 0, 0, 0);
 		return;
 	}

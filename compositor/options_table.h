@@ -135,6 +135,8 @@
 	FLAG(no_file_transfer, "no-file-transfer", "refuse files the client sends") \
 	FLAG(no_audio, "no-audio", "no sound to or from the client") \
 	FLAG(no_copy_bits, "no-copy-bits", "send moved and scrolled content as images") \
+	FLAG(no_link_pacing, "no-link-pacing", \
+		"no pacing of large changes to a slow link") \
 	ACT(config, "config", "FILE", NULL, \
 		"read options from FILE instead of the config files (below)") \
 	OPT(verbose, verbose, "verbose", NULL, "off", "also log debug messages") \

@@ -75,6 +75,7 @@ bool swl_server_init(struct swl_server *server, const struct swl_options *option
 		.playback_fifo = swl_audio_playback_path(server->audio),
 		.record_fifo = swl_audio_record_path(server->audio),
 		.no_copy_bits = options->no_copy_bits,
+		.no_link_pacing = options->no_link_pacing,
 		.max_heads = options->max_heads,
 		.max_area = options->max_area,
 	};

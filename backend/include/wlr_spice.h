@@ -72,6 +72,8 @@ struct wlr_spice_backend_options {
 	// Moved and scrolled content is sent as images, not QXL_COPY_BITS; for
 	// measuring what copies save.
 	bool no_copy_bits;
+	// Large changes are not paced to a slow client's link.
+	bool no_link_pacing;
 
 	// The client draws no pointer (kiosks); the cursor channel only hides.
 	bool hide_cursor;
