@@ -31,7 +31,7 @@
 #define WLR_SPICE_MAX_RECTS_PER_OP 32
 #define WLR_SPICE_MAX_RECTS_DFPS 16
 /* The thinnest band of a large region sent on a slow link, in rows. */
-#define WLR_SPICE_PACE_MIN_ROWS 4
+#define WLR_SPICE_PACE_MIN_ROWS 8
 /* Unreleased drawables above which the main thread flushes spice's tree. */
 #define WLR_SPICE_OUTSTANDING_FLUSH 512
 

@@ -89,7 +89,11 @@ int64_t wlr_spice_link_pace_large_px(const struct wlr_spice_link_pace *pacer) {
 	if (waiting(pacer) >= at_rate(pacer, WLR_SPICE_LINK_PACE_LOW_MS)) {
 		return 0;
 	}
-	int64_t px = (int64_t)(at_rate(pacer, WLR_SPICE_LINK_PACE_BAND_MS) / pacer->bytes_per_px);
+	double bytes = at_rate(pacer, WLR_SPICE_LINK_PACE_BAND_MS);
+	if (bytes < WLR_SPICE_LINK_PACE_BAND_MIN_BYTES) {
+		bytes = WLR_SPICE_LINK_PACE_BAND_MIN_BYTES;
+	}
+	int64_t px = (int64_t)(bytes / pacer->bytes_per_px);
 	return px > 0 ? px : 1;
 }
 

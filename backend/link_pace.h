@@ -25,8 +25,14 @@
 #define WLR_SPICE_LINK_PACE_SHARE_PCT 90
 /* Large updates go when less than this much (in time at the rate) waits. */
 #define WLR_SPICE_LINK_PACE_LOW_MS 5
-/* Each large push is at most this long on the link. */
+/* Each large push is at most this long on the link, */
 #define WLR_SPICE_LINK_PACE_BAND_MS 15
+/*
+ * but at least this many bytes: thinner bands compress worse and each costs
+ * a message's headers (at 0.5 Mbit/s, 15 ms is 4 rows of a 480-wide video,
+ * and the video got 0.2 frames/s).
+ */
+#define WLR_SPICE_LINK_PACE_BAND_MIN_BYTES 6144
 /* Beyond this much waiting, small updates wait too (a small region changing often). */
 #define WLR_SPICE_LINK_PACE_SMALL_CAP_MS 150
 /* Pushed bytes not seen written after this long are not expected any more. */

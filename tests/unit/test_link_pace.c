@@ -43,9 +43,14 @@ static void test_burst_holds_large_until_drained(void **state) {
 	assert_int_equal(wlr_spice_link_pace_large_px(&p), 0);
 	assert_in_range(wlr_spice_link_pace_wait_ms(&p), 20, 30);
 	wlr_spice_link_pace_update(&p, 150, RATE, 1000 + 30000, 0);
-	// A band: its time at the paced rate, at the first guess of a byte a pixel.
+	// A band: its time at the paced rate (here less than the smallest band),
+	// at the first guess of a byte a pixel.
+	assert_true(PACED * WLR_SPICE_LINK_PACE_BAND_MS / 1000 < WLR_SPICE_LINK_PACE_BAND_MIN_BYTES);
+	assert_int_equal(wlr_spice_link_pace_large_px(&p), WLR_SPICE_LINK_PACE_BAND_MIN_BYTES);
+	// At 8 Mbit/s the band is its time at the rate.
+	wlr_spice_link_pace_update(&p, 300, 1000000, 1000 + 30000, 0);
 	assert_int_equal(wlr_spice_link_pace_large_px(&p),
-			PACED * WLR_SPICE_LINK_PACE_BAND_MS / 1000);
+			1000000 * WLR_SPICE_LINK_PACE_SHARE_PCT / 100 * WLR_SPICE_LINK_PACE_BAND_MS / 1000);
 }
 
 static void test_socket_queue_is_a_floor(void **state) {
