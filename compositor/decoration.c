@@ -209,8 +209,6 @@ void swl_decoration_update(struct swl_decoration *deco) {
 	struct wlr_box geo;
 	view->impl->get_geometry(view, &geo);
 	int border = frame_border(view);
-	// The view's node sits at the buffer's origin; the content at geo.x/y in it.
-	wlr_scene_node_set_position(&deco->tree->node, geo.x, geo.y);
 
 	float colour[4] = { 0, 0, 0, 1 };
 	uint32_t rgb = frame_colour(view->activated);

@@ -81,8 +81,9 @@ void swl_view_move(struct swl_view *view, int x, int y) {
 	}
 	view->x = x;
 	view->y = y;
-	// The scene node holds the surface; its content starts geo.x/y inside.
-	wlr_scene_node_set_position(view->scene_node, x - geo.x, y - geo.y);
+	// The node's origin is the window geometry's: wlroots' xdg-shell scene
+	// helper offsets the surface inside it (by a GTK window's shadow).
+	wlr_scene_node_set_position(view->scene_node, x, y);
 	swl_decoration_update(view->decoration);
 }
 
@@ -198,11 +199,6 @@ void swl_view_size_changed(struct swl_view *view) {
 	if (!view->mapped) {
 		return;
 	}
-	// Where the content starts in the buffer changes too (GTK drops its
-	// shadow when maximized): the geometry's origin stays put.
-	struct wlr_box geo;
-	view->impl->get_geometry(view, &geo);
-	wlr_scene_node_set_position(view->scene_node, view->x - geo.x, view->y - geo.y);
 	swl_decoration_update(view->decoration);
 	if (!is_floating(view)) {
 		return;

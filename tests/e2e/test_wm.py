@@ -143,6 +143,28 @@ class GtkWindowTests(SessionTestCase):
         self.assertEqual(p.wait_pixel(int(width) - 4, int(header) + int(height) - 4, BLUE), "ok")
         self.assertNotEqual(p.command("pixel 4 4"), BLACK)
 
+    def test_shadowed_window_shows_where_placed(self):
+        # GTK draws a shadow around its windows (xdg window geometry inside
+        # a larger buffer): the window's edges, not the shadow's, go where
+        # placement puts them. A window too tall for the screen is centred
+        # across and fills it from top to bottom.
+        s, p = self.start_app()
+        s.send("window tall 0000ff 600 1200")
+        while True:
+            _, _, width, height, header = s.expect("size tall ").split()
+            if int(height) + int(header) <= H:
+                break
+        self.assertEqual(width, "600")
+        self.assertEqual(int(height) + int(header), H)
+        left, right = (W - 600) // 2, (W + 600) // 2
+        self.assertEqual(p.wait_pixel(left + 2, H - 2, BLUE), "ok")
+        self.assertEqual(p.wait_pixel(right - 2, H - 2, BLUE), "ok")
+        self.assertEqual(p.command("quiet 300 10000"), "ok")
+        self.assertNotEqual(p.command(f"pixel {left - 3} {H // 2}"), BLUE)
+        self.assertNotEqual(p.command(f"pixel {right + 3} {H // 2}"), BLUE)
+        # The header bar's top row is on the screen: the window's top edge.
+        self.assertNotEqual(p.command(f"pixel {W // 2} 0"), BLACK)
+
     def alt_tab(self, p):
         for cmd in ("keydown 38", "key 0f", "keyup 38"):
             self.assertEqual(p.command(cmd), "ok")
