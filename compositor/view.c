@@ -259,6 +259,20 @@ static struct swl_view *topmost_visible(struct swl_server *server) {
 	return NULL;
 }
 
+/*
+ * Windows on the screen or minimized. Toolkits keep unmapped ones too (the
+ * X11 client leader of GTK and Qt): those must not push the first window
+ * off the centre.
+ */
+static int count_mapped(struct swl_server *server) {
+	int n = 0;
+	struct swl_view *view;
+	wl_list_for_each(view, &server->views, link) {
+		n += view->mapped;
+	}
+	return n;
+}
+
 /* A parent that is itself mapped; dialogs of unmapped windows float freely. */
 static struct swl_view *mapped_parent(struct swl_view *view) {
 	struct swl_view *parent = view->impl->get_parent(view);
@@ -287,7 +301,7 @@ void swl_view_map(struct swl_view *view, bool has_position) {
 			swl_place_centre(&area, top, &on, &win);
 		} else {
 			// The first window is centred, later ones cascade from there.
-			int n = (wl_list_length(&server->views) - 1) % 8;
+			int n = (count_mapped(server) - 1) % 8;
 			win.x = area.x + (area.width - win.width) / 2 + n * CASCADE_STEP;
 			win.y = area.y + (area.height - win.height + top) / 2 + n * CASCADE_STEP;
 		}

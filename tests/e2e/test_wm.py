@@ -219,6 +219,25 @@ class EarlyStateTests(SessionTestCase):
 
 class X11WindowTests(SessionTestCase):
 
+    @unittest.skipUnless(have_gtk(), "needs python3-gi and gir1.2-gtk-3.0")
+    def test_first_x11_gtk_window_is_centred(self):
+        # GTK on X11 (as GIMP) first creates an unmapped client leader window:
+        # the first window the user sees still opens in the middle.
+        s = self.start(["--desktop", "--size", f"{W}x{H}"], [SYSTEM_PYTHON, GTK_APP],
+                       env={"GDK_BACKEND": "x11", "NO_AT_BRIDGE": "1"})
+        s.expect("ready")
+        p = self.connect(s)
+        s.send(f"window main {RED} 600 400")
+        s.expect("size main ")
+        self.assertEqual(p.wait_pixel(W // 2, H // 2, RED), "ok")
+        path = os.path.join(tempfile.mkdtemp(prefix="swl-wm-"), "centred.png")
+        self.assertEqual(p.command("quiet 300 10000"), "ok")
+        self.assertEqual(p.command(f"screenshot {path}"), "ok")
+        _, _, rows = read_png_rgb(path)
+        red = [x for x in range(W) if rows[H // 2][x * 3:x * 3 + 3] == bytes.fromhex(RED)]
+        left, right = red[0], W - 1 - red[-1]
+        self.assertLessEqual(abs(left - right), 2, f"red from {red[0]} to {red[-1]}")
+
     def test_x11_window_larger_than_screen_fits(self):
         s = self.start(["--desktop", "--size", "800x600"],
                        [X11_CLIENT, "--size", "1400x1000", "--position", "300,200"])
