@@ -32,9 +32,10 @@ void swl_view_finish(struct swl_view *view) {
 	wl_list_remove(&view->link);
 }
 
+/* Where floating windows go: the screen less the panels' zones. */
 static struct swl_rect layout_area(struct swl_server *server) {
 	struct wlr_box box;
-	swl_output_layout_box(server, &box);
+	swl_output_usable_box(server, &box);
 	return (struct swl_rect){ box.x, box.y, box.width, box.height };
 }
 
