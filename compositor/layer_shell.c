@@ -132,37 +132,20 @@ void swl_output_usable_area(struct swl_server *server, double lx, double ly, str
 
 void swl_output_usable_box(struct swl_server *server, struct wlr_box *box) {
 	swl_output_layout_box(server, box);
-	// How far panels reach in from each edge of the layout (the largest zone
-	// of the outputs on that edge).
-	int top = 0, bottom = 0, left = 0, right = 0;
+	struct swl_layer_rect layout = { box->x, box->y, box->width, box->height };
+	struct swl_layer_zones zones = { 0 };
 	struct swl_output *output;
 	wl_list_for_each(output, &server->outputs, link) {
 		struct wlr_box *out = wlr_output_layout_get_box(server->output_layout, output->wlr_output);
-		const struct wlr_box *use = &output->usable_area;
-		if (out == NULL || use->width <= 0 || use->height <= 0) {
-			continue;
-		}
-		if (out->y == box->y && use->y - out->y > top) {
-			top = use->y - out->y;
-		}
-		if (out->y + out->height == box->y + box->height &&
-				out->y + out->height - (use->y + use->height) > bottom) {
-			bottom = out->y + out->height - (use->y + use->height);
-		}
-		if (out->x == box->x && use->x - out->x > left) {
-			left = use->x - out->x;
-		}
-		if (out->x + out->width == box->x + box->width &&
-				out->x + out->width - (use->x + use->width) > right) {
-			right = out->x + out->width - (use->x + use->width);
+		if (out != NULL) {
+			const struct wlr_box *use = &output->usable_area;
+			swl_layer_zones_add(&zones, &layout,
+					&(struct swl_layer_rect){ out->x, out->y, out->width, out->height },
+					&(struct swl_layer_rect){ use->x, use->y, use->width, use->height });
 		}
 	}
-	if (top + bottom < box->height && left + right < box->width) {
-		box->x += left;
-		box->y += top;
-		box->width -= left + right;
-		box->height -= top + bottom;
-	}
+	swl_layer_zones_trim(&zones, &layout);
+	*box = (struct wlr_box){ layout.x, layout.y, layout.width, layout.height };
 }
 
 static void focus_layer(struct swl_server *server, struct wlr_layer_surface_v1 *ls) {
