@@ -34,7 +34,8 @@ static void learn(struct wlr_spice_link_pace *pacer, uint64_t written_now) {
 
 void wlr_spice_link_pace_update(struct wlr_spice_link_pace *pacer, int64_t now_ms,
 		uint64_t link_rate, uint64_t written, uint32_t socket_queued) {
-	pacer->rate = link_rate * WLR_SPICE_LINK_PACE_SHARE_PCT / 100;
+	pacer->rate = link_rate < WLR_SPICE_LINK_PACE_MAX_RATE ?
+		link_rate * WLR_SPICE_LINK_PACE_SHARE_PCT / 100 : 0;
 	if (!pacer->have_written || written < pacer->written) {
 		// The first look, or another client whose counters start anew.
 		pacer->have_written = true;

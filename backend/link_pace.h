@@ -21,6 +21,14 @@
 
 /* Updates up to this many pixels count as small: they are never held for large ones. */
 #define WLR_SPICE_LINK_PACE_SMALL_PX (128 * 128)
+/*
+ * Links measured this fast or faster are not paced: a client on loopback or
+ * a LAN that falls behind only for its own CPU would be fed bands at its
+ * full rate (on loopback anim-full sent 10 times the bytes, 132 MB in 10 s),
+ * where whole frames replacing each other in spice-server's queue skip what
+ * it cannot take.
+ */
+#define WLR_SPICE_LINK_PACE_MAX_RATE (20 * 1000 * 1000 / 8)
 /* Share of the measured rate paced to: room for other channels and estimation error. */
 #define WLR_SPICE_LINK_PACE_SHARE_PCT 90
 /* Large updates go when less than this much (in time at the rate) waits. */

@@ -74,3 +74,33 @@ bool swl_layer_arrange(const struct swl_layer_request *request,
 	apply_exclusive(request, usable);
 	return true;
 }
+
+static void deepest(int *zone, bool on_edge, int depth) {
+	if (on_edge && depth > *zone) {
+		*zone = depth;
+	}
+}
+
+void swl_layer_zones_add(struct swl_layer_zones *zones, const struct swl_layer_rect *layout,
+		const struct swl_layer_rect *output, const struct swl_layer_rect *usable) {
+	if (usable->width <= 0 || usable->height <= 0) {
+		return;
+	}
+	deepest(&zones->top, output->y == layout->y, usable->y - output->y);
+	deepest(&zones->bottom, output->y + output->height == layout->y + layout->height,
+			output->y + output->height - (usable->y + usable->height));
+	deepest(&zones->left, output->x == layout->x, usable->x - output->x);
+	deepest(&zones->right, output->x + output->width == layout->x + layout->width,
+			output->x + output->width - (usable->x + usable->width));
+}
+
+void swl_layer_zones_trim(const struct swl_layer_zones *zones, struct swl_layer_rect *layout) {
+	if (zones->top + zones->bottom >= layout->height ||
+			zones->left + zones->right >= layout->width) {
+		return;
+	}
+	layout->x += zones->left;
+	layout->y += zones->top;
+	layout->width -= zones->left + zones->right;
+	layout->height -= zones->top + zones->bottom;
+}

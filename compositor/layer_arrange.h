@@ -40,4 +40,18 @@ bool swl_layer_arrange(const struct swl_layer_request *request,
 		const struct swl_layer_rect *full, struct swl_layer_rect *usable,
 		struct swl_layer_rect *box);
 
+/* How deep the outputs' exclusive zones reach in from each edge of the layout. */
+struct swl_layer_zones {
+	int top, bottom, left, right;
+};
+
+/*
+ * Adds the zones of one output (its box and what it leaves to windows) on
+ * the edges of layout it touches: the deepest one on an edge counts.
+ */
+void swl_layer_zones_add(struct swl_layer_zones *zones, const struct swl_layer_rect *layout,
+		const struct swl_layer_rect *output, const struct swl_layer_rect *usable);
+/* Takes the zones from *layout, unless that would leave nothing. */
+void swl_layer_zones_trim(const struct swl_layer_zones *zones, struct swl_layer_rect *layout);
+
 #endif

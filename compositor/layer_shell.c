@@ -130,6 +130,24 @@ void swl_output_usable_area(struct swl_server *server, double lx, double ly, str
 	*box = output->usable_area;
 }
 
+void swl_output_usable_box(struct swl_server *server, struct wlr_box *box) {
+	swl_output_layout_box(server, box);
+	struct swl_layer_rect layout = { box->x, box->y, box->width, box->height };
+	struct swl_layer_zones zones = { 0 };
+	struct swl_output *output;
+	wl_list_for_each(output, &server->outputs, link) {
+		struct wlr_box *out = wlr_output_layout_get_box(server->output_layout, output->wlr_output);
+		if (out != NULL) {
+			const struct wlr_box *use = &output->usable_area;
+			swl_layer_zones_add(&zones, &layout,
+					&(struct swl_layer_rect){ out->x, out->y, out->width, out->height },
+					&(struct swl_layer_rect){ use->x, use->y, use->width, use->height });
+		}
+	}
+	swl_layer_zones_trim(&zones, &layout);
+	*box = (struct wlr_box){ layout.x, layout.y, layout.width, layout.height };
+}
+
 static void focus_layer(struct swl_server *server, struct wlr_layer_surface_v1 *ls) {
 	if (ls->current.keyboard_interactive == ZWLR_LAYER_SURFACE_V1_KEYBOARD_INTERACTIVITY_NONE) {
 		return;

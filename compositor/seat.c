@@ -199,7 +199,7 @@ static void grab_motion(struct swl_server *server) {
 	int dx = (int)(server->cursor->x - grab->cursor_x);
 	int dy = (int)(server->cursor->y - grab->cursor_y);
 	struct wlr_box area;
-	swl_output_layout_box(server, &area);
+	swl_output_usable_box(server, &area);
 	struct swl_rect screen = { area.x, area.y, area.width, area.height };
 	struct swl_rect start = { grab->start.x, grab->start.y, grab->start.width,
 		grab->start.height };

@@ -277,6 +277,11 @@ void swl_layers_output_destroyed(struct swl_server *server, struct swl_output *o
  * (panels). For the window policy: placement, maximize.
  */
 void swl_output_usable_area(struct swl_server *server, double lx, double ly, struct wlr_box *box);
+/*
+ * Where floating windows are kept: the outputs' bounding box less the
+ * panels' exclusive zones along its edges.
+ */
+void swl_output_usable_box(struct swl_server *server, struct wlr_box *box);
 /* A click on surface: true if it is a layer surface (focused if it takes keys). */
 bool swl_layers_click_focus(struct swl_server *server, struct wlr_surface *surface);
 

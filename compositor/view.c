@@ -33,9 +33,10 @@ void swl_view_finish(struct swl_view *view) {
 	wl_list_remove(&view->link);
 }
 
+/* Where floating windows go: the screen less the panels' zones. */
 static struct swl_rect layout_area(struct swl_server *server) {
 	struct wlr_box box;
-	swl_output_layout_box(server, &box);
+	swl_output_usable_box(server, &box);
 	return (struct swl_rect){ box.x, box.y, box.width, box.height };
 }
 
@@ -292,15 +293,11 @@ static struct swl_view *topmost_visible(struct swl_server *server) {
 	return NULL;
 }
 
-/* A parent that is itself mapped; dialogs of unmapped windows float freely. */
-static struct swl_view *mapped_parent(struct swl_view *view) {
-	struct swl_view *parent = view->impl->get_parent(view);
-	return parent != NULL && parent->mapped ? parent : NULL;
-}
-
 /*
- * Windows on the screen, this one included. Not all views: an app opening
- * two windows at once has the second one's surface before the first maps.
+ * Windows on the screen or minimized, this one included. Not all views:
+ * toolkits keep unmapped ones (the X11 client leader of GTK and Qt), which
+ * must not push the first window off the centre, and an app opening two
+ * windows at once has the second one's surface before the first maps.
  */
 static int count_mapped(struct swl_server *server) {
 	int n = 0;
@@ -309,6 +306,12 @@ static int count_mapped(struct swl_server *server) {
 		n += view->mapped;
 	}
 	return n;
+}
+
+/* A parent that is itself mapped; dialogs of unmapped windows float freely. */
+static struct swl_view *mapped_parent(struct swl_view *view) {
+	struct swl_view *parent = view->impl->get_parent(view);
+	return parent != NULL && parent->mapped ? parent : NULL;
 }
 
 void swl_view_map(struct swl_view *view, bool has_position) {

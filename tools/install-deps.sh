@@ -19,6 +19,7 @@ wl-clipboard wayland-utils xclip xdotool openssl systemd valgrind
 chromium spice-html5
 sasl2-bin libsasl2-modules
 pulseaudio pulseaudio-utils
+waybar fuzzel
 clang libclang-rt-14-dev
 "
 

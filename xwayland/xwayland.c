@@ -254,7 +254,7 @@ static void view_handle_request_configure(struct wl_listener *listener, void *da
 	}
 	// Granted, but a window never grows past the screen or leaves it.
 	struct wlr_box area;
-	swl_output_layout_box(view->server, &area);
+	swl_output_usable_box(view->server, &area);
 	struct swl_rect screen = { area.x, area.y, area.width, area.height };
 	struct swl_rect win = { event->x, event->y, event->width, event->height };
 	int top = swl_view_title_height(view);

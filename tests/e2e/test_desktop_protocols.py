@@ -13,6 +13,9 @@ import unittest
 from harness import PATTERNS, TEST_CLIENT, LineReader, SessionTestCase
 
 LAYER_CLIENT = os.environ.get("SWL_LAYER_CLIENT", "swl-layer-client")
+X11_CLIENT = os.environ.get("SWL_X11_CLIENT", "swl-x11-client")
+# The focused server-side title bar's colour (compositor/decoration.c).
+FOCUSED_BAR = "285577"
 
 # Item 2 of issue 17: the globals apps and desktop tools look for.
 PROTOCOLS = [
@@ -153,6 +156,36 @@ class DesktopProtocolTests(SessionTestCase):
         self.assertEqual(p.wait_pixel(200, 45, PATTERNS[0][0]), "ok")
         self.assertEqual(p.wait_pixel(600, 590, PATTERNS[0][3]), "ok")
         self.assertEqual(p.command("pixel 200 20"), "ff00ff")
+
+    def test_tall_windows_fit_below_the_panel(self):
+        # A window too tall for the screen is asked to fit the area the panel
+        # leaves, and its top (a client's header bar, a server-side title bar)
+        # goes right below the panel, not under it.
+        s = self.start(["--desktop", "--size", "800x600"],
+                       ["sh", "-c", "echo display=$DISPLAY; exec cat"])
+        display = s.expect("display=").split("=", 1)[1]
+        p = self.connect(s)
+        panel, out = self.layer_client(s, "top", "top", "40", "ff00ff", "40", "none")
+        self.assertEqual(out.readline(), "configure 800 40")
+        client = subprocess.Popen([TEST_CLIENT, "--size", "300x1000"], env=self.client_env(s),
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL)
+        self.addCleanup(client.wait, 10)
+        self.addCleanup(client.kill)
+        reader = LineReader(client.stdout, "swl-test-client")
+        reader.wait_for(lambda l: l == "ready 300 560")
+        self.assertEqual(p.wait_pixel(250 + 75, 40 + 3, PATTERNS[0][0]), "ok")
+        self.assertEqual(p.command("pixel 325 38"), "ff00ff")
+        # An X11 window: its frame's title bar shows below the panel.
+        xclient = subprocess.Popen(
+            [X11_CLIENT, "--size", "200x1000", "--position", "20,300"],
+            env=dict(self.client_env(s), DISPLAY=display), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.addCleanup(xclient.wait, 10)
+        self.addCleanup(xclient.kill)
+        LineReader(xclient.stdout, "swl-x11-client").wait_for(lambda l: l.startswith("ready"))
+        # The bar's top rows (above the title text), then the window below it.
+        self.assertEqual(p.wait_pixel(20 + 120, 40 + 2, FOCUSED_BAR), "ok")
+        self.assertEqual(p.wait_pixel(20 + 50, 40 + 26 + 3, PATTERNS[0][0]), "ok")
 
     def test_clipboard_with_data_control(self):
         s = self.start(["--desktop"])

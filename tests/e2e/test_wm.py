@@ -202,6 +202,28 @@ class GtkWindowTests(GtkTestCase):
         self.assertEqual(p.wait_pixel(int(width) - 4, int(header) + int(height) - 4, BLUE), "ok")
         self.assertNotEqual(p.command("pixel 4 4"), BLACK)
 
+    def test_shadowed_window_shows_where_placed(self):
+        # GTK draws a shadow around its windows (xdg window geometry inside
+        # a larger buffer): the window's edges, not the shadow's, go where
+        # placement puts them. A window too tall for the screen is centred
+        # across and fills it from top to bottom.
+        s, p = self.start_app()
+        s.send("window tall 0000ff 600 1200")
+        while True:
+            _, _, width, height, header = s.expect("size tall ").split()
+            if int(height) + int(header) <= H:
+                break
+        self.assertEqual(width, "600")
+        self.assertEqual(int(height) + int(header), H)
+        left, right = (W - 600) // 2, (W + 600) // 2
+        self.assertEqual(p.wait_pixel(left + 2, H - 2, BLUE), "ok")
+        self.assertEqual(p.wait_pixel(right - 2, H - 2, BLUE), "ok")
+        self.assertEqual(p.command("quiet 300 10000"), "ok")
+        self.assertNotEqual(p.command(f"pixel {left - 3} {H // 2}"), BLUE)
+        self.assertNotEqual(p.command(f"pixel {right + 3} {H // 2}"), BLUE)
+        # The header bar's top row is on the screen: the window's top edge.
+        self.assertNotEqual(p.command(f"pixel {W // 2} 0"), BLACK)
+
     def alt_tab(self, p):
         for cmd in ("keydown 38", "key 0f", "keyup 38"):
             self.assertEqual(p.command(cmd), "ok")
@@ -266,6 +288,25 @@ class EarlyStateTests(SessionTestCase):
 
 
 class X11WindowTests(SessionTestCase):
+
+    @unittest.skipUnless(have_gtk(), "needs python3-gi and gir1.2-gtk-3.0")
+    def test_first_x11_gtk_window_is_centred(self):
+        # GTK on X11 (as GIMP) first creates an unmapped client leader window:
+        # the first window the user sees still opens in the middle.
+        s = self.start(["--desktop", "--size", f"{W}x{H}"], [SYSTEM_PYTHON, GTK_APP],
+                       env={"GDK_BACKEND": "x11", "NO_AT_BRIDGE": "1"})
+        s.expect("ready")
+        p = self.connect(s)
+        s.send(f"window main {RED} 600 400")
+        s.expect("size main ")
+        self.assertEqual(p.wait_pixel(W // 2, H // 2, RED), "ok")
+        path = os.path.join(tempfile.mkdtemp(prefix="swl-wm-"), "centred.png")
+        self.assertEqual(p.command("quiet 300 10000"), "ok")
+        self.assertEqual(p.command(f"screenshot {path}"), "ok")
+        _, _, rows = read_png_rgb(path)
+        red = [x for x in range(W) if rows[H // 2][x * 3:x * 3 + 3] == bytes.fromhex(RED)]
+        left, right = red[0], W - 1 - red[-1]
+        self.assertLessEqual(abs(left - right), 2, f"red from {red[0]} to {red[-1]}")
 
     def test_x11_window_larger_than_screen_fits(self):
         s = self.start(["--desktop", "--size", "800x600"],

@@ -94,12 +94,49 @@ static void test_no_room(void **state) {
 	assert_rect(&usable, 100, 0, 1280, 800);
 }
 
+/*
+ * Two heads side by side: a top panel on the left one and a bottom one on
+ * the right one trim the whole layout; a side panel counts only on the
+ * layout's own edge.
+ */
+static void test_zones_of_heads(void **state) {
+	const struct swl_layer_rect layout = { 0, 0, 2000, 800 };
+	const struct swl_layer_rect left = { 0, 0, 1000, 800 }, right = { 1000, 0, 1000, 800 };
+	struct swl_layer_zones zones = { 0 };
+	swl_layer_zones_add(&zones, &layout, &left, &(struct swl_layer_rect){ 0, 30, 1000, 770 });
+	swl_layer_zones_add(&zones, &layout, &right, &(struct swl_layer_rect){ 1000, 0, 950, 760 });
+	struct swl_layer_rect box = layout;
+	swl_layer_zones_trim(&zones, &box);
+	assert_rect(&box, 0, 30, 1950, 730);
+	// An inner edge (the left head's right side) reserves nothing.
+	zones = (struct swl_layer_zones){ 0 };
+	swl_layer_zones_add(&zones, &layout, &left, &(struct swl_layer_rect){ 0, 0, 900, 800 });
+	box = layout;
+	swl_layer_zones_trim(&zones, &box);
+	assert_rect(&box, 0, 0, 2000, 800);
+}
+
+/* Zones that would leave nothing, and an output not arranged yet, are ignored. */
+static void test_zones_leave_room(void **state) {
+	const struct swl_layer_rect layout = { 0, 0, 800, 600 };
+	struct swl_layer_zones zones = { 0 };
+	swl_layer_zones_add(&zones, &layout, &layout, &(struct swl_layer_rect){ 0, 0, 0, 0 });
+	struct swl_layer_rect box = layout;
+	swl_layer_zones_trim(&zones, &box);
+	assert_rect(&box, 0, 0, 800, 600);
+	zones = (struct swl_layer_zones){ .top = 300, .bottom = 300 };
+	swl_layer_zones_trim(&zones, &box);
+	assert_rect(&box, 0, 0, 800, 600);
+}
+
 int main(void) {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_top_panel),
 		cmocka_unit_test(test_sides_and_centre),
 		cmocka_unit_test(test_zone_minus_one),
 		cmocka_unit_test(test_no_room),
+		cmocka_unit_test(test_zones_of_heads),
+		cmocka_unit_test(test_zones_leave_room),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

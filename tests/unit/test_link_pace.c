@@ -26,6 +26,16 @@ static void test_unknown_link_holds_nothing(void **state) {
 	assert_true(wlr_spice_link_pace_large_px(&p) == INT64_MAX);
 }
 
+static void test_fast_link_not_paced(void **state) {
+	struct wlr_spice_link_pace p;
+	wlr_spice_link_pace_init(&p);
+	// A loopback client that fell behind at 13 MB/s for its own CPU.
+	wlr_spice_link_pace_update(&p, 0, 13000000, 0, 0);
+	wlr_spice_link_pace_update(&p, 20, 13000000, 4000000, 2000000);
+	assert_false(wlr_spice_link_pace_active(&p));
+	assert_true(wlr_spice_link_pace_large_px(&p) == INT64_MAX);
+}
+
 static void test_burst_holds_large_until_drained(void **state) {
 	struct wlr_spice_link_pace p;
 	wlr_spice_link_pace_init(&p);
@@ -116,6 +126,7 @@ static void test_new_client_starts_over(void **state) {
 int main(void) {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_unknown_link_holds_nothing),
+		cmocka_unit_test(test_fast_link_not_paced),
 		cmocka_unit_test(test_burst_holds_large_until_drained),
 		cmocka_unit_test(test_socket_queue_is_a_floor),
 		cmocka_unit_test(test_small_updates_capped),
