@@ -173,6 +173,168 @@ struct clip_request {
 	guint selection, type;
 };
 
+/* The channels of the session; the pointers are NULL until created and once destroyed. */
+struct probe_channels {
+	SpiceMainChannel *main;
+	SpiceDisplayChannel *display; /* display channel 0 */
+	SpiceInputsChannel *inputs;
+	SpiceCursorChannel *cursor;
+	SpicePlaybackChannel *playback; /* audio channels: handled here (audio.c) */
+	SpiceRecordChannel *record;
+	GPtrArray *seen; /* struct probe_channel *, every channel, for statistics */
+};
+
+/* Primary surface of display channel 0, owned by spice-glib. */
+struct probe_primary {
+	bool exists;
+	enum SpiceSurfaceFmt format;
+	int width, height, stride;
+	const guint8 *data;
+	guint64 updates; /* display invalidations */
+};
+
+/* Mode screenshot: where and how long to settle first. */
+struct probe_shot {
+	const char *out_path;
+	guint settle_ms;
+};
+
+/* Mode expect. */
+struct probe_expect {
+	GArray *pixels; /* struct expect_pixel */
+	guint timeout_ms;
+	guint source;
+};
+
+/* Mode stats. */
+struct probe_stats {
+	double seconds;
+	guint source;
+};
+
+/* Mode session: the command lines from stdin and the state of the queue. */
+struct probe_queue {
+	GIOChannel *stdin_channel;
+	guint stdin_source;
+	GString *stdin_buf;
+	GQueue *lines; /* char *, commands not yet run */
+	bool stdin_eof;
+	bool running;
+	bool pending; /* a command returned CMD_PENDING and has not completed */
+	bool quitting; /* quit or EOF: no more commands, exiting after settle_source */
+	bool awaiting_inputs; /* "connected" waits for the inputs channel */
+	guint inputs_grace_source;
+};
+
+/* What the pending command waits for, and its timers. */
+struct probe_wait {
+	enum session_wait kind;
+	struct expect_pixel pixel;
+	guint quiet_ms;
+	guint timeout_source;
+	guint quiet_source;
+};
+
+/* The inputs channel. */
+struct probe_input {
+	bool opened;     /* linked; SPICE_CHANNEL_OPENED seen */
+	bool leds_known; /* SPICE_MSG_INPUTS_INIT (first LED state) received */
+	int buttons;     /* SPICE_MOUSE_BUTTON_MASK_* of the buttons we hold */
+	guint flush_serial; /* identifies the flush a session command waits for */
+	guint wait_leds_mask, wait_leds_want; /* SPICE_INPUTS_*_LOCK bits */
+};
+
+/* The cursor channel: the last shape and whether it is shown. */
+struct probe_cursor {
+	bool known;
+	bool visible;
+	int width, height, hot_x, hot_y;
+	int want_width, want_height; /* wait-cursor W H; 0 for any */
+};
+
+/* The latency command. */
+struct probe_latency {
+	guint count;
+	guint timeout_ms;
+	guint key;
+	gint64 sent_at; /* 0 while waiting for the display to be quiet */
+	GArray *samples; /* double, milliseconds */
+};
+
+/* The pending agent command (SESSION_WAIT_AGENT and after). */
+struct probe_agent {
+	enum agent_op op;
+	guint selection; /* VD_AGENT_CLIPBOARD_SELECTION_* of a clipboard command */
+	char *text;      /* clipboard set: the text until it is grabbed; send-file: the path */
+	gsize text_len;
+	guint32 type;    /* VD_AGENT_CLIPBOARD_* of a clipboard command */
+	char *file;      /* get-file: where the data goes */
+	int resize_n;    /* monitors the pending resize asks for */
+	int resize_w[MAX_MONITORS], resize_h[MAX_MONITORS];
+	int resize_from_w, resize_from_h; /* primary size when the config was sent */
+};
+
+/* Both sides of the clipboard, per selection. */
+struct probe_clipboard {
+	struct agent_grab grab[CLIP_SELECTIONS];
+	/* Clipboard text we grabbed, served on request while we own the selection. */
+	char *text[CLIP_SELECTIONS];
+	gsize len[CLIP_SELECTIONS];
+	guint32 type[CLIP_SELECTIONS]; /* VD_AGENT_CLIPBOARD_* of text */
+	bool owned[CLIP_SELECTIONS];
+	guint served;     /* requests answered with our text */
+	GArray *deferred; /* struct clip_request */
+};
+
+/* send-file. */
+struct probe_file {
+	GCancellable *cancel; /* a transfer in progress */
+	goffset cancel_after; /* --cancel-after BYTES, or -1 */
+	goffset exit_after;   /* --exit-after BYTES, or -1 */
+	char *error;          /* why the file failed (the agent's words) */
+	int waits;            /* callbacks still to come */
+};
+
+/* The playback channel and what it delivered since audio-start. */
+struct probe_audio {
+	int play_format, play_channels, play_rate;
+	bool play_active;
+	bool capturing;          /* since audio-start (or audio SECONDS) */
+	GArray *capture;         /* gint16, left channel, from the first sound on */
+	guint loud_end;          /* samples in capture up to the last sound */
+	guint64 frames;          /* frames received while capturing */
+	gint64 first_sound_us;   /* g_get_monotonic_time() when sound arrived, 0 if none */
+	guint starts, stops;
+	bool stopped_after_sound;
+	/* wait-volume: the channel (playback or record), its mute and first volume (-1: any) */
+	bool wait_playback;
+	int wait_mute, wait_volume;
+};
+
+/* The record channel and the tone sent on it. */
+struct probe_tone {
+	int rec_format, rec_channels, rec_rate;
+	bool rec_started;
+	double freq, seconds, amplitude;
+	guint64 frames, sent, burst;
+	gint64 start_us;
+	guint source;
+};
+
+/* One session command run from the command line. */
+struct probe_oneshot {
+	bool active;
+	const struct session_cmd *cmd;
+	int argc;
+	char **argv;
+	bool started;
+	bool dry_run; /* checking the arguments only; see oneshot_parse() */
+	char *error;  /* first error line from the dry run */
+	char *line;   /* result line printed once the input has settled */
+	bool hold;    /* clipboard set: stay connected hold_ms after the result */
+	guint hold_ms;
+};
+
 struct probe {
 	GMainLoop *loop;
 	SpiceSession *session;
@@ -184,135 +346,31 @@ struct probe {
 	guint deadline_source;
 	double timeout_s;
 
-	SpiceMainChannel *main;
-	SpiceDisplayChannel *display;
-	SpiceInputsChannel *inputs;
-	SpiceCursorChannel *cursor;
-	GPtrArray *channels; /* struct probe_channel * */
-
-	/* Primary surface of display channel 0, owned by spice-glib. */
-	bool has_primary;
-	enum SpiceSurfaceFmt format;
-	int width, height, stride;
-	const guint8 *data;
-
 	guint mark_fallback_source;
 	bool connected;
 	gint64 connected_at; /* g_get_monotonic_time() */
-	guint64 display_updates;
-
-	/* screenshot */
-	const char *out_path;
-	guint settle_ms;
-	guint settle_source;
-
-	/* expect */
-	GArray *expect; /* struct expect_pixel */
-	guint expect_timeout_ms;
-	guint expect_source;
-
-	/* stats */
-	double stats_seconds;
-	guint stats_source;
-
-	/* session */
-	GIOChannel *stdin_channel;
-	guint stdin_source;
-	GString *stdin_buf;
-	GQueue *lines; /* char *, commands not yet run */
-	bool stdin_eof;
-	bool running_queue;
-	bool pending; /* a command returned CMD_PENDING and has not completed */
-	bool quitting; /* quit or EOF: no more commands, exiting after settle_source */
-	enum session_wait wait;
-	struct expect_pixel wait_pixel;
-	guint wait_quiet_ms;
-	guint wait_timeout_source;
-	guint wait_quiet_source;
-
-	/* inputs channel */
-	bool inputs_opened;  /* linked; SPICE_CHANNEL_OPENED seen */
-	bool leds_known;     /* SPICE_MSG_INPUTS_INIT (first LED state) received */
-	bool awaiting_inputs; /* session: "connected" waits for the inputs channel */
-	guint inputs_grace_source;
+	guint settle_source; /* screenshot, and the wait before exiting after input */
+	bool sent_input;     /* some input was sent on this connection */
 	bool lock_sync_off;  /* session read-only while the inputs channel comes up */
 	guint lock_sync_source;
-	int button_state;    /* SPICE_MOUSE_BUTTON_MASK_* of the buttons we hold */
-	bool sent_input;     /* some input was sent on this connection */
-	guint flush_serial;  /* identifies the flush a session command waits for */
-	guint wait_leds_mask, wait_leds_want; /* SPICE_INPUTS_*_LOCK bits */
-	/* wait-volume: the channel (playback or record), its mute and first volume (-1: any) */
-	bool wait_volume_playback;
-	int wait_volume_mute, wait_volume;
-
-	/* cursor channel: the last shape and whether it is shown */
-	bool has_cursor;
-	bool cursor_visible;
-	int cursor_width, cursor_height, cursor_hot_x, cursor_hot_y;
-	int want_cursor_width, want_cursor_height; /* wait-cursor W H; 0 for any */
-
-	/* latency */
-	guint latency_count;
-	guint latency_timeout_ms;
-	guint latency_key;
-	gint64 latency_sent_at; /* 0 while waiting for the display to be quiet */
-	GArray *latency_samples; /* double, milliseconds */
-
-	/* agent commands */
-	enum agent_op agent_op;
-	guint op_selection;  /* VD_AGENT_CLIPBOARD_SELECTION_* of a clipboard command */
-	char *op_text;       /* clipboard set: the text until it is grabbed */
-	gsize op_text_len;
-	guint32 op_type;     /* VD_AGENT_CLIPBOARD_* of a clipboard command */
-	char *op_file;       /* get-file: where the data goes */
-	int resize_n;        /* monitors the pending resize asks for */
-	int resize_w[MAX_MONITORS], resize_h[MAX_MONITORS];
-	int resize_from_w, resize_from_h; /* primary size when the config was sent */
-	struct agent_grab agent_grab[CLIP_SELECTIONS];
-	/* Clipboard text we grabbed, served on request while we own the selection. */
-	char *clip_text[CLIP_SELECTIONS];
-	gsize clip_len[CLIP_SELECTIONS];
-	guint32 clip_type[CLIP_SELECTIONS]; /* VD_AGENT_CLIPBOARD_* of clip_text */
-	bool clip_owned[CLIP_SELECTIONS];
-	guint clip_served;     /* requests answered with our text */
-	GCancellable *file_cancel; /* send-file in progress */
-	goffset file_cancel_after; /* send-file --cancel-after BYTES, or -1 */
-	goffset file_exit_after;   /* send-file --exit-after BYTES, or -1 */
-	char *file_error;          /* send-file: why the file failed (the agent's words) */
-	int file_waits;            /* send-file: callbacks still to come */
-	GArray *clip_deferred; /* struct clip_request */
-	guint hold_ms;         /* one-shot clipboard set */
-	bool oneshot_hold;     /* one-shot: stay connected hold_ms after the result */
-
-	/* audio: playback and record channels, handled here */
-	SpicePlaybackChannel *playback;
-	SpiceRecordChannel *record;
-	int play_format, play_channels, play_rate;
-	bool play_active;
-	bool capturing;          /* since audio-start (or audio SECONDS) */
-	GArray *capture;         /* gint16, left channel, from the first sound on */
-	guint capture_loud_end;  /* samples in capture up to the last sound */
-	guint64 capture_frames;  /* frames received while capturing */
-	gint64 first_sound_us;   /* g_get_monotonic_time() when sound arrived, 0 if none */
-	guint audio_starts, audio_stops;
-	bool stopped_after_sound;
-	int rec_format, rec_channels, rec_rate;
-	bool rec_started;
-	double tone_freq, tone_seconds, tone_amplitude;
-	guint64 tone_frames, tone_sent, tone_burst;
-	gint64 tone_start_us;
-	guint tone_source;
 	bool gst_audio_missing; /* spice-glib could not build a GStreamer audio pipeline */
 
-	/* one-shot session command run from the command line */
-	bool oneshot;
-	const struct session_cmd *oneshot_cmd;
-	int oneshot_argc;
-	char **oneshot_argv;
-	bool oneshot_started;
-	bool dry_run; /* checking the arguments only; see oneshot_parse() */
-	char *oneshot_error; /* first error line from the dry run */
-	char *oneshot_line;  /* result line printed once the input has settled */
+	struct probe_channels ch;
+	struct probe_primary primary;
+	struct probe_shot shot;
+	struct probe_expect expect;
+	struct probe_stats stats;
+	struct probe_queue queue;
+	struct probe_wait wait;
+	struct probe_input input;
+	struct probe_cursor cursor;
+	struct probe_latency latency;
+	struct probe_agent agent;
+	struct probe_clipboard clip;
+	struct probe_file file;
+	struct probe_audio audio;
+	struct probe_tone tone;
+	struct probe_oneshot oneshot;
 };
 
 /* ------------------------------------------------------------------ */
@@ -445,11 +503,11 @@ static guint seconds_to_ms(double s) {
 /* Primary surface access */
 
 static bool primary_pixel(struct probe *p, int x, int y, uint32_t *rgb) {
-	if (!p->has_primary || x < 0 || y < 0 || x >= p->width || y >= p->height) {
+	if (!p->primary.exists || x < 0 || y < 0 || x >= p->primary.width || y >= p->primary.height) {
 		return false;
 	}
-	const guint8 *row = p->data + (ptrdiff_t)y * p->stride;
-	switch (p->format) {
+	const guint8 *row = p->primary.data + (ptrdiff_t)y * p->primary.stride;
+	switch (p->primary.format) {
 	case SPICE_SURFACE_FMT_32_xRGB:
 	case SPICE_SURFACE_FMT_32_ARGB: {
 		/* Native-endian 0xAARRGGBB words (BGRX bytes on little-endian). */
@@ -463,7 +521,7 @@ static bool primary_pixel(struct probe *p, int x, int y, uint32_t *rgb) {
 		uint16_t v;
 		memcpy(&v, row + (size_t)x * 2, sizeof(v));
 		uint32_t r, g, b;
-		if (p->format == SPICE_SURFACE_FMT_16_555) {
+		if (p->primary.format == SPICE_SURFACE_FMT_16_555) {
 			r = (v >> 10) & 0x1f;
 			g = (v >> 5) & 0x1f;
 			g = (g << 3) | (g >> 2);
@@ -504,7 +562,7 @@ static bool pixel_matches(struct probe *p, const struct expect_pixel *px) {
 }
 
 static void fill_rgb_row(struct probe *p, int y, guint8 *out) {
-	for (int x = 0; x < p->width; x++) {
+	for (int x = 0; x < p->primary.width; x++) {
 		uint32_t rgb = 0;
 		primary_pixel(p, x, y, &rgb);
 		out[3 * x + 0] = (rgb >> 16) & 0xff;
@@ -531,11 +589,11 @@ static bool write_png(struct probe *p, FILE *f, guint8 *row, char **err) {
 		return false;
 	}
 	png_init_io(png, f);
-	png_set_IHDR(png, info, (png_uint_32)p->width, (png_uint_32)p->height, 8,
+	png_set_IHDR(png, info, (png_uint_32)p->primary.width, (png_uint_32)p->primary.height, 8,
 		PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
 		PNG_FILTER_TYPE_DEFAULT);
 	png_write_info(png, info);
-	for (int y = 0; y < p->height; y++) {
+	for (int y = 0; y < p->primary.height; y++) {
 		fill_rgb_row(p, y, row);
 		png_write_row(png, row);
 	}
@@ -545,10 +603,10 @@ static bool write_png(struct probe *p, FILE *f, guint8 *row, char **err) {
 }
 
 static bool write_ppm(struct probe *p, FILE *f, guint8 *row) {
-	fprintf(f, "P6\n%d %d\n255\n", p->width, p->height);
-	for (int y = 0; y < p->height; y++) {
+	fprintf(f, "P6\n%d %d\n255\n", p->primary.width, p->primary.height);
+	for (int y = 0; y < p->primary.height; y++) {
 		fill_rgb_row(p, y, row);
-		if (fwrite(row, 3, (size_t)p->width, f) != (size_t)p->width) {
+		if (fwrite(row, 3, (size_t)p->primary.width, f) != (size_t)p->primary.width) {
 			return false;
 		}
 	}
@@ -562,12 +620,12 @@ static bool path_is_png(const char *path) {
 
 /* Writes the primary surface to path (PNG for *.png, else binary PPM). */
 static bool save_screenshot(struct probe *p, const char *path, char **err) {
-	if (!p->has_primary) {
+	if (!p->primary.exists) {
 		*err = g_strdup("no primary surface");
 		return false;
 	}
-	if (!primary_format_supported(p->format)) {
-		*err = g_strdup_printf("unsupported surface format %d", (int)p->format);
+	if (!primary_format_supported(p->primary.format)) {
+		*err = g_strdup_printf("unsupported surface format %d", (int)p->primary.format);
 		return false;
 	}
 	FILE *f = fopen(path, "wb");
@@ -575,7 +633,7 @@ static bool save_screenshot(struct probe *p, const char *path, char **err) {
 		*err = g_strdup_printf("cannot open %s: %s", path, g_strerror(errno));
 		return false;
 	}
-	guint8 *row = g_malloc((size_t)p->width * 3);
+	guint8 *row = g_malloc((size_t)p->primary.width * 3);
 	bool ok;
 	char *png_err = NULL;
 	if (path_is_png(path)) {
@@ -626,8 +684,8 @@ static char *stats_json(struct probe *p, double seconds) {
 	for (size_t i = 0; i < G_N_ELEMENTS(fixed); i++) {
 		add_channel_bytes(keys, bytes, fixed[i], 0);
 	}
-	for (guint i = 0; i < p->channels->len; i++) {
-		struct probe_channel *pc = g_ptr_array_index(p->channels, i);
+	for (guint i = 0; i < p->ch.seen->len; i++) {
+		struct probe_channel *pc = g_ptr_array_index(p->ch.seen, i);
 		channel_snapshot(pc);
 		add_channel_bytes(keys, bytes, pc->key, pc->last_bytes);
 	}
@@ -656,8 +714,8 @@ static char *stats_json(struct probe *p, double seconds) {
 	g_string_append_printf(json,
 		"},\"total_bytes\":%" G_GUINT64_FORMAT ",\"display_updates\":%" G_GUINT64_FORMAT
 		",\"width\":%d,\"height\":%d}",
-		total, p->display_updates, p->has_primary ? p->width : 0,
-		p->has_primary ? p->height : 0);
+		total, p->primary.updates, p->primary.exists ? p->primary.width : 0,
+		p->primary.exists ? p->primary.height : 0);
 
 	g_ptr_array_free(keys, TRUE);
 	g_array_free(bytes, TRUE);
@@ -670,24 +728,24 @@ static char *stats_json(struct probe *p, double seconds) {
 static gboolean screenshot_settled(gpointer data) {
 	struct probe *p = data;
 	p->settle_source = 0;
-	if (!p->has_primary) {
+	if (!p->primary.exists) {
 		return G_SOURCE_REMOVE; /* re-armed when the primary comes back */
 	}
 	char *err = NULL;
-	if (!save_screenshot(p, p->out_path, &err)) {
+	if (!save_screenshot(p, p->shot.out_path, &err)) {
 		fprintf(stderr, PROBE_NAME ": screenshot: %s\n", err);
 		g_free(err);
 		probe_finish(p, PROBE_EXIT_FAIL);
 		return G_SOURCE_REMOVE;
 	}
-	out_line("%dx%d", p->width, p->height);
+	out_line("%dx%d", p->primary.width, p->primary.height);
 	probe_finish(p, PROBE_EXIT_OK);
 	return G_SOURCE_REMOVE;
 }
 
 static void screenshot_arm(struct probe *p) {
 	clear_source(&p->settle_source);
-	p->settle_source = g_timeout_add(p->settle_ms, screenshot_settled, p);
+	p->settle_source = g_timeout_add(p->shot.settle_ms, screenshot_settled, p);
 }
 
 static void screenshot_connected(struct probe *p) {
@@ -699,34 +757,34 @@ static void screenshot_update(struct probe *p, bool primary_changed) {
 }
 
 static bool screenshot_parse(struct probe *p, int argc, char **argv) {
-	p->settle_ms = DEFAULT_SETTLE_MS;
+	p->shot.settle_ms = DEFAULT_SETTLE_MS;
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--out") == 0 && i + 1 < argc) {
-			p->out_path = argv[++i];
+			p->shot.out_path = argv[++i];
 		} else if (g_str_has_prefix(a, "--out=")) {
-			p->out_path = a + strlen("--out=");
+			p->shot.out_path = a + strlen("--out=");
 		} else if (strcmp(a, "--settle") == 0 && i + 1 < argc) {
-			if (!parse_ms(argv[++i], &p->settle_ms)) {
+			if (!parse_ms(argv[++i], &p->shot.settle_ms)) {
 				return false;
 			}
 		} else if (g_str_has_prefix(a, "--settle=")) {
-			if (!parse_ms(a + strlen("--settle="), &p->settle_ms)) {
+			if (!parse_ms(a + strlen("--settle="), &p->shot.settle_ms)) {
 				return false;
 			}
 		} else {
 			return false;
 		}
 	}
-	return p->out_path != NULL && p->out_path[0] != '\0';
+	return p->shot.out_path != NULL && p->shot.out_path[0] != '\0';
 }
 
 /* ------------------------------------------------------------------ */
 /* Mode: expect */
 
 static void expect_check(struct probe *p) {
-	for (guint i = 0; i < p->expect->len; i++) {
-		if (!pixel_matches(p, &g_array_index(p->expect, struct expect_pixel, i))) {
+	for (guint i = 0; i < p->expect.pixels->len; i++) {
+		if (!pixel_matches(p, &g_array_index(p->expect.pixels, struct expect_pixel, i))) {
 			return;
 		}
 	}
@@ -736,9 +794,9 @@ static void expect_check(struct probe *p) {
 
 static gboolean expect_timeout(gpointer data) {
 	struct probe *p = data;
-	p->expect_source = 0;
-	for (guint i = 0; i < p->expect->len; i++) {
-		struct expect_pixel *px = &g_array_index(p->expect, struct expect_pixel, i);
+	p->expect.source = 0;
+	for (guint i = 0; i < p->expect.pixels->len; i++) {
+		struct expect_pixel *px = &g_array_index(p->expect.pixels, struct expect_pixel, i);
 		if (!pixel_matches(p, px)) {
 			char got[8];
 			format_pixel(p, px->x, px->y, got);
@@ -750,7 +808,7 @@ static gboolean expect_timeout(gpointer data) {
 }
 
 static void expect_connected(struct probe *p) {
-	p->expect_source = g_timeout_add(p->expect_timeout_ms, expect_timeout, p);
+	p->expect.source = g_timeout_add(p->expect.timeout_ms, expect_timeout, p);
 	expect_check(p);
 }
 
@@ -759,26 +817,26 @@ static void expect_update(struct probe *p, bool primary_changed) {
 }
 
 static bool expect_parse(struct probe *p, int argc, char **argv) {
-	p->expect_timeout_ms = DEFAULT_EXPECT_TIMEOUT_MS;
-	p->expect = g_array_new(FALSE, TRUE, sizeof(struct expect_pixel));
+	p->expect.timeout_ms = DEFAULT_EXPECT_TIMEOUT_MS;
+	p->expect.pixels = g_array_new(FALSE, TRUE, sizeof(struct expect_pixel));
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		struct expect_pixel px;
 		if (strcmp(a, "--timeout-ms") == 0 && i + 1 < argc) {
-			if (!parse_ms(argv[++i], &p->expect_timeout_ms)) {
+			if (!parse_ms(argv[++i], &p->expect.timeout_ms)) {
 				return false;
 			}
 		} else if (g_str_has_prefix(a, "--timeout-ms=")) {
-			if (!parse_ms(a + strlen("--timeout-ms="), &p->expect_timeout_ms)) {
+			if (!parse_ms(a + strlen("--timeout-ms="), &p->expect.timeout_ms)) {
 				return false;
 			}
 		} else if (parse_pixel_spec(a, &px)) {
-			g_array_append_val(p->expect, px);
+			g_array_append_val(p->expect.pixels, px);
 		} else {
 			return false;
 		}
 	}
-	return p->expect->len > 0;
+	return p->expect.pixels->len > 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -786,8 +844,8 @@ static bool expect_parse(struct probe *p, int argc, char **argv) {
 
 static gboolean stats_done(gpointer data) {
 	struct probe *p = data;
-	p->stats_source = 0;
-	char *json = stats_json(p, p->stats_seconds);
+	p->stats.source = 0;
+	char *json = stats_json(p, p->stats.seconds);
 	out_line("%s", json);
 	g_free(json);
 	probe_finish(p, PROBE_EXIT_OK);
@@ -795,19 +853,19 @@ static gboolean stats_done(gpointer data) {
 }
 
 static void stats_connected(struct probe *p) {
-	p->stats_source = g_timeout_add(seconds_to_ms(p->stats_seconds), stats_done, p);
+	p->stats.source = g_timeout_add(seconds_to_ms(p->stats.seconds), stats_done, p);
 }
 
 static bool stats_parse(struct probe *p, int argc, char **argv) {
-	p->stats_seconds = DEFAULT_STATS_SECONDS;
+	p->stats.seconds = DEFAULT_STATS_SECONDS;
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--seconds") == 0 && i + 1 < argc) {
-			if (!parse_seconds(argv[++i], &p->stats_seconds)) {
+			if (!parse_seconds(argv[++i], &p->stats.seconds)) {
 				return false;
 			}
 		} else if (g_str_has_prefix(a, "--seconds=")) {
-			if (!parse_seconds(a + strlen("--seconds="), &p->stats_seconds)) {
+			if (!parse_seconds(a + strlen("--seconds="), &p->stats.seconds)) {
 				return false;
 			}
 		} else {
@@ -857,11 +915,11 @@ static void cmd_reply(struct probe *p, const char *fmt, ...) {
 	va_start(args, fmt);
 	char *line = g_strdup_vprintf(fmt, args);
 	va_end(args);
-	if (!p->oneshot) {
+	if (!p->oneshot.active) {
 		out_line("%s", line);
-	} else if (p->dry_run) {
-		if (p->oneshot_error == NULL && !g_str_has_prefix(line, "ok")) {
-			p->oneshot_error = g_strdup(line);
+	} else if (p->oneshot.dry_run) {
+		if (p->oneshot.error == NULL && !g_str_has_prefix(line, "ok")) {
+			p->oneshot.error = g_strdup(line);
 		}
 	} else {
 		oneshot_result(p, line);
@@ -871,32 +929,32 @@ static void cmd_reply(struct probe *p, const char *fmt, ...) {
 
 /* Forgets what the pending command waited for. */
 static void session_end_wait(struct probe *p) {
-	clear_source(&p->wait_timeout_source);
-	clear_source(&p->wait_quiet_source);
-	p->wait = SESSION_WAIT_NONE;
-	p->agent_op = AGENT_OP_NONE;
-	g_clear_pointer(&p->op_text, g_free);
-	g_clear_pointer(&p->op_file, g_free);
+	clear_source(&p->wait.timeout_source);
+	clear_source(&p->wait.quiet_source);
+	p->wait.kind = SESSION_WAIT_NONE;
+	p->agent.op = AGENT_OP_NONE;
+	g_clear_pointer(&p->agent.text, g_free);
+	g_clear_pointer(&p->agent.file, g_free);
 }
 
 /* Prints the result of the pending command and resumes the queue. */
 static void session_complete(struct probe *p, const char *result) {
 	session_end_wait(p);
-	p->pending = false;
+	p->queue.pending = false;
 	cmd_reply(p, "%s", result);
-	if (!p->oneshot) {
+	if (!p->oneshot.active) {
 		session_run_queue(p);
 	}
 }
 
 static bool inputs_ready(struct probe *p) {
-	return p->inputs != NULL && p->inputs_opened && p->leds_known;
+	return p->ch.inputs != NULL && p->input.opened && p->input.leds_known;
 }
 
 static guint current_leds(struct probe *p) {
 	int mods = 0;
-	if (p->inputs != NULL) {
-		g_object_get(p->inputs, "key-modifiers", &mods, NULL);
+	if (p->ch.inputs != NULL) {
+		g_object_get(p->ch.inputs, "key-modifiers", &mods, NULL);
 	}
 	return (guint)mods;
 }
@@ -911,12 +969,12 @@ static char *volume_line(struct probe *p, const char *prefix);
 
 static gboolean session_wait_timeout(gpointer data) {
 	struct probe *p = data;
-	p->wait_timeout_source = 0;
+	p->wait.timeout_source = 0;
 	char *line = NULL;
-	switch (p->wait) {
+	switch (p->wait.kind) {
 	case SESSION_WAIT_PIXEL: {
 		char got[8];
-		format_pixel(p, p->wait_pixel.x, p->wait_pixel.y, got);
+		format_pixel(p, p->wait.pixel.x, p->wait.pixel.y, got);
 		line = g_strdup_printf("fail got %s", got);
 		break;
 	}
@@ -933,7 +991,7 @@ static gboolean session_wait_timeout(gpointer data) {
 		line = volume_line(p, "fail");
 		break;
 	case SESSION_WAIT_LATENCY:
-		line = g_strdup_printf("error timeout after %u samples", p->latency_samples->len);
+		line = g_strdup_printf("error timeout after %u samples", p->latency.samples->len);
 		break;
 	case SESSION_WAIT_AGENT:
 	case SESSION_WAIT_RESIZE:
@@ -943,13 +1001,13 @@ static gboolean session_wait_timeout(gpointer data) {
 		break;
 	case SESSION_WAIT_FILE:
 		/* The callback still comes, cancelled; file_cancel is gone then. */
-		g_cancellable_cancel(p->file_cancel);
-		g_clear_object(&p->file_cancel);
-		g_clear_pointer(&p->file_error, g_free);
+		g_cancellable_cancel(p->file.cancel);
+		g_clear_object(&p->file.cancel);
+		g_clear_pointer(&p->file.error, g_free);
 		line = g_strdup("fail timeout");
 		break;
 	case SESSION_WAIT_AUDIO_STOP:
-		line = g_strdup(p->first_sound_us == 0 ? "fail no sound" : "fail still playing");
+		line = g_strdup(p->audio.first_sound_us == 0 ? "fail no sound" : "fail still playing");
 		break;
 	case SESSION_WAIT_TONE_START:
 		line = g_strdup("fail the server did not start recording");
@@ -972,8 +1030,8 @@ static void latency_send(struct probe *p);
 
 static gboolean session_quiet_elapsed(gpointer data) {
 	struct probe *p = data;
-	p->wait_quiet_source = 0;
-	if (p->wait == SESSION_WAIT_LATENCY) {
+	p->wait.quiet_source = 0;
+	if (p->wait.kind == SESSION_WAIT_LATENCY) {
 		latency_send(p);
 	} else {
 		session_complete(p, "ok");
@@ -982,13 +1040,13 @@ static gboolean session_quiet_elapsed(gpointer data) {
 }
 
 static void session_arm_quiet(struct probe *p) {
-	clear_source(&p->wait_quiet_source);
-	p->wait_quiet_source = g_timeout_add(p->wait_quiet_ms, session_quiet_elapsed, p);
+	clear_source(&p->wait.quiet_source);
+	p->wait.quiet_source = g_timeout_add(p->wait.quiet_ms, session_quiet_elapsed, p);
 }
 
 static void session_start_wait(struct probe *p, enum session_wait wait, guint timeout_ms) {
-	p->wait = wait;
-	p->wait_timeout_source = g_timeout_add(timeout_ms, session_wait_timeout, p);
+	p->wait.kind = wait;
+	p->wait.timeout_source = g_timeout_add(timeout_ms, session_wait_timeout, p);
 }
 
 static bool parse_xy(const char *xs, const char *ys, int *x, int *y) {
@@ -1009,7 +1067,7 @@ static enum cmd_result cmd_wait_pixel(struct probe *p, int argc, char **argv) {
 		out_line("error usage: wait-pixel X Y RRGGBB TIMEOUT_MS");
 		return CMD_DONE;
 	}
-	if (px.x >= p->width || px.y >= p->height) {
+	if (px.x >= p->primary.width || px.y >= p->primary.height) {
 		out_line("error out of bounds");
 		return CMD_DONE;
 	}
@@ -1017,7 +1075,7 @@ static enum cmd_result cmd_wait_pixel(struct probe *p, int argc, char **argv) {
 		out_line("ok");
 		return CMD_DONE;
 	}
-	p->wait_pixel = px;
+	p->wait.pixel = px;
 	session_start_wait(p, SESSION_WAIT_PIXEL, timeout_ms);
 	return CMD_PENDING;
 }
@@ -1038,7 +1096,7 @@ static enum cmd_result cmd_quiet(struct probe *p, int argc, char **argv) {
 		out_line("error usage: quiet MS TIMEOUT_MS");
 		return CMD_DONE;
 	}
-	p->wait_quiet_ms = quiet_ms;
+	p->wait.quiet_ms = quiet_ms;
 	session_start_wait(p, SESSION_WAIT_QUIET, timeout_ms);
 	session_arm_quiet(p);
 	return CMD_PENDING;
@@ -1058,7 +1116,7 @@ static enum cmd_result cmd_pixel(struct probe *p, int argc, char **argv) {
 }
 
 static enum cmd_result cmd_size(struct probe *p, int argc, char **argv) {
-	out_line("%d %d", p->width, p->height);
+	out_line("%d %d", p->primary.width, p->primary.height);
 	return CMD_DONE;
 }
 
@@ -1090,10 +1148,10 @@ static gboolean session_quit_settled(gpointer data) {
 
 /* Ends the session; input sent in it first gets time to reach the server. */
 static void session_quit(struct probe *p) {
-	if (p->quitting) {
+	if (p->queue.quitting) {
 		return;
 	}
-	p->quitting = true;
+	p->queue.quitting = true;
 	if (p->sent_input) {
 		p->settle_source = g_timeout_add(INPUT_SETTLE_MS, session_quit_settled, p);
 	} else {
@@ -1156,19 +1214,19 @@ static bool parse_scancode(const char *s, guint *key) {
  */
 static void key_down(struct probe *p, guint key) {
 	if (key == KEY_PAUSE) {
-		spice_inputs_channel_key_press(p->inputs, 0x21d);
-		spice_inputs_channel_key_press(p->inputs, 0x45);
+		spice_inputs_channel_key_press(p->ch.inputs, 0x21d);
+		spice_inputs_channel_key_press(p->ch.inputs, 0x45);
 	} else {
-		spice_inputs_channel_key_press(p->inputs, key);
+		spice_inputs_channel_key_press(p->ch.inputs, key);
 	}
 }
 
 static void key_up(struct probe *p, guint key) {
 	if (key == KEY_PAUSE) {
-		spice_inputs_channel_key_release(p->inputs, 0x21d);
-		spice_inputs_channel_key_release(p->inputs, 0x45);
+		spice_inputs_channel_key_release(p->ch.inputs, 0x21d);
+		spice_inputs_channel_key_release(p->ch.inputs, 0x45);
 	} else {
-		spice_inputs_channel_key_release(p->inputs, key);
+		spice_inputs_channel_key_release(p->ch.inputs, key);
 	}
 }
 
@@ -1182,7 +1240,7 @@ static void on_inputs_flushed(GObject *source, GAsyncResult *res, gpointer data)
 	struct probe *p = req->p;
 	GError *error = NULL;
 	bool ok = spice_channel_flush_finish(SPICE_CHANNEL(source), res, &error);
-	if (p->wait == SESSION_WAIT_FLUSH && p->flush_serial == req->serial) {
+	if (p->wait.kind == SESSION_WAIT_FLUSH && p->input.flush_serial == req->serial) {
 		if (ok) {
 			session_complete(p, "ok");
 		} else {
@@ -1206,9 +1264,9 @@ static enum cmd_result inputs_flush(struct probe *p) {
 	struct flush_req *req = g_new0(struct flush_req, 1);
 	p->sent_input = true;
 	req->p = p;
-	req->serial = ++p->flush_serial;
+	req->serial = ++p->input.flush_serial;
 	session_start_wait(p, SESSION_WAIT_FLUSH, FLUSH_TIMEOUT_MS);
-	spice_channel_flush_async(SPICE_CHANNEL(p->inputs), NULL, on_inputs_flushed, req);
+	spice_channel_flush_async(SPICE_CHANNEL(p->ch.inputs), NULL, on_inputs_flushed, req);
 	return CMD_PENDING;
 }
 
@@ -1221,7 +1279,7 @@ static enum cmd_result cmd_key(struct probe *p, int argc, char **argv) {
 			return CMD_DONE;
 		}
 	}
-	if (p->dry_run) {
+	if (p->oneshot.dry_run) {
 		return CMD_DONE;
 	}
 	bool press = strcmp(argv[0], "keyup") != 0;
@@ -1318,7 +1376,7 @@ static enum cmd_result cmd_type(struct probe *p, int argc, char **argv) {
 			return CMD_DONE;
 		}
 	}
-	if (p->dry_run) {
+	if (p->oneshot.dry_run) {
 		return CMD_DONE;
 	}
 	for (const char *c = text; *c != '\0'; c++) {
@@ -1376,11 +1434,11 @@ static int button_mask(int button) {
  */
 static void mouse_button(struct probe *p, int button, bool press) {
 	if (press) {
-		p->button_state |= button_mask(button);
-		spice_inputs_channel_button_press(p->inputs, button, p->button_state);
+		p->input.buttons |= button_mask(button);
+		spice_inputs_channel_button_press(p->ch.inputs, button, p->input.buttons);
 	} else {
-		p->button_state &= ~button_mask(button);
-		spice_inputs_channel_button_release(p->inputs, button, p->button_state);
+		p->input.buttons &= ~button_mask(button);
+		spice_inputs_channel_button_release(p->ch.inputs, button, p->input.buttons);
 	}
 }
 
@@ -1392,11 +1450,11 @@ static enum cmd_result cmd_move(struct probe *p, int argc, char **argv) {
 		cmd_reply(p, "error usage: move X Y [DISPLAY]");
 		return CMD_DONE;
 	}
-	if (p->dry_run) {
+	if (p->oneshot.dry_run) {
 		return CMD_DONE;
 	}
 	/* X and Y are relative to that display, as a client window reports them. */
-	spice_inputs_channel_position(p->inputs, x, y, (gint)display, p->button_state);
+	spice_inputs_channel_position(p->ch.inputs, x, y, (gint)display, p->input.buttons);
 	return inputs_flush(p);
 }
 
@@ -1406,10 +1464,10 @@ static enum cmd_result cmd_rmove(struct probe *p, int argc, char **argv) {
 		cmd_reply(p, "error usage: rmove DX DY");
 		return CMD_DONE;
 	}
-	if (p->dry_run) {
+	if (p->oneshot.dry_run) {
 		return CMD_DONE;
 	}
-	spice_inputs_channel_motion(p->inputs, (gint)dx, (gint)dy, p->button_state);
+	spice_inputs_channel_motion(p->ch.inputs, (gint)dx, (gint)dy, p->input.buttons);
 	return inputs_flush(p);
 }
 
@@ -1421,7 +1479,7 @@ static enum cmd_result cmd_button(struct probe *p, int argc, char **argv) {
 			argv[1]);
 		return CMD_DONE;
 	}
-	if (p->dry_run) {
+	if (p->oneshot.dry_run) {
 		return CMD_DONE;
 	}
 	if (strcmp(argv[0], "buttonup") != 0) {
@@ -1440,7 +1498,7 @@ static enum cmd_result cmd_wheel(struct probe *p, int argc, char **argv) {
 			MAX_WHEEL_STEPS);
 		return CMD_DONE;
 	}
-	if (p->dry_run) {
+	if (p->oneshot.dry_run) {
 		return CMD_DONE;
 	}
 	int button = steps < 0 ? SPICE_MOUSE_BUTTON_UP : SPICE_MOUSE_BUTTON_DOWN;
@@ -1452,15 +1510,15 @@ static enum cmd_result cmd_wheel(struct probe *p, int argc, char **argv) {
 }
 
 static enum cmd_result cmd_mouse_mode(struct probe *p, int argc, char **argv) {
-	if (p->dry_run) {
+	if (p->oneshot.dry_run) {
 		return CMD_DONE;
 	}
-	if (p->main == NULL) {
+	if (p->ch.main == NULL) {
 		cmd_reply(p, "error no main channel");
 		return CMD_DONE;
 	}
 	int mode = 0;
-	g_object_get(p->main, "mouse-mode", &mode, NULL);
+	g_object_get(p->ch.main, "mouse-mode", &mode, NULL);
 	if (mode == SPICE_MOUSE_MODE_CLIENT) {
 		cmd_reply(p, "client");
 	} else if (mode == SPICE_MOUSE_MODE_SERVER) {
@@ -1472,7 +1530,7 @@ static enum cmd_result cmd_mouse_mode(struct probe *p, int argc, char **argv) {
 }
 
 static enum cmd_result cmd_leds(struct probe *p, int argc, char **argv) {
-	if (p->dry_run) {
+	if (p->oneshot.dry_run) {
 		return CMD_DONE;
 	}
 	char *leds = format_leds(current_leds(p));
@@ -1482,7 +1540,7 @@ static enum cmd_result cmd_leds(struct probe *p, int argc, char **argv) {
 }
 
 static bool leds_match(struct probe *p) {
-	return (current_leds(p) & p->wait_leds_mask) == p->wait_leds_want;
+	return (current_leds(p) & p->input.wait_leds_mask) == p->input.wait_leds_want;
 }
 
 /* "caps=1", "num=0", "scroll=1" */
@@ -1524,11 +1582,11 @@ static enum cmd_result cmd_wait_leds(struct probe *p, int argc, char **argv) {
 		cmd_reply(p, "error usage: wait-leds caps=0|1 [num=0|1] [scroll=0|1] TIMEOUT_MS");
 		return CMD_DONE;
 	}
-	if (p->dry_run) {
+	if (p->oneshot.dry_run) {
 		return CMD_DONE;
 	}
-	p->wait_leds_mask = mask;
-	p->wait_leds_want = want;
+	p->input.wait_leds_mask = mask;
+	p->input.wait_leds_want = want;
 	if (leds_match(p)) {
 		cmd_reply(p, "ok");
 		return CMD_DONE;
@@ -1558,7 +1616,7 @@ static bool channel_volume(gpointer channel, int *volume, int *mute) {
 /* "PREFIX playback VOLUME MUTE record VOLUME MUTE" (none for a missing channel). */
 static char *volume_line(struct probe *p, const char *prefix) {
 	GString *line = g_string_new(prefix);
-	gpointer channels[] = {p->playback, p->record};
+	gpointer channels[] = {p->ch.playback, p->ch.record};
 	const char *names[] = {"playback", "record"};
 	for (int i = 0; i < 2; i++) {
 		int volume, mute;
@@ -1573,20 +1631,20 @@ static char *volume_line(struct probe *p, const char *prefix) {
 
 static bool volume_matches(struct probe *p) {
 	int volume, mute;
-	return channel_volume(p->wait_volume_playback ? (gpointer)p->playback : (gpointer)p->record,
-			&volume, &mute) && mute == p->wait_volume_mute &&
-		(p->wait_volume < 0 || volume == p->wait_volume);
+	return channel_volume(p->audio.wait_playback ? (gpointer)p->ch.playback : (gpointer)p->ch.record,
+			&volume, &mute) && mute == p->audio.wait_mute &&
+		(p->audio.wait_volume < 0 || volume == p->audio.wait_volume);
 }
 
 static void on_volume_notify(GObject *object, GParamSpec *pspec, gpointer data) {
 	struct probe *p = data;
-	if (p->wait == SESSION_WAIT_VOLUME && volume_matches(p)) {
+	if (p->wait.kind == SESSION_WAIT_VOLUME && volume_matches(p)) {
 		session_complete(p, "ok");
 	}
 }
 
 static enum cmd_result cmd_volume(struct probe *p, int argc, char **argv) {
-	if (p->dry_run) {
+	if (p->oneshot.dry_run) {
 		return CMD_DONE;
 	}
 	char *line = volume_line(p, "volume");
@@ -1608,12 +1666,12 @@ static enum cmd_result cmd_wait_volume(struct probe *p, int argc, char **argv) {
 			"TIMEOUT_MS");
 		return CMD_DONE;
 	}
-	if (p->dry_run) {
+	if (p->oneshot.dry_run) {
 		return CMD_DONE;
 	}
-	p->wait_volume_playback = strcmp(argv[1], "playback") == 0;
-	p->wait_volume_mute = (int)mute;
-	p->wait_volume = (int)volume;
+	p->audio.wait_playback = strcmp(argv[1], "playback") == 0;
+	p->audio.wait_mute = (int)mute;
+	p->audio.wait_volume = (int)volume;
 	if (volume_matches(p)) {
 		cmd_reply(p, "ok");
 		return CMD_DONE;
@@ -1623,22 +1681,22 @@ static enum cmd_result cmd_wait_volume(struct probe *p, int argc, char **argv) {
 }
 
 static enum cmd_result cmd_cursor(struct probe *p, int argc, char **argv) {
-	if (p->dry_run) {
+	if (p->oneshot.dry_run) {
 		return CMD_DONE;
 	}
-	if (!p->has_cursor) {
+	if (!p->cursor.known) {
 		cmd_reply(p, "none");
 	} else {
-		cmd_reply(p, "cursor %d %d %d %d visible=%d", p->cursor_width, p->cursor_height,
-			p->cursor_hot_x, p->cursor_hot_y, p->cursor_visible ? 1 : 0);
+		cmd_reply(p, "cursor %d %d %d %d visible=%d", p->cursor.width, p->cursor.height,
+			p->cursor.hot_x, p->cursor.hot_y, p->cursor.visible ? 1 : 0);
 	}
 	return CMD_DONE;
 }
 
 static bool cursor_wanted(struct probe *p) {
-	return p->has_cursor &&
-		(p->want_cursor_width == 0 || (p->cursor_width == p->want_cursor_width &&
-						      p->cursor_height == p->want_cursor_height));
+	return p->cursor.known &&
+		(p->cursor.want_width == 0 || (p->cursor.width == p->cursor.want_width &&
+						      p->cursor.height == p->cursor.want_height));
 }
 
 static enum cmd_result cmd_wait_cursor(struct probe *p, int argc, char **argv) {
@@ -1658,11 +1716,11 @@ static enum cmd_result cmd_wait_cursor(struct probe *p, int argc, char **argv) {
 			return CMD_DONE;
 		}
 	}
-	if (p->dry_run) {
+	if (p->oneshot.dry_run) {
 		return CMD_DONE;
 	}
-	p->want_cursor_width = (int)w;
-	p->want_cursor_height = (int)h;
+	p->cursor.want_width = (int)w;
+	p->cursor.want_height = (int)h;
 	if (cursor_wanted(p)) {
 		cmd_reply(p, "ok");
 		return CMD_DONE;
@@ -1674,11 +1732,11 @@ static enum cmd_result cmd_wait_cursor(struct probe *p, int argc, char **argv) {
 /* Latency: quiet display -> key press+release -> next display update. */
 
 static void latency_wait_quiet(struct probe *p) {
-	p->latency_sent_at = 0;
-	p->wait_quiet_ms = LATENCY_QUIET_MS;
+	p->latency.sent_at = 0;
+	p->wait.quiet_ms = LATENCY_QUIET_MS;
 	session_arm_quiet(p);
-	clear_source(&p->wait_timeout_source);
-	p->wait_timeout_source = g_timeout_add(LATENCY_QUIET_MS + p->latency_timeout_ms,
+	clear_source(&p->wait.timeout_source);
+	p->wait.timeout_source = g_timeout_add(LATENCY_QUIET_MS + p->latency.timeout_ms,
 		session_wait_timeout, p);
 }
 
@@ -1687,12 +1745,12 @@ static void latency_send(struct probe *p) {
 		session_complete(p, "error inputs channel not ready");
 		return;
 	}
-	clear_source(&p->wait_timeout_source);
-	p->wait_timeout_source = g_timeout_add(p->latency_timeout_ms, session_wait_timeout, p);
-	p->latency_sent_at = g_get_monotonic_time();
+	clear_source(&p->wait.timeout_source);
+	p->wait.timeout_source = g_timeout_add(p->latency.timeout_ms, session_wait_timeout, p);
+	p->latency.sent_at = g_get_monotonic_time();
 	p->sent_input = true;
-	key_down(p, p->latency_key);
-	key_up(p, p->latency_key);
+	key_down(p, p->latency.key);
+	key_up(p, p->latency.key);
 }
 
 static int compare_double(const void *a, const void *b) {
@@ -1701,8 +1759,8 @@ static int compare_double(const void *a, const void *b) {
 }
 
 static char *latency_summary(struct probe *p) {
-	guint n = p->latency_samples->len;
-	double *v = (double *)(void *)p->latency_samples->data;
+	guint n = p->latency.samples->len;
+	double *v = (double *)(void *)p->latency.samples->data;
 	qsort(v, n, sizeof(*v), compare_double);
 	double median = n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
 	guint p90_rank = (9 * n + 9) / 10; /* nearest rank: ceil(0.9 n) */
@@ -1717,13 +1775,13 @@ static char *latency_summary(struct probe *p) {
 
 /* A display update while a latency measurement runs. */
 static void latency_update(struct probe *p) {
-	if (p->latency_sent_at == 0) {
+	if (p->latency.sent_at == 0) {
 		session_arm_quiet(p); /* not quiet yet */
 		return;
 	}
-	double ms = (double)(g_get_monotonic_time() - p->latency_sent_at) / 1000.0;
-	g_array_append_val(p->latency_samples, ms);
-	if (p->latency_samples->len < p->latency_count) {
+	double ms = (double)(g_get_monotonic_time() - p->latency.sent_at) / 1000.0;
+	g_array_append_val(p->latency.samples, ms);
+	if (p->latency.samples->len < p->latency.count) {
 		latency_wait_quiet(p);
 		return;
 	}
@@ -1762,17 +1820,17 @@ static enum cmd_result cmd_latency(struct probe *p, int argc, char **argv) {
 			"[--key SCANCODE]");
 		return CMD_DONE;
 	}
-	if (p->dry_run) {
+	if (p->oneshot.dry_run) {
 		return CMD_DONE;
 	}
-	p->latency_count = (guint)count;
-	p->latency_timeout_ms = timeout_ms;
-	p->latency_key = key;
-	if (p->latency_samples == NULL) {
-		p->latency_samples = g_array_new(FALSE, FALSE, sizeof(double));
+	p->latency.count = (guint)count;
+	p->latency.timeout_ms = timeout_ms;
+	p->latency.key = key;
+	if (p->latency.samples == NULL) {
+		p->latency.samples = g_array_new(FALSE, FALSE, sizeof(double));
 	}
-	g_array_set_size(p->latency_samples, 0);
-	p->wait = SESSION_WAIT_LATENCY;
+	g_array_set_size(p->latency.samples, 0);
+	p->wait.kind = SESSION_WAIT_LATENCY;
 	latency_wait_quiet(p);
 	return CMD_PENDING;
 }
@@ -1784,56 +1842,56 @@ static enum cmd_result cmd_latency(struct probe *p, int argc, char **argv) {
 
 /* Mono mix not needed: the left channel is analysed. */
 static void audio_reset_capture(struct probe *p) {
-	if (p->capture == NULL) {
-		p->capture = g_array_new(FALSE, FALSE, sizeof(gint16));
+	if (p->audio.capture == NULL) {
+		p->audio.capture = g_array_new(FALSE, FALSE, sizeof(gint16));
 	}
-	g_array_set_size(p->capture, 0);
-	p->capture_frames = 0;
-	p->capture_loud_end = 0;
-	p->first_sound_us = 0;
-	p->audio_starts = p->audio_stops = 0;
-	p->stopped_after_sound = false;
-	p->capturing = true;
+	g_array_set_size(p->audio.capture, 0);
+	p->audio.frames = 0;
+	p->audio.loud_end = 0;
+	p->audio.first_sound_us = 0;
+	p->audio.starts = p->audio.stops = 0;
+	p->audio.stopped_after_sound = false;
+	p->audio.capturing = true;
 }
 
 static void on_playback_start(SpicePlaybackChannel *channel, gint format, gint channels,
 		gint freq, gpointer data) {
 	struct probe *p = data;
 	probe_log(p, "playback start: format %d, %d channels, %d Hz", format, channels, freq);
-	p->play_format = format;
-	p->play_channels = channels;
-	p->play_rate = freq;
-	p->play_active = true;
-	if (p->capturing) {
-		p->audio_starts++;
+	p->audio.play_format = format;
+	p->audio.play_channels = channels;
+	p->audio.play_rate = freq;
+	p->audio.play_active = true;
+	if (p->audio.capturing) {
+		p->audio.starts++;
 	}
 }
 
 static void on_playback_data(SpicePlaybackChannel *channel, gpointer audio, gint size,
 		gpointer data) {
 	struct probe *p = data;
-	if (!p->capturing || p->play_channels <= 0 || size <= 0) {
+	if (!p->audio.capturing || p->audio.play_channels <= 0 || size <= 0) {
 		return;
 	}
 	const gint16 *s = audio;
-	gint frames = size / (2 * p->play_channels);
-	p->capture_frames += (guint64)frames;
+	gint frames = size / (2 * p->audio.play_channels);
+	p->audio.frames += (guint64)frames;
 	gint first = 0;
-	if (p->first_sound_us == 0) {
+	if (p->audio.first_sound_us == 0) {
 		/* Nothing is kept before the first sound: its arrival is the latency mark. */
-		while (first < frames && abs(s[first * p->play_channels]) <= AUDIO_SOUND_LEVEL) {
+		while (first < frames && abs(s[first * p->audio.play_channels]) <= AUDIO_SOUND_LEVEL) {
 			first++;
 		}
 		if (first == frames) {
 			return;
 		}
-		p->first_sound_us = g_get_monotonic_time();
+		p->audio.first_sound_us = g_get_monotonic_time();
 	}
-	for (gint i = first; i < frames && p->capture->len < AUDIO_MAX_CAPTURE; i++) {
-		gint16 v = s[i * p->play_channels];
-		g_array_append_val(p->capture, v);
+	for (gint i = first; i < frames && p->audio.capture->len < AUDIO_MAX_CAPTURE; i++) {
+		gint16 v = s[i * p->audio.play_channels];
+		g_array_append_val(p->audio.capture, v);
 		if (abs(v) > AUDIO_SOUND_LEVEL) {
-			p->capture_loud_end = p->capture->len;
+			p->audio.loud_end = p->audio.capture->len;
 		}
 	}
 }
@@ -1843,11 +1901,11 @@ static void audio_wait_check(struct probe *p);
 static void on_playback_stop(SpicePlaybackChannel *channel, gpointer data) {
 	struct probe *p = data;
 	probe_log(p, "playback stop");
-	p->play_active = false;
-	if (p->capturing) {
-		p->audio_stops++;
-		if (p->first_sound_us != 0) {
-			p->stopped_after_sound = true;
+	p->audio.play_active = false;
+	if (p->audio.capturing) {
+		p->audio.stops++;
+		if (p->audio.first_sound_us != 0) {
+			p->audio.stopped_after_sound = true;
 		}
 	}
 	audio_wait_check(p);
@@ -1895,8 +1953,8 @@ static double audio_frequency(const gint16 *s, guint n, int rate) {
 }
 
 static char *audio_summary(struct probe *p) {
-	const gint16 *s = (const gint16 *)(void *)p->capture->data;
-	guint n = p->capture_loud_end; /* from the first to the last sound */
+	const gint16 *s = (const gint16 *)(void *)p->audio.capture->data;
+	guint n = p->audio.loud_end; /* from the first to the last sound */
 	double sum = 0.0;
 	int peak = 0;
 	for (guint i = 0; i < n; i++) {
@@ -1904,27 +1962,27 @@ static char *audio_summary(struct probe *p) {
 		peak = MAX(peak, abs(s[i]));
 	}
 	double rms = n > 0 ? sqrt(sum / n) / 32768.0 : 0.0;
-	int rate = p->play_rate > 0 ? p->play_rate : 48000;
+	int rate = p->audio.play_rate > 0 ? p->audio.play_rate : 48000;
 	return g_strdup_printf("audio format=%s channels=%d rate=%d starts=%u stops=%u frames=%"
 		G_GUINT64_FORMAT " sound_s=%.3f rms=%.4f rms_dbfs=%.1f peak=%.4f freq_hz=%.1f "
-		"first_sound_us=%" G_GINT64_FORMAT, p->play_format == SPICE_AUDIO_FMT_S16 ? "s16" :
-		"unknown", p->play_channels, rate, p->audio_starts, p->audio_stops, p->capture_frames,
+		"first_sound_us=%" G_GINT64_FORMAT, p->audio.play_format == SPICE_AUDIO_FMT_S16 ? "s16" :
+		"unknown", p->audio.play_channels, rate, p->audio.starts, p->audio.stops, p->audio.frames,
 		(double)n / rate, rms, rms > 0.0 ? 20.0 * log10(rms) : -999.0, peak / 32768.0,
-		audio_frequency(s, n, rate), p->first_sound_us);
+		audio_frequency(s, n, rate), p->audio.first_sound_us);
 }
 
 static void audio_wait_check(struct probe *p) {
-	if (p->wait == SESSION_WAIT_AUDIO_STOP && p->stopped_after_sound) {
+	if (p->wait.kind == SESSION_WAIT_AUDIO_STOP && p->audio.stopped_after_sound) {
 		session_complete(p, "ok");
 	}
 }
 
 static gboolean audio_capture_done(gpointer data) {
 	struct probe *p = data;
-	p->wait_timeout_source = 0;
+	p->wait.timeout_source = 0;
 	char *line = audio_summary(p);
-	p->capturing = false;
-	if (p->first_sound_us == 0) {
+	p->audio.capturing = false;
+	if (p->audio.first_sound_us == 0) {
 		char *fail = g_strdup_printf("fail no sound: %s", line);
 		session_complete(p, fail);
 		g_free(fail);
@@ -1953,21 +2011,21 @@ static enum cmd_result cmd_audio(struct probe *p, int argc, char **argv) {
 		cmd_reply(p, "error usage: audio [SECONDS] [--seconds S]");
 		return CMD_DONE;
 	}
-	if (p->dry_run) {
+	if (p->oneshot.dry_run) {
 		return CMD_DONE;
 	}
-	if (p->playback == NULL) {
+	if (p->ch.playback == NULL) {
 		cmd_reply(p, "error no playback channel (spice-wl --no-audio?)");
 		return CMD_DONE;
 	}
 	audio_reset_capture(p);
-	p->wait = SESSION_WAIT_AUDIO_TIME;
-	p->wait_timeout_source = g_timeout_add(seconds_to_ms(seconds), audio_capture_done, p);
+	p->wait.kind = SESSION_WAIT_AUDIO_TIME;
+	p->wait.timeout_source = g_timeout_add(seconds_to_ms(seconds), audio_capture_done, p);
 	return CMD_PENDING;
 }
 
 static enum cmd_result cmd_audio_start(struct probe *p, int argc, char **argv) {
-	if (p->playback == NULL) {
+	if (p->ch.playback == NULL) {
 		cmd_reply(p, "error no playback channel (spice-wl --no-audio?)");
 		return CMD_DONE;
 	}
@@ -1982,11 +2040,11 @@ static enum cmd_result cmd_audio_wait(struct probe *p, int argc, char **argv) {
 		cmd_reply(p, "error usage: audio-wait TIMEOUT_MS");
 		return CMD_DONE;
 	}
-	if (!p->capturing) {
+	if (!p->audio.capturing) {
 		cmd_reply(p, "error audio-start first");
 		return CMD_DONE;
 	}
-	if (p->stopped_after_sound) {
+	if (p->audio.stopped_after_sound) {
 		cmd_reply(p, "ok");
 		return CMD_DONE;
 	}
@@ -1995,7 +2053,7 @@ static enum cmd_result cmd_audio_wait(struct probe *p, int argc, char **argv) {
 }
 
 static enum cmd_result cmd_audio_stats(struct probe *p, int argc, char **argv) {
-	if (!p->capturing) {
+	if (!p->audio.capturing) {
 		cmd_reply(p, "error audio-start first");
 		return CMD_DONE;
 	}
@@ -2008,52 +2066,52 @@ static enum cmd_result cmd_audio_stats(struct probe *p, int argc, char **argv) {
 /* Sends the tone frames that are due by now: the tone goes out in real time. */
 static gboolean tone_tick(gpointer data) {
 	struct probe *p = data;
-	if (p->record == NULL) {
-		p->tone_source = 0;
+	if (p->ch.record == NULL) {
+		p->tone.source = 0;
 		session_complete(p, "fail record channel lost");
 		return G_SOURCE_REMOVE;
 	}
-	gint64 elapsed = g_get_monotonic_time() - p->tone_start_us;
-	guint64 due = (guint64)elapsed * (guint64)p->rec_rate / G_USEC_PER_SEC + p->tone_burst;
-	due = MIN(due, p->tone_frames);
-	if (due > p->tone_sent) {
-		guint64 n = due - p->tone_sent;
-		int ch = p->rec_channels;
+	gint64 elapsed = g_get_monotonic_time() - p->tone.start_us;
+	guint64 due = (guint64)elapsed * (guint64)p->tone.rec_rate / G_USEC_PER_SEC + p->tone.burst;
+	due = MIN(due, p->tone.frames);
+	if (due > p->tone.sent) {
+		guint64 n = due - p->tone.sent;
+		int ch = p->tone.rec_channels;
 		gint16 *buf = g_new(gint16, n * (guint64)ch);
 		for (guint64 i = 0; i < n; i++) {
-			double t = (double)(p->tone_sent + i) / p->rec_rate;
-			gint16 v = (gint16)lrint(p->tone_amplitude * 32767.0 *
-				sin(2.0 * G_PI * p->tone_freq * t));
+			double t = (double)(p->tone.sent + i) / p->tone.rec_rate;
+			gint16 v = (gint16)lrint(p->tone.amplitude * 32767.0 *
+				sin(2.0 * G_PI * p->tone.freq * t));
 			for (int c = 0; c < ch; c++) {
 				buf[i * (guint64)ch + (guint64)c] = v;
 			}
 		}
-		spice_record_channel_send_data(p->record, buf, n * (guint64)ch * 2,
+		spice_record_channel_send_data(p->ch.record, buf, n * (guint64)ch * 2,
 			(guint32)(g_get_monotonic_time() / 1000));
 		g_free(buf);
-		p->tone_sent = due;
+		p->tone.sent = due;
 	}
-	if (p->tone_sent < p->tone_frames) {
+	if (p->tone.sent < p->tone.frames) {
 		return G_SOURCE_CONTINUE;
 	}
-	p->tone_source = 0;
-	char *line = g_strdup_printf("ok sent=%" G_GUINT64_FORMAT " rate=%d", p->tone_sent,
-		p->rec_rate);
+	p->tone.source = 0;
+	char *line = g_strdup_printf("ok sent=%" G_GUINT64_FORMAT " rate=%d", p->tone.sent,
+		p->tone.rec_rate);
 	session_complete(p, line);
 	g_free(line);
 	return G_SOURCE_REMOVE;
 }
 
 static void tone_begin(struct probe *p) {
-	clear_source(&p->wait_timeout_source);
-	p->wait = SESSION_WAIT_TONE_SEND;
-	p->tone_frames = (guint64)llround(p->tone_seconds * p->rec_rate);
-	p->tone_sent = 0;
-	p->tone_burst = (guint64)p->rec_rate * TONE_BURST_MS / 1000;
-	p->tone_start_us = g_get_monotonic_time();
+	clear_source(&p->wait.timeout_source);
+	p->wait.kind = SESSION_WAIT_TONE_SEND;
+	p->tone.frames = (guint64)llround(p->tone.seconds * p->tone.rec_rate);
+	p->tone.sent = 0;
+	p->tone.burst = (guint64)p->tone.rec_rate * TONE_BURST_MS / 1000;
+	p->tone.start_us = g_get_monotonic_time();
 	tone_tick(p);
-	if (p->wait == SESSION_WAIT_TONE_SEND) {
-		p->tone_source = g_timeout_add(TONE_TICK_MS, tone_tick, p);
+	if (p->wait.kind == SESSION_WAIT_TONE_SEND) {
+		p->tone.source = g_timeout_add(TONE_TICK_MS, tone_tick, p);
 	}
 }
 
@@ -2061,11 +2119,11 @@ static void on_record_start(SpiceRecordChannel *channel, gint format, gint chann
 		gpointer data) {
 	struct probe *p = data;
 	probe_log(p, "record start: format %d, %d channels, %d Hz", format, channels, freq);
-	p->rec_format = format;
-	p->rec_channels = channels;
-	p->rec_rate = freq;
-	p->rec_started = format == SPICE_AUDIO_FMT_S16 && channels > 0 && freq > 0;
-	if (p->wait == SESSION_WAIT_TONE_START && p->rec_started) {
+	p->tone.rec_format = format;
+	p->tone.rec_channels = channels;
+	p->tone.rec_rate = freq;
+	p->tone.rec_started = format == SPICE_AUDIO_FMT_S16 && channels > 0 && freq > 0;
+	if (p->wait.kind == SESSION_WAIT_TONE_START && p->tone.rec_started) {
 		tone_begin(p);
 	}
 }
@@ -2073,7 +2131,7 @@ static void on_record_start(SpiceRecordChannel *channel, gint format, gint chann
 static void on_record_stop(SpiceRecordChannel *channel, gpointer data) {
 	struct probe *p = data;
 	probe_log(p, "record stop");
-	p->rec_started = false;
+	p->tone.rec_started = false;
 }
 
 static enum cmd_result cmd_tone(struct probe *p, int argc, char **argv) {
@@ -2111,19 +2169,19 @@ static enum cmd_result cmd_tone(struct probe *p, int argc, char **argv) {
 			"[--seconds S] [--amplitude 0..1] [--timeout-ms MS]");
 		return CMD_DONE;
 	}
-	if (p->dry_run) {
+	if (p->oneshot.dry_run) {
 		return CMD_DONE;
 	}
-	if (p->record == NULL) {
+	if (p->ch.record == NULL) {
 		cmd_reply(p, "error no record channel (spice-wl --no-audio?)");
 		return CMD_DONE;
 	}
-	p->tone_freq = freq;
-	p->tone_seconds = seconds;
-	p->tone_amplitude = amplitude;
-	if (p->rec_started) {
+	p->tone.freq = freq;
+	p->tone.seconds = seconds;
+	p->tone.amplitude = amplitude;
+	if (p->tone.rec_started) {
 		tone_begin(p);
-		return p->wait == SESSION_WAIT_TONE_SEND ? CMD_PENDING : CMD_DONE;
+		return p->wait.kind == SESSION_WAIT_TONE_SEND ? CMD_PENDING : CMD_DONE;
 	}
 	/* The timeout covers the wait for the server to start recording. */
 	session_start_wait(p, SESSION_WAIT_TONE_START, timeout_ms);
@@ -2149,8 +2207,8 @@ static bool agent_caps_received(SpiceMainChannel *main) {
 
 static bool agent_connected(struct probe *p) {
 	gboolean connected = FALSE;
-	if (p->main != NULL) {
-		g_object_get(p->main, "agent-connected", &connected, NULL);
+	if (p->ch.main != NULL) {
+		g_object_get(p->ch.main, "agent-connected", &connected, NULL);
 	}
 	return connected;
 }
@@ -2162,22 +2220,22 @@ static bool agent_connected(struct probe *p) {
  * inputs_opened()).
  */
 static bool agent_ready(struct probe *p) {
-	return agent_connected(p) && agent_caps_received(p->main) && !p->lock_sync_off;
+	return agent_connected(p) && agent_caps_received(p->ch.main) && !p->lock_sync_off;
 }
 
 static bool agent_has_cap(struct probe *p, guint32 cap) {
-	return p->main != NULL && spice_main_channel_agent_test_capability(p->main, cap);
+	return p->ch.main != NULL && spice_main_channel_agent_test_capability(p->ch.main, cap);
 }
 
 static void clip_forget_grab(struct probe *p, guint selection) {
-	p->agent_grab[selection].grabbed = false;
-	if (p->agent_grab[selection].types != NULL) {
-		g_array_set_size(p->agent_grab[selection].types, 0);
+	p->clip.grab[selection].grabbed = false;
+	if (p->clip.grab[selection].types != NULL) {
+		g_array_set_size(p->clip.grab[selection].types, 0);
 	}
 }
 
 static bool clip_grab_has_type(struct probe *p, guint selection, guint32 type) {
-	const struct agent_grab *grab = &p->agent_grab[selection];
+	const struct agent_grab *grab = &p->clip.grab[selection];
 	for (guint i = 0; grab->grabbed && i < grab->types->len; i++) {
 		if (g_array_index(grab->types, guint32, i) == type) {
 			return true;
@@ -2189,11 +2247,11 @@ static bool clip_grab_has_type(struct probe *p, guint selection, guint32 type) {
 /* Whether the primary surface has the total size of the pending resize. */
 static bool resize_done(struct probe *p) {
 	int width = 0, height = 0;
-	for (int i = 0; i < p->resize_n; i++) {
-		width += p->resize_w[i];
-		height = MAX(height, p->resize_h[i]);
+	for (int i = 0; i < p->agent.resize_n; i++) {
+		width += p->agent.resize_w[i];
+		height = MAX(height, p->agent.resize_h[i]);
 	}
-	return p->has_primary && p->width == width && p->height == height;
+	return p->primary.exists && p->primary.width == width && p->primary.height == height;
 }
 
 /*
@@ -2202,21 +2260,21 @@ static bool resize_done(struct probe *p) {
  * sent (the server answered with a size of its own, e.g. clamped).
  */
 static bool resize_answered(struct probe *p) {
-	return resize_done(p) || (p->has_primary &&
-		(p->width != p->resize_from_w || p->height != p->resize_from_h));
+	return resize_done(p) || (p->primary.exists &&
+		(p->primary.width != p->agent.resize_from_w || p->primary.height != p->agent.resize_from_h));
 }
 
 static char *resize_fail_line(struct probe *p) {
-	return g_strdup_printf("fail %d %d", p->has_primary ? p->width : 0,
-		p->has_primary ? p->height : 0);
+	return g_strdup_printf("fail %d %d", p->primary.exists ? p->primary.width : 0,
+		p->primary.exists ? p->primary.height : 0);
 }
 
 static char *agent_timeout_line(struct probe *p) {
-	switch (p->wait) {
+	switch (p->wait.kind) {
 	case SESSION_WAIT_AGENT:
-		if (p->agent_op == AGENT_OP_WAIT) {
+		if (p->agent.op == AGENT_OP_WAIT) {
 			return g_strdup("fail");
-		} else if (p->agent_op == AGENT_OP_RESIZE) {
+		} else if (p->agent.op == AGENT_OP_RESIZE) {
 			return resize_fail_line(p);
 		}
 		return g_strdup("fail no agent");
@@ -2241,25 +2299,25 @@ static char *resize_send(struct probe *p) {
 	if (!agent_has_cap(p, VD_AGENT_CAP_MONITORS_CONFIG)) {
 		return g_strdup("error agent lacks the monitors-config capability");
 	}
-	spice_main_channel_update_display_enabled(p->main, -1, FALSE, FALSE);
+	spice_main_channel_update_display_enabled(p->ch.main, -1, FALSE, FALSE);
 	int x = 0;
-	for (int i = 0; i < p->resize_n; i++) {
-		spice_main_channel_update_display(p->main, i, x, 0, p->resize_w[i], p->resize_h[i],
+	for (int i = 0; i < p->agent.resize_n; i++) {
+		spice_main_channel_update_display(p->ch.main, i, x, 0, p->agent.resize_w[i], p->agent.resize_h[i],
 			FALSE);
-		spice_main_channel_update_display_enabled(p->main, i, TRUE, FALSE);
-		x += p->resize_w[i];
+		spice_main_channel_update_display_enabled(p->ch.main, i, TRUE, FALSE);
+		x += p->agent.resize_w[i];
 	}
-	if (!spice_main_channel_send_monitor_config(p->main)) {
+	if (!spice_main_channel_send_monitor_config(p->ch.main)) {
 		return g_strdup("error cannot send the monitors config");
 	}
 	p->sent_input = true;
-	p->resize_from_w = p->has_primary ? p->width : 0;
-	p->resize_from_h = p->has_primary ? p->height : 0;
-	probe_log(p, "sent monitors config for %d display(s)", p->resize_n);
+	p->agent.resize_from_w = p->primary.exists ? p->primary.width : 0;
+	p->agent.resize_from_h = p->primary.exists ? p->primary.height : 0;
+	probe_log(p, "sent monitors config for %d display(s)", p->agent.resize_n);
 	if (resize_done(p)) {
-		return g_strdup_printf("ok %d %d", p->width, p->height);
+		return g_strdup_printf("ok %d %d", p->primary.width, p->primary.height);
 	}
-	p->wait = SESSION_WAIT_RESIZE;
+	p->wait.kind = SESSION_WAIT_RESIZE;
 	return NULL;
 }
 
@@ -2276,49 +2334,49 @@ static char *clip_check_caps(struct probe *p, guint selection) {
 
 /* clipboard get: the agent holds op_selection; ask for its data of op_type. */
 static char *clip_request_text(struct probe *p) {
-	char *err = clip_check_caps(p, p->op_selection);
+	char *err = clip_check_caps(p, p->agent.selection);
 	if (err != NULL) {
 		return err;
 	}
-	if (!clip_grab_has_type(p, p->op_selection, p->op_type)) {
-		return g_strdup(p->op_type == VD_AGENT_CLIPBOARD_UTF8_TEXT ? "fail no text" :
+	if (!clip_grab_has_type(p, p->agent.selection, p->agent.type)) {
+		return g_strdup(p->agent.type == VD_AGENT_CLIPBOARD_UTF8_TEXT ? "fail no text" :
 			"fail no such type");
 	}
-	spice_main_channel_clipboard_selection_request(p->main, p->op_selection, p->op_type);
-	p->wait = SESSION_WAIT_CLIP_DATA;
+	spice_main_channel_clipboard_selection_request(p->ch.main, p->agent.selection, p->agent.type);
+	p->wait.kind = SESSION_WAIT_CLIP_DATA;
 	return NULL;
 }
 
 /* clipboard set: own op_selection with op_text from now on. */
 static char *clip_grab(struct probe *p) {
-	guint selection = p->op_selection;
-	guint32 type = p->op_type;
-	g_free(p->clip_text[selection]);
-	p->clip_text[selection] = p->op_text;
-	p->clip_len[selection] = p->op_text_len;
-	p->clip_type[selection] = type;
-	p->op_text = NULL;
-	p->clip_owned[selection] = true;
+	guint selection = p->agent.selection;
+	guint32 type = p->agent.type;
+	g_free(p->clip.text[selection]);
+	p->clip.text[selection] = p->agent.text;
+	p->clip.len[selection] = p->agent.text_len;
+	p->clip.type[selection] = type;
+	p->agent.text = NULL;
+	p->clip.owned[selection] = true;
 	clip_forget_grab(p, selection);
-	spice_main_channel_clipboard_selection_grab(p->main, selection, &type, 1);
+	spice_main_channel_clipboard_selection_grab(p->ch.main, selection, &type, 1);
 	p->sent_input = true;
 	probe_log(p, "grabbed selection %u (%zu bytes of type %u)", selection,
-		p->clip_len[selection], type);
+		p->clip.len[selection], type);
 	return g_strdup("ok");
 }
 
 static void file_progress(goffset current, goffset total, gpointer data) {
 	struct probe *p = data;
-	if (p->file_exit_after >= 0 && current >= p->file_exit_after) {
+	if (p->file.exit_after >= 0 && current >= p->file.exit_after) {
 		/* A client that dies mid-way: no goodbye, no cancel message. */
 		probe_log(p, "send-file: exiting after %" G_GINT64_FORMAT " bytes", (gint64)current);
 		fflush(stdout);
 		_exit(PROBE_EXIT_FAIL);
 	}
-	if (p->file_cancel != NULL && p->file_cancel_after >= 0 &&
-			current >= p->file_cancel_after) {
+	if (p->file.cancel != NULL && p->file.cancel_after >= 0 &&
+			current >= p->file.cancel_after) {
 		probe_log(p, "send-file: cancelling after %" G_GINT64_FORMAT " bytes", (gint64)current);
-		g_cancellable_cancel(p->file_cancel);
+		g_cancellable_cancel(p->file.cancel);
 	}
 }
 
@@ -2328,13 +2386,13 @@ static void file_progress(goffset current, goffset total, gpointer data) {
  * space), the copy's only counts files.
  */
 static void file_maybe_done(struct probe *p) {
-	if (p->file_waits > 0 || p->wait != SESSION_WAIT_FILE || p->file_cancel == NULL) {
+	if (p->file.waits > 0 || p->wait.kind != SESSION_WAIT_FILE || p->file.cancel == NULL) {
 		return;
 	}
-	g_clear_object(&p->file_cancel);
-	char *line = p->file_error == NULL ? g_strdup("ok") :
-		g_strdup_printf("fail %s", p->file_error);
-	g_clear_pointer(&p->file_error, g_free);
+	g_clear_object(&p->file.cancel);
+	char *line = p->file.error == NULL ? g_strdup("ok") :
+		g_strdup_printf("fail %s", p->file.error);
+	g_clear_pointer(&p->file.error, g_free);
 	session_complete(p, line);
 	g_free(line);
 }
@@ -2344,17 +2402,17 @@ static void on_file_finished(SpiceFileTransferTask *task, GError *error, gpointe
 	probe_log(p, "send-file: finished: %s", error != NULL ? error->message : "ok");
 	if (error != NULL) {
 		/* the task's own words win over the copy's count */
-		g_free(p->file_error);
-		p->file_error = g_strdup(error->message);
+		g_free(p->file.error);
+		p->file.error = g_strdup(error->message);
 	}
-	p->file_waits--;
+	p->file.waits--;
 	file_maybe_done(p);
 }
 
 static void on_new_file_transfer(SpiceMainChannel *channel, SpiceFileTransferTask *task,
 		gpointer data) {
 	struct probe *p = data;
-	p->file_waits++;
+	p->file.waits++;
 	g_signal_connect(task, "finished", G_CALLBACK(on_file_finished), p);
 }
 
@@ -2362,47 +2420,47 @@ static void file_sent(GObject *source, GAsyncResult *result, gpointer data) {
 	struct probe *p = data;
 	GError *error = NULL;
 	if (!spice_main_channel_file_copy_finish(SPICE_MAIN_CHANNEL(source), result, &error) &&
-			p->file_error == NULL) {
-		p->file_error = g_strdup(error != NULL ? error->message : "unknown error");
+			p->file.error == NULL) {
+		p->file.error = g_strdup(error != NULL ? error->message : "unknown error");
 	}
 	g_clear_error(&error);
-	p->file_waits--;
+	p->file.waits--;
 	file_maybe_done(p);
 }
 
 /* send-file: the agent is ready; copy the file at op_text to it. */
 static char *file_send(struct probe *p) {
-	GFile *file = g_file_new_for_path(p->op_text);
+	GFile *file = g_file_new_for_path(p->agent.text);
 	GFile *files[] = { file, NULL };
-	p->file_cancel = g_cancellable_new();
-	g_clear_pointer(&p->file_error, g_free);
-	p->file_waits = 1; /* the copy's callback; each task's "finished" adds one */
-	spice_main_channel_file_copy_async(p->main, files, G_FILE_COPY_NONE, p->file_cancel,
+	p->file.cancel = g_cancellable_new();
+	g_clear_pointer(&p->file.error, g_free);
+	p->file.waits = 1; /* the copy's callback; each task's "finished" adds one */
+	spice_main_channel_file_copy_async(p->ch.main, files, G_FILE_COPY_NONE, p->file.cancel,
 		file_progress, p, file_sent, p);
 	g_object_unref(file);
 	p->sent_input = true;
-	p->wait = SESSION_WAIT_FILE;
+	p->wait.kind = SESSION_WAIT_FILE;
 	return NULL;
 }
 
 /*
- * The agent is ready: runs p->agent_op. Returns the command's result line,
- * or NULL when it now waits for something else (p->wait).
+ * The agent is ready: runs p->agent.op. Returns the command's result line,
+ * or NULL when it now waits for something else (p->wait.kind).
  */
 static char *agent_op_start(struct probe *p) {
 	char *err;
-	switch (p->agent_op) {
+	switch (p->agent.op) {
 	case AGENT_OP_RESIZE:
 		return resize_send(p);
 	case AGENT_OP_CLIP_GET:
 		/* An agent without the clipboard capabilities never grabs: fail no grab. */
-		if (p->agent_grab[p->op_selection].grabbed) {
+		if (p->clip.grab[p->agent.selection].grabbed) {
 			return clip_request_text(p);
 		}
-		p->wait = SESSION_WAIT_CLIP_GRAB;
+		p->wait.kind = SESSION_WAIT_CLIP_GRAB;
 		return NULL;
 	case AGENT_OP_CLIP_SET:
-		if ((err = clip_check_caps(p, p->op_selection)) != NULL) {
+		if ((err = clip_check_caps(p, p->agent.selection)) != NULL) {
 			return err;
 		}
 		return clip_grab(p);
@@ -2420,7 +2478,7 @@ static char *agent_op_start(struct probe *p) {
  * (on_agent_update()). timeout_ms bounds the whole command.
  */
 static enum cmd_result agent_op_begin(struct probe *p, enum agent_op op, guint timeout_ms) {
-	p->agent_op = op;
+	p->agent.op = op;
 	session_start_wait(p, SESSION_WAIT_AGENT, timeout_ms);
 	if (!agent_ready(p)) {
 		probe_log(p, "waiting for the agent");
@@ -2438,7 +2496,7 @@ static enum cmd_result agent_op_begin(struct probe *p, enum agent_op op, guint t
 
 /* The agent may have become ready for a command waiting for it. */
 static void agent_check(struct probe *p) {
-	if (p->wait != SESSION_WAIT_AGENT || !agent_ready(p)) {
+	if (p->wait.kind != SESSION_WAIT_AGENT || !agent_ready(p)) {
 		return;
 	}
 	char *line = agent_op_start(p);
@@ -2537,7 +2595,7 @@ static enum cmd_result cmd_agent(struct probe *p, int argc, char **argv) {
 		cmd_reply(p, "error usage: agent [TIMEOUT_MS]");
 		return CMD_DONE;
 	}
-	if (p->dry_run) {
+	if (p->oneshot.dry_run) {
 		return CMD_DONE;
 	}
 	return agent_op_begin(p, AGENT_OP_WAIT, timeout_ms);
@@ -2571,17 +2629,17 @@ static enum cmd_result cmd_send_file(struct probe *p, int argc, char **argv) {
 		cmd_reply(p, "error no such file: %s", argv[1]);
 		return CMD_DONE;
 	}
-	if (p->dry_run) {
+	if (p->oneshot.dry_run) {
 		return CMD_DONE;
 	}
-	if (p->file_cancel != NULL) {
+	if (p->file.cancel != NULL) {
 		cmd_reply(p, "error a file is being sent");
 		return CMD_DONE;
 	}
-	g_free(p->op_text);
-	p->op_text = g_strdup(argv[1]);
-	p->file_cancel_after = cancel_after;
-	p->file_exit_after = exit_after;
+	g_free(p->agent.text);
+	p->agent.text = g_strdup(argv[1]);
+	p->file.cancel_after = cancel_after;
+	p->file.exit_after = exit_after;
 	return agent_op_begin(p, AGENT_OP_SEND_FILE, timeout_ms);
 }
 
@@ -2606,12 +2664,12 @@ static enum cmd_result cmd_resize(struct probe *p, int argc, char **argv) {
 			"sides 1..%d)", MAX_MONITORS, MAX_MONITOR_SIDE);
 		return CMD_DONE;
 	}
-	if (p->dry_run) {
+	if (p->oneshot.dry_run) {
 		return CMD_DONE;
 	}
-	p->resize_n = n;
-	memcpy(p->resize_w, w, sizeof(w[0]) * (size_t)n);
-	memcpy(p->resize_h, h, sizeof(h[0]) * (size_t)n);
+	p->agent.resize_n = n;
+	memcpy(p->agent.resize_w, w, sizeof(w[0]) * (size_t)n);
+	memcpy(p->agent.resize_h, h, sizeof(h[0]) * (size_t)n);
 	return agent_op_begin(p, AGENT_OP_RESIZE, timeout_ms);
 }
 
@@ -2623,29 +2681,29 @@ static enum cmd_result cmd_display_mm(struct probe *p, int argc, char **argv) {
 		cmd_reply(p, "error usage: display-mm ID WIDTH_MM HEIGHT_MM");
 		return CMD_DONE;
 	}
-	if (p->dry_run) {
+	if (p->oneshot.dry_run) {
 		return CMD_DONE;
 	}
-	if (p->main == NULL) {
+	if (p->ch.main == NULL) {
 		cmd_reply(p, "error no main channel");
 		return CMD_DONE;
 	}
 	// Recorded only (update = FALSE): the next monitors config carries it.
-	spice_main_channel_update_display_mm(p->main, (int)id, (int)w, (int)h, FALSE);
+	spice_main_channel_update_display_mm(p->ch.main, (int)id, (int)w, (int)h, FALSE);
 	cmd_reply(p, "ok");
 	return CMD_DONE;
 }
 
 static enum cmd_result cmd_monitors(struct probe *p, int argc, char **argv) {
-	if (p->dry_run) {
+	if (p->oneshot.dry_run) {
 		return CMD_DONE;
 	}
-	if (p->display == NULL) {
+	if (p->ch.display == NULL) {
 		cmd_reply(p, "error no display channel");
 		return CMD_DONE;
 	}
 	GArray *monitors = NULL;
-	g_object_get(p->display, "monitors", &monitors, NULL);
+	g_object_get(p->ch.display, "monitors", &monitors, NULL);
 	GString *line = g_string_new(NULL);
 	g_string_printf(line, "monitors %u", monitors != NULL ? monitors->len : 0);
 	for (guint i = 0; monitors != NULL && i < monitors->len; i++) {
@@ -2756,7 +2814,7 @@ static char *clip_parse(struct probe *p, int argc, char **argv, struct clip_args
 	a->text = NULL;
 	a->file = NULL;
 	bool ok;
-	if (p->oneshot) {
+	if (p->oneshot.active) {
 		if (!clip_parse_sub(argv[1], &a->sub)) {
 			return g_strdup(CLIP_USAGE);
 		}
@@ -2845,17 +2903,17 @@ static enum cmd_result cmd_clipboard(struct probe *p, int argc, char **argv) {
 		g_free(err);
 		return CMD_DONE;
 	}
-	if (p->dry_run) {
+	if (p->oneshot.dry_run) {
 		if (a.text != NULL) {
 			g_string_free(a.text, TRUE);
 		}
 		g_free(a.file);
 		return CMD_DONE;
 	}
-	p->op_selection = a.selection;
-	p->op_type = a.type;
-	g_free(p->op_file);
-	p->op_file = a.sub == CLIP_GET_FILE ? a.file : NULL;
+	p->agent.selection = a.selection;
+	p->agent.type = a.type;
+	g_free(p->agent.file);
+	p->agent.file = a.sub == CLIP_GET_FILE ? a.file : NULL;
 	if (a.sub != CLIP_GET_FILE) {
 		g_free(a.file);
 	}
@@ -2865,12 +2923,12 @@ static enum cmd_result cmd_clipboard(struct probe *p, int argc, char **argv) {
 		return agent_op_begin(p, AGENT_OP_CLIP_GET, a.timeout_ms);
 	case CLIP_SET:
 	case CLIP_SET_FILE:
-		p->op_text_len = a.text->len;
-		p->op_text = g_string_free(a.text, FALSE);
-		p->oneshot_hold = p->oneshot;
+		p->agent.text_len = a.text->len;
+		p->agent.text = g_string_free(a.text, FALSE);
+		p->oneshot.hold = p->oneshot.active;
 		return agent_op_begin(p, AGENT_OP_CLIP_SET, a.timeout_ms);
 	case CLIP_TYPES: {
-		const struct agent_grab *grab = &p->agent_grab[a.selection];
+		const struct agent_grab *grab = &p->clip.grab[a.selection];
 		if (!grab->grabbed) {
 			cmd_reply(p, "none");
 			return CMD_DONE;
@@ -2884,7 +2942,7 @@ static enum cmd_result cmd_clipboard(struct probe *p, int argc, char **argv) {
 		return CMD_DONE;
 	}
 	case CLIP_SERVED:
-		cmd_reply(p, "served %u", p->clip_served);
+		cmd_reply(p, "served %u", p->clip.served);
 		return CMD_DONE;
 	}
 	return CMD_DONE;
@@ -2900,7 +2958,7 @@ static enum cmd_result cmd_clipboard(struct probe *p, int argc, char **argv) {
  * inputs channel is linked and has sent its initial LED state.
  *
  * CMD_CLI commands also run one-shot from the command line. They print their
- * result with cmd_reply() and must stand a dry run (p->dry_run): check the
+ * result with cmd_reply() and must stand a dry run (p->oneshot.dry_run): check the
  * arguments, reply an error if they are bad, and return before touching any
  * channel.
  *
@@ -3021,7 +3079,7 @@ static enum cmd_result session_dispatch(struct probe *p, char *line) {
 	} else if (argc - 1 < cmd->min_args || argc - 1 > cmd->max_args) {
 		out_line("error usage: %s%s%s", cmd->name, cmd->args[0] != '\0' ? " " : "",
 			cmd->args);
-	} else if (cmd->needs_primary && !p->has_primary) {
+	} else if (cmd->needs_primary && !p->primary.exists) {
 		out_line("error no primary surface");
 	} else if ((cmd->flags & CMD_INPUTS) != 0 && !inputs_ready(p)) {
 		out_line("error inputs channel not ready");
@@ -3035,21 +3093,21 @@ static enum cmd_result session_dispatch(struct probe *p, char *line) {
 
 /* Runs queued commands in order until one is pending or the queue is empty. */
 static void session_run_queue(struct probe *p) {
-	if (p->running_queue) {
+	if (p->queue.running) {
 		return;
 	}
-	p->running_queue = true;
-	while (!p->finished && !p->quitting && p->connected && !p->pending &&
-			!p->awaiting_inputs && !g_queue_is_empty(p->lines)) {
-		char *line = g_queue_pop_head(p->lines);
+	p->queue.running = true;
+	while (!p->finished && !p->queue.quitting && p->connected && !p->queue.pending &&
+			!p->queue.awaiting_inputs && !g_queue_is_empty(p->queue.lines)) {
+		char *line = g_queue_pop_head(p->queue.lines);
 		if (session_dispatch(p, line) == CMD_PENDING) {
-			p->pending = true;
+			p->queue.pending = true;
 		}
 		g_free(line);
 	}
-	p->running_queue = false;
-	if (!p->finished && p->stdin_eof && p->connected && !p->pending &&
-			g_queue_is_empty(p->lines)) {
+	p->queue.running = false;
+	if (!p->finished && p->queue.stdin_eof && p->connected && !p->queue.pending &&
+			g_queue_is_empty(p->queue.lines)) {
 		session_quit(p);
 	}
 }
@@ -3069,23 +3127,23 @@ static gboolean session_stdin_ready(GIOChannel *ch, GIOCondition cond, gpointer 
 		g_clear_error(&error);
 	}
 	if (status == G_IO_STATUS_NORMAL && n > 0) {
-		g_string_append_len(p->stdin_buf, buf, (gssize)n);
+		g_string_append_len(p->queue.stdin_buf, buf, (gssize)n);
 		char *nl;
-		while ((nl = memchr(p->stdin_buf->str, '\n', p->stdin_buf->len)) != NULL) {
-			gsize len = (gsize)(nl - p->stdin_buf->str);
-			g_queue_push_tail(p->lines, g_strndup(p->stdin_buf->str, len));
-			g_string_erase(p->stdin_buf, 0, (gssize)len + 1);
+		while ((nl = memchr(p->queue.stdin_buf->str, '\n', p->queue.stdin_buf->len)) != NULL) {
+			gsize len = (gsize)(nl - p->queue.stdin_buf->str);
+			g_queue_push_tail(p->queue.lines, g_strndup(p->queue.stdin_buf->str, len));
+			g_string_erase(p->queue.stdin_buf, 0, (gssize)len + 1);
 		}
 		session_run_queue(p);
 		return G_SOURCE_CONTINUE;
 	}
 	/* EOF or error: run what is left (including an unterminated line), then exit. */
-	if (p->stdin_buf->len > 0) {
-		g_queue_push_tail(p->lines, g_strdup(p->stdin_buf->str));
-		g_string_truncate(p->stdin_buf, 0);
+	if (p->queue.stdin_buf->len > 0) {
+		g_queue_push_tail(p->queue.lines, g_strdup(p->queue.stdin_buf->str));
+		g_string_truncate(p->queue.stdin_buf, 0);
 	}
-	p->stdin_eof = true;
-	p->stdin_source = 0;
+	p->queue.stdin_eof = true;
+	p->queue.stdin_source = 0;
 	session_run_queue(p);
 	return G_SOURCE_REMOVE;
 }
@@ -3094,15 +3152,15 @@ static gboolean session_stdin_ready(GIOChannel *ch, GIOCondition cond, gpointer 
 #define INPUTS_GRACE_MS 3000
 
 static void session_announce(struct probe *p) {
-	p->awaiting_inputs = false;
-	clear_source(&p->inputs_grace_source);
-	out_line("connected %dx%d", p->width, p->height);
+	p->queue.awaiting_inputs = false;
+	clear_source(&p->queue.inputs_grace_source);
+	out_line("connected %dx%d", p->primary.width, p->primary.height);
 	session_run_queue(p);
 }
 
 static gboolean session_inputs_grace(gpointer data) {
 	struct probe *p = data;
-	p->inputs_grace_source = 0;
+	p->queue.inputs_grace_source = 0;
 	session_announce(p);
 	return G_SOURCE_REMOVE;
 }
@@ -3116,16 +3174,16 @@ static void session_connected(struct probe *p) {
 		session_announce(p);
 		return;
 	}
-	p->awaiting_inputs = true;
-	p->inputs_grace_source = g_timeout_add(INPUTS_GRACE_MS, session_inputs_grace, p);
+	p->queue.awaiting_inputs = true;
+	p->queue.inputs_grace_source = g_timeout_add(INPUTS_GRACE_MS, session_inputs_grace, p);
 }
 
 static void session_update(struct probe *p, bool primary_changed) {
-	switch (p->wait) {
+	switch (p->wait.kind) {
 	case SESSION_WAIT_NONE:
 		break;
 	case SESSION_WAIT_PIXEL:
-		if (pixel_matches(p, &p->wait_pixel)) {
+		if (pixel_matches(p, &p->wait.pixel)) {
 			session_complete(p, "ok");
 		}
 		break;
@@ -3140,7 +3198,7 @@ static void session_update(struct probe *p, bool primary_changed) {
 		break;
 	case SESSION_WAIT_RESIZE:
 		if (primary_changed && resize_answered(p)) {
-			char *line = g_strdup_printf("ok %d %d", p->width, p->height);
+			char *line = g_strdup_printf("ok %d %d", p->primary.width, p->primary.height);
 			session_complete(p, line);
 			g_free(line);
 		}
@@ -3166,12 +3224,12 @@ static bool session_parse(struct probe *p, int argc, char **argv) {
 		return false;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	p->lines = g_queue_new();
-	p->stdin_buf = g_string_new(NULL);
-	p->stdin_channel = g_io_channel_unix_new(STDIN_FILENO);
-	g_io_channel_set_encoding(p->stdin_channel, NULL, NULL);
-	g_io_channel_set_buffered(p->stdin_channel, FALSE);
-	p->stdin_source = g_io_add_watch(p->stdin_channel, G_IO_IN | G_IO_HUP | G_IO_ERR,
+	p->queue.lines = g_queue_new();
+	p->queue.stdin_buf = g_string_new(NULL);
+	p->queue.stdin_channel = g_io_channel_unix_new(STDIN_FILENO);
+	g_io_channel_set_encoding(p->queue.stdin_channel, NULL, NULL);
+	g_io_channel_set_buffered(p->queue.stdin_channel, FALSE);
+	p->queue.stdin_source = g_io_add_watch(p->queue.stdin_channel, G_IO_IN | G_IO_HUP | G_IO_ERR,
 		session_stdin_ready, p);
 	return true;
 }
@@ -3191,7 +3249,7 @@ static const struct session_cmd *find_cli_cmd(const char *name) {
 static gboolean oneshot_settled(gpointer data) {
 	struct probe *p = data;
 	p->settle_source = 0;
-	out_line("%s", p->oneshot_line);
+	out_line("%s", p->oneshot.line);
 	probe_finish(p, PROBE_EXIT_OK);
 	return G_SOURCE_REMOVE;
 }
@@ -3199,7 +3257,7 @@ static gboolean oneshot_settled(gpointer data) {
 static gboolean oneshot_held(gpointer data) {
 	struct probe *p = data;
 	p->settle_source = 0;
-	probe_log(p, "served %u clipboard request(s)", p->clip_served);
+	probe_log(p, "served %u clipboard request(s)", p->clip.served);
 	probe_finish(p, PROBE_EXIT_OK);
 	return G_SOURCE_REMOVE;
 }
@@ -3212,7 +3270,7 @@ static gboolean oneshot_held(gpointer data) {
  * agent's requests meanwhile).
  */
 static void oneshot_result(struct probe *p, const char *line) {
-	const char *name = p->oneshot_cmd->name;
+	const char *name = p->oneshot.cmd->name;
 	if (g_str_has_prefix(line, "error ")) {
 		const char *msg = line + strlen("error ");
 		fprintf(stderr, PROBE_NAME ": %s: %s\n", name, msg);
@@ -3226,14 +3284,14 @@ static void oneshot_result(struct probe *p, const char *line) {
 	} else if (g_str_has_prefix(line, "fail")) {
 		out_line("%s", line);
 		probe_finish(p, PROBE_EXIT_FAIL);
-	} else if (p->oneshot_hold) {
+	} else if (p->oneshot.hold) {
 		/* clipboard set: serve the agent's requests for a while. */
 		out_line("%s", line);
 		clear_source(&p->settle_source);
-		p->settle_source = g_timeout_add(MAX(p->hold_ms, INPUT_SETTLE_MS), oneshot_held, p);
-	} else if ((p->oneshot_cmd->flags & CMD_SENDS) != 0) {
+		p->settle_source = g_timeout_add(MAX(p->oneshot.hold_ms, INPUT_SETTLE_MS), oneshot_held, p);
+	} else if ((p->oneshot.cmd->flags & CMD_SENDS) != 0) {
 		/* Written to the socket; give the server time to read it before we hang up. */
-		p->oneshot_line = g_strdup(line);
+		p->oneshot.line = g_strdup(line);
 		clear_source(&p->settle_source);
 		p->settle_source = g_timeout_add(INPUT_SETTLE_MS, oneshot_settled, p);
 	} else {
@@ -3244,18 +3302,18 @@ static void oneshot_result(struct probe *p, const char *line) {
 
 /* Runs the command once the display is ready and, if needed, the inputs channel. */
 static void oneshot_try_start(struct probe *p) {
-	const struct session_cmd *cmd = p->oneshot_cmd;
-	if (p->oneshot_started || p->finished || !p->connected) {
+	const struct session_cmd *cmd = p->oneshot.cmd;
+	if (p->oneshot.started || p->finished || !p->connected) {
 		return;
 	}
 	if ((cmd->flags & CMD_INPUTS) != 0 && !inputs_ready(p)) {
 		return;
 	}
-	p->oneshot_started = true;
+	p->oneshot.started = true;
 	clear_source(&p->deadline_source); /* the command's own timeouts apply now */
 	probe_log(p, "running %s", cmd->name);
-	if (cmd->run(p, p->oneshot_argc, p->oneshot_argv) == CMD_PENDING) {
-		p->pending = true;
+	if (cmd->run(p, p->oneshot.argc, p->oneshot.argv) == CMD_PENDING) {
+		p->queue.pending = true;
 	}
 }
 
@@ -3265,24 +3323,24 @@ static void oneshot_connected(struct probe *p) {
 
 /* Checks the arguments with a dry run, so bad ones fail before connecting. */
 static bool oneshot_parse(struct probe *p, int argc, char **argv) {
-	const struct session_cmd *cmd = p->oneshot_cmd;
+	const struct session_cmd *cmd = p->oneshot.cmd;
 	if (argc < cmd->min_args || argc > cmd->max_args) {
 		fprintf(stderr, PROBE_NAME ": usage: %s%s%s\n", cmd->name,
 			cmd->args[0] != '\0' ? " " : "", cmd->args);
 		return false;
 	}
-	p->oneshot = true;
-	p->oneshot_argc = argc + 1;
-	p->oneshot_argv = g_new0(char *, (size_t)argc + 2);
-	p->oneshot_argv[0] = (char *)cmd->name;
+	p->oneshot.active = true;
+	p->oneshot.argc = argc + 1;
+	p->oneshot.argv = g_new0(char *, (size_t)argc + 2);
+	p->oneshot.argv[0] = (char *)cmd->name;
 	for (int i = 0; i < argc; i++) {
-		p->oneshot_argv[i + 1] = argv[i];
+		p->oneshot.argv[i + 1] = argv[i];
 	}
-	p->dry_run = true;
-	cmd->run(p, p->oneshot_argc, p->oneshot_argv);
-	p->dry_run = false;
-	if (p->oneshot_error != NULL) {
-		const char *msg = p->oneshot_error;
+	p->oneshot.dry_run = true;
+	cmd->run(p, p->oneshot.argc, p->oneshot.argv);
+	p->oneshot.dry_run = false;
+	if (p->oneshot.error != NULL) {
+		const char *msg = p->oneshot.error;
 		if (g_str_has_prefix(msg, "error ")) {
 			msg += strlen("error ");
 		}
@@ -3311,7 +3369,7 @@ static gboolean deadline_expired(gpointer data) {
 	p->deadline_source = 0;
 	const char *what = "the display";
 	if (p->connected) {
-		what = p->oneshot ? "the inputs channel" : "the display to settle";
+		what = p->oneshot.active ? "the inputs channel" : "the display to settle";
 	}
 	fprintf(stderr, PROBE_NAME ": %s:%s: timed out after %gs waiting for %s\n", p->host,
 		p->port, p->timeout_s, what);
@@ -3329,13 +3387,13 @@ static void display_update(struct probe *p, bool primary_changed) {
 }
 
 static void probe_connected(struct probe *p) {
-	if (p->connected || p->finished || !p->has_primary) {
+	if (p->connected || p->finished || !p->primary.exists) {
 		return;
 	}
 	clear_source(&p->mark_fallback_source);
 	p->connected = true;
 	p->connected_at = g_get_monotonic_time();
-	probe_log(p, "connected, primary %dx%d", p->width, p->height);
+	probe_log(p, "connected, primary %dx%d", p->primary.width, p->primary.height);
 	if (!p->mode->deadline_after_connect) {
 		clear_source(&p->deadline_source);
 	}
@@ -3362,13 +3420,13 @@ static void on_primary_create(SpiceChannel *channel, gint format, gint width, gi
 		gint stride, gint shmid, gpointer imgdata, gpointer data) {
 	struct probe *p = data;
 	probe_log(p, "primary surface %dx%d format %d stride %d", width, height, format, stride);
-	p->has_primary = true;
-	p->format = (enum SpiceSurfaceFmt)format;
-	p->width = width;
-	p->height = height;
-	p->stride = stride;
-	p->data = imgdata;
-	if (!primary_format_supported(p->format)) {
+	p->primary.exists = true;
+	p->primary.format = (enum SpiceSurfaceFmt)format;
+	p->primary.width = width;
+	p->primary.height = height;
+	p->primary.stride = stride;
+	p->primary.data = imgdata;
+	if (!primary_format_supported(p->primary.format)) {
 		fprintf(stderr, PROBE_NAME ": unsupported surface format %d\n", format);
 	}
 	if (p->finished) {
@@ -3389,8 +3447,8 @@ static void on_primary_create(SpiceChannel *channel, gint format, gint width, gi
 static void on_primary_destroy(SpiceChannel *channel, gpointer data) {
 	struct probe *p = data;
 	probe_log(p, "primary surface destroyed");
-	p->has_primary = false;
-	p->data = NULL;
+	p->primary.exists = false;
+	p->primary.data = NULL;
 }
 
 static void clip_serve_deferred(struct probe *p);
@@ -3418,31 +3476,31 @@ static void clip_serve(struct probe *p, guint selection, guint type) {
 	if (!agent_has_cap(p, VD_AGENT_CAP_CLIPBOARD_BY_DEMAND)) {
 		return; /* the agent went away */
 	}
-	if (selection < CLIP_SELECTIONS && p->clip_owned[selection] &&
-			type == p->clip_type[selection]) {
-		spice_main_channel_clipboard_selection_notify(p->main, selection, type,
-			(const guchar *)p->clip_text[selection], p->clip_len[selection]);
-		p->clip_served++;
-		probe_log(p, "served clipboard request %u for selection %u", p->clip_served,
+	if (selection < CLIP_SELECTIONS && p->clip.owned[selection] &&
+			type == p->clip.type[selection]) {
+		spice_main_channel_clipboard_selection_notify(p->ch.main, selection, type,
+			(const guchar *)p->clip.text[selection], p->clip.len[selection]);
+		p->clip.served++;
+		probe_log(p, "served clipboard request %u for selection %u", p->clip.served,
 			selection);
 		return;
 	}
 	/* Like spice-gtk: an empty answer, so the agent does not wait for one. */
 	probe_log(p, "no data for clipboard request: selection %u type %u", selection, type);
-	spice_main_channel_clipboard_selection_notify(p->main, selection,
+	spice_main_channel_clipboard_selection_notify(p->ch.main, selection,
 		VD_AGENT_CLIPBOARD_NONE, NULL, 0);
 }
 
 static void clip_serve_deferred(struct probe *p) {
-	if (p->clip_deferred == NULL) {
+	if (p->clip.deferred == NULL) {
 		return;
 	}
-	for (guint i = 0; i < p->clip_deferred->len; i++) {
-		const struct clip_request *req = &g_array_index(p->clip_deferred,
+	for (guint i = 0; i < p->clip.deferred->len; i++) {
+		const struct clip_request *req = &g_array_index(p->clip.deferred,
 			struct clip_request, i);
 		clip_serve(p, req->selection, req->type);
 	}
-	g_array_set_size(p->clip_deferred, 0);
+	g_array_set_size(p->clip.deferred, 0);
 }
 
 /* The agent connected or disconnected, or announced its capabilities. */
@@ -3464,7 +3522,7 @@ static void on_agent_update(SpiceChannel *channel, gpointer data) {
 		/* A new agent starts without our grabs or its own. */
 		for (guint i = 0; i < CLIP_SELECTIONS; i++) {
 			clip_forget_grab(p, i);
-			p->clip_owned[i] = false;
+			p->clip.owned[i] = false;
 		}
 	}
 	agent_check(p);
@@ -3476,7 +3534,7 @@ static gboolean on_clipboard_grab(SpiceMainChannel *main, guint selection, gpoin
 	if (selection >= CLIP_SELECTIONS) {
 		return TRUE;
 	}
-	struct agent_grab *grab = &p->agent_grab[selection];
+	struct agent_grab *grab = &p->clip.grab[selection];
 	if (grab->types == NULL) {
 		grab->types = g_array_new(FALSE, FALSE, sizeof(guint32));
 	}
@@ -3487,9 +3545,9 @@ static gboolean on_clipboard_grab(SpiceMainChannel *main, guint selection, gpoin
 		g_array_append_val(grab->types, type);
 	}
 	grab->grabbed = true;
-	p->clip_owned[selection] = false;
+	p->clip.owned[selection] = false;
 	probe_log(p, "agent grabbed selection %u with %u type(s)", selection, ntypes);
-	if (p->wait == SESSION_WAIT_CLIP_GRAB && p->op_selection == selection) {
+	if (p->wait.kind == SESSION_WAIT_CLIP_GRAB && p->agent.selection == selection) {
 		char *line = clip_request_text(p);
 		if (line != NULL) {
 			session_complete(p, line);
@@ -3506,7 +3564,7 @@ static void on_clipboard_release(SpiceMainChannel *main, guint selection, gpoint
 	}
 	probe_log(p, "agent released selection %u", selection);
 	clip_forget_grab(p, selection);
-	if (p->wait == SESSION_WAIT_CLIP_DATA && p->op_selection == selection) {
+	if (p->wait.kind == SESSION_WAIT_CLIP_DATA && p->agent.selection == selection) {
 		session_complete(p, "fail no grab");
 	}
 }
@@ -3517,10 +3575,10 @@ static gboolean on_clipboard_request(SpiceMainChannel *main, guint selection, gu
 	if (p->lock_sync_off) {
 		/* spice-glib would drop the answer; see inputs_opened(). */
 		struct clip_request req = {selection, type};
-		if (p->clip_deferred == NULL) {
-			p->clip_deferred = g_array_new(FALSE, FALSE, sizeof(struct clip_request));
+		if (p->clip.deferred == NULL) {
+			p->clip.deferred = g_array_new(FALSE, FALSE, sizeof(struct clip_request));
 		}
-		g_array_append_val(p->clip_deferred, req);
+		g_array_append_val(p->clip.deferred, req);
 		return TRUE;
 	}
 	clip_serve(p, selection, type);
@@ -3532,16 +3590,16 @@ static void on_clipboard_data(SpiceMainChannel *main, guint selection, guint typ
 		gpointer cdata, guint size, gpointer data) {
 	struct probe *p = data;
 	probe_log(p, "clipboard data for selection %u: type %u, %u bytes", selection, type, size);
-	if (p->wait != SESSION_WAIT_CLIP_DATA || p->op_selection != selection) {
+	if (p->wait.kind != SESSION_WAIT_CLIP_DATA || p->agent.selection != selection) {
 		return;
 	}
-	if (type != p->op_type || type == VD_AGENT_CLIPBOARD_NONE) {
+	if (type != p->agent.type || type == VD_AGENT_CLIPBOARD_NONE) {
 		session_complete(p, "fail no data");
 		return;
 	}
-	if (p->op_file != NULL) {
+	if (p->agent.file != NULL) {
 		GError *error = NULL;
-		char *line = g_file_set_contents(p->op_file, cdata, size, &error) ?
+		char *line = g_file_set_contents(p->agent.file, cdata, size, &error) ?
 			g_strdup_printf("file %u", size) :
 			g_strdup_printf("error %s", error->message);
 		g_clear_error(&error);
@@ -3559,9 +3617,9 @@ static void on_clipboard_data(SpiceMainChannel *main, guint selection, guint typ
 /* Keyboard LED state from the server (SPICE_MSG_INPUTS_INIT or _KEY_MODIFIERS). */
 static void on_inputs_modifiers(SpiceChannel *channel, gpointer data) {
 	struct probe *p = data;
-	p->leds_known = true;
+	p->input.leds_known = true;
 	lock_sync_restore(p);
-	if (p->awaiting_inputs && inputs_ready(p)) {
+	if (p->queue.awaiting_inputs && inputs_ready(p)) {
 		session_announce(p);
 	}
 	if (p->verbose > 0) {
@@ -3569,10 +3627,10 @@ static void on_inputs_modifiers(SpiceChannel *channel, gpointer data) {
 		probe_log(p, "keyboard LEDs %s", leds);
 		g_free(leds);
 	}
-	if (p->wait == SESSION_WAIT_LEDS && leds_match(p)) {
+	if (p->wait.kind == SESSION_WAIT_LEDS && leds_match(p)) {
 		session_complete(p, "ok");
 	}
-	if (p->oneshot) {
+	if (p->oneshot.active) {
 		oneshot_try_start(p);
 	}
 }
@@ -3585,15 +3643,15 @@ static void on_cursor_shape(GObject *object, GParamSpec *pspec, gpointer data) {
 	g_object_get_property(object, "cursor", &value);
 	const SpiceCursorShape *shape = g_value_get_boxed(&value);
 	if (shape != NULL) {
-		p->has_cursor = true;
-		p->cursor_visible = true;
-		p->cursor_width = shape->width;
-		p->cursor_height = shape->height;
-		p->cursor_hot_x = shape->hot_spot_x;
-		p->cursor_hot_y = shape->hot_spot_y;
-		probe_log(p, "cursor %dx%d hotspot %d,%d", p->cursor_width, p->cursor_height,
-			p->cursor_hot_x, p->cursor_hot_y);
-		if (p->wait == SESSION_WAIT_CURSOR && cursor_wanted(p)) {
+		p->cursor.known = true;
+		p->cursor.visible = true;
+		p->cursor.width = shape->width;
+		p->cursor.height = shape->height;
+		p->cursor.hot_x = shape->hot_spot_x;
+		p->cursor.hot_y = shape->hot_spot_y;
+		probe_log(p, "cursor %dx%d hotspot %d,%d", p->cursor.width, p->cursor.height,
+			p->cursor.hot_x, p->cursor.hot_y);
+		if (p->wait.kind == SESSION_WAIT_CURSOR && cursor_wanted(p)) {
 			session_complete(p, "ok");
 		}
 	}
@@ -3603,7 +3661,7 @@ static void on_cursor_shape(GObject *object, GParamSpec *pspec, gpointer data) {
 static void on_cursor_hide(SpiceCursorChannel *channel, gpointer data) {
 	struct probe *p = data;
 	probe_log(p, "cursor hidden");
-	p->cursor_visible = false;
+	p->cursor.visible = false;
 }
 
 /* Like spice-gtk's widget: a move shows a hidden cursor again. */
@@ -3612,13 +3670,13 @@ static void on_cursor_move(SpiceCursorChannel *channel, gint x, gint y, gpointer
 	if (p->verbose >= 2) {
 		probe_log(p, "cursor move %d,%d", x, y);
 	}
-	p->cursor_visible = true;
+	p->cursor.visible = true;
 }
 
 static void on_cursor_reset(SpiceCursorChannel *channel, gpointer data) {
 	struct probe *p = data;
 	probe_log(p, "cursor reset");
-	p->has_cursor = false;
+	p->cursor.known = false;
 }
 
 /*
@@ -3643,23 +3701,23 @@ static void on_cursor_reset(SpiceCursorChannel *channel, gpointer data) {
  * keeps a click at the position the server already has.
  */
 static void inputs_opened(struct probe *p) {
-	p->inputs_opened = true;
-	p->button_state = 0;
+	p->input.opened = true;
+	p->input.buttons = 0;
 	if (!p->lock_sync_off) {
 		p->lock_sync_off = true;
 		g_object_set(p->session, "read-only", TRUE, NULL);
 		clear_source(&p->lock_sync_source);
 		p->lock_sync_source = g_idle_add_full(G_PRIORITY_HIGH, lock_sync_idle, p, NULL);
 	}
-	spice_inputs_channel_position(p->inputs, 0, 0, -1, 0);
-	if (p->oneshot) {
+	spice_inputs_channel_position(p->ch.inputs, 0, 0, -1, 0);
+	if (p->oneshot.active) {
 		oneshot_try_start(p);
 	}
 }
 
 static void on_invalidate(SpiceChannel *channel, gint x, gint y, gint w, gint h, gpointer data) {
 	struct probe *p = data;
-	p->display_updates++;
+	p->primary.updates++;
 	if (p->verbose >= 2) {
 		probe_log(p, "invalidate %d,%d %dx%d", x, y, w, h);
 	}
@@ -3697,7 +3755,7 @@ static void on_channel_event(SpiceChannel *channel, SpiceChannelEvent event, gpo
 
 	if (event == SPICE_CHANNEL_OPENED) {
 		probe_log(p, "%s channel opened", name);
-		if ((gpointer)channel == (gpointer)p->inputs) {
+		if ((gpointer)channel == (gpointer)p->ch.inputs) {
 			inputs_opened(p);
 		}
 		return;
@@ -3707,12 +3765,12 @@ static void on_channel_event(SpiceChannel *channel, SpiceChannelEvent event, gpo
 	}
 	const char *reason = channel_event_reason(channel, event);
 	probe_log(p, "%s channel event %d: %s", name, (int)event, reason);
-	if ((gpointer)channel == (gpointer)p->inputs) {
-		p->inputs_opened = false;
-		p->leds_known = false;
-		p->button_state = 0;
+	if ((gpointer)channel == (gpointer)p->ch.inputs) {
+		p->input.opened = false;
+		p->input.leds_known = false;
+		p->input.buttons = 0;
 	}
-	if (p->finished || p->quitting) {
+	if (p->finished || p->queue.quitting) {
 		return;
 	}
 	/* Only losing main or display ends the run. */
@@ -3759,11 +3817,11 @@ static void on_channel_new(SpiceSession *session, SpiceChannel *channel, gpointe
 	} else {
 		pc->key = id == 0 ? g_strdup(name) : g_strdup_printf("%s%d", name, id);
 	}
-	g_ptr_array_add(p->channels, pc);
+	g_ptr_array_add(p->ch.seen, pc);
 
 	bool keep = false;
 	if (SPICE_IS_MAIN_CHANNEL(channel)) {
-		p->main = SPICE_MAIN_CHANNEL(channel);
+		p->ch.main = SPICE_MAIN_CHANNEL(channel);
 		/* spice_session_connect() connects the main channel itself. */
 		/*
 		 * Monitors configs carry positions (VD_AGENT_CONFIG_MONITORS_FLAG_USE_POS)
@@ -3782,7 +3840,7 @@ static void on_channel_new(SpiceSession *session, SpiceChannel *channel, gpointe
 		g_signal_connect(channel, "main-clipboard-selection", G_CALLBACK(on_clipboard_data),
 			p);
 	} else if (SPICE_IS_DISPLAY_CHANNEL(channel) && id == 0) {
-		p->display = SPICE_DISPLAY_CHANNEL(channel);
+		p->ch.display = SPICE_DISPLAY_CHANNEL(channel);
 		g_signal_connect(channel, "display-primary-create", G_CALLBACK(on_primary_create), p);
 		g_signal_connect(channel, "display-primary-destroy",
 			G_CALLBACK(on_primary_destroy), p);
@@ -3790,12 +3848,12 @@ static void on_channel_new(SpiceSession *session, SpiceChannel *channel, gpointe
 		g_signal_connect(channel, "display-mark", G_CALLBACK(on_display_mark), p);
 		keep = true;
 	} else if (SPICE_IS_INPUTS_CHANNEL(channel)) {
-		p->inputs = SPICE_INPUTS_CHANNEL(channel);
+		p->ch.inputs = SPICE_INPUTS_CHANNEL(channel);
 		g_signal_connect(channel, "inputs-modifiers", G_CALLBACK(on_inputs_modifiers), p);
 		keep = true;
 	} else if (SPICE_IS_PLAYBACK_CHANNEL(channel)) {
 		/* Connected here, before spice-glib's audio backend could take it. */
-		p->playback = SPICE_PLAYBACK_CHANNEL(channel);
+		p->ch.playback = SPICE_PLAYBACK_CHANNEL(channel);
 		g_signal_connect(channel, "playback-start", G_CALLBACK(on_playback_start), p);
 		g_signal_connect(channel, "playback-data", G_CALLBACK(on_playback_data), p);
 		g_signal_connect(channel, "playback-stop", G_CALLBACK(on_playback_stop), p);
@@ -3803,14 +3861,14 @@ static void on_channel_new(SpiceSession *session, SpiceChannel *channel, gpointe
 		g_signal_connect(channel, "notify::mute", G_CALLBACK(on_volume_notify), p);
 		keep = true;
 	} else if (SPICE_IS_RECORD_CHANNEL(channel)) {
-		p->record = SPICE_RECORD_CHANNEL(channel);
+		p->ch.record = SPICE_RECORD_CHANNEL(channel);
 		g_signal_connect(channel, "record-start", G_CALLBACK(on_record_start), p);
 		g_signal_connect(channel, "record-stop", G_CALLBACK(on_record_stop), p);
 		g_signal_connect(channel, "notify::volume", G_CALLBACK(on_volume_notify), p);
 		g_signal_connect(channel, "notify::mute", G_CALLBACK(on_volume_notify), p);
 		keep = true;
 	} else if (SPICE_IS_CURSOR_CHANNEL(channel)) {
-		p->cursor = SPICE_CURSOR_CHANNEL(channel);
+		p->ch.cursor = SPICE_CURSOR_CHANNEL(channel);
 		/* "cursor-set" is deprecated since 0.34 in favour of notify::cursor. */
 		g_signal_connect(channel, "notify::cursor", G_CALLBACK(on_cursor_shape), p);
 		g_signal_connect(channel, "cursor-hide", G_CALLBACK(on_cursor_hide), p);
@@ -3828,37 +3886,37 @@ static void on_channel_new(SpiceSession *session, SpiceChannel *channel, gpointe
 
 static void on_channel_destroy(SpiceSession *session, SpiceChannel *channel, gpointer data) {
 	struct probe *p = data;
-	for (guint i = 0; i < p->channels->len; i++) {
-		struct probe_channel *pc = g_ptr_array_index(p->channels, i);
+	for (guint i = 0; i < p->ch.seen->len; i++) {
+		struct probe_channel *pc = g_ptr_array_index(p->ch.seen, i);
 		if (pc->channel == channel) {
 			channel_snapshot(pc);
 			pc->channel = NULL;
 		}
 	}
-	if ((gpointer)channel == (gpointer)p->main) {
-		p->main = NULL;
+	if ((gpointer)channel == (gpointer)p->ch.main) {
+		p->ch.main = NULL;
 		for (guint i = 0; i < CLIP_SELECTIONS; i++) {
 			clip_forget_grab(p, i);
-			p->clip_owned[i] = false;
+			p->clip.owned[i] = false;
 		}
-	} else if ((gpointer)channel == (gpointer)p->display) {
-		p->display = NULL;
-		p->has_primary = false;
-		p->data = NULL;
-	} else if ((gpointer)channel == (gpointer)p->inputs) {
-		p->inputs = NULL;
-		p->inputs_opened = false;
-		p->leds_known = false;
-		p->button_state = 0;
-	} else if ((gpointer)channel == (gpointer)p->cursor) {
-		p->cursor = NULL;
-		p->has_cursor = false;
-	} else if ((gpointer)channel == (gpointer)p->playback) {
-		p->playback = NULL;
-		p->play_active = false;
-	} else if ((gpointer)channel == (gpointer)p->record) {
-		p->record = NULL;
-		p->rec_started = false;
+	} else if ((gpointer)channel == (gpointer)p->ch.display) {
+		p->ch.display = NULL;
+		p->primary.exists = false;
+		p->primary.data = NULL;
+	} else if ((gpointer)channel == (gpointer)p->ch.inputs) {
+		p->ch.inputs = NULL;
+		p->input.opened = false;
+		p->input.leds_known = false;
+		p->input.buttons = 0;
+	} else if ((gpointer)channel == (gpointer)p->ch.cursor) {
+		p->ch.cursor = NULL;
+		p->cursor.known = false;
+	} else if ((gpointer)channel == (gpointer)p->ch.playback) {
+		p->ch.playback = NULL;
+		p->audio.play_active = false;
+	} else if ((gpointer)channel == (gpointer)p->ch.record) {
+		p->ch.record = NULL;
+		p->tone.rec_started = false;
 	}
 }
 
@@ -4141,7 +4199,7 @@ int main(int argc, char **argv) {
 	const char *command = NULL;
 	GPtrArray *cmd_args = g_ptr_array_new();
 	p->timeout_s = DEFAULT_TIMEOUT_S;
-	p->hold_ms = DEFAULT_HOLD_MS;
+	p->oneshot.hold_ms = DEFAULT_HOLD_MS;
 
 	/* Global options are accepted anywhere; the rest belongs to COMMAND. */
 	for (int i = 1; i < argc; i++) {
@@ -4201,7 +4259,7 @@ int main(int argc, char **argv) {
 				return usage_error("--timeout needs a positive number of seconds");
 			}
 		} else if (take_option(argc, argv, &i, "--hold", &value)) {
-			if (!parse_ms(value, &p->hold_ms)) {
+			if (!parse_ms(value, &p->oneshot.hold_ms)) {
 				return usage_error("--hold needs a number of milliseconds");
 			}
 		} else if (command == NULL) {
@@ -4222,8 +4280,8 @@ int main(int argc, char **argv) {
 		}
 	}
 	if (p->mode == NULL) {
-		p->oneshot_cmd = find_cli_cmd(command);
-		if (p->oneshot_cmd != NULL) {
+		p->oneshot.cmd = find_cli_cmd(command);
+		if (p->oneshot.cmd != NULL) {
 			p->mode = &oneshot_mode;
 		}
 	}
@@ -4260,7 +4318,7 @@ int main(int argc, char **argv) {
 	}
 
 	p->loop = g_main_loop_new(NULL, FALSE);
-	p->channels = g_ptr_array_new_with_free_func(probe_channel_free);
+	p->ch.seen = g_ptr_array_new_with_free_func(probe_channel_free);
 	p->session = spice_session_new();
 	/*
 	 * Audio channels only where a command may use them; on_channel_new()
@@ -4268,7 +4326,7 @@ int main(int argc, char **argv) {
 	 * never plays or records anything.
 	 */
 	bool audio = p->mode->line_protocol ||
-		(p->oneshot_cmd != NULL && (p->oneshot_cmd->flags & CMD_AUDIO) != 0);
+		(p->oneshot.cmd != NULL && (p->oneshot.cmd->flags & CMD_AUDIO) != 0);
 	g_object_set(p->session, "enable-audio", audio, "enable-usbredir", FALSE,
 		"enable-smartcard", FALSE, NULL);
 	if (unix_path != NULL) {
@@ -4330,43 +4388,43 @@ int main(int argc, char **argv) {
 	clear_source(&p->deadline_source);
 	clear_source(&p->mark_fallback_source);
 	clear_source(&p->settle_source);
-	clear_source(&p->expect_source);
-	clear_source(&p->stats_source);
-	clear_source(&p->wait_timeout_source);
-	clear_source(&p->wait_quiet_source);
-	clear_source(&p->stdin_source);
+	clear_source(&p->expect.source);
+	clear_source(&p->stats.source);
+	clear_source(&p->wait.timeout_source);
+	clear_source(&p->wait.quiet_source);
+	clear_source(&p->queue.stdin_source);
 	clear_source(&p->lock_sync_source);
-	clear_source(&p->tone_source);
+	clear_source(&p->tone.source);
 	spice_session_disconnect(p->session);
 	g_object_unref(p->session);
-	g_ptr_array_free(p->channels, TRUE);
-	if (p->stdin_channel != NULL) {
-		g_io_channel_unref(p->stdin_channel);
-		g_string_free(p->stdin_buf, TRUE);
-		g_queue_free_full(p->lines, g_free);
+	g_ptr_array_free(p->ch.seen, TRUE);
+	if (p->queue.stdin_channel != NULL) {
+		g_io_channel_unref(p->queue.stdin_channel);
+		g_string_free(p->queue.stdin_buf, TRUE);
+		g_queue_free_full(p->queue.lines, g_free);
 	}
-	if (p->expect != NULL) {
-		g_array_free(p->expect, TRUE);
+	if (p->expect.pixels != NULL) {
+		g_array_free(p->expect.pixels, TRUE);
 	}
-	if (p->latency_samples != NULL) {
-		g_array_free(p->latency_samples, TRUE);
+	if (p->latency.samples != NULL) {
+		g_array_free(p->latency.samples, TRUE);
 	}
-	if (p->capture != NULL) {
-		g_array_free(p->capture, TRUE);
+	if (p->audio.capture != NULL) {
+		g_array_free(p->audio.capture, TRUE);
 	}
 	for (guint i = 0; i < CLIP_SELECTIONS; i++) {
-		if (p->agent_grab[i].types != NULL) {
-			g_array_free(p->agent_grab[i].types, TRUE);
+		if (p->clip.grab[i].types != NULL) {
+			g_array_free(p->clip.grab[i].types, TRUE);
 		}
-		g_free(p->clip_text[i]);
+		g_free(p->clip.text[i]);
 	}
-	if (p->clip_deferred != NULL) {
-		g_array_free(p->clip_deferred, TRUE);
+	if (p->clip.deferred != NULL) {
+		g_array_free(p->clip.deferred, TRUE);
 	}
-	g_free(p->op_text);
-	g_free(p->oneshot_argv);
-	g_free(p->oneshot_error);
-	g_free(p->oneshot_line);
+	g_free(p->agent.text);
+	g_free(p->oneshot.argv);
+	g_free(p->oneshot.error);
+	g_free(p->oneshot.line);
 	g_main_loop_unref(p->loop);
 	g_free(password);
 	g_free(p->host);
