@@ -10,15 +10,20 @@
 #include <string.h>
 #include "probe.h"
 
+/* "spice-wl-probe: MESSAGE SUFFIX" on stderr. */
+static void vprint_stderr(const char *fmt, va_list args, const char *suffix) {
+	fprintf(stderr, PROBE_NAME ": ");
+	vfprintf(stderr, fmt, args);
+	fprintf(stderr, "%s\n", suffix);
+}
+
 void probe_log(struct probe *p, const char *fmt, ...) {
 	if (p->verbose == 0) {
 		return;
 	}
 	va_list args;
 	va_start(args, fmt);
-	fprintf(stderr, PROBE_NAME ": ");
-	vfprintf(stderr, fmt, args);
-	fprintf(stderr, "\n");
+	vprint_stderr(fmt, args, "");
 	va_end(args);
 }
 
@@ -165,9 +170,7 @@ int compare_double(const void *a, const void *b) {
 int usage_error(const char *fmt, ...) {
 	va_list args;
 	va_start(args, fmt);
-	fprintf(stderr, PROBE_NAME ": ");
-	vfprintf(stderr, fmt, args);
-	fprintf(stderr, " (try --help)\n");
+	vprint_stderr(fmt, args, " (try --help)");
 	va_end(args);
 	return PROBE_EXIT_USAGE;
 }
