@@ -1038,6 +1038,34 @@ static int parse_options(struct client *client, int argc, char *argv[]) {
 		sizeof(own) / sizeof(own[0]), &options);
 }
 
+/* The toplevel with what was asked for before its first commit. */
+static void create_toplevel(struct client *client) {
+	client->surface = wl_compositor_create_surface(client->compositor);
+	client->xdg_surface = xdg_wm_base_get_xdg_surface(client->wm_base, client->surface);
+	xdg_surface_add_listener(client->xdg_surface, &xdg_surface_listener, client);
+	client->xdg_toplevel = xdg_surface_get_toplevel(client->xdg_surface);
+	xdg_toplevel_add_listener(client->xdg_toplevel, &xdg_toplevel_listener, client);
+	xdg_toplevel_set_title(client->xdg_toplevel, client->title);
+	xdg_toplevel_set_app_id(client->xdg_toplevel, client->app_id);
+	if (client->start_fullscreen) {
+		xdg_toplevel_set_fullscreen(client->xdg_toplevel, NULL);
+	}
+	if (client->start_maximized) {
+		xdg_toplevel_set_maximized(client->xdg_toplevel);
+	}
+	if (client->decoration_mode != NULL) {
+		client->decoration = zxdg_decoration_manager_v1_get_toplevel_decoration(
+			client->decoration_manager, client->xdg_toplevel);
+		zxdg_toplevel_decoration_v1_add_listener(client->decoration, &decoration_listener,
+			client);
+		zxdg_toplevel_decoration_v1_set_mode(client->decoration,
+			strcmp(client->decoration_mode, "server") == 0 ?
+			ZXDG_TOPLEVEL_DECORATION_V1_MODE_SERVER_SIDE :
+			ZXDG_TOPLEVEL_DECORATION_V1_MODE_CLIENT_SIDE);
+	}
+	wl_surface_commit(client->surface);
+}
+
 int main(int argc, char *argv[]) {
 	struct client client = {
 		.title = DEFAULT_NAME,
@@ -1091,31 +1119,7 @@ int main(int argc, char *argv[]) {
 		return 1;
 	}
 
-	client.surface = wl_compositor_create_surface(client.compositor);
-	client.xdg_surface = xdg_wm_base_get_xdg_surface(client.wm_base, client.surface);
-	xdg_surface_add_listener(client.xdg_surface, &xdg_surface_listener, &client);
-	client.xdg_toplevel = xdg_surface_get_toplevel(client.xdg_surface);
-	xdg_toplevel_add_listener(client.xdg_toplevel, &xdg_toplevel_listener, &client);
-	xdg_toplevel_set_title(client.xdg_toplevel, client.title);
-	xdg_toplevel_set_app_id(client.xdg_toplevel, client.app_id);
-	if (client.start_fullscreen) {
-		xdg_toplevel_set_fullscreen(client.xdg_toplevel, NULL);
-	}
-	if (client.start_maximized) {
-		xdg_toplevel_set_maximized(client.xdg_toplevel);
-	}
-	if (client.decoration_mode != NULL) {
-		client.decoration = zxdg_decoration_manager_v1_get_toplevel_decoration(
-			client.decoration_manager, client.xdg_toplevel);
-		zxdg_toplevel_decoration_v1_add_listener(client.decoration, &decoration_listener,
-			&client);
-		zxdg_toplevel_decoration_v1_set_mode(client.decoration,
-			strcmp(client.decoration_mode, "server") == 0 ?
-			ZXDG_TOPLEVEL_DECORATION_V1_MODE_SERVER_SIDE :
-			ZXDG_TOPLEVEL_DECORATION_V1_MODE_CLIENT_SIDE);
-	}
-	wl_surface_commit(client.surface);
-
+	create_toplevel(&client);
 	run(&client);
 
 	status = client.exit_status;
