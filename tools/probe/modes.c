@@ -48,20 +48,11 @@ static void screenshot_update(struct probe *p, bool primary_changed) {
 static bool screenshot_parse(struct probe *p, int argc, char **argv) {
 	p->shot.settle_ms = DEFAULT_SETTLE_MS;
 	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "--out") == 0 && i + 1 < argc) {
-			p->shot.out_path = argv[++i];
-		} else if (g_str_has_prefix(a, "--out=")) {
-			p->shot.out_path = a + strlen("--out=");
-		} else if (strcmp(a, "--settle") == 0 && i + 1 < argc) {
-			if (!parse_ms(argv[++i], &p->shot.settle_ms)) {
-				return false;
-			}
-		} else if (g_str_has_prefix(a, "--settle=")) {
-			if (!parse_ms(a + strlen("--settle="), &p->shot.settle_ms)) {
-				return false;
-			}
-		} else {
+		const char *value = NULL;
+		if (take_option(argc, argv, &i, "--out", &value)) {
+			p->shot.out_path = value;
+		} else if (!take_option(argc, argv, &i, "--settle", &value) ||
+				!parse_ms(value, &p->shot.settle_ms)) {
 			return false;
 		}
 	}
@@ -108,17 +99,13 @@ static bool expect_parse(struct probe *p, int argc, char **argv) {
 	p->expect.timeout_ms = DEFAULT_EXPECT_TIMEOUT_MS;
 	p->expect.pixels = g_array_new(FALSE, TRUE, sizeof(struct expect_pixel));
 	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i];
+		const char *value = NULL;
 		struct expect_pixel px;
-		if (strcmp(a, "--timeout-ms") == 0 && i + 1 < argc) {
-			if (!parse_ms(argv[++i], &p->expect.timeout_ms)) {
+		if (take_option(argc, argv, &i, "--timeout-ms", &value)) {
+			if (!parse_ms(value, &p->expect.timeout_ms)) {
 				return false;
 			}
-		} else if (g_str_has_prefix(a, "--timeout-ms=")) {
-			if (!parse_ms(a + strlen("--timeout-ms="), &p->expect.timeout_ms)) {
-				return false;
-			}
-		} else if (parse_pixel_spec(a, &px)) {
+		} else if (parse_pixel_spec(argv[i], &px)) {
 			g_array_append_val(p->expect.pixels, px);
 		} else {
 			return false;
@@ -146,16 +133,9 @@ static void stats_connected(struct probe *p) {
 static bool stats_parse(struct probe *p, int argc, char **argv) {
 	p->stats.seconds = DEFAULT_STATS_SECONDS;
 	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "--seconds") == 0 && i + 1 < argc) {
-			if (!parse_seconds(argv[++i], &p->stats.seconds)) {
-				return false;
-			}
-		} else if (g_str_has_prefix(a, "--seconds=")) {
-			if (!parse_seconds(a + strlen("--seconds="), &p->stats.seconds)) {
-				return false;
-			}
-		} else {
+		const char *value = NULL;
+		if (!take_option(argc, argv, &i, "--seconds", &value) ||
+				!parse_seconds(value, &p->stats.seconds)) {
 			return false;
 		}
 	}
