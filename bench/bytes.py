@@ -30,7 +30,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import spiceproxy  # noqa: E402
-from run import SCROLL_GEN  # noqa: E402
+from swlbench.workloads import SCROLL_GEN  # noqa: E402
 
 # The same text generator as run.py's scroll workloads: unique lines at a set rate.
 PRINT_GEN = SCROLL_GEN

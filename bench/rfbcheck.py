@@ -25,13 +25,16 @@ sys.path.pop(0)
 sys.path.append(HERE)
 import numpy as np  # noqa: E402
 import rfbclient  # noqa: E402
-import run  # noqa: E402
+from swlbench.processes import kill_everything, stop  # noqa: E402
+from swlbench.runner import Ctx, prepare  # noqa: E402
+from swlbench.targets import make_target  # noqa: E402
+from swlbench.workloads import FOOT, FootPrint  # noqa: E402
 
 
 def main():
-    ctx = run.Ctx()
-    run.prepare(ctx, os.path.abspath(sys.argv[1]), smoke=True)
-    t = run.make_target("sway-wayvnc", ctx)
+    ctx = Ctx()
+    prepare(ctx, os.path.abspath(sys.argv[1]), smoke=True)
+    t = make_target("sway-wayvnc", ctx)
     result = {}
     ok = False
     try:
@@ -42,14 +45,14 @@ def main():
                                                      tight_quality=9)}
         for c in clients.values():
             threading.Thread(target=c.run, daemon=True).start()
-        w = run.FootPrint(ctx, t, quick=False)
+        w = FootPrint(ctx, t, quick=False)
         gen = w.scroll_gen()
-        t.run_client(run.FOOT + gen)
+        t.run_client(FOOT + gen)
         anim = t.run_client(["weston-presentation-shm"])
         time.sleep(2)
         w.go()
         time.sleep(6)
-        run.stop(anim, 1)
+        stop(anim, 1)
         for name, c in clients.items():
             if not c.wait_quiet(1.0, 20):
                 raise RuntimeError(f"{name}: the screen did not get still")
@@ -70,7 +73,7 @@ def main():
             c.sock.close()
     finally:
         t.stop()
-        run.kill_everything()
+        kill_everything()
     result["ok"] = ok
     print(json.dumps(result))
     return 0 if ok else 1

@@ -45,8 +45,13 @@ sys.path.append(HERE)
 import linkemu  # noqa: E402
 # Everything this takes from the comparison bench (targets, processes, the
 # probe client), in one place.
-from run import (SIZE, Client, Ctx, Lines, SpiceWl, XSpice, check_target,  # noqa: E402
-                 free_port, kill_everything, log, prepare, spawn, stop)
+from swlbench.clients import Client  # noqa: E402
+from swlbench.common import SIZE, log  # noqa: E402
+from swlbench.processes import kill_everything, spawn, stop  # noqa: E402
+from swlbench.processes import lines as Lines  # noqa: E402
+from swlbench.runner import Ctx, prepare  # noqa: E402
+from swlbench.targets import SpiceWl, XSpice, check_target  # noqa: E402
+from swlproc import free_port  # noqa: E402
 
 # Wayland targets: spice-wl options before the command line's own.
 WAYLAND_TARGETS = {
@@ -148,15 +153,15 @@ def make_target(name, ctx, args, extra):
     if name in WAYLAND_TARGETS:
         return WaylandTarget(ctx, WAYLAND_TARGETS[name] + extra, not args.no_video)
     if name == "spice-wl-auto-x11":
-        t = SpiceWl(name, ctx, ["--frame-mode", "auto", "--fps", "30"] + extra)
+        t = SpiceWl("spice-wl-auto", ctx)
+        t.name = name
+        t.variant = t.variant + extra
         # Like the Wayland targets (and XSpice, which has no window manager):
         # the window fills the screen at 0,0, without a title bar.
         t.policy = "--kiosk"
         return t
-    if name == "xspice-dfps10":
-        return XSpice(name, ctx, 10)
-    if name == "xspice-perop":
-        return XSpice(name, ctx, 0)
+    if name in ("xspice-dfps10", "xspice-perop"):
+        return XSpice(name, ctx)
     raise ValueError(name)
 
 
@@ -343,7 +348,8 @@ def main():
         ap.error("--runs and --keys must be at least 1")
     links = parse_links(args.links, args.loopback)
     for t in targets:
-        why = check_target(t)
+        why = check_target("spice-wl-auto" if t in WAYLAND_TARGETS or t == "spice-wl-auto-x11"
+                           else t)
         if t.startswith("xspice") and os.geteuid() != 0:
             why = "Xorg needs root"
         if why:

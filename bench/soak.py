@@ -36,7 +36,8 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(REPO, "tests", "e2e"))
 import harness  # noqa: E402  (session start-up shared with the tests)
 from harness import PATTERNS, LineReader, quadrant_points, xwayland_of  # noqa: E402
-from run import log, proc_cpu, proc_status_kb  # noqa: E402  (shared with the benchmark)
+from swlbench.common import log  # noqa: E402  (shared with the benchmark)
+from swlproc import proc_cpu, proc_status_kb  # noqa: E402
 
 SIZE = (1280, 800)
 # Desktop policy: the Wayland window is centred, the X window asks for 0,0.

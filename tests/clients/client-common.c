@@ -1,9 +1,11 @@
 /*
  * Code shared by the end-to-end test clients swl-test-client and
- * swl-x11-client: patterns and drawing, the stdin line reader, argument
- * parsing and the text of "key" lines. See client-common.h.
+ * swl-x11-client: patterns and drawing, the command line, the stdin line
+ * reader and command table, argument parsing and the text of "key" lines.
+ * See client-common.h.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,12 +116,110 @@ bool tc_parse_size(const char *str, int *width, int *height) {
 	return true;
 }
 
-bool tc_parse_rect_args(char *const args[], struct tc_rect *r, uint32_t *color) {
-	return tc_parse_int(args[0], -TC_RECT_COORD_LIMIT, TC_RECT_COORD_LIMIT, &r->x) &&
-		tc_parse_int(args[1], -TC_RECT_COORD_LIMIT, TC_RECT_COORD_LIMIT, &r->y) &&
-		tc_parse_int(args[2], 0, TC_RECT_COORD_LIMIT, &r->width) &&
-		tc_parse_int(args[3], 0, TC_RECT_COORD_LIMIT, &r->height) &&
-		tc_parse_color(args[4], color);
+static bool parse_pattern(const char *str, int *pattern) {
+	return tc_parse_int(str, 0, TC_PATTERN_COUNT - 1, pattern);
+}
+
+bool tc_pattern_command(char *const args[], uint32_t *content, int width, int height,
+		uint32_t alpha, int *pattern) {
+	if (!parse_pattern(args[0], pattern)) {
+		return false;
+	}
+	if (content != NULL) {
+		tc_draw_pattern(content, width, height, *pattern, alpha);
+	}
+	return true;
+}
+
+bool tc_rect_command(char *const args[], uint32_t *content, int width, int height,
+		uint32_t alpha, struct tc_rect *r) {
+	uint32_t color;
+	if (!tc_parse_int(args[0], -TC_RECT_COORD_LIMIT, TC_RECT_COORD_LIMIT, &r->x) ||
+			!tc_parse_int(args[1], -TC_RECT_COORD_LIMIT, TC_RECT_COORD_LIMIT, &r->y) ||
+			!tc_parse_int(args[2], 0, TC_RECT_COORD_LIMIT, &r->width) ||
+			!tc_parse_int(args[3], 0, TC_RECT_COORD_LIMIT, &r->height) ||
+			!tc_parse_color(args[4], &color)) {
+		return false;
+	}
+	if (content != NULL) {
+		tc_fill_rect(content, width, height, *r, alpha | color);
+	}
+	return true;
+}
+
+/* getopt values of the common options; a client's own are OPT_OWN + their index. */
+enum {
+	OPT_TITLE = 't',
+	OPT_SIZE = 's',
+	OPT_PATTERN = 'p',
+	OPT_HELP = 'h',
+	OPT_OWN = 256,
+};
+
+#define TC_MAX_OWN_OPTIONS 16
+
+static bool invalid(const char *prog, const char *name, const char *value) {
+	fprintf(stderr, "%s: invalid %s '%s'\n", prog, name, value);
+	return false;
+}
+
+/* Applies the client's own option; false after a message if its value is invalid. */
+static bool apply_own(const struct tc_option *o, const char *prog, const char *value) {
+	if (o->flag != NULL) {
+		*o->flag = true;
+		return true;
+	}
+	if (o->check != NULL && !o->check(value, o->data)) {
+		return invalid(prog, o->name, value);
+	}
+	if (o->value != NULL) {
+		*o->value = value;
+	}
+	return true;
+}
+
+int tc_parse_options(int argc, char *argv[], const char *prog, const char *usage,
+		const struct tc_option *own, size_t own_count, const struct tc_options *options) {
+	struct option long_options[TC_MAX_OWN_OPTIONS + 5] = {
+		{"title", required_argument, NULL, OPT_TITLE},
+		{"size", required_argument, NULL, OPT_SIZE},
+		{"pattern", required_argument, NULL, OPT_PATTERN},
+		{"help", no_argument, NULL, OPT_HELP},
+	};
+	size_t n = 4;
+	for (size_t i = 0; i < own_count && i < TC_MAX_OWN_OPTIONS; i++) {
+		long_options[n++] = (struct option){own[i].name,
+			own[i].flag != NULL ? no_argument : required_argument, NULL, OPT_OWN + (int)i};
+	}
+	int opt;
+	while ((opt = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+		bool ok = true;
+		if (opt == OPT_TITLE) {
+			*options->title = optarg;
+		} else if (opt == OPT_SIZE) {
+			ok = tc_parse_size(optarg, options->width, options->height) ||
+				invalid(prog, "size", optarg);
+		} else if (opt == OPT_PATTERN) {
+			ok = parse_pattern(optarg, options->pattern) ||
+				invalid(prog, "pattern", optarg);
+		} else if (opt == OPT_HELP) {
+			fputs(usage, stdout);
+			return 0;
+		} else if (opt >= OPT_OWN && (size_t)(opt - OPT_OWN) < own_count) {
+			ok = apply_own(&own[opt - OPT_OWN], prog, optarg);
+		} else {
+			fputs(usage, stderr);
+			return 2;
+		}
+		if (!ok) {
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	return -1;
 }
 
 /* Splits line into words for handle_command; returns false to stop reading lines. */
@@ -186,6 +286,35 @@ void tc_input_read(struct tc_input *input, const char *prog,
 		input->overflow = true;
 		input->len = 0;
 	}
+}
+
+bool tc_run_command(const struct tc_command *commands, size_t count, void *client, int argc,
+		char *args[], int *exit_status) {
+	const char *name = args[0];
+	if (strcmp(name, "quit") == 0) {
+		*exit_status = 0;
+		return false;
+	}
+	if (strcmp(name, "exit") == 0) {
+		if (argc != 2 || !tc_parse_int(args[1], 0, 255, exit_status)) {
+			printf("error invalid arguments\n");
+			return true;
+		}
+		return false;
+	}
+	for (size_t i = 0; i < count; i++) {
+		const struct tc_command *cmd = &commands[i];
+		if (strcmp(name, cmd->name) != 0) {
+			continue;
+		}
+		if ((cmd->args != TC_ANY_ARGS && argc - 1 != cmd->args) ||
+				!cmd->run(client, args + 1)) {
+			printf("error invalid arguments\n");
+		}
+		return true;
+	}
+	printf("error unknown command\n");
+	return true;
 }
 
 /*

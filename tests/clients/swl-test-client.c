@@ -36,7 +36,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -770,15 +769,6 @@ static const struct wl_registry_listener registry_listener = {
 	.global_remove = registry_handle_global_remove,
 };
 
-static void set_pattern(struct client *client, int pattern) {
-	client->pattern = pattern;
-	if (client->content != NULL) {
-		tc_draw_pattern(client->content, client->width, client->height, pattern, OPAQUE);
-	}
-	add_full_damage(client);
-	add_note(client, false, pattern);
-}
-
 static void set_animate(struct client *client, bool animate) {
 	if (client->animate == animate) {
 		return;
@@ -792,73 +782,75 @@ static void set_animate(struct client *client, bool animate) {
 	}
 }
 
-static void run_command(struct client *client, int argc, char *args[]) {
-	const char *cmd = args[0];
-	if (strcmp(cmd, "pattern") == 0) {
-		int pattern;
-		if (argc != 2 || !tc_parse_int(args[1], 0, TC_PATTERN_COUNT - 1, &pattern)) {
-			printf("error invalid arguments\n");
-			return;
-		}
-		set_pattern(client, pattern);
-	} else if (strcmp(cmd, "rect") == 0) {
-		struct tc_rect r;
-		uint32_t color;
-		if (argc != 6 || !tc_parse_rect_args(args + 1, &r, &color)) {
-			printf("error invalid arguments\n");
-			return;
-		}
-		if (client->content != NULL) {
-			tc_fill_rect(client->content, client->width, client->height, r, OPAQUE | color);
-			add_damage(client, r);
-		}
-		add_note(client, true, 0);
-	} else if (strcmp(cmd, "animate") == 0) {
-		if (argc == 2 && strcmp(args[1], "on") == 0) {
-			set_animate(client, true);
-		} else if (argc == 2 && strcmp(args[1], "off") == 0) {
-			set_animate(client, false);
-		} else {
-			printf("error invalid arguments\n");
-			return;
-		}
-	} else if (strcmp(cmd, "stats") == 0) {
-		printf("frames %llu\n", (unsigned long long)client->frames);
-		return;
-	} else if (strcmp(cmd, "protocol-error") == 0) {
-		if (argc != 1 || client->xdg_surface == NULL) {
-			printf("error invalid arguments\n");
-			return;
-		}
-		// No configure has this serial: xdg-shell makes it a protocol
-		// error, and the compositor must survive its clients' mistakes.
-		xdg_surface_ack_configure(client->xdg_surface, UINT32_MAX);
-		wl_display_flush(client->display);
-		printf("protocol-error sent\n");
-		return;
-	} else if (strcmp(cmd, "quit") == 0) {
-		client->running = false;
-		client->exit_status = 0;
-		return;
-	} else if (strcmp(cmd, "exit") == 0) {
-		int status;
-		if (argc != 2 || !tc_parse_int(args[1], 0, 255, &status)) {
-			printf("error invalid arguments\n");
-			return;
-		}
-		client->running = false;
-		client->exit_status = status;
-		return;
-	} else {
-		printf("error unknown command\n");
-		return;
+static bool cmd_pattern(void *data, char *args[]) {
+	struct client *client = data;
+	if (!tc_pattern_command(args, client->content, client->width, client->height, OPAQUE,
+			&client->pattern)) {
+		return false;
 	}
+	add_full_damage(client);
+	add_note(client, false, client->pattern);
 	render(client);
+	return true;
 }
+
+static bool cmd_rect(void *data, char *args[]) {
+	struct client *client = data;
+	struct tc_rect r;
+	if (!tc_rect_command(args, client->content, client->width, client->height, OPAQUE, &r)) {
+		return false;
+	}
+	if (client->content != NULL) {
+		add_damage(client, r);
+	}
+	add_note(client, true, 0);
+	render(client);
+	return true;
+}
+
+static bool cmd_animate(void *data, char *args[]) {
+	struct client *client = data;
+	if (strcmp(args[0], "on") != 0 && strcmp(args[0], "off") != 0) {
+		return false;
+	}
+	set_animate(client, strcmp(args[0], "on") == 0);
+	render(client);
+	return true;
+}
+
+static bool cmd_stats(void *data, char *args[]) {
+	struct client *client = data;
+	printf("frames %llu\n", (unsigned long long)client->frames);
+	return true;
+}
+
+static bool cmd_protocol_error(void *data, char *args[]) {
+	struct client *client = data;
+	if (client->xdg_surface == NULL) {
+		return false;
+	}
+	// No configure has this serial: xdg-shell makes it a protocol
+	// error, and the compositor must survive its clients' mistakes.
+	xdg_surface_ack_configure(client->xdg_surface, UINT32_MAX);
+	wl_display_flush(client->display);
+	printf("protocol-error sent\n");
+	return true;
+}
+
+static const struct tc_command commands[] = {
+	{"pattern", 1, cmd_pattern},
+	{"rect", 5, cmd_rect},
+	{"animate", 1, cmd_animate},
+	{"stats", TC_ANY_ARGS, cmd_stats},
+	{"protocol-error", 0, cmd_protocol_error},
+};
 
 static bool handle_command(void *data, int argc, char *args[]) {
 	struct client *client = data;
-	run_command(client, argc, args);
+	if (!tc_run_command(commands, sizeof(commands) / sizeof(commands[0]), client, argc, args,
+			&client->exit_status)) {
+		client->running = false;
+	}
 	return client->running;
 }
 
@@ -1008,21 +1000,70 @@ static const struct zxdg_toplevel_decoration_v1_listener decoration_listener = {
 	.configure = decoration_handle_configure,
 };
 
-static void usage(FILE *f) {
-	fprintf(f,
-		"Usage: swl-test-client [options]\n"
-		"  --title T      toplevel title (default " DEFAULT_NAME ")\n"
-		"  --app-id ID    toplevel app id (default " DEFAULT_NAME ")\n"
-		"  --size WxH     size used when the compositor lets us choose (default 640x480)\n"
-		"  --pattern N    initial pattern 0..7 (default 0)\n"
-		"  --animate      start with the moving square\n"
-		"  --echo-keys    draw a small mark on every key press (latency runs)\n"
-		"  --fullscreen   ask for fullscreen before the first commit\n"
-		"  --maximized    ask to be maximized before the first commit\n"
-		"  --video        a 480x360 area at 0,40 changing every pixel every frame\n"
-		"  --cursor       set a 16x16 magenta cursor, hotspot 3,5, on pointer enter\n"
-		"  --decoration server|client  ask for that decoration mode (xdg-decoration)\n"
-		"  --help         show this help\n");
+static const char usage[] =
+	"Usage: swl-test-client [options]\n"
+	"  --title T      toplevel title (default " DEFAULT_NAME ")\n"
+	"  --app-id ID    toplevel app id (default " DEFAULT_NAME ")\n"
+	"  --size WxH     size used when the compositor lets us choose (default 640x480)\n"
+	"  --pattern N    initial pattern 0..7 (default 0)\n"
+	"  --animate      start with the moving square\n"
+	"  --echo-keys    draw a small mark on every key press (latency runs)\n"
+	"  --fullscreen   ask for fullscreen before the first commit\n"
+	"  --maximized    ask to be maximized before the first commit\n"
+	"  --video        a 480x360 area at 0,40 changing every pixel every frame\n"
+	"  --cursor       set a 16x16 magenta cursor, hotspot 3,5, on pointer enter\n"
+	"  --decoration server|client  ask for that decoration mode (xdg-decoration)\n"
+	"  --help         show this help\n";
+
+static bool check_decoration(const char *value, void *data) {
+	return strcmp(value, "server") == 0 || strcmp(value, "client") == 0;
+}
+
+/* Returns -1 to go on, else the status to exit with. */
+static int parse_options(struct client *client, int argc, char *argv[]) {
+	const struct tc_option own[] = {
+		{"app-id", NULL, &client->app_id, NULL, NULL},
+		{"animate", &client->animate, NULL, NULL, NULL},
+		{"echo-keys", &client->echo_keys, NULL, NULL, NULL},
+		{"fullscreen", &client->start_fullscreen, NULL, NULL, NULL},
+		{"maximized", &client->start_maximized, NULL, NULL, NULL},
+		{"video", &client->video, NULL, NULL, NULL},
+		{"cursor", &client->own_cursor, NULL, NULL, NULL},
+		{"decoration", NULL, &client->decoration_mode, check_decoration, NULL},
+	};
+	const struct tc_options options = {
+		&client->title, &client->default_width, &client->default_height, &client->pattern,
+	};
+	return tc_parse_options(argc, argv, "swl-test-client", usage, own,
+		sizeof(own) / sizeof(own[0]), &options);
+}
+
+/* The toplevel with what was asked for before its first commit. */
+static void create_toplevel(struct client *client) {
+	client->surface = wl_compositor_create_surface(client->compositor);
+	client->xdg_surface = xdg_wm_base_get_xdg_surface(client->wm_base, client->surface);
+	xdg_surface_add_listener(client->xdg_surface, &xdg_surface_listener, client);
+	client->xdg_toplevel = xdg_surface_get_toplevel(client->xdg_surface);
+	xdg_toplevel_add_listener(client->xdg_toplevel, &xdg_toplevel_listener, client);
+	xdg_toplevel_set_title(client->xdg_toplevel, client->title);
+	xdg_toplevel_set_app_id(client->xdg_toplevel, client->app_id);
+	if (client->start_fullscreen) {
+		xdg_toplevel_set_fullscreen(client->xdg_toplevel, NULL);
+	}
+	if (client->start_maximized) {
+		xdg_toplevel_set_maximized(client->xdg_toplevel);
+	}
+	if (client->decoration_mode != NULL) {
+		client->decoration = zxdg_decoration_manager_v1_get_toplevel_decoration(
+			client->decoration_manager, client->xdg_toplevel);
+		zxdg_toplevel_decoration_v1_add_listener(client->decoration, &decoration_listener,
+			client);
+		zxdg_toplevel_decoration_v1_set_mode(client->decoration,
+			strcmp(client->decoration_mode, "server") == 0 ?
+			ZXDG_TOPLEVEL_DECORATION_V1_MODE_SERVER_SIDE :
+			ZXDG_TOPLEVEL_DECORATION_V1_MODE_CLIENT_SIDE);
+	}
+	wl_surface_commit(client->surface);
 }
 
 int main(int argc, char *argv[]) {
@@ -1035,79 +1076,9 @@ int main(int argc, char *argv[]) {
 		.running = true,
 	};
 	wl_list_init(&client.buffers);
-
-	static const struct option long_options[] = {
-		{"title", required_argument, NULL, 't'},
-		{"app-id", required_argument, NULL, 'a'},
-		{"size", required_argument, NULL, 's'},
-		{"pattern", required_argument, NULL, 'p'},
-		{"animate", no_argument, NULL, 'A'},
-		{"echo-keys", no_argument, NULL, 'E'},
-		{"fullscreen", no_argument, NULL, 'F'},
-		{"maximized", no_argument, NULL, 'M'},
-		{"video", no_argument, NULL, 'V'},
-		{"cursor", no_argument, NULL, 'C'},
-		{"decoration", required_argument, NULL, 'D'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
-	int opt;
-	while ((opt = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
-		switch (opt) {
-		case 't':
-			client.title = optarg;
-			break;
-		case 'a':
-			client.app_id = optarg;
-			break;
-		case 's':
-			if (!tc_parse_size(optarg, &client.default_width, &client.default_height)) {
-				fprintf(stderr, "swl-test-client: invalid size '%s'\n", optarg);
-				return 2;
-			}
-			break;
-		case 'p':
-			if (!tc_parse_int(optarg, 0, TC_PATTERN_COUNT - 1, &client.pattern)) {
-				fprintf(stderr, "swl-test-client: invalid pattern '%s'\n", optarg);
-				return 2;
-			}
-			break;
-		case 'A':
-			client.animate = true;
-			break;
-		case 'E':
-			client.echo_keys = true;
-			break;
-		case 'F':
-			client.start_fullscreen = true;
-			break;
-		case 'M':
-			client.start_maximized = true;
-			break;
-		case 'V':
-			client.video = true;
-			break;
-		case 'C':
-			client.own_cursor = true;
-			break;
-		case 'D':
-			if (strcmp(optarg, "server") != 0 && strcmp(optarg, "client") != 0) {
-				fprintf(stderr, "swl-test-client: invalid decoration '%s'\n", optarg);
-				return 2;
-			}
-			client.decoration_mode = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		usage(stderr);
-		return 2;
+	int status = parse_options(&client, argc, argv);
+	if (status >= 0) {
+		return status;
 	}
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1148,34 +1119,10 @@ int main(int argc, char *argv[]) {
 		return 1;
 	}
 
-	client.surface = wl_compositor_create_surface(client.compositor);
-	client.xdg_surface = xdg_wm_base_get_xdg_surface(client.wm_base, client.surface);
-	xdg_surface_add_listener(client.xdg_surface, &xdg_surface_listener, &client);
-	client.xdg_toplevel = xdg_surface_get_toplevel(client.xdg_surface);
-	xdg_toplevel_add_listener(client.xdg_toplevel, &xdg_toplevel_listener, &client);
-	xdg_toplevel_set_title(client.xdg_toplevel, client.title);
-	xdg_toplevel_set_app_id(client.xdg_toplevel, client.app_id);
-	if (client.start_fullscreen) {
-		xdg_toplevel_set_fullscreen(client.xdg_toplevel, NULL);
-	}
-	if (client.start_maximized) {
-		xdg_toplevel_set_maximized(client.xdg_toplevel);
-	}
-	if (client.decoration_mode != NULL) {
-		client.decoration = zxdg_decoration_manager_v1_get_toplevel_decoration(
-			client.decoration_manager, client.xdg_toplevel);
-		zxdg_toplevel_decoration_v1_add_listener(client.decoration, &decoration_listener,
-			&client);
-		zxdg_toplevel_decoration_v1_set_mode(client.decoration,
-			strcmp(client.decoration_mode, "server") == 0 ?
-			ZXDG_TOPLEVEL_DECORATION_V1_MODE_SERVER_SIDE :
-			ZXDG_TOPLEVEL_DECORATION_V1_MODE_CLIENT_SIDE);
-	}
-	wl_surface_commit(client.surface);
-
+	create_toplevel(&client);
 	run(&client);
 
-	int status = client.exit_status;
+	status = client.exit_status;
 	cleanup(&client);
 	return status;
 }

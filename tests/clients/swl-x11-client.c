@@ -31,7 +31,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -555,102 +554,97 @@ static void create_popup(struct client *client, struct tc_rect r, uint32_t color
 	xcb_flush(client->conn);
 }
 
-static void run_command(struct client *client, int argc, char *args[]) {
-	const char *cmd = args[0];
-	if (strcmp(cmd, "pattern") == 0) {
-		int pattern;
-		if (argc != 2 || !tc_parse_int(args[1], 0, TC_PATTERN_COUNT - 1, &pattern)) {
-			printf("error invalid arguments\n");
-			return;
-		}
-		client->pattern = pattern;
-		if (client->content != NULL) {
-			tc_draw_pattern(client->content, client->width, client->height, pattern, 0);
-			upload_all(client);
-		}
-		if (round_trip(client)) {
-			printf("drawn pattern %d\n", pattern);
-		}
-	} else if (strcmp(cmd, "rect") == 0) {
-		struct tc_rect r;
-		uint32_t color;
-		if (argc != 6 || !tc_parse_rect_args(args + 1, &r, &color)) {
-			printf("error invalid arguments\n");
-			return;
-		}
-		if (client->content != NULL) {
-			tc_fill_rect(client->content, client->width, client->height, r, color);
-			upload_rect(client, r);
-		}
-		if (round_trip(client)) {
-			printf("drawn rect\n");
-		}
-	} else if (strcmp(cmd, "popup") == 0) {
-		struct tc_rect r;
-		uint32_t color;
-		if (argc != 6 || !tc_parse_int(args[1], INT16_MIN, INT16_MAX, &r.x) ||
-				!tc_parse_int(args[2], INT16_MIN, INT16_MAX, &r.y) ||
-				!tc_parse_int(args[3], 1, TC_MAX_SIZE, &r.width) ||
-				!tc_parse_int(args[4], 1, TC_MAX_SIZE, &r.height) ||
-				!tc_parse_color(args[5], &color)) {
-			printf("error invalid arguments\n");
-			return;
-		}
-		create_popup(client, r, color);
-	} else if (strcmp(cmd, "popup-close") == 0) {
-		if (argc != 1) {
-			printf("error invalid arguments\n");
-			return;
-		}
-		if (client->popup == XCB_WINDOW_NONE) {
-			printf("error no popup\n");
-			return;
-		}
-		destroy_popup(client);
-		if (round_trip(client)) {
-			printf("popup closed\n");
-		}
-	} else if (strcmp(cmd, "move") == 0) {
-		int x, y;
-		if (argc != 3 || !tc_parse_int(args[1], INT16_MIN, INT16_MAX, &x) ||
-				!tc_parse_int(args[2], INT16_MIN, INT16_MAX, &y)) {
-			printf("error invalid arguments\n");
-			return;
-		}
-		uint32_t values[] = {(uint32_t)x, (uint32_t)y};
-		xcb_configure_window(client->conn, client->window,
-			XCB_CONFIG_WINDOW_X | XCB_CONFIG_WINDOW_Y, values);
-		xcb_flush(client->conn);
-	} else if (strcmp(cmd, "resize") == 0) {
-		int width, height;
-		if (argc != 3 || !tc_parse_int(args[1], 1, TC_MAX_SIZE, &width) ||
-				!tc_parse_int(args[2], 1, TC_MAX_SIZE, &height)) {
-			printf("error invalid arguments\n");
-			return;
-		}
-		uint32_t values[] = {(uint32_t)width, (uint32_t)height};
-		xcb_configure_window(client->conn, client->window,
-			XCB_CONFIG_WINDOW_WIDTH | XCB_CONFIG_WINDOW_HEIGHT, values);
-		xcb_flush(client->conn);
-	} else if (strcmp(cmd, "quit") == 0) {
-		client->running = false;
-		client->exit_status = 0;
-	} else if (strcmp(cmd, "exit") == 0) {
-		int status;
-		if (argc != 2 || !tc_parse_int(args[1], 0, 255, &status)) {
-			printf("error invalid arguments\n");
-			return;
-		}
-		client->running = false;
-		client->exit_status = status;
-	} else {
-		printf("error unknown command\n");
+static bool cmd_pattern(void *data, char *args[]) {
+	struct client *client = data;
+	if (!tc_pattern_command(args, client->content, client->width, client->height, 0,
+			&client->pattern)) {
+		return false;
 	}
+	upload_all(client);
+	if (round_trip(client)) {
+		printf("drawn pattern %d\n", client->pattern);
+	}
+	return true;
 }
+
+static bool cmd_rect(void *data, char *args[]) {
+	struct client *client = data;
+	struct tc_rect r;
+	if (!tc_rect_command(args, client->content, client->width, client->height, 0, &r)) {
+		return false;
+	}
+	upload_rect(client, r);
+	if (round_trip(client)) {
+		printf("drawn rect\n");
+	}
+	return true;
+}
+
+static bool cmd_popup(void *data, char *args[]) {
+	struct client *client = data;
+	struct tc_rect r;
+	uint32_t color;
+	if (!tc_parse_int(args[0], INT16_MIN, INT16_MAX, &r.x) ||
+			!tc_parse_int(args[1], INT16_MIN, INT16_MAX, &r.y) ||
+			!tc_parse_int(args[2], 1, TC_MAX_SIZE, &r.width) ||
+			!tc_parse_int(args[3], 1, TC_MAX_SIZE, &r.height) ||
+			!tc_parse_color(args[4], &color)) {
+		return false;
+	}
+	create_popup(client, r, color);
+	return true;
+}
+
+static bool cmd_popup_close(void *data, char *args[]) {
+	struct client *client = data;
+	if (client->popup == XCB_WINDOW_NONE) {
+		printf("error no popup\n");
+		return true;
+	}
+	destroy_popup(client);
+	if (round_trip(client)) {
+		printf("popup closed\n");
+	}
+	return true;
+}
+
+/* move X Y and resize W H: a ConfigureWindow request with those two values. */
+static bool configure(struct client *client, char *args[], uint16_t mask, long min, long max) {
+	int a, b;
+	if (!tc_parse_int(args[0], min, max, &a) || !tc_parse_int(args[1], min, max, &b)) {
+		return false;
+	}
+	uint32_t values[] = {(uint32_t)a, (uint32_t)b};
+	xcb_configure_window(client->conn, client->window, mask, values);
+	xcb_flush(client->conn);
+	return true;
+}
+
+static bool cmd_move(void *data, char *args[]) {
+	return configure(data, args, XCB_CONFIG_WINDOW_X | XCB_CONFIG_WINDOW_Y, INT16_MIN,
+		INT16_MAX);
+}
+
+static bool cmd_resize(void *data, char *args[]) {
+	return configure(data, args, XCB_CONFIG_WINDOW_WIDTH | XCB_CONFIG_WINDOW_HEIGHT, 1,
+		TC_MAX_SIZE);
+}
+
+static const struct tc_command commands[] = {
+	{"pattern", 1, cmd_pattern},
+	{"rect", 5, cmd_rect},
+	{"popup", 5, cmd_popup},
+	{"popup-close", 0, cmd_popup_close},
+	{"move", 2, cmd_move},
+	{"resize", 2, cmd_resize},
+};
 
 static bool handle_command(void *data, int argc, char *args[]) {
 	struct client *client = data;
-	run_command(client, argc, args);
+	if (!tc_run_command(commands, sizeof(commands) / sizeof(commands[0]), client, argc, args,
+			&client->exit_status)) {
+		client->running = false;
+	}
 	return client->running;
 }
 
@@ -937,16 +931,34 @@ static bool parse_position(const char *str, int *x, int *y) {
 	return true;
 }
 
-static void usage(FILE *f) {
-	fprintf(f,
-		"Usage: swl-x11-client [options]\n"
-		"  --title T      window title (default " DEFAULT_NAME ")\n"
-		"  --class C      WM_CLASS instance and class (default " DEFAULT_NAME ")\n"
-		"  --size WxH     initial size (default 640x480)\n"
-		"  --position X,Y requested root position (sets USPosition|PPosition)\n"
-		"  --pattern N    initial pattern 0..7 (default 0)\n"
-		"  --fullscreen   ask for _NET_WM_STATE_FULLSCREEN before mapping\n"
-		"  --help         show this help\n");
+static const char usage[] =
+	"Usage: swl-x11-client [options]\n"
+	"  --title T      window title (default " DEFAULT_NAME ")\n"
+	"  --class C      WM_CLASS instance and class (default " DEFAULT_NAME ")\n"
+	"  --size WxH     initial size (default 640x480)\n"
+	"  --position X,Y requested root position (sets USPosition|PPosition)\n"
+	"  --pattern N    initial pattern 0..7 (default 0)\n"
+	"  --fullscreen   ask for _NET_WM_STATE_FULLSCREEN before mapping\n"
+	"  --help         show this help\n";
+
+static bool check_position(const char *value, void *data) {
+	struct client *client = data;
+	client->want_position = parse_position(value, &client->position_x, &client->position_y);
+	return client->want_position;
+}
+
+/* Returns -1 to go on, else the status to exit with. */
+static int parse_options(struct client *client, int argc, char *argv[]) {
+	const struct tc_option own[] = {
+		{"class", NULL, &client->wm_class, NULL, NULL},
+		{"position", NULL, NULL, check_position, client},
+		{"fullscreen", &client->fullscreen, NULL, NULL, NULL},
+	};
+	const struct tc_options options = {
+		&client->title, &client->width, &client->height, &client->pattern,
+	};
+	return tc_parse_options(argc, argv, "swl-x11-client", usage, own,
+		sizeof(own) / sizeof(own[0]), &options);
 }
 
 int main(int argc, char *argv[]) {
@@ -958,59 +970,9 @@ int main(int argc, char *argv[]) {
 		.input.open = true,
 		.running = true,
 	};
-
-	static const struct option long_options[] = {
-		{"title", required_argument, NULL, 't'},
-		{"class", required_argument, NULL, 'c'},
-		{"size", required_argument, NULL, 's'},
-		{"position", required_argument, NULL, 'P'},
-		{"pattern", required_argument, NULL, 'p'},
-		{"fullscreen", no_argument, NULL, 'f'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
-	int opt;
-	while ((opt = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
-		switch (opt) {
-		case 't':
-			client.title = optarg;
-			break;
-		case 'c':
-			client.wm_class = optarg;
-			break;
-		case 's':
-			if (!tc_parse_size(optarg, &client.width, &client.height)) {
-				fprintf(stderr, "swl-x11-client: invalid size '%s'\n", optarg);
-				return 2;
-			}
-			break;
-		case 'P':
-			if (!parse_position(optarg, &client.position_x, &client.position_y)) {
-				fprintf(stderr, "swl-x11-client: invalid position '%s'\n", optarg);
-				return 2;
-			}
-			client.want_position = true;
-			break;
-		case 'p':
-			if (!tc_parse_int(optarg, 0, TC_PATTERN_COUNT - 1, &client.pattern)) {
-				fprintf(stderr, "swl-x11-client: invalid pattern '%s'\n", optarg);
-				return 2;
-			}
-			break;
-		case 'f':
-			client.fullscreen = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		usage(stderr);
-		return 2;
+	int status = parse_options(&client, argc, argv);
+	if (status >= 0) {
+		return status;
 	}
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1039,7 +1001,7 @@ int main(int argc, char *argv[]) {
 		run(&client);
 	}
 
-	int status = client.exit_status;
+	status = client.exit_status;
 	cleanup(&client);
 	return status;
 }

@@ -6,14 +6,15 @@ and waits on the lines they print; no test sleeps for a fixed time.
 
 import os
 import re
-import select
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
 import unittest
+
+# Line reading, ports, Xwayland lookup: shared with the benchmark.
+from swlproc import DEFAULT_TIMEOUT, LineReader, free_port, xwayland_of  # noqa: F401
 
 SPICE_WL = os.environ.get("SPICE_WL", "spice-wl")
 PROBE = os.environ.get("SPICE_WL_PROBE", "spice-wl-probe")
@@ -31,14 +32,6 @@ PATTERNS = {
     7: ["123456", "654321", "abcdef", "fedcba"],
 }
 
-DEFAULT_TIMEOUT = 20.0
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def quadrant_points(x, y, w, h):
     """Centres of the four quadrants of a w x h window at (x, y)."""
@@ -48,82 +41,6 @@ def quadrant_points(x, y, w, h):
         (x + w // 4, y + 3 * h // 4),
         (x + 3 * w // 4, y + 3 * h // 4),
     ]
-
-
-def xwayland_of(runtime_dir):
-    """PIDs of Xwayland processes serving the session that owns runtime_dir.
-
-    wlroots double-forks Xwayland, so it is not our child; its environment
-    names the session's private XDG_RUNTIME_DIR.
-    """
-    found = []
-    needle = f"XDG_RUNTIME_DIR={runtime_dir}".encode()
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/comm", "rb") as f:
-                if f.read().strip() != b"Xwayland":
-                    continue
-            with open(f"/proc/{entry}/environ", "rb") as f:
-                if needle in f.read().split(b"\0"):
-                    found.append(int(entry))
-        except OSError:
-            continue
-    return found
-
-
-class LineReader:
-    """Reads lines from a pipe with a deadline, keeping everything seen."""
-
-    def __init__(self, stream, name):
-        self.stream = stream
-        self.name = name
-        self.buf = b""
-        self.lines = []
-        self.eof = False
-
-    def _fill(self, timeout):
-        if self.eof:
-            return False
-        r, _, _ = select.select([self.stream], [], [], max(0.0, timeout))
-        if not r:
-            return False
-        data = os.read(self.stream.fileno(), 65536)
-        if not data:
-            self.eof = True
-            return False
-        self.buf += data
-        return True
-
-    def readline(self, timeout=DEFAULT_TIMEOUT):
-        deadline = time.monotonic() + timeout
-        while b"\n" not in self.buf:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or self.eof:
-                return None
-            self._fill(remaining)
-        line, self.buf = self.buf.split(b"\n", 1)
-        text = line.decode("utf-8", "replace")
-        self.lines.append(text)
-        return text
-
-    def wait_for(self, predicate, timeout=DEFAULT_TIMEOUT):
-        """Returns the first new line for which predicate(line) is true."""
-        deadline = time.monotonic() + timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(
-                    f"{self.name}: timed out; last lines: {self.lines[-10:]}")
-            line = self.readline(remaining)
-            if line is None:
-                if self.eof:
-                    raise AssertionError(
-                        f"{self.name}: ended; last lines: {self.lines[-10:]}")
-                continue
-            if predicate(line):
-                return line
 
 
 class Session:

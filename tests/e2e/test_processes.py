@@ -22,6 +22,7 @@ import unittest
 import uuid
 
 from harness import Session, SessionTestCase
+from swlproc import proc_comm as comm
 
 SHELL_DISPLAY = "echo display=$DISPLAY; exec sleep 1000"
 SETTLE = 2.0  # how long a process that is already on its way out may take
@@ -50,14 +51,6 @@ def tagged(tag):
         except (OSError, IndexError):
             continue
     return found
-
-
-def comm(pid):
-    try:
-        with open(f"/proc/{pid}/comm") as f:
-            return f.read().strip()
-    except OSError:
-        return "?"
 
 
 def ppid(pid):
