@@ -34,7 +34,7 @@
 /* Large updates go when less than this much (in time at the rate) waits. */
 #define WLR_SPICE_LINK_PACE_LOW_MS 5
 /* Each large push is at most this long on the link, */
-#define WLR_SPICE_LINK_PACE_BAND_MS 15
+#define WLR_SPICE_LINK_PACE_BAND_MS 10
 /*
  * but at least this many bytes: thinner bands compress worse and each costs
  * a message's headers (at 0.5 Mbit/s, 15 ms is 4 rows of a 480-wide video,
