@@ -11,7 +11,7 @@
 #include "backend.h"
 
 /* The core interface carries no user pointer; one server per process. */
-static struct wlr_spice_backend *core_backend;
+static struct spb_backend *core_backend;
 
 struct SpiceTimer {
 	struct wl_event_source *source;
@@ -88,7 +88,7 @@ static int handle_watch(int fd, uint32_t mask, void *data) {
 	}
 	watch->func(watch->fd, events, watch->opaque);
 	// Record data has no callback of its own; it may have just arrived.
-	wlr_spice_audio_pump_record(&core_backend->audio);
+	spb_audio_pump_record(&core_backend->audio);
 	return 0;
 }
 
@@ -153,7 +153,7 @@ static void format_peer(SpiceChannelEventInfo *info, char *out, size_t size) {
 	if (len > 0 && addr->sa_family == AF_UNIX) {
 		snprintf(out, size, "unix socket");
 	} else if (len == 0 ||
-			!wlr_spice_addr_numeric(addr, len, host, sizeof(host), serv, sizeof(serv))) {
+			!spb_addr_numeric(addr, len, host, sizeof(host), serv, sizeof(serv))) {
 		snprintf(out, size, "unknown peer");
 	} else {
 		snprintf(out, size, strchr(host, ':') != NULL ? "[%s]:%s" : "%s:%s", host, serv);
@@ -164,7 +164,7 @@ static void core_channel_event(int event, SpiceChannelEventInfo *info) {
 	char peer[300];
 	format_peer(info, peer, sizeof(peer));
 	const char *name = channel_name(info->type);
-	wlr_spice_listener_channel_event(&core_backend->listener, event, info);
+	spb_listener_channel_event(&core_backend->listener, event, info);
 	switch (event) {
 	case SPICE_CHANNEL_EVENT_CONNECTED:
 		wlr_log(WLR_DEBUG, "SPICE %s channel: %s connected", name, peer);
@@ -176,7 +176,7 @@ static void core_channel_event(int event, SpiceChannelEventInfo *info) {
 		if (info->type == SPICE_CHANNEL_DISPLAY) {
 			for (int i = 0; i < WLR_SPICE_MAX_HEADS; i++) {
 				if (core_backend->outputs[i] != NULL) {
-					wlr_spice_output_client_connected(core_backend->outputs[i]);
+					spb_output_client_connected(core_backend->outputs[i]);
 				}
 			}
 		}
@@ -191,7 +191,7 @@ static void core_channel_event(int event, SpiceChannelEventInfo *info) {
 		}
 		if (info->type == SPICE_CHANNEL_INPUTS) {
 			// No stuck keys: whatever the client held goes up with it.
-			wlr_spice_input_release_all(&core_backend->input);
+			spb_input_release_all(&core_backend->input);
 		}
 		break;
 	default:
@@ -216,7 +216,7 @@ static SpiceCoreInterface core_interface = {
 	.channel_event = core_channel_event,
 };
 
-SpiceCoreInterface *wlr_spice_core_get(struct wlr_spice_backend *backend) {
+SpiceCoreInterface *spb_core_get(struct spb_backend *backend) {
 	core_backend = backend;
 	return &core_interface;
 }
