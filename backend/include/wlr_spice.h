@@ -13,6 +13,12 @@
 #include <wayland-server-core.h>
 #include <wlr/backend.h>
 
+/*
+ * The backend is built with -fvisibility=hidden; what this header declares
+ * is its API, and the only symbols libwlr-spice.a exports.
+ */
+#pragma GCC visibility push(default)
+
 struct wlr_box;
 struct wlr_output;
 
@@ -239,5 +245,7 @@ void wlr_spice_backend_clipboard_set(struct wlr_backend *backend,
 /* Fetches the client's selection as mime_type into fd, then closes fd. */
 void wlr_spice_backend_clipboard_receive(struct wlr_backend *backend,
 		enum wlr_spice_selection selection, const char *mime_type, int fd);
+
+#pragma GCC visibility pop
 
 #endif
