@@ -264,6 +264,7 @@ struct wlr_backend *wlr_spice_backend_create(
 	struct wlr_spice_backend_options *o = &backend->options;
 	copy_options(o, options);
 	describe_address(backend);
+	spb_session_init(backend);
 
 	spb_qxl_init(&backend->qxl, backend);
 	spb_input_init(&backend->input, backend);

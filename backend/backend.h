@@ -148,6 +148,8 @@ struct spb_backend {
 
 	struct wlr_spice_stats stats;
 
+	struct wlr_spice_backend_events events;
+
 	struct wl_listener display_destroy;
 };
 
@@ -155,6 +157,11 @@ struct spb_backend *spb_backend_from_backend(struct wlr_backend *backend);
 
 /* core.c: SpiceCoreInterface on the Wayland event loop. */
 SpiceCoreInterface *spb_core_get(struct spb_backend *backend);
+
+/* session.c: what channels connecting and leaving mean; emits events. */
+void spb_session_init(struct spb_backend *backend);
+void spb_session_channel_event(struct spb_backend *backend, int event,
+		SpiceChannelEventInfo *info);
 
 /* qxl.c */
 void spb_qxl_init(struct spb_qxl *qxl, struct spb_backend *backend);

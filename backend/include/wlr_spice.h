@@ -55,7 +55,6 @@ struct wlr_spice_backend_options {
 	bool sasl;
 	const char *sasl_appname; // NULL means WLR_SPICE_DEFAULT_SASL_APPNAME
 	bool view_only; // input and clipboard from clients are ignored
-	bool exit_on_disconnect; // terminate the display when the client leaves
 
 	// TLS: a port (0 for none) and the PEM files; tls_only drops the plain port.
 	int tls_port;
@@ -167,6 +166,18 @@ struct wlr_spice_agent_events {
 	struct wl_signal volume; // struct wlr_spice_volume_event
 };
 
+/* A SPICE client's main channel came up, or went away. */
+struct wlr_spice_client_event {
+	const char *peer; // "ADDR:PORT", "[ADDR]:PORT", "unix socket" or "unknown peer"
+};
+
+struct wlr_spice_backend_events {
+	// What a session does when its client leaves (end, lock...) is the
+	// compositor's to decide.
+	struct wl_signal client_connected; // struct wlr_spice_client_event
+	struct wl_signal client_disconnected; // struct wlr_spice_client_event
+};
+
 struct wlr_spice_stats {
 	uint64_t commits; // output commits carrying a buffer
 	uint64_t flushes; // times pending damage was turned into commands
@@ -235,6 +246,7 @@ void wlr_spice_backend_set_client_volume(struct wlr_backend *backend, bool playb
 const char *wlr_spice_backend_get_uri(struct wlr_backend *backend);
 void wlr_spice_backend_get_stats(struct wlr_backend *backend, struct wlr_spice_stats *stats);
 
+struct wlr_spice_backend_events *wlr_spice_backend_get_events(struct wlr_backend *backend);
 struct wlr_spice_agent_events *wlr_spice_backend_get_agent_events(struct wlr_backend *backend);
 /*
  * The session's selection changed: offer it to the SPICE client in these
