@@ -8,13 +8,13 @@
 #include <sys/socket.h>
 #include "admission.h"
 
-void wlr_spice_admission_init(struct wlr_spice_admission *adm, bool exempt_loopback) {
+void spb_admission_init(struct spb_admission *adm, bool exempt_loopback) {
 	memset(adm, 0, sizeof(*adm));
 	adm->exempt_loopback = exempt_loopback;
 }
 
-bool wlr_spice_source_addr_from_sockaddr(
-		struct wlr_spice_source_addr *out, const void *sockaddr, unsigned len) {
+bool spb_source_addr_from_sockaddr(
+		struct spb_source_addr *out, const void *sockaddr, unsigned len) {
 	memset(out, 0, sizeof(*out));
 	sa_family_t family;
 	if (len < sizeof(family)) {
@@ -50,7 +50,7 @@ bool wlr_spice_source_addr_from_sockaddr(
 	return false;
 }
 
-static bool source_addr_is_loopback(const struct wlr_spice_source_addr *addr) {
+static bool source_addr_is_loopback(const struct spb_source_addr *addr) {
 	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 	static const uint8_t loopback6[16] = { [15] = 1 };
 	if (addr->local || memcmp(addr->bytes, loopback6, 16) == 0) {
@@ -59,16 +59,16 @@ static bool source_addr_is_loopback(const struct wlr_spice_source_addr *addr) {
 	return memcmp(addr->bytes, v4mapped, sizeof(v4mapped)) == 0 && addr->bytes[12] == 127;
 }
 
-static bool same_addr(const struct wlr_spice_source_addr *a, const struct wlr_spice_source_addr *b) {
+static bool same_addr(const struct spb_source_addr *a, const struct spb_source_addr *b) {
 	return a->local == b->local && memcmp(a->bytes, b->bytes, sizeof(a->bytes)) == 0;
 }
 
-static struct wlr_spice_source *find_source(
-		const struct wlr_spice_admission *adm, const struct wlr_spice_source_addr *addr) {
-	for (int i = 0; i < WLR_SPICE_ADMISSION_MAX_SOURCES; i++) {
-		const struct wlr_spice_source *s = &adm->sources[i];
+static struct spb_source *find_source(
+		const struct spb_admission *adm, const struct spb_source_addr *addr) {
+	for (int i = 0; i < SPB_ADMISSION_MAX_SOURCES; i++) {
+		const struct spb_source *s = &adm->sources[i];
 		if (s->used && same_addr(&s->addr, addr)) {
-			return (struct wlr_spice_source *)s;
+			return (struct spb_source *)s;
 		}
 	}
 	return NULL;
@@ -79,11 +79,11 @@ static struct wlr_spice_source *find_source(
  * with nothing open, preferring one no longer penalized. One always exists:
  * at most MAX_UNAUTH sources have connections open.
  */
-static struct wlr_spice_source *add_source(struct wlr_spice_admission *adm,
-		const struct wlr_spice_source_addr *addr, int64_t now_ms) {
-	struct wlr_spice_source *best = NULL;
-	for (int i = 0; i < WLR_SPICE_ADMISSION_MAX_SOURCES; i++) {
-		struct wlr_spice_source *s = &adm->sources[i];
+static struct spb_source *add_source(struct spb_admission *adm,
+		const struct spb_source_addr *addr, int64_t now_ms) {
+	struct spb_source *best = NULL;
+	for (int i = 0; i < SPB_ADMISSION_MAX_SOURCES; i++) {
+		struct spb_source *s = &adm->sources[i];
 		if (!s->used) {
 			best = s;
 			break;
@@ -108,33 +108,33 @@ static struct wlr_spice_source *add_source(struct wlr_spice_admission *adm,
 	return best;
 }
 
-enum wlr_spice_admit wlr_spice_admission_connect(
-		struct wlr_spice_admission *adm, const struct wlr_spice_source_addr *addr, int64_t now_ms) {
-	struct wlr_spice_source *s = find_source(adm, addr);
+enum spb_admit spb_admission_connect(
+		struct spb_admission *adm, const struct spb_source_addr *addr, int64_t now_ms) {
+	struct spb_source *s = find_source(adm, addr);
 	if (s != NULL) {
 		s->last_seen_ms = now_ms;
 		if (s->penalty_until_ms > now_ms) {
-			return WLR_SPICE_REFUSE_PENALTY;
+			return SPB_REFUSE_PENALTY;
 		}
-		if (s->unauth >= WLR_SPICE_ADMISSION_MAX_UNAUTH_PER_SOURCE) {
-			return WLR_SPICE_REFUSE_SOURCE;
+		if (s->unauth >= SPB_ADMISSION_MAX_UNAUTH_PER_SOURCE) {
+			return SPB_REFUSE_SOURCE;
 		}
 	}
-	if (adm->unauth >= WLR_SPICE_ADMISSION_MAX_UNAUTH) {
-		return WLR_SPICE_REFUSE_TOTAL;
+	if (adm->unauth >= SPB_ADMISSION_MAX_UNAUTH) {
+		return SPB_REFUSE_TOTAL;
 	}
 	if (s == NULL && (s = add_source(adm, addr, now_ms)) == NULL) {
-		return WLR_SPICE_REFUSE_TOTAL;
+		return SPB_REFUSE_TOTAL;
 	}
 	s->unauth++;
 	adm->unauth++;
-	return WLR_SPICE_ADMIT;
+	return SPB_ADMIT;
 }
 
 /* The source of an admitted connection that ends its unauthenticated time. */
-static struct wlr_spice_source *settle(
-		struct wlr_spice_admission *adm, const struct wlr_spice_source_addr *addr, int64_t now_ms) {
-	struct wlr_spice_source *s = find_source(adm, addr);
+static struct spb_source *settle(
+		struct spb_admission *adm, const struct spb_source_addr *addr, int64_t now_ms) {
+	struct spb_source *s = find_source(adm, addr);
 	if (s == NULL || s->unauth == 0) {
 		return NULL; // not admitted here: nothing to count
 	}
@@ -144,18 +144,18 @@ static struct wlr_spice_source *settle(
 	return s;
 }
 
-void wlr_spice_admission_authenticated(
-		struct wlr_spice_admission *adm, const struct wlr_spice_source_addr *addr, int64_t now_ms) {
-	struct wlr_spice_source *s = settle(adm, addr, now_ms);
+void spb_admission_authenticated(
+		struct spb_admission *adm, const struct spb_source_addr *addr, int64_t now_ms) {
+	struct spb_source *s = settle(adm, addr, now_ms);
 	if (s != NULL) {
 		s->failures = 0;
 		s->penalty_until_ms = 0;
 	}
 }
 
-int64_t wlr_spice_admission_failed(
-		struct wlr_spice_admission *adm, const struct wlr_spice_source_addr *addr, int64_t now_ms) {
-	struct wlr_spice_source *s = settle(adm, addr, now_ms);
+int64_t spb_admission_failed(
+		struct spb_admission *adm, const struct spb_source_addr *addr, int64_t now_ms) {
+	struct spb_source *s = settle(adm, addr, now_ms);
 	if (s == NULL) {
 		return 0;
 	}
@@ -165,41 +165,41 @@ int64_t wlr_spice_admission_failed(
 	if (adm->exempt_loopback && source_addr_is_loopback(addr)) {
 		return 0;
 	}
-	int over = s->failures - WLR_SPICE_ADMISSION_FREE_FAILURES;
+	int over = s->failures - SPB_ADMISSION_FREE_FAILURES;
 	if (over <= 0) {
 		return 0;
 	}
-	int64_t penalty = WLR_SPICE_ADMISSION_PENALTY_MS;
-	for (int i = 1; i < over && penalty < WLR_SPICE_ADMISSION_PENALTY_MAX_MS; i++) {
+	int64_t penalty = SPB_ADMISSION_PENALTY_MS;
+	for (int i = 1; i < over && penalty < SPB_ADMISSION_PENALTY_MAX_MS; i++) {
 		penalty *= 2;
 	}
-	if (penalty > WLR_SPICE_ADMISSION_PENALTY_MAX_MS) {
-		penalty = WLR_SPICE_ADMISSION_PENALTY_MAX_MS;
+	if (penalty > SPB_ADMISSION_PENALTY_MAX_MS) {
+		penalty = SPB_ADMISSION_PENALTY_MAX_MS;
 	}
 	s->penalty_until_ms = now_ms + penalty;
 	return penalty;
 }
 
-void wlr_spice_admission_closed(
-		struct wlr_spice_admission *adm, const struct wlr_spice_source_addr *addr, int64_t now_ms) {
+void spb_admission_closed(
+		struct spb_admission *adm, const struct spb_source_addr *addr, int64_t now_ms) {
 	settle(adm, addr, now_ms);
 }
 
-int wlr_spice_admission_failures(
-		const struct wlr_spice_admission *adm, const struct wlr_spice_source_addr *addr) {
-	const struct wlr_spice_source *s = find_source(adm, addr);
+int spb_admission_failures(
+		const struct spb_admission *adm, const struct spb_source_addr *addr) {
+	const struct spb_source *s = find_source(adm, addr);
 	return s != NULL ? s->failures : 0;
 }
 
-void wlr_spice_ratelimit_init(struct wlr_spice_ratelimit *rl, int burst, int64_t interval_ms) {
-	*rl = (struct wlr_spice_ratelimit){
+void spb_ratelimit_init(struct spb_ratelimit *rl, int burst, int64_t interval_ms) {
+	*rl = (struct spb_ratelimit){
 		.burst = burst,
 		.interval_ms = interval_ms,
 		.window_start_ms = INT64_MIN,
 	};
 }
 
-bool wlr_spice_ratelimit_allow(struct wlr_spice_ratelimit *rl, int64_t now_ms, int *suppressed) {
+bool spb_ratelimit_allow(struct spb_ratelimit *rl, int64_t now_ms, int *suppressed) {
 	*suppressed = 0;
 	if (rl->window_start_ms == INT64_MIN || now_ms - rl->window_start_ms >= rl->interval_ms ||
 			now_ms < rl->window_start_ms) {

@@ -62,17 +62,17 @@ static const struct {
 #define MIME_MAP_LEN (sizeof(mime_map) / sizeof(mime_map[0]))
 
 /* The client left: forget its capabilities and selections. */
-static void agent_client_gone(struct wlr_spice_agent *agent);
+static void agent_client_gone(struct spb_agent *agent);
 /* Tells the client what the session offers for a selection (or that it has none). */
-static void agent_offer(struct wlr_spice_agent *agent, int selection);
+static void agent_offer(struct spb_agent *agent, int selection);
 
 struct agent_transfer {
-	struct wlr_spice_agent *agent;
-	struct wl_list link; // wlr_spice_agent.receives or .sends
+	struct spb_agent *agent;
+	struct wl_list link; // spb_agent.receives or .sends
 	int fd;
 	struct wl_event_source *source;
 	struct wl_event_source *timer; // no progress for this long: the transfer goes
-	bool receive; // in wlr_spice_agent.receives (counted there)
+	bool receive; // in spb_agent.receives (counted there)
 	uint8_t selection;
 	uint32_t type;
 	uint8_t *data;
@@ -98,31 +98,31 @@ static const char *type_to_mime(uint32_t type) {
 	return NULL;
 }
 
-static bool client_has_cap(struct wlr_spice_agent *agent, uint32_t cap) {
+static bool client_has_cap(struct spb_agent *agent, uint32_t cap) {
 	return agent->client_caps_known &&
 			VD_AGENT_HAS_CAPABILITY(agent->client_caps, VD_AGENT_CAPS_SIZE, cap);
 }
 
-static bool has_selection_framing(struct wlr_spice_agent *agent) {
+static bool has_selection_framing(struct spb_agent *agent) {
 	return client_has_cap(agent, VD_AGENT_CAP_CLIPBOARD_SELECTION);
 }
 
-static bool has_grab_serial(struct wlr_spice_agent *agent) {
+static bool has_grab_serial(struct spb_agent *agent) {
 	return client_has_cap(agent, VD_AGENT_CAP_CLIPBOARD_GRAB_SERIAL);
 }
 
 /* Queues a message for the client; spice-server pulls it through read(). */
 static void send_message(
-		struct wlr_spice_agent *agent, uint32_t type, uint8_t *payload, uint32_t size) {
+		struct spb_agent *agent, uint32_t type, uint8_t *payload, uint32_t size) {
 	uint8_t *encoded = NULL;
 	size_t encoded_len = 0;
-	bool ok = wlr_spice_agent_encode(type, payload, size, &encoded, &encoded_len);
+	bool ok = spb_agent_encode(type, payload, size, &encoded, &encoded_len);
 	free(payload);
 	if (!ok) {
 		wlr_log(WLR_ERROR, "agent: cannot encode message type %u", type);
 		return;
 	}
-	bool queued = wlr_spice_agent_outq_push(&agent->out, encoded, encoded_len, MAX_QUEUED);
+	bool queued = spb_agent_outq_push(&agent->out, encoded, encoded_len, MAX_QUEUED);
 	free(encoded);
 	if (!queued) {
 		// Logged once until the queue has room again: a client that grants
@@ -131,7 +131,7 @@ static void send_message(
 			wlr_log(WLR_ERROR,
 					"agent: the client does not read what is queued for it (%zu bytes); "
 					"message type %u and later ones dropped",
-					wlr_spice_agent_outq_pending(&agent->out), type);
+					spb_agent_outq_pending(&agent->out), type);
 		}
 		return;
 	}
@@ -145,16 +145,16 @@ static void send_message(
 	}
 }
 
-void wlr_spice_agent_send(
-		struct wlr_spice_agent *agent, uint32_t type, uint8_t *payload, uint32_t size) {
+void spb_agent_send(
+		struct spb_agent *agent, uint32_t type, uint8_t *payload, uint32_t size) {
 	send_message(agent, type, payload, size);
 }
 
-bool wlr_spice_agent_client_has_cap(struct wlr_spice_agent *agent, uint32_t cap) {
+bool spb_agent_client_has_cap(struct spb_agent *agent, uint32_t cap) {
 	return client_has_cap(agent, cap);
 }
 
-static void send_caps(struct wlr_spice_agent *agent, bool request) {
+static void send_caps(struct spb_agent *agent, bool request) {
 	uint32_t caps[VD_AGENT_CAPS_SIZE] = { 0 };
 	VD_AGENT_SET_CAPABILITY(caps, VD_AGENT_CAP_MONITORS_CONFIG);
 	VD_AGENT_SET_CAPABILITY(caps, VD_AGENT_CAP_REPLY);
@@ -171,25 +171,25 @@ static void send_caps(struct wlr_spice_agent *agent, bool request) {
 		VD_AGENT_SET_CAPABILITY(caps, VD_AGENT_CAP_CLIPBOARD_GRAB_SERIAL);
 	}
 	// Clients grey file transfer out when it is off.
-	VD_AGENT_SET_CAPABILITY(caps, wlr_spice_file_xfer_enabled(agent) ?
+	VD_AGENT_SET_CAPABILITY(caps, spb_file_xfer_enabled(agent) ?
 			VD_AGENT_CAP_FILE_XFER_DETAILED_ERRORS : VD_AGENT_CAP_FILE_XFER_DISABLED);
 	uint8_t *payload;
 	uint32_t size;
-	if (wlr_spice_agent_build_caps(caps, VD_AGENT_CAPS_SIZE, request, &payload, &size)) {
+	if (spb_agent_build_caps(caps, VD_AGENT_CAPS_SIZE, request, &payload, &size)) {
 		send_message(agent, VD_AGENT_ANNOUNCE_CAPABILITIES, payload, size);
 	}
 }
 
-static void send_reply(struct wlr_spice_agent *agent, uint32_t type, uint32_t error) {
+static void send_reply(struct spb_agent *agent, uint32_t type, uint32_t error) {
 	uint8_t *payload;
 	uint32_t size;
-	if (wlr_spice_agent_build_reply(type, error, &payload, &size)) {
+	if (spb_agent_build_reply(type, error, &payload, &size)) {
 		send_message(agent, VD_AGENT_REPLY, payload, size);
 	}
 }
 
 static void handle_trim(void *data) {
-	struct wlr_spice_agent *agent = data;
+	struct spb_agent *agent = data;
 	agent->trim_idle = NULL;
 #ifdef __GLIBC__
 	malloc_trim(0);
@@ -201,7 +201,7 @@ static void handle_trim(void *data) {
  * (its mmap threshold grows with the blocks freed): give it back once the
  * current dispatch is over, when the parser has freed its copy too.
  */
-static void schedule_trim(struct wlr_spice_agent *agent, size_t freed) {
+static void schedule_trim(struct spb_agent *agent, size_t freed) {
 	if (freed >= TRIM_THRESHOLD && agent->trim_idle == NULL) {
 		agent->trim_idle = wl_event_loop_add_idle(agent->backend->loop, handle_trim, agent);
 	}
@@ -211,7 +211,7 @@ static void transfer_destroy(struct agent_transfer *transfer) {
 	if (transfer == NULL) {
 		return;
 	}
-	struct wlr_spice_agent *agent = transfer->agent;
+	struct spb_agent *agent = transfer->agent;
 	wl_list_remove(&transfer->link);
 	if (transfer->receive) {
 		agent->n_receives--;
@@ -260,7 +260,7 @@ static int handle_transfer_timeout(void *data) {
 	return 0;
 }
 
-static struct agent_transfer *transfer_create(struct wlr_spice_agent *agent, struct wl_list *list,
+static struct agent_transfer *transfer_create(struct spb_agent *agent, struct wl_list *list,
 		int fd, uint8_t selection, uint32_t type) {
 	struct agent_transfer *transfer = calloc(1, sizeof(*transfer));
 	if (transfer == NULL) {
@@ -324,10 +324,10 @@ static int handle_send_readable(int fd, uint32_t mask, void *data) {
 
 /* Sends what was read of the session's selection (nothing: an empty answer), and ends. */
 static void send_finish(struct agent_transfer *transfer) {
-	struct wlr_spice_agent *agent = transfer->agent;
+	struct spb_agent *agent = transfer->agent;
 	uint8_t *payload;
 	uint32_t size;
-	if (wlr_spice_agent_build_clipboard(has_selection_framing(agent), transfer->selection,
+	if (spb_agent_build_clipboard(has_selection_framing(agent), transfer->selection,
 				transfer->len > 0 ? transfer->type : VD_AGENT_CLIPBOARD_NONE, transfer->data,
 				(uint32_t)transfer->len, &payload, &size)) {
 		send_message(agent, VD_AGENT_CLIPBOARD, payload, size);
@@ -355,7 +355,7 @@ static int handle_receive_writable(int fd, uint32_t mask, void *data) {
 }
 
 /* Readers still waiting for the client's data get an empty paste. */
-static void cancel_receives(struct wlr_spice_agent *agent, int selection) {
+static void cancel_receives(struct spb_agent *agent, int selection) {
 	struct agent_transfer *transfer, *tmp;
 	wl_list_for_each_safe(transfer, tmp, &agent->receives, link) {
 		if (!transfer->has_data && (selection < 0 || transfer->selection == selection)) {
@@ -365,12 +365,12 @@ static void cancel_receives(struct wlr_spice_agent *agent, int selection) {
 }
 
 static void handle_client_clipboard(
-		struct wlr_spice_agent *agent, const uint8_t *payload, uint32_t size) {
+		struct spb_agent *agent, const uint8_t *payload, uint32_t size) {
 	uint8_t selection = 0;
 	uint32_t type = 0;
 	const uint8_t *data = NULL;
 	uint32_t data_size = 0;
-	if (!wlr_spice_agent_parse_clipboard(payload, size, has_selection_framing(agent), &selection,
+	if (!spb_agent_parse_clipboard(payload, size, has_selection_framing(agent), &selection,
 				&type, &data, &data_size)) {
 		wlr_log(WLR_INFO, "agent: malformed clipboard data from the client dropped");
 		return;
@@ -425,12 +425,12 @@ static void handle_client_clipboard(
 }
 
 static void handle_client_grab(
-		struct wlr_spice_agent *agent, const uint8_t *payload, uint32_t size) {
+		struct spb_agent *agent, const uint8_t *payload, uint32_t size) {
 	uint8_t selection = 0;
 	uint32_t serial = 0;
 	uint32_t types[MAX_TYPES];
 	uint32_t n_types = 0;
-	if (!wlr_spice_agent_parse_grab(payload, size, has_selection_framing(agent),
+	if (!spb_agent_parse_grab(payload, size, has_selection_framing(agent),
 				has_grab_serial(agent), &selection, &serial, types, MAX_TYPES, &n_types)) {
 		wlr_log(WLR_INFO, "agent: malformed clipboard grab from the client dropped");
 		return;
@@ -471,7 +471,7 @@ static void handle_client_grab(
 	wl_signal_emit(&agent->events.clipboard_offer, &event);
 }
 
-static void release_client_selection(struct wlr_spice_agent *agent, uint8_t selection) {
+static void release_client_selection(struct spb_agent *agent, uint8_t selection) {
 	if (selection > WLR_SPICE_SELECTION_PRIMARY || !agent->client_owns[selection]) {
 		return;
 	}
@@ -482,10 +482,10 @@ static void release_client_selection(struct wlr_spice_agent *agent, uint8_t sele
 }
 
 static void handle_client_request(
-		struct wlr_spice_agent *agent, const uint8_t *payload, uint32_t size) {
+		struct spb_agent *agent, const uint8_t *payload, uint32_t size) {
 	uint8_t selection = 0;
 	uint32_t type = 0;
-	if (!wlr_spice_agent_parse_request(
+	if (!spb_agent_parse_request(
 				payload, size, has_selection_framing(agent), &selection, &type)) {
 		wlr_log(WLR_INFO, "agent: malformed clipboard request from the client dropped");
 		return;
@@ -535,18 +535,18 @@ static void handle_client_request(
 empty:;
 	uint8_t *reply;
 	uint32_t reply_size;
-	if (wlr_spice_agent_build_clipboard(has_selection_framing(agent), selection,
+	if (spb_agent_build_clipboard(has_selection_framing(agent), selection,
 				VD_AGENT_CLIPBOARD_NONE, NULL, 0, &reply, &reply_size)) {
 		send_message(agent, VD_AGENT_CLIPBOARD, reply, reply_size);
 	}
 }
 
 static void handle_monitors_config(
-		struct wlr_spice_agent *agent, const uint8_t *payload, uint32_t size) {
-	struct wlr_spice_agent_monitor monitors[WLR_SPICE_AGENT_MAX_MONITORS];
+		struct spb_agent *agent, const uint8_t *payload, uint32_t size) {
+	struct spb_agent_monitor monitors[SPB_AGENT_MAX_MONITORS];
 	uint32_t count = 0, flags = 0;
-	if (!wlr_spice_agent_parse_monitors(
-				payload, size, WLR_SPICE_AGENT_MAX_MONITORS, monitors, &count, &flags)) {
+	if (!spb_agent_parse_monitors(
+				payload, size, SPB_AGENT_MAX_MONITORS, monitors, &count, &flags)) {
 		wlr_log(WLR_INFO, "agent: malformed monitors config from the client dropped");
 		send_reply(agent, VD_AGENT_MONITORS_CONFIG, VD_AGENT_ERROR);
 		return;
@@ -558,7 +558,7 @@ static void handle_monitors_config(
 	}
 	// Heads go side by side in the order the client lists them; a disabled
 	// monitor comes with a zero size and is left out.
-	struct wlr_spice_head_limits limits = {
+	struct spb_head_limits limits = {
 		.min_width = o->min_width,
 		.min_height = o->min_height,
 		.max_width = o->max_width,
@@ -568,9 +568,9 @@ static void handle_monitors_config(
 	};
 	int64_t least = (int64_t)o->min_width * o->min_height;
 	limits.max_area = limits.max_area < least ? least : limits.max_area;
-	struct wlr_spice_head heads[WLR_SPICE_AGENT_MAX_MONITORS];
+	struct spb_head heads[SPB_AGENT_MAX_MONITORS];
 	bool scaled = false;
-	int n = wlr_spice_heads_from_monitors(monitors, count, &limits, heads, &scaled);
+	int n = spb_heads_from_monitors(monitors, count, &limits, heads, &scaled);
 	for (uint32_t i = 0; i < count; i++) {
 		wlr_log(WLR_INFO, "client asks for monitor %u at %ux%u", i, monitors[i].width,
 				monitors[i].height);
@@ -578,22 +578,22 @@ static void handle_monitors_config(
 	if (scaled) {
 		wlr_log(WLR_INFO, "the layout asked for is more than %" PRId64 " pixels: "
 				"scaled down to %" PRId64 " pixels in %d heads", limits.max_area,
-				wlr_spice_heads_area(heads, n), n);
+				spb_heads_area(heads, n), n);
 	}
 	for (int i = 0; i < n; i++) {
 		wlr_log(WLR_INFO, "head %d: %dx%d", i, heads[i].width, heads[i].height);
 	}
 	if (n > 0) {
-		wlr_spice_backend_set_heads(agent->backend, heads, n);
+		spb_backend_set_heads(agent->backend, heads, n);
 	}
 }
 
 static void handle_volume_sync(
-		struct wlr_spice_agent *agent, const uint8_t *payload, uint32_t size) {
+		struct spb_agent *agent, const uint8_t *payload, uint32_t size) {
 	uint16_t volume[8];
 	uint32_t n = 0;
 	bool playback = false, mute = false;
-	if (!wlr_spice_agent_parse_volume(payload, size, &playback, &mute, volume, 8, &n)) {
+	if (!spb_agent_parse_volume(payload, size, &playback, &mute, volume, 8, &n)) {
 		wlr_log(WLR_INFO, "agent: malformed volume sync from the client dropped");
 		return;
 	}
@@ -605,20 +605,20 @@ static void handle_volume_sync(
 	};
 	wl_signal_emit(&agent->events.volume, &event);
 	if (!event.handled) {
-		wlr_spice_audio_set_volume(&agent->backend->audio, playback, mute, volume, n);
+		spb_audio_set_volume(&agent->backend->audio, playback, mute, volume, n);
 	}
 }
 
 static void handle_message(
 		void *data, uint32_t port, uint32_t type, const uint8_t *payload, uint32_t size) {
-	struct wlr_spice_agent *agent = data;
+	struct spb_agent *agent = data;
 	if (port == VDP_SERVER_PORT) {
 		if (type == VD_AGENT_CLIENT_DISCONNECTED) {
 			agent_client_gone(agent);
 		} else if (type == VD_AGENT_MOUSE_STATE && size >= sizeof(VDAgentMouseState)) {
 			VDAgentMouseState state;
 			memcpy(&state, payload, sizeof(state));
-			wlr_spice_input_agent_mouse(&agent->backend->input, state.display_id,
+			spb_input_agent_mouse(&agent->backend->input, state.display_id,
 					(int)(state.x > INT16_MAX ? INT16_MAX : state.x),
 					(int)(state.y > INT16_MAX ? INT16_MAX : state.y), state.buttons);
 		}
@@ -628,7 +628,7 @@ static void handle_message(
 	switch (type) {
 	case VD_AGENT_ANNOUNCE_CAPABILITIES:;
 		bool request = false;
-		if (!wlr_spice_agent_parse_caps(
+		if (!spb_agent_parse_caps(
 					payload, size, agent->client_caps, VD_AGENT_CAPS_SIZE, &request)) {
 			wlr_log(WLR_INFO, "agent: malformed capabilities from the client dropped");
 			return;
@@ -671,7 +671,7 @@ static void handle_message(
 	case VD_AGENT_CLIPBOARD_RELEASE:;
 		uint8_t selection = 0;
 		if (clipboard &&
-				wlr_spice_agent_parse_release(
+				spb_agent_parse_release(
 						payload, size, has_selection_framing(agent), &selection)) {
 			release_client_selection(agent, selection);
 		}
@@ -679,7 +679,7 @@ static void handle_message(
 	case VD_AGENT_FILE_XFER_START:
 	case VD_AGENT_FILE_XFER_DATA:
 	case VD_AGENT_FILE_XFER_STATUS:
-		wlr_spice_file_xfer_handle(agent, type, payload, size);
+		spb_file_xfer_handle(agent, type, payload, size);
 		break;
 	default:
 		// Mouse state, display config: not ours to handle.
@@ -691,7 +691,7 @@ static void agent_state(SpiceCharDeviceInstance *sin, int connected) {
 }
 
 static int agent_write(SpiceCharDeviceInstance *sin, const uint8_t *buf, int len) {
-	struct wlr_spice_agent *agent = wl_container_of(sin, agent, sin);
+	struct spb_agent *agent = wl_container_of(sin, agent, sin);
 	if (len <= 0) {
 		return 0;
 	}
@@ -704,7 +704,7 @@ static int agent_write(SpiceCharDeviceInstance *sin, const uint8_t *buf, int len
 		}
 	}
 	size_t dropped = agent->parser.dropped;
-	wlr_spice_agent_parser_feed(&agent->parser, buf, (size_t)len, handle_message, agent);
+	spb_agent_parser_feed(&agent->parser, buf, (size_t)len, handle_message, agent);
 	if (agent->parser.dropped != dropped) {
 		wlr_log(WLR_INFO, "agent: dropped a message from the client: %s",
 				agent->parser.last_error != NULL ? agent->parser.last_error : "invalid");
@@ -716,12 +716,12 @@ static int agent_write(SpiceCharDeviceInstance *sin, const uint8_t *buf, int len
 }
 
 static int agent_read(SpiceCharDeviceInstance *sin, uint8_t *buf, int len) {
-	struct wlr_spice_agent *agent = wl_container_of(sin, agent, sin);
+	struct spb_agent *agent = wl_container_of(sin, agent, sin);
 	if (len <= 0) {
 		return 0;
 	}
 	size_t cap = agent->out.cap;
-	size_t n = wlr_spice_agent_outq_pull(&agent->out, buf, (size_t)len);
+	size_t n = spb_agent_outq_pull(&agent->out, buf, (size_t)len);
 	if (agent->out.cap < cap) {
 		schedule_trim(agent, cap - agent->out.cap);
 	}
@@ -740,13 +740,13 @@ static const SpiceCharDeviceInterface agent_interface = {
 	.read = agent_read,
 };
 
-void wlr_spice_agent_init(struct wlr_spice_agent *agent, struct wlr_spice_backend *backend) {
+void spb_agent_init(struct spb_agent *agent, struct spb_backend *backend) {
 	memset(agent, 0, sizeof(*agent));
 	agent->backend = backend;
 	agent->sin.base.sif = &agent_interface.base;
 	agent->sin.subtype = "vdagent";
-	wlr_spice_agent_parser_init(&agent->parser, WLR_SPICE_AGENT_MAX_MESSAGE);
-	wlr_spice_agent_outq_init(&agent->out, MAX_QUEUED);
+	spb_agent_parser_init(&agent->parser, SPB_AGENT_MAX_MESSAGE);
+	spb_agent_outq_init(&agent->out, MAX_QUEUED);
 	wl_list_init(&agent->receives);
 	wl_list_init(&agent->sends);
 	wl_list_init(&agent->file_xfers);
@@ -756,7 +756,7 @@ void wlr_spice_agent_init(struct wlr_spice_agent *agent, struct wlr_spice_backen
 	wl_signal_init(&agent->events.volume);
 }
 
-bool wlr_spice_agent_add(struct wlr_spice_agent *agent, SpiceServer *server) {
+bool spb_agent_add(struct spb_agent *agent, SpiceServer *server) {
 	if (spice_server_add_interface(server, &agent->sin.base) != 0) {
 		wlr_log(WLR_ERROR, "spice-server refused the agent char device");
 		return false;
@@ -767,18 +767,18 @@ bool wlr_spice_agent_add(struct wlr_spice_agent *agent, SpiceServer *server) {
 	return true;
 }
 
-void wlr_spice_agent_remove(struct wlr_spice_agent *agent) {
+void spb_agent_remove(struct spb_agent *agent) {
 	if (agent->added) {
 		spice_server_remove_interface(&agent->sin.base);
 		agent->added = false;
 	}
 }
 
-static void agent_client_gone(struct wlr_spice_agent *agent) {
+static void agent_client_gone(struct spb_agent *agent) {
 	agent->client_caps_known = false;
 	memset(agent->client_caps, 0, sizeof(agent->client_caps));
 	agent->grab_serial[0] = agent->grab_serial[1] = 0;
-	wlr_spice_agent_parser_reset(&agent->parser);
+	spb_agent_parser_reset(&agent->parser);
 	struct agent_transfer *transfer, *tmp;
 	wl_list_for_each_safe(transfer, tmp, &agent->receives, link) {
 		transfer_destroy(transfer);
@@ -786,14 +786,14 @@ static void agent_client_gone(struct wlr_spice_agent *agent) {
 	release_client_selection(agent, WLR_SPICE_SELECTION_CLIPBOARD);
 	release_client_selection(agent, WLR_SPICE_SELECTION_PRIMARY);
 	// Its unfinished files go.
-	wlr_spice_file_xfer_cancel_all(agent);
+	spb_file_xfer_cancel_all(agent);
 	// A mute it reported was its own: the next client starts unmuted.
-	wlr_spice_audio_client_gone(&agent->backend->audio);
+	spb_audio_client_gone(&agent->backend->audio);
 	// The queue is left alone: spice-server may be half way through a
 	// message, and it drops what is meant for a client that left itself.
 }
 
-void wlr_spice_agent_finish(struct wlr_spice_agent *agent) {
+void spb_agent_finish(struct spb_agent *agent) {
 	struct agent_transfer *transfer, *tmp;
 	wl_list_for_each_safe(transfer, tmp, &agent->receives, link) {
 		transfer_destroy(transfer);
@@ -801,16 +801,16 @@ void wlr_spice_agent_finish(struct wlr_spice_agent *agent) {
 	wl_list_for_each_safe(transfer, tmp, &agent->sends, link) {
 		transfer_destroy(transfer);
 	}
-	wlr_spice_file_xfer_cancel_all(agent);
-	wlr_spice_agent_parser_finish(&agent->parser);
-	wlr_spice_agent_outq_finish(&agent->out);
+	spb_file_xfer_cancel_all(agent);
+	spb_agent_parser_finish(&agent->parser);
+	spb_agent_outq_finish(&agent->out);
 	if (agent->trim_idle != NULL) {
 		wl_event_source_remove(agent->trim_idle);
 		agent->trim_idle = NULL;
 	}
 }
 
-static void agent_offer(struct wlr_spice_agent *agent, int selection) {
+static void agent_offer(struct spb_agent *agent, int selection) {
 	if (!agent->client_caps_known || !client_has_cap(agent, VD_AGENT_CAP_CLIPBOARD_BY_DEMAND)) {
 		return;
 	}
@@ -820,13 +820,13 @@ static void agent_offer(struct wlr_spice_agent *agent, int selection) {
 	uint8_t *payload;
 	uint32_t size;
 	if (agent->session_n_types[selection] == 0) {
-		if (wlr_spice_agent_build_release(
+		if (spb_agent_build_release(
 					has_selection_framing(agent), selection, &payload, &size)) {
 			send_message(agent, VD_AGENT_CLIPBOARD_RELEASE, payload, size);
 		}
 		return;
 	}
-	if (wlr_spice_agent_build_grab(has_selection_framing(agent), selection, has_grab_serial(agent),
+	if (spb_agent_build_grab(has_selection_framing(agent), selection, has_grab_serial(agent),
 				agent->grab_serial[selection]++, agent->session_types[selection],
 				agent->session_n_types[selection], &payload, &size)) {
 		send_message(agent, VD_AGENT_CLIPBOARD_GRAB, payload, size);
@@ -835,18 +835,18 @@ static void agent_offer(struct wlr_spice_agent *agent, int selection) {
 
 struct wlr_spice_agent_events *wlr_spice_backend_get_agent_events(
 		struct wlr_backend *wlr_backend) {
-	struct wlr_spice_backend *backend = wlr_spice_backend_from_backend(wlr_backend);
+	struct spb_backend *backend = spb_backend_from_backend(wlr_backend);
 	return backend != NULL ? &backend->agent.events : NULL;
 }
 
 void wlr_spice_backend_clipboard_set(struct wlr_backend *wlr_backend,
 		enum wlr_spice_selection selection, const char *const *mime_types, size_t n_mime_types) {
-	struct wlr_spice_backend *backend = wlr_spice_backend_from_backend(wlr_backend);
+	struct spb_backend *backend = spb_backend_from_backend(wlr_backend);
 	if (backend == NULL || backend->options.no_clipboard ||
 			selection > WLR_SPICE_SELECTION_PRIMARY) {
 		return;
 	}
-	struct wlr_spice_agent *agent = &backend->agent;
+	struct spb_agent *agent = &backend->agent;
 	uint32_t *types = agent->session_types[selection];
 	uint32_t n = 0;
 	for (size_t i = 0; i < n_mime_types; i++) {
@@ -855,7 +855,7 @@ void wlr_spice_backend_clipboard_set(struct wlr_backend *wlr_backend,
 		for (uint32_t j = 0; j < n && !seen; j++) {
 			seen = types[j] == type;
 		}
-		if (!seen && n < WLR_SPICE_AGENT_MAX_TYPES) {
+		if (!seen && n < SPB_AGENT_MAX_TYPES) {
 			types[n++] = type;
 		}
 	}
@@ -867,14 +867,14 @@ void wlr_spice_backend_clipboard_set(struct wlr_backend *wlr_backend,
 
 void wlr_spice_backend_clipboard_receive(struct wlr_backend *wlr_backend,
 		enum wlr_spice_selection selection, const char *mime_type, int fd) {
-	struct wlr_spice_backend *backend = wlr_spice_backend_from_backend(wlr_backend);
+	struct spb_backend *backend = spb_backend_from_backend(wlr_backend);
 	uint32_t type = mime_to_type(mime_type);
 	if (backend == NULL || selection > WLR_SPICE_SELECTION_PRIMARY ||
 			type == VD_AGENT_CLIPBOARD_NONE || !backend->agent.client_owns[selection]) {
 		close(fd);
 		return;
 	}
-	struct wlr_spice_agent *agent = &backend->agent;
+	struct spb_agent *agent = &backend->agent;
 	if (agent->n_receives >= MAX_RECEIVES) {
 		struct agent_transfer *oldest = wl_container_of(agent->receives.next, oldest, link);
 		wlr_log(WLR_INFO, "agent: %d readers of the client's clipboard at once; "
@@ -886,7 +886,7 @@ void wlr_spice_backend_clipboard_receive(struct wlr_backend *wlr_backend,
 	}
 	uint8_t *payload;
 	uint32_t size;
-	if (wlr_spice_agent_build_request(
+	if (spb_agent_build_request(
 				has_selection_framing(agent), selection, type, &payload, &size)) {
 		send_message(agent, VD_AGENT_CLIPBOARD_REQUEST, payload, size);
 	}

@@ -1,8 +1,8 @@
 /*
  * The built-in vdagent's state, shared between agent.c and the backend.
  */
-#ifndef WLR_SPICE_AGENT_H
-#define WLR_SPICE_AGENT_H
+#ifndef SPB_AGENT_H
+#define SPB_AGENT_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -11,18 +11,18 @@
 #include "agent_proto.h"
 #include "wlr_spice.h"
 
-#define WLR_SPICE_AGENT_MAX_MONITORS 16
-#define WLR_SPICE_AGENT_MAX_TYPES 8
+#define SPB_AGENT_MAX_MONITORS 16
+#define SPB_AGENT_MAX_TYPES 8
 
-struct wlr_spice_backend;
+struct spb_backend;
 
-struct wlr_spice_agent {
-	struct wlr_spice_backend *backend;
+struct spb_agent {
+	struct spb_backend *backend;
 	SpiceCharDeviceInstance sin;
 	bool added;
-	struct wlr_spice_agent_parser parser;
+	struct spb_agent_parser parser;
 
-	struct wlr_spice_agent_outq out; // bytes queued for the client, pulled by spice-server
+	struct spb_agent_outq out; // bytes queued for the client, pulled by spice-server
 	uint64_t out_dropped; // messages refused since the queue last had room
 
 	uint32_t client_caps[VD_AGENT_CAPS_SIZE];
@@ -30,7 +30,7 @@ struct wlr_spice_agent {
 
 	// Per selection (clipboard, primary):
 	bool client_owns[2]; // the SPICE client grabbed it
-	uint32_t session_types[2][WLR_SPICE_AGENT_MAX_TYPES]; // what the session offers
+	uint32_t session_types[2][SPB_AGENT_MAX_TYPES]; // what the session offers
 	uint32_t session_n_types[2];
 	uint32_t grab_serial[2];
 
@@ -46,13 +46,13 @@ struct wlr_spice_agent {
 	struct wlr_spice_agent_events events;
 };
 
-void wlr_spice_agent_init(struct wlr_spice_agent *agent, struct wlr_spice_backend *backend);
-bool wlr_spice_agent_add(struct wlr_spice_agent *agent, SpiceServer *server);
-void wlr_spice_agent_remove(struct wlr_spice_agent *agent);
-void wlr_spice_agent_finish(struct wlr_spice_agent *agent);
+void spb_agent_init(struct spb_agent *agent, struct spb_backend *backend);
+bool spb_agent_add(struct spb_agent *agent, SpiceServer *server);
+void spb_agent_remove(struct spb_agent *agent);
+void spb_agent_finish(struct spb_agent *agent);
 /* Queues a message for the client; takes payload (freed). For file_xfer.c. */
-void wlr_spice_agent_send(
-		struct wlr_spice_agent *agent, uint32_t type, uint8_t *payload, uint32_t size);
-bool wlr_spice_agent_client_has_cap(struct wlr_spice_agent *agent, uint32_t cap);
+void spb_agent_send(
+		struct spb_agent *agent, uint32_t type, uint8_t *payload, uint32_t size);
+bool spb_agent_client_has_cap(struct spb_agent *agent, uint32_t cap);
 
 #endif

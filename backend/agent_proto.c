@@ -51,19 +51,19 @@ static void put_le64(uint8_t *p, uint64_t v) {
 
 /* Parser */
 
-static void drop(struct wlr_spice_agent_parser *parser, const char *reason) {
+static void drop(struct spb_agent_parser *parser, const char *reason) {
 	parser->dropped++;
 	parser->last_error = reason;
 }
 
-static void port_free_buffer(struct wlr_spice_agent_port_state *state) {
+static void port_free_buffer(struct spb_agent_port_state *state) {
 	free(state->buf);
 	state->buf = NULL;
 	state->cap = 0;
 }
 
 /* Forgets the message in progress; keeps a small buffer for the next one. */
-static void port_reset(struct wlr_spice_agent_port_state *state) {
+static void port_reset(struct spb_agent_port_state *state) {
 	if (state->cap > KEEP_BUFFER_MAX) {
 		port_free_buffer(state);
 	}
@@ -74,36 +74,36 @@ static void port_reset(struct wlr_spice_agent_port_state *state) {
 	state->skipping = false;
 }
 
-static bool port_in_message(const struct wlr_spice_agent_port_state *state) {
+static bool port_in_message(const struct spb_agent_port_state *state) {
 	return state->header_len > 0;
 }
 
-static size_t port_max_message(const struct wlr_spice_agent_parser *parser, uint32_t port) {
+static size_t port_max_message(const struct spb_agent_parser *parser, uint32_t port) {
 	if (port == VDP_SERVER_PORT && parser->max_message > SERVER_MAX_MESSAGE) {
 		return SERVER_MAX_MESSAGE;
 	}
 	return parser->max_message;
 }
 
-static void reset_framing(struct wlr_spice_agent_parser *parser) {
+static void reset_framing(struct spb_agent_parser *parser) {
 	parser->chunk_header_len = 0;
 	parser->chunk_port = 0;
 	parser->chunk_remaining = 0;
 	parser->chunk_discard = false;
 }
 
-void wlr_spice_agent_parser_init(struct wlr_spice_agent_parser *parser, size_t max_message) {
+void spb_agent_parser_init(struct spb_agent_parser *parser, size_t max_message) {
 	memset(parser, 0, sizeof(*parser));
-	parser->max_message = max_message > 0 ? max_message : WLR_SPICE_AGENT_MAX_MESSAGE;
+	parser->max_message = max_message > 0 ? max_message : SPB_AGENT_MAX_MESSAGE;
 }
 
-void wlr_spice_agent_parser_finish(struct wlr_spice_agent_parser *parser) {
+void spb_agent_parser_finish(struct spb_agent_parser *parser) {
 	for (size_t i = 0; i < sizeof(parser->ports) / sizeof(parser->ports[0]); i++) {
 		port_free_buffer(&parser->ports[i]);
 	}
 }
 
-void wlr_spice_agent_parser_reset(struct wlr_spice_agent_parser *parser) {
+void spb_agent_parser_reset(struct spb_agent_parser *parser) {
 	reset_framing(parser);
 	for (size_t i = 0; i < sizeof(parser->ports) / sizeof(parser->ports[0]); i++) {
 		port_reset(&parser->ports[i]);
@@ -111,8 +111,8 @@ void wlr_spice_agent_parser_reset(struct wlr_spice_agent_parser *parser) {
 }
 
 /* The message header of state just completed: decide whether to keep the message. */
-static bool port_start_message(struct wlr_spice_agent_parser *parser,
-		struct wlr_spice_agent_port_state *state, uint32_t port) {
+static bool port_start_message(struct spb_agent_parser *parser,
+		struct spb_agent_port_state *state, uint32_t port) {
 	uint32_t protocol = get_le32(state->header + offsetof(VDAgentMessage, protocol));
 	if (protocol != VD_AGENT_PROTOCOL) {
 		// The size cannot be trusted either: resynchronise at the next chunk.
@@ -139,8 +139,8 @@ static bool port_start_message(struct wlr_spice_agent_parser *parser,
 	return true;
 }
 
-static void port_deliver(struct wlr_spice_agent_parser *parser, uint32_t port,
-		struct wlr_spice_agent_port_state *state, wlr_spice_agent_message_fn fn, void *data) {
+static void port_deliver(struct spb_agent_parser *parser, uint32_t port,
+		struct spb_agent_port_state *state, spb_agent_message_fn fn, void *data) {
 	static const uint8_t empty[1];
 
 	if (state->skipping) {
@@ -150,7 +150,7 @@ static void port_deliver(struct wlr_spice_agent_parser *parser, uint32_t port,
 	uint32_t type = state->type;
 	if (port == VDP_SERVER_PORT && type == VD_AGENT_CLIENT_DISCONNECTED) {
 		// Whatever the client had half sent will never be completed.
-		struct wlr_spice_agent_port_state *client =
+		struct spb_agent_port_state *client =
 				&parser->ports[VDP_CLIENT_PORT - VDP_CLIENT_PORT];
 		if (port_in_message(client)) {
 			drop(parser, "client disconnected in the middle of a message");
@@ -195,9 +195,9 @@ static size_t fill_header(uint8_t *buf, size_t *have, size_t size, const uint8_t
  * Consumes n (<= chunk_remaining) data bytes of the current chunk for port.
  * Returns how many were used; the rest of the chunk is then to be discarded.
  */
-static size_t port_consume(struct wlr_spice_agent_parser *parser, uint32_t port,
-		const uint8_t *bytes, size_t n, wlr_spice_agent_message_fn fn, void *data) {
-	struct wlr_spice_agent_port_state *state = &parser->ports[port - VDP_CLIENT_PORT];
+static size_t port_consume(struct spb_agent_parser *parser, uint32_t port,
+		const uint8_t *bytes, size_t n, spb_agent_message_fn fn, void *data) {
+	struct spb_agent_port_state *state = &parser->ports[port - VDP_CLIENT_PORT];
 	size_t used = 0;
 
 	while (used < n) {
@@ -242,8 +242,8 @@ static size_t port_consume(struct wlr_spice_agent_parser *parser, uint32_t port,
 	return used;
 }
 
-void wlr_spice_agent_parser_feed(struct wlr_spice_agent_parser *parser, const uint8_t *bytes,
-		size_t len, wlr_spice_agent_message_fn fn, void *data) {
+void spb_agent_parser_feed(struct spb_agent_parser *parser, const uint8_t *bytes,
+		size_t len, spb_agent_message_fn fn, void *data) {
 	size_t pos = 0;
 
 	while (pos < len) {
@@ -259,7 +259,7 @@ void wlr_spice_agent_parser_feed(struct wlr_spice_agent_parser *parser, const ui
 			uint32_t size = get_le32(parser->chunk_header + offsetof(VDIChunkHeader, size));
 			if (size == 0 || size > VD_AGENT_MAX_DATA_SIZE) {
 				drop(parser, "bad chunk size, framing lost");
-				wlr_spice_agent_parser_reset(parser);
+				spb_agent_parser_reset(parser);
 				continue;
 			}
 			parser->chunk_port = port;
@@ -289,7 +289,7 @@ void wlr_spice_agent_parser_feed(struct wlr_spice_agent_parser *parser, const ui
 
 /* Encoder */
 
-bool wlr_spice_agent_encode(
+bool spb_agent_encode(
 		uint32_t type, const void *payload, uint32_t size, uint8_t **out, size_t *out_len) {
 	if (payload == NULL && size > 0) {
 		return false;
@@ -346,8 +346,8 @@ bool wlr_spice_agent_encode(
 
 /* Payload parsers */
 
-bool wlr_spice_agent_parse_monitors(const uint8_t *payload, uint32_t size, uint32_t max_monitors,
-		struct wlr_spice_agent_monitor *out, uint32_t *count, uint32_t *flags) {
+bool spb_agent_parse_monitors(const uint8_t *payload, uint32_t size, uint32_t max_monitors,
+		struct spb_agent_monitor *out, uint32_t *count, uint32_t *flags) {
 	if (size < sizeof(VDAgentMonitorsConfig) || (out == NULL && max_monitors > 0)) {
 		return false;
 	}
@@ -367,7 +367,7 @@ bool wlr_spice_agent_parse_monitors(const uint8_t *payload, uint32_t size, uint3
 	// The physical sizes follow all n monitors, one per monitor.
 	const uint8_t *mm = mon + (uint64_t)n * sizeof(VDAgentMonConfig);
 	for (uint32_t i = 0; i < written; i++, mon += sizeof(VDAgentMonConfig)) {
-		out[i] = (struct wlr_spice_agent_monitor){
+		out[i] = (struct spb_agent_monitor){
 			.x = (int32_t)get_le32(mon + offsetof(VDAgentMonConfig, x)),
 			.y = (int32_t)get_le32(mon + offsetof(VDAgentMonConfig, y)),
 			.width = get_le32(mon + offsetof(VDAgentMonConfig, width)),
@@ -388,7 +388,7 @@ bool wlr_spice_agent_parse_monitors(const uint8_t *payload, uint32_t size, uint3
 	return true;
 }
 
-bool wlr_spice_agent_parse_caps(
+bool spb_agent_parse_caps(
 		const uint8_t *payload, uint32_t size, uint32_t *caps, size_t caps_words, bool *request) {
 	if (size < sizeof(VDAgentAnnounceCapabilities) || (caps == NULL && caps_words > 0)) {
 		return false;
@@ -408,7 +408,7 @@ static uint8_t read_selection(const uint8_t *payload, bool has_selection) {
 	return has_selection ? payload[0] : VD_AGENT_CLIPBOARD_SELECTION_CLIPBOARD;
 }
 
-bool wlr_spice_agent_parse_grab(const uint8_t *payload, uint32_t size, bool has_selection,
+bool spb_agent_parse_grab(const uint8_t *payload, uint32_t size, bool has_selection,
 		bool has_serial, uint8_t *selection, uint32_t *serial, uint32_t *types, uint32_t max_types,
 		uint32_t *n_types) {
 	uint32_t header = (has_selection ? SELECTION_SIZE : 0) + (has_serial ? sizeof(uint32_t) : 0);
@@ -434,7 +434,7 @@ bool wlr_spice_agent_parse_grab(const uint8_t *payload, uint32_t size, bool has_
 	return true;
 }
 
-bool wlr_spice_agent_parse_request(const uint8_t *payload, uint32_t size, bool has_selection,
+bool spb_agent_parse_request(const uint8_t *payload, uint32_t size, bool has_selection,
 		uint8_t *selection, uint32_t *type) {
 	uint32_t header = has_selection ? SELECTION_SIZE : 0;
 	if (size != header + sizeof(VDAgentClipboardRequest)) {
@@ -449,7 +449,7 @@ bool wlr_spice_agent_parse_request(const uint8_t *payload, uint32_t size, bool h
 	return true;
 }
 
-bool wlr_spice_agent_parse_clipboard(const uint8_t *payload, uint32_t size, bool has_selection,
+bool spb_agent_parse_clipboard(const uint8_t *payload, uint32_t size, bool has_selection,
 		uint8_t *selection, uint32_t *type, const uint8_t **data, uint32_t *data_size) {
 	uint32_t header = (has_selection ? SELECTION_SIZE : 0) + sizeof(VDAgentClipboard);
 	if (size < header) {
@@ -471,7 +471,7 @@ bool wlr_spice_agent_parse_clipboard(const uint8_t *payload, uint32_t size, bool
 	return true;
 }
 
-bool wlr_spice_agent_parse_release(
+bool spb_agent_parse_release(
 		const uint8_t *payload, uint32_t size, bool has_selection, uint8_t *selection) {
 	if (size != (has_selection ? SELECTION_SIZE : 0)) {
 		return false;
@@ -482,7 +482,7 @@ bool wlr_spice_agent_parse_release(
 	return true;
 }
 
-bool wlr_spice_agent_parse_volume(const uint8_t *payload, uint32_t size, bool *playback,
+bool spb_agent_parse_volume(const uint8_t *payload, uint32_t size, bool *playback,
 		bool *mute, uint16_t *volume, uint32_t max_channels, uint32_t *nchannels) {
 	// is_playback, mute, nchannels, then nchannels little-endian uint16
 	if (size < 3 || size != 3 + 2 * (uint32_t)payload[2]) {
@@ -526,7 +526,7 @@ static size_t put_selection(uint8_t *buf, bool has_selection, uint8_t selection)
 	return SELECTION_SIZE;
 }
 
-bool wlr_spice_agent_build_caps(
+bool spb_agent_build_caps(
 		const uint32_t *caps, size_t caps_words, bool request, uint8_t **out, uint32_t *size) {
 	if ((caps == NULL && caps_words > 0) || caps_words > UINT32_MAX / sizeof(uint32_t)) {
 		return false;
@@ -545,7 +545,7 @@ bool wlr_spice_agent_build_caps(
 	return true;
 }
 
-bool wlr_spice_agent_build_grab(bool has_selection, uint8_t selection, bool has_serial,
+bool spb_agent_build_grab(bool has_selection, uint8_t selection, bool has_serial,
 		uint32_t serial, const uint32_t *types, uint32_t n_types, uint8_t **out, uint32_t *size) {
 	if (!selection_ok(has_selection, selection) || (types == NULL && n_types > 0)) {
 		return false;
@@ -567,7 +567,7 @@ bool wlr_spice_agent_build_grab(bool has_selection, uint8_t selection, bool has_
 	return true;
 }
 
-bool wlr_spice_agent_build_request(
+bool spb_agent_build_request(
 		bool has_selection, uint8_t selection, uint32_t type, uint8_t **out, uint32_t *size) {
 	if (!selection_ok(has_selection, selection)) {
 		return false;
@@ -583,7 +583,7 @@ bool wlr_spice_agent_build_request(
 	return true;
 }
 
-bool wlr_spice_agent_build_clipboard(bool has_selection, uint8_t selection, uint32_t type,
+bool spb_agent_build_clipboard(bool has_selection, uint8_t selection, uint32_t type,
 		const void *data, uint32_t data_size, uint8_t **out, uint32_t *size) {
 	if (!selection_ok(has_selection, selection) || (data == NULL && data_size > 0)) {
 		return false;
@@ -602,7 +602,7 @@ bool wlr_spice_agent_build_clipboard(bool has_selection, uint8_t selection, uint
 	return true;
 }
 
-bool wlr_spice_agent_build_release(
+bool spb_agent_build_release(
 		bool has_selection, uint8_t selection, uint8_t **out, uint32_t *size) {
 	if (!selection_ok(has_selection, selection)) {
 		return false;
@@ -616,7 +616,7 @@ bool wlr_spice_agent_build_release(
 	return true;
 }
 
-bool wlr_spice_agent_build_reply(uint32_t type, uint32_t error, uint8_t **out, uint32_t *size) {
+bool spb_agent_build_reply(uint32_t type, uint32_t error, uint8_t **out, uint32_t *size) {
 	uint8_t *buf = alloc_payload(sizeof(VDAgentReply), 0, size);
 	if (buf == NULL) {
 		return false;
@@ -629,23 +629,23 @@ bool wlr_spice_agent_build_reply(uint32_t type, uint32_t error, uint8_t **out, u
 
 /* Output queue */
 
-void wlr_spice_agent_outq_init(struct wlr_spice_agent_outq *q, size_t max) {
+void spb_agent_outq_init(struct spb_agent_outq *q, size_t max) {
 	memset(q, 0, sizeof(*q));
 	q->max = max;
 }
 
-void wlr_spice_agent_outq_finish(struct wlr_spice_agent_outq *q) {
+void spb_agent_outq_finish(struct spb_agent_outq *q) {
 	free(q->buf);
 	q->buf = NULL;
 	q->off = q->len = q->cap = 0;
 }
 
-size_t wlr_spice_agent_outq_pending(const struct wlr_spice_agent_outq *q) {
+size_t spb_agent_outq_pending(const struct spb_agent_outq *q) {
 	return q->len - q->off;
 }
 
 /* Moves the pending bytes to the front and makes the buffer cap bytes (cap >= pending). */
-static bool outq_resize(struct wlr_spice_agent_outq *q, size_t cap) {
+static bool outq_resize(struct spb_agent_outq *q, size_t cap) {
 	size_t pending = q->len - q->off;
 	if (q->off > 0) {
 		memmove(q->buf, q->buf + q->off, pending);
@@ -670,8 +670,8 @@ static bool outq_resize(struct wlr_spice_agent_outq *q, size_t cap) {
 	return true;
 }
 
-bool wlr_spice_agent_outq_push(
-		struct wlr_spice_agent_outq *q, const uint8_t *bytes, size_t len, size_t limit) {
+bool spb_agent_outq_push(
+		struct spb_agent_outq *q, const uint8_t *bytes, size_t len, size_t limit) {
 	size_t pending = q->len - q->off;
 	if (limit > q->max) {
 		limit = q->max;
@@ -699,7 +699,7 @@ bool wlr_spice_agent_outq_push(
 	return true;
 }
 
-size_t wlr_spice_agent_outq_pull(struct wlr_spice_agent_outq *q, uint8_t *buf, size_t len) {
+size_t spb_agent_outq_pull(struct spb_agent_outq *q, uint8_t *buf, size_t len) {
 	size_t pending = q->len - q->off;
 	size_t n = pending < len ? pending : len;
 	if (n > 0) {
@@ -712,7 +712,7 @@ size_t wlr_spice_agent_outq_pull(struct wlr_spice_agent_outq *q, uint8_t *buf, s
 	}
 	// A large transfer that (mostly) drained gives its memory back; the few
 	// bytes queued behind it move to a small buffer.
-	if (q->cap > WLR_SPICE_AGENT_OUTQ_KEEP && pending <= q->cap / 4) {
+	if (q->cap > SPB_AGENT_OUTQ_KEEP && pending <= q->cap / 4) {
 		size_t cap = 0;
 		if (pending > 0) {
 			cap = 4096;
@@ -794,7 +794,7 @@ static bool parse_u64(const char *v, size_t len, uint64_t *out) {
 	return true;
 }
 
-bool wlr_spice_agent_parse_file_start(const uint8_t *payload, uint32_t size, uint32_t *id,
+bool spb_agent_parse_file_start(const uint8_t *payload, uint32_t size, uint32_t *id,
 		char *name, size_t name_cap, uint64_t *file_size) {
 	if (size < sizeof(VDAgentFileXferStartMessage) || name_cap == 0) {
 		return false;
@@ -873,7 +873,7 @@ bool wlr_spice_agent_parse_file_start(const uint8_t *payload, uint32_t size, uin
 	return true;
 }
 
-bool wlr_spice_agent_parse_file_data(const uint8_t *payload, uint32_t size, uint32_t *id,
+bool spb_agent_parse_file_data(const uint8_t *payload, uint32_t size, uint32_t *id,
 		const uint8_t **data, uint32_t *data_size) {
 	if (size < sizeof(VDAgentFileXferDataMessage)) {
 		return false;
@@ -888,7 +888,7 @@ bool wlr_spice_agent_parse_file_data(const uint8_t *payload, uint32_t size, uint
 	return true;
 }
 
-bool wlr_spice_agent_parse_file_status(
+bool spb_agent_parse_file_status(
 		const uint8_t *payload, uint32_t size, uint32_t *id, uint32_t *result) {
 	if (size < sizeof(VDAgentFileXferStatusMessage)) {
 		return false;
@@ -898,7 +898,7 @@ bool wlr_spice_agent_parse_file_status(
 	return true;
 }
 
-bool wlr_spice_agent_build_file_status(uint32_t id, uint32_t result, const void *detail,
+bool spb_agent_build_file_status(uint32_t id, uint32_t result, const void *detail,
 		uint32_t detail_size, uint8_t **out, uint32_t *size) {
 	uint8_t *buf = alloc_payload(sizeof(VDAgentFileXferStatusMessage), detail_size, size);
 	if (buf == NULL) {
@@ -913,7 +913,7 @@ bool wlr_spice_agent_build_file_status(uint32_t id, uint32_t result, const void 
 	return true;
 }
 
-bool wlr_spice_agent_file_name_safe(const char *name, char *out, size_t out_cap) {
+bool spb_agent_file_name_safe(const char *name, char *out, size_t out_cap) {
 	const char *base = name;
 	for (const char *c = name; *c != '\0'; c++) {
 		if (*c == '/' || *c == '\\') {
@@ -921,7 +921,7 @@ bool wlr_spice_agent_file_name_safe(const char *name, char *out, size_t out_cap)
 		}
 	}
 	size_t len = strlen(base);
-	if (len == 0 || len > WLR_SPICE_AGENT_FILE_NAME_MAX || len + 1 > out_cap ||
+	if (len == 0 || len > SPB_AGENT_FILE_NAME_MAX || len + 1 > out_cap ||
 			strcmp(base, ".") == 0 || strcmp(base, "..") == 0) {
 		return false;
 	}
@@ -941,7 +941,7 @@ bool wlr_spice_agent_file_name_safe(const char *name, char *out, size_t out_cap)
 	return true;
 }
 
-bool wlr_spice_agent_file_name_variant(const char *name, unsigned n, char *out, size_t out_cap) {
+bool spb_agent_file_name_variant(const char *name, unsigned n, char *out, size_t out_cap) {
 	int written;
 	if (n == 0) {
 		written = snprintf(out, out_cap, "%s", name);

@@ -14,7 +14,7 @@
  * stream volume and applies it itself, so scaling here would apply it twice.
  * Mute is honoured (muted playback is not sent at all). With a sound server
  * in the session, the compositor hands both to it instead and the client is
- * told full volume (wlr_spice_audio_set_client_volume).
+ * told full volume (spb_audio_set_client_volume).
  */
 #define _GNU_SOURCE // F_SETPIPE_SZ
 #include <errno.h>
@@ -33,7 +33,7 @@
 #define PLAYBACK_PIPE_BYTES 4096 // 21 ms at 48 kHz
 #define RECORD_PIPE_BYTES 16384 // 85 ms
 /* The pacer lets this much through at once, absorbing timer jitter. */
-#define BURST_FRAMES (4 * WLR_SPICE_AUDIO_CHUNK_FRAMES)
+#define BURST_FRAMES (4 * SPB_AUDIO_CHUNK_FRAMES)
 /* Ends the SPICE stream: no data for IDLE_MS, or QUIET_MS of silence. */
 #define IDLE_MS 200
 #define QUIET_MS 500
@@ -73,9 +73,9 @@ static void le_to_native(int16_t *samples, size_t n) {
 #endif
 }
 
-void wlr_spice_audio_init(struct wlr_spice_audio *audio, struct wlr_spice_backend *backend,
+void spb_audio_init(struct spb_audio *audio, struct spb_backend *backend,
 		const char *playback_path, const char *record_path) {
-	*audio = (struct wlr_spice_audio){
+	*audio = (struct spb_audio){
 		.backend = backend,
 		.play_fd = -1,
 		.play_keep_fd = -1,
@@ -86,7 +86,7 @@ void wlr_spice_audio_init(struct wlr_spice_audio *audio, struct wlr_spice_backen
 	audio->record_path = record_path != NULL ? strdup(record_path) : NULL;
 	// The same for every instance: Opus's 48 kHz when spice-server has Opus.
 	audio->rate = spice_server_get_best_playback_rate(NULL);
-	wlr_spice_pacer_init(&audio->pacer, audio->rate, BURST_FRAMES);
+	spb_pacer_init(&audio->pacer, audio->rate, BURST_FRAMES);
 }
 
 /*
@@ -176,7 +176,7 @@ static int reopen_fifo(int fd, const char *path, int flags) {
 	return again;
 }
 
-static void send_frames(struct wlr_spice_audio *audio, const uint32_t *frames, uint32_t n) {
+static void send_frames(struct spb_audio *audio, const uint32_t *frames, uint32_t n) {
 	while (n > 0) {
 		if (audio->out == NULL) {
 			uint32_t size = 0;
@@ -204,13 +204,13 @@ static void send_frames(struct wlr_spice_audio *audio, const uint32_t *frames, u
 	}
 }
 
-static void start_playing(struct wlr_spice_audio *audio) {
+static void start_playing(struct spb_audio *audio) {
 	wlr_log(WLR_DEBUG, "audio: playback starts");
 	spice_server_playback_start(&audio->playback);
 	audio->playing = true;
 }
 
-static void stop_playing(struct wlr_spice_audio *audio) {
+static void stop_playing(struct spb_audio *audio) {
 	if (audio->out != NULL) {
 		// The tail of the stream: pad the frame with silence and send it.
 		memset(audio->out + audio->out_fill, 0, (size_t)(audio->out_frames - audio->out_fill) * 4);
@@ -223,16 +223,16 @@ static void stop_playing(struct wlr_spice_audio *audio) {
 			audio->frames_sent, audio->frames_dropped);
 }
 
-static void process_chunk(struct wlr_spice_audio *audio) {
+static void process_chunk(struct spb_audio *audio) {
 	int16_t *samples = (int16_t *)audio->chunk;
-	size_t n = WLR_SPICE_AUDIO_CHUNK_FRAMES * 2;
+	size_t n = SPB_AUDIO_CHUNK_FRAMES * 2;
 	if (audio->play_muted) {
 		// As silence: a stream going on ends after QUIET_MS, none starts.
 		memset(samples, 0, n * sizeof(*samples));
 	}
 	le_to_native(samples, n);
-	if (wlr_spice_pcm_is_silent(samples, n, SILENCE_THRESHOLD)) {
-		audio->quiet_frames += WLR_SPICE_AUDIO_CHUNK_FRAMES;
+	if (spb_pcm_is_silent(samples, n, SILENCE_THRESHOLD)) {
+		audio->quiet_frames += SPB_AUDIO_CHUNK_FRAMES;
 		if (!audio->playing) {
 			return;
 		}
@@ -246,11 +246,11 @@ static void process_chunk(struct wlr_spice_audio *audio) {
 			start_playing(audio);
 		}
 	}
-	send_frames(audio, audio->chunk, WLR_SPICE_AUDIO_CHUNK_FRAMES);
+	send_frames(audio, audio->chunk, SPB_AUDIO_CHUNK_FRAMES);
 }
 
 /* The writer stopped: send what is left and end the SPICE stream. */
-static void end_stream(struct wlr_spice_audio *audio) {
+static void end_stream(struct spb_audio *audio) {
 	if (audio->chunk_len > 0) {
 		memset((uint8_t *)audio->chunk + audio->chunk_len, 0,
 				sizeof(audio->chunk) - audio->chunk_len);
@@ -269,7 +269,7 @@ static void end_stream(struct wlr_spice_audio *audio) {
  * is not expected): stop watching it, or a readable error would spin the
  * event loop, and end the stream.
  */
-static void playback_failed(struct wlr_spice_audio *audio, bool eof) {
+static void playback_failed(struct spb_audio *audio, bool eof) {
 	if (eof) {
 		wlr_log(WLR_ERROR, "audio: unexpected end of %s; playback stops", audio->playback_path);
 	} else {
@@ -282,21 +282,21 @@ static void playback_failed(struct wlr_spice_audio *audio, bool eof) {
 	end_stream(audio);
 }
 
-static void playback_pump(struct wlr_spice_audio *audio) {
+static void playback_pump(struct spb_audio *audio) {
 	if (audio->play_readable == NULL) {
 		return; // failed
 	}
 	int64_t now = swl_clock_now(SWL_CLOCK_US);
 	if (!audio->streaming) {
-		wlr_spice_pacer_start(&audio->pacer, now);
+		spb_pacer_start(&audio->pacer, now);
 		audio->streaming = true;
 	}
-	wlr_spice_pacer_refill(&audio->pacer, now);
+	spb_pacer_refill(&audio->pacer, now);
 	for (;;) {
-		uint64_t avail = wlr_spice_pacer_available(&audio->pacer);
+		uint64_t avail = spb_pacer_available(&audio->pacer);
 		if (avail == 0) {
 			// Ahead of real time: stop reading until a chunk's worth is due.
-			int64_t wait = wlr_spice_pacer_wait_us(&audio->pacer, WLR_SPICE_AUDIO_CHUNK_FRAMES);
+			int64_t wait = spb_pacer_wait_us(&audio->pacer, SPB_AUDIO_CHUNK_FRAMES);
 			int ms = (int)((wait + 999) / 1000);
 			audio->throttled = true;
 			wl_event_source_fd_update(audio->play_readable, 0);
@@ -320,7 +320,7 @@ static void playback_pump(struct wlr_spice_audio *audio) {
 		}
 		size_t frames_before = audio->chunk_len / 4;
 		audio->chunk_len += (size_t)n;
-		wlr_spice_pacer_consume(&audio->pacer, audio->chunk_len / 4 - frames_before);
+		spb_pacer_consume(&audio->pacer, audio->chunk_len / 4 - frames_before);
 		audio->last_data_us = now;
 		if (audio->chunk_len == sizeof(audio->chunk)) {
 			audio->chunk_len = 0;
@@ -330,13 +330,13 @@ static void playback_pump(struct wlr_spice_audio *audio) {
 }
 
 static int handle_play_readable(int fd, uint32_t mask, void *data) {
-	struct wlr_spice_audio *audio = data;
+	struct spb_audio *audio = data;
 	playback_pump(audio);
 	return 0;
 }
 
 static int handle_play_timer(void *data) {
-	struct wlr_spice_audio *audio = data;
+	struct spb_audio *audio = data;
 	if (audio->throttled) {
 		audio->throttled = false;
 		wl_event_source_fd_update(audio->play_readable, WL_EVENT_READABLE);
@@ -352,7 +352,7 @@ static int handle_play_timer(void *data) {
 	return 0;
 }
 
-static bool open_playback(struct wlr_spice_audio *audio) {
+static bool open_playback(struct spb_audio *audio) {
 	audio->play_fd = create_fifo(audio->playback_path, O_RDONLY);
 	if (audio->play_fd < 0) {
 		return false;
@@ -374,7 +374,7 @@ static bool open_playback(struct wlr_spice_audio *audio) {
 	return audio->play_readable != NULL && audio->play_timer != NULL;
 }
 
-static bool open_record(struct wlr_spice_audio *audio) {
+static bool open_record(struct spb_audio *audio) {
 	// Read-write: never blocks, lets readers open it at any time without
 	// waiting for us, and lets us drop stale data nobody read (write_record).
 	audio->rec_fd = create_fifo(audio->record_path, O_RDWR);
@@ -388,7 +388,7 @@ static bool open_record(struct wlr_spice_audio *audio) {
 	return true;
 }
 
-bool wlr_spice_audio_add(struct wlr_spice_audio *audio, SpiceServer *server) {
+bool spb_audio_add(struct spb_audio *audio, SpiceServer *server) {
 	if (audio->playback_path != NULL) {
 		if (!open_playback(audio)) {
 			return false;
@@ -413,7 +413,7 @@ bool wlr_spice_audio_add(struct wlr_spice_audio *audio, SpiceServer *server) {
 		audio->record_added = true;
 		spice_server_set_record_rate(&audio->record, audio->rate);
 		// Every client that connects records: its samples are pulled as they
-		// arrive (wlr_spice_audio_pump_record), so nothing polls.
+		// arrive (spb_audio_pump_record), so nothing polls.
 		spice_server_record_start(&audio->record);
 	}
 	if (audio->playback_added || audio->record_added) {
@@ -425,7 +425,7 @@ bool wlr_spice_audio_add(struct wlr_spice_audio *audio, SpiceServer *server) {
 }
 
 /* Writes len bytes (at most PIPE_BUF, so all or nothing) into the FIFO fd. */
-static void write_record(struct wlr_spice_audio *audio, int fd, const void *buf, size_t len) {
+static void write_record(struct spb_audio *audio, int fd, const void *buf, size_t len) {
 	ssize_t n = write(fd, buf, len);
 	if (n < 0 && errno == EAGAIN) {
 		// Full: nobody reads, or too slowly. Drop the oldest data rather
@@ -441,7 +441,7 @@ static void write_record(struct wlr_spice_audio *audio, int fd, const void *buf,
 	}
 }
 
-void wlr_spice_audio_pump_record(struct wlr_spice_audio *audio) {
+void spb_audio_pump_record(struct spb_audio *audio) {
 	if (!audio->record_added) {
 		return;
 	}
@@ -466,7 +466,7 @@ void wlr_spice_audio_pump_record(struct wlr_spice_audio *audio) {
 	}
 }
 
-bool wlr_spice_audio_set_record_fifo(struct wlr_spice_audio *audio, const char *path) {
+bool spb_audio_set_record_fifo(struct spb_audio *audio, const char *path) {
 	if (!audio->record_added) {
 		return false;
 	}
@@ -499,7 +499,7 @@ bool wlr_spice_audio_set_record_fifo(struct wlr_spice_audio *audio, const char *
 	return true;
 }
 
-void wlr_spice_audio_set_volume(struct wlr_spice_audio *audio, bool playback, bool mute,
+void spb_audio_set_volume(struct spb_audio *audio, bool playback, bool mute,
 		const uint16_t *volume, size_t nchannels) {
 	// Logged as the client's slider shows it, for whoever wonders why sound is quiet.
 	uint64_t sum = 0;
@@ -516,7 +516,7 @@ void wlr_spice_audio_set_volume(struct wlr_spice_audio *audio, bool playback, bo
 	}
 }
 
-void wlr_spice_audio_set_client_volume(struct wlr_spice_audio *audio, bool playback, bool mute) {
+void spb_audio_set_client_volume(struct spb_audio *audio, bool playback, bool mute) {
 	uint16_t full[2] = { UINT16_MAX, UINT16_MAX };
 	// spice-server keeps them and sends them to each client that connects.
 	if (playback && audio->playback_added) {
@@ -531,7 +531,7 @@ void wlr_spice_audio_set_client_volume(struct wlr_spice_audio *audio, bool playb
 	}
 }
 
-void wlr_spice_audio_client_gone(struct wlr_spice_audio *audio) {
+void spb_audio_client_gone(struct spb_audio *audio) {
 	if (audio->play_muted || audio->rec_muted) {
 		wlr_log(WLR_DEBUG, "audio: the client left; its mute is lifted");
 	}
@@ -539,7 +539,7 @@ void wlr_spice_audio_client_gone(struct wlr_spice_audio *audio) {
 	audio->rec_muted = false;
 }
 
-void wlr_spice_audio_remove(struct wlr_spice_audio *audio) {
+void spb_audio_remove(struct spb_audio *audio) {
 	if (audio->playback_added) {
 		if (audio->playing) {
 			stop_playing(audio);
@@ -561,7 +561,7 @@ static void close_fd(int *fd) {
 	}
 }
 
-void wlr_spice_audio_finish(struct wlr_spice_audio *audio) {
+void spb_audio_finish(struct spb_audio *audio) {
 	if (audio->play_readable != NULL) {
 		wl_event_source_remove(audio->play_readable);
 		audio->play_readable = NULL;

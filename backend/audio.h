@@ -4,8 +4,8 @@
  * are written to another FIFO. Both FIFOs carry S16LE stereo at the rate
  * spice-server prefers (wlr_spice_backend_get_audio_rate).
  */
-#ifndef WLR_SPICE_AUDIO_H
-#define WLR_SPICE_AUDIO_H
+#ifndef SPB_AUDIO_H
+#define SPB_AUDIO_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -14,12 +14,12 @@
 #include "audio_pcm.h"
 
 /* Frames examined at a time for silence: 10 ms at 48 kHz, an Opus frame. */
-#define WLR_SPICE_AUDIO_CHUNK_FRAMES 480
+#define SPB_AUDIO_CHUNK_FRAMES 480
 
-struct wlr_spice_backend;
+struct spb_backend;
 
-struct wlr_spice_audio {
-	struct wlr_spice_backend *backend;
+struct spb_audio {
+	struct spb_backend *backend;
 	SpicePlaybackInstance playback;
 	SpiceRecordInstance record;
 	bool playback_added, record_added;
@@ -34,8 +34,8 @@ struct wlr_spice_audio {
 	bool throttled; // the pacer ran dry; the timer re-enables reading
 	bool streaming; // data arrived lately; the pacer runs
 	bool playing; // spice_server_playback_start was called
-	struct wlr_spice_pacer pacer;
-	uint32_t chunk[WLR_SPICE_AUDIO_CHUNK_FRAMES]; // stereo frames being gathered
+	struct spb_pacer pacer;
+	uint32_t chunk[SPB_AUDIO_CHUNK_FRAMES]; // stereo frames being gathered
 	size_t chunk_len; // bytes, a frame may be incomplete
 	uint32_t *out; // spice-server's buffer being filled, NULL if none
 	uint32_t out_frames, out_fill;
@@ -55,29 +55,29 @@ struct wlr_spice_audio {
 	uint64_t frames_sent, frames_dropped, frames_recorded, record_dropped;
 };
 
-void wlr_spice_audio_init(struct wlr_spice_audio *audio, struct wlr_spice_backend *backend,
+void spb_audio_init(struct spb_audio *audio, struct spb_backend *backend,
 		const char *playback_path, const char *record_path);
 /* Creates the FIFOs and registers the interfaces; false on a hard failure. */
-bool wlr_spice_audio_add(struct wlr_spice_audio *audio, SpiceServer *server);
+bool spb_audio_add(struct spb_audio *audio, SpiceServer *server);
 /* Pulls what the client recorded; cheap, called after spice-server's I/O. */
-void wlr_spice_audio_pump_record(struct wlr_spice_audio *audio);
+void spb_audio_pump_record(struct spb_audio *audio);
 /*
  * The client's volume and mute for playback or record (VD_AGENT_AUDIO_VOLUME_SYNC).
  * Only mute is acted on: the volume is the client's local one, applied there.
  */
-void wlr_spice_audio_set_volume(struct wlr_spice_audio *audio, bool playback, bool mute,
+void spb_audio_set_volume(struct spb_audio *audio, bool playback, bool mute,
 		const uint16_t *volume, size_t nchannels);
 /* Full volume and mute for the client's playback or record stream. */
-void wlr_spice_audio_set_client_volume(struct wlr_spice_audio *audio, bool playback, bool mute);
+void spb_audio_set_client_volume(struct spb_audio *audio, bool playback, bool mute);
 /* The client left: its mute does not apply to the next one. */
-void wlr_spice_audio_client_gone(struct wlr_spice_audio *audio);
+void spb_audio_client_gone(struct spb_audio *audio);
 /*
  * Writes the client's microphone into the existing FIFO at path too (the
  * record FIFO keeps getting it).
  */
-bool wlr_spice_audio_set_record_fifo(struct wlr_spice_audio *audio, const char *path);
+bool spb_audio_set_record_fifo(struct spb_audio *audio, const char *path);
 /* Stops the streams and unregisters the interfaces; before spice_server_destroy. */
-void wlr_spice_audio_remove(struct wlr_spice_audio *audio);
-void wlr_spice_audio_finish(struct wlr_spice_audio *audio);
+void spb_audio_remove(struct spb_audio *audio);
+void spb_audio_finish(struct spb_audio *audio);
 
 #endif

@@ -6,7 +6,7 @@
 
 #define US_PER_S 1000000ull
 
-bool wlr_spice_pcm_is_silent(const int16_t *samples, size_t n, int threshold) {
+bool spb_pcm_is_silent(const int16_t *samples, size_t n, int threshold) {
 	for (size_t i = 0; i < n; i++) {
 		if (samples[i] > threshold || samples[i] < -threshold) {
 			return false;
@@ -15,19 +15,19 @@ bool wlr_spice_pcm_is_silent(const int16_t *samples, size_t n, int threshold) {
 	return true;
 }
 
-void wlr_spice_pacer_init(struct wlr_spice_pacer *pacer, uint32_t rate, uint32_t cap_frames) {
-	*pacer = (struct wlr_spice_pacer){
+void spb_pacer_init(struct spb_pacer *pacer, uint32_t rate, uint32_t cap_frames) {
+	*pacer = (struct spb_pacer){
 		.rate = rate,
 		.cap = (uint64_t)cap_frames * US_PER_S,
 	};
 }
 
-void wlr_spice_pacer_start(struct wlr_spice_pacer *pacer, int64_t now_us) {
+void spb_pacer_start(struct spb_pacer *pacer, int64_t now_us) {
 	pacer->credit = pacer->cap;
 	pacer->last_us = now_us;
 }
 
-void wlr_spice_pacer_refill(struct wlr_spice_pacer *pacer, int64_t now_us) {
+void spb_pacer_refill(struct spb_pacer *pacer, int64_t now_us) {
 	if (now_us <= pacer->last_us) {
 		return;
 	}
@@ -36,16 +36,16 @@ void wlr_spice_pacer_refill(struct wlr_spice_pacer *pacer, int64_t now_us) {
 	pacer->credit = gained >= pacer->cap - pacer->credit ? pacer->cap : pacer->credit + gained;
 }
 
-uint64_t wlr_spice_pacer_available(const struct wlr_spice_pacer *pacer) {
+uint64_t spb_pacer_available(const struct spb_pacer *pacer) {
 	return pacer->credit / US_PER_S;
 }
 
-void wlr_spice_pacer_consume(struct wlr_spice_pacer *pacer, uint64_t frames) {
+void spb_pacer_consume(struct spb_pacer *pacer, uint64_t frames) {
 	uint64_t cost = frames * US_PER_S;
 	pacer->credit = cost >= pacer->credit ? 0 : pacer->credit - cost;
 }
 
-int64_t wlr_spice_pacer_wait_us(const struct wlr_spice_pacer *pacer, uint64_t frames) {
+int64_t spb_pacer_wait_us(const struct spb_pacer *pacer, uint64_t frames) {
 	uint64_t need = frames * US_PER_S;
 	if (pacer->credit >= need || pacer->rate == 0) {
 		return 0;

@@ -19,11 +19,11 @@
 
 static const struct wlr_backend_impl backend_impl;
 
-struct wlr_spice_backend *wlr_spice_backend_from_backend(struct wlr_backend *wlr_backend) {
+struct spb_backend *spb_backend_from_backend(struct wlr_backend *wlr_backend) {
 	if (!wlr_backend_is_spice(wlr_backend)) {
 		return NULL;
 	}
-	struct wlr_spice_backend *backend = wl_container_of(wlr_backend, backend, backend);
+	struct spb_backend *backend = wl_container_of(wlr_backend, backend, backend);
 	return backend;
 }
 
@@ -107,7 +107,7 @@ static void describe_socket(int fd, char *out, size_t size) {
 		snprintf(out, size, "fd %d", fd);
 	} else if (ss.ss_family == AF_UNIX) {
 		snprintf(out, size, "unix:%s", ((struct sockaddr_un *)&ss)->sun_path);
-	} else if (wlr_spice_addr_numeric((struct sockaddr *)&ss, len, host, sizeof(host), serv,
+	} else if (spb_addr_numeric((struct sockaddr *)&ss, len, host, sizeof(host), serv,
 					   sizeof(serv))) {
 		snprintf(out, size, strchr(host, ':') != NULL ? "[%s]:%s" : "%s:%s", host, serv);
 	} else {
@@ -115,7 +115,7 @@ static void describe_socket(int fd, char *out, size_t size) {
 	}
 }
 
-static bool configure_server(struct wlr_spice_backend *backend) {
+static bool configure_server(struct spb_backend *backend) {
 	const struct wlr_spice_backend_options *o = &backend->options;
 	SpiceServer *server = backend->server;
 	int value = 0;
@@ -142,11 +142,11 @@ static bool configure_server(struct wlr_spice_backend *backend) {
 		return false;
 	}
 	if (o->image_compression != NULL &&
-			wlr_spice_encoder_lookup("image-compression", o->image_compression, &value)) {
+			spb_encoder_lookup("image-compression", o->image_compression, &value)) {
 		spice_server_set_image_compression(server, value);
 	}
 	if (o->jpeg_wan_compression != NULL &&
-			wlr_spice_encoder_lookup("jpeg-wan-compression", o->jpeg_wan_compression, &value)) {
+			spb_encoder_lookup("jpeg-wan-compression", o->jpeg_wan_compression, &value)) {
 		spice_server_set_jpeg_compression(server, value);
 	}
 	// spice-server's own default, auto, wraps GLZ in zlib only on links it
@@ -154,11 +154,11 @@ static bool configure_server(struct wlr_spice_backend *backend) {
 	// animations for little CPU (zlib's fast level, skipped when no smaller).
 	value = SPICE_WAN_COMPRESSION_ALWAYS;
 	if (o->zlib_glz_wan_compression != NULL) {
-		wlr_spice_encoder_lookup("zlib-glz-wan-compression", o->zlib_glz_wan_compression, &value);
+		spb_encoder_lookup("zlib-glz-wan-compression", o->zlib_glz_wan_compression, &value);
 	}
 	spice_server_set_zlib_glz_compression(server, value);
 	if (o->streaming_video != NULL &&
-			wlr_spice_encoder_lookup("streaming-video", o->streaming_video, &value)) {
+			spb_encoder_lookup("streaming-video", o->streaming_video, &value)) {
 		spice_server_set_streaming_video(server, value);
 	}
 	if (o->video_codecs != NULL && spice_server_set_video_codecs(server, o->video_codecs) != 0) {
@@ -174,7 +174,7 @@ static bool configure_server(struct wlr_spice_backend *backend) {
 }
 
 static void handle_display_destroy(struct wl_listener *listener, void *data) {
-	struct wlr_spice_backend *backend = wl_container_of(listener, backend, display_destroy);
+	struct spb_backend *backend = wl_container_of(listener, backend, display_destroy);
 	wlr_backend_destroy(&backend->backend);
 }
 
@@ -220,7 +220,7 @@ static void copy_options(
 }
 
 /* The address for messages and the URI clients connect to. */
-static void describe_address(struct wlr_spice_backend *backend) {
+static void describe_address(struct spb_backend *backend) {
 	const struct wlr_spice_backend_options *o = &backend->options;
 	if (o->listen_fd > 0) {
 		describe_socket(o->listen_fd, backend->address, sizeof(backend->address));
@@ -253,7 +253,7 @@ struct wlr_backend *wlr_spice_backend_create(
 		return NULL;
 	}
 
-	struct wlr_spice_backend *backend = calloc(1, sizeof(*backend));
+	struct spb_backend *backend = calloc(1, sizeof(*backend));
 	if (backend == NULL) {
 		return NULL;
 	}
@@ -264,12 +264,13 @@ struct wlr_backend *wlr_spice_backend_create(
 	struct wlr_spice_backend_options *o = &backend->options;
 	copy_options(o, options);
 	describe_address(backend);
+	spb_session_init(backend);
 
-	wlr_spice_qxl_init(&backend->qxl, backend);
-	wlr_spice_input_init(&backend->input, backend);
+	spb_qxl_init(&backend->qxl, backend);
+	spb_input_init(&backend->input, backend);
 	backend->input.view_only = o->view_only;
-	wlr_spice_agent_init(&backend->agent, backend);
-	wlr_spice_audio_init(&backend->audio, backend, o->no_audio ? NULL : options->playback_fifo,
+	spb_agent_init(&backend->agent, backend);
+	spb_audio_init(&backend->audio, backend, o->no_audio ? NULL : options->playback_fifo,
 			o->no_audio ? NULL : options->record_fifo);
 
 	backend->server = spice_server_new();
@@ -289,9 +290,9 @@ error:
 	if (backend->server != NULL) {
 		spice_server_destroy(backend->server);
 	}
-	wlr_spice_qxl_finish(&backend->qxl);
-	wlr_spice_agent_finish(&backend->agent);
-	wlr_spice_audio_finish(&backend->audio);
+	spb_qxl_finish(&backend->qxl);
+	spb_agent_finish(&backend->agent);
+	spb_audio_finish(&backend->audio);
 	free_options(o);
 	free(backend);
 	return NULL;
@@ -311,9 +312,9 @@ error:
  * one on a unix path in a private directory, removed at once: nobody can
  * connect to it, and connections come from the listener instead.
  */
-static bool start_server(struct wlr_spice_backend *backend) {
+static bool start_server(struct spb_backend *backend) {
 	const struct wlr_spice_backend_options *o = &backend->options;
-	SpiceCoreInterface *core = wlr_spice_core_get(backend);
+	SpiceCoreInterface *core = spb_core_get(backend);
 	if (o->tls_port <= 0) {
 		return spice_server_init(backend->server, core) == 0;
 	}
@@ -343,43 +344,43 @@ static bool start_server(struct wlr_spice_backend *backend) {
 }
 
 static bool backend_start(struct wlr_backend *wlr_backend) {
-	struct wlr_spice_backend *backend = wlr_spice_backend_from_backend(wlr_backend);
+	struct spb_backend *backend = spb_backend_from_backend(wlr_backend);
 	if (backend->started) {
 		return true;
 	}
-	wlr_spice_link_pace_init(&backend->link_pace);
-	if (!wlr_spice_listener_init(&backend->listener, backend)) {
+	spb_link_pace_init(&backend->link_pace);
+	if (!spb_listener_init(&backend->listener, backend)) {
 		wlr_log(WLR_ERROR, "cannot start the SPICE server on %s", backend->address);
 		return false;
 	}
-	if (!start_server(backend) || !wlr_spice_listener_start(&backend->listener)) {
+	if (!start_server(backend) || !spb_listener_start(&backend->listener)) {
 		wlr_log(WLR_ERROR, "cannot start the SPICE server on %s", backend->address);
 		return false;
 	}
-	if (!wlr_spice_qxl_add(&backend->qxl, backend->server, backend->options.max_heads)) {
+	if (!spb_qxl_add(&backend->qxl, backend->server, backend->options.max_heads)) {
 		return false;
 	}
 	backend->qxl_added = true;
-	if (!wlr_spice_input_add(&backend->input, backend->server)) {
+	if (!spb_input_add(&backend->input, backend->server)) {
 		return false;
 	}
-	if (!wlr_spice_agent_add(&backend->agent, backend->server)) {
+	if (!spb_agent_add(&backend->agent, backend->server)) {
 		return false;
 	}
-	if (!wlr_spice_audio_add(&backend->audio, backend->server)) {
+	if (!spb_audio_add(&backend->audio, backend->server)) {
 		return false;
 	}
 	spice_server_vm_start(backend->server);
 
-	struct wlr_spice_output *output =
-			wlr_spice_output_create(backend, 0, backend->options.width, backend->options.height);
-	if (output == NULL || !wlr_spice_backend_layout(backend)) {
+	struct spb_output *output =
+			spb_output_create(backend, 0, backend->options.width, backend->options.height);
+	if (output == NULL || !spb_backend_layout(backend)) {
 		wlr_log(WLR_ERROR, "cannot create the SPICE output");
 		return false;
 	}
 	backend->started = true;
 	wl_signal_emit(&backend->backend.events.new_output, &output->wlr_output);
-	if (!wlr_spice_input_create_devices(&backend->input)) {
+	if (!spb_input_create_devices(&backend->input)) {
 		wlr_log(WLR_ERROR, "cannot create the SPICE input devices");
 		return false;
 	}
@@ -388,7 +389,7 @@ static bool backend_start(struct wlr_backend *wlr_backend) {
 }
 
 static void backend_destroy(struct wlr_backend *wlr_backend) {
-	struct wlr_spice_backend *backend = wlr_spice_backend_from_backend(wlr_backend);
+	struct spb_backend *backend = spb_backend_from_backend(wlr_backend);
 	if (backend == NULL) {
 		return;
 	}
@@ -399,12 +400,12 @@ static void backend_destroy(struct wlr_backend *wlr_backend) {
 			" images cacheable",
 			st->commits, st->draw_commands, st->pixels_sent, st->fills, st->copies,
 			st->pixels_copied, st->cacheable);
-	const struct wlr_spice_link *link = wlr_spice_listener_link(&backend->listener);
+	const struct spb_link *link = spb_listener_link(&backend->listener);
 	wlr_log(WLR_INFO, "link: delivered %" PRIu64
 			" B/s while backlogged, rtt %u us, queued %u B; %" PRIu64
 			" flushes held large regions for it", link ? link->rate : 0,
-			link ? link->rtt_us : 0, link ? wlr_spice_link_queued(link) : 0, st->held);
-	wlr_spice_input_finish(&backend->input);
+			link ? link->rtt_us : 0, link ? spb_link_queued(link) : 0, st->held);
+	spb_input_finish(&backend->input);
 	for (int i = WLR_SPICE_MAX_HEADS - 1; i >= 0; i--) {
 		if (backend->outputs[i] != NULL) {
 			wlr_output_destroy(&backend->outputs[i]->wlr_output);
@@ -418,27 +419,27 @@ static void backend_destroy(struct wlr_backend *wlr_backend) {
 		if (backend->started) {
 			spice_server_vm_stop(backend->server);
 		}
-		wlr_spice_input_remove(&backend->input);
-		wlr_spice_agent_remove(&backend->agent);
-		wlr_spice_audio_remove(&backend->audio);
+		spb_input_remove(&backend->input);
+		spb_agent_remove(&backend->agent);
+		spb_audio_remove(&backend->audio);
 		// Joins the worker thread; afterwards nothing references our memory.
 		spice_server_destroy(backend->server);
 	}
-	wlr_spice_listener_finish(&backend->listener);
-	wlr_spice_qxl_finish(&backend->qxl);
-	wlr_spice_agent_finish(&backend->agent);
-	wlr_spice_audio_finish(&backend->audio);
+	spb_listener_finish(&backend->listener);
+	spb_qxl_finish(&backend->qxl);
+	spb_agent_finish(&backend->agent);
+	spb_audio_finish(&backend->audio);
 	free_options(&backend->options);
 	free(backend);
 }
 
-bool wlr_spice_backend_layout(struct wlr_spice_backend *backend) {
-	struct wlr_spice_qxl *qxl = &backend->qxl;
+bool spb_backend_layout(struct spb_backend *backend) {
+	struct spb_qxl *qxl = &backend->qxl;
 	QXLHead heads[WLR_SPICE_MAX_HEADS];
 	int xs[WLR_SPICE_MAX_HEADS];
 	int n = 0, width = 0, height = 0;
 	for (int i = 0; i < WLR_SPICE_MAX_HEADS; i++) {
-		struct wlr_spice_output *output = backend->outputs[i];
+		struct spb_output *output = backend->outputs[i];
 		if (output == NULL) {
 			continue;
 		}
@@ -459,11 +460,11 @@ bool wlr_spice_backend_layout(struct wlr_spice_backend *backend) {
 		return true;
 	}
 	bool new_surface = !qxl->primary_active || qxl->width != width || qxl->height != height;
-	if (new_surface && !wlr_spice_qxl_create_primary(qxl, width, height)) {
+	if (new_surface && !spb_qxl_create_primary(qxl, width, height)) {
 		return false;
 	}
 	for (int i = 0; i < WLR_SPICE_MAX_HEADS; i++) {
-		struct wlr_spice_output *output = backend->outputs[i];
+		struct spb_output *output = backend->outputs[i];
 		if (output == NULL) {
 			continue;
 		}
@@ -472,14 +473,14 @@ bool wlr_spice_backend_layout(struct wlr_spice_backend *backend) {
 		bool moved = output->x != xs[i];
 		output->x = xs[i];
 		if (new_surface || moved) {
-			wlr_spice_output_repaint(output);
+			spb_output_repaint(output);
 		}
 	}
 	if (new_surface) {
 		// spice-server resets the client's cursor with the surface.
-		wlr_spice_output_restore_cursor(backend->outputs[0]);
+		spb_output_restore_cursor(backend->outputs[0]);
 	}
-	wlr_spice_qxl_set_heads(qxl, heads, n, backend->options.max_heads);
+	spb_qxl_set_heads(qxl, heads, n, backend->options.max_heads);
 	// The tablet knows only one surface-wide coordinate space and spice-server
 	// drops the head a position is on; with several heads the agent gets
 	// positions per head instead.
@@ -487,8 +488,8 @@ bool wlr_spice_backend_layout(struct wlr_spice_backend *backend) {
 	return true;
 }
 
-void wlr_spice_backend_set_heads(
-		struct wlr_spice_backend *backend, const struct wlr_spice_head *heads, int n) {
+void spb_backend_set_heads(
+		struct spb_backend *backend, const struct spb_head *heads, int n) {
 	if (n < 1) {
 		return;
 	}
@@ -502,25 +503,25 @@ void wlr_spice_backend_set_heads(
 			wlr_output_destroy(&backend->outputs[i]->wlr_output);
 		}
 	}
-	struct wlr_spice_output *added[WLR_SPICE_MAX_HEADS];
+	struct spb_output *added[WLR_SPICE_MAX_HEADS];
 	int n_added = 0;
 	for (int i = 0; i < n; i++) {
 		if (backend->outputs[i] != NULL) {
-			wlr_spice_output_set_mode(backend->outputs[i], heads[i].width, heads[i].height);
-			wlr_spice_output_set_physical_size(
+			spb_output_set_mode(backend->outputs[i], heads[i].width, heads[i].height);
+			spb_output_set_physical_size(
 					backend->outputs[i], heads[i].width_mm, heads[i].height_mm);
 			continue;
 		}
-		struct wlr_spice_output *output =
-				wlr_spice_output_create(backend, i, heads[i].width, heads[i].height);
+		struct spb_output *output =
+				spb_output_create(backend, i, heads[i].width, heads[i].height);
 		if (output == NULL) {
 			wlr_log(WLR_ERROR, "cannot create SPICE head %d", i + 1);
 			break;
 		}
-		wlr_spice_output_set_physical_size(output, heads[i].width_mm, heads[i].height_mm);
+		spb_output_set_physical_size(output, heads[i].width_mm, heads[i].height_mm);
 		added[n_added++] = output;
 	}
-	if (!wlr_spice_backend_layout(backend)) {
+	if (!spb_backend_layout(backend)) {
 		wlr_log(WLR_ERROR, "cannot lay out %d SPICE heads", n);
 	}
 	for (int i = 0; i < n_added; i++) {
@@ -544,41 +545,41 @@ static const struct wlr_backend_impl backend_impl = {
 };
 
 uint32_t wlr_spice_backend_get_audio_rate(struct wlr_backend *wlr_backend) {
-	struct wlr_spice_backend *backend = wlr_spice_backend_from_backend(wlr_backend);
+	struct spb_backend *backend = spb_backend_from_backend(wlr_backend);
 	return backend != NULL ? backend->audio.rate : 0;
 }
 
 bool wlr_spice_backend_set_record_fifo(struct wlr_backend *wlr_backend, const char *path) {
-	struct wlr_spice_backend *backend = wlr_spice_backend_from_backend(wlr_backend);
-	return backend != NULL && wlr_spice_audio_set_record_fifo(&backend->audio, path);
+	struct spb_backend *backend = spb_backend_from_backend(wlr_backend);
+	return backend != NULL && spb_audio_set_record_fifo(&backend->audio, path);
 }
 
 void wlr_spice_backend_set_client_volume(struct wlr_backend *wlr_backend, bool playback,
 		bool mute) {
-	struct wlr_spice_backend *backend = wlr_spice_backend_from_backend(wlr_backend);
+	struct spb_backend *backend = spb_backend_from_backend(wlr_backend);
 	if (backend != NULL) {
-		wlr_spice_audio_set_client_volume(&backend->audio, playback, mute);
+		spb_audio_set_client_volume(&backend->audio, playback, mute);
 	}
 }
 
 const char *wlr_spice_backend_get_uri(struct wlr_backend *wlr_backend) {
-	struct wlr_spice_backend *backend = wlr_spice_backend_from_backend(wlr_backend);
+	struct spb_backend *backend = spb_backend_from_backend(wlr_backend);
 	return backend != NULL ? backend->uri : NULL;
 }
 
 void wlr_spice_backend_get_stats(struct wlr_backend *wlr_backend, struct wlr_spice_stats *stats) {
-	struct wlr_spice_backend *backend = wlr_spice_backend_from_backend(wlr_backend);
+	struct spb_backend *backend = spb_backend_from_backend(wlr_backend);
 	if (backend == NULL) {
 		*stats = (struct wlr_spice_stats){ 0 };
 		return;
 	}
 	*stats = backend->stats;
-	const struct wlr_spice_link *link = wlr_spice_listener_link(&backend->listener);
+	const struct spb_link *link = spb_listener_link(&backend->listener);
 	if (link != NULL) {
 		stats->link_rate = link->rate;
 		stats->link_rtt_us = link->rtt_us;
-		stats->link_queued = wlr_spice_link_queued(link);
+		stats->link_queued = spb_link_queued(link);
 		stats->link_waiting = (uint32_t)backend->link_pace.queue;
 	}
-	stats->released = wlr_spice_qxl_released(&backend->qxl);
+	stats->released = spb_qxl_released(&backend->qxl);
 }

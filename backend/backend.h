@@ -2,8 +2,8 @@
  * Private state of the SPICE backend shared by its files: the backend, its
  * single output, the QXL instance and the SpiceCoreInterface glue.
  */
-#ifndef WLR_SPICE_BACKEND_PRIV_H
-#define WLR_SPICE_BACKEND_PRIV_H
+#ifndef SPB_BACKEND_PRIV_H
+#define SPB_BACKEND_PRIV_H
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -24,45 +24,45 @@
 #include "wlr_spice.h"
 
 /* Commands waiting for the worker above which new damage is coalesced. */
-#define WLR_SPICE_QUEUE_BOUND 64
+#define SPB_QUEUE_BOUND 64
 /* Capacity of the command ring; larger than the bound so a flush never fails. */
-#define WLR_SPICE_RING_SIZE 1024
+#define SPB_RING_SIZE 1024
 /* Most draw commands one flush produces. */
-#define WLR_SPICE_MAX_RECTS_PER_OP 32
-#define WLR_SPICE_MAX_RECTS_DFPS 16
+#define SPB_MAX_RECTS_PER_OP 32
+#define SPB_MAX_RECTS_DFPS 16
 /* The thinnest band of a large region sent on a slow link, in rows. */
-#define WLR_SPICE_PACE_MIN_ROWS 8
+#define SPB_PACE_MIN_ROWS 8
 /* Unreleased drawables above which the main thread flushes spice's tree. */
-#define WLR_SPICE_OUTSTANDING_FLUSH 512
+#define SPB_OUTSTANDING_FLUSH 512
 
 /* Cursor commands waiting for the worker; moves are coalesced in place. */
-#define WLR_SPICE_CURSOR_RING_SIZE 64
+#define SPB_CURSOR_RING_SIZE 64
 
-struct wlr_spice_backend;
-struct wlr_spice_draw;
-struct wlr_spice_cursor_cmd;
+struct spb_backend;
+struct spb_draw;
+struct spb_cursor_cmd;
 
 /*
  * What the main thread and spice-server's worker thread share, only ever
- * touched in qxl.c with wlr_spice_qxl.lock held: the rings the worker pops
+ * touched in qxl.c with spb_qxl.lock held: the rings the worker pops
  * commands from, and every command it has not released yet.
  */
-struct wlr_spice_qxl_shared {
-	struct wlr_spice_ring draws, cursors;
-	QXLCommandExt draw_slots[WLR_SPICE_RING_SIZE];
-	QXLCommandExt cursor_slots[WLR_SPICE_CURSOR_RING_SIZE];
-	// wlr_spice_resource.link: every command queued or held by spice-server
+struct spb_qxl_shared {
+	struct spb_ring draws, cursors;
+	QXLCommandExt draw_slots[SPB_RING_SIZE];
+	QXLCommandExt cursor_slots[SPB_CURSOR_RING_SIZE];
+	// spb_resource.link: every command queued or held by spice-server
 	struct wl_list outstanding;
 	size_t outstanding_count; // draws only
 	uint64_t released; // draws spice-server released, for the stats
 };
 
-struct wlr_spice_qxl {
+struct spb_qxl {
 	QXLInstance instance;
-	struct wlr_spice_backend *backend;
+	struct spb_backend *backend;
 
 	pthread_mutex_t lock; // guards shared
-	struct wlr_spice_qxl_shared shared;
+	struct spb_qxl_shared shared;
 
 	// Main thread only. The worker renders into primary, which is freed only
 	// once spice-server has let go of it (section 3 of docs/ARCHITECTURE.md).
@@ -71,28 +71,28 @@ struct wlr_spice_qxl {
 	bool primary_active;
 };
 
-struct wlr_spice_input {
-	struct wlr_spice_backend *backend;
+struct spb_input {
+	struct spb_backend *backend;
 	SpiceKbdInstance kbd;
 	SpiceTabletInstance tablet;
 	SpiceMouseInstance mouse;
 	bool kbd_added;
 
-	struct wlr_spice_scancode_decoder decoder;
+	struct spb_scancode_decoder decoder;
 	uint32_t unknown_logged[8]; // bitmap of unknown scancodes already logged
 	uint8_t spice_leds; // SPICE_KEYBOARD_MODIFIER_FLAGS_*, as get_leds reports
-	struct wlr_spice_pointer_state pointer_state; // buttons held, tablet size
+	struct spb_pointer_state pointer_state; // buttons held, tablet size
 	bool client_mouse_mode; // the last motion came from the tablet or agent
 	bool view_only; // input from clients is ignored
 
 	struct wlr_input_device *keyboard, *pointer;
 };
 
-struct wlr_spice_output {
+struct spb_output {
 	struct wlr_output wlr_output;
-	struct wlr_spice_backend *backend;
+	struct spb_backend *backend;
 
-	struct wlr_spice_frame_policy policy;
+	struct spb_frame_policy policy;
 	struct wl_event_source *frame_timer; // paces frame events after a commit
 	struct wl_event_source *flush_timer; // dfps deadline or per-op backlog retry
 	struct wlr_buffer *front; // latest committed buffer, locked
@@ -114,17 +114,17 @@ struct wlr_spice_output {
 	pixman_region32_t shadow_valid;
 	// Moves the compositor announced: before the commit that shows them, and
 	// committed, waiting for the next flush.
-	struct wlr_spice_move_hint incoming_hints[WLR_SPICE_MAX_HINTS];
-	struct wlr_spice_move_hint hints[WLR_SPICE_MAX_HINTS];
+	struct spb_move_hint incoming_hints[SPB_MAX_HINTS];
+	struct spb_move_hint hints[SPB_MAX_HINTS];
 	int n_incoming_hints, n_hints;
 
-	int index; // head number, position in wlr_spice_backend.outputs
+	int index; // head number, position in spb_backend.outputs
 	int x; // where this head starts on the shared primary surface
 	int pace_row; // on a slow link, where the next band of large regions starts
 	int width, height; // the mode
 };
 
-struct wlr_spice_backend {
+struct spb_backend {
 	struct wlr_backend backend;
 	struct wl_display *display;
 	struct wl_event_loop *loop;
@@ -134,87 +134,94 @@ struct wlr_spice_backend {
 	char uri[176]; // what clients connect to
 
 	SpiceServer *server;
-	struct wlr_spice_listener listener; // the listening sockets; spice-server opens none
+	struct spb_listener listener; // the listening sockets; spice-server opens none
 	// Holds large regions back for the slowest client's link.
-	struct wlr_spice_link_pace link_pace;
-	struct wlr_spice_qxl qxl;
+	struct spb_link_pace link_pace;
+	struct spb_qxl qxl;
 	bool qxl_added;
-	struct wlr_spice_input input;
-	struct wlr_spice_agent agent;
-	struct wlr_spice_audio audio;
+	struct spb_input input;
+	struct spb_agent agent;
+	struct spb_audio audio;
 	// Heads side by side on one primary surface; outputs[0] always exists.
-	struct wlr_spice_output *outputs[WLR_SPICE_MAX_HEADS];
+	struct spb_output *outputs[WLR_SPICE_MAX_HEADS];
 	bool started;
 
 	struct wlr_spice_stats stats;
 
+	struct wlr_spice_backend_events events;
+
 	struct wl_listener display_destroy;
 };
 
-struct wlr_spice_backend *wlr_spice_backend_from_backend(struct wlr_backend *backend);
+struct spb_backend *spb_backend_from_backend(struct wlr_backend *backend);
 
 /* core.c: SpiceCoreInterface on the Wayland event loop. */
-SpiceCoreInterface *wlr_spice_core_get(struct wlr_spice_backend *backend);
+SpiceCoreInterface *spb_core_get(struct spb_backend *backend);
+
+/* session.c: what channels connecting and leaving mean; emits events. */
+void spb_session_init(struct spb_backend *backend);
+void spb_session_channel_event(struct spb_backend *backend, int event,
+		SpiceChannelEventInfo *info);
 
 /* qxl.c */
-void wlr_spice_qxl_init(struct wlr_spice_qxl *qxl, struct wlr_spice_backend *backend);
-bool wlr_spice_qxl_add(struct wlr_spice_qxl *qxl, SpiceServer *server, int max_heads);
-void wlr_spice_qxl_finish(struct wlr_spice_qxl *qxl);
-bool wlr_spice_qxl_create_primary(struct wlr_spice_qxl *qxl, int width, int height);
+void spb_qxl_init(struct spb_qxl *qxl, struct spb_backend *backend);
+bool spb_qxl_add(struct spb_qxl *qxl, SpiceServer *server, int max_heads);
+void spb_qxl_finish(struct spb_qxl *qxl);
+bool spb_qxl_create_primary(struct spb_qxl *qxl, int width, int height);
 /* Queues a draw and wakes the worker; false if the ring is full. */
-bool wlr_spice_qxl_push_draw(struct wlr_spice_qxl *qxl, struct wlr_spice_draw *draw);
+bool spb_qxl_push_draw(struct spb_qxl *qxl, struct spb_draw *draw);
 /* Draws waiting for the worker. */
-int wlr_spice_qxl_queued(struct wlr_spice_qxl *qxl);
+int spb_qxl_queued(struct spb_qxl *qxl);
 /* Draws spice-server has released so far. */
-uint64_t wlr_spice_qxl_released(struct wlr_spice_qxl *qxl);
+uint64_t spb_qxl_released(struct spb_qxl *qxl);
 /* Queues a cursor command; a move replaces a move still waiting. */
-bool wlr_spice_qxl_push_cursor(struct wlr_spice_qxl *qxl, struct wlr_spice_cursor_cmd *cmd);
+bool spb_qxl_push_cursor(struct spb_qxl *qxl, struct spb_cursor_cmd *cmd);
 /* Tells spice-server (and so the client) where each head is on the surface. */
-void wlr_spice_qxl_set_heads(struct wlr_spice_qxl *qxl, const QXLHead *heads, int n, int max);
+void spb_qxl_set_heads(struct spb_qxl *qxl, const QXLHead *heads, int n, int max);
 /* Lets spice-server free drawables it keeps while no client is connected. */
-void wlr_spice_qxl_maybe_flush_tree(struct wlr_spice_qxl *qxl);
+void spb_qxl_maybe_flush_tree(struct spb_qxl *qxl);
 
 /* input.c */
-void wlr_spice_input_init(struct wlr_spice_input *input, struct wlr_spice_backend *backend);
-bool wlr_spice_input_add(struct wlr_spice_input *input, SpiceServer *server);
-bool wlr_spice_input_create_devices(struct wlr_spice_input *input);
+void spb_input_init(struct spb_input *input, struct spb_backend *backend);
+bool spb_input_add(struct spb_input *input, SpiceServer *server);
+bool spb_input_create_devices(struct spb_input *input);
 /*
  * Pointer state from the agent (several heads): a position on a head's
  * window and VD_AGENT_*BUTTON_MASK buttons.
  */
-void wlr_spice_input_agent_mouse(
-		struct wlr_spice_input *input, int display_id, int x, int y, uint32_t agent_buttons);
+void spb_input_agent_mouse(
+		struct spb_input *input, int display_id, int x, int y, uint32_t agent_buttons);
 /* Releases keys and buttons a departed client left pressed. */
-void wlr_spice_input_release_all(struct wlr_spice_input *input);
+void spb_input_release_all(struct spb_input *input);
 /* Unregisters the SPICE interfaces; before spice_server_destroy. */
-void wlr_spice_input_remove(struct wlr_spice_input *input);
-void wlr_spice_input_finish(struct wlr_spice_input *input);
+void spb_input_remove(struct spb_input *input);
+void spb_input_finish(struct spb_input *input);
 
 /* output.c */
-struct wlr_spice_output *wlr_spice_output_create(
-		struct wlr_spice_backend *backend, int index, int width, int height);
-void wlr_spice_output_client_connected(struct wlr_spice_output *output);
-/* Sets the head's mode; the primary surface follows in wlr_spice_backend_layout. */
-void wlr_spice_output_set_mode(struct wlr_spice_output *output, int width, int height);
+struct spb_output *spb_output_create(
+		struct spb_backend *backend, int index, int width, int height);
+void spb_output_client_connected(struct spb_output *output);
+/* Sets the head's mode; the primary surface follows in spb_backend_layout. */
+void spb_output_set_mode(struct spb_output *output, int width, int height);
 /*
  * Sets the head's physical size: the client monitor's (0 when not known:
  * then one for 96 dpi, so toolkits do not guess from 0x0 mm).
  */
-void wlr_spice_output_set_physical_size(struct wlr_spice_output *output, int width_mm,
+void spb_output_set_physical_size(struct spb_output *output, int width_mm,
 		int height_mm);
 /* The primary surface was recreated: everything must be sent again. */
-void wlr_spice_output_repaint(struct wlr_spice_output *output);
+void spb_output_repaint(struct spb_output *output);
 /* Sends the last cursor image (or hide) again: a new surface resets it. */
-void wlr_spice_output_restore_cursor(struct wlr_spice_output *output);
+void spb_output_restore_cursor(struct spb_output *output);
 
 /* backend.c */
 /*
  * Makes the heads what the client asked for: creates or destroys outputs,
  * sets their modes, and lays them out side by side on the primary surface.
  */
-void wlr_spice_backend_set_heads(
-		struct wlr_spice_backend *backend, const struct wlr_spice_head *heads, int n);
+void spb_backend_set_heads(
+		struct spb_backend *backend, const struct spb_head *heads, int n);
 /* Recomputes head positions and the primary surface, tells spice-server. */
-bool wlr_spice_backend_layout(struct wlr_spice_backend *backend);
+bool spb_backend_layout(struct spb_backend *backend);
 
 #endif

@@ -2,16 +2,14 @@
  * SpiceCoreInterface on the Wayland event loop: spice-server's timers and fd
  * watches become wl_event_loop sources, so the whole server runs on the
  * compositor's main thread. spice-server's worker threads use their own
- * loops and never call in here.
+ * loops and never call in here. Channel events go to session.c.
  */
-#include <stdio.h>
 #include <stdlib.h>
-#include <sys/socket.h>
 #include <wlr/util/log.h>
 #include "backend.h"
 
 /* The core interface carries no user pointer; one server per process. */
-static struct wlr_spice_backend *core_backend;
+static struct spb_backend *core_backend;
 
 struct SpiceTimer {
 	struct wl_event_source *source;
@@ -88,7 +86,7 @@ static int handle_watch(int fd, uint32_t mask, void *data) {
 	}
 	watch->func(watch->fd, events, watch->opaque);
 	// Record data has no callback of its own; it may have just arrived.
-	wlr_spice_audio_pump_record(&core_backend->audio);
+	spb_audio_pump_record(&core_backend->audio);
 	return 0;
 }
 
@@ -121,82 +119,9 @@ static void core_watch_remove(SpiceWatch *watch) {
 	free(watch);
 }
 
-static const char *channel_name(int type) {
-	switch (type) {
-	case SPICE_CHANNEL_MAIN:
-		return "main";
-	case SPICE_CHANNEL_DISPLAY:
-		return "display";
-	case SPICE_CHANNEL_INPUTS:
-		return "inputs";
-	case SPICE_CHANNEL_CURSOR:
-		return "cursor";
-	case SPICE_CHANNEL_PLAYBACK:
-		return "playback";
-	case SPICE_CHANNEL_RECORD:
-		return "record";
-	case SPICE_CHANNEL_USBREDIR:
-		return "usbredir";
-	case SPICE_CHANNEL_PORT:
-		return "port";
-	case SPICE_CHANNEL_WEBDAV:
-		return "webdav";
-	default:
-		return "other";
-	}
-}
-
-static void format_peer(SpiceChannelEventInfo *info, char *out, size_t size) {
-	const struct sockaddr *addr = (const struct sockaddr *)&info->paddr_ext;
-	socklen_t len = info->plen_ext;
-	char host[64], serv[32];
-	if (len > 0 && addr->sa_family == AF_UNIX) {
-		snprintf(out, size, "unix socket");
-	} else if (len == 0 ||
-			!wlr_spice_addr_numeric(addr, len, host, sizeof(host), serv, sizeof(serv))) {
-		snprintf(out, size, "unknown peer");
-	} else {
-		snprintf(out, size, strchr(host, ':') != NULL ? "[%s]:%s" : "%s:%s", host, serv);
-	}
-}
-
+/* Channel events are session matters, not the event loop's: session.c. */
 static void core_channel_event(int event, SpiceChannelEventInfo *info) {
-	char peer[300];
-	format_peer(info, peer, sizeof(peer));
-	const char *name = channel_name(info->type);
-	wlr_spice_listener_channel_event(&core_backend->listener, event, info);
-	switch (event) {
-	case SPICE_CHANNEL_EVENT_CONNECTED:
-		wlr_log(WLR_DEBUG, "SPICE %s channel: %s connected", name, peer);
-		break;
-	case SPICE_CHANNEL_EVENT_INITIALIZED:
-		if (info->type == SPICE_CHANNEL_MAIN) {
-			wlr_log(WLR_INFO, "SPICE client %s connected", peer);
-		}
-		if (info->type == SPICE_CHANNEL_DISPLAY) {
-			for (int i = 0; i < WLR_SPICE_MAX_HEADS; i++) {
-				if (core_backend->outputs[i] != NULL) {
-					wlr_spice_output_client_connected(core_backend->outputs[i]);
-				}
-			}
-		}
-		break;
-	case SPICE_CHANNEL_EVENT_DISCONNECTED:
-		if (info->type == SPICE_CHANNEL_MAIN) {
-			wlr_log(WLR_INFO, "SPICE client %s disconnected", peer);
-			if (core_backend->options.exit_on_disconnect) {
-				wlr_log(WLR_INFO, "--exit-on-disconnect: ending the session");
-				wl_display_terminate(core_backend->display);
-			}
-		}
-		if (info->type == SPICE_CHANNEL_INPUTS) {
-			// No stuck keys: whatever the client held goes up with it.
-			wlr_spice_input_release_all(&core_backend->input);
-		}
-		break;
-	default:
-		break;
-	}
+	spb_session_channel_event(core_backend, event, info);
 }
 
 static SpiceCoreInterface core_interface = {
@@ -216,7 +141,7 @@ static SpiceCoreInterface core_interface = {
 	.channel_event = core_channel_event,
 };
 
-SpiceCoreInterface *wlr_spice_core_get(struct wlr_spice_backend *backend) {
+SpiceCoreInterface *spb_core_get(struct spb_backend *backend) {
 	core_backend = backend;
 	return &core_interface;
 }

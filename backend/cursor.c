@@ -6,12 +6,12 @@
 #include <string.h>
 #include "cursor.h"
 
-static struct wlr_spice_cursor_cmd *cursor_cmd_alloc(uint8_t type, size_t pixel_bytes) {
-	struct wlr_spice_cursor_cmd *cmd = calloc(1, sizeof(*cmd) + pixel_bytes);
+static struct spb_cursor_cmd *cursor_cmd_alloc(uint8_t type, size_t pixel_bytes) {
+	struct spb_cursor_cmd *cmd = calloc(1, sizeof(*cmd) + pixel_bytes);
 	if (cmd == NULL) {
 		return NULL;
 	}
-	cmd->resource.kind = WLR_SPICE_RESOURCE_CURSOR;
+	cmd->resource.kind = SPB_RESOURCE_CURSOR;
 	wl_list_init(&cmd->resource.link);
 	cmd->cmd.release_info.id = (uint64_t)(uintptr_t)&cmd->resource;
 	cmd->cmd.type = type;
@@ -33,14 +33,14 @@ static uint8_t unpremultiply(uint8_t c, uint8_t a) {
 	return v > 255 ? 255 : (uint8_t)v;
 }
 
-struct wlr_spice_cursor_cmd *wlr_spice_cursor_set_create(const void *data, size_t stride,
+struct spb_cursor_cmd *spb_cursor_set_create(const void *data, size_t stride,
 		int width, int height, int hotspot_x, int hotspot_y, int x, int y) {
-	if (width <= 0 || height <= 0 || width > WLR_SPICE_CURSOR_MAX_SIZE ||
-			height > WLR_SPICE_CURSOR_MAX_SIZE) {
+	if (width <= 0 || height <= 0 || width > SPB_CURSOR_MAX_SIZE ||
+			height > SPB_CURSOR_MAX_SIZE) {
 		return NULL;
 	}
 	size_t bytes = (size_t)width * height * 4;
-	struct wlr_spice_cursor_cmd *cmd = cursor_cmd_alloc(QXL_CURSOR_SET, bytes);
+	struct spb_cursor_cmd *cmd = cursor_cmd_alloc(QXL_CURSOR_SET, bytes);
 	if (cmd == NULL) {
 		return NULL;
 	}
@@ -77,8 +77,8 @@ struct wlr_spice_cursor_cmd *wlr_spice_cursor_set_create(const void *data, size_
 	return cmd;
 }
 
-struct wlr_spice_cursor_cmd *wlr_spice_cursor_move_create(int x, int y) {
-	struct wlr_spice_cursor_cmd *cmd = cursor_cmd_alloc(QXL_CURSOR_MOVE, 0);
+struct spb_cursor_cmd *spb_cursor_move_create(int x, int y) {
+	struct spb_cursor_cmd *cmd = cursor_cmd_alloc(QXL_CURSOR_MOVE, 0);
 	if (cmd == NULL) {
 		return NULL;
 	}
@@ -87,15 +87,15 @@ struct wlr_spice_cursor_cmd *wlr_spice_cursor_move_create(int x, int y) {
 	return cmd;
 }
 
-struct wlr_spice_cursor_cmd *wlr_spice_cursor_hide_create(void) {
+struct spb_cursor_cmd *spb_cursor_hide_create(void) {
 	return cursor_cmd_alloc(QXL_CURSOR_HIDE, 0);
 }
 
-void wlr_spice_cursor_cmd_destroy(struct wlr_spice_cursor_cmd *cmd) {
+void spb_cursor_cmd_destroy(struct spb_cursor_cmd *cmd) {
 	free(cmd);
 }
 
-void wlr_spice_cursor_cmd_to_command(struct wlr_spice_cursor_cmd *cmd, QXLCommandExt *ext) {
+void spb_cursor_cmd_to_command(struct spb_cursor_cmd *cmd, QXLCommandExt *ext) {
 	memset(ext, 0, sizeof(*ext));
 	ext->cmd.type = QXL_CMD_CURSOR;
 	ext->cmd.data = (QXLPHYSICAL)(uintptr_t)&cmd->cmd;

@@ -2,18 +2,18 @@
  * QXL cursor commands: set a shape, move, hide. The SPICE client draws the
  * pointer itself from these, so pointer motion costs no screen updates.
  */
-#ifndef WLR_SPICE_CURSOR_H
-#define WLR_SPICE_CURSOR_H
+#ifndef SPB_CURSOR_H
+#define SPB_CURSOR_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include "draw.h"
 
 /* spice-server refuses larger cursor shapes. */
-#define WLR_SPICE_CURSOR_MAX_SIZE 512
+#define SPB_CURSOR_MAX_SIZE 512
 
-struct wlr_spice_cursor_cmd {
-	struct wlr_spice_resource resource;
+struct spb_cursor_cmd {
+	struct spb_resource resource;
 	QXLCursorCmd cmd;
 	// For QXL_CURSOR_SET only: the shape; cursor.chunk.data is `pixels`.
 	QXLCursor cursor;
@@ -25,11 +25,11 @@ struct wlr_spice_cursor_cmd {
  * renders cursors in), converted to the straight alpha SPICE expects.
  * NULL on bad size or allocation failure.
  */
-struct wlr_spice_cursor_cmd *wlr_spice_cursor_set_create(const void *data, size_t stride,
+struct spb_cursor_cmd *spb_cursor_set_create(const void *data, size_t stride,
 		int width, int height, int hotspot_x, int hotspot_y, int x, int y);
-struct wlr_spice_cursor_cmd *wlr_spice_cursor_move_create(int x, int y);
-struct wlr_spice_cursor_cmd *wlr_spice_cursor_hide_create(void);
-void wlr_spice_cursor_cmd_destroy(struct wlr_spice_cursor_cmd *cmd);
-void wlr_spice_cursor_cmd_to_command(struct wlr_spice_cursor_cmd *cmd, QXLCommandExt *ext);
+struct spb_cursor_cmd *spb_cursor_move_create(int x, int y);
+struct spb_cursor_cmd *spb_cursor_hide_create(void);
+void spb_cursor_cmd_destroy(struct spb_cursor_cmd *cmd);
+void spb_cursor_cmd_to_command(struct spb_cursor_cmd *cmd, QXLCommandExt *ext);
 
 #endif

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include "damage.h"
 
-int64_t wlr_spice_box_area(const pixman_box32_t *box) {
+int64_t spb_box_area(const pixman_box32_t *box) {
 	if (box->x2 <= box->x1 || box->y2 <= box->y1) {
 		return 0;
 	}
@@ -30,7 +30,7 @@ static bool box_contains(const pixman_box32_t *outer, const pixman_box32_t *inne
 			inner->y2 <= outer->y2;
 }
 
-int wlr_spice_damage_to_rects(const pixman_region32_t *region, int width, int height,
+int spb_damage_to_rects(const pixman_region32_t *region, int width, int height,
 		int max_rects, int64_t free_waste, pixman_box32_t *out) {
 	if (max_rects < 1) {
 		return 0;
@@ -51,7 +51,7 @@ int wlr_spice_damage_to_rects(const pixman_region32_t *region, int width, int he
 		pixman_region32_fini(&clipped);
 		return 1;
 	}
-	if (n > WLR_SPICE_DAMAGE_MERGE_LIMIT || max_rects == 1) {
+	if (n > SPB_DAMAGE_MERGE_LIMIT || max_rects == 1) {
 		out[0] = *pixman_region32_extents(&clipped);
 		pixman_region32_fini(&clipped);
 		return 1;
@@ -78,8 +78,8 @@ int wlr_spice_damage_to_rects(const pixman_region32_t *region, int width, int he
 		for (int i = 0; i < n; i++) {
 			for (int j = i + 1; j < n; j++) {
 				pixman_box32_t u = box_union(&work[i], &work[j]);
-				int64_t waste = wlr_spice_box_area(&u) - wlr_spice_box_area(&work[i]) -
-						wlr_spice_box_area(&work[j]);
+				int64_t waste = spb_box_area(&u) - spb_box_area(&work[i]) -
+						spb_box_area(&work[j]);
 				if (waste < best_waste) {
 					best_waste = waste;
 					best_i = i;

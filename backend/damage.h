@@ -2,19 +2,19 @@
  * Turning a damage region into the few rectangles that become QXL draw
  * commands. Pure: no SPICE, no wlroots, so it is unit-tested alone.
  */
-#ifndef WLR_SPICE_DAMAGE_H
-#define WLR_SPICE_DAMAGE_H
+#ifndef SPB_DAMAGE_H
+#define SPB_DAMAGE_H
 
 #include <stdint.h>
 #include <pixman.h>
 
 /* Above this many input rectangles merging falls back to the bounding box. */
-#define WLR_SPICE_DAMAGE_MERGE_LIMIT 256
+#define SPB_DAMAGE_MERGE_LIMIT 256
 /*
  * What output.c passes as free_waste: the pixels a merge may add below the
  * box limit. Measured on typing at dfps 10: about 2 % fewer bytes.
  */
-#define WLR_SPICE_DAMAGE_FREE_WASTE 1024
+#define SPB_DAMAGE_FREE_WASTE 1024
 
 /*
  * Writes at most max_rects (>= 1) boxes to out that together cover region,
@@ -23,10 +23,10 @@
  * command's headers), the pair whose union adds the fewest is merged. Returns
  * the number written.
  */
-int wlr_spice_damage_to_rects(const pixman_region32_t *region, int width, int height,
+int spb_damage_to_rects(const pixman_region32_t *region, int width, int height,
 		int max_rects, int64_t free_waste, pixman_box32_t *out);
 
 /* Area of a box; 0 for empty or inverted boxes. */
-int64_t wlr_spice_box_area(const pixman_box32_t *box);
+int64_t spb_box_area(const pixman_box32_t *box);
 
 #endif

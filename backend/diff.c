@@ -9,11 +9,11 @@
 #include <string.h>
 #include "diff.h"
 
-static const uint32_t *px_at(const struct wlr_spice_image *img, int x, int y) {
+static const uint32_t *px_at(const struct spb_image *img, int x, int y) {
 	return (const uint32_t *)(const void *)(img->data + (size_t)y * img->stride + (size_t)x * 4);
 }
 
-static bool span_equal(const struct wlr_spice_image *old, const struct wlr_spice_image *cur, int y,
+static bool span_equal(const struct spb_image *old, const struct spb_image *cur, int y,
 		int x1, int x2) {
 	return memcmp(px_at(old, x1, y), px_at(cur, x1, y), (size_t)(x2 - x1) * 4) == 0;
 }
@@ -24,7 +24,7 @@ struct bounds {
 };
 
 /* Grows b by the changed pixels of row y in [x1, x2). */
-static void bound_row(const struct wlr_spice_image *old, const struct wlr_spice_image *cur, int y,
+static void bound_row(const struct spb_image *old, const struct spb_image *cur, int y,
 		int x1, int x2, struct bounds *b) {
 	const uint32_t *o = px_at(old, 0, y), *c = px_at(cur, 0, y);
 	int first = x1;
@@ -48,9 +48,9 @@ static void bound_row(const struct wlr_spice_image *old, const struct wlr_spice_
 }
 
 /* Adds the changed pixels of rows [y1, y2) x [x1, x2), cut into column spans. */
-static void trim_columns(const struct wlr_spice_image *old, const struct wlr_spice_image *cur,
+static void trim_columns(const struct spb_image *old, const struct spb_image *cur,
 		int x1, int x2, int y1, int y2, pixman_region32_t *out) {
-	int n_tiles = (x2 - x1 + WLR_SPICE_DIFF_TILE - 1) / WLR_SPICE_DIFF_TILE;
+	int n_tiles = (x2 - x1 + SPB_DIFF_TILE - 1) / SPB_DIFF_TILE;
 	bool *changed = calloc((size_t)n_tiles, sizeof(*changed));
 	if (changed == NULL) {
 		pixman_region32_union_rect(out, out, x1, y1, x2 - x1, y2 - y1);
@@ -59,8 +59,8 @@ static void trim_columns(const struct wlr_spice_image *old, const struct wlr_spi
 	int left = n_tiles;
 	for (int y = y1; y < y2 && left > 0; y++) {
 		for (int t = 0; t < n_tiles; t++) {
-			int tx1 = x1 + t * WLR_SPICE_DIFF_TILE;
-			int tx2 = tx1 + WLR_SPICE_DIFF_TILE < x2 ? tx1 + WLR_SPICE_DIFF_TILE : x2;
+			int tx1 = x1 + t * SPB_DIFF_TILE;
+			int tx2 = tx1 + SPB_DIFF_TILE < x2 ? tx1 + SPB_DIFF_TILE : x2;
 			if (!changed[t] && !span_equal(old, cur, y, tx1, tx2)) {
 				changed[t] = true;
 				left--;
@@ -79,13 +79,13 @@ static void trim_columns(const struct wlr_spice_image *old, const struct wlr_spi
 			if (!changed[k]) {
 				continue;
 			}
-			if ((k - end) * WLR_SPICE_DIFF_TILE > WLR_SPICE_DIFF_MAX_COL_GAP) {
+			if ((k - end) * SPB_DIFF_TILE > SPB_DIFF_MAX_COL_GAP) {
 				break;
 			}
 			end = k + 1;
 		}
-		int sx1 = x1 + start * WLR_SPICE_DIFF_TILE;
-		int sx2 = x1 + end * WLR_SPICE_DIFF_TILE < x2 ? x1 + end * WLR_SPICE_DIFF_TILE : x2;
+		int sx1 = x1 + start * SPB_DIFF_TILE;
+		int sx2 = x1 + end * SPB_DIFF_TILE < x2 ? x1 + end * SPB_DIFF_TILE : x2;
 		struct bounds b = { .found = false };
 		for (int y = y1; y < y2; y++) {
 			bound_row(old, cur, y, sx1, sx2, &b);
@@ -99,14 +99,14 @@ static void trim_columns(const struct wlr_spice_image *old, const struct wlr_spi
 }
 
 /* Adds the changed parts of box b (wholly valid) to out. */
-static void trim_box(const struct wlr_spice_image *old, const struct wlr_spice_image *cur,
+static void trim_box(const struct spb_image *old, const struct spb_image *cur,
 		const pixman_box32_t *b, pixman_region32_t *out) {
 	int start = -1, last_changed = -1;
 	for (int y = b->y1; y < b->y2; y++) {
 		if (span_equal(old, cur, y, b->x1, b->x2)) {
 			continue;
 		}
-		if (start >= 0 && y - last_changed - 1 > WLR_SPICE_DIFF_MAX_ROW_GAP) {
+		if (start >= 0 && y - last_changed - 1 > SPB_DIFF_MAX_ROW_GAP) {
 			trim_columns(old, cur, b->x1, b->x2, start, last_changed + 1, out);
 			start = -1;
 		}
@@ -120,8 +120,8 @@ static void trim_box(const struct wlr_spice_image *old, const struct wlr_spice_i
 	}
 }
 
-void wlr_spice_diff_trim(const struct wlr_spice_image *old, const pixman_region32_t *valid,
-		const struct wlr_spice_image *cur, pixman_region32_t *damage) {
+void spb_diff_trim(const struct spb_image *old, const pixman_region32_t *valid,
+		const struct spb_image *cur, pixman_region32_t *damage) {
 	if (old->width != cur->width || old->height != cur->height || old->data == NULL ||
 			cur->data == NULL) {
 		return;

@@ -5,8 +5,8 @@
  * wire, so each damaged area is compared with the shadow and cut to its
  * changed rows and columns. Pure: images in, a smaller region out.
  */
-#ifndef WLR_SPICE_DIFF_H
-#define WLR_SPICE_DIFF_H
+#ifndef SPB_DIFF_H
+#define SPB_DIFF_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -18,14 +18,14 @@
  * nothing, while another command costs its headers on the wire and work in
  * spice-server.
  */
-#define WLR_SPICE_DIFF_MAX_ROW_GAP 16
+#define SPB_DIFF_MAX_ROW_GAP 16
 /* Columns are compared in tiles this wide to find where changes lie. */
-#define WLR_SPICE_DIFF_TILE 16
+#define SPB_DIFF_TILE 16
 /* Unchanged columns between two changed areas up to this many stay in one area. */
-#define WLR_SPICE_DIFF_MAX_COL_GAP 64
+#define SPB_DIFF_MAX_COL_GAP 64
 
 /* A 32-bit xRGB image. */
-struct wlr_spice_image {
+struct spb_image {
 	const uint8_t *data;
 	size_t stride;
 	int width, height;
@@ -38,7 +38,7 @@ struct wlr_spice_image {
  * is left is a few boxes tight around the changes. Damage outside valid, or
  * outside the image, is left as it is.
  */
-void wlr_spice_diff_trim(const struct wlr_spice_image *old, const pixman_region32_t *valid,
-		const struct wlr_spice_image *cur, pixman_region32_t *damage);
+void spb_diff_trim(const struct spb_image *old, const pixman_region32_t *valid,
+		const struct spb_image *cur, pixman_region32_t *damage);
 
 #endif

@@ -17,18 +17,18 @@ static QXLPHYSICAL to_phys(const void *ptr) {
  * A draw command of type at dst on surface_id, with pixel_bytes of room for
  * its image after it; the type's own fields are left to the caller.
  */
-static struct wlr_spice_draw *drawable_create(
+static struct spb_draw *drawable_create(
 		uint8_t type, const pixman_box32_t *dst, uint32_t surface_id, size_t pixel_bytes) {
 	if (dst->x2 <= dst->x1 || dst->y2 <= dst->y1) {
 		return NULL;
 	}
-	struct wlr_spice_draw *draw = malloc(sizeof(*draw) + pixel_bytes);
+	struct spb_draw *draw = malloc(sizeof(*draw) + pixel_bytes);
 	if (draw == NULL) {
 		return NULL;
 	}
 	memset(draw, 0, sizeof(*draw));
 	draw->pixel_bytes = pixel_bytes;
-	draw->resource.kind = WLR_SPICE_RESOURCE_DRAW;
+	draw->resource.kind = SPB_RESOURCE_DRAW;
 	wl_list_init(&draw->resource.link);
 
 	QXLDrawable *drawable = &draw->drawable;
@@ -47,7 +47,7 @@ static struct wlr_spice_draw *drawable_create(
 	return draw;
 }
 
-struct wlr_spice_draw *wlr_spice_draw_copy_create_at(const void *data, size_t stride,
+struct spb_draw *spb_draw_copy_create_at(const void *data, size_t stride,
 		const pixman_box32_t *box, int dst_x, int dst_y, uint32_t surface_id) {
 	int width = box->x2 - box->x1;
 	int height = box->y2 - box->y1;
@@ -56,7 +56,7 @@ struct wlr_spice_draw *wlr_spice_draw_copy_create_at(const void *data, size_t st
 	}
 	size_t row_bytes = (size_t)width * 4;
 	pixman_box32_t dst = { dst_x, dst_y, dst_x + width, dst_y + height };
-	struct wlr_spice_draw *draw =
+	struct spb_draw *draw =
 			drawable_create(QXL_DRAW_COPY, &dst, surface_id, row_bytes * height);
 	if (draw == NULL) {
 		return NULL;
@@ -86,7 +86,7 @@ struct wlr_spice_draw *wlr_spice_draw_copy_create_at(const void *data, size_t st
 	return draw;
 }
 
-bool wlr_spice_box_is_solid(
+bool spb_box_is_solid(
 		const void *data, size_t stride, const pixman_box32_t *box, uint32_t *color) {
 	if (box->x2 <= box->x1 || box->y2 <= box->y1) {
 		return false;
@@ -106,9 +106,9 @@ bool wlr_spice_box_is_solid(
 	return true;
 }
 
-struct wlr_spice_draw *wlr_spice_draw_fill_create(
+struct spb_draw *spb_draw_fill_create(
 		const pixman_box32_t *dst, uint32_t color, uint32_t surface_id) {
-	struct wlr_spice_draw *draw = drawable_create(QXL_DRAW_FILL, dst, surface_id, 0);
+	struct spb_draw *draw = drawable_create(QXL_DRAW_FILL, dst, surface_id, 0);
 	if (draw == NULL) {
 		return NULL;
 	}
@@ -118,9 +118,9 @@ struct wlr_spice_draw *wlr_spice_draw_fill_create(
 	return draw;
 }
 
-struct wlr_spice_draw *wlr_spice_draw_copy_bits_create(
+struct spb_draw *spb_draw_copy_bits_create(
 		const pixman_box32_t *dst, int src_x, int src_y, uint32_t surface_id) {
-	struct wlr_spice_draw *draw = drawable_create(QXL_COPY_BITS, dst, surface_id, 0);
+	struct spb_draw *draw = drawable_create(QXL_COPY_BITS, dst, surface_id, 0);
 	if (draw == NULL) {
 		return NULL;
 	}
@@ -129,7 +129,7 @@ struct wlr_spice_draw *wlr_spice_draw_copy_bits_create(
 	return draw;
 }
 
-void wlr_spice_draw_destroy(struct wlr_spice_draw *draw) {
+void spb_draw_destroy(struct spb_draw *draw) {
 	free(draw);
 }
 
@@ -168,11 +168,11 @@ static uint64_t image_id(const void *data, int width, int height) {
 	return mix(h ^ k2, h ^ k0);
 }
 
-bool wlr_spice_draw_cache_image(struct wlr_spice_draw *draw) {
+bool spb_draw_cache_image(struct spb_draw *draw) {
 	QXLImage *image = &draw->image;
 	if (draw->drawable.type != QXL_DRAW_COPY ||
 			(uint64_t)image->descriptor.width * image->descriptor.height >
-					WLR_SPICE_CACHE_MAX_PIXELS) {
+					SPB_CACHE_MAX_PIXELS) {
 		return false;
 	}
 	image->descriptor.id = image_id(
@@ -181,7 +181,7 @@ bool wlr_spice_draw_cache_image(struct wlr_spice_draw *draw) {
 	return true;
 }
 
-void wlr_spice_draw_to_command(struct wlr_spice_draw *draw, QXLCommandExt *cmd) {
+void spb_draw_to_command(struct spb_draw *draw, QXLCommandExt *cmd) {
 	memset(cmd, 0, sizeof(*cmd));
 	cmd->cmd.type = QXL_CMD_DRAW;
 	cmd->cmd.data = to_phys(&draw->drawable);
@@ -189,9 +189,9 @@ void wlr_spice_draw_to_command(struct wlr_spice_draw *draw, QXLCommandExt *cmd) 
 	cmd->flags = 0;
 }
 
-struct wlr_spice_resource *wlr_spice_resource_from_release(QXLReleaseInfoExt release) {
+struct spb_resource *spb_resource_from_release(QXLReleaseInfoExt release) {
 	if (release.info == NULL) {
 		return NULL;
 	}
-	return (struct wlr_spice_resource *)(uintptr_t)release.info->id;
+	return (struct spb_resource *)(uintptr_t)release.info->id;
 }

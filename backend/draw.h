@@ -3,8 +3,8 @@
  * release. spice-server references the pixels until release_resource, so
  * each command owns its memory in one allocation.
  */
-#ifndef WLR_SPICE_DRAW_H
-#define WLR_SPICE_DRAW_H
+#ifndef SPB_DRAW_H
+#define SPB_DRAW_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -13,22 +13,22 @@
 #include <wayland-util.h>
 #include <spice.h>
 
-enum wlr_spice_resource_kind {
-	WLR_SPICE_RESOURCE_DRAW = 1,
-	WLR_SPICE_RESOURCE_CURSOR,
+enum spb_resource_kind {
+	SPB_RESOURCE_DRAW = 1,
+	SPB_RESOURCE_CURSOR,
 };
 
 /*
  * First member of every command handed to spice-server: release_info.id
  * points at it, and release_resource tells the kinds apart by it.
  */
-struct wlr_spice_resource {
-	uint32_t kind; // enum wlr_spice_resource_kind
-	struct wl_list link; // wlr_spice_qxl.outstanding, under the qxl lock
+struct spb_resource {
+	uint32_t kind; // enum spb_resource_kind
+	struct wl_list link; // spb_qxl.outstanding, under the qxl lock
 };
 
-struct wlr_spice_draw {
-	struct wlr_spice_resource resource;
+struct spb_draw {
+	struct spb_resource resource;
 	QXLDrawable drawable;
 	QXLImage image;
 	size_t pixel_bytes;
@@ -41,24 +41,24 @@ struct wlr_spice_draw {
  * beside the first are offset). The box must lie inside the image. Returns
  * NULL on allocation failure.
  */
-struct wlr_spice_draw *wlr_spice_draw_copy_create_at(const void *data, size_t stride,
+struct spb_draw *spb_draw_copy_create_at(const void *data, size_t stride,
 		const pixman_box32_t *box, int dst_x, int dst_y, uint32_t surface_id);
 /*
  * True if every pixel of box in the 32-bit xRGB image (data, stride) has the
  * same colour, stored in *color (xRGB, alpha dropped).
  */
-bool wlr_spice_box_is_solid(
+bool spb_box_is_solid(
 		const void *data, size_t stride, const pixman_box32_t *box, uint32_t *color);
 /* A QXL_DRAW_FILL of dst with a solid xRGB colour: no pixels, a few bytes. */
-struct wlr_spice_draw *wlr_spice_draw_fill_create(
+struct spb_draw *spb_draw_fill_create(
 		const pixman_box32_t *dst, uint32_t color, uint32_t surface_id);
 /*
  * A QXL_COPY_BITS: the client copies the surface's pixels at (src_x, src_y)
  * to dst, on surface_id. Carries no pixels.
  */
-struct wlr_spice_draw *wlr_spice_draw_copy_bits_create(
+struct spb_draw *spb_draw_copy_bits_create(
 		const pixman_box32_t *dst, int src_x, int src_y, uint32_t surface_id);
-void wlr_spice_draw_destroy(struct wlr_spice_draw *draw);
+void spb_draw_destroy(struct spb_draw *draw);
 
 /*
  * Images of at most this many pixels go into the client's image cache: glyph
@@ -68,17 +68,17 @@ void wlr_spice_draw_destroy(struct wlr_spice_draw *draw);
  * costs the client memory (spice-server bounds the cache by the client's
  * announced size).
  */
-#define WLR_SPICE_CACHE_MAX_PIXELS (256 * 256)
+#define SPB_CACHE_MAX_PIXELS (256 * 256)
 
 /*
  * Marks a QXL_DRAW_COPY's image cacheable under its content id, when it is
  * small enough: spice-server then sends the same image again as a reference
  * to the client's copy (18 bytes) instead of the pixels. True if marked.
  */
-bool wlr_spice_draw_cache_image(struct wlr_spice_draw *draw);
+bool spb_draw_cache_image(struct spb_draw *draw);
 
-void wlr_spice_draw_to_command(struct wlr_spice_draw *draw, QXLCommandExt *cmd);
+void spb_draw_to_command(struct spb_draw *draw, QXLCommandExt *cmd);
 /* The resource a release_resource callback refers to, NULL if none. */
-struct wlr_spice_resource *wlr_spice_resource_from_release(QXLReleaseInfoExt release);
+struct spb_resource *spb_resource_from_release(QXLReleaseInfoExt release);
 
 #endif

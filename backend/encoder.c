@@ -1,7 +1,7 @@
 /*
  * The values spice-server's encoder settings take, by option name: checked
  * here for the compositor's option parser (wlr_spice_encoder_check) and
- * turned into spice-server's enums for backend.c (wlr_spice_encoder_lookup).
+ * turned into spice-server's enums for backend.c (spb_encoder_lookup).
  * These are the values XSpice accepted.
  */
 #include <stdio.h>
@@ -69,7 +69,7 @@ static int find_name(const char *const *names, const char *s, size_t len) {
 	return -1;
 }
 
-bool wlr_spice_encoder_lookup(const char *option, const char *value, int *out) {
+bool spb_encoder_lookup(const char *option, const char *value, int *out) {
 	for (size_t i = 0; i < ARRAY_LEN(lists); i++) {
 		if (lists[i].values == NULL || strcmp(lists[i].option, option) != 0) {
 			continue;
@@ -130,7 +130,7 @@ bool wlr_spice_encoder_check(const char *option, const char *value, char *reason
 		return check_video_codecs(value, reason, size);
 	}
 	int spice_value;
-	if (wlr_spice_encoder_lookup(option, value, &spice_value)) {
+	if (spb_encoder_lookup(option, value, &spice_value)) {
 		return true;
 	}
 	const char *const *names = wlr_spice_encoder_values(option);

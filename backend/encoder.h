@@ -4,8 +4,8 @@
  * wlr_spice_encoder_check) and for handing them to spice-server. Pure: the
  * option parser's unit test links it alone.
  */
-#ifndef WLR_SPICE_ENCODER_H
-#define WLR_SPICE_ENCODER_H
+#ifndef SPB_ENCODER_H
+#define SPB_ENCODER_H
 
 #include <stdbool.h>
 
@@ -14,6 +14,6 @@
  * SPICE_STREAM_VIDEO_*) of an encoder option with a fixed set of values;
  * false for other options and unknown values.
  */
-bool wlr_spice_encoder_lookup(const char *option, const char *value, int *out);
+bool spb_encoder_lookup(const char *option, const char *value, int *out);
 
 #endif

@@ -46,35 +46,35 @@ enum {
 };
 
 struct file_xfer {
-	struct wlr_spice_agent *agent;
-	struct wl_list link; // wlr_spice_agent.file_xfers
+	struct spb_agent *agent;
+	struct wl_list link; // spb_agent.file_xfers
 	uint32_t id;
 	int dir_fd, fd;
-	char name[WLR_SPICE_AGENT_FILE_NAME_MAX + 1]; // sanitised, as the client named it
+	char name[SPB_AGENT_FILE_NAME_MAX + 1]; // sanitised, as the client named it
 	char tmp_name[64]; // the hidden file being written
 	uint64_t size, received;
 };
 
-bool wlr_spice_file_xfer_enabled(struct wlr_spice_agent *agent) {
+bool spb_file_xfer_enabled(struct spb_agent *agent) {
 	const struct wlr_spice_backend_options *o = &agent->backend->options;
 	// Dropping a file is input: a view-only client may not.
 	return o->download_dir != NULL && !o->view_only;
 }
 
-static void send_status(struct wlr_spice_agent *agent, uint32_t id, uint32_t result,
+static void send_status(struct spb_agent *agent, uint32_t id, uint32_t result,
 		const void *detail, uint32_t detail_size) {
-	if (!wlr_spice_agent_client_has_cap(agent, VD_AGENT_CAP_FILE_XFER_DETAILED_ERRORS)) {
+	if (!spb_agent_client_has_cap(agent, VD_AGENT_CAP_FILE_XFER_DETAILED_ERRORS)) {
 		detail_size = 0;
 	}
 	uint8_t *payload;
 	uint32_t size;
-	if (wlr_spice_agent_build_file_status(id, result, detail, detail_size, &payload, &size)) {
-		wlr_spice_agent_send(agent, VD_AGENT_FILE_XFER_STATUS, payload, size);
+	if (spb_agent_build_file_status(id, result, detail, detail_size, &payload, &size)) {
+		spb_agent_send(agent, VD_AGENT_FILE_XFER_STATUS, payload, size);
 	}
 }
 
 /* STATUS ERROR with a GIO error code, for clients that understand details. */
-static void send_error(struct wlr_spice_agent *agent, uint32_t id, uint32_t gio_code) {
+static void send_error(struct spb_agent *agent, uint32_t id, uint32_t gio_code) {
 	uint8_t detail[sizeof(VDAgentFileXferStatusError)];
 	detail[0] = VD_AGENT_FILE_XFER_STATUS_ERROR_GLIB_IO;
 	for (int i = 0; i < 4; i++) {
@@ -83,7 +83,7 @@ static void send_error(struct wlr_spice_agent *agent, uint32_t id, uint32_t gio_
 	send_status(agent, id, VD_AGENT_FILE_XFER_STATUS_ERROR, detail, sizeof(detail));
 }
 
-static void send_no_space(struct wlr_spice_agent *agent, uint32_t id, uint64_t free_bytes) {
+static void send_no_space(struct spb_agent *agent, uint32_t id, uint64_t free_bytes) {
 	uint8_t detail[sizeof(VDAgentFileXferStatusNotEnoughSpace)];
 	for (int i = 0; i < 8; i++) {
 		detail[i] = (uint8_t)(free_bytes >> (8 * i));
@@ -129,7 +129,7 @@ static void xfer_destroy(struct file_xfer *xfer) {
 	free(xfer);
 }
 
-static struct file_xfer *xfer_find(struct wlr_spice_agent *agent, uint32_t id) {
+static struct file_xfer *xfer_find(struct spb_agent *agent, uint32_t id) {
 	struct file_xfer *xfer;
 	wl_list_for_each(xfer, &agent->file_xfers, link) {
 		if (xfer->id == id) {
@@ -150,7 +150,7 @@ static int open_download_dir(const char *path) {
 }
 
 /* Bytes the other transfers still have to write: the space they will take. */
-static uint64_t bytes_promised(struct wlr_spice_agent *agent) {
+static uint64_t bytes_promised(struct spb_agent *agent) {
 	uint64_t sum = 0;
 	struct file_xfer *xfer;
 	wl_list_for_each(xfer, &agent->file_xfers, link) {
@@ -159,12 +159,12 @@ static uint64_t bytes_promised(struct wlr_spice_agent *agent) {
 	return sum;
 }
 
-static void handle_start(struct wlr_spice_agent *agent, const uint8_t *payload, uint32_t size) {
+static void handle_start(struct spb_agent *agent, const uint8_t *payload, uint32_t size) {
 	const char *dir = agent->backend->options.download_dir;
 	uint32_t id = 0;
 	uint64_t file_size = 0;
 	char raw_name[1024];
-	if (!wlr_spice_agent_parse_file_start(
+	if (!spb_agent_parse_file_start(
 				payload, size, &id, raw_name, sizeof(raw_name), &file_size)) {
 		wlr_log(WLR_INFO, "file transfer: malformed start message refused");
 		if (size >= sizeof(uint32_t)) {
@@ -174,10 +174,10 @@ static void handle_start(struct wlr_spice_agent *agent, const uint8_t *payload, 
 		}
 		return;
 	}
-	if (!wlr_spice_file_xfer_enabled(agent)) {
+	if (!spb_file_xfer_enabled(agent)) {
 		send_status(agent, id, VD_AGENT_FILE_XFER_STATUS_DISABLED, NULL, 0);
 		// Older clients do not know DISABLED.
-		if (!wlr_spice_agent_client_has_cap(agent, VD_AGENT_CAP_FILE_XFER_DETAILED_ERRORS)) {
+		if (!spb_agent_client_has_cap(agent, VD_AGENT_CAP_FILE_XFER_DETAILED_ERRORS)) {
 			send_status(agent, id, VD_AGENT_FILE_XFER_STATUS_ERROR, NULL, 0);
 		}
 		return;
@@ -203,7 +203,7 @@ static void handle_start(struct wlr_spice_agent *agent, const uint8_t *payload, 
 	xfer->size = file_size;
 	wl_list_insert(agent->file_xfers.prev, &xfer->link);
 	agent->n_file_xfers++;
-	if (!wlr_spice_agent_file_name_safe(raw_name, xfer->name, sizeof(xfer->name))) {
+	if (!spb_agent_file_name_safe(raw_name, xfer->name, sizeof(xfer->name))) {
 		wlr_log(WLR_INFO, "file transfer %" PRIu32 ": unusable file name refused", id);
 		xfer->dir_fd = -1;
 		send_error(agent, id, GIO_ERROR_INVALID_FILENAME);
@@ -227,7 +227,7 @@ static void handle_start(struct wlr_spice_agent *agent, const uint8_t *payload, 
 					"fit in %s (%" PRIu64 " bytes free); refused", id, xfer->name, file_size,
 					dir, available);
 			send_no_space(agent, id, available);
-			if (!wlr_spice_agent_client_has_cap(
+			if (!spb_agent_client_has_cap(
 						agent, VD_AGENT_CAP_FILE_XFER_DETAILED_ERRORS)) {
 				// NOT_ENOUGH_SPACE is the detailed form; others know only ERROR.
 				send_status(agent, id, VD_AGENT_FILE_XFER_STATUS_ERROR, NULL, 0);
@@ -266,7 +266,7 @@ fail:
 /* Links the complete file to its first free name; false with errno set. */
 static bool xfer_publish(struct file_xfer *xfer, char *final, size_t final_cap) {
 	for (unsigned n = 0; n <= MAX_NAME_VARIANTS; n++) {
-		if (!wlr_spice_agent_file_name_variant(xfer->name, n, final, final_cap)) {
+		if (!spb_agent_file_name_variant(xfer->name, n, final, final_cap)) {
 			errno = ENAMETOOLONG;
 			return false;
 		}
@@ -299,8 +299,8 @@ static bool xfer_publish(struct file_xfer *xfer, char *final, size_t final_cap) 
 }
 
 static void xfer_complete(struct file_xfer *xfer) {
-	struct wlr_spice_agent *agent = xfer->agent;
-	char final[WLR_SPICE_AGENT_FILE_NAME_MAX + 32];
+	struct spb_agent *agent = xfer->agent;
+	char final[SPB_AGENT_FILE_NAME_MAX + 32];
 	int err = 0;
 	if (close(xfer->fd) != 0) {
 		err = errno;
@@ -321,10 +321,10 @@ static void xfer_complete(struct file_xfer *xfer) {
 	xfer_destroy(xfer); // removes the temporary name (the final one stays linked)
 }
 
-static void handle_data(struct wlr_spice_agent *agent, const uint8_t *payload, uint32_t size) {
+static void handle_data(struct spb_agent *agent, const uint8_t *payload, uint32_t size) {
 	uint32_t id = 0, len = 0;
 	const uint8_t *data = NULL;
-	if (!wlr_spice_agent_parse_file_data(payload, size, &id, &data, &len)) {
+	if (!spb_agent_parse_file_data(payload, size, &id, &data, &len)) {
 		wlr_log(WLR_INFO, "file transfer: malformed data message dropped");
 		return;
 	}
@@ -361,9 +361,9 @@ static void handle_data(struct wlr_spice_agent *agent, const uint8_t *payload, u
 	}
 }
 
-static void handle_status(struct wlr_spice_agent *agent, const uint8_t *payload, uint32_t size) {
+static void handle_status(struct spb_agent *agent, const uint8_t *payload, uint32_t size) {
 	uint32_t id = 0, result = 0;
-	if (!wlr_spice_agent_parse_file_status(payload, size, &id, &result)) {
+	if (!spb_agent_parse_file_status(payload, size, &id, &result)) {
 		return;
 	}
 	struct file_xfer *xfer = xfer_find(agent, id);
@@ -380,8 +380,8 @@ static void handle_status(struct wlr_spice_agent *agent, const uint8_t *payload,
 	xfer_destroy(xfer);
 }
 
-void wlr_spice_file_xfer_handle(
-		struct wlr_spice_agent *agent, uint32_t type, const uint8_t *payload, uint32_t size) {
+void spb_file_xfer_handle(
+		struct spb_agent *agent, uint32_t type, const uint8_t *payload, uint32_t size) {
 	switch (type) {
 	case VD_AGENT_FILE_XFER_START:
 		handle_start(agent, payload, size);
@@ -395,7 +395,7 @@ void wlr_spice_file_xfer_handle(
 	}
 }
 
-void wlr_spice_file_xfer_cancel_all(struct wlr_spice_agent *agent) {
+void spb_file_xfer_cancel_all(struct spb_agent *agent) {
 	struct file_xfer *xfer, *tmp;
 	wl_list_for_each_safe(xfer, tmp, &agent->file_xfers, link) {
 		wlr_log(WLR_INFO, "file transfer %" PRIu32 ": '%s' ends unfinished (%" PRIu64 " of %"

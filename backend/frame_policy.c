@@ -7,26 +7,26 @@
  */
 #include "frame_policy.h"
 
-void wlr_spice_frame_policy_init(struct wlr_spice_frame_policy *policy,
+void spb_frame_policy_init(struct spb_frame_policy *policy,
 		enum wlr_spice_frame_mode mode, int fps, int queue_bound) {
 	if (fps < 1) {
 		fps = 1;
 	}
-	*policy = (struct wlr_spice_frame_policy){
+	*policy = (struct spb_frame_policy){
 		.mode = mode,
 		.period_ms = 1000 / fps,
 		.queue_bound = queue_bound,
-		.tokens = WLR_SPICE_AUTO_BURST,
+		.tokens = SPB_AUTO_BURST,
 	};
 	pixman_region32_init(&policy->pending);
 }
 
-void wlr_spice_frame_policy_finish(struct wlr_spice_frame_policy *policy) {
+void spb_frame_policy_finish(struct spb_frame_policy *policy) {
 	pixman_region32_fini(&policy->pending);
 }
 
-void wlr_spice_frame_policy_add_damage(
-		struct wlr_spice_frame_policy *policy, const pixman_region32_t *damage) {
+void spb_frame_policy_add_damage(
+		struct spb_frame_policy *policy, const pixman_region32_t *damage) {
 	pixman_region32_union(&policy->pending, &policy->pending, (pixman_region32_t *)damage);
 }
 
@@ -40,18 +40,18 @@ static int64_t region_area(const pixman_region32_t *region) {
 	return area;
 }
 
-static int tokens_at(const struct wlr_spice_frame_policy *policy, int64_t now_ms) {
-	int64_t refilled = (now_ms - policy->tokens_ms) / WLR_SPICE_AUTO_REFILL_MS;
+static int tokens_at(const struct spb_frame_policy *policy, int64_t now_ms) {
+	int64_t refilled = (now_ms - policy->tokens_ms) / SPB_AUTO_REFILL_MS;
 	int64_t tokens = policy->tokens + (refilled > 0 ? refilled : 0);
-	return tokens > WLR_SPICE_AUTO_BURST ? WLR_SPICE_AUTO_BURST : (int)tokens;
+	return tokens > SPB_AUTO_BURST ? SPB_AUTO_BURST : (int)tokens;
 }
 
-static bool in_period(const struct wlr_spice_frame_policy *policy, int64_t now_ms) {
+static bool in_period(const struct spb_frame_policy *policy, int64_t now_ms) {
 	return policy->flushed_once && policy->last_flush_ms + policy->period_ms > now_ms;
 }
 
-int wlr_spice_frame_policy_next_flush(
-		const struct wlr_spice_frame_policy *policy, int64_t now_ms, int queued) {
+int spb_frame_policy_next_flush(
+		const struct spb_frame_policy *policy, int64_t now_ms, int queued) {
 	if (!pixman_region32_not_empty((pixman_region32_t *)&policy->pending)) {
 		return -1;
 	}
@@ -62,24 +62,24 @@ int wlr_spice_frame_policy_next_flush(
 		delay = (int)(policy->last_flush_ms + policy->period_ms - now_ms);
 	}
 	if (policy->mode == WLR_SPICE_FRAME_MODE_AUTO) {
-		if (queued >= WLR_SPICE_AUTO_BACKLOG) {
+		if (queued >= SPB_AUTO_BACKLOG) {
 			// The client is behind: half the rate, so changes coalesce.
 			int64_t due = policy->last_flush_ms + 2 * policy->period_ms;
 			delay = policy->flushed_once && due > now_ms ? (int)(due - now_ms) : 0;
 		} else if (delay > 0 && tokens_at(policy, now_ms) > 0 &&
-				region_area(&policy->pending) <= WLR_SPICE_AUTO_SMALL_PIXELS) {
+				region_area(&policy->pending) <= SPB_AUTO_SMALL_PIXELS) {
 			delay = 0;
 		}
 	}
 	if (delay == 0 && queued >= policy->queue_bound) {
 		// The worker is behind: keep coalescing into the pending region.
-		delay = paced ? policy->period_ms : WLR_SPICE_BACKLOG_RETRY_MS;
+		delay = paced ? policy->period_ms : SPB_BACKLOG_RETRY_MS;
 	}
 	return delay;
 }
 
-void wlr_spice_frame_policy_take(
-		struct wlr_spice_frame_policy *policy, int64_t now_ms, pixman_region32_t *out) {
+void spb_frame_policy_take(
+		struct spb_frame_policy *policy, int64_t now_ms, pixman_region32_t *out) {
 	if (policy->mode == WLR_SPICE_FRAME_MODE_AUTO && in_period(policy, now_ms)) {
 		// An early flush spends one of the burst's tokens.
 		int tokens = tokens_at(policy, now_ms);

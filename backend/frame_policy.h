@@ -4,8 +4,8 @@
  * changes let through early (auto); never while the SPICE worker is behind.
  * Pure: time and queue depth are inputs, so it is unit-tested alone.
  */
-#ifndef WLR_SPICE_FRAME_POLICY_H
-#define WLR_SPICE_FRAME_POLICY_H
+#ifndef SPB_FRAME_POLICY_H
+#define SPB_FRAME_POLICY_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -13,17 +13,17 @@
 #include "wlr_spice.h"
 
 /* How long per-op waits before retrying when the worker is behind. */
-#define WLR_SPICE_BACKLOG_RETRY_MS 4
+#define SPB_BACKLOG_RETRY_MS 4
 
 /* auto: pending damage up to this many pixels counts as a small change. */
-#define WLR_SPICE_AUTO_SMALL_PIXELS (256 * 256)
+#define SPB_AUTO_SMALL_PIXELS (256 * 256)
 /* auto: small changes sent at once within a period, and how fast that refills. */
-#define WLR_SPICE_AUTO_BURST 4
-#define WLR_SPICE_AUTO_REFILL_MS 250
+#define SPB_AUTO_BURST 4
+#define SPB_AUTO_REFILL_MS 250
 /* auto: commands waiting for the worker from which the client counts as behind. */
-#define WLR_SPICE_AUTO_BACKLOG 8
+#define SPB_AUTO_BACKLOG 8
 
-struct wlr_spice_frame_policy {
+struct spb_frame_policy {
 	enum wlr_spice_frame_mode mode;
 	int period_ms; // dfps: minimum time between two flushes
 	int queue_bound; // commands waiting for the worker above which we coalesce
@@ -35,22 +35,22 @@ struct wlr_spice_frame_policy {
 	int64_t tokens_ms;
 };
 
-void wlr_spice_frame_policy_init(struct wlr_spice_frame_policy *policy,
+void spb_frame_policy_init(struct spb_frame_policy *policy,
 		enum wlr_spice_frame_mode mode, int fps, int queue_bound);
-void wlr_spice_frame_policy_finish(struct wlr_spice_frame_policy *policy);
+void spb_frame_policy_finish(struct spb_frame_policy *policy);
 
-void wlr_spice_frame_policy_add_damage(
-		struct wlr_spice_frame_policy *policy, const pixman_region32_t *damage);
+void spb_frame_policy_add_damage(
+		struct spb_frame_policy *policy, const pixman_region32_t *damage);
 
 /*
  * Milliseconds until pending damage should be flushed: -1 when nothing is
  * pending, 0 for now, else the delay for a timer.
  */
-int wlr_spice_frame_policy_next_flush(
-		const struct wlr_spice_frame_policy *policy, int64_t now_ms, int queued);
+int spb_frame_policy_next_flush(
+		const struct spb_frame_policy *policy, int64_t now_ms, int queued);
 
 /* Moves the pending region into out (an initialised region) and records now. */
-void wlr_spice_frame_policy_take(
-		struct wlr_spice_frame_policy *policy, int64_t now_ms, pixman_region32_t *out);
+void spb_frame_policy_take(
+		struct spb_frame_policy *policy, int64_t now_ms, pixman_region32_t *out);
 
 #endif

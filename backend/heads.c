@@ -14,7 +14,7 @@ static int clamp(int64_t v, int min, int max) {
 	return v > max ? max : (int)v;
 }
 
-int64_t wlr_spice_heads_area(const struct wlr_spice_head *heads, int n) {
+int64_t spb_heads_area(const struct spb_head *heads, int n) {
 	int64_t width = 0, height = 0;
 	for (int i = 0; i < n; i++) {
 		width += heads[i].width;
@@ -23,8 +23,8 @@ int64_t wlr_spice_heads_area(const struct wlr_spice_head *heads, int n) {
 	return width * height;
 }
 
-int wlr_spice_heads_from_monitors(const struct wlr_spice_agent_monitor *monitors, uint32_t count,
-		const struct wlr_spice_head_limits *limits, struct wlr_spice_head *heads, bool *scaled) {
+int spb_heads_from_monitors(const struct spb_agent_monitor *monitors, uint32_t count,
+		const struct spb_head_limits *limits, struct spb_head *heads, bool *scaled) {
 	int n = 0;
 	for (uint32_t i = 0; i < count && n < limits->max_heads; i++) {
 		if (monitors[i].width == 0 || monitors[i].height == 0) {
@@ -43,7 +43,7 @@ int wlr_spice_heads_from_monitors(const struct wlr_spice_agent_monitor *monitors
 	if (scaled != NULL) {
 		*scaled = false;
 	}
-	int64_t area = wlr_spice_heads_area(heads, n);
+	int64_t area = spb_heads_area(heads, n);
 	if (area <= limits->max_area) {
 		return n;
 	}
@@ -60,10 +60,10 @@ int wlr_spice_heads_from_monitors(const struct wlr_spice_agent_monitor *monitors
 				limits->max_height);
 	}
 	// Rounding is down, but the minimum size may push it back over.
-	while (n > 1 && wlr_spice_heads_area(heads, n) > limits->max_area) {
+	while (n > 1 && spb_heads_area(heads, n) > limits->max_area) {
 		n--;
 	}
-	if (n == 1 && wlr_spice_heads_area(heads, 1) > limits->max_area) {
+	if (n == 1 && spb_heads_area(heads, 1) > limits->max_area) {
 		// One head at a minimum side: the other side gives.
 		if (heads[0].width == limits->min_width) {
 			heads[0].height = clamp(limits->max_area / heads[0].width, limits->min_height,

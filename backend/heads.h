@@ -5,27 +5,27 @@
  * a client cannot make spice-wl allocate gigabytes of surfaces. Pure: unit
  * tested alone.
  */
-#ifndef WLR_SPICE_HEADS_H
-#define WLR_SPICE_HEADS_H
+#ifndef SPB_HEADS_H
+#define SPB_HEADS_H
 
 #include <stdbool.h>
 #include <stdint.h>
 #include "agent_proto.h"
 
 /* What a head should be: its size (heads sit side by side). */
-struct wlr_spice_head {
+struct spb_head {
 	int width, height;
 	int width_mm, height_mm; // the client monitor's physical size; 0 when not known
 };
 
-struct wlr_spice_head_limits {
+struct spb_head_limits {
 	int min_width, min_height, max_width, max_height;
 	int max_heads;
 	int64_t max_area; // >= min_width * min_height
 };
 
 /* The area of heads side by side. */
-int64_t wlr_spice_heads_area(const struct wlr_spice_head *heads, int n);
+int64_t spb_heads_area(const struct spb_head *heads, int n);
 
 /*
  * Fills heads (room for limits->max_heads) from count monitors, in order,
@@ -36,7 +36,7 @@ int64_t wlr_spice_heads_area(const struct wlr_spice_head *heads, int n);
  * be NULL) tells whether the area bound changed anything. Returns the
  * number of heads.
  */
-int wlr_spice_heads_from_monitors(const struct wlr_spice_agent_monitor *monitors, uint32_t count,
-		const struct wlr_spice_head_limits *limits, struct wlr_spice_head *heads, bool *scaled);
+int spb_heads_from_monitors(const struct spb_agent_monitor *monitors, uint32_t count,
+		const struct spb_head_limits *limits, struct spb_head *heads, bool *scaled);
 
 #endif

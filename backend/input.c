@@ -20,21 +20,21 @@
 
 struct spice_keyboard {
 	struct wlr_keyboard wlr_keyboard;
-	struct wlr_spice_input *input;
+	struct spb_input *input;
 };
 
-static struct wlr_spice_input *input_from_kbd(SpiceKbdInstance *sin) {
-	struct wlr_spice_input *input = wl_container_of(sin, input, kbd);
+static struct spb_input *input_from_kbd(SpiceKbdInstance *sin) {
+	struct spb_input *input = wl_container_of(sin, input, kbd);
 	return input;
 }
 
-static struct wlr_spice_input *input_from_tablet(SpiceTabletInstance *sin) {
-	struct wlr_spice_input *input = wl_container_of(sin, input, tablet);
+static struct spb_input *input_from_tablet(SpiceTabletInstance *sin) {
+	struct spb_input *input = wl_container_of(sin, input, tablet);
 	return input;
 }
 
-static struct wlr_spice_input *input_from_mouse(SpiceMouseInstance *sin) {
-	struct wlr_spice_input *input = wl_container_of(sin, input, mouse);
+static struct spb_input *input_from_mouse(SpiceMouseInstance *sin) {
+	struct spb_input *input = wl_container_of(sin, input, mouse);
 	return input;
 }
 
@@ -47,7 +47,7 @@ static bool key_is_down(struct wlr_keyboard *keyboard, uint32_t keycode) {
 	return false;
 }
 
-static void emit_key(struct wlr_spice_input *input, uint32_t keycode, bool pressed) {
+static void emit_key(struct spb_input *input, uint32_t keycode, bool pressed) {
 	if (input->keyboard == NULL) {
 		return;
 	}
@@ -66,20 +66,20 @@ static void emit_key(struct wlr_spice_input *input, uint32_t keycode, bool press
 }
 
 static void kbd_push_scan_freg(SpiceKbdInstance *sin, uint8_t frag) {
-	struct wlr_spice_input *input = input_from_kbd(sin);
+	struct spb_input *input = input_from_kbd(sin);
 	uint32_t keycode;
 	bool pressed;
 	uint16_t scancode;
-	switch (wlr_spice_scancode_feed(&input->decoder, frag, &keycode, &pressed, &scancode)) {
-	case WLR_SPICE_SCANCODE_NONE:
+	switch (spb_scancode_feed(&input->decoder, frag, &keycode, &pressed, &scancode)) {
+	case SPB_SCANCODE_NONE:
 		break;
-	case WLR_SPICE_SCANCODE_KEY:
+	case SPB_SCANCODE_KEY:
 		if (input->view_only) {
 			break;
 		}
 		emit_key(input, keycode, pressed);
 		break;
-	case WLR_SPICE_SCANCODE_UNKNOWN:;
+	case SPB_SCANCODE_UNKNOWN:;
 		// Log each unknown code once, not on every press.
 		unsigned bit = (scancode & 0x7f) | ((scancode & 0xff00) ? 0x80 : 0);
 		if (!(input->unknown_logged[bit / 32] & (1u << (bit % 32)))) {
@@ -91,7 +91,7 @@ static void kbd_push_scan_freg(SpiceKbdInstance *sin, uint8_t frag) {
 }
 
 static uint8_t kbd_get_leds(SpiceKbdInstance *sin) {
-	struct wlr_spice_input *input = input_from_kbd(sin);
+	struct spb_input *input = input_from_kbd(sin);
 	return input->spice_leds;
 }
 
@@ -108,16 +108,16 @@ static const SpiceKbdInterface kbd_interface = {
 
 /* Turns the pointer module's actions into wlr_pointer events. */
 static void emit_actions(
-		struct wlr_spice_input *input, const struct wlr_spice_pointer_actions *actions) {
+		struct spb_input *input, const struct spb_pointer_actions *actions) {
 	if (input->pointer == NULL) {
 		return;
 	}
 	struct wlr_pointer *pointer = input->pointer->pointer;
 	uint32_t time = (uint32_t)swl_clock_now(SWL_CLOCK_MS);
 	for (size_t i = 0; i < actions->len; i++) {
-		const struct wlr_spice_pointer_action *a = &actions->actions[i];
+		const struct spb_pointer_action *a = &actions->actions[i];
 		switch (a->type) {
-		case WLR_SPICE_POINTER_ABSOLUTE:;
+		case SPB_POINTER_ABSOLUTE:;
 			struct wlr_event_pointer_motion_absolute absolute = {
 				.device = input->pointer,
 				.time_msec = time,
@@ -126,7 +126,7 @@ static void emit_actions(
 			};
 			wl_signal_emit(&pointer->events.motion_absolute, &absolute);
 			break;
-		case WLR_SPICE_POINTER_RELATIVE:;
+		case SPB_POINTER_RELATIVE:;
 			struct wlr_event_pointer_motion motion = {
 				.device = input->pointer,
 				.time_msec = time,
@@ -137,7 +137,7 @@ static void emit_actions(
 			};
 			wl_signal_emit(&pointer->events.motion, &motion);
 			break;
-		case WLR_SPICE_POINTER_BUTTON:;
+		case SPB_POINTER_BUTTON:;
 			struct wlr_event_pointer_button button = {
 				.device = input->pointer,
 				.time_msec = time,
@@ -146,7 +146,7 @@ static void emit_actions(
 			};
 			wl_signal_emit(&pointer->events.button, &button);
 			break;
-		case WLR_SPICE_POINTER_WHEEL:;
+		case SPB_POINTER_WHEEL:;
 			struct wlr_event_pointer_axis axis = {
 				.device = input->pointer,
 				.time_msec = time,
@@ -157,7 +157,7 @@ static void emit_actions(
 			};
 			wl_signal_emit(&pointer->events.axis, &axis);
 			break;
-		case WLR_SPICE_POINTER_FRAME:
+		case SPB_POINTER_FRAME:
 			wl_signal_emit(&pointer->events.frame, pointer);
 			break;
 		}
@@ -165,42 +165,42 @@ static void emit_actions(
 }
 
 /* Input is dropped whole, state and all, while view-only or without a device. */
-static bool pointer_ignored(struct wlr_spice_input *input) {
+static bool pointer_ignored(struct spb_input *input) {
 	return input->view_only || input->pointer == NULL;
 }
 
 static void tablet_set_logical_size(SpiceTabletInstance *sin, int width, int height) {
-	struct wlr_spice_input *input = input_from_tablet(sin);
-	wlr_spice_pointer_tablet_size(&input->pointer_state, width, height);
+	struct spb_input *input = input_from_tablet(sin);
+	spb_pointer_tablet_size(&input->pointer_state, width, height);
 }
 
 static void tablet_position(SpiceTabletInstance *sin, int x, int y, uint32_t buttons) {
-	struct wlr_spice_input *input = input_from_tablet(sin);
+	struct spb_input *input = input_from_tablet(sin);
 	input->client_mouse_mode = true;
 	if (pointer_ignored(input)) {
 		return;
 	}
-	struct wlr_spice_pointer_actions actions;
-	wlr_spice_pointer_tablet_position(&input->pointer_state, x, y, buttons, &actions);
+	struct spb_pointer_actions actions;
+	spb_pointer_tablet_position(&input->pointer_state, x, y, buttons, &actions);
 	emit_actions(input, &actions);
 }
 
 static void tablet_wheel(SpiceTabletInstance *sin, int motion, uint32_t buttons) {
-	struct wlr_spice_input *input = input_from_tablet(sin);
+	struct spb_input *input = input_from_tablet(sin);
 	if (pointer_ignored(input)) {
 		return;
 	}
-	struct wlr_spice_pointer_actions actions;
-	wlr_spice_pointer_tablet_wheel(&input->pointer_state, motion, buttons, &actions);
+	struct spb_pointer_actions actions;
+	spb_pointer_tablet_wheel(&input->pointer_state, motion, buttons, &actions);
 	emit_actions(input, &actions);
 }
 
-static void pointer_buttons(struct wlr_spice_input *input, uint32_t buttons) {
+static void pointer_buttons(struct spb_input *input, uint32_t buttons) {
 	if (pointer_ignored(input)) {
 		return;
 	}
-	struct wlr_spice_pointer_actions actions;
-	wlr_spice_pointer_buttons(&input->pointer_state, buttons, &actions);
+	struct spb_pointer_actions actions;
+	spb_pointer_buttons(&input->pointer_state, buttons, &actions);
 	emit_actions(input, &actions);
 }
 
@@ -222,13 +222,13 @@ static const SpiceTabletInterface tablet_interface = {
 };
 
 static void mouse_motion(SpiceMouseInstance *sin, int dx, int dy, int dz, uint32_t buttons) {
-	struct wlr_spice_input *input = input_from_mouse(sin);
+	struct spb_input *input = input_from_mouse(sin);
 	input->client_mouse_mode = false;
 	if (pointer_ignored(input)) {
 		return;
 	}
-	struct wlr_spice_pointer_actions actions;
-	wlr_spice_pointer_mouse_motion(&input->pointer_state, dx, dy, dz, buttons, &actions);
+	struct spb_pointer_actions actions;
+	spb_pointer_mouse_motion(&input->pointer_state, dx, dy, dz, buttons, &actions);
 	emit_actions(input, &actions);
 }
 
@@ -263,7 +263,7 @@ static uint8_t to_spice_leds(uint32_t leds) {
 
 static void keyboard_led_update(struct wlr_keyboard *wlr_keyboard, uint32_t leds) {
 	struct spice_keyboard *keyboard = wl_container_of(wlr_keyboard, keyboard, wlr_keyboard);
-	struct wlr_spice_input *input = keyboard->input;
+	struct spb_input *input = keyboard->input;
 	uint8_t spice_leds = to_spice_leds(leds);
 	if (spice_leds == input->spice_leds) {
 		return;
@@ -286,7 +286,7 @@ static const struct wlr_keyboard_impl keyboard_impl = {
 };
 
 static void input_device_destroy(struct wlr_input_device *device) {
-	struct wlr_spice_input *input = device->data;
+	struct spb_input *input = device->data;
 	if (input != NULL) {
 		if (input->keyboard == device) {
 			input->keyboard = NULL;
@@ -302,17 +302,17 @@ static const struct wlr_input_device_impl input_device_impl = {
 	.destroy = input_device_destroy,
 };
 
-void wlr_spice_input_init(struct wlr_spice_input *input, struct wlr_spice_backend *backend) {
+void spb_input_init(struct spb_input *input, struct spb_backend *backend) {
 	memset(input, 0, sizeof(*input));
 	input->backend = backend;
 	input->kbd.base.sif = &kbd_interface.base;
 	input->tablet.base.sif = &tablet_interface.base;
 	input->mouse.base.sif = &mouse_interface.base;
-	wlr_spice_scancode_decoder_init(&input->decoder);
-	wlr_spice_pointer_state_init(&input->pointer_state);
+	spb_scancode_decoder_init(&input->decoder);
+	spb_pointer_state_init(&input->pointer_state);
 }
 
-bool wlr_spice_input_add(struct wlr_spice_input *input, SpiceServer *server) {
+bool spb_input_add(struct spb_input *input, SpiceServer *server) {
 	if (spice_server_add_interface(server, &input->kbd.base) != 0 ||
 			spice_server_add_interface(server, &input->mouse.base) != 0 ||
 			spice_server_add_interface(server, &input->tablet.base) != 0) {
@@ -323,7 +323,7 @@ bool wlr_spice_input_add(struct wlr_spice_input *input, SpiceServer *server) {
 	return true;
 }
 
-bool wlr_spice_input_create_devices(struct wlr_spice_input *input) {
+bool spb_input_create_devices(struct spb_input *input) {
 	struct wlr_input_device *kbd_dev = calloc(1, sizeof(*kbd_dev));
 	struct spice_keyboard *keyboard = calloc(1, sizeof(*keyboard));
 	struct wlr_input_device *ptr_dev = calloc(1, sizeof(*ptr_dev));
@@ -357,20 +357,20 @@ bool wlr_spice_input_create_devices(struct wlr_spice_input *input) {
 	return true;
 }
 
-void wlr_spice_input_agent_mouse(
-		struct wlr_spice_input *input, int display_id, int x, int y, uint32_t agent_buttons) {
-	struct wlr_spice_backend *backend = input->backend;
+void spb_input_agent_mouse(
+		struct spb_input *input, int display_id, int x, int y, uint32_t agent_buttons) {
+	struct spb_backend *backend = input->backend;
 	input->client_mouse_mode = true;
 	if (pointer_ignored(input)) {
 		return;
 	}
-	struct wlr_spice_pointer_head head;
-	const struct wlr_spice_pointer_head *where = NULL;
+	struct spb_pointer_head head;
+	const struct spb_pointer_head *where = NULL;
 	if (display_id >= 0 && display_id < WLR_SPICE_MAX_HEADS &&
 			backend->outputs[display_id] != NULL) {
 		// Heads sit side by side on the primary surface, which is the layout.
-		struct wlr_spice_output *output = backend->outputs[display_id];
-		head = (struct wlr_spice_pointer_head){
+		struct spb_output *output = backend->outputs[display_id];
+		head = (struct spb_pointer_head){
 			.x = output->x,
 			.y = 0,
 			.width = output->width,
@@ -380,12 +380,12 @@ void wlr_spice_input_agent_mouse(
 		};
 		where = &head;
 	}
-	struct wlr_spice_pointer_actions actions;
-	wlr_spice_pointer_agent(&input->pointer_state, where, x, y, agent_buttons, &actions);
+	struct spb_pointer_actions actions;
+	spb_pointer_agent(&input->pointer_state, where, x, y, agent_buttons, &actions);
 	emit_actions(input, &actions);
 }
 
-void wlr_spice_input_release_all(struct wlr_spice_input *input) {
+void spb_input_release_all(struct spb_input *input) {
 	if (input->keyboard != NULL) {
 		struct wlr_keyboard *keyboard = input->keyboard->keyboard;
 		// notify_key edits the array: release from a copy.
@@ -399,13 +399,13 @@ void wlr_spice_input_release_all(struct wlr_spice_input *input) {
 			wlr_log(WLR_INFO, "released %zu key(s) held by the departed client", n);
 		}
 	}
-	struct wlr_spice_pointer_actions actions;
-	wlr_spice_pointer_release_all(&input->pointer_state, &actions);
+	struct spb_pointer_actions actions;
+	spb_pointer_release_all(&input->pointer_state, &actions);
 	emit_actions(input, &actions);
-	wlr_spice_scancode_decoder_init(&input->decoder);
+	spb_scancode_decoder_init(&input->decoder);
 }
 
-void wlr_spice_input_remove(struct wlr_spice_input *input) {
+void spb_input_remove(struct spb_input *input) {
 	if (!input->kbd_added) {
 		return;
 	}
@@ -415,7 +415,7 @@ void wlr_spice_input_remove(struct wlr_spice_input *input) {
 	input->kbd_added = false;
 }
 
-void wlr_spice_input_finish(struct wlr_spice_input *input) {
+void spb_input_finish(struct spb_input *input) {
 	if (input->keyboard != NULL) {
 		wlr_input_device_destroy(input->keyboard);
 	}

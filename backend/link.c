@@ -10,17 +10,17 @@
  */
 #include "link.h"
 
-void wlr_spice_link_init(struct wlr_spice_link *link) {
-	*link = (struct wlr_spice_link){ 0 };
+void spb_link_init(struct spb_link *link) {
+	*link = (struct spb_link){ 0 };
 }
 
-static uint32_t sample_queued(const struct wlr_spice_link_sample *s) {
+static uint32_t sample_queued(const struct spb_link_sample *s) {
 	return s->unacked + s->notsent;
 }
 
-void wlr_spice_link_add_sample(struct wlr_spice_link *link,
-		const struct wlr_spice_link_sample *sample) {
-	bool busy = sample_queued(sample) >= WLR_SPICE_LINK_BUSY_BYTES;
+void spb_link_add_sample(struct spb_link *link,
+		const struct spb_link_sample *sample) {
+	bool busy = sample_queued(sample) >= SPB_LINK_BUSY_BYTES;
 	link->written = sample->bytes_acked + sample_queued(sample);
 	if (!link->have_sample) {
 		link->have_sample = true;
@@ -39,8 +39,8 @@ void wlr_spice_link_add_sample(struct wlr_spice_link *link,
 	int64_t dt = sample->now_ms - link->window_ms;
 	uint64_t acked = sample->bytes_acked >= link->window_acked ?
 		sample->bytes_acked - link->window_acked : 0;
-	if ((dt >= WLR_SPICE_LINK_WINDOW_MS && acked >= WLR_SPICE_LINK_WINDOW_BYTES) ||
-			dt >= WLR_SPICE_LINK_MAX_WINDOW_MS) {
+	if ((dt >= SPB_LINK_WINDOW_MS && acked >= SPB_LINK_WINDOW_BYTES) ||
+			dt >= SPB_LINK_MAX_WINDOW_MS) {
 		uint64_t rate = acked * 1000 / (uint64_t)dt;
 		if (link->window_busy) {
 			link->rate = link->rate == 0 ? rate : (link->rate * 3 + rate) / 4;
@@ -52,6 +52,6 @@ void wlr_spice_link_add_sample(struct wlr_spice_link *link,
 	link->last = *sample;
 }
 
-uint32_t wlr_spice_link_queued(const struct wlr_spice_link *link) {
+uint32_t spb_link_queued(const struct spb_link *link) {
 	return link->have_sample ? sample_queued(&link->last) : 0;
 }

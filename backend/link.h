@@ -9,8 +9,8 @@
  * the delivered rate and the queue, and use the round trip only to allow
  * more in flight when it is large.
  */
-#ifndef WLR_SPICE_LINK_H
-#define WLR_SPICE_LINK_H
+#ifndef SPB_LINK_H
+#define SPB_LINK_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -20,13 +20,13 @@
  * reach the longest window), so one ack burst is not a rate: on a slow link
  * acks arrive a receive window at a time.
  */
-#define WLR_SPICE_LINK_WINDOW_MS 100
-#define WLR_SPICE_LINK_WINDOW_BYTES (48 * 1024)
-#define WLR_SPICE_LINK_MAX_WINDOW_MS 1000
+#define SPB_LINK_WINDOW_MS 100
+#define SPB_LINK_WINDOW_BYTES (48 * 1024)
+#define SPB_LINK_MAX_WINDOW_MS 1000
 /* Queued bytes from which the socket counts as backlogged (not app-limited). */
-#define WLR_SPICE_LINK_BUSY_BYTES 4096
+#define SPB_LINK_BUSY_BYTES 4096
 
-struct wlr_spice_link_sample {
+struct spb_link_sample {
 	int64_t now_ms;
 	uint64_t bytes_acked; // tcpi_bytes_acked
 	uint64_t delivery_rate; // tcpi_delivery_rate, bytes a second
@@ -35,9 +35,9 @@ struct wlr_spice_link_sample {
 	uint32_t notsent; // SIOCOUTQNSD (tcpi_notsent_bytes)
 };
 
-struct wlr_spice_link {
+struct spb_link {
 	bool have_sample;
-	struct wlr_spice_link_sample last;
+	struct spb_link_sample last;
 	// The current rate window: its start, and whether the queue stayed busy.
 	int64_t window_ms;
 	uint64_t window_acked;
@@ -48,11 +48,11 @@ struct wlr_spice_link {
 	uint64_t written; // everything spice-server wrote: acked + queued
 };
 
-void wlr_spice_link_init(struct wlr_spice_link *link);
-void wlr_spice_link_add_sample(struct wlr_spice_link *link,
-		const struct wlr_spice_link_sample *sample);
+void spb_link_init(struct spb_link *link);
+void spb_link_add_sample(struct spb_link *link,
+		const struct spb_link_sample *sample);
 
 /* Bytes written to the socket and not acked yet (in flight or not sent). */
-uint32_t wlr_spice_link_queued(const struct wlr_spice_link *link);
+uint32_t spb_link_queued(const struct spb_link *link);
 
 #endif

@@ -14,11 +14,11 @@
 /* The longest a held update waits before the budget is looked at again. */
 #define MAX_WAIT_MS 100
 
-void wlr_spice_link_pace_init(struct wlr_spice_link_pace *pacer) {
-	*pacer = (struct wlr_spice_link_pace){ .bytes_per_px = WLR_SPICE_LINK_PACE_FIRST_BPP };
+void spb_link_pace_init(struct spb_link_pace *pacer) {
+	*pacer = (struct spb_link_pace){ .bytes_per_px = SPB_LINK_PACE_FIRST_BPP };
 }
 
-static void learn(struct wlr_spice_link_pace *pacer, uint64_t written_now) {
+static void learn(struct spb_link_pace *pacer, uint64_t written_now) {
 	pacer->learn_bytes += written_now;
 	if (pacer->learn_px < LEARN_PX || pacer->now_ms - pacer->learn_ms < LEARN_MS) {
 		return;
@@ -32,10 +32,10 @@ static void learn(struct wlr_spice_link_pace *pacer, uint64_t written_now) {
 	pacer->learn_ms = pacer->now_ms;
 }
 
-void wlr_spice_link_pace_update(struct wlr_spice_link_pace *pacer, int64_t now_ms,
+void spb_link_pace_update(struct spb_link_pace *pacer, int64_t now_ms,
 		uint64_t link_rate, uint64_t written, uint32_t socket_queued) {
-	pacer->rate = link_rate < WLR_SPICE_LINK_PACE_MAX_RATE ?
-		link_rate * WLR_SPICE_LINK_PACE_SHARE_PCT / 100 : 0;
+	pacer->rate = link_rate < SPB_LINK_PACE_MAX_RATE ?
+		link_rate * SPB_LINK_PACE_SHARE_PCT / 100 : 0;
 	if (!pacer->have_written || written < pacer->written) {
 		// The first look, or another client whose counters start anew.
 		pacer->have_written = true;
@@ -57,60 +57,60 @@ void wlr_spice_link_pace_update(struct wlr_spice_link_pace *pacer, int64_t now_m
 		pacer->queue = socket_queued;
 	}
 	pacer->expect -= (double)dw;
-	if (pacer->expect < 0 || now_ms - pacer->pushed_ms > WLR_SPICE_LINK_PACE_EXPECT_MS) {
+	if (pacer->expect < 0 || now_ms - pacer->pushed_ms > SPB_LINK_PACE_EXPECT_MS) {
 		pacer->expect = 0;
 	}
 }
 
-void wlr_spice_link_pace_taken(struct wlr_spice_link_pace *pacer) {
+void spb_link_pace_taken(struct spb_link_pace *pacer) {
 	pacer->expect = 0;
 }
 
-bool wlr_spice_link_pace_active(const struct wlr_spice_link_pace *pacer) {
+bool spb_link_pace_active(const struct spb_link_pace *pacer) {
 	return pacer->rate > 0;
 }
 
-static double waiting(const struct wlr_spice_link_pace *pacer) {
+static double waiting(const struct spb_link_pace *pacer) {
 	return pacer->queue + pacer->expect;
 }
 
-static double at_rate(const struct wlr_spice_link_pace *pacer, int ms) {
+static double at_rate(const struct spb_link_pace *pacer, int ms) {
 	return (double)pacer->rate * ms / 1000.0;
 }
 
-bool wlr_spice_link_pace_small_ok(const struct wlr_spice_link_pace *pacer) {
-	return !wlr_spice_link_pace_active(pacer) ||
-		waiting(pacer) < at_rate(pacer, WLR_SPICE_LINK_PACE_SMALL_CAP_MS);
+bool spb_link_pace_small_ok(const struct spb_link_pace *pacer) {
+	return !spb_link_pace_active(pacer) ||
+		waiting(pacer) < at_rate(pacer, SPB_LINK_PACE_SMALL_CAP_MS);
 }
 
-int64_t wlr_spice_link_pace_large_px(const struct wlr_spice_link_pace *pacer) {
-	if (!wlr_spice_link_pace_active(pacer)) {
+int64_t spb_link_pace_large_px(const struct spb_link_pace *pacer) {
+	if (!spb_link_pace_active(pacer)) {
 		return INT64_MAX;
 	}
-	if (waiting(pacer) >= at_rate(pacer, WLR_SPICE_LINK_PACE_LOW_MS)) {
+	if (waiting(pacer) >= at_rate(pacer, SPB_LINK_PACE_LOW_MS)) {
 		return 0;
 	}
-	double bytes = at_rate(pacer, WLR_SPICE_LINK_PACE_BAND_MS);
-	if (bytes < WLR_SPICE_LINK_PACE_BAND_MIN_BYTES) {
-		bytes = WLR_SPICE_LINK_PACE_BAND_MIN_BYTES;
+	double bytes = at_rate(pacer, SPB_LINK_PACE_BAND_MS);
+	if (bytes < SPB_LINK_PACE_BAND_MIN_BYTES) {
+		bytes = SPB_LINK_PACE_BAND_MIN_BYTES;
 	}
 	int64_t px = (int64_t)(bytes / pacer->bytes_per_px);
 	return px > 0 ? px : 1;
 }
 
-void wlr_spice_link_pace_pushed(struct wlr_spice_link_pace *pacer, int64_t pixels) {
+void spb_link_pace_pushed(struct spb_link_pace *pacer, int64_t pixels) {
 	pacer->learn_px += (uint64_t)pixels;
-	if (wlr_spice_link_pace_active(pacer)) {
+	if (spb_link_pace_active(pacer)) {
 		pacer->expect += (double)pixels * pacer->bytes_per_px;
 		pacer->pushed_ms = pacer->now_ms;
 	}
 }
 
-int wlr_spice_link_pace_wait_ms(const struct wlr_spice_link_pace *pacer) {
-	if (!wlr_spice_link_pace_active(pacer)) {
+int spb_link_pace_wait_ms(const struct spb_link_pace *pacer) {
+	if (!spb_link_pace_active(pacer)) {
 		return 1;
 	}
-	double over = waiting(pacer) - at_rate(pacer, WLR_SPICE_LINK_PACE_LOW_MS);
+	double over = waiting(pacer) - at_rate(pacer, SPB_LINK_PACE_LOW_MS);
 	double ms = over * 1000.0 / (double)pacer->rate;
 	if (ms < 1) {
 		return 1;

@@ -13,14 +13,14 @@
  *
  * Pure: rates, byte counts and times in, budgets out; unit-tested alone.
  */
-#ifndef WLR_SPICE_LINK_PACE_H
-#define WLR_SPICE_LINK_PACE_H
+#ifndef SPB_LINK_PACE_H
+#define SPB_LINK_PACE_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
 /* Updates up to this many pixels count as small: they are never held for large ones. */
-#define WLR_SPICE_LINK_PACE_SMALL_PX (128 * 128)
+#define SPB_LINK_PACE_SMALL_PX (128 * 128)
 /*
  * Links measured this fast or faster are not paced: a client on loopback or
  * a LAN that falls behind only for its own CPU would be fed bands at its
@@ -28,27 +28,27 @@
  * where whole frames replacing each other in spice-server's queue skip what
  * it cannot take.
  */
-#define WLR_SPICE_LINK_PACE_MAX_RATE (20 * 1000 * 1000 / 8)
+#define SPB_LINK_PACE_MAX_RATE (20 * 1000 * 1000 / 8)
 /* Share of the measured rate paced to: room for other channels and estimation error. */
-#define WLR_SPICE_LINK_PACE_SHARE_PCT 90
+#define SPB_LINK_PACE_SHARE_PCT 90
 /* Large updates go when less than this much (in time at the rate) waits. */
-#define WLR_SPICE_LINK_PACE_LOW_MS 5
+#define SPB_LINK_PACE_LOW_MS 5
 /* Each large push is at most this long on the link, */
-#define WLR_SPICE_LINK_PACE_BAND_MS 10
+#define SPB_LINK_PACE_BAND_MS 10
 /*
  * but at least this many bytes: thinner bands compress worse and each costs
  * a message's headers (at 0.5 Mbit/s, 15 ms is 4 rows of a 480-wide video,
  * and the video got 0.2 frames/s).
  */
-#define WLR_SPICE_LINK_PACE_BAND_MIN_BYTES 6144
+#define SPB_LINK_PACE_BAND_MIN_BYTES 6144
 /* Beyond this much waiting, small updates wait too (a small region changing often). */
-#define WLR_SPICE_LINK_PACE_SMALL_CAP_MS 150
+#define SPB_LINK_PACE_SMALL_CAP_MS 150
 /* Pushed bytes not seen written after this long are not expected any more. */
-#define WLR_SPICE_LINK_PACE_EXPECT_MS 200
+#define SPB_LINK_PACE_EXPECT_MS 200
 /* Encoded bytes a pixel assumed before any are learnt: a noisy image with QUIC. */
-#define WLR_SPICE_LINK_PACE_FIRST_BPP 1.0
+#define SPB_LINK_PACE_FIRST_BPP 1.0
 
-struct wlr_spice_link_pace {
+struct spb_link_pace {
 	uint64_t rate; // bytes a second paced to; 0: the link is not known to be slow
 	bool have_written;
 	uint64_t written; // everything written to the client's sockets so far
@@ -64,26 +64,26 @@ struct wlr_spice_link_pace {
 	uint64_t learn_bytes;
 };
 
-void wlr_spice_link_pace_init(struct wlr_spice_link_pace *pacer);
+void spb_link_pace_init(struct spb_link_pace *pacer);
 /*
  * A new look at the link: its rate (0 when not known: nothing is held), the
  * total written to the client's sockets, and what they still hold.
  */
-void wlr_spice_link_pace_update(struct wlr_spice_link_pace *pacer, int64_t now_ms,
+void spb_link_pace_update(struct spb_link_pace *pacer, int64_t now_ms,
 		uint64_t link_rate, uint64_t written, uint32_t socket_queued);
 /*
  * spice-server's worker has taken every pushed command: what was pushed is
  * encoded and written (or dropped as covered), so it is no longer expected.
  */
-void wlr_spice_link_pace_taken(struct wlr_spice_link_pace *pacer);
-bool wlr_spice_link_pace_active(const struct wlr_spice_link_pace *pacer);
+void spb_link_pace_taken(struct spb_link_pace *pacer);
+bool spb_link_pace_active(const struct spb_link_pace *pacer);
 /* Small updates may go now. */
-bool wlr_spice_link_pace_small_ok(const struct wlr_spice_link_pace *pacer);
+bool spb_link_pace_small_ok(const struct spb_link_pace *pacer);
 /* Pixels of large updates that may be pushed now; 0: hold them; INT64_MAX when not pacing. */
-int64_t wlr_spice_link_pace_large_px(const struct wlr_spice_link_pace *pacer);
+int64_t spb_link_pace_large_px(const struct spb_link_pace *pacer);
 /* What was pushed to spice-server (it will be encoded and written shortly). */
-void wlr_spice_link_pace_pushed(struct wlr_spice_link_pace *pacer, int64_t pixels);
+void spb_link_pace_pushed(struct spb_link_pace *pacer, int64_t pixels);
 /* How long until large updates may go again, in ms (at least 1). */
-int wlr_spice_link_pace_wait_ms(const struct wlr_spice_link_pace *pacer);
+int spb_link_pace_wait_ms(const struct spb_link_pace *pacer);
 
 #endif

@@ -37,13 +37,13 @@
 /* After a connection was cut, how long spice-server has to report it gone. */
 #define CUT_WAIT_MS 5000
 
-struct wlr_spice_conn {
-	struct wl_list link; // wlr_spice_listener.conns
-	struct wlr_spice_listener *listener;
+struct spb_conn {
+	struct wl_list link; // spb_listener.conns
+	struct spb_listener *listener;
 	// A duplicate of the connection, kept until it authenticates: shutting
 	// it down makes spice-server see the end and free its side.
 	int fd;
-	struct wlr_spice_source_addr source;
+	struct spb_source_addr source;
 	char host[INET6_ADDRSTRLEN]; // the peer as log lines show it: "HOST port PORT"
 	char port[16];
 	SpiceChannelEventInfo *info; // spice-server's, from CONNECTED on
@@ -61,7 +61,7 @@ struct wlr_spice_conn {
 #define LOG_LIMITED(rl, level, fmt, ...) \
 	do { \
 		int suppressed_; \
-		if (wlr_spice_ratelimit_allow((rl), swl_clock_now(SWL_CLOCK_MS), &suppressed_)) { \
+		if (spb_ratelimit_allow((rl), swl_clock_now(SWL_CLOCK_MS), &suppressed_)) { \
 			if (suppressed_ > 0) { \
 				wlr_log((level), "... %d more like the next suppressed", suppressed_); \
 			} \
@@ -69,7 +69,7 @@ struct wlr_spice_conn {
 		} \
 	} while (0)
 
-bool wlr_spice_addr_numeric(const struct sockaddr *sa, socklen_t len, char *host,
+bool spb_addr_numeric(const struct sockaddr *sa, socklen_t len, char *host,
 		size_t host_size, char *port, size_t port_size) {
 	char numeric[INET6_ADDRSTRLEN];
 	if ((sa->sa_family != AF_INET && sa->sa_family != AF_INET6) ||
@@ -85,18 +85,18 @@ bool wlr_spice_addr_numeric(const struct sockaddr *sa, socklen_t len, char *host
 }
 
 static void format_peer(const struct sockaddr_storage *ss, socklen_t len,
-		struct wlr_spice_conn *conn) {
+		struct spb_conn *conn) {
 	if (ss->ss_family == AF_UNIX) {
 		snprintf(conn->host, sizeof(conn->host), "local");
 		snprintf(conn->port, sizeof(conn->port), "0");
-	} else if (!wlr_spice_addr_numeric((const struct sockaddr *)ss, len, conn->host,
+	} else if (!spb_addr_numeric((const struct sockaddr *)ss, len, conn->host,
 					   sizeof(conn->host), conn->port, sizeof(conn->port))) {
 		snprintf(conn->host, sizeof(conn->host), "unknown");
 		snprintf(conn->port, sizeof(conn->port), "0");
 	}
 }
 
-static void conn_destroy(struct wlr_spice_conn *conn) {
+static void conn_destroy(struct spb_conn *conn) {
 	if (conn->listener->handing_over == conn) {
 		conn->listener->handing_over = NULL;
 	}
@@ -110,9 +110,9 @@ static void conn_destroy(struct wlr_spice_conn *conn) {
 	free(conn);
 }
 
-static struct wlr_spice_link_client *link_client_get(
-		struct wlr_spice_listener *listener, uint32_t connection_id) {
-	struct wlr_spice_link_client *client;
+static struct spb_link_client *link_client_get(
+		struct spb_listener *listener, uint32_t connection_id) {
+	struct spb_link_client *client;
 	wl_list_for_each(client, &listener->link_clients, link) {
 		if (client->connection_id == connection_id) {
 			return client;
@@ -123,18 +123,18 @@ static struct wlr_spice_link_client *link_client_get(
 		return NULL;
 	}
 	client->connection_id = connection_id;
-	wlr_spice_link_init(&client->est);
+	spb_link_init(&client->est);
 	wl_list_insert(&listener->link_clients, &client->link);
 	return client;
 }
 
 /* An authenticated channel: keep its descriptor to watch the link. */
-static void keep_link(struct wlr_spice_conn *conn) {
+static void keep_link(struct spb_conn *conn) {
 	if (conn->fd < 0 || conn->info == NULL) {
 		return;
 	}
-	struct wlr_spice_link_conn *lc = calloc(1, sizeof(*lc));
-	struct wlr_spice_link_client *client =
+	struct spb_link_conn *lc = calloc(1, sizeof(*lc));
+	struct spb_link_client *client =
 		link_client_get(conn->listener, conn->info->connection_id);
 	if (lc == NULL || client == NULL) {
 		free(lc);
@@ -155,7 +155,7 @@ static void keep_link(struct wlr_spice_conn *conn) {
 	wl_list_insert(&conn->listener->links, &lc->link);
 }
 
-static void link_conn_destroy(struct wlr_spice_link_conn *lc) {
+static void link_conn_destroy(struct spb_link_conn *lc) {
 	close(lc->fd);
 	wl_list_remove(&lc->link);
 	if (--lc->client->channels == 0) {
@@ -165,19 +165,19 @@ static void link_conn_destroy(struct wlr_spice_link_conn *lc) {
 	free(lc);
 }
 
-static void conn_cut(struct wlr_spice_conn *conn) {
+static void conn_cut(struct spb_conn *conn) {
 	shutdown(conn->fd, SHUT_RDWR);
 	wl_event_source_timer_update(conn->timer, CUT_WAIT_MS);
 }
 
 /* A connection ended without authenticating: log it, count it, penalize. */
-static void conn_failed(struct wlr_spice_conn *conn) {
-	struct wlr_spice_listener *listener = conn->listener;
-	struct wlr_spice_admission *adm = &listener->admission;
+static void conn_failed(struct spb_conn *conn) {
+	struct spb_listener *listener = conn->listener;
+	struct spb_admission *adm = &listener->admission;
 	int64_t now = swl_clock_now(SWL_CLOCK_MS);
 	if (conn->cut) {
 		if (!conn->released) {
-			wlr_spice_admission_closed(adm, &conn->source, now);
+			spb_admission_closed(adm, &conn->source, now);
 		}
 		conn_destroy(conn);
 		return;
@@ -185,15 +185,15 @@ static void conn_failed(struct wlr_spice_conn *conn) {
 	LOG_LIMITED(&listener->log_failed, WLR_ERROR,
 			"spice-wl: authentication failed for %s port %s (%s)", conn->host, conn->port,
 			conn->timed_out ? "login grace time exceeded" : "closed before authenticating");
-	int64_t penalty = wlr_spice_admission_failed(adm, &conn->source, now);
+	int64_t penalty = spb_admission_failed(adm, &conn->source, now);
 	if (penalty > 0) {
 		wlr_log(WLR_ERROR,
 				"spice-wl: penalizing %s for %d s after %d failed logins: "
 				"its connections are refused",
 				conn->host, (int)((penalty + 999) / 1000),
-				wlr_spice_admission_failures(adm, &conn->source));
+				spb_admission_failures(adm, &conn->source));
 		// Its guesses in flight end too.
-		struct wlr_spice_conn *other;
+		struct spb_conn *other;
 		wl_list_for_each(other, &listener->conns, link) {
 			if (other != conn && !other->cut && !other->timed_out &&
 					memcmp(&other->source, &conn->source, sizeof(conn->source)) == 0) {
@@ -206,7 +206,7 @@ static void conn_failed(struct wlr_spice_conn *conn) {
 }
 
 static int handle_conn_timer(void *data) {
-	struct wlr_spice_conn *conn = data;
+	struct spb_conn *conn = data;
 	if (conn->timed_out || conn->cut) {
 		// spice-server never reported the end: count it without its word.
 		wlr_log(WLR_DEBUG, "SPICE connection from %s port %s: no end reported after the cut",
@@ -219,9 +219,9 @@ static int handle_conn_timer(void *data) {
 	return 0;
 }
 
-static struct wlr_spice_conn *find_conn(
-		struct wlr_spice_listener *listener, SpiceChannelEventInfo *info) {
-	struct wlr_spice_conn *conn;
+static struct spb_conn *find_conn(
+		struct spb_listener *listener, SpiceChannelEventInfo *info) {
+	struct spb_conn *conn;
 	wl_list_for_each(conn, &listener->conns, link) {
 		if (conn->info == info) {
 			return conn;
@@ -230,9 +230,9 @@ static struct wlr_spice_conn *find_conn(
 	return NULL;
 }
 
-void wlr_spice_listener_channel_event(
-		struct wlr_spice_listener *listener, int event, SpiceChannelEventInfo *info) {
-	struct wlr_spice_conn *conn;
+void spb_listener_channel_event(
+		struct spb_listener *listener, int event, SpiceChannelEventInfo *info) {
+	struct spb_conn *conn;
 	if (listener->backend == NULL) {
 		return; // not started, or finished while spice-server winds down
 	}
@@ -251,7 +251,7 @@ void wlr_spice_listener_channel_event(
 		if (conn == listener->handing_over) {
 			conn->authenticated = true;
 		} else {
-			wlr_spice_admission_authenticated(
+			spb_admission_authenticated(
 					&listener->admission, &conn->source, swl_clock_now(SWL_CLOCK_MS));
 			keep_link(conn);
 			conn_destroy(conn);
@@ -259,7 +259,7 @@ void wlr_spice_listener_channel_event(
 		break;
 	case SPICE_CHANNEL_EVENT_DISCONNECTED:
 		if ((conn = find_conn(listener, info)) == NULL) {
-			struct wlr_spice_link_conn *lc;
+			struct spb_link_conn *lc;
 			wl_list_for_each(lc, &listener->links, link) {
 				if (lc->info == info) {
 					link_conn_destroy(lc);
@@ -280,7 +280,7 @@ void wlr_spice_listener_channel_event(
 	}
 }
 
-static void set_paused(struct wlr_spice_listener *listener, bool paused) {
+static void set_paused(struct spb_listener *listener, bool paused) {
 	listener->paused = paused;
 	for (int i = 0; i < listener->n_sockets; i++) {
 		wl_event_source_fd_update(listener->sockets[i].source, paused ? 0 : WL_EVENT_READABLE);
@@ -295,13 +295,13 @@ static int handle_resume(void *data) {
 	return 0;
 }
 
-static const char *refusal_reason(enum wlr_spice_admit admit) {
+static const char *refusal_reason(enum spb_admit admit) {
 	switch (admit) {
-	case WLR_SPICE_REFUSE_PENALTY:
+	case SPB_REFUSE_PENALTY:
 		return "source penalized for failed logins";
-	case WLR_SPICE_REFUSE_SOURCE:
+	case SPB_REFUSE_SOURCE:
 		return "too many unauthenticated connections from this source";
-	case WLR_SPICE_REFUSE_TOTAL:
+	case SPB_REFUSE_TOTAL:
 		return "too many unauthenticated connections";
 	default:
 		return "admitted";
@@ -314,13 +314,13 @@ static const char *refusal_reason(enum wlr_spice_admit admit) {
  * connections, while a real client, which logs in within a few round trips,
  * gets in (the SYN cache's answer, rather than MaxStartups' random drops).
  */
-static bool evict_oldest(struct wlr_spice_listener *listener) {
-	struct wlr_spice_conn *conn;
+static bool evict_oldest(struct spb_listener *listener) {
+	struct spb_conn *conn;
 	wl_list_for_each_reverse(conn, &listener->conns, link) {
 		if (!conn->cut && !conn->timed_out && conn != listener->handing_over) {
 			conn->cut = true;
 			conn->released = true;
-			wlr_spice_admission_closed(
+			spb_admission_closed(
 					&listener->admission, &conn->source, swl_clock_now(SWL_CLOCK_MS));
 			conn_cut(conn);
 			return true;
@@ -330,9 +330,9 @@ static bool evict_oldest(struct wlr_spice_listener *listener) {
 }
 
 /* Admits one accepted connection and hands it to spice-server; owns fd. */
-static void take_connection(struct wlr_spice_listener *listener, int fd, bool tls,
+static void take_connection(struct spb_listener *listener, int fd, bool tls,
 		const struct sockaddr_storage *ss, socklen_t len) {
-	struct wlr_spice_conn *conn = calloc(1, sizeof(*conn));
+	struct spb_conn *conn = calloc(1, sizeof(*conn));
 	if (conn == NULL) {
 		close(fd);
 		return;
@@ -340,7 +340,7 @@ static void take_connection(struct wlr_spice_listener *listener, int fd, bool tl
 	conn->listener = listener;
 	wl_list_init(&conn->link);
 	format_peer(ss, len, conn);
-	if (!wlr_spice_source_addr_from_sockaddr(&conn->source, ss, len)) {
+	if (!spb_source_addr_from_sockaddr(&conn->source, ss, len)) {
 		conn->source.local = true; // an unknown family: local as far as we can tell
 	}
 	conn->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
@@ -352,13 +352,13 @@ static void take_connection(struct wlr_spice_listener *listener, int fd, bool tl
 		set_paused(listener, true);
 		return;
 	}
-	enum wlr_spice_admit admit = wlr_spice_admission_connect(
+	enum spb_admit admit = spb_admission_connect(
 			&listener->admission, &conn->source, swl_clock_now(SWL_CLOCK_MS));
-	if (admit == WLR_SPICE_REFUSE_TOTAL && evict_oldest(listener)) {
-		admit = wlr_spice_admission_connect(
+	if (admit == SPB_REFUSE_TOTAL && evict_oldest(listener)) {
+		admit = spb_admission_connect(
 				&listener->admission, &conn->source, swl_clock_now(SWL_CLOCK_MS));
 	}
-	if (admit != WLR_SPICE_ADMIT) {
+	if (admit != SPB_ADMIT) {
 		LOG_LIMITED(&listener->log_refused, WLR_ERROR,
 				"spice-wl: refused connection from %s port %s (%s)", conn->host, conn->port,
 				refusal_reason(admit));
@@ -370,7 +370,7 @@ static void take_connection(struct wlr_spice_listener *listener, int fd, bool tl
 	wl_list_insert(&listener->conns, &conn->link);
 	conn->timer = wl_event_loop_add_timer(listener->backend->loop, handle_conn_timer, conn);
 	if (conn->timer == NULL) {
-		wlr_spice_admission_closed(
+		spb_admission_closed(
 				&listener->admission, &conn->source, swl_clock_now(SWL_CLOCK_MS));
 		close(fd);
 		conn_destroy(conn);
@@ -389,11 +389,11 @@ static void take_connection(struct wlr_spice_listener *listener, int fd, bool tl
 		wlr_log(WLR_ERROR, "spice-server refused the connection from %s port %s", conn->host,
 				conn->port);
 		close(fd);
-		wlr_spice_admission_closed(
+		spb_admission_closed(
 				&listener->admission, &conn->source, swl_clock_now(SWL_CLOCK_MS));
 		conn_destroy(conn);
 	} else if (conn->authenticated) {
-		wlr_spice_admission_authenticated(
+		spb_admission_authenticated(
 				&listener->admission, &conn->source, swl_clock_now(SWL_CLOCK_MS));
 		keep_link(conn);
 		conn_destroy(conn);
@@ -401,15 +401,15 @@ static void take_connection(struct wlr_spice_listener *listener, int fd, bool tl
 		conn_failed(conn);
 	} else if (conn->info == NULL) {
 		// No CONNECTED event to follow it by: keep the bound, not the watch.
-		wlr_spice_admission_closed(
+		spb_admission_closed(
 				&listener->admission, &conn->source, swl_clock_now(SWL_CLOCK_MS));
 		conn_destroy(conn);
 	}
 }
 
 static int handle_listen_readable(int fd, uint32_t mask, void *data) {
-	struct wlr_spice_listen_socket *sock = NULL;
-	struct wlr_spice_listener *listener = data;
+	struct spb_listen_socket *sock = NULL;
+	struct spb_listener *listener = data;
 	for (int i = 0; i < listener->n_sockets; i++) {
 		if (listener->sockets[i].fd == fd) {
 			sock = &listener->sockets[i];
@@ -453,9 +453,9 @@ static int handle_listen_readable(int fd, uint32_t mask, void *data) {
 	return 0;
 }
 
-static bool add_socket(struct wlr_spice_listener *listener, int fd, bool tls, bool owned) {
-	struct wlr_spice_listen_socket *sock = &listener->sockets[listener->n_sockets++];
-	*sock = (struct wlr_spice_listen_socket){ .fd = fd, .tls = tls, .owned = owned };
+static bool add_socket(struct spb_listener *listener, int fd, bool tls, bool owned) {
+	struct spb_listen_socket *sock = &listener->sockets[listener->n_sockets++];
+	*sock = (struct spb_listen_socket){ .fd = fd, .tls = tls, .owned = owned };
 	return true;
 }
 
@@ -506,7 +506,7 @@ static int open_tcp(const char *addr, int port) {
  * listens on) is replaced: anything else there is someone's file, or a
  * session already running.
  */
-static int open_unix(struct wlr_spice_listener *listener, const char *path, mode_t mode) {
+static int open_unix(struct spb_listener *listener, const char *path, mode_t mode) {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		wlr_log(WLR_ERROR, "spice-wl: unix socket path too long: %s", path);
@@ -573,17 +573,17 @@ static void raise_fd_limit(void) {
 	}
 }
 
-bool wlr_spice_listener_init(struct wlr_spice_listener *listener,
-		struct wlr_spice_backend *backend) {
+bool spb_listener_init(struct spb_listener *listener,
+		struct spb_backend *backend) {
 	const struct wlr_spice_backend_options *o = &backend->options;
-	*listener = (struct wlr_spice_listener){ .backend = backend };
+	*listener = (struct spb_listener){ .backend = backend };
 	wl_list_init(&listener->conns);
 	wl_list_init(&listener->links);
 	wl_list_init(&listener->link_clients);
-	wlr_spice_admission_init(&listener->admission, o->exempt_loopback);
-	wlr_spice_ratelimit_init(&listener->log_refused, 5, 1000);
-	wlr_spice_ratelimit_init(&listener->log_accept, 2, 1000);
-	wlr_spice_ratelimit_init(&listener->log_failed, 20, 1000);
+	spb_admission_init(&listener->admission, o->exempt_loopback);
+	spb_ratelimit_init(&listener->log_refused, 5, 1000);
+	spb_ratelimit_init(&listener->log_accept, 2, 1000);
+	spb_ratelimit_init(&listener->log_failed, 20, 1000);
 	raise_fd_limit();
 
 	if (o->listen_fd > 0) {
@@ -612,14 +612,14 @@ bool wlr_spice_listener_init(struct wlr_spice_listener *listener,
 	return true;
 }
 
-bool wlr_spice_listener_start(struct wlr_spice_listener *listener) {
+bool spb_listener_start(struct spb_listener *listener) {
 	struct wl_event_loop *loop = listener->backend->loop;
 	listener->resume_timer = wl_event_loop_add_timer(loop, handle_resume, listener);
 	if (listener->resume_timer == NULL) {
 		return false;
 	}
 	for (int i = 0; i < listener->n_sockets; i++) {
-		struct wlr_spice_listen_socket *sock = &listener->sockets[i];
+		struct spb_listen_socket *sock = &listener->sockets[i];
 		sock->source = wl_event_loop_add_fd(
 				loop, sock->fd, WL_EVENT_READABLE, handle_listen_readable, listener);
 		if (sock->source == NULL) {
@@ -630,20 +630,20 @@ bool wlr_spice_listener_start(struct wlr_spice_listener *listener) {
 	return true;
 }
 
-void wlr_spice_listener_finish(struct wlr_spice_listener *listener) {
+void spb_listener_finish(struct spb_listener *listener) {
 	if (listener->backend == NULL) {
 		return;
 	}
-	struct wlr_spice_conn *conn, *tmp;
+	struct spb_conn *conn, *tmp;
 	wl_list_for_each_safe(conn, tmp, &listener->conns, link) {
 		conn_destroy(conn);
 	}
-	struct wlr_spice_link_conn *lc, *lc_tmp;
+	struct spb_link_conn *lc, *lc_tmp;
 	wl_list_for_each_safe(lc, lc_tmp, &listener->links, link) {
 		link_conn_destroy(lc);
 	}
 	for (int i = 0; i < listener->n_sockets; i++) {
-		struct wlr_spice_listen_socket *sock = &listener->sockets[i];
+		struct spb_listen_socket *sock = &listener->sockets[i];
 		if (sock->source != NULL) {
 			wl_event_source_remove(sock->source);
 		}
@@ -671,7 +671,7 @@ void wlr_spice_listener_finish(struct wlr_spice_listener *listener) {
 #define LINK_LOG_MS 1000
 
 /* Adds what the kernel knows of one channel's socket to its client's sample. */
-static void sample_conn(struct wlr_spice_link_conn *lc, struct wlr_spice_link_sample *sum) {
+static void sample_conn(struct spb_link_conn *lc, struct spb_link_sample *sum) {
 	struct tcp_info ti;
 	socklen_t len = sizeof(ti);
 	int outq = 0, notsent = 0;
@@ -691,17 +691,17 @@ static void sample_conn(struct wlr_spice_link_conn *lc, struct wlr_spice_link_sa
 	}
 }
 
-void wlr_spice_listener_sample_links(struct wlr_spice_listener *listener, int64_t now,
+void spb_listener_sample_links(struct spb_listener *listener, int64_t now,
 		int min_ms) {
 	if (listener->backend == NULL || now - listener->sampled_ms < min_ms) {
 		return;
 	}
 	listener->sampled_ms = now;
-	struct wlr_spice_link_client *client;
+	struct spb_link_client *client;
 	wl_list_for_each(client, &listener->link_clients, link) {
-		struct wlr_spice_link_sample sample = { .now_ms = now };
+		struct spb_link_sample sample = { .now_ms = now };
 		bool tcp = false;
-		struct wlr_spice_link_conn *lc;
+		struct spb_link_conn *lc;
 		wl_list_for_each(lc, &listener->links, link) {
 			if (lc->client == client && lc->tcp) {
 				sample_conn(lc, &sample);
@@ -712,24 +712,24 @@ void wlr_spice_listener_sample_links(struct wlr_spice_listener *listener, int64_
 			continue;
 		}
 		client->delivery_rate = sample.delivery_rate;
-		wlr_spice_link_add_sample(&client->est, &sample);
+		spb_link_add_sample(&client->est, &sample);
 		if (now - client->logged_ms >= LINK_LOG_MS) {
 			client->logged_ms = now;
 			wlr_log(WLR_DEBUG, "link %u: delivered %" PRIu64 " B/s (kernel %" PRIu64
 					" B/s), rtt %u us, queued %u B (%u not sent)",
 					client->connection_id, client->est.rate, client->delivery_rate,
-					client->est.rtt_us, wlr_spice_link_queued(&client->est),
+					client->est.rtt_us, spb_link_queued(&client->est),
 					sample.notsent);
 		}
 	}
 }
 
-const struct wlr_spice_link *wlr_spice_listener_link(const struct wlr_spice_listener *listener) {
+const struct spb_link *spb_listener_link(const struct spb_listener *listener) {
 	if (listener->backend == NULL) {
 		return NULL;
 	}
-	const struct wlr_spice_link *slowest = NULL, *newest = NULL;
-	const struct wlr_spice_link_client *client;
+	const struct spb_link *slowest = NULL, *newest = NULL;
+	const struct spb_link_client *client;
 	wl_list_for_each(client, &listener->link_clients, link) {
 		if (!client->est.have_sample) {
 			continue;

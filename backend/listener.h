@@ -4,8 +4,8 @@
  * spice-server and follows each until it authenticates, cutting it at the
  * end of its grace time and logging failed logins with the peer address.
  */
-#ifndef WLR_SPICE_LISTENER_H
-#define WLR_SPICE_LISTENER_H
+#ifndef SPB_LISTENER_H
+#define SPB_LISTENER_H
 
 #include <stdbool.h>
 #include <sys/socket.h>
@@ -15,11 +15,11 @@
 #include "admission.h"
 #include "link.h"
 
-struct wlr_spice_backend;
+struct spb_backend;
 
-#define WLR_SPICE_MAX_LISTEN 3
+#define SPB_MAX_LISTEN 3
 
-struct wlr_spice_listen_socket {
+struct spb_listen_socket {
 	int fd;
 	bool tls;
 	bool owned; // created here, closed at finish (not a handed-over socket)
@@ -30,11 +30,11 @@ struct wlr_spice_listen_socket {
  * A client's channels, seen as one path: they share it, so its rate is what
  * all of them get through together, and what waits is the sum of theirs.
  */
-struct wlr_spice_link_client {
-	struct wl_list link; // wlr_spice_listener.link_clients
+struct spb_link_client {
+	struct wl_list link; // spb_listener.link_clients
 	uint32_t connection_id; // spice-server's, shared by a client's channels
-	int channels; // wlr_spice_link_conn pointing here
-	struct wlr_spice_link est;
+	int channels; // spb_link_conn pointing here
+	struct spb_link est;
 	uint64_t delivery_rate; // the kernel's own estimate (display channel), for the log
 	int64_t logged_ms;
 };
@@ -44,28 +44,28 @@ struct wlr_spice_link_client {
  * spice-server's) for the whole session, to read what the kernel knows of
  * the path to the client: TCP_INFO and the send queue.
  */
-struct wlr_spice_link_conn {
-	struct wl_list link; // wlr_spice_listener.links
+struct spb_link_conn {
+	struct wl_list link; // spb_listener.links
 	int fd;
 	bool tcp; // TCP_INFO answers (not a unix socket)
 	bool display;
 	SpiceChannelEventInfo *info; // spice-server's, until DISCONNECTED
-	struct wlr_spice_link_client *client;
+	struct spb_link_client *client;
 };
 
-struct wlr_spice_listener {
-	struct wlr_spice_backend *backend;
-	struct wlr_spice_listen_socket sockets[WLR_SPICE_MAX_LISTEN];
+struct spb_listener {
+	struct spb_backend *backend;
+	struct spb_listen_socket sockets[SPB_MAX_LISTEN];
 	int n_sockets;
 	// Out of descriptors: accepting stops until this timer fires.
 	struct wl_event_source *resume_timer;
 	bool paused;
 
-	struct wlr_spice_admission admission;
-	struct wl_list conns; // wlr_spice_conn.link, connections not authenticated yet
-	struct wlr_spice_conn *handing_over; // during spice_server_add_*client
-	struct wl_list links; // wlr_spice_link_conn.link, authenticated channels
-	struct wl_list link_clients; // wlr_spice_link_client.link, newest first
+	struct spb_admission admission;
+	struct wl_list conns; // spb_conn.link, connections not authenticated yet
+	struct spb_conn *handing_over; // during spice_server_add_*client
+	struct wl_list links; // spb_link_conn.link, authenticated channels
+	struct wl_list link_clients; // spb_link_client.link, newest first
 	int64_t sampled_ms; // when the links were last sampled
 
 	// The unix socket created here, removed at finish if still ours.
@@ -73,21 +73,21 @@ struct wlr_spice_listener {
 	dev_t unix_dev;
 	ino_t unix_ino;
 
-	struct wlr_spice_ratelimit log_refused, log_accept, log_failed;
+	struct spb_ratelimit log_refused, log_accept, log_failed;
 };
 
 /*
  * Creates the listening sockets the backend's options ask for; false (with
  * the reason logged) if one cannot be made.
  */
-bool wlr_spice_listener_init(struct wlr_spice_listener *listener,
-		struct wlr_spice_backend *backend);
+bool spb_listener_init(struct spb_listener *listener,
+		struct spb_backend *backend);
 /* Starts accepting connections into the backend's SpiceServer. */
-bool wlr_spice_listener_start(struct wlr_spice_listener *listener);
-void wlr_spice_listener_finish(struct wlr_spice_listener *listener);
+bool spb_listener_start(struct spb_listener *listener);
+void spb_listener_finish(struct spb_listener *listener);
 /* A channel event from spice-server (core->channel_event). */
-void wlr_spice_listener_channel_event(
-		struct wlr_spice_listener *listener, int event, SpiceChannelEventInfo *info);
+void spb_listener_channel_event(
+		struct spb_listener *listener, int event, SpiceChannelEventInfo *info);
 
 /* Reads every kept channel's socket into its client's estimator. */
 /*
@@ -95,21 +95,21 @@ void wlr_spice_listener_channel_event(
  * time would sit on the frame path for a 100 ms estimate, unless the link is
  * paced (then what was just written decides what goes next).
  */
-#define WLR_SPICE_LINK_SAMPLE_MS 20
+#define SPB_LINK_SAMPLE_MS 20
 /* Reads at most every min_ms. */
-void wlr_spice_listener_sample_links(struct wlr_spice_listener *listener, int64_t now_ms,
+void spb_listener_sample_links(struct spb_listener *listener, int64_t now_ms,
 		int min_ms);
 /*
  * The estimator of the slowest client whose rate is known, else of the
  * newest TCP client; NULL without one.
  */
-const struct wlr_spice_link *wlr_spice_listener_link(const struct wlr_spice_listener *listener);
+const struct spb_link *spb_listener_link(const struct spb_listener *listener);
 
 /*
  * The numeric host and port of an IPv4 or IPv6 address, for messages; an
  * IPv4-mapped IPv6 address reads a.b.c.d. False for other families.
  */
-bool wlr_spice_addr_numeric(const struct sockaddr *sa, socklen_t len, char *host,
+bool spb_addr_numeric(const struct sockaddr *sa, socklen_t len, char *host,
 		size_t host_size, char *port, size_t port_size);
 
 #endif

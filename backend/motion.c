@@ -19,12 +19,12 @@
 /* Pixels hashed per row: enough to tell text lines apart, cheap on video. */
 #define HASH_SAMPLES 96
 
-static const uint8_t *row_at(const struct wlr_spice_image *img, int x, int y) {
+static const uint8_t *row_at(const struct spb_image *img, int x, int y) {
 	return img->data + (size_t)y * img->stride + (size_t)x * 4;
 }
 
-static bool rows_equal(const struct wlr_spice_image *old, int old_x, int old_y,
-		const struct wlr_spice_image *cur, int x, int y, int width) {
+static bool rows_equal(const struct spb_image *old, int old_x, int old_y,
+		const struct spb_image *cur, int x, int y, int width) {
 	return memcmp(row_at(old, old_x, old_y), row_at(cur, x, y), (size_t)width * 4) == 0;
 }
 
@@ -49,8 +49,8 @@ static int min_int(int a, int b) {
 	return a < b ? a : b;
 }
 
-int wlr_spice_motion_add_hint(
-		struct wlr_spice_move_hint *hints, int n, const struct wlr_spice_move_hint *hint) {
+int spb_motion_add_hint(
+		struct spb_move_hint *hints, int n, const struct spb_move_hint *hint) {
 	if (box_empty(&hint->dst) || (hint->dx == 0 && hint->dy == 0)) {
 		return n;
 	}
@@ -65,9 +65,9 @@ int wlr_spice_motion_add_hint(
 			return n;
 		}
 	}
-	if (n >= WLR_SPICE_MAX_HINTS) {
+	if (n >= SPB_MAX_HINTS) {
 		// Oldest first: the newest moves are the likeliest to still be visible.
-		memmove(&hints[0], &hints[1], sizeof(*hints) * (WLR_SPICE_MAX_HINTS - 1));
+		memmove(&hints[0], &hints[1], sizeof(*hints) * (SPB_MAX_HINTS - 1));
 		n--;
 	}
 	hints[n] = *hint;
@@ -75,9 +75,9 @@ int wlr_spice_motion_add_hint(
 }
 
 struct finder {
-	const struct wlr_spice_image *old, *cur;
+	const struct spb_image *old, *cur;
 	const pixman_region32_t *valid;
-	struct wlr_spice_copy *out;
+	struct spb_copy *out;
 	int max_out, n;
 };
 
@@ -99,7 +99,7 @@ static bool add_copy(struct finder *f, const pixman_box32_t *dst, int dx, int dy
 			return false;
 		}
 	}
-	f->out[f->n++] = (struct wlr_spice_copy){ .dst = *dst, .dx = dx, .dy = dy };
+	f->out[f->n++] = (struct spb_copy){ .dst = *dst, .dx = dx, .dy = dy };
 	return true;
 }
 
@@ -133,7 +133,7 @@ static void copy_matching_runs(struct finder *f, const pixman_box32_t *box, int 
 	}
 }
 
-static uint32_t row_hash(const struct wlr_spice_image *img, int y, int x1, int x2) {
+static uint32_t row_hash(const struct spb_image *img, int y, int x1, int x2) {
 	int width = x2 - x1;
 	int step = width > HASH_SAMPLES ? width / HASH_SAMPLES : 1;
 	const uint32_t *row = (const uint32_t *)(const void *)row_at(img, 0, y);
@@ -231,7 +231,7 @@ out:
 }
 
 /* The client gets copies[from..to) by copy: they need no pixels. */
-static void subtract_copies(pixman_region32_t *damage, const struct wlr_spice_copy *copies,
+static void subtract_copies(pixman_region32_t *damage, const struct spb_copy *copies,
 		int from, int to) {
 	for (int i = from; i < to; i++) {
 		const pixman_box32_t *d = &copies[i].dst;
@@ -242,9 +242,9 @@ static void subtract_copies(pixman_region32_t *damage, const struct wlr_spice_co
 	}
 }
 
-int wlr_spice_motion_find(const struct wlr_spice_image *old, const pixman_region32_t *valid,
-		const struct wlr_spice_image *cur, pixman_region32_t *damage,
-		const struct wlr_spice_move_hint *hints, int n_hints, struct wlr_spice_copy *out,
+int spb_motion_find(const struct spb_image *old, const pixman_region32_t *valid,
+		const struct spb_image *cur, pixman_region32_t *damage,
+		const struct spb_move_hint *hints, int n_hints, struct spb_copy *out,
 		int max_out) {
 	if (old->width != cur->width || old->height != cur->height || old->data == NULL ||
 			cur->data == NULL) {
@@ -261,7 +261,7 @@ int wlr_spice_motion_find(const struct wlr_spice_image *old, const pixman_region
 	const pixman_box32_t *extents = pixman_region32_extents(damage);
 
 	for (int i = 0; i < n_hints && max_out > 0; i++) {
-		const struct wlr_spice_move_hint *hint = &hints[i];
+		const struct spb_move_hint *hint = &hints[i];
 		pixman_box32_t box = clip_to_image(&f, hint->dst, hint->dx, hint->dy);
 		box.x1 = max_int(box.x1, extents->x1);
 		box.y1 = max_int(box.y1, extents->y1);
@@ -285,6 +285,6 @@ int wlr_spice_motion_find(const struct wlr_spice_image *old, const pixman_region
 	}
 	subtract_copies(damage, out, before, f.n);
 
-	wlr_spice_diff_trim(old, valid, cur, damage);
+	spb_diff_trim(old, valid, cur, damage);
 	return f.n;
 }

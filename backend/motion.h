@@ -6,8 +6,8 @@
  * change are dropped too (diff.h). Pure: images in, copies and a smaller
  * region out, so it is unit-tested and fuzzed alone.
  */
-#ifndef WLR_SPICE_MOTION_H
-#define WLR_SPICE_MOTION_H
+#ifndef SPB_MOTION_H
+#define SPB_MOTION_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -15,40 +15,40 @@
 #include "diff.h"
 
 /* Most copies one flush produces. */
-#define WLR_SPICE_MAX_COPIES 8
+#define SPB_MAX_COPIES 8
 /* Most move hints kept between two flushes. */
-#define WLR_SPICE_MAX_HINTS 8
+#define SPB_MAX_HINTS 8
 
 /* dst gets the pixels at dst moved by (-dx, -dy): the source lies at dst - d. */
-struct wlr_spice_copy {
+struct spb_copy {
 	pixman_box32_t dst;
 	int dx, dy;
 };
 
 /* Content now at dst was at dst - (dx, dy) in the previous frame. */
-struct wlr_spice_move_hint {
+struct spb_move_hint {
 	pixman_box32_t dst;
 	int dx, dy;
 };
 
 /*
- * Adds a hint to hints (n of them, at most WLR_SPICE_MAX_HINTS); a move of
+ * Adds a hint to hints (n of them, at most SPB_MAX_HINTS); a move of
  * content another hint already moved extends that hint. Returns the new count.
  */
-int wlr_spice_motion_add_hint(
-		struct wlr_spice_move_hint *hints, int n, const struct wlr_spice_move_hint *hint);
+int spb_motion_add_hint(
+		struct spb_move_hint *hints, int n, const struct spb_move_hint *hint);
 
 /*
  * old is what the client shows, valid where it is known to be; cur is the new
  * frame, the same size. Finds copies, in the order they must be applied,
  * whose destination lies in damage and whose pixels in cur equal old at the
  * source, removes their destinations from damage and trims the rest with
- * wlr_spice_diff_trim, and returns how many were written to out (at most
+ * spb_diff_trim, and returns how many were written to out (at most
  * max_out; 0 searches for none and only trims).
  */
-int wlr_spice_motion_find(const struct wlr_spice_image *old, const pixman_region32_t *valid,
-		const struct wlr_spice_image *cur, pixman_region32_t *damage,
-		const struct wlr_spice_move_hint *hints, int n_hints, struct wlr_spice_copy *out,
+int spb_motion_find(const struct spb_image *old, const pixman_region32_t *valid,
+		const struct spb_image *cur, pixman_region32_t *damage,
+		const struct spb_move_hint *hints, int n_hints, struct spb_copy *out,
 		int max_out);
 
 #endif

@@ -22,8 +22,8 @@
 
 #define PER_OP_REFRESH_HZ 60
 
-static struct wlr_spice_output *spice_output_from_output(struct wlr_output *wlr_output) {
-	struct wlr_spice_output *output = wl_container_of(wlr_output, output, wlr_output);
+static struct spb_output *spice_output_from_output(struct wlr_output *wlr_output) {
+	struct spb_output *output = wl_container_of(wlr_output, output, wlr_output);
 	return output;
 }
 
@@ -58,7 +58,7 @@ static bool output_test(struct wlr_output *wlr_output) {
 }
 
 /* Remembers that the client now has cur's pixels in box. */
-static void shadow_update(struct wlr_spice_output *output, const struct wlr_spice_image *cur,
+static void shadow_update(struct spb_output *output, const struct spb_image *cur,
 		const pixman_box32_t *box) {
 	if (output->shadow == NULL) {
 		return;
@@ -78,7 +78,7 @@ static void shadow_update(struct wlr_spice_output *output, const struct wlr_spic
  * exists with copies off too: trimming damage to what changed saves more
  * bytes than copies on most apps, for 4 bytes a pixel.
  */
-static bool shadow_ensure(struct wlr_spice_output *output, int width, int height) {
+static bool shadow_ensure(struct spb_output *output, int width, int height) {
 	if (output->shadow != NULL && output->shadow_width == width &&
 			output->shadow_height == height) {
 		return true;
@@ -92,66 +92,66 @@ static bool shadow_ensure(struct wlr_spice_output *output, int width, int height
 	return output->shadow != NULL;
 }
 
-static void keep_pending(struct wlr_spice_output *output, const pixman_box32_t *box) {
+static void keep_pending(struct spb_output *output, const pixman_box32_t *box) {
 	pixman_region32_union_rect(&output->policy.pending, &output->policy.pending, box->x1,
 			box->y1, box->x2 - box->x1, box->y2 - box->y1);
 }
 
 /* Queues copies on the client for content it already has. */
-static void push_copies(struct wlr_spice_output *output, const struct wlr_spice_image *cur,
-		const struct wlr_spice_copy *copies, int n) {
-	struct wlr_spice_backend *backend = output->backend;
+static void push_copies(struct spb_output *output, const struct spb_image *cur,
+		const struct spb_copy *copies, int n) {
+	struct spb_backend *backend = output->backend;
 	for (int i = 0; i < n; i++) {
-		const struct wlr_spice_copy *c = &copies[i];
+		const struct spb_copy *c = &copies[i];
 		pixman_box32_t dst = c->dst;
 		dst.x1 += output->x;
 		dst.x2 += output->x;
-		struct wlr_spice_draw *draw = wlr_spice_draw_copy_bits_create(
+		struct spb_draw *draw = spb_draw_copy_bits_create(
 				&dst, dst.x1 - c->dx, dst.y1 - c->dy, 0);
-		if (draw == NULL || !wlr_spice_qxl_push_draw(&backend->qxl, draw)) {
-			wlr_spice_draw_destroy(draw);
+		if (draw == NULL || !spb_qxl_push_draw(&backend->qxl, draw)) {
+			spb_draw_destroy(draw);
 			keep_pending(output, &c->dst);
 			continue;
 		}
 		shadow_update(output, cur, &c->dst);
 		backend->stats.copies++;
-		backend->stats.pixels_copied += (uint64_t)wlr_spice_box_area(&c->dst);
+		backend->stats.pixels_copied += (uint64_t)spb_box_area(&c->dst);
 	}
 }
 
 /* What the slowest client's link allows; nothing is held while no link is known slow. */
-static void pace_update(struct wlr_spice_backend *backend, int64_t now) {
-	const struct wlr_spice_link *link = wlr_spice_listener_link(&backend->listener);
+static void pace_update(struct spb_backend *backend, int64_t now) {
+	const struct spb_link *link = spb_listener_link(&backend->listener);
 	if (link == NULL || backend->options.no_link_pacing) {
-		wlr_spice_link_pace_update(&backend->link_pace, now, 0, 0, 0);
+		spb_link_pace_update(&backend->link_pace, now, 0, 0, 0);
 		return;
 	}
-	wlr_spice_link_pace_update(&backend->link_pace, now, link->rate, link->written,
-			wlr_spice_link_queued(link));
-	if (wlr_spice_qxl_queued(&backend->qxl) == 0) {
-		wlr_spice_link_pace_taken(&backend->link_pace);
+	spb_link_pace_update(&backend->link_pace, now, link->rate, link->written,
+			spb_link_queued(link));
+	if (spb_qxl_queued(&backend->qxl) == 0) {
+		spb_link_pace_taken(&backend->link_pace);
 	}
 }
 
 /* Queues one box of the committed buffer: a fill when it is one colour, else an image. */
-static void push_box(struct wlr_spice_output *output, const struct wlr_spice_image *cur,
+static void push_box(struct spb_output *output, const struct spb_image *cur,
 		const pixman_box32_t *box) {
-	struct wlr_spice_backend *backend = output->backend;
+	struct spb_backend *backend = output->backend;
 	pixman_box32_t dst = *box;
 	dst.x1 += output->x;
 	dst.x2 += output->x;
 	uint32_t color;
 	// Solid areas (a background a window uncovered) cost a few bytes as a fill.
-	bool solid = wlr_spice_box_is_solid(cur->data, cur->stride, box, &color);
-	struct wlr_spice_draw *draw = solid ?
-			wlr_spice_draw_fill_create(&dst, color, 0) :
-			wlr_spice_draw_copy_create_at(cur->data, cur->stride, box, dst.x1, dst.y1, 0);
-	if (draw != NULL && !solid && wlr_spice_draw_cache_image(draw)) {
+	bool solid = spb_box_is_solid(cur->data, cur->stride, box, &color);
+	struct spb_draw *draw = solid ?
+			spb_draw_fill_create(&dst, color, 0) :
+			spb_draw_copy_create_at(cur->data, cur->stride, box, dst.x1, dst.y1, 0);
+	if (draw != NULL && !solid && spb_draw_cache_image(draw)) {
 		backend->stats.cacheable++;
 	}
-	if (draw == NULL || !wlr_spice_qxl_push_draw(&backend->qxl, draw)) {
+	if (draw == NULL || !spb_qxl_push_draw(&backend->qxl, draw)) {
 		// Keep what could not be sent for the next flush.
-		wlr_spice_draw_destroy(draw);
+		spb_draw_destroy(draw);
 		keep_pending(output, box);
 		return;
 	}
@@ -160,8 +160,8 @@ static void push_box(struct wlr_spice_output *output, const struct wlr_spice_ima
 		backend->stats.fills++;
 		return;
 	}
-	int64_t area = wlr_spice_box_area(box);
-	wlr_spice_link_pace_pushed(&backend->link_pace, area);
+	int64_t area = spb_box_area(box);
+	spb_link_pace_pushed(&backend->link_pace, area);
 	backend->stats.draw_commands++;
 	backend->stats.pixels_sent += (uint64_t)area;
 }
@@ -172,9 +172,9 @@ static void push_box(struct wlr_spice_output *output, const struct wlr_spice_ima
  * this one ended, so every part of a region that keeps changing (a video)
  * gets its turn, and the newest content is what is sent.
  */
-static void push_large(struct wlr_spice_output *output, const struct wlr_spice_image *cur,
+static void push_large(struct spb_output *output, const struct spb_image *cur,
 		pixman_region32_t *large) {
-	int64_t budget = wlr_spice_link_pace_large_px(&output->backend->link_pace);
+	int64_t budget = spb_link_pace_large_px(&output->backend->link_pace);
 	pixman_region32_t band;
 	pixman_region32_init(&band);
 	if (budget == INT64_MAX) {
@@ -183,7 +183,7 @@ static void push_large(struct wlr_spice_output *output, const struct wlr_spice_i
 		const pixman_box32_t *ext = pixman_region32_extents(large);
 		int w = ext->x2 - ext->x1;
 		int64_t rows = budget / w;
-		rows = rows < WLR_SPICE_PACE_MIN_ROWS ? WLR_SPICE_PACE_MIN_ROWS : rows;
+		rows = rows < SPB_PACE_MIN_ROWS ? SPB_PACE_MIN_ROWS : rows;
 		rows = rows > ext->y2 - ext->y1 ? ext->y2 - ext->y1 : rows;
 		if (output->pace_row < ext->y1 || output->pace_row >= ext->y2) {
 			output->pace_row = ext->y1;
@@ -207,9 +207,9 @@ static void push_large(struct wlr_spice_output *output, const struct wlr_spice_i
 	pixman_region32_fini(&band);
 }
 
-static void flush(struct wlr_spice_output *output) {
-	struct wlr_spice_backend *backend = output->backend;
-	struct wlr_spice_qxl *qxl = &backend->qxl;
+static void flush(struct spb_output *output) {
+	struct spb_backend *backend = output->backend;
+	struct spb_qxl *qxl = &backend->qxl;
 	if (output->front == NULL || !qxl->primary_active) {
 		return;
 	}
@@ -217,7 +217,7 @@ static void flush(struct wlr_spice_output *output) {
 	pixman_region32_t region;
 	pixman_region32_init(&region);
 	int64_t now = swl_clock_now(SWL_CLOCK_MS);
-	wlr_spice_frame_policy_take(&output->policy, now, &region);
+	spb_frame_policy_take(&output->policy, now, &region);
 	pace_update(backend, now);
 
 	void *data;
@@ -239,39 +239,39 @@ static void flush(struct wlr_spice_output *output) {
 	if (height > qxl->height) {
 		height = qxl->height;
 	}
-	struct wlr_spice_image cur = {
+	struct spb_image cur = {
 		.data = data,
 		.stride = stride,
 		.width = width,
 		.height = height,
 	};
 	if (width > 0 && height > 0 && shadow_ensure(output, width, height)) {
-		struct wlr_spice_image old = {
+		struct spb_image old = {
 			.data = output->shadow,
 			.stride = (size_t)width * 4,
 			.width = width,
 			.height = height,
 		};
-		struct wlr_spice_copy copies[WLR_SPICE_MAX_COPIES];
-		int max_copies = backend->options.no_copy_bits ? 0 : WLR_SPICE_MAX_COPIES;
-		int n = wlr_spice_motion_find(&old, &output->shadow_valid, &cur, &region,
+		struct spb_copy copies[SPB_MAX_COPIES];
+		int max_copies = backend->options.no_copy_bits ? 0 : SPB_MAX_COPIES;
+		int n = spb_motion_find(&old, &output->shadow_valid, &cur, &region,
 				output->hints, output->n_hints, copies, max_copies);
 		push_copies(output, &cur, copies, n);
 	}
 	output->n_hints = 0;
 
 	bool paced = output->policy.mode != WLR_SPICE_FRAME_MODE_PER_OP;
-	int max_rects = paced ? WLR_SPICE_MAX_RECTS_DFPS : WLR_SPICE_MAX_RECTS_PER_OP;
-	pixman_box32_t boxes[WLR_SPICE_MAX_RECTS_PER_OP];
-	int n = wlr_spice_damage_to_rects(
-			&region, width, height, max_rects, WLR_SPICE_DAMAGE_FREE_WASTE, boxes);
-	struct wlr_spice_link_pace *pacer = &backend->link_pace;
-	bool small_ok = wlr_spice_link_pace_small_ok(pacer);
+	int max_rects = paced ? SPB_MAX_RECTS_DFPS : SPB_MAX_RECTS_PER_OP;
+	pixman_box32_t boxes[SPB_MAX_RECTS_PER_OP];
+	int n = spb_damage_to_rects(
+			&region, width, height, max_rects, SPB_DAMAGE_FREE_WASTE, boxes);
+	struct spb_link_pace *pacer = &backend->link_pace;
+	bool small_ok = spb_link_pace_small_ok(pacer);
 	pixman_region32_t large;
 	pixman_region32_init(&large);
 	for (int i = 0; i < n; i++) {
-		int64_t area = wlr_spice_box_area(&boxes[i]);
-		if (wlr_spice_link_pace_active(pacer) && area > WLR_SPICE_LINK_PACE_SMALL_PX) {
+		int64_t area = spb_box_area(&boxes[i]);
+		if (spb_link_pace_active(pacer) && area > SPB_LINK_PACE_SMALL_PX) {
 			pixman_region32_union_rect(&large, &large, boxes[i].x1, boxes[i].y1,
 					boxes[i].x2 - boxes[i].x1, boxes[i].y2 - boxes[i].y1);
 		} else if (!small_ok) {
@@ -289,25 +289,25 @@ static void flush(struct wlr_spice_output *output) {
 	backend->stats.flushes++;
 	if (pixman_region32_not_empty(&output->policy.pending)) {
 		// Something could not be queued, or is held for a slow link: try again shortly.
-		wl_event_source_timer_update(output->flush_timer, wlr_spice_link_pace_active(pacer) ?
-				wlr_spice_link_pace_wait_ms(pacer) : WLR_SPICE_BACKLOG_RETRY_MS);
+		wl_event_source_timer_update(output->flush_timer, spb_link_pace_active(pacer) ?
+				spb_link_pace_wait_ms(pacer) : SPB_BACKLOG_RETRY_MS);
 	}
 
-	wlr_spice_qxl_maybe_flush_tree(qxl);
+	spb_qxl_maybe_flush_tree(qxl);
 }
 
 /* Flushes now or arms the flush timer, as the frame policy says. */
-static void schedule_flush(struct wlr_spice_output *output) {
-	int queued = wlr_spice_qxl_queued(&output->backend->qxl);
+static void schedule_flush(struct spb_output *output) {
+	int queued = spb_qxl_queued(&output->backend->qxl);
 	int64_t now = swl_clock_now(SWL_CLOCK_MS);
-	int delay = wlr_spice_frame_policy_next_flush(&output->policy, now, queued);
+	int delay = spb_frame_policy_next_flush(&output->policy, now, queued);
 	if (delay < 0) {
 		wl_event_source_timer_update(output->flush_timer, 0);
 		return;
 	}
-	bool paced = wlr_spice_link_pace_active(&output->backend->link_pace);
-	wlr_spice_listener_sample_links(&output->backend->listener, now,
-			paced ? 0 : WLR_SPICE_LINK_SAMPLE_MS);
+	bool paced = spb_link_pace_active(&output->backend->link_pace);
+	spb_listener_sample_links(&output->backend->listener, now,
+			paced ? 0 : SPB_LINK_SAMPLE_MS);
 	if (paced && delay > 0 && queued < output->policy.queue_bound) {
 		// On a slow link the pacer decides: small changes go at once, not
 		// after the frame period a held large region would impose, and
@@ -326,24 +326,24 @@ static void schedule_flush(struct wlr_spice_output *output) {
 }
 
 static int handle_flush_timer(void *data) {
-	struct wlr_spice_output *output = data;
+	struct spb_output *output = data;
 	schedule_flush(output);
 	return 0;
 }
 
 static int handle_frame_timer(void *data) {
-	struct wlr_spice_output *output = data;
+	struct spb_output *output = data;
 	// Per-op paces clients by the worker: no new frame while it is behind.
 	if (output->policy.mode == WLR_SPICE_FRAME_MODE_PER_OP &&
-			wlr_spice_qxl_queued(&output->backend->qxl) >= output->policy.queue_bound) {
-		wl_event_source_timer_update(output->frame_timer, WLR_SPICE_BACKLOG_RETRY_MS);
+			spb_qxl_queued(&output->backend->qxl) >= output->policy.queue_bound) {
+		wl_event_source_timer_update(output->frame_timer, SPB_BACKLOG_RETRY_MS);
 		return 0;
 	}
 	wlr_output_send_frame(&output->wlr_output);
 	return 0;
 }
 
-void wlr_spice_output_set_mode(struct wlr_spice_output *output, int width, int height) {
+void spb_output_set_mode(struct spb_output *output, int width, int height) {
 	if (output->width == width && output->height == height) {
 		return;
 	}
@@ -360,13 +360,13 @@ void wlr_spice_output_set_mode(struct wlr_spice_output *output, int width, int h
 			1000 / output->policy.period_ms :
 			PER_OP_REFRESH_HZ;
 	wlr_output_update_custom_mode(&output->wlr_output, width, height, refresh_hz * 1000);
-	wlr_spice_output_set_physical_size(
+	spb_output_set_physical_size(
 			output, output->client_width_mm, output->client_height_mm);
 }
 
 #define FALLBACK_DPI 96.0
 
-void wlr_spice_output_set_physical_size(struct wlr_spice_output *output, int width_mm,
+void spb_output_set_physical_size(struct spb_output *output, int width_mm,
 		int height_mm) {
 	struct wlr_output *wlr_output = &output->wlr_output;
 	output->client_width_mm = width_mm;
@@ -390,7 +390,7 @@ void wlr_spice_output_set_physical_size(struct wlr_spice_output *output, int wid
 	wlr_output_schedule_done(wlr_output);
 }
 
-void wlr_spice_output_repaint(struct wlr_spice_output *output) {
+void spb_output_repaint(struct spb_output *output) {
 	// The client's surface was reset: nothing on it can be copied from.
 	pixman_region32_clear(&output->shadow_valid);
 	// The compositor renders and commits the whole head again.
@@ -399,7 +399,7 @@ void wlr_spice_output_repaint(struct wlr_spice_output *output) {
 }
 
 static bool output_commit(struct wlr_output *wlr_output) {
-	struct wlr_spice_output *output = spice_output_from_output(wlr_output);
+	struct spb_output *output = spice_output_from_output(wlr_output);
 	const struct wlr_output_state *pending = &wlr_output->pending;
 	if (!output_test(wlr_output)) {
 		return false;
@@ -409,8 +409,8 @@ static bool output_commit(struct wlr_output *wlr_output) {
 		wlr_output_update_enabled(wlr_output, pending->enabled);
 	}
 	if (pending->committed & WLR_OUTPUT_STATE_MODE) {
-		wlr_spice_output_set_mode(output, pending->custom_mode.width, pending->custom_mode.height);
-		if (!wlr_spice_backend_layout(output->backend)) {
+		spb_output_set_mode(output, pending->custom_mode.width, pending->custom_mode.height);
+		if (!spb_backend_layout(output->backend)) {
 			return false;
 		}
 	}
@@ -422,17 +422,17 @@ static bool output_commit(struct wlr_output *wlr_output) {
 		output->front = buffer;
 
 		if (pending->committed & WLR_OUTPUT_STATE_DAMAGE) {
-			wlr_spice_frame_policy_add_damage(&output->policy, &pending->damage);
+			spb_frame_policy_add_damage(&output->policy, &pending->damage);
 		} else {
 			pixman_region32_t whole;
 			pixman_region32_init_rect(&whole, 0, 0, buffer->width, buffer->height);
-			wlr_spice_frame_policy_add_damage(&output->policy, &whole);
+			spb_frame_policy_add_damage(&output->policy, &whole);
 			pixman_region32_fini(&whole);
 		}
 		output->backend->stats.commits++;
 		// Moves announced before this commit are in its pixels now.
 		for (int i = 0; i < output->n_incoming_hints; i++) {
-			output->n_hints = wlr_spice_motion_add_hint(
+			output->n_hints = spb_motion_add_hint(
 					output->hints, output->n_hints, &output->incoming_hints[i]);
 		}
 		output->n_incoming_hints = 0;
@@ -450,18 +450,18 @@ static bool output_commit(struct wlr_output *wlr_output) {
 	return true;
 }
 
-static void push_cursor(struct wlr_spice_output *output, struct wlr_spice_cursor_cmd *cmd) {
+static void push_cursor(struct spb_output *output, struct spb_cursor_cmd *cmd) {
 	if (cmd == NULL) {
 		return;
 	}
-	if (!wlr_spice_qxl_push_cursor(&output->backend->qxl, cmd)) {
-		wlr_spice_cursor_cmd_destroy(cmd);
+	if (!spb_qxl_push_cursor(&output->backend->qxl, cmd)) {
+		spb_cursor_cmd_destroy(cmd);
 	}
 }
 
 static bool output_set_cursor(
 		struct wlr_output *wlr_output, struct wlr_buffer *buffer, int hotspot_x, int hotspot_y) {
-	struct wlr_spice_output *output = spice_output_from_output(wlr_output);
+	struct spb_output *output = spice_output_from_output(wlr_output);
 	// Every head gets the same image; one copy to the client is enough.
 	if (output->index != 0) {
 		return true;
@@ -470,7 +470,7 @@ static bool output_set_cursor(
 	if (buffer == NULL || output->backend->options.hide_cursor) {
 		saved->known = true;
 		saved->hidden = true;
-		push_cursor(output, wlr_spice_cursor_hide_create());
+		push_cursor(output, spb_cursor_hide_create());
 		return true;
 	}
 
@@ -484,8 +484,8 @@ static bool output_set_cursor(
 	// A copy, to set the cursor again when spice-server resets it.
 	size_t row = (size_t)buffer->width * 4;
 	bool ok = format == DRM_FORMAT_ARGB8888 && buffer->width > 0 && buffer->height > 0 &&
-			buffer->width <= WLR_SPICE_CURSOR_MAX_SIZE &&
-			buffer->height <= WLR_SPICE_CURSOR_MAX_SIZE;
+			buffer->width <= SPB_CURSOR_MAX_SIZE &&
+			buffer->height <= SPB_CURSOR_MAX_SIZE;
 	uint8_t *pixels = ok ? realloc(saved->pixels, row * buffer->height) : NULL;
 	if (pixels != NULL) {
 		saved->pixels = pixels;
@@ -504,27 +504,27 @@ static bool output_set_cursor(
 		// wlroots falls back to drawing the cursor into frames.
 		return false;
 	}
-	wlr_spice_output_restore_cursor(output);
+	spb_output_restore_cursor(output);
 	return true;
 }
 
-void wlr_spice_output_restore_cursor(struct wlr_spice_output *output) {
+void spb_output_restore_cursor(struct spb_output *output) {
 	if (output == NULL || !output->saved_cursor.known) {
 		return;
 	}
 	struct saved_cursor *saved = &output->saved_cursor;
 	if (saved->hidden) {
-		push_cursor(output, wlr_spice_cursor_hide_create());
+		push_cursor(output, spb_cursor_hide_create());
 		return;
 	}
 	push_cursor(output,
-			wlr_spice_cursor_set_create(saved->pixels, (size_t)saved->width * 4, saved->width,
+			spb_cursor_set_create(saved->pixels, (size_t)saved->width * 4, saved->width,
 					saved->height, saved->hotspot_x, saved->hotspot_y,
 					output->x + output->cursor_x, output->cursor_y));
 }
 
 static bool output_move_cursor(struct wlr_output *wlr_output, int x, int y) {
-	struct wlr_spice_output *output = spice_output_from_output(wlr_output);
+	struct spb_output *output = spice_output_from_output(wlr_output);
 	output->cursor_x = x;
 	output->cursor_y = y;
 	// Each head hears about every move; the one the pointer is on reports it.
@@ -536,12 +536,12 @@ static bool output_move_cursor(struct wlr_output *wlr_output, int x, int y) {
 	if (output->backend->input.client_mouse_mode || output->backend->options.hide_cursor) {
 		return true;
 	}
-	push_cursor(output, wlr_spice_cursor_move_create(output->x + x, y));
+	push_cursor(output, spb_cursor_move_create(output->x + x, y));
 	return true;
 }
 
 static void output_destroy(struct wlr_output *wlr_output) {
-	struct wlr_spice_output *output = spice_output_from_output(wlr_output);
+	struct spb_output *output = spice_output_from_output(wlr_output);
 	if (output->frame_timer != NULL) {
 		wl_event_source_remove(output->frame_timer);
 	}
@@ -552,8 +552,8 @@ static void output_destroy(struct wlr_output *wlr_output) {
 	free(output->saved_cursor.pixels);
 	free(output->shadow);
 	pixman_region32_fini(&output->shadow_valid);
-	wlr_spice_frame_policy_finish(&output->policy);
-	struct wlr_spice_backend *backend = output->backend;
+	spb_frame_policy_finish(&output->policy);
+	struct spb_backend *backend = output->backend;
 	if (backend->outputs[output->index] == output) {
 		backend->outputs[output->index] = NULL;
 	}
@@ -577,19 +577,19 @@ void wlr_spice_output_hint_move(
 	if (!wlr_output_is_spice(wlr_output)) {
 		return;
 	}
-	struct wlr_spice_output *output = spice_output_from_output(wlr_output);
-	struct wlr_spice_move_hint hint = {
+	struct spb_output *output = spice_output_from_output(wlr_output);
+	struct spb_move_hint hint = {
 		.dst = { box->x, box->y, box->x + box->width, box->y + box->height },
 		.dx = dx,
 		.dy = dy,
 	};
-	output->n_incoming_hints = wlr_spice_motion_add_hint(
+	output->n_incoming_hints = spb_motion_add_hint(
 			output->incoming_hints, output->n_incoming_hints, &hint);
 }
 
-struct wlr_spice_output *wlr_spice_output_create(
-		struct wlr_spice_backend *backend, int index, int width, int height) {
-	struct wlr_spice_output *output = calloc(1, sizeof(*output));
+struct spb_output *spb_output_create(
+		struct spb_backend *backend, int index, int width, int height) {
+	struct spb_output *output = calloc(1, sizeof(*output));
 	if (output == NULL) {
 		return NULL;
 	}
@@ -597,8 +597,8 @@ struct wlr_spice_output *wlr_spice_output_create(
 	output->index = index;
 	pixman_region32_init(&output->shadow_valid);
 	const struct wlr_spice_backend_options *opts = &backend->options;
-	wlr_spice_frame_policy_init(
-			&output->policy, opts->frame_mode, opts->fps, WLR_SPICE_QUEUE_BOUND);
+	spb_frame_policy_init(
+			&output->policy, opts->frame_mode, opts->fps, SPB_QUEUE_BOUND);
 	output->frame_delay_ms = opts->frame_mode != WLR_SPICE_FRAME_MODE_PER_OP ?
 			output->policy.period_ms :
 			1000 / PER_OP_REFRESH_HZ;
@@ -621,12 +621,12 @@ struct wlr_spice_output *wlr_spice_output_create(
 	if (output->frame_timer == NULL || output->flush_timer == NULL) {
 		goto error;
 	}
-	wlr_spice_output_set_mode(output, width, height);
+	spb_output_set_mode(output, width, height);
 	backend->outputs[index] = output;
 	if (opts->hide_cursor && index == 0) {
 		output->saved_cursor.known = true;
 		output->saved_cursor.hidden = true;
-		wlr_spice_output_restore_cursor(output);
+		spb_output_restore_cursor(output);
 	}
 	return output;
 
@@ -636,7 +636,7 @@ error:
 	return NULL;
 }
 
-void wlr_spice_output_client_connected(struct wlr_spice_output *output) {
+void spb_output_client_connected(struct spb_output *output) {
 	// spice-server sends the current surface image itself; nothing pending
 	// needs to wait for a later commit, so push it out now.
 	schedule_flush(output);

@@ -13,36 +13,36 @@ static const struct {
 	uint32_t mask;
 	uint32_t button;
 } button_map[] = {
-	{ WLR_SPICE_LOCAL_LEFT, BTN_LEFT },
-	{ WLR_SPICE_LOCAL_RIGHT, BTN_RIGHT },
-	{ WLR_SPICE_LOCAL_MIDDLE, BTN_MIDDLE },
-	{ WLR_SPICE_LOCAL_SIDE, BTN_SIDE },
-	{ WLR_SPICE_LOCAL_EXTRA, BTN_EXTRA },
+	{ SPB_LOCAL_LEFT, BTN_LEFT },
+	{ SPB_LOCAL_RIGHT, BTN_RIGHT },
+	{ SPB_LOCAL_MIDDLE, BTN_MIDDLE },
+	{ SPB_LOCAL_SIDE, BTN_SIDE },
+	{ SPB_LOCAL_EXTRA, BTN_EXTRA },
 };
 
 #define BUTTON_COUNT (sizeof(button_map) / sizeof(button_map[0]))
 
-static struct wlr_spice_pointer_action *push(
-		struct wlr_spice_pointer_actions *out, enum wlr_spice_pointer_action_type type) {
+static struct spb_pointer_action *push(
+		struct spb_pointer_actions *out, enum spb_pointer_action_type type) {
 	// The callers' sequences are fixed and fit; the check only keeps a future
 	// mistake from writing past the array.
-	if (out->len >= WLR_SPICE_POINTER_MAX_ACTIONS) {
+	if (out->len >= SPB_POINTER_MAX_ACTIONS) {
 		return NULL;
 	}
-	struct wlr_spice_pointer_action *a = &out->actions[out->len++];
+	struct spb_pointer_action *a = &out->actions[out->len++];
 	memset(a, 0, sizeof(*a));
 	a->type = type;
 	return a;
 }
 
-static void begin(struct wlr_spice_pointer_actions *out) {
+static void begin(struct spb_pointer_actions *out) {
 	out->len = 0;
 }
 
 /* A frame closes whatever was emitted; an event that changed nothing emits nothing. */
-static void end(struct wlr_spice_pointer_actions *out) {
+static void end(struct spb_pointer_actions *out) {
 	if (out->len > 0) {
-		push(out, WLR_SPICE_POINTER_FRAME);
+		push(out, SPB_POINTER_FRAME);
 	}
 }
 
@@ -59,26 +59,26 @@ static double to_unit(long long v, long long size) {
 	return (double)clamp_ll(v, 0, size - 1) / (double)size;
 }
 
-static void absolute(struct wlr_spice_pointer_actions *out, double x, double y) {
-	struct wlr_spice_pointer_action *a = push(out, WLR_SPICE_POINTER_ABSOLUTE);
+static void absolute(struct spb_pointer_actions *out, double x, double y) {
+	struct spb_pointer_action *a = push(out, SPB_POINTER_ABSOLUTE);
 	if (a != NULL) {
 		a->x = x;
 		a->y = y;
 	}
 }
 
-static void wheel(struct wlr_spice_pointer_actions *out, int steps) {
+static void wheel(struct spb_pointer_actions *out, int steps) {
 	if (steps == 0) {
 		return;
 	}
-	struct wlr_spice_pointer_action *a = push(out, WLR_SPICE_POINTER_WHEEL);
+	struct spb_pointer_action *a = push(out, SPB_POINTER_WHEEL);
 	if (a != NULL) {
-		a->steps = (int)clamp_ll(steps, -WLR_SPICE_POINTER_MAX_STEPS, WLR_SPICE_POINTER_MAX_STEPS);
+		a->steps = (int)clamp_ll(steps, -SPB_POINTER_MAX_STEPS, SPB_POINTER_MAX_STEPS);
 	}
 }
 
-static void emit_button(struct wlr_spice_pointer_actions *out, size_t i, bool pressed) {
-	struct wlr_spice_pointer_action *a = push(out, WLR_SPICE_POINTER_BUTTON);
+static void emit_button(struct spb_pointer_actions *out, size_t i, bool pressed) {
+	struct spb_pointer_action *a = push(out, SPB_POINTER_BUTTON);
 	if (a != NULL) {
 		a->button = button_map[i].button;
 		a->pressed = pressed;
@@ -89,9 +89,9 @@ static void emit_button(struct wlr_spice_pointer_actions *out, size_t i, bool pr
  * Moves the held set to buttons. Releases go first, so a client never sees
  * more buttons held at once than the SPICE client had.
  */
-static void set_buttons(struct wlr_spice_pointer_state *state, uint32_t buttons,
-		struct wlr_spice_pointer_actions *out) {
-	buttons &= WLR_SPICE_LOCAL_ALL;
+static void set_buttons(struct spb_pointer_state *state, uint32_t buttons,
+		struct spb_pointer_actions *out) {
+	buttons &= SPB_LOCAL_ALL;
 	uint32_t released = state->buttons & ~buttons;
 	uint32_t pressed = buttons & ~state->buttons;
 	for (size_t i = 0; i < BUTTON_COUNT; i++) {
@@ -107,17 +107,17 @@ static void set_buttons(struct wlr_spice_pointer_state *state, uint32_t buttons,
 	state->buttons = buttons;
 }
 
-void wlr_spice_pointer_state_init(struct wlr_spice_pointer_state *state) {
+void spb_pointer_state_init(struct spb_pointer_state *state) {
 	memset(state, 0, sizeof(*state));
 }
 
-void wlr_spice_pointer_tablet_size(struct wlr_spice_pointer_state *state, int width, int height) {
+void spb_pointer_tablet_size(struct spb_pointer_state *state, int width, int height) {
 	state->logical_width = width;
 	state->logical_height = height;
 }
 
-void wlr_spice_pointer_tablet_position(struct wlr_spice_pointer_state *state, int x, int y,
-		uint32_t buttons, struct wlr_spice_pointer_actions *out) {
+void spb_pointer_tablet_position(struct spb_pointer_state *state, int x, int y,
+		uint32_t buttons, struct spb_pointer_actions *out) {
 	begin(out);
 	// Before spice-server told the size there is no space to place x in.
 	if (state->logical_width > 0 && state->logical_height > 0) {
@@ -127,26 +127,26 @@ void wlr_spice_pointer_tablet_position(struct wlr_spice_pointer_state *state, in
 	end(out);
 }
 
-void wlr_spice_pointer_tablet_wheel(struct wlr_spice_pointer_state *state, int steps,
-		uint32_t buttons, struct wlr_spice_pointer_actions *out) {
+void spb_pointer_tablet_wheel(struct spb_pointer_state *state, int steps,
+		uint32_t buttons, struct spb_pointer_actions *out) {
 	begin(out);
 	wheel(out, steps);
 	set_buttons(state, buttons, out);
 	end(out);
 }
 
-void wlr_spice_pointer_buttons(struct wlr_spice_pointer_state *state, uint32_t buttons,
-		struct wlr_spice_pointer_actions *out) {
+void spb_pointer_buttons(struct spb_pointer_state *state, uint32_t buttons,
+		struct spb_pointer_actions *out) {
 	begin(out);
 	set_buttons(state, buttons, out);
 	end(out);
 }
 
-void wlr_spice_pointer_mouse_motion(struct wlr_spice_pointer_state *state, int dx, int dy, int dz,
-		uint32_t buttons, struct wlr_spice_pointer_actions *out) {
+void spb_pointer_mouse_motion(struct spb_pointer_state *state, int dx, int dy, int dz,
+		uint32_t buttons, struct spb_pointer_actions *out) {
 	begin(out);
 	if (dx != 0 || dy != 0) {
-		struct wlr_spice_pointer_action *a = push(out, WLR_SPICE_POINTER_RELATIVE);
+		struct spb_pointer_action *a = push(out, SPB_POINTER_RELATIVE);
 		if (a != NULL) {
 			a->dx = dx;
 			a->dy = dy;
@@ -157,14 +157,14 @@ void wlr_spice_pointer_mouse_motion(struct wlr_spice_pointer_state *state, int d
 	end(out);
 }
 
-static bool head_usable(const struct wlr_spice_pointer_head *head) {
+static bool head_usable(const struct spb_pointer_head *head) {
 	return head != NULL && head->width > 0 && head->height > 0 && head->layout_width > 0 &&
 			head->layout_height > 0;
 }
 
-void wlr_spice_pointer_agent(struct wlr_spice_pointer_state *state,
-		const struct wlr_spice_pointer_head *head, int x, int y, uint32_t agent_buttons,
-		struct wlr_spice_pointer_actions *out) {
+void spb_pointer_agent(struct spb_pointer_state *state,
+		const struct spb_pointer_head *head, int x, int y, uint32_t agent_buttons,
+		struct spb_pointer_actions *out) {
 	begin(out);
 	if (head_usable(head)) {
 		// Positions are relative to the client's window of that display:
@@ -176,11 +176,11 @@ void wlr_spice_pointer_agent(struct wlr_spice_pointer_state *state,
 	}
 
 	uint32_t buttons = 0;
-	buttons |= (agent_buttons & VD_AGENT_LBUTTON_MASK) ? WLR_SPICE_LOCAL_LEFT : 0;
-	buttons |= (agent_buttons & VD_AGENT_RBUTTON_MASK) ? WLR_SPICE_LOCAL_RIGHT : 0;
-	buttons |= (agent_buttons & VD_AGENT_MBUTTON_MASK) ? WLR_SPICE_LOCAL_MIDDLE : 0;
-	buttons |= (agent_buttons & VD_AGENT_SBUTTON_MASK) ? WLR_SPICE_LOCAL_SIDE : 0;
-	buttons |= (agent_buttons & VD_AGENT_EBUTTON_MASK) ? WLR_SPICE_LOCAL_EXTRA : 0;
+	buttons |= (agent_buttons & VD_AGENT_LBUTTON_MASK) ? SPB_LOCAL_LEFT : 0;
+	buttons |= (agent_buttons & VD_AGENT_RBUTTON_MASK) ? SPB_LOCAL_RIGHT : 0;
+	buttons |= (agent_buttons & VD_AGENT_MBUTTON_MASK) ? SPB_LOCAL_MIDDLE : 0;
+	buttons |= (agent_buttons & VD_AGENT_SBUTTON_MASK) ? SPB_LOCAL_SIDE : 0;
+	buttons |= (agent_buttons & VD_AGENT_EBUTTON_MASK) ? SPB_LOCAL_EXTRA : 0;
 	set_buttons(state, buttons, out);
 
 	// The agent sends wheel steps as the up/down buttons held: a step is
@@ -197,8 +197,8 @@ void wlr_spice_pointer_agent(struct wlr_spice_pointer_state *state,
 	end(out);
 }
 
-void wlr_spice_pointer_release_all(
-		struct wlr_spice_pointer_state *state, struct wlr_spice_pointer_actions *out) {
+void spb_pointer_release_all(
+		struct spb_pointer_state *state, struct spb_pointer_actions *out) {
 	begin(out);
 	set_buttons(state, 0, out);
 	// The next client's first wheel step must count even if this one left

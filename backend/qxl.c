@@ -17,24 +17,24 @@
 #define MEMSLOT_GROUP 0
 #define MEMSLOT_ID 0
 
-static struct wlr_spice_qxl *qxl_from_instance(QXLInstance *qin) {
-	struct wlr_spice_qxl *qxl = wl_container_of(qin, qxl, instance);
+static struct spb_qxl *qxl_from_instance(QXLInstance *qin) {
+	struct spb_qxl *qxl = wl_container_of(qin, qxl, instance);
 	return qxl;
 }
 
-static struct wlr_spice_resource *command_resource(const QXLCommandExt *cmd) {
+static struct spb_resource *command_resource(const QXLCommandExt *cmd) {
 	// Draws and cursor commands both start with their release info.
 	const QXLReleaseInfo *info = (const QXLReleaseInfo *)(uintptr_t)cmd->cmd.data;
-	return (struct wlr_spice_resource *)(uintptr_t)info->id;
+	return (struct spb_resource *)(uintptr_t)info->id;
 }
 
-static void resource_destroy(struct wlr_spice_resource *resource) {
-	if (resource->kind == WLR_SPICE_RESOURCE_DRAW) {
-		struct wlr_spice_draw *draw = wl_container_of(resource, draw, resource);
-		wlr_spice_draw_destroy(draw);
+static void resource_destroy(struct spb_resource *resource) {
+	if (resource->kind == SPB_RESOURCE_DRAW) {
+		struct spb_draw *draw = wl_container_of(resource, draw, resource);
+		spb_draw_destroy(draw);
 	} else {
-		struct wlr_spice_cursor_cmd *cmd = wl_container_of(resource, cmd, resource);
-		wlr_spice_cursor_cmd_destroy(cmd);
+		struct spb_cursor_cmd *cmd = wl_container_of(resource, cmd, resource);
+		spb_cursor_cmd_destroy(cmd);
 	}
 }
 
@@ -70,49 +70,49 @@ static void qxl_get_init_info(QXLInstance *qin, QXLDevInitInfo *info) {
 }
 
 static int get_from_ring(
-		struct wlr_spice_qxl *qxl, struct wlr_spice_ring *ring, QXLCommandExt *cmd) {
+		struct spb_qxl *qxl, struct spb_ring *ring, QXLCommandExt *cmd) {
 	pthread_mutex_lock(&qxl->lock);
-	bool got = wlr_spice_ring_pop(ring, cmd);
+	bool got = spb_ring_pop(ring, cmd);
 	pthread_mutex_unlock(&qxl->lock);
 	return got ? 1 : 0;
 }
 
-static int request_notification(struct wlr_spice_qxl *qxl, struct wlr_spice_ring *ring) {
+static int request_notification(struct spb_qxl *qxl, struct spb_ring *ring) {
 	pthread_mutex_lock(&qxl->lock);
-	bool empty = wlr_spice_ring_request_notify(ring);
+	bool empty = spb_ring_request_notify(ring);
 	pthread_mutex_unlock(&qxl->lock);
 	return empty ? 1 : 0;
 }
 
 static int qxl_get_command(QXLInstance *qin, QXLCommandExt *cmd) {
-	struct wlr_spice_qxl *qxl = qxl_from_instance(qin);
+	struct spb_qxl *qxl = qxl_from_instance(qin);
 	return get_from_ring(qxl, &qxl->shared.draws, cmd);
 }
 
 static int qxl_req_cmd_notification(QXLInstance *qin) {
-	struct wlr_spice_qxl *qxl = qxl_from_instance(qin);
+	struct spb_qxl *qxl = qxl_from_instance(qin);
 	return request_notification(qxl, &qxl->shared.draws);
 }
 
 static int qxl_get_cursor_command(QXLInstance *qin, QXLCommandExt *cmd) {
-	struct wlr_spice_qxl *qxl = qxl_from_instance(qin);
+	struct spb_qxl *qxl = qxl_from_instance(qin);
 	return get_from_ring(qxl, &qxl->shared.cursors, cmd);
 }
 
 static int qxl_req_cursor_notification(QXLInstance *qin) {
-	struct wlr_spice_qxl *qxl = qxl_from_instance(qin);
+	struct spb_qxl *qxl = qxl_from_instance(qin);
 	return request_notification(qxl, &qxl->shared.cursors);
 }
 
 static void qxl_release_resource(QXLInstance *qin, QXLReleaseInfoExt release) {
-	struct wlr_spice_qxl *qxl = qxl_from_instance(qin);
-	struct wlr_spice_resource *resource = wlr_spice_resource_from_release(release);
+	struct spb_qxl *qxl = qxl_from_instance(qin);
+	struct spb_resource *resource = spb_resource_from_release(release);
 	if (resource == NULL) {
 		return;
 	}
 	pthread_mutex_lock(&qxl->lock);
 	wl_list_remove(&resource->link);
-	if (resource->kind == WLR_SPICE_RESOURCE_DRAW) {
+	if (resource->kind == SPB_RESOURCE_DRAW) {
 		qxl->shared.outstanding_count--;
 		qxl->shared.released++;
 	}
@@ -169,19 +169,19 @@ static const QXLInterface qxl_interface = {
 	.client_monitors_config = qxl_client_monitors_config,
 };
 
-void wlr_spice_qxl_init(struct wlr_spice_qxl *qxl, struct wlr_spice_backend *backend) {
+void spb_qxl_init(struct spb_qxl *qxl, struct spb_backend *backend) {
 	memset(qxl, 0, sizeof(*qxl));
 	qxl->backend = backend;
 	qxl->instance.base.sif = &qxl_interface.base;
 	qxl->instance.id = 0;
 	pthread_mutex_init(&qxl->lock, NULL);
-	struct wlr_spice_qxl_shared *shared = &qxl->shared;
-	wlr_spice_ring_init(&shared->draws, shared->draw_slots, WLR_SPICE_RING_SIZE);
-	wlr_spice_ring_init(&shared->cursors, shared->cursor_slots, WLR_SPICE_CURSOR_RING_SIZE);
+	struct spb_qxl_shared *shared = &qxl->shared;
+	spb_ring_init(&shared->draws, shared->draw_slots, SPB_RING_SIZE);
+	spb_ring_init(&shared->cursors, shared->cursor_slots, SPB_CURSOR_RING_SIZE);
 	wl_list_init(&shared->outstanding);
 }
 
-bool wlr_spice_qxl_add(struct wlr_spice_qxl *qxl, SpiceServer *server, int max_heads) {
+bool spb_qxl_add(struct spb_qxl *qxl, SpiceServer *server, int max_heads) {
 	if (spice_server_add_interface(server, &qxl->instance.base) != 0) {
 		wlr_log(WLR_ERROR, "spice-server refused the QXL interface");
 		return false;
@@ -191,7 +191,7 @@ bool wlr_spice_qxl_add(struct wlr_spice_qxl *qxl, SpiceServer *server, int max_h
 	return true;
 }
 
-void wlr_spice_qxl_set_heads(struct wlr_spice_qxl *qxl, const QXLHead *heads, int n, int max) {
+void spb_qxl_set_heads(struct spb_qxl *qxl, const QXLHead *heads, int n, int max) {
 	QXLMonitorsConfig *config = calloc(1, sizeof(*config) + sizeof(QXLHead) * (size_t)n);
 	if (config == NULL) {
 		return;
@@ -204,25 +204,25 @@ void wlr_spice_qxl_set_heads(struct wlr_spice_qxl *qxl, const QXLHead *heads, in
 }
 
 /* Frees commands the worker has not fetched; call with the lock held. */
-static void drop_ring(struct wlr_spice_qxl_shared *shared, struct wlr_spice_ring *ring) {
+static void drop_ring(struct spb_qxl_shared *shared, struct spb_ring *ring) {
 	QXLCommandExt cmd;
-	while (wlr_spice_ring_pop(ring, &cmd)) {
-		struct wlr_spice_resource *resource = command_resource(&cmd);
+	while (spb_ring_pop(ring, &cmd)) {
+		struct spb_resource *resource = command_resource(&cmd);
 		wl_list_remove(&resource->link);
-		if (resource->kind == WLR_SPICE_RESOURCE_DRAW) {
+		if (resource->kind == SPB_RESOURCE_DRAW) {
 			shared->outstanding_count--;
 		}
 		resource_destroy(resource);
 	}
 }
 
-void wlr_spice_qxl_finish(struct wlr_spice_qxl *qxl) {
+void spb_qxl_finish(struct spb_qxl *qxl) {
 	// Only after spice_server_destroy: nothing references the commands now.
-	struct wlr_spice_qxl_shared *shared = &qxl->shared;
+	struct spb_qxl_shared *shared = &qxl->shared;
 	pthread_mutex_lock(&qxl->lock);
 	drop_ring(shared, &shared->draws);
 	drop_ring(shared, &shared->cursors);
-	struct wlr_spice_resource *resource, *tmp;
+	struct spb_resource *resource, *tmp;
 	wl_list_for_each_safe(resource, tmp, &shared->outstanding, link) {
 		wl_list_remove(&resource->link);
 		resource_destroy(resource);
@@ -234,7 +234,7 @@ void wlr_spice_qxl_finish(struct wlr_spice_qxl *qxl) {
 	pthread_mutex_destroy(&qxl->lock);
 }
 
-static void destroy_primary(struct wlr_spice_qxl *qxl) {
+static void destroy_primary(struct spb_qxl *qxl) {
 	if (!qxl->primary_active) {
 		return;
 	}
@@ -246,7 +246,7 @@ static void destroy_primary(struct wlr_spice_qxl *qxl) {
 	qxl->primary_active = false;
 }
 
-bool wlr_spice_qxl_create_primary(struct wlr_spice_qxl *qxl, int width, int height) {
+bool spb_qxl_create_primary(struct spb_qxl *qxl, int width, int height) {
 	destroy_primary(qxl);
 	uint8_t *mem = calloc((size_t)width * height, 4);
 	if (mem == NULL) {
@@ -277,19 +277,19 @@ bool wlr_spice_qxl_create_primary(struct wlr_spice_qxl *qxl, int width, int heig
 }
 
 /* Puts a command on ring and outstanding, or returns false when the ring is full. */
-static bool push(struct wlr_spice_qxl *qxl, struct wlr_spice_ring *ring,
-		struct wlr_spice_resource *resource, const QXLCommandExt *cmd) {
-	struct wlr_spice_qxl_shared *shared = &qxl->shared;
+static bool push(struct spb_qxl *qxl, struct spb_ring *ring,
+		struct spb_resource *resource, const QXLCommandExt *cmd) {
+	struct spb_qxl_shared *shared = &qxl->shared;
 	pthread_mutex_lock(&qxl->lock);
-	QXLCommandExt *slot = wlr_spice_ring_push(ring);
+	QXLCommandExt *slot = spb_ring_push(ring);
 	if (slot != NULL) {
 		*slot = *cmd;
 		wl_list_insert(shared->outstanding.prev, &resource->link);
-		if (resource->kind == WLR_SPICE_RESOURCE_DRAW) {
+		if (resource->kind == SPB_RESOURCE_DRAW) {
 			shared->outstanding_count++;
 		}
 	}
-	bool wake = slot != NULL && wlr_spice_ring_take_notify(ring);
+	bool wake = slot != NULL && spb_ring_take_notify(ring);
 	pthread_mutex_unlock(&qxl->lock);
 
 	if (wake) {
@@ -298,45 +298,45 @@ static bool push(struct wlr_spice_qxl *qxl, struct wlr_spice_ring *ring,
 	return slot != NULL;
 }
 
-bool wlr_spice_qxl_push_draw(struct wlr_spice_qxl *qxl, struct wlr_spice_draw *draw) {
+bool spb_qxl_push_draw(struct spb_qxl *qxl, struct spb_draw *draw) {
 	draw->drawable.mm_time = (uint32_t)swl_clock_now(SWL_CLOCK_MS);
 	QXLCommandExt cmd;
-	wlr_spice_draw_to_command(draw, &cmd);
+	spb_draw_to_command(draw, &cmd);
 	return push(qxl, &qxl->shared.draws, &draw->resource, &cmd);
 }
 
-bool wlr_spice_qxl_push_cursor(struct wlr_spice_qxl *qxl, struct wlr_spice_cursor_cmd *cmd) {
+bool spb_qxl_push_cursor(struct spb_qxl *qxl, struct spb_cursor_cmd *cmd) {
 	pthread_mutex_lock(&qxl->lock);
-	bool coalesced = wlr_spice_ring_coalesce_move(&qxl->shared.cursors, &cmd->cmd);
+	bool coalesced = spb_ring_coalesce_move(&qxl->shared.cursors, &cmd->cmd);
 	pthread_mutex_unlock(&qxl->lock);
 	if (coalesced) {
-		wlr_spice_cursor_cmd_destroy(cmd);
+		spb_cursor_cmd_destroy(cmd);
 		return true;
 	}
 	QXLCommandExt ext;
-	wlr_spice_cursor_cmd_to_command(cmd, &ext);
+	spb_cursor_cmd_to_command(cmd, &ext);
 	return push(qxl, &qxl->shared.cursors, &cmd->resource, &ext);
 }
 
-int wlr_spice_qxl_queued(struct wlr_spice_qxl *qxl) {
+int spb_qxl_queued(struct spb_qxl *qxl) {
 	pthread_mutex_lock(&qxl->lock);
 	int n = (int)qxl->shared.draws.count;
 	pthread_mutex_unlock(&qxl->lock);
 	return n;
 }
 
-uint64_t wlr_spice_qxl_released(struct wlr_spice_qxl *qxl) {
+uint64_t spb_qxl_released(struct spb_qxl *qxl) {
 	pthread_mutex_lock(&qxl->lock);
 	uint64_t released = qxl->shared.released;
 	pthread_mutex_unlock(&qxl->lock);
 	return released;
 }
 
-void wlr_spice_qxl_maybe_flush_tree(struct wlr_spice_qxl *qxl) {
+void spb_qxl_maybe_flush_tree(struct spb_qxl *qxl) {
 	pthread_mutex_lock(&qxl->lock);
 	size_t held = qxl->shared.outstanding_count - qxl->shared.draws.count;
 	pthread_mutex_unlock(&qxl->lock);
-	if (!qxl->primary_active || held < WLR_SPICE_OUTSTANDING_FLUSH) {
+	if (!qxl->primary_active || held < SPB_OUTSTANDING_FLUSH) {
 		return;
 	}
 	// Rendering the whole surface lets spice-server release every drawable

@@ -5,15 +5,15 @@
 #include <stdint.h>
 #include "ring.h"
 
-void wlr_spice_ring_init(struct wlr_spice_ring *ring, QXLCommandExt *cmds, unsigned size) {
-	*ring = (struct wlr_spice_ring){
+void spb_ring_init(struct spb_ring *ring, QXLCommandExt *cmds, unsigned size) {
+	*ring = (struct spb_ring){
 		.cmds = cmds,
 		.size = size,
 		.notify_wanted = true,
 	};
 }
 
-QXLCommandExt *wlr_spice_ring_push(struct wlr_spice_ring *ring) {
+QXLCommandExt *spb_ring_push(struct spb_ring *ring) {
 	if (ring->count >= ring->size) {
 		return NULL;
 	}
@@ -22,13 +22,13 @@ QXLCommandExt *wlr_spice_ring_push(struct wlr_spice_ring *ring) {
 	return slot;
 }
 
-bool wlr_spice_ring_take_notify(struct wlr_spice_ring *ring) {
+bool spb_ring_take_notify(struct spb_ring *ring) {
 	bool wake = ring->notify_wanted;
 	ring->notify_wanted = false;
 	return wake;
 }
 
-bool wlr_spice_ring_pop(struct wlr_spice_ring *ring, QXLCommandExt *cmd) {
+bool spb_ring_pop(struct spb_ring *ring, QXLCommandExt *cmd) {
 	if (ring->count == 0) {
 		return false;
 	}
@@ -38,12 +38,12 @@ bool wlr_spice_ring_pop(struct wlr_spice_ring *ring, QXLCommandExt *cmd) {
 	return true;
 }
 
-bool wlr_spice_ring_request_notify(struct wlr_spice_ring *ring) {
+bool spb_ring_request_notify(struct spb_ring *ring) {
 	ring->notify_wanted = ring->count == 0;
 	return ring->notify_wanted;
 }
 
-bool wlr_spice_ring_coalesce_move(struct wlr_spice_ring *ring, const QXLCursorCmd *move) {
+bool spb_ring_coalesce_move(struct spb_ring *ring, const QXLCursorCmd *move) {
 	if (move->type != QXL_CURSOR_MOVE || ring->count == 0) {
 		return false;
 	}

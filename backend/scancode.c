@@ -25,7 +25,7 @@
 #define PAUSE_MAKE_2 0x45
 
 /* One table entry: a set-1 make code (0xE0xx for extended keys) and its evdev keycode. */
-struct wlr_spice_scancode_entry {
+struct spb_scancode_entry {
 	uint16_t scancode; // 0x01..0x7f, or 0xe000 | code for E0-prefixed keys
 	uint32_t keycode; // evdev KEY_*
 	const char *name; // "KEY_A" etc., for tests
@@ -35,7 +35,7 @@ struct wlr_spice_scancode_entry {
  * Sorted by scancode, strictly ascending: scancode_to_keycode() searches it
  * by halves. Two make codes may share a keycode (the unit test lists them).
  */
-static const struct wlr_spice_scancode_entry table[] = {
+static const struct spb_scancode_entry table[] = {
 	ENTRY(0x01, KEY_ESC),
 	ENTRY(0x02, KEY_1),
 	ENTRY(0x03, KEY_2),
@@ -183,10 +183,10 @@ static const struct wlr_spice_scancode_entry table[] = {
 
 /*
  * evdev keycode for a make code (0xe0xx for extended), 0 if unknown.
- * Also maps WLR_SPICE_SCANCODE_PAUSE to KEY_PAUSE.
+ * Also maps SPB_SCANCODE_PAUSE to KEY_PAUSE.
  */
 static uint32_t scancode_to_keycode(uint16_t scancode) {
-	if (scancode == WLR_SPICE_SCANCODE_PAUSE) {
+	if (scancode == SPB_SCANCODE_PAUSE) {
 		return KEY_PAUSE;
 	}
 	size_t lo = 0, hi = ARRAY_LEN(table);
@@ -203,7 +203,7 @@ static uint32_t scancode_to_keycode(uint16_t scancode) {
 	return 0;
 }
 
-void wlr_spice_scancode_decoder_init(struct wlr_spice_scancode_decoder *decoder) {
+void spb_scancode_decoder_init(struct spb_scancode_decoder *decoder) {
 	decoder->prefix = 0;
 	decoder->pause_code = 0;
 }
@@ -215,34 +215,34 @@ struct output {
 };
 
 /* Looks a complete sequence up: KEY if it is in the table, else UNKNOWN. */
-static enum wlr_spice_scancode_result lookup(uint16_t scancode, bool pressed, struct output *out) {
+static enum spb_scancode_result lookup(uint16_t scancode, bool pressed, struct output *out) {
 	out->scancode = scancode;
 	out->pressed = pressed;
 	out->keycode = scancode_to_keycode(scancode);
-	return out->keycode != 0 ? WLR_SPICE_SCANCODE_KEY : WLR_SPICE_SCANCODE_UNKNOWN;
+	return out->keycode != 0 ? SPB_SCANCODE_KEY : SPB_SCANCODE_UNKNOWN;
 }
 
 /* A byte with no prefix pending. */
-static enum wlr_spice_scancode_result feed_plain(
-		struct wlr_spice_scancode_decoder *decoder, uint8_t byte, struct output *out) {
+static enum spb_scancode_result feed_plain(
+		struct spb_scancode_decoder *decoder, uint8_t byte, struct output *out) {
 	switch (byte) {
 	case PREFIX_E0:
 		decoder->prefix = PREFIX_E0;
-		return WLR_SPICE_SCANCODE_NONE;
+		return SPB_SCANCODE_NONE;
 	case PREFIX_E1:
 		decoder->prefix = PREFIX_E1;
 		decoder->pause_code = 0;
-		return WLR_SPICE_SCANCODE_NONE;
+		return SPB_SCANCODE_NONE;
 	default:
 		return lookup(byte & CODE_MASK, !(byte & BREAK_BIT), out);
 	}
 }
 
 /* A byte after E0. */
-static enum wlr_spice_scancode_result feed_extended(
-		struct wlr_spice_scancode_decoder *decoder, uint8_t byte, struct output *out) {
+static enum spb_scancode_result feed_extended(
+		struct spb_scancode_decoder *decoder, uint8_t byte, struct output *out) {
 	if (byte == PREFIX_E0) {
-		return WLR_SPICE_SCANCODE_NONE;
+		return SPB_SCANCODE_NONE;
 	}
 	decoder->prefix = 0;
 	if (byte == PREFIX_E1) {
@@ -252,39 +252,39 @@ static enum wlr_spice_scancode_result feed_extended(
 	// Fake shifts that keyboards wrap around Print Screen and, with Num
 	// Lock on or Shift held, around the navigation keys and KP /.
 	if (code == 0x2a || code == 0x36) {
-		return WLR_SPICE_SCANCODE_NONE;
+		return SPB_SCANCODE_NONE;
 	}
 	return lookup(EXT(code), !(byte & BREAK_BIT), out);
 }
 
 /* A byte after E1, or after E1 1D / E1 9D. */
-static enum wlr_spice_scancode_result feed_pause(
-		struct wlr_spice_scancode_decoder *decoder, uint8_t byte, struct output *out) {
+static enum spb_scancode_result feed_pause(
+		struct spb_scancode_decoder *decoder, uint8_t byte, struct output *out) {
 	if (decoder->pause_code == 0) {
 		if ((byte & CODE_MASK) == PAUSE_MAKE_1) {
 			decoder->pause_code = byte;
-			return WLR_SPICE_SCANCODE_NONE;
+			return SPB_SCANCODE_NONE;
 		}
 	} else {
 		bool pressed = !(decoder->pause_code & BREAK_BIT);
 		uint8_t expected = pressed ? PAUSE_MAKE_2 : (PAUSE_MAKE_2 | BREAK_BIT);
 		if (byte == expected) {
-			wlr_spice_scancode_decoder_init(decoder);
+			spb_scancode_decoder_init(decoder);
 			out->keycode = KEY_PAUSE;
 			out->pressed = pressed;
-			out->scancode = WLR_SPICE_SCANCODE_PAUSE;
-			return WLR_SPICE_SCANCODE_KEY;
+			out->scancode = SPB_SCANCODE_PAUSE;
+			return SPB_SCANCODE_KEY;
 		}
 	}
 	// Malformed: drop what was gathered and decode this byte on its own.
-	wlr_spice_scancode_decoder_init(decoder);
+	spb_scancode_decoder_init(decoder);
 	return feed_plain(decoder, byte, out);
 }
 
-enum wlr_spice_scancode_result wlr_spice_scancode_feed(struct wlr_spice_scancode_decoder *decoder,
+enum spb_scancode_result spb_scancode_feed(struct spb_scancode_decoder *decoder,
 		uint8_t byte, uint32_t *keycode, bool *pressed, uint16_t *scancode) {
 	struct output out = { 0 };
-	enum wlr_spice_scancode_result result = WLR_SPICE_SCANCODE_NONE;
+	enum spb_scancode_result result = SPB_SCANCODE_NONE;
 
 	// 0x00 and 0xff are keyboard error/overrun codes, never part of a key.
 	if (byte != 0x00 && byte != 0xff) {

@@ -3,8 +3,8 @@
  * hands them to SpiceKbdInterface.push_scan_freg one at a time, decoded into
  * evdev keycodes. Pure: no SPICE, no wlroots, so it is unit-tested alone.
  */
-#ifndef WLR_SPICE_SCANCODE_H
-#define WLR_SPICE_SCANCODE_H
+#ifndef SPB_SCANCODE_H
+#define SPB_SCANCODE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -16,21 +16,21 @@
  * (the table's Pause entry is Ctrl+Break, E0 46, the inverse of KEY_PAUSE), but
  * the decoder reports it as KEY_PAUSE.
  */
-#define WLR_SPICE_SCANCODE_PAUSE 0xe11d
+#define SPB_SCANCODE_PAUSE 0xe11d
 
-enum wlr_spice_scancode_result {
-	WLR_SPICE_SCANCODE_NONE, // byte consumed, sequence incomplete (or ignored fake shift)
-	WLR_SPICE_SCANCODE_KEY, // *keycode and *pressed are set
-	WLR_SPICE_SCANCODE_UNKNOWN, // complete sequence with no mapping; *scancode set
+enum spb_scancode_result {
+	SPB_SCANCODE_NONE, // byte consumed, sequence incomplete (or ignored fake shift)
+	SPB_SCANCODE_KEY, // *keycode and *pressed are set
+	SPB_SCANCODE_UNKNOWN, // complete sequence with no mapping; *scancode set
 };
 
-struct wlr_spice_scancode_decoder {
+struct spb_scancode_decoder {
 	// private state
 	uint8_t prefix; // 0, 0xe0 or 0xe1: the prefix byte waiting for its code
 	uint8_t pause_code; // after E1: 0x1d or 0x9d once seen, else 0
 };
 
-void wlr_spice_scancode_decoder_init(struct wlr_spice_scancode_decoder *decoder);
+void spb_scancode_decoder_init(struct spb_scancode_decoder *decoder);
 
 /*
  * Feeds one byte. For the Pause sequence it returns KEY with pressed=true after E1 1D 45
@@ -47,7 +47,7 @@ void wlr_spice_scancode_decoder_init(struct wlr_spice_scancode_decoder *decoder)
  * malformed E0 or E1 sequence is abandoned with the offending byte decoded
  * afresh, so the decoder never stays stuck.
  */
-enum wlr_spice_scancode_result wlr_spice_scancode_feed(struct wlr_spice_scancode_decoder *decoder,
+enum spb_scancode_result spb_scancode_feed(struct spb_scancode_decoder *decoder,
 		uint8_t byte, uint32_t *keycode, bool *pressed, uint16_t *scancode);
 
 #endif

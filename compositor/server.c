@@ -16,6 +16,14 @@
 #include "server.h"
 #include "wlr_spice.h"
 
+static void handle_client_disconnected(struct wl_listener *listener, void *data) {
+	struct swl_server *server = wl_container_of(listener, server, client_disconnected);
+	if (server->options->exit_on_disconnect) {
+		wlr_log(WLR_INFO, "--exit-on-disconnect: ending the session");
+		wl_display_terminate(server->display);
+	}
+}
+
 bool swl_server_init(struct swl_server *server, const struct swl_options *options) {
 	server->options = options;
 	server->kiosk = options->policy == SWL_POLICY_KIOSK ||
@@ -45,7 +53,6 @@ bool swl_server_init(struct swl_server *server, const struct swl_options *option
 		.password = options->password,
 		.password_lifetime = options->password_lifetime,
 		.view_only = options->view_only,
-		.exit_on_disconnect = options->exit_on_disconnect,
 		.tls_port = options->tls_port,
 		.tls_cacert_file = options->x509_cacert_file,
 		.tls_cert_file = options->x509_cert_file,
@@ -125,6 +132,9 @@ bool swl_server_init(struct swl_server *server, const struct swl_options *option
 	wl_signal_add(&server->backend->events.new_output, &server->new_output);
 	server->new_input.notify = swl_seat_handle_new_input;
 	wl_signal_add(&server->backend->events.new_input, &server->new_input);
+	server->client_disconnected.notify = handle_client_disconnected;
+	wl_signal_add(&wlr_spice_backend_get_events(server->backend)->client_disconnected,
+			&server->client_disconnected);
 
 	server->xdg_shell = wlr_xdg_shell_create(server->display);
 	if (server->xdg_shell == NULL) {
@@ -196,6 +206,7 @@ void swl_server_finish(struct swl_server *server) {
 	if (server->new_output.notify != NULL) {
 		wl_list_remove(&server->new_output.link);
 		wl_list_remove(&server->new_input.link);
+		wl_list_remove(&server->client_disconnected.link);
 	}
 	swl_layers_finish(server);
 	swl_text_input_finish(server);

@@ -101,6 +101,7 @@ struct swl_server {
 
 	struct wl_listener new_output;
 	struct wl_listener new_input;
+	struct wl_listener client_disconnected; // the SPICE client left
 	struct wl_listener new_xdg_surface;
 	struct wl_listener clipboard_offer; // from the SPICE agent
 	struct wl_listener clipboard_release;

@@ -13,6 +13,12 @@
 #include <wayland-server-core.h>
 #include <wlr/backend.h>
 
+/*
+ * The backend is built with -fvisibility=hidden; what this header declares
+ * is its API, and the only symbols libwlr-spice.a exports.
+ */
+#pragma GCC visibility push(default)
+
 struct wlr_box;
 struct wlr_output;
 
@@ -49,7 +55,6 @@ struct wlr_spice_backend_options {
 	bool sasl;
 	const char *sasl_appname; // NULL means WLR_SPICE_DEFAULT_SASL_APPNAME
 	bool view_only; // input and clipboard from clients are ignored
-	bool exit_on_disconnect; // terminate the display when the client leaves
 
 	// TLS: a port (0 for none) and the PEM files; tls_only drops the plain port.
 	int tls_port;
@@ -163,6 +168,18 @@ struct wlr_spice_agent_events {
 	struct wl_signal volume; // struct wlr_spice_volume_event
 };
 
+/* A SPICE client's main channel came up, or went away. */
+struct wlr_spice_client_event {
+	const char *peer; // "ADDR:PORT", "[ADDR]:PORT", "unix socket" or "unknown peer"
+};
+
+struct wlr_spice_backend_events {
+	// What a session does when its client leaves (end, lock...) is the
+	// compositor's to decide.
+	struct wl_signal client_connected; // struct wlr_spice_client_event
+	struct wl_signal client_disconnected; // struct wlr_spice_client_event
+};
+
 struct wlr_spice_stats {
 	uint64_t commits; // output commits carrying a buffer
 	uint64_t flushes; // times pending damage was turned into commands
@@ -231,6 +248,7 @@ void wlr_spice_backend_set_client_volume(struct wlr_backend *backend, bool playb
 const char *wlr_spice_backend_get_uri(struct wlr_backend *backend);
 void wlr_spice_backend_get_stats(struct wlr_backend *backend, struct wlr_spice_stats *stats);
 
+struct wlr_spice_backend_events *wlr_spice_backend_get_events(struct wlr_backend *backend);
 struct wlr_spice_agent_events *wlr_spice_backend_get_agent_events(struct wlr_backend *backend);
 /*
  * The session's selection changed: offer it to the SPICE client in these
@@ -241,5 +259,7 @@ void wlr_spice_backend_clipboard_set(struct wlr_backend *backend,
 /* Fetches the client's selection as mime_type into fd, then closes fd. */
 void wlr_spice_backend_clipboard_receive(struct wlr_backend *backend,
 		enum wlr_spice_selection selection, const char *mime_type, int fd);
+
+#pragma GCC visibility pop
 
 #endif

@@ -12,7 +12,7 @@
  * back to the same values, and the message itself is encoded again and must
  * come back unchanged from a second parser fed a byte at a time.
  *
- * Built with -DWLR_SPICE_FUZZ_REPLAY it is a plain program instead that runs
+ * Built with -DSPB_FUZZ_REPLAY it is a plain program instead that runs
  * the files (or the files in the directories) named on its command line
  * through the target once, for compilers without libFuzzer.
  */
@@ -34,11 +34,11 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const size_t max_messages[] = {
-	16, 64, 2028, 2048, 4096, 65536, 1 << 20, 0, // 0: WLR_SPICE_AGENT_MAX_MESSAGE
+	16, 64, 2028, 2048, 4096, 65536, 1 << 20, 0, // 0: SPB_AGENT_MAX_MESSAGE
 };
 
 struct context {
-	struct wlr_spice_agent_parser *parser;
+	struct spb_agent_parser *parser;
 	size_t max_message;
 	bool reset_in_callback;
 };
@@ -63,29 +63,29 @@ static void echo_message(void *data, uint32_t port, uint32_t type, const uint8_t
 static void check_encode(uint32_t type, const uint8_t *payload, uint32_t size) {
 	uint8_t *out = NULL;
 	size_t len = 0;
-	CHECK(wlr_spice_agent_encode(type, payload, size, &out, &len));
-	struct wlr_spice_agent_parser parser;
-	wlr_spice_agent_parser_init(&parser, 0);
+	CHECK(spb_agent_encode(type, payload, size, &out, &len));
+	struct spb_agent_parser parser;
+	spb_agent_parser_init(&parser, 0);
 	struct echo echo = {.type = type, .size = size, .payload = payload};
 	// whole for big messages (speed), byte at a time for small ones
 	size_t step = len > 4096 ? len : 1;
 	for (size_t pos = 0; pos < len; pos += step) {
 		size_t n = len - pos < step ? len - pos : step;
-		wlr_spice_agent_parser_feed(&parser, out + pos, n, echo_message, &echo);
+		spb_agent_parser_feed(&parser, out + pos, n, echo_message, &echo);
 	}
 	CHECK(echo.delivered == 1);
 	CHECK(parser.dropped == 0);
-	wlr_spice_agent_parser_finish(&parser);
+	spb_agent_parser_finish(&parser);
 	free(out);
 }
 
 static void check_monitors(const uint8_t *payload, uint32_t size) {
-	struct wlr_spice_agent_monitor mons[MAX_MONITORS];
+	struct spb_agent_monitor mons[MAX_MONITORS];
 	uint32_t count = 0, flags = 0;
-	if (wlr_spice_agent_parse_monitors(payload, size, MAX_MONITORS, mons, &count, &flags)) {
+	if (spb_agent_parse_monitors(payload, size, MAX_MONITORS, mons, &count, &flags)) {
 		CHECK(count <= MAX_MONITORS);
 		uint32_t n = 0;
-		CHECK(wlr_spice_agent_parse_monitors(payload, size, 0, NULL, &n, NULL));
+		CHECK(spb_agent_parse_monitors(payload, size, 0, NULL, &n, NULL));
 		CHECK(n == 0);
 	}
 }
@@ -93,16 +93,16 @@ static void check_monitors(const uint8_t *payload, uint32_t size) {
 static void check_caps(const uint8_t *payload, uint32_t size) {
 	uint32_t caps[CAPS_WORDS];
 	bool request = false;
-	if (!wlr_spice_agent_parse_caps(payload, size, caps, CAPS_WORDS, &request)) {
+	if (!spb_agent_parse_caps(payload, size, caps, CAPS_WORDS, &request)) {
 		CHECK(size < 4);
 		return;
 	}
 	uint8_t *built = NULL;
 	uint32_t built_size = 0;
-	CHECK(wlr_spice_agent_build_caps(caps, CAPS_WORDS, request, &built, &built_size));
+	CHECK(spb_agent_build_caps(caps, CAPS_WORDS, request, &built, &built_size));
 	uint32_t again[CAPS_WORDS];
 	bool request_again = !request;
-	CHECK(wlr_spice_agent_parse_caps(built, built_size, again, CAPS_WORDS, &request_again));
+	CHECK(spb_agent_parse_caps(built, built_size, again, CAPS_WORDS, &request_again));
 	CHECK(request_again == request);
 	CHECK(memcmp(again, caps, sizeof(caps)) == 0);
 	free(built);
@@ -116,14 +116,14 @@ static void check_clipboard(const uint8_t *payload, uint32_t size) {
 		uint8_t *built = NULL;
 		uint32_t built_size = 0;
 
-		if (wlr_spice_agent_parse_grab(payload, size, has_selection, has_serial, &selection,
+		if (spb_agent_parse_grab(payload, size, has_selection, has_serial, &selection,
 				&serial, types, MAX_TYPES, &n_types)) {
 			CHECK(n_types <= MAX_TYPES);
 			CHECK(has_selection || selection == VD_AGENT_CLIPBOARD_SELECTION_CLIPBOARD);
-			CHECK(wlr_spice_agent_build_grab(has_selection, selection, has_serial, serial,
+			CHECK(spb_agent_build_grab(has_selection, selection, has_serial, serial,
 				types, n_types, &built, &built_size));
 			uint32_t serial_again = 0, types_again[MAX_TYPES], n_again = 0;
-			CHECK(wlr_spice_agent_parse_grab(built, built_size, has_selection, has_serial,
+			CHECK(spb_agent_parse_grab(built, built_size, has_selection, has_serial,
 				&selection_again, &serial_again, types_again, MAX_TYPES, &n_again));
 			CHECK(selection_again == selection && serial_again == serial);
 			CHECK(n_again == n_types);
@@ -136,13 +136,13 @@ static void check_clipboard(const uint8_t *payload, uint32_t size) {
 		}
 
 		uint32_t data_type = 0;
-		if (wlr_spice_agent_parse_request(payload, size, has_selection, &selection,
+		if (spb_agent_parse_request(payload, size, has_selection, &selection,
 				&data_type)) {
-			CHECK(wlr_spice_agent_build_request(has_selection, selection, data_type, &built,
+			CHECK(spb_agent_build_request(has_selection, selection, data_type, &built,
 				&built_size));
 			CHECK(built_size == size);
 			uint32_t type_again = 0;
-			CHECK(wlr_spice_agent_parse_request(built, built_size, has_selection,
+			CHECK(spb_agent_parse_request(built, built_size, has_selection,
 				&selection_again, &type_again));
 			CHECK(selection_again == selection && type_again == data_type);
 			free(built);
@@ -150,15 +150,15 @@ static void check_clipboard(const uint8_t *payload, uint32_t size) {
 
 		const uint8_t *data = NULL;
 		uint32_t data_size = 0;
-		if (wlr_spice_agent_parse_clipboard(payload, size, has_selection, &selection,
+		if (spb_agent_parse_clipboard(payload, size, has_selection, &selection,
 				&data_type, &data, &data_size)) {
 			CHECK(data >= payload && data + data_size == payload + size);
-			CHECK(wlr_spice_agent_build_clipboard(has_selection, selection, data_type, data,
+			CHECK(spb_agent_build_clipboard(has_selection, selection, data_type, data,
 				data_size, &built, &built_size));
 			CHECK(built_size == size);
 			const uint8_t *data_again = NULL;
 			uint32_t type_again = 0, size_again = 0;
-			CHECK(wlr_spice_agent_parse_clipboard(built, built_size, has_selection,
+			CHECK(spb_agent_parse_clipboard(built, built_size, has_selection,
 				&selection_again, &type_again, &data_again, &size_again));
 			CHECK(selection_again == selection && type_again == data_type);
 			CHECK(size_again == data_size);
@@ -166,11 +166,11 @@ static void check_clipboard(const uint8_t *payload, uint32_t size) {
 			free(built);
 		}
 
-		if (wlr_spice_agent_parse_release(payload, size, has_selection, &selection)) {
-			CHECK(wlr_spice_agent_build_release(has_selection, selection, &built,
+		if (spb_agent_parse_release(payload, size, has_selection, &selection)) {
+			CHECK(spb_agent_build_release(has_selection, selection, &built,
 				&built_size));
 			CHECK(built_size == size);
-			CHECK(wlr_spice_agent_parse_release(built, built_size, has_selection,
+			CHECK(spb_agent_parse_release(built, built_size, has_selection,
 				&selection_again));
 			CHECK(selection_again == selection);
 			free(built);
@@ -185,32 +185,32 @@ static void check_file_xfer(const uint8_t *payload, uint32_t size) {
 	char name[512];
 	uint32_t id = 0;
 	uint64_t file_size = 0;
-	if (wlr_spice_agent_parse_file_start(payload, size, &id, name, sizeof(name), &file_size)) {
+	if (spb_agent_parse_file_start(payload, size, &id, name, sizeof(name), &file_size)) {
 		CHECK(memchr(name, '\0', sizeof(name)) != NULL);
-		char safe[WLR_SPICE_AGENT_FILE_NAME_MAX + 1];
-		if (wlr_spice_agent_file_name_safe(name, safe, sizeof(safe))) {
+		char safe[SPB_AGENT_FILE_NAME_MAX + 1];
+		if (spb_agent_file_name_safe(name, safe, sizeof(safe))) {
 			size_t len = strlen(safe);
-			CHECK(len > 0 && len <= WLR_SPICE_AGENT_FILE_NAME_MAX);
+			CHECK(len > 0 && len <= SPB_AGENT_FILE_NAME_MAX);
 			CHECK(strcmp(safe, ".") != 0 && strcmp(safe, "..") != 0);
 			for (size_t i = 0; i < len; i++) {
 				unsigned char c = (unsigned char)safe[i];
 				CHECK(c != '/' && c != '\\' && c >= 0x20 && c != 0x7f);
 			}
-			char variant[WLR_SPICE_AGENT_FILE_NAME_MAX + 32];
-			CHECK(wlr_spice_agent_file_name_variant(safe, id % 10000, variant,
+			char variant[SPB_AGENT_FILE_NAME_MAX + 32];
+			CHECK(spb_agent_file_name_variant(safe, id % 10000, variant,
 				sizeof(variant)));
 			CHECK(strchr(variant, '/') == NULL);
 		}
 	}
 	const uint8_t *data = NULL;
 	uint32_t data_size = 0, result = 0;
-	if (wlr_spice_agent_parse_file_data(payload, size, &id, &data, &data_size)) {
+	if (spb_agent_parse_file_data(payload, size, &id, &data, &data_size)) {
 		CHECK(data >= payload && data + data_size == payload + size);
 	}
-	if (wlr_spice_agent_parse_file_status(payload, size, &id, &result)) {
+	if (spb_agent_parse_file_status(payload, size, &id, &result)) {
 		uint8_t *built = NULL;
 		uint32_t built_size = 0;
-		CHECK(wlr_spice_agent_build_file_status(id, result, payload + 8, size - 8, &built,
+		CHECK(spb_agent_build_file_status(id, result, payload + 8, size - 8, &built,
 			&built_size));
 		CHECK(built_size == size && memcmp(built, payload, size) == 0);
 		free(built);
@@ -227,7 +227,7 @@ static void check_volume(const uint8_t *payload, uint32_t size) {
 		uint16_t volume[255];
 		uint32_t n = 0;
 		bool playback = false, mute = false;
-		if (!wlr_spice_agent_parse_volume(payload, size, &playback, &mute, volume, maxes[m],
+		if (!spb_agent_parse_volume(payload, size, &playback, &mute, volume, maxes[m],
 					&n)) {
 			CHECK(size < 3 || size != 3 + 2 * (uint32_t)payload[2]);
 			continue;
@@ -267,7 +267,7 @@ static void on_message(void *data, uint32_t port, uint32_t type, const uint8_t *
 	}
 
 	if (ctx->reset_in_callback) {
-		wlr_spice_agent_parser_reset(ctx->parser);
+		spb_agent_parser_reset(ctx->parser);
 	}
 }
 
@@ -292,11 +292,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	size_t len = size - CONTROL_SIZE;
 
 	size_t max = max_messages[control[0] & 7];
-	struct wlr_spice_agent_parser parser;
-	wlr_spice_agent_parser_init(&parser, max);
+	struct spb_agent_parser parser;
+	spb_agent_parser_init(&parser, max);
 	struct context ctx = {
 		.parser = &parser,
-		.max_message = max > 0 ? max : WLR_SPICE_AGENT_MAX_MESSAGE,
+		.max_message = max > 0 ? max : SPB_AGENT_MAX_MESSAGE,
 		.reset_in_callback = control[0] & 8,
 	};
 
@@ -304,7 +304,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	size_t pos = 0;
 	for (size_t i = 0; pos < len; i++) {
 		size_t n = piece_size(control[1 + i % 4], len - pos);
-		wlr_spice_agent_parser_feed(&parser, stream + pos, n, on_message, &ctx);
+		spb_agent_parser_feed(&parser, stream + pos, n, on_message, &ctx);
 		pos += n;
 		CHECK(parser.dropped >= dropped);
 		CHECK(parser.dropped == 0 || parser.last_error != NULL);
@@ -315,10 +315,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 		CHECK(parser.chunk_remaining <= VD_AGENT_MAX_DATA_SIZE);
 	}
 
-	wlr_spice_agent_parser_finish(&parser);
+	spb_agent_parser_finish(&parser);
 	return 0;
 }
 
-#ifdef WLR_SPICE_FUZZ_REPLAY
+#ifdef SPB_FUZZ_REPLAY
 #include "fuzz_replay.h"
 #endif

@@ -3,8 +3,8 @@
  * and aborts, which libFuzzer reports as a crash with the input saved, and the
  * replay build as a failed test.
  */
-#ifndef WLR_SPICE_FUZZ_CHECK_H
-#define WLR_SPICE_FUZZ_CHECK_H
+#ifndef SPB_FUZZ_CHECK_H
+#define SPB_FUZZ_CHECK_H
 
 #include <stdio.h>
 #include <stdlib.h>

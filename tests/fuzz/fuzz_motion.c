@@ -8,7 +8,7 @@
  * the new image must end with the new image exactly; every copy must read
  * only valid pixels and lie in the image.
  *
- * Built with -DWLR_SPICE_FUZZ_REPLAY it is a plain program instead that runs
+ * Built with -DSPB_FUZZ_REPLAY it is a plain program instead that runs
  * the files named on its command line through the target once.
  */
 #include <stdbool.h>
@@ -21,7 +21,7 @@
 #include "fuzz_check.h"
 #include "motion.h"
 
-/* Wider than WLR_SPICE_DIFF_MAX_COL_GAP, so that trimming splits columns. */
+/* Wider than SPB_DIFF_MAX_COL_GAP, so that trimming splits columns. */
 #define MAX_SIDE 160
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -97,25 +97,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 		pixman_region32_union_rect(&damage, &damage, 0, y, w, y + rows > h ? h - y : rows);
 	}
 
-	struct wlr_spice_move_hint hints[WLR_SPICE_MAX_HINTS];
+	struct spb_move_hint hints[SPB_MAX_HINTS];
 	int n_hints = 0;
 	int hint_count = next(&r) % 4;
 	for (int i = 0; i < hint_count; i++) {
-		struct wlr_spice_move_hint hint = {
+		struct spb_move_hint hint = {
 			.dst = read_box(&r, w, h),
 			.dx = (int8_t)next(&r) % 20,
 			.dy = (int8_t)next(&r) % 20,
 		};
-		n_hints = wlr_spice_motion_add_hint(hints, n_hints, &hint);
-		CHECK(n_hints >= 0 && n_hints <= WLR_SPICE_MAX_HINTS);
+		n_hints = spb_motion_add_hint(hints, n_hints, &hint);
+		CHECK(n_hints >= 0 && n_hints <= SPB_MAX_HINTS);
 	}
 
-	struct wlr_spice_image old = { (const uint8_t *)old_px, (size_t)w * 4, w, h };
-	struct wlr_spice_image cur = { (const uint8_t *)cur_px, (size_t)w * 4, w, h };
-	struct wlr_spice_copy copies[WLR_SPICE_MAX_COPIES];
+	struct spb_image old = { (const uint8_t *)old_px, (size_t)w * 4, w, h };
+	struct spb_image cur = { (const uint8_t *)cur_px, (size_t)w * 4, w, h };
+	struct spb_copy copies[SPB_MAX_COPIES];
 	// With copies off (--no-copy-bits) only the trimming runs.
-	int max_copies = next(&r) == 0xff ? 0 : WLR_SPICE_MAX_COPIES;
-	int n = wlr_spice_motion_find(
+	int max_copies = next(&r) == 0xff ? 0 : SPB_MAX_COPIES;
+	int n = spb_motion_find(
 			&old, &valid, &cur, &damage, hints, n_hints, copies, max_copies);
 	CHECK(n >= 0 && n <= max_copies);
 
@@ -159,6 +159,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	return 0;
 }
 
-#ifdef WLR_SPICE_FUZZ_REPLAY
+#ifdef SPB_FUZZ_REPLAY
 #include "fuzz_replay.h"
 #endif

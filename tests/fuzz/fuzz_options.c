@@ -18,7 +18,7 @@
  * and a path such as /dev/zero or a FIFO would hang it rather than find a bug.
  * Relative names still reach those code paths.
  *
- * Built with -DWLR_SPICE_FUZZ_REPLAY it is a plain program instead that runs
+ * Built with -DSPB_FUZZ_REPLAY it is a plain program instead that runs
  * the files named on its command line through the target once.
  */
 #include <stdbool.h>
@@ -148,6 +148,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	return 0;
 }
 
-#ifdef WLR_SPICE_FUZZ_REPLAY
+#ifdef SPB_FUZZ_REPLAY
 #include "fuzz_replay.h"
 #endif

@@ -5,7 +5,7 @@
  * op byte and its int32 arguments, run through the pointer state machine.
  * Every action list must keep the invariants the compositor relies on:
  *
- *   - at most WLR_SPICE_POINTER_MAX_ACTIONS, ending in exactly one frame, and
+ *   - at most SPB_POINTER_MAX_ACTIONS, ending in exactly one frame, and
  *     empty when nothing changed
  *   - absolute positions finite, in [0, 1), and on a pixel of the tablet's
  *     space or of the agent's head (clipped to the layout); one per tablet
@@ -14,10 +14,10 @@
  *   - a button pressed only when not held, released only when held, all
  *     releases before presses, and afterwards exactly the buttons asked for
  *   - wheel steps non-zero, of the asked direction, at most
- *     WLR_SPICE_POINTER_MAX_STEPS; the agent's only on a new up/down press
+ *     SPB_POINTER_MAX_STEPS; the agent's only on a new up/down press
  *   - release_all releases exactly what is held, and nothing is held after
  *
- * Built with -DWLR_SPICE_FUZZ_REPLAY it is a plain program instead that runs
+ * Built with -DSPB_FUZZ_REPLAY it is a plain program instead that runs
  * the files named on its command line through the target once.
  */
 #include <linux/input-event-codes.h>
@@ -49,11 +49,11 @@ enum op {
 static const struct {
 	uint32_t local, agent, button;
 } buttons[] = {
-	{ WLR_SPICE_LOCAL_LEFT, VD_AGENT_LBUTTON_MASK, BTN_LEFT },
-	{ WLR_SPICE_LOCAL_RIGHT, VD_AGENT_RBUTTON_MASK, BTN_RIGHT },
-	{ WLR_SPICE_LOCAL_MIDDLE, VD_AGENT_MBUTTON_MASK, BTN_MIDDLE },
-	{ WLR_SPICE_LOCAL_SIDE, VD_AGENT_SBUTTON_MASK, BTN_SIDE },
-	{ WLR_SPICE_LOCAL_EXTRA, VD_AGENT_EBUTTON_MASK, BTN_EXTRA },
+	{ SPB_LOCAL_LEFT, VD_AGENT_LBUTTON_MASK, BTN_LEFT },
+	{ SPB_LOCAL_RIGHT, VD_AGENT_RBUTTON_MASK, BTN_RIGHT },
+	{ SPB_LOCAL_MIDDLE, VD_AGENT_MBUTTON_MASK, BTN_MIDDLE },
+	{ SPB_LOCAL_SIDE, VD_AGENT_SBUTTON_MASK, BTN_SIDE },
+	{ SPB_LOCAL_EXTRA, VD_AGENT_EBUTTON_MASK, BTN_EXTRA },
 };
 #define N_BUTTONS (sizeof(buttons) / sizeof(buttons[0]))
 
@@ -120,27 +120,27 @@ struct expect {
 	uint32_t want; // local bits that must be held afterwards
 };
 
-static void check(struct model *m, const struct wlr_spice_pointer_state *state,
-		const struct wlr_spice_pointer_actions *out, const struct expect *e) {
-	CHECK(out->len <= WLR_SPICE_POINTER_MAX_ACTIONS);
-	CHECK((state->buttons & ~WLR_SPICE_LOCAL_ALL) == 0);
+static void check(struct model *m, const struct spb_pointer_state *state,
+		const struct spb_pointer_actions *out, const struct expect *e) {
+	CHECK(out->len <= SPB_POINTER_MAX_ACTIONS);
+	CHECK((state->buttons & ~SPB_LOCAL_ALL) == 0);
 	int absolute = 0, relative = 0, wheels_up = 0, wheels_down = 0, frames = 0;
 	int button_actions = 0;
 	bool pressed_any = false;
 	for (size_t i = 0; i < out->len; i++) {
-		const struct wlr_spice_pointer_action *a = &out->actions[i];
+		const struct spb_pointer_action *a = &out->actions[i];
 		CHECK(frames == 0); // nothing after the frame
 		switch (a->type) {
-		case WLR_SPICE_POINTER_ABSOLUTE:
+		case SPB_POINTER_ABSOLUTE:
 			absolute++;
 			check_unit(a->x, e->size_x, e->lo_x, e->hi_x);
 			check_unit(a->y, e->size_y, e->lo_y, e->hi_y);
 			break;
-		case WLR_SPICE_POINTER_RELATIVE:
+		case SPB_POINTER_RELATIVE:
 			relative++;
 			CHECK(a->dx == e->dx && a->dy == e->dy);
 			break;
-		case WLR_SPICE_POINTER_BUTTON:;
+		case SPB_POINTER_BUTTON:;
 			size_t b = button_index(a->button);
 			if (a->pressed) {
 				CHECK(!m->held[b]);
@@ -152,10 +152,10 @@ static void check(struct model *m, const struct wlr_spice_pointer_state *state,
 			m->held[b] = a->pressed;
 			button_actions++;
 			break;
-		case WLR_SPICE_POINTER_WHEEL:
+		case SPB_POINTER_WHEEL:
 			CHECK(a->steps != 0);
-			CHECK(a->steps >= -WLR_SPICE_POINTER_MAX_STEPS &&
-					a->steps <= WLR_SPICE_POINTER_MAX_STEPS);
+			CHECK(a->steps >= -SPB_POINTER_MAX_STEPS &&
+					a->steps <= SPB_POINTER_MAX_STEPS);
 			if (a->steps < 0) {
 				wheels_up++;
 			} else {
@@ -167,7 +167,7 @@ static void check(struct model *m, const struct wlr_spice_pointer_state *state,
 				CHECK(a->steps == -1 || a->steps == 1);
 			}
 			break;
-		case WLR_SPICE_POINTER_FRAME:
+		case SPB_POINTER_FRAME:
 			frames++;
 			break;
 		default:
@@ -175,7 +175,7 @@ static void check(struct model *m, const struct wlr_spice_pointer_state *state,
 		}
 	}
 	CHECK(out->len == 0 ||
-			(frames == 1 && out->actions[out->len - 1].type == WLR_SPICE_POINTER_FRAME));
+			(frames == 1 && out->actions[out->len - 1].type == SPB_POINTER_FRAME));
 	CHECK(absolute == e->absolute);
 	CHECK(relative == (e->relative ? 1 : 0));
 	if (e->agent_wheel) {
@@ -199,10 +199,10 @@ static int sign(int v) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	struct reader r = { data, size, 0 };
-	struct wlr_spice_pointer_state state;
-	struct wlr_spice_pointer_actions out;
+	struct spb_pointer_state state;
+	struct spb_pointer_actions out;
 	struct model m = { 0 };
-	wlr_spice_pointer_state_init(&state);
+	spb_pointer_state_init(&state);
 
 	while (r.pos < r.size) {
 		enum op op = r.data[r.pos++] % OP_COUNT;
@@ -213,12 +213,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 		switch (op) {
 		case OP_TABLET_SIZE:;
 			int w = next_int(&r), h = next_int(&r);
-			wlr_spice_pointer_tablet_size(&state, w, h);
+			spb_pointer_tablet_size(&state, w, h);
 			continue;
 		case OP_TABLET_POSITION:;
 			int x = next_int(&r), y = next_int(&r);
 			uint32_t b = (uint32_t)next_int(&r);
-			wlr_spice_pointer_tablet_position(&state, x, y, b, &out);
+			spb_pointer_tablet_position(&state, x, y, b, &out);
 			if (state.logical_width > 0 && state.logical_height > 0) {
 				e.absolute = 1;
 				e.size_x = e.hi_x = state.logical_width;
@@ -226,33 +226,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 				e.hi_x--;
 				e.hi_y--;
 			}
-			e.want = b & WLR_SPICE_LOCAL_ALL;
+			e.want = b & SPB_LOCAL_ALL;
 			break;
 		case OP_TABLET_WHEEL:;
 			int steps = next_int(&r);
 			b = (uint32_t)next_int(&r);
-			wlr_spice_pointer_tablet_wheel(&state, steps, b, &out);
+			spb_pointer_tablet_wheel(&state, steps, b, &out);
 			e.wheel_sign = sign(steps);
-			e.want = b & WLR_SPICE_LOCAL_ALL;
+			e.want = b & SPB_LOCAL_ALL;
 			break;
 		case OP_BUTTONS:
 			b = (uint32_t)next_int(&r);
-			wlr_spice_pointer_buttons(&state, b, &out);
-			e.want = b & WLR_SPICE_LOCAL_ALL;
+			spb_pointer_buttons(&state, b, &out);
+			e.want = b & SPB_LOCAL_ALL;
 			break;
 		case OP_MOUSE_MOTION:;
 			int dx = next_int(&r), dy = next_int(&r), dz = next_int(&r);
 			b = (uint32_t)next_int(&r);
-			wlr_spice_pointer_mouse_motion(&state, dx, dy, dz, b, &out);
+			spb_pointer_mouse_motion(&state, dx, dy, dz, b, &out);
 			e.relative = dx != 0 || dy != 0;
 			e.dx = dx;
 			e.dy = dy;
 			e.wheel_sign = sign(dz);
-			e.want = b & WLR_SPICE_LOCAL_ALL;
+			e.want = b & SPB_LOCAL_ALL;
 			break;
 		case OP_AGENT:;
 			bool has_head = next_int(&r) & 1;
-			struct wlr_spice_pointer_head head = {
+			struct spb_pointer_head head = {
 				.x = next_int(&r),
 				.y = next_int(&r),
 				.width = next_int(&r),
@@ -262,7 +262,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 			};
 			int px = next_int(&r), py = next_int(&r);
 			uint32_t ab = (uint32_t)next_int(&r);
-			wlr_spice_pointer_agent(&state, has_head ? &head : NULL, px, py, ab, &out);
+			spb_pointer_agent(&state, has_head ? &head : NULL, px, py, ab, &out);
 			if (has_head && head.width > 0 && head.height > 0 && head.layout_width > 0 &&
 					head.layout_height > 0) {
 				e.absolute = 1;
@@ -295,7 +295,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 			m.agent_wheel = ab & (VD_AGENT_UBUTTON_MASK | VD_AGENT_DBUTTON_MASK);
 			break;
 		case OP_RELEASE_ALL:
-			wlr_spice_pointer_release_all(&state, &out);
+			spb_pointer_release_all(&state, &out);
 			e.want = 0;
 			m.agent_wheel = 0;
 			break;
@@ -306,7 +306,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	}
 
 	// The client leaves: everything it held is released, nothing else.
-	wlr_spice_pointer_release_all(&state, &out);
+	spb_pointer_release_all(&state, &out);
 	m.agent_wheel = 0;
 	struct expect e = { 0 };
 	check(&m, &state, &out, &e);
@@ -314,6 +314,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	return 0;
 }
 
-#ifdef WLR_SPICE_FUZZ_REPLAY
+#ifdef SPB_FUZZ_REPLAY
 #include "fuzz_replay.h"
 #endif

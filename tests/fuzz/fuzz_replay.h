@@ -2,10 +2,10 @@
  * The replay main() of the fuzz targets, for builds without libFuzzer: runs
  * the files (or the files in the directories) named on its command line
  * through LLVMFuzzerTestOneInput once each. Included by a target only under
- * -DWLR_SPICE_FUZZ_REPLAY, after its LLVMFuzzerTestOneInput.
+ * -DSPB_FUZZ_REPLAY, after its LLVMFuzzerTestOneInput.
  */
-#ifndef WLR_SPICE_FUZZ_REPLAY_H
-#define WLR_SPICE_FUZZ_REPLAY_H
+#ifndef SPB_FUZZ_REPLAY_H
+#define SPB_FUZZ_REPLAY_H
 
 #include <dirent.h>
 #include <stdbool.h>

@@ -1,6 +1,6 @@
 /*
  * libFuzzer target for backend/scancode.c: every input byte goes through
- * wlr_spice_scancode_feed() as libspice-server would hand it over, and what
+ * spb_scancode_feed() as libspice-server would hand it over, and what
  * comes out must agree with the table:
  *
  *   NONE     all outputs zero
@@ -12,7 +12,7 @@
  * same state (the outputs are optional), and the state is always one the
  * decoder can leave.
  *
- * Built with -DWLR_SPICE_FUZZ_REPLAY it is a plain program instead that runs
+ * Built with -DSPB_FUZZ_REPLAY it is a plain program instead that runs
  * the files named on its command line through the target once.
  */
 // scancode.c is included rather than linked, to reach its table; first, so
@@ -49,16 +49,16 @@ static uint16_t make_code(uint32_t keycode) {
 	return 0;
 }
 
-static void check_state(const struct wlr_spice_scancode_decoder *decoder) {
+static void check_state(const struct spb_scancode_decoder *decoder) {
 	CHECK(decoder->prefix == 0 || decoder->prefix == 0xe0 || decoder->prefix == 0xe1);
 	CHECK(decoder->pause_code == 0 || decoder->pause_code == 0x1d || decoder->pause_code == 0x9d);
 	CHECK(decoder->pause_code == 0 || decoder->prefix == 0xe1);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-	struct wlr_spice_scancode_decoder decoder, quiet;
-	wlr_spice_scancode_decoder_init(&decoder);
-	wlr_spice_scancode_decoder_init(&quiet);
+	struct spb_scancode_decoder decoder, quiet;
+	spb_scancode_decoder_init(&decoder);
+	spb_scancode_decoder_init(&quiet);
 	static bool down[KEY_MAX + 1];
 	for (size_t i = 0; i <= KEY_MAX; i++) {
 		down[i] = false;
@@ -66,24 +66,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
 	for (size_t i = 0; i < size; i++) {
 		uint8_t byte = data[i];
-		struct wlr_spice_scancode_decoder before = decoder;
+		struct spb_scancode_decoder before = decoder;
 		uint32_t keycode = 0xdeadbeef;
 		bool pressed = true;
 		uint16_t scancode = 0xbeef;
-		enum wlr_spice_scancode_result result =
-				wlr_spice_scancode_feed(&decoder, byte, &keycode, &pressed, &scancode);
-		CHECK(wlr_spice_scancode_feed(&quiet, byte, NULL, NULL, NULL) == result);
+		enum spb_scancode_result result =
+				spb_scancode_feed(&decoder, byte, &keycode, &pressed, &scancode);
+		CHECK(spb_scancode_feed(&quiet, byte, NULL, NULL, NULL) == result);
 		CHECK(quiet.prefix == decoder.prefix && quiet.pause_code == decoder.pause_code);
 		check_state(&decoder);
 
 		switch (result) {
-		case WLR_SPICE_SCANCODE_NONE:
+		case SPB_SCANCODE_NONE:
 			CHECK(keycode == 0 && !pressed && scancode == 0);
 			break;
-		case WLR_SPICE_SCANCODE_KEY:
+		case SPB_SCANCODE_KEY:
 			CHECK(keycode != 0 && keycode <= KEY_MAX);
 			CHECK(scancode_to_keycode(scancode) == keycode);
-			if (scancode == WLR_SPICE_SCANCODE_PAUSE) {
+			if (scancode == SPB_SCANCODE_PAUSE) {
 				CHECK(keycode == KEY_PAUSE);
 			} else {
 				CHECK(in_table(scancode, keycode));
@@ -94,10 +94,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 			CHECK(decoder.prefix == 0);
 			down[keycode] = pressed; // released without a press is fine
 			break;
-		case WLR_SPICE_SCANCODE_UNKNOWN:
+		case SPB_SCANCODE_UNKNOWN:
 			CHECK(keycode == 0);
 			// 0x80 is the break of make code 0x00: UNKNOWN with *scancode 0
-			CHECK(scancode != WLR_SPICE_SCANCODE_PAUSE);
+			CHECK(scancode != SPB_SCANCODE_PAUSE);
 			CHECK(scancode_to_keycode(scancode) == 0);
 			CHECK(scancode <= 0x7f || (scancode & 0xff80) == 0xe000);
 			CHECK(decoder.prefix == 0);
@@ -108,7 +108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
 		if (byte == 0x00 || byte == 0xff) {
 			// error/overrun codes change nothing
-			CHECK(result == WLR_SPICE_SCANCODE_NONE);
+			CHECK(result == SPB_SCANCODE_NONE);
 			CHECK(before.prefix == decoder.prefix && before.pause_code == decoder.pause_code);
 		}
 	}
@@ -117,7 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	uint32_t keycode = 0;
 	int tries = 0;
 	while (keycode != KEY_A && tries++ < 3) {
-		wlr_spice_scancode_feed(&decoder, 0x1e, &keycode, NULL, NULL);
+		spb_scancode_feed(&decoder, 0x1e, &keycode, NULL, NULL);
 	}
 	CHECK(keycode == KEY_A);
 	down[KEY_A] = true;
@@ -131,18 +131,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 		CHECK(make != 0);
 		uint32_t released = 0;
 		bool pressed = true;
-		enum wlr_spice_scancode_result result = WLR_SPICE_SCANCODE_NONE;
+		enum spb_scancode_result result = SPB_SCANCODE_NONE;
 		if (make > 0xff) {
-			CHECK(wlr_spice_scancode_feed(&decoder, make >> 8, NULL, NULL, NULL) ==
-					WLR_SPICE_SCANCODE_NONE);
+			CHECK(spb_scancode_feed(&decoder, make >> 8, NULL, NULL, NULL) ==
+					SPB_SCANCODE_NONE);
 		}
 		result =
-				wlr_spice_scancode_feed(&decoder, (make & 0x7f) | 0x80, &released, &pressed, NULL);
-		CHECK(result == WLR_SPICE_SCANCODE_KEY && released == key && !pressed);
+				spb_scancode_feed(&decoder, (make & 0x7f) | 0x80, &released, &pressed, NULL);
+		CHECK(result == SPB_SCANCODE_KEY && released == key && !pressed);
 	}
 	return 0;
 }
 
-#ifdef WLR_SPICE_FUZZ_REPLAY
+#ifdef SPB_FUZZ_REPLAY
 #include "fuzz_replay.h"
 #endif

@@ -36,7 +36,7 @@ struct message {
 struct collector {
 	struct message *msgs;
 	size_t n, cap;
-	struct wlr_spice_agent_parser *reset_parser; // reset from the callback when set
+	struct spb_agent_parser *reset_parser; // reset from the callback when set
 };
 
 static void collect(void *data, uint32_t port, uint32_t type, const uint8_t *payload,
@@ -56,7 +56,7 @@ static void collect(void *data, uint32_t port, uint32_t type, const uint8_t *pay
 	assert_non_null(m->payload);
 	memcpy(m->payload, payload, size);
 	if (c->reset_parser != NULL) {
-		wlr_spice_agent_parser_reset(c->reset_parser);
+		spb_agent_parser_reset(c->reset_parser);
 	}
 }
 
@@ -140,7 +140,7 @@ static void append_single_chunk(struct bytes *b, uint32_t port, uint32_t type,
 static void append_encoded(struct bytes *b, uint32_t type, const void *payload, uint32_t size) {
 	uint8_t *out = NULL;
 	size_t out_len = 0;
-	assert_true(wlr_spice_agent_encode(type, payload, size, &out, &out_len));
+	assert_true(spb_agent_encode(type, payload, size, &out, &out_len));
 	append(b, out, out_len);
 	free(out);
 }
@@ -152,7 +152,7 @@ enum split_mode {
 	SPLIT_RANDOM_LARGE, // pieces of 1 .. 5000 bytes
 };
 
-static void feed_split(struct wlr_spice_agent_parser *parser, const uint8_t *buf, size_t len,
+static void feed_split(struct spb_agent_parser *parser, const uint8_t *buf, size_t len,
 		enum split_mode mode, struct collector *c) {
 	size_t pos = 0;
 	while (pos < len) {
@@ -174,7 +174,7 @@ static void feed_split(struct wlr_spice_agent_parser *parser, const uint8_t *buf
 		if (n > len - pos) {
 			n = len - pos;
 		}
-		wlr_spice_agent_parser_feed(parser, buf + pos, n, collect, c);
+		spb_agent_parser_feed(parser, buf + pos, n, collect, c);
 		pos += n;
 	}
 }
@@ -195,7 +195,7 @@ static void test_encode_layout(void **state) {
 	const uint8_t payload[] = {1, 2, 3, 4, 5};
 	uint8_t *out = NULL;
 	size_t len = 0;
-	assert_true(wlr_spice_agent_encode(VD_AGENT_CLIPBOARD_GRAB, payload, sizeof(payload), &out,
+	assert_true(spb_agent_encode(VD_AGENT_CLIPBOARD_GRAB, payload, sizeof(payload), &out,
 		&len));
 	assert_int_equal(len, CHUNK_HDR + MSG_HDR + sizeof(payload));
 	assert_int_equal(get32(out), VDP_CLIENT_PORT);
@@ -216,7 +216,7 @@ static void test_encode_chunking(void **state) {
 		uint8_t *payload = pattern(size, s);
 		uint8_t *out = NULL;
 		size_t len = 0;
-		assert_true(wlr_spice_agent_encode(42, payload, size, &out, &len));
+		assert_true(spb_agent_encode(42, payload, size, &out, &len));
 
 		size_t message_len = MSG_HDR + size;
 		size_t n_chunks = (message_len + MAX_CHUNK - 1) / MAX_CHUNK;
@@ -258,9 +258,9 @@ static void test_encode_chunking(void **state) {
 static void test_encode_null_payload(void **state) {
 	uint8_t *out = NULL;
 	size_t len = 0;
-	assert_false(wlr_spice_agent_encode(1, NULL, 1, &out, &len));
+	assert_false(spb_agent_encode(1, NULL, 1, &out, &len));
 	assert_null(out);
-	assert_true(wlr_spice_agent_encode(VD_AGENT_CLIENT_DISCONNECTED, NULL, 0, &out, &len));
+	assert_true(spb_agent_encode(VD_AGENT_CLIENT_DISCONNECTED, NULL, 0, &out, &len));
 	assert_int_equal(len, CHUNK_HDR + MSG_HDR);
 	free(out);
 }
@@ -276,8 +276,8 @@ static void roundtrip(uint32_t size, enum split_mode mode, uint64_t seed) {
 	struct bytes stream = {0};
 	append_encoded(&stream, 0x1234, payload, size);
 
-	struct wlr_spice_agent_parser parser;
-	wlr_spice_agent_parser_init(&parser, 0);
+	struct spb_agent_parser parser;
+	spb_agent_parser_init(&parser, 0);
 	struct collector c = {0};
 	feed_split(&parser, stream.data, stream.len, mode, &c);
 	assert_int_equal(c.n, 1);
@@ -286,7 +286,7 @@ static void roundtrip(uint32_t size, enum split_mode mode, uint64_t seed) {
 	assert_null(parser.last_error);
 
 	collector_clear(&c);
-	wlr_spice_agent_parser_finish(&parser);
+	spb_agent_parser_finish(&parser);
 	free(stream.data);
 	free(payload);
 }
@@ -320,17 +320,17 @@ static void test_roundtrip_every_split_point(void **state) {
 		struct bytes stream = {0};
 		append_encoded(&stream, 9, payload, sizes[s]);
 		for (size_t split = 0; split <= stream.len; split++) {
-			struct wlr_spice_agent_parser parser;
-			wlr_spice_agent_parser_init(&parser, 0);
+			struct spb_agent_parser parser;
+			spb_agent_parser_init(&parser, 0);
 			struct collector c = {0};
-			wlr_spice_agent_parser_feed(&parser, stream.data, split, collect, &c);
-			wlr_spice_agent_parser_feed(&parser, stream.data + split, stream.len - split,
+			spb_agent_parser_feed(&parser, stream.data, split, collect, &c);
+			spb_agent_parser_feed(&parser, stream.data + split, stream.len - split,
 				collect, &c);
 			assert_int_equal(c.n, 1);
 			assert_message(&c.msgs[0], VDP_CLIENT_PORT, 9, payload, sizes[s]);
 			assert_int_equal(parser.dropped, 0);
 			collector_clear(&c);
-			wlr_spice_agent_parser_finish(&parser);
+			spb_agent_parser_finish(&parser);
 		}
 		free(stream.data);
 		free(payload);
@@ -345,29 +345,29 @@ static void test_two_messages_one_feed(void **state) {
 
 	for (int mode = SPLIT_WHOLE; mode <= SPLIT_RANDOM_LARGE; mode++) {
 		rng_state = 99;
-		struct wlr_spice_agent_parser parser;
-		wlr_spice_agent_parser_init(&parser, 0);
+		struct spb_agent_parser parser;
+		spb_agent_parser_init(&parser, 0);
 		struct collector c = {0};
 		feed_split(&parser, stream.data, stream.len, mode, &c);
 		assert_int_equal(c.n, 2);
 		assert_message(&c.msgs[0], VDP_CLIENT_PORT, 1, a, 10);
 		assert_message(&c.msgs[1], VDP_CLIENT_PORT, 2, b, 3000);
 		collector_clear(&c);
-		wlr_spice_agent_parser_finish(&parser);
+		spb_agent_parser_finish(&parser);
 	}
 
 	// a whole message and the start of the next in one feed
-	struct wlr_spice_agent_parser parser;
-	wlr_spice_agent_parser_init(&parser, 0);
+	struct spb_agent_parser parser;
+	spb_agent_parser_init(&parser, 0);
 	struct collector c = {0};
 	size_t first = CHUNK_HDR + MSG_HDR + 10 + 100;
-	wlr_spice_agent_parser_feed(&parser, stream.data, first, collect, &c);
+	spb_agent_parser_feed(&parser, stream.data, first, collect, &c);
 	assert_int_equal(c.n, 1);
-	wlr_spice_agent_parser_feed(&parser, stream.data + first, stream.len - first, collect, &c);
+	spb_agent_parser_feed(&parser, stream.data + first, stream.len - first, collect, &c);
 	assert_int_equal(c.n, 2);
 	assert_message(&c.msgs[1], VDP_CLIENT_PORT, 2, b, 3000);
 	collector_clear(&c);
-	wlr_spice_agent_parser_finish(&parser);
+	spb_agent_parser_finish(&parser);
 
 	free(stream.data);
 	free(a);
@@ -377,14 +377,14 @@ static void test_two_messages_one_feed(void **state) {
 static void test_zero_size_message(void **state) {
 	struct bytes stream = {0};
 	append_single_chunk(&stream, VDP_CLIENT_PORT, VD_AGENT_CLIPBOARD_RELEASE, NULL, 0);
-	struct wlr_spice_agent_parser parser;
-	wlr_spice_agent_parser_init(&parser, 0);
+	struct spb_agent_parser parser;
+	spb_agent_parser_init(&parser, 0);
 	struct collector c = {0};
-	wlr_spice_agent_parser_feed(&parser, stream.data, stream.len, collect, &c);
+	spb_agent_parser_feed(&parser, stream.data, stream.len, collect, &c);
 	assert_int_equal(c.n, 1); // collect() asserts payload != NULL
 	assert_message(&c.msgs[0], VDP_CLIENT_PORT, VD_AGENT_CLIPBOARD_RELEASE, NULL, 0);
 	collector_clear(&c);
-	wlr_spice_agent_parser_finish(&parser);
+	spb_agent_parser_finish(&parser);
 	free(stream.data);
 }
 
@@ -399,8 +399,8 @@ static void test_bad_protocol_dropped(void **state) {
 	append_encoded(&stream, VD_AGENT_CLIPBOARD, good, sizeof(good));
 
 	for (int mode = SPLIT_WHOLE; mode <= SPLIT_BYTES; mode++) {
-		struct wlr_spice_agent_parser parser;
-		wlr_spice_agent_parser_init(&parser, 0);
+		struct spb_agent_parser parser;
+		spb_agent_parser_init(&parser, 0);
 		struct collector c = {0};
 		feed_split(&parser, stream.data, stream.len, mode, &c);
 		assert_int_equal(c.n, 1);
@@ -408,7 +408,7 @@ static void test_bad_protocol_dropped(void **state) {
 		assert_int_equal(parser.dropped, 1);
 		assert_non_null(parser.last_error);
 		collector_clear(&c);
-		wlr_spice_agent_parser_finish(&parser);
+		spb_agent_parser_finish(&parser);
 	}
 	free(stream.data);
 }
@@ -420,21 +420,21 @@ static void test_bad_protocol_multi_chunk(void **state) {
 	memset(junk, 0xaa, 5000);
 	uint8_t *out = NULL;
 	size_t len = 0;
-	assert_true(wlr_spice_agent_encode(VD_AGENT_CLIPBOARD, junk, 5000, &out, &len));
+	assert_true(spb_agent_encode(VD_AGENT_CLIPBOARD, junk, 5000, &out, &len));
 	put32(out + CHUNK_HDR, 0); // protocol of the first chunk
 	struct bytes stream = {0};
 	append(&stream, out, len);
 	append_encoded(&stream, VD_AGENT_CLIPBOARD, "ok", 2);
 
-	struct wlr_spice_agent_parser parser;
-	wlr_spice_agent_parser_init(&parser, 0);
+	struct spb_agent_parser parser;
+	spb_agent_parser_init(&parser, 0);
 	struct collector c = {0};
-	wlr_spice_agent_parser_feed(&parser, stream.data, stream.len, collect, &c);
+	spb_agent_parser_feed(&parser, stream.data, stream.len, collect, &c);
 	assert_int_equal(c.n, 1);
 	assert_message(&c.msgs[0], VDP_CLIENT_PORT, VD_AGENT_CLIPBOARD, (const uint8_t *)"ok", 2);
 	assert_int_equal(parser.dropped, 3); // three chunks, none starting with protocol 1
 	collector_clear(&c);
-	wlr_spice_agent_parser_finish(&parser);
+	spb_agent_parser_finish(&parser);
 	free(stream.data);
 	free(out);
 	free(junk);
@@ -451,8 +451,8 @@ static void test_oversized_skipped(void **state) {
 
 	for (int mode = SPLIT_WHOLE; mode <= SPLIT_RANDOM_LARGE; mode++) {
 		rng_state = 5;
-		struct wlr_spice_agent_parser parser;
-		wlr_spice_agent_parser_init(&parser, max);
+		struct spb_agent_parser parser;
+		spb_agent_parser_init(&parser, max);
 		struct collector c = {0};
 		feed_split(&parser, stream.data, stream.len, mode, &c);
 		assert_int_equal(c.n, 2);
@@ -463,7 +463,7 @@ static void test_oversized_skipped(void **state) {
 		// nothing larger than max was ever buffered
 		assert_true(parser.ports[0].cap <= max);
 		collector_clear(&c);
-		wlr_spice_agent_parser_finish(&parser);
+		spb_agent_parser_finish(&parser);
 	}
 	free(stream.data);
 	free(big);
@@ -487,10 +487,10 @@ static void test_huge_size_header(void **state) {
 			sizeof(mouse));
 	}
 
-	struct wlr_spice_agent_parser parser;
-	wlr_spice_agent_parser_init(&parser, 0);
+	struct spb_agent_parser parser;
+	spb_agent_parser_init(&parser, 0);
 	struct collector c = {0};
-	wlr_spice_agent_parser_feed(&parser, stream.data, stream.len, collect, &c);
+	spb_agent_parser_feed(&parser, stream.data, stream.len, collect, &c);
 	assert_int_equal(c.n, 3);
 	for (size_t i = 0; i < c.n; i++) {
 		assert_message(&c.msgs[i], VDP_SERVER_PORT, VD_AGENT_MOUSE_STATE, mouse,
@@ -500,15 +500,15 @@ static void test_huge_size_header(void **state) {
 	assert_int_equal(parser.ports[0].cap, 0);
 
 	// a reset (as on client disconnect) ends the skipping
-	wlr_spice_agent_parser_reset(&parser);
+	spb_agent_parser_reset(&parser);
 	struct bytes next = {0};
 	append_encoded(&next, 5, "xyz", 3);
-	wlr_spice_agent_parser_feed(&parser, next.data, next.len, collect, &c);
+	spb_agent_parser_feed(&parser, next.data, next.len, collect, &c);
 	assert_int_equal(c.n, 4);
 	assert_message(&c.msgs[3], VDP_CLIENT_PORT, 5, (const uint8_t *)"xyz", 3);
 
 	collector_clear(&c);
-	wlr_spice_agent_parser_finish(&parser);
+	spb_agent_parser_finish(&parser);
 	free(stream.data);
 	free(next.data);
 }
@@ -527,15 +527,15 @@ static void test_bad_chunk_size(void **state) {
 		append_encoded(&stream, 6, "hello", 5);
 
 		for (int mode = SPLIT_WHOLE; mode <= SPLIT_BYTES; mode++) {
-			struct wlr_spice_agent_parser parser;
-			wlr_spice_agent_parser_init(&parser, 0);
+			struct spb_agent_parser parser;
+			spb_agent_parser_init(&parser, 0);
 			struct collector c = {0};
 			feed_split(&parser, stream.data, stream.len, mode, &c);
 			assert_int_equal(c.n, 1);
 			assert_message(&c.msgs[0], VDP_CLIENT_PORT, 6, (const uint8_t *)"hello", 5);
 			assert_int_equal(parser.dropped, 1);
 			collector_clear(&c);
-			wlr_spice_agent_parser_finish(&parser);
+			spb_agent_parser_finish(&parser);
 		}
 		free(stream.data);
 	}
@@ -552,15 +552,15 @@ static void test_bad_chunk_port(void **state) {
 	append_encoded(&stream, 6, "hello", 5);
 
 	for (int mode = SPLIT_WHOLE; mode <= SPLIT_BYTES; mode++) {
-		struct wlr_spice_agent_parser parser;
-		wlr_spice_agent_parser_init(&parser, 0);
+		struct spb_agent_parser parser;
+		spb_agent_parser_init(&parser, 0);
 		struct collector c = {0};
 		feed_split(&parser, stream.data, stream.len, mode, &c);
 		assert_int_equal(c.n, 1);
 		assert_message(&c.msgs[0], VDP_CLIENT_PORT, 6, (const uint8_t *)"hello", 5);
 		assert_int_equal(parser.dropped, ARRAY_LEN(bad_ports));
 		collector_clear(&c);
-		wlr_spice_agent_parser_finish(&parser);
+		spb_agent_parser_finish(&parser);
 	}
 	free(stream.data);
 }
@@ -570,18 +570,18 @@ static void test_truncated_then_reset(void **state) {
 	append_encoded(&stream, 6, "hello", 5);
 	// every truncation of the stream: nothing delivered, and a reset recovers
 	for (size_t cut = 0; cut < stream.len; cut++) {
-		struct wlr_spice_agent_parser parser;
-		wlr_spice_agent_parser_init(&parser, 0);
+		struct spb_agent_parser parser;
+		spb_agent_parser_init(&parser, 0);
 		struct collector c = {0};
-		wlr_spice_agent_parser_feed(&parser, stream.data, cut, collect, &c);
+		spb_agent_parser_feed(&parser, stream.data, cut, collect, &c);
 		assert_int_equal(c.n, 0);
-		wlr_spice_agent_parser_reset(&parser);
-		wlr_spice_agent_parser_feed(&parser, stream.data, stream.len, collect, &c);
+		spb_agent_parser_reset(&parser);
+		spb_agent_parser_feed(&parser, stream.data, stream.len, collect, &c);
 		assert_int_equal(c.n, 1);
 		assert_message(&c.msgs[0], VDP_CLIENT_PORT, 6, (const uint8_t *)"hello", 5);
 		assert_int_equal(parser.dropped, 0);
 		collector_clear(&c);
-		wlr_spice_agent_parser_finish(&parser);
+		spb_agent_parser_finish(&parser);
 	}
 	free(stream.data);
 }
@@ -603,15 +603,15 @@ static void test_chunk_past_message(void **state) {
 	append_encoded(&stream, 6, "hello", 5);
 
 	for (int mode = SPLIT_WHOLE; mode <= SPLIT_BYTES; mode++) {
-		struct wlr_spice_agent_parser parser;
-		wlr_spice_agent_parser_init(&parser, 0);
+		struct spb_agent_parser parser;
+		spb_agent_parser_init(&parser, 0);
 		struct collector c = {0};
 		feed_split(&parser, stream.data, stream.len, mode, &c);
 		assert_int_equal(c.n, 1);
 		assert_message(&c.msgs[0], VDP_CLIENT_PORT, 6, (const uint8_t *)"hello", 5);
 		assert_int_equal(parser.dropped, 2);
 		collector_clear(&c);
-		wlr_spice_agent_parser_finish(&parser);
+		spb_agent_parser_finish(&parser);
 	}
 	free(stream.data);
 }
@@ -627,14 +627,14 @@ static void test_header_across_chunks(void **state) {
 	append(&stream, header.data + 10, 10);
 	append(&stream, "wxyz", 4);
 
-	struct wlr_spice_agent_parser parser;
-	wlr_spice_agent_parser_init(&parser, 0);
+	struct spb_agent_parser parser;
+	spb_agent_parser_init(&parser, 0);
 	struct collector c = {0};
 	feed_split(&parser, stream.data, stream.len, SPLIT_BYTES, &c);
 	assert_int_equal(c.n, 1);
 	assert_message(&c.msgs[0], VDP_CLIENT_PORT, 77, (const uint8_t *)"wxyz", 4);
 	collector_clear(&c);
-	wlr_spice_agent_parser_finish(&parser);
+	spb_agent_parser_finish(&parser);
 	free(stream.data);
 	free(header.data);
 }
@@ -644,7 +644,7 @@ static void test_interleaved_server_chunks(void **state) {
 	uint8_t *payload = pattern(5000, 4);
 	uint8_t *out = NULL;
 	size_t len = 0;
-	assert_true(wlr_spice_agent_encode(VD_AGENT_CLIPBOARD, payload, 5000, &out, &len));
+	assert_true(spb_agent_encode(VD_AGENT_CLIPBOARD, payload, 5000, &out, &len));
 	const uint8_t mouse[13] = {10, 0, 0, 0, 20, 0, 0, 0, 2, 0, 0, 0, 0};
 
 	// chunk 1, mouse, chunk 2, mouse, chunk 3
@@ -658,8 +658,8 @@ static void test_interleaved_server_chunks(void **state) {
 
 	for (int mode = SPLIT_WHOLE; mode <= SPLIT_RANDOM_LARGE; mode++) {
 		rng_state = 17;
-		struct wlr_spice_agent_parser parser;
-		wlr_spice_agent_parser_init(&parser, 0);
+		struct spb_agent_parser parser;
+		spb_agent_parser_init(&parser, 0);
 		struct collector c = {0};
 		feed_split(&parser, stream.data, stream.len, mode, &c);
 		assert_int_equal(c.n, 3);
@@ -670,7 +670,7 @@ static void test_interleaved_server_chunks(void **state) {
 		assert_message(&c.msgs[2], VDP_CLIENT_PORT, VD_AGENT_CLIPBOARD, payload, 5000);
 		assert_int_equal(parser.dropped, 0);
 		collector_clear(&c);
-		wlr_spice_agent_parser_finish(&parser);
+		spb_agent_parser_finish(&parser);
 	}
 	free(stream.data);
 	free(out);
@@ -682,23 +682,23 @@ static void test_client_disconnected_mid_message(void **state) {
 	uint8_t *payload = pattern(5000, 4);
 	uint8_t *out = NULL;
 	size_t len = 0;
-	assert_true(wlr_spice_agent_encode(VD_AGENT_CLIPBOARD, payload, 5000, &out, &len));
+	assert_true(spb_agent_encode(VD_AGENT_CLIPBOARD, payload, 5000, &out, &len));
 
 	struct bytes stream = {0};
 	append(&stream, out, CHUNK_HDR + MAX_CHUNK); // first chunk only
 	append_single_chunk(&stream, VDP_SERVER_PORT, VD_AGENT_CLIENT_DISCONNECTED, NULL, 0);
 	append(&stream, out, len); // the new client sends it whole
 
-	struct wlr_spice_agent_parser parser;
-	wlr_spice_agent_parser_init(&parser, 0);
+	struct spb_agent_parser parser;
+	spb_agent_parser_init(&parser, 0);
 	struct collector c = {0};
-	wlr_spice_agent_parser_feed(&parser, stream.data, stream.len, collect, &c);
+	spb_agent_parser_feed(&parser, stream.data, stream.len, collect, &c);
 	assert_int_equal(c.n, 2);
 	assert_message(&c.msgs[0], VDP_SERVER_PORT, VD_AGENT_CLIENT_DISCONNECTED, NULL, 0);
 	assert_message(&c.msgs[1], VDP_CLIENT_PORT, VD_AGENT_CLIPBOARD, payload, 5000);
 	assert_int_equal(parser.dropped, 1);
 	collector_clear(&c);
-	wlr_spice_agent_parser_finish(&parser);
+	spb_agent_parser_finish(&parser);
 	free(stream.data);
 	free(out);
 	free(payload);
@@ -716,16 +716,16 @@ static void test_server_message_too_large(void **state) {
 	free(fill);
 	append_single_chunk(&stream, VDP_SERVER_PORT, VD_AGENT_CLIENT_DISCONNECTED, NULL, 0);
 
-	struct wlr_spice_agent_parser parser;
-	wlr_spice_agent_parser_init(&parser, 0);
+	struct spb_agent_parser parser;
+	spb_agent_parser_init(&parser, 0);
 	struct collector c = {0};
-	wlr_spice_agent_parser_feed(&parser, stream.data, stream.len, collect, &c);
+	spb_agent_parser_feed(&parser, stream.data, stream.len, collect, &c);
 	assert_int_equal(c.n, 1);
 	assert_int_equal(c.msgs[0].type, VD_AGENT_CLIENT_DISCONNECTED);
 	assert_int_equal(parser.dropped, 1);
 	assert_int_equal(parser.ports[1].cap, 0);
 	collector_clear(&c);
-	wlr_spice_agent_parser_finish(&parser);
+	spb_agent_parser_finish(&parser);
 	free(stream.data);
 }
 
@@ -736,16 +736,16 @@ static void test_reset_from_callback(void **state) {
 	append_encoded(&stream, 2, big, 3000);
 	append_encoded(&stream, 3, "c", 1);
 
-	struct wlr_spice_agent_parser parser;
-	wlr_spice_agent_parser_init(&parser, 0);
+	struct spb_agent_parser parser;
+	spb_agent_parser_init(&parser, 0);
 	struct collector c = {.reset_parser = &parser};
-	wlr_spice_agent_parser_feed(&parser, stream.data, stream.len, collect, &c);
+	spb_agent_parser_feed(&parser, stream.data, stream.len, collect, &c);
 	assert_int_equal(c.n, 3);
 	assert_message(&c.msgs[1], VDP_CLIENT_PORT, 2, big, 3000);
 	assert_message(&c.msgs[2], VDP_CLIENT_PORT, 3, (const uint8_t *)"c", 1);
 	assert_int_equal(parser.dropped, 0);
 	collector_clear(&c);
-	wlr_spice_agent_parser_finish(&parser);
+	spb_agent_parser_finish(&parser);
 	free(stream.data);
 	free(big);
 }
@@ -792,8 +792,8 @@ static void test_random_garbage(void **state) {
 			}
 		}
 
-		struct wlr_spice_agent_parser parser;
-		wlr_spice_agent_parser_init(&parser, max);
+		struct spb_agent_parser parser;
+		spb_agent_parser_init(&parser, max);
 		struct collector c = {0};
 		feed_split(&parser, stream.data, stream.len, SPLIT_RANDOM_LARGE, &c);
 		assert_true(parser.ports[0].cap <= max);
@@ -806,15 +806,15 @@ static void test_random_garbage(void **state) {
 		collector_clear(&c);
 		free(stream.data);
 
-		wlr_spice_agent_parser_reset(&parser);
+		spb_agent_parser_reset(&parser);
 		struct bytes next = {0};
 		append_encoded(&next, 5, "xyz", 3);
-		wlr_spice_agent_parser_feed(&parser, next.data, next.len, collect, &c);
+		spb_agent_parser_feed(&parser, next.data, next.len, collect, &c);
 		assert_int_equal(c.n, 1);
 		assert_message(&c.msgs[0], VDP_CLIENT_PORT, 5, (const uint8_t *)"xyz", 3);
 		collector_clear(&c);
 		free(next.data);
-		wlr_spice_agent_parser_finish(&parser);
+		spb_agent_parser_finish(&parser);
 	}
 	free(fill);
 }
@@ -845,9 +845,9 @@ static void test_parse_monitors(void **state) {
 	assert_int_equal(mon.height, 1080);
 	assert_int_equal(mon.y, -10);
 
-	struct wlr_spice_agent_monitor out[4];
+	struct spb_agent_monitor out[4];
 	uint32_t count = 99, flags = 99;
-	assert_true(wlr_spice_agent_parse_monitors(buf, sizeof(buf), 4, out, &count, &flags));
+	assert_true(spb_agent_parse_monitors(buf, sizeof(buf), 4, out, &count, &flags));
 	assert_int_equal(count, 2);
 	assert_int_equal(flags, VD_AGENT_CONFIG_MONITORS_FLAG_USE_POS);
 	assert_int_equal(out[0].width, 1024);
@@ -862,7 +862,7 @@ static void test_parse_monitors(void **state) {
 	// trailing bytes are ignored
 	uint8_t longer[sizeof(buf) + 3] = {0};
 	memcpy(longer, buf, sizeof(buf));
-	assert_true(wlr_spice_agent_parse_monitors(longer, sizeof(longer), 4, out, &count, NULL));
+	assert_true(spb_agent_parse_monitors(longer, sizeof(longer), 4, out, &count, NULL));
 	assert_int_equal(count, 2);
 
 	// every truncation is rejected and writes nothing
@@ -870,7 +870,7 @@ static void test_parse_monitors(void **state) {
 		count = 99;
 		flags = 99;
 		out[0].width = 7;
-		assert_false(wlr_spice_agent_parse_monitors(buf, size, 4, out, &count, &flags));
+		assert_false(spb_agent_parse_monitors(buf, size, 4, out, &count, &flags));
 		assert_int_equal(count, 99);
 		assert_int_equal(flags, 99);
 		assert_int_equal(out[0].width, 7);
@@ -878,7 +878,7 @@ static void test_parse_monitors(void **state) {
 
 	// no monitors at all is valid
 	uint8_t empty[8] = {0};
-	assert_true(wlr_spice_agent_parse_monitors(empty, sizeof(empty), 4, out, &count, &flags));
+	assert_true(spb_agent_parse_monitors(empty, sizeof(empty), 4, out, &count, &flags));
 	assert_int_equal(count, 0);
 }
 
@@ -894,9 +894,9 @@ static void test_parse_monitors_physical_size(void **state) {
 	const uint8_t mm[8] = { 0x2c, 0x01, 0x10, 0x02, 0xc8, 0x00, 0x2c, 0x01 };
 	memcpy(buf + 48, mm, sizeof(mm));
 
-	struct wlr_spice_agent_monitor out[2];
+	struct spb_agent_monitor out[2];
 	uint32_t count = 0, flags = 0;
-	assert_true(wlr_spice_agent_parse_monitors(buf, sizeof(buf), 2, out, &count, &flags));
+	assert_true(spb_agent_parse_monitors(buf, sizeof(buf), 2, out, &count, &flags));
 	assert_int_equal(count, 2);
 	assert_true(flags & VD_AGENT_CONFIG_MONITORS_FLAG_PHYSICAL_SIZE);
 	assert_int_equal(out[1].width, 640);
@@ -906,10 +906,10 @@ static void test_parse_monitors_physical_size(void **state) {
 	assert_int_equal(out[1].width_mm, 300);
 	assert_int_equal(out[1].height_mm, 200);
 	// Only the first monitor wanted: its size is still found past all monitors.
-	assert_true(wlr_spice_agent_parse_monitors(buf, sizeof(buf), 1, out, &count, &flags));
+	assert_true(spb_agent_parse_monitors(buf, sizeof(buf), 1, out, &count, &flags));
 	assert_int_equal(out[0].width_mm, 528);
 	for (uint32_t size = 0; size < sizeof(buf); size++) {
-		assert_false(wlr_spice_agent_parse_monitors(buf, size, 2, out, &count, &flags));
+		assert_false(spb_agent_parse_monitors(buf, size, 2, out, &count, &flags));
 	}
 }
 
@@ -930,17 +930,17 @@ static void test_parse_monitors_count_overflow(void **state) {
 	uint8_t buf[8 + 2 * 20 + 8] = {0};
 	put_monitor(buf + 8, 1, 1, 0, 0);
 	put_monitor(buf + 28, 1, 1, 0, 0);
-	struct wlr_spice_agent_monitor out[4];
+	struct spb_agent_monitor out[4];
 	uint32_t count = 99;
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
 		put32(buf, cases[i].n);
 		put32(buf + 4, cases[i].flags);
-		assert_false(wlr_spice_agent_parse_monitors(buf, sizeof(buf), 4, out, &count, NULL));
+		assert_false(spb_agent_parse_monitors(buf, sizeof(buf), 4, out, &count, NULL));
 		assert_int_equal(count, 99);
 		uint64_t element = 20 + (cases[i].flags ? 4 : 0);
 		if (8 + cases[i].n * element > UINT32_MAX) {
 			// a claimed size of UINT32_MAX must not help: only the header is read
-			assert_false(wlr_spice_agent_parse_monitors(buf, UINT32_MAX, 4, out, &count,
+			assert_false(spb_agent_parse_monitors(buf, UINT32_MAX, 4, out, &count,
 				NULL));
 		}
 	}
@@ -954,17 +954,17 @@ static void test_parse_monitors_max(void **state) {
 	put_monitor(buf + 28, 200, 200, 100, 0);
 	put_monitor(buf + 48, 300, 300, 300, 0);
 
-	struct wlr_spice_agent_monitor out[3] = {{0}};
+	struct spb_agent_monitor out[3] = {{0}};
 	out[1].width = 12345;
 	uint32_t count = 0;
-	assert_true(wlr_spice_agent_parse_monitors(buf, sizeof(buf), 1, out, &count, NULL));
+	assert_true(spb_agent_parse_monitors(buf, sizeof(buf), 1, out, &count, NULL));
 	assert_int_equal(count, 1);
 	assert_int_equal(out[0].width, 100);
 	assert_int_equal(out[1].width, 12345);
 
-	assert_true(wlr_spice_agent_parse_monitors(buf, sizeof(buf), 0, NULL, &count, NULL));
+	assert_true(spb_agent_parse_monitors(buf, sizeof(buf), 0, NULL, &count, NULL));
 	assert_int_equal(count, 0);
-	assert_false(wlr_spice_agent_parse_monitors(buf, sizeof(buf), 1, NULL, &count, NULL));
+	assert_false(spb_agent_parse_monitors(buf, sizeof(buf), 1, NULL, &count, NULL));
 }
 
 /* Capabilities */
@@ -977,14 +977,14 @@ static void test_parse_caps(void **state) {
 
 	uint8_t *payload = NULL;
 	uint32_t size = 0;
-	assert_true(wlr_spice_agent_build_caps(words, VD_AGENT_CAPS_SIZE, true, &payload, &size));
+	assert_true(spb_agent_build_caps(words, VD_AGENT_CAPS_SIZE, true, &payload, &size));
 	assert_int_equal(size, 4 + 4 * VD_AGENT_CAPS_SIZE);
 	assert_int_equal(get32(payload), 1);
 
 	uint32_t caps[VD_AGENT_CAPS_SIZE + 2];
 	bool request = false;
 	memset(caps, 0xff, sizeof(caps));
-	assert_true(wlr_spice_agent_parse_caps(payload, size, caps, ARRAY_LEN(caps), &request));
+	assert_true(spb_agent_parse_caps(payload, size, caps, ARRAY_LEN(caps), &request));
 	assert_true(request);
 	assert_memory_equal(caps, words, sizeof(words));
 	// missing words are zero
@@ -996,34 +996,34 @@ static void test_parse_caps(void **state) {
 
 	// fewer words wanted than sent: the rest are ignored
 	uint32_t one = 0;
-	assert_true(wlr_spice_agent_parse_caps(payload, size, &one, 1, NULL));
+	assert_true(spb_agent_parse_caps(payload, size, &one, 1, NULL));
 	assert_int_equal(one, words[0]);
 
 	// too short for the request field
 	for (uint32_t s = 0; s < 4; s++) {
 		request = false;
-		assert_false(wlr_spice_agent_parse_caps(payload, s, caps, ARRAY_LEN(caps), &request));
+		assert_false(spb_agent_parse_caps(payload, s, caps, ARRAY_LEN(caps), &request));
 		assert_false(request);
 	}
 	// only the request field: every cap is off
-	assert_true(wlr_spice_agent_parse_caps(payload, 4, caps, ARRAY_LEN(caps), &request));
+	assert_true(spb_agent_parse_caps(payload, 4, caps, ARRAY_LEN(caps), &request));
 	assert_int_equal(caps[0], 0);
 	free(payload);
 
 	// a trailing partial word is ignored; request is any non-zero value
 	uint8_t odd[4 + 4 + 2] = {2, 0, 0, 0, 0x21, 0, 0, 0, 0xff, 0xff};
-	assert_true(wlr_spice_agent_parse_caps(odd, sizeof(odd), caps, ARRAY_LEN(caps), &request));
+	assert_true(spb_agent_parse_caps(odd, sizeof(odd), caps, ARRAY_LEN(caps), &request));
 	assert_true(request);
 	assert_int_equal(caps[0], 0x21);
 	assert_int_equal(caps[1], 0);
 
-	assert_true(wlr_spice_agent_build_caps(NULL, 0, false, &payload, &size));
+	assert_true(spb_agent_build_caps(NULL, 0, false, &payload, &size));
 	assert_int_equal(size, 4);
-	assert_true(wlr_spice_agent_parse_caps(payload, size, caps, ARRAY_LEN(caps), &request));
+	assert_true(spb_agent_parse_caps(payload, size, caps, ARRAY_LEN(caps), &request));
 	assert_false(request);
 	free(payload);
-	assert_false(wlr_spice_agent_build_caps(NULL, 1, false, &payload, &size));
-	assert_false(wlr_spice_agent_build_caps(words, (size_t)UINT32_MAX / 4, false, &payload,
+	assert_false(spb_agent_build_caps(NULL, 1, false, &payload, &size));
+	assert_false(spb_agent_build_caps(words, (size_t)UINT32_MAX / 4, false, &payload,
 		&size));
 }
 
@@ -1041,45 +1041,45 @@ static void test_grab_wire_layout(void **state) {
 
 	uint8_t *out = NULL;
 	uint32_t size = 0;
-	assert_true(wlr_spice_agent_build_grab(true, VD_AGENT_CLIPBOARD_SELECTION_PRIMARY, true,
+	assert_true(spb_agent_build_grab(true, VD_AGENT_CLIPBOARD_SELECTION_PRIMARY, true,
 		0x11223344, types, 2, &out, &size));
 	assert_int_equal(size, sizeof(both));
 	assert_memory_equal(out, both, sizeof(both));
 	free(out);
 
-	assert_true(wlr_spice_agent_build_grab(false, VD_AGENT_CLIPBOARD_SELECTION_CLIPBOARD, false,
+	assert_true(spb_agent_build_grab(false, VD_AGENT_CLIPBOARD_SELECTION_CLIPBOARD, false,
 		0, types, 2, &out, &size));
 	assert_int_equal(size, sizeof(plain));
 	assert_memory_equal(out, plain, sizeof(plain));
 	free(out);
 
 	const uint8_t clip[] = {2, 0, 0, 0, 1, 0, 0, 0, 'h', 'i'};
-	assert_true(wlr_spice_agent_build_clipboard(true, VD_AGENT_CLIPBOARD_SELECTION_SECONDARY,
+	assert_true(spb_agent_build_clipboard(true, VD_AGENT_CLIPBOARD_SELECTION_SECONDARY,
 		VD_AGENT_CLIPBOARD_UTF8_TEXT, "hi", 2, &out, &size));
 	assert_int_equal(size, sizeof(clip));
 	assert_memory_equal(out, clip, sizeof(clip));
 	free(out);
 
 	const uint8_t req[] = {1, 0, 0, 0, 3, 0, 0, 0};
-	assert_true(wlr_spice_agent_build_request(true, 1, VD_AGENT_CLIPBOARD_IMAGE_BMP, &out,
+	assert_true(spb_agent_build_request(true, 1, VD_AGENT_CLIPBOARD_IMAGE_BMP, &out,
 		&size));
 	assert_int_equal(size, sizeof(req));
 	assert_memory_equal(out, req, sizeof(req));
 	free(out);
 
 	const uint8_t rel[] = {1, 0, 0, 0};
-	assert_true(wlr_spice_agent_build_release(true, 1, &out, &size));
+	assert_true(spb_agent_build_release(true, 1, &out, &size));
 	assert_int_equal(size, sizeof(rel));
 	assert_memory_equal(out, rel, sizeof(rel));
 	free(out);
 
-	assert_true(wlr_spice_agent_build_release(false, 0, &out, &size));
+	assert_true(spb_agent_build_release(false, 0, &out, &size));
 	assert_non_null(out);
 	assert_int_equal(size, 0);
 	free(out);
 
 	const uint8_t reply[] = {2, 0, 0, 0, 1, 0, 0, 0};
-	assert_true(wlr_spice_agent_build_reply(VD_AGENT_MONITORS_CONFIG, VD_AGENT_SUCCESS, &out,
+	assert_true(spb_agent_build_reply(VD_AGENT_MONITORS_CONFIG, VD_AGENT_SUCCESS, &out,
 		&size));
 	assert_int_equal(size, sizeof(reply));
 	assert_memory_equal(out, reply, sizeof(reply));
@@ -1098,13 +1098,13 @@ static void test_parse_grab(void **state) {
 		uint32_t header = (has_selection ? 4 : 0) + (has_serial ? 4 : 0);
 		uint8_t *payload = NULL;
 		uint32_t size = 0;
-		assert_true(wlr_spice_agent_build_grab(has_selection, sel, has_serial, 0xdeadbeef,
+		assert_true(spb_agent_build_grab(has_selection, sel, has_serial, 0xdeadbeef,
 			types, ARRAY_LEN(types), &payload, &size));
 		assert_int_equal(size, header + 4 * ARRAY_LEN(types));
 
 		uint8_t got_sel = 99;
 		uint32_t serial = 99, got[8] = {0}, n = 99;
-		assert_true(wlr_spice_agent_parse_grab(payload, size, has_selection, has_serial,
+		assert_true(spb_agent_parse_grab(payload, size, has_selection, has_serial,
 			&got_sel, &serial, got, ARRAY_LEN(got), &n));
 		assert_int_equal(got_sel, sel);
 		assert_int_equal(serial, has_serial ? 0xdeadbeef : 0);
@@ -1113,21 +1113,21 @@ static void test_parse_grab(void **state) {
 
 		// max_types respected
 		got[2] = 777;
-		assert_true(wlr_spice_agent_parse_grab(payload, size, has_selection, has_serial,
+		assert_true(spb_agent_parse_grab(payload, size, has_selection, has_serial,
 			NULL, NULL, got, 2, &n));
 		assert_int_equal(n, 2);
 		assert_int_equal(got[2], 777);
-		assert_true(wlr_spice_agent_parse_grab(payload, size, has_selection, has_serial,
+		assert_true(spb_agent_parse_grab(payload, size, has_selection, has_serial,
 			NULL, NULL, NULL, 0, &n));
 		assert_int_equal(n, 0);
-		assert_false(wlr_spice_agent_parse_grab(payload, size, has_selection, has_serial,
+		assert_false(spb_agent_parse_grab(payload, size, has_selection, has_serial,
 			NULL, NULL, NULL, 1, &n));
 
 		// truncations: below the header, or cutting a type, are malformed;
 		// whole types dropped from the end are just a shorter list
 		for (uint32_t s = 0; s < size; s++) {
 			n = 99;
-			bool ok = wlr_spice_agent_parse_grab(payload, s, has_selection, has_serial,
+			bool ok = spb_agent_parse_grab(payload, s, has_selection, has_serial,
 				&got_sel, &serial, got, ARRAY_LEN(got), &n);
 			bool valid = s >= header && (s - header) % 4 == 0;
 			assert_int_equal(ok, valid);
@@ -1139,16 +1139,16 @@ static void test_parse_grab(void **state) {
 	// an empty grab (no types) is valid
 	uint8_t sel_only[4] = {0};
 	uint32_t n = 99;
-	assert_true(wlr_spice_agent_parse_grab(sel_only, 4, true, false, NULL, NULL, NULL, 0, &n));
+	assert_true(spb_agent_parse_grab(sel_only, 4, true, false, NULL, NULL, NULL, 0, &n));
 	assert_int_equal(n, 0);
 
 	// a count that would not fit in a uint32 of bytes: refused before reading types
 	const uint32_t few[1] = {1};
 	uint8_t *out = NULL;
 	uint32_t size = 0;
-	assert_false(wlr_spice_agent_build_grab(true, 0, true, 0, few, 0x40000000, &out, &size));
-	assert_false(wlr_spice_agent_build_grab(true, 0, true, 0, few, UINT32_MAX, &out, &size));
-	assert_false(wlr_spice_agent_build_grab(true, 0, false, 0, NULL, 1, &out, &size));
+	assert_false(spb_agent_build_grab(true, 0, true, 0, few, 0x40000000, &out, &size));
+	assert_false(spb_agent_build_grab(true, 0, true, 0, few, UINT32_MAX, &out, &size));
+	assert_false(spb_agent_build_grab(true, 0, false, 0, NULL, 1, &out, &size));
 	assert_null(out);
 }
 
@@ -1158,19 +1158,19 @@ static void test_parse_request(void **state) {
 		uint8_t sel = has_selection ? VD_AGENT_CLIPBOARD_SELECTION_PRIMARY : 0;
 		uint8_t *payload = NULL;
 		uint32_t size = 0;
-		assert_true(wlr_spice_agent_build_request(has_selection, sel,
+		assert_true(spb_agent_build_request(has_selection, sel,
 			VD_AGENT_CLIPBOARD_IMAGE_PNG, &payload, &size));
 		assert_int_equal(size, has_selection ? 8 : 4);
 
 		uint8_t got_sel = 99;
 		uint32_t type = 99;
-		assert_true(wlr_spice_agent_parse_request(payload, size, has_selection, &got_sel,
+		assert_true(spb_agent_parse_request(payload, size, has_selection, &got_sel,
 			&type));
 		assert_int_equal(got_sel, sel);
 		assert_int_equal(type, VD_AGENT_CLIPBOARD_IMAGE_PNG);
 		for (uint32_t s = 0; s < size; s++) {
 			type = 99;
-			assert_false(wlr_spice_agent_parse_request(payload, s, has_selection, &got_sel,
+			assert_false(spb_agent_parse_request(payload, s, has_selection, &got_sel,
 				&type));
 			assert_int_equal(type, 99);
 		}
@@ -1178,7 +1178,7 @@ static void test_parse_request(void **state) {
 
 		// exact size: trailing bytes are malformed
 		uint8_t longer[12] = {0};
-		assert_false(wlr_spice_agent_parse_request(longer, size + 4, has_selection, NULL,
+		assert_false(spb_agent_parse_request(longer, size + 4, has_selection, NULL,
 			NULL));
 	}
 }
@@ -1193,14 +1193,14 @@ static void test_parse_clipboard(void **state) {
 		for (size_t l = 0; l < ARRAY_LEN(lengths); l++) {
 			uint8_t *payload = NULL;
 			uint32_t size = 0;
-			assert_true(wlr_spice_agent_build_clipboard(has_selection, sel,
+			assert_true(spb_agent_build_clipboard(has_selection, sel,
 				VD_AGENT_CLIPBOARD_UTF8_TEXT, data, lengths[l], &payload, &size));
 			assert_int_equal(size, header + lengths[l]);
 
 			uint8_t got_sel = 99;
 			uint32_t type = 99, got_size = 99;
 			const uint8_t *got = NULL;
-			assert_true(wlr_spice_agent_parse_clipboard(payload, size, has_selection,
+			assert_true(spb_agent_parse_clipboard(payload, size, has_selection,
 				&got_sel, &type, &got, &got_size));
 			assert_int_equal(got_sel, sel);
 			assert_int_equal(type, VD_AGENT_CLIPBOARD_UTF8_TEXT);
@@ -1212,7 +1212,7 @@ static void test_parse_clipboard(void **state) {
 			// below the header: malformed; above: shorter data
 			for (uint32_t s = 0; s < header; s++) {
 				got_size = 99;
-				assert_false(wlr_spice_agent_parse_clipboard(payload, s, has_selection,
+				assert_false(spb_agent_parse_clipboard(payload, s, has_selection,
 					&got_sel, &type, &got, &got_size));
 				assert_int_equal(got_size, 99);
 			}
@@ -1223,11 +1223,11 @@ static void test_parse_clipboard(void **state) {
 
 	uint8_t *out = NULL;
 	uint32_t size = 0;
-	assert_false(wlr_spice_agent_build_clipboard(true, 0, 1, NULL, 1, &out, &size));
+	assert_false(spb_agent_build_clipboard(true, 0, 1, NULL, 1, &out, &size));
 	// the data size would overflow the uint32 message size: refused before reading data
-	assert_false(wlr_spice_agent_build_clipboard(true, 0, 1, "x", UINT32_MAX - 4, &out,
+	assert_false(spb_agent_build_clipboard(true, 0, 1, "x", UINT32_MAX - 4, &out,
 		&size));
-	assert_false(wlr_spice_agent_build_clipboard(false, 0, 1, "x", UINT32_MAX - 3, &out,
+	assert_false(spb_agent_build_clipboard(false, 0, 1, "x", UINT32_MAX - 3, &out,
 		&size));
 	assert_null(out);
 }
@@ -1235,17 +1235,17 @@ static void test_parse_clipboard(void **state) {
 static void test_parse_release(void **state) {
 	uint8_t buf[8] = {VD_AGENT_CLIPBOARD_SELECTION_PRIMARY, 0, 0, 0};
 	uint8_t sel = 99;
-	assert_true(wlr_spice_agent_parse_release(buf, 4, true, &sel));
+	assert_true(spb_agent_parse_release(buf, 4, true, &sel));
 	assert_int_equal(sel, VD_AGENT_CLIPBOARD_SELECTION_PRIMARY);
 	for (uint32_t s = 0; s < 4; s++) {
 		sel = 99;
-		assert_false(wlr_spice_agent_parse_release(buf, s, true, &sel));
+		assert_false(spb_agent_parse_release(buf, s, true, &sel));
 		assert_int_equal(sel, 99);
 	}
-	assert_false(wlr_spice_agent_parse_release(buf, 8, true, &sel));
-	assert_true(wlr_spice_agent_parse_release(buf, 0, false, &sel));
+	assert_false(spb_agent_parse_release(buf, 8, true, &sel));
+	assert_true(spb_agent_parse_release(buf, 0, false, &sel));
 	assert_int_equal(sel, VD_AGENT_CLIPBOARD_SELECTION_CLIPBOARD);
-	assert_false(wlr_spice_agent_parse_release(buf, 4, false, &sel));
+	assert_false(spb_agent_parse_release(buf, 4, false, &sel));
 }
 
 /* Without the selection cap only the clipboard selection can be expressed. */
@@ -1254,10 +1254,10 @@ static void test_build_selection_without_cap(void **state) {
 	uint32_t size = 0;
 	const uint32_t types[] = {1};
 	uint8_t primary = VD_AGENT_CLIPBOARD_SELECTION_PRIMARY;
-	assert_false(wlr_spice_agent_build_grab(false, primary, false, 0, types, 1, &out, &size));
-	assert_false(wlr_spice_agent_build_request(false, primary, 1, &out, &size));
-	assert_false(wlr_spice_agent_build_clipboard(false, primary, 1, "a", 1, &out, &size));
-	assert_false(wlr_spice_agent_build_release(false, primary, &out, &size));
+	assert_false(spb_agent_build_grab(false, primary, false, 0, types, 1, &out, &size));
+	assert_false(spb_agent_build_request(false, primary, 1, &out, &size));
+	assert_false(spb_agent_build_clipboard(false, primary, 1, "a", 1, &out, &size));
+	assert_false(spb_agent_build_release(false, primary, &out, &size));
 	assert_null(out);
 }
 
@@ -1266,15 +1266,15 @@ static void test_full_pipeline(void **state) {
 	uint8_t *text = pattern(100 * 1024, 8);
 	uint8_t *payload = NULL;
 	uint32_t size = 0;
-	assert_true(wlr_spice_agent_build_clipboard(true, VD_AGENT_CLIPBOARD_SELECTION_CLIPBOARD,
+	assert_true(spb_agent_build_clipboard(true, VD_AGENT_CLIPBOARD_SELECTION_CLIPBOARD,
 		VD_AGENT_CLIPBOARD_UTF8_TEXT, text, 100 * 1024, &payload, &size));
 	struct bytes stream = {0};
 	append_encoded(&stream, VD_AGENT_CLIPBOARD, payload, size);
 	free(payload);
 
 	rng_state = 1234;
-	struct wlr_spice_agent_parser parser;
-	wlr_spice_agent_parser_init(&parser, 0);
+	struct spb_agent_parser parser;
+	spb_agent_parser_init(&parser, 0);
 	struct collector c = {0};
 	feed_split(&parser, stream.data, stream.len, SPLIT_RANDOM_LARGE, &c);
 	assert_int_equal(c.n, 1);
@@ -1282,14 +1282,14 @@ static void test_full_pipeline(void **state) {
 	uint8_t sel = 99;
 	uint32_t type = 0, data_size = 0;
 	const uint8_t *data = NULL;
-	assert_true(wlr_spice_agent_parse_clipboard(c.msgs[0].payload, c.msgs[0].size, true, &sel,
+	assert_true(spb_agent_parse_clipboard(c.msgs[0].payload, c.msgs[0].size, true, &sel,
 		&type, &data, &data_size));
 	assert_int_equal(sel, VD_AGENT_CLIPBOARD_SELECTION_CLIPBOARD);
 	assert_int_equal(type, VD_AGENT_CLIPBOARD_UTF8_TEXT);
 	assert_int_equal(data_size, 100 * 1024);
 	assert_memory_equal(data, text, 100 * 1024);
 	collector_clear(&c);
-	wlr_spice_agent_parser_finish(&parser);
+	spb_agent_parser_finish(&parser);
 	free(stream.data);
 	free(text);
 }
@@ -1299,7 +1299,7 @@ static void test_parse_volume(void **state) {
 	uint32_t n = 0;
 	bool playback = false, mute = true;
 	const uint8_t stereo[] = { 1, 0, 2, 0xff, 0xff, 0x00, 0x80 };
-	assert_true(wlr_spice_agent_parse_volume(
+	assert_true(spb_agent_parse_volume(
 			stereo, sizeof(stereo), &playback, &mute, volume, 2, &n));
 	assert_true(playback);
 	assert_false(mute);
@@ -1307,21 +1307,21 @@ static void test_parse_volume(void **state) {
 	assert_int_equal(volume[0], 0xffff);
 	assert_int_equal(volume[1], 0x8000);
 	// More channels than asked for: the first ones are kept.
-	assert_true(wlr_spice_agent_parse_volume(
+	assert_true(spb_agent_parse_volume(
 			stereo, sizeof(stereo), &playback, &mute, volume, 1, &n));
 	assert_int_equal(n, 1);
 	const uint8_t muted_record[] = { 0, 1, 0 };
-	assert_true(wlr_spice_agent_parse_volume(
+	assert_true(spb_agent_parse_volume(
 			muted_record, sizeof(muted_record), &playback, &mute, volume, 2, &n));
 	assert_false(playback);
 	assert_true(mute);
 	assert_int_equal(n, 0);
 	// Truncated, too long, or too short for a header.
-	assert_false(wlr_spice_agent_parse_volume(stereo, 6, &playback, &mute, volume, 2, &n));
+	assert_false(spb_agent_parse_volume(stereo, 6, &playback, &mute, volume, 2, &n));
 	const uint8_t long_one[] = { 1, 0, 1, 0, 0, 0 };
-	assert_false(wlr_spice_agent_parse_volume(
+	assert_false(spb_agent_parse_volume(
 			long_one, sizeof(long_one), &playback, &mute, volume, 2, &n));
-	assert_false(wlr_spice_agent_parse_volume(stereo, 2, &playback, &mute, volume, 2, &n));
+	assert_false(spb_agent_parse_volume(stereo, 2, &playback, &mute, volume, 2, &n));
 }
 
 /* Output queue */
@@ -1332,8 +1332,8 @@ static void test_parse_volume(void **state) {
  * ever queued.
  */
 static void test_outq_slow_reader_stays_small(void **state) {
-	struct wlr_spice_agent_outq q;
-	wlr_spice_agent_outq_init(&q, 1024 * 1024);
+	struct spb_agent_outq q;
+	spb_agent_outq_init(&q, 1024 * 1024);
 	uint8_t msg[100], out[64];
 	uint8_t next_in = 0, next_out = 0;
 	size_t max_cap = 0;
@@ -1341,12 +1341,12 @@ static void test_outq_slow_reader_stays_small(void **state) {
 		for (size_t j = 0; j < sizeof(msg); j++) {
 			msg[j] = next_in++;
 		}
-		assert_true(wlr_spice_agent_outq_push(&q, msg, sizeof(msg), SIZE_MAX));
+		assert_true(spb_agent_outq_push(&q, msg, sizeof(msg), SIZE_MAX));
 		// Drains a bit slower than it fills, then catches up: never empty.
-		size_t want = i % 100 == 99 ? wlr_spice_agent_outq_pending(&q) - 1 : 64;
+		size_t want = i % 100 == 99 ? spb_agent_outq_pending(&q) - 1 : 64;
 		while (want > 0) {
 			size_t take = want < sizeof(out) ? want : sizeof(out);
-			size_t n = wlr_spice_agent_outq_pull(&q, out, take);
+			size_t n = spb_agent_outq_pull(&q, out, take);
 			assert_int_equal(n, take);
 			for (size_t j = 0; j < n; j++) {
 				assert_int_equal(out[j], next_out++);
@@ -1355,57 +1355,57 @@ static void test_outq_slow_reader_stays_small(void **state) {
 		}
 		max_cap = q.cap > max_cap ? q.cap : max_cap;
 	}
-	assert_true(wlr_spice_agent_outq_pending(&q) > 0);
+	assert_true(spb_agent_outq_pending(&q) > 0);
 	// At most ~3700 bytes are ever pending.
 	assert_true(max_cap <= 8192);
-	wlr_spice_agent_outq_finish(&q);
+	spb_agent_outq_finish(&q);
 }
 
 /* A large transfer's buffer goes once it is drained, or shrinks to what follows it. */
 static void test_outq_shrinks_after_large_transfer(void **state) {
-	struct wlr_spice_agent_outq q;
-	wlr_spice_agent_outq_init(&q, 64 * 1024 * 1024);
+	struct spb_agent_outq q;
+	spb_agent_outq_init(&q, 64 * 1024 * 1024);
 	size_t big = 8 * 1024 * 1024;
 	uint8_t *data = calloc(1, big);
 	assert_non_null(data);
 	uint8_t *out = malloc(big);
 	assert_non_null(out);
-	assert_true(wlr_spice_agent_outq_push(&q, data, big, SIZE_MAX));
+	assert_true(spb_agent_outq_push(&q, data, big, SIZE_MAX));
 	assert_true(q.cap >= big);
-	assert_int_equal(wlr_spice_agent_outq_pull(&q, out, big), big);
+	assert_int_equal(spb_agent_outq_pull(&q, out, big), big);
 	assert_int_equal(q.cap, 0);
 	assert_null(q.buf);
 
 	// Small messages queued behind a large one keep only a small buffer.
-	assert_true(wlr_spice_agent_outq_push(&q, data, big, SIZE_MAX));
-	assert_true(wlr_spice_agent_outq_push(&q, (const uint8_t *)"tail", 4, SIZE_MAX));
-	assert_int_equal(wlr_spice_agent_outq_pull(&q, out, big), big);
+	assert_true(spb_agent_outq_push(&q, data, big, SIZE_MAX));
+	assert_true(spb_agent_outq_push(&q, (const uint8_t *)"tail", 4, SIZE_MAX));
+	assert_int_equal(spb_agent_outq_pull(&q, out, big), big);
 	assert_true(q.cap <= 4096);
-	assert_int_equal(wlr_spice_agent_outq_pull(&q, out, 16), 4);
+	assert_int_equal(spb_agent_outq_pull(&q, out, 16), 4);
 	assert_memory_equal(out, "tail", 4);
 	free(data);
 	free(out);
-	wlr_spice_agent_outq_finish(&q);
+	spb_agent_outq_finish(&q);
 }
 
 /* Past the bound (or the caller's lower limit) a message is refused whole. */
 static void test_outq_bounded(void **state) {
-	struct wlr_spice_agent_outq q;
-	wlr_spice_agent_outq_init(&q, 10000);
+	struct spb_agent_outq q;
+	spb_agent_outq_init(&q, 10000);
 	uint8_t msg[4000] = { 0 }, out[4000];
-	assert_true(wlr_spice_agent_outq_push(&q, msg, sizeof(msg), SIZE_MAX));
-	assert_true(wlr_spice_agent_outq_push(&q, msg, sizeof(msg), SIZE_MAX));
-	assert_false(wlr_spice_agent_outq_push(&q, msg, sizeof(msg), SIZE_MAX));
-	assert_false(wlr_spice_agent_outq_push(&q, msg, 100, 8050));
-	assert_true(wlr_spice_agent_outq_push(&q, msg, 50, 8050));
-	assert_int_equal(wlr_spice_agent_outq_pending(&q), 8050);
+	assert_true(spb_agent_outq_push(&q, msg, sizeof(msg), SIZE_MAX));
+	assert_true(spb_agent_outq_push(&q, msg, sizeof(msg), SIZE_MAX));
+	assert_false(spb_agent_outq_push(&q, msg, sizeof(msg), SIZE_MAX));
+	assert_false(spb_agent_outq_push(&q, msg, 100, 8050));
+	assert_true(spb_agent_outq_push(&q, msg, 50, 8050));
+	assert_int_equal(spb_agent_outq_pending(&q), 8050);
 	assert_true(q.cap <= 10000);
 	// Pulled bytes make room again, without the buffer growing past the bound.
-	assert_int_equal(wlr_spice_agent_outq_pull(&q, out, sizeof(out)), sizeof(out));
-	assert_true(wlr_spice_agent_outq_push(&q, msg, sizeof(msg), SIZE_MAX));
+	assert_int_equal(spb_agent_outq_pull(&q, out, sizeof(out)), sizeof(out));
+	assert_true(spb_agent_outq_push(&q, msg, sizeof(msg), SIZE_MAX));
 	assert_true(q.cap <= 10000);
-	assert_false(wlr_spice_agent_outq_push(&q, msg, SIZE_MAX, SIZE_MAX));
-	wlr_spice_agent_outq_finish(&q);
+	assert_false(spb_agent_outq_push(&q, msg, SIZE_MAX, SIZE_MAX));
+	spb_agent_outq_finish(&q);
 }
 
 /* A START payload: id 7 (little-endian), then text (with its NUL, as spice-gtk sends it). */
@@ -1417,7 +1417,7 @@ static bool parse_start_text(const char *text, char *name, size_t cap, uint64_t 
 	buf[1] = buf[2] = buf[3] = 0;
 	memcpy(buf + 4, text, len + 1);
 	uint32_t id = 0;
-	bool ok = wlr_spice_agent_parse_file_start(buf, (uint32_t)(len + 5), &id, name, cap, size);
+	bool ok = spb_agent_parse_file_start(buf, (uint32_t)(len + 5), &id, name, cap, size);
 	if (ok) {
 		assert_int_equal(id, 7);
 	}
@@ -1466,34 +1466,34 @@ static void test_parse_file_start(void **state) {
 	// too short for the id
 	uint8_t tiny[3] = { 0 };
 	uint32_t id;
-	assert_false(wlr_spice_agent_parse_file_start(tiny, 3, &id, name, sizeof(name), &size));
+	assert_false(spb_agent_parse_file_start(tiny, 3, &id, name, sizeof(name), &size));
 }
 
 static void test_parse_file_data_status(void **state) {
 	uint8_t msg[12 + 3] = { 9, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 'a', 'b', 'c' };
 	uint32_t id = 0, len = 0, result = 0;
 	const uint8_t *data = NULL;
-	assert_true(wlr_spice_agent_parse_file_data(msg, sizeof(msg), &id, &data, &len));
+	assert_true(spb_agent_parse_file_data(msg, sizeof(msg), &id, &data, &len));
 	assert_int_equal(id, 9);
 	assert_int_equal(len, 3);
 	assert_memory_equal(data, "abc", 3);
 	// the declared size must match what follows
-	assert_false(wlr_spice_agent_parse_file_data(msg, sizeof(msg) - 1, &id, &data, &len));
+	assert_false(spb_agent_parse_file_data(msg, sizeof(msg) - 1, &id, &data, &len));
 	msg[11] = 1; // a size above 4 GiB
-	assert_false(wlr_spice_agent_parse_file_data(msg, sizeof(msg), &id, &data, &len));
-	assert_false(wlr_spice_agent_parse_file_data(msg, 11, &id, &data, &len));
+	assert_false(spb_agent_parse_file_data(msg, sizeof(msg), &id, &data, &len));
+	assert_false(spb_agent_parse_file_data(msg, 11, &id, &data, &len));
 
 	uint8_t *out = NULL;
 	uint32_t size = 0;
 	const uint8_t detail[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
-	assert_true(wlr_spice_agent_build_file_status(
+	assert_true(spb_agent_build_file_status(
 			5, VD_AGENT_FILE_XFER_STATUS_NOT_ENOUGH_SPACE, detail, 8, &out, &size));
 	assert_int_equal(size, 16);
-	assert_true(wlr_spice_agent_parse_file_status(out, size, &id, &result));
+	assert_true(spb_agent_parse_file_status(out, size, &id, &result));
 	assert_int_equal(id, 5);
 	assert_int_equal(result, VD_AGENT_FILE_XFER_STATUS_NOT_ENOUGH_SPACE);
 	assert_memory_equal(out + 8, detail, 8);
-	assert_false(wlr_spice_agent_parse_file_status(out, 7, &id, &result));
+	assert_false(spb_agent_parse_file_status(out, 7, &id, &result));
 	free(out);
 }
 
@@ -1518,7 +1518,7 @@ static void test_file_name_safe(void **state) {
 		{ "...", "..." },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		bool ok = wlr_spice_agent_file_name_safe(cases[i].in, out, sizeof(out));
+		bool ok = spb_agent_file_name_safe(cases[i].in, out, sizeof(out));
 		if (cases[i].want == NULL) {
 			assert_false(ok);
 		} else {
@@ -1526,29 +1526,29 @@ static void test_file_name_safe(void **state) {
 			assert_string_equal(out, cases[i].want);
 		}
 	}
-	char long_name[WLR_SPICE_AGENT_FILE_NAME_MAX + 2];
+	char long_name[SPB_AGENT_FILE_NAME_MAX + 2];
 	memset(long_name, 'a', sizeof(long_name) - 1);
 	long_name[sizeof(long_name) - 1] = '\0';
-	assert_false(wlr_spice_agent_file_name_safe(long_name, out, sizeof(out)));
+	assert_false(spb_agent_file_name_safe(long_name, out, sizeof(out)));
 	long_name[sizeof(long_name) - 2] = '\0';
-	assert_true(wlr_spice_agent_file_name_safe(long_name, out, sizeof(out)));
-	assert_false(wlr_spice_agent_file_name_safe("abcd", out, 4));
+	assert_true(spb_agent_file_name_safe(long_name, out, sizeof(out)));
+	assert_false(spb_agent_file_name_safe("abcd", out, 4));
 }
 
 static void test_file_name_variant(void **state) {
 	char out[64];
-	assert_true(wlr_spice_agent_file_name_variant("name.txt", 0, out, sizeof(out)));
+	assert_true(spb_agent_file_name_variant("name.txt", 0, out, sizeof(out)));
 	assert_string_equal(out, "name.txt");
-	assert_true(wlr_spice_agent_file_name_variant("name.txt", 1, out, sizeof(out)));
+	assert_true(spb_agent_file_name_variant("name.txt", 1, out, sizeof(out)));
 	assert_string_equal(out, "name (1).txt");
-	assert_true(wlr_spice_agent_file_name_variant("a.tar.gz", 12, out, sizeof(out)));
+	assert_true(spb_agent_file_name_variant("a.tar.gz", 12, out, sizeof(out)));
 	assert_string_equal(out, "a.tar (12).gz");
-	assert_true(wlr_spice_agent_file_name_variant(".bashrc", 2, out, sizeof(out)));
+	assert_true(spb_agent_file_name_variant(".bashrc", 2, out, sizeof(out)));
 	assert_string_equal(out, ".bashrc (2)");
-	assert_true(wlr_spice_agent_file_name_variant("README", 3, out, sizeof(out)));
+	assert_true(spb_agent_file_name_variant("README", 3, out, sizeof(out)));
 	assert_string_equal(out, "README (3)");
-	assert_false(wlr_spice_agent_file_name_variant("name.txt", 1, out, 12));
-	assert_true(wlr_spice_agent_file_name_variant("name.txt", 1, out, 13));
+	assert_false(spb_agent_file_name_variant("name.txt", 1, out, 12));
+	assert_true(spb_agent_file_name_variant("name.txt", 1, out, 13));
 }
 
 

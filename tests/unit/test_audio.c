@@ -124,8 +124,8 @@ void _wlr_log(enum wlr_log_importance verbosity, const char *format, ...) {
 struct fixture {
 	char dir[64];
 	char playback[128], record[128], source[128];
-	struct wlr_spice_backend *backend;
-	struct wlr_spice_audio audio;
+	struct spb_backend *backend;
+	struct spb_audio audio;
 	int rec_reader, source_reader;
 };
 
@@ -156,8 +156,8 @@ static int setup(void **state) {
 	assert_non_null(f->backend->loop);
 	memset(&spice, 0, sizeof(spice));
 	spice.play_volume = spice.play_mute = spice.rec_volume = spice.rec_mute = -1;
-	wlr_spice_audio_init(&f->audio, f->backend, f->playback, f->record);
-	assert_true(wlr_spice_audio_add(&f->audio, NULL));
+	spb_audio_init(&f->audio, f->backend, f->playback, f->record);
+	assert_true(spb_audio_add(&f->audio, NULL));
 	f->rec_reader = open(f->record, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	assert_true(f->rec_reader >= 0);
 	f->source_reader = -1;
@@ -167,8 +167,8 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
 	struct fixture *f = *state;
-	wlr_spice_audio_remove(&f->audio);
-	wlr_spice_audio_finish(&f->audio);
+	spb_audio_remove(&f->audio);
+	spb_audio_finish(&f->audio);
 	close(f->rec_reader);
 	if (f->source_reader >= 0) {
 		close(f->source_reader);
@@ -228,7 +228,7 @@ static void record(struct fixture *f, const uint32_t *frames, size_t n) {
 	spice.mic = frames;
 	spice.mic_len = n;
 	spice.mic_off = 0;
-	wlr_spice_audio_pump_record(&f->audio);
+	spb_audio_pump_record(&f->audio);
 	assert_int_equal(spice.mic_off, n);
 }
 
@@ -239,7 +239,7 @@ static void test_playback_volume_not_applied(void **state) {
 	static uint32_t tone[TONE_FRAMES];
 	make_tone(tone, TONE_FRAMES, 8000);
 	// The client plays at half volume: it scales the sound itself.
-	wlr_spice_audio_set_volume(&f->audio, true, false, half_volume, 2);
+	spb_audio_set_volume(&f->audio, true, false, half_volume, 2);
 	play(f, tone, TONE_FRAMES);
 	assert_int_equal(spice.playback_starts, 1);
 	assert_int_equal(spice.playback_stops, 1);
@@ -251,15 +251,15 @@ static void test_playback_mute(void **state) {
 	struct fixture *f = *state;
 	static uint32_t tone[TONE_FRAMES];
 	make_tone(tone, TONE_FRAMES, 8000);
-	wlr_spice_audio_set_volume(&f->audio, true, true, half_volume, 2);
+	spb_audio_set_volume(&f->audio, true, true, half_volume, 2);
 	play(f, tone, TONE_FRAMES);
 	// Muted: not a frame sent.
 	assert_int_equal(spice.playback_starts, 0);
 	assert_int_equal(spice.n_captured, 0);
 
 	// Unmuted, the record mute left alone.
-	wlr_spice_audio_set_volume(&f->audio, false, true, half_volume, 2);
-	wlr_spice_audio_set_volume(&f->audio, true, false, half_volume, 2);
+	spb_audio_set_volume(&f->audio, false, true, half_volume, 2);
+	spb_audio_set_volume(&f->audio, true, false, half_volume, 2);
 	play(f, tone, TONE_FRAMES);
 	assert_int_equal(spice.playback_starts, 1);
 	assert_memory_equal(spice.captured, tone, sizeof(tone));
@@ -275,15 +275,15 @@ static void test_client_volume_handed_to_sound_server(void **state) {
 	struct fixture *f = *state;
 	static uint32_t tone[TONE_FRAMES];
 	make_tone(tone, TONE_FRAMES, 8000);
-	wlr_spice_audio_set_volume(&f->audio, true, true, half_volume, 2);
-	wlr_spice_audio_set_volume(&f->audio, false, true, half_volume, 2);
+	spb_audio_set_volume(&f->audio, true, true, half_volume, 2);
+	spb_audio_set_volume(&f->audio, false, true, half_volume, 2);
 	assert_int_equal(spice.play_volume, -1); // the client's volume stays its own
-	wlr_spice_audio_set_client_volume(&f->audio, true, true);
+	spb_audio_set_client_volume(&f->audio, true, true);
 	assert_int_equal(spice.play_volume, 65535);
 	assert_int_equal(spice.play_mute, 1);
 	assert_int_equal(spice.rec_volume, -1);
 	assert_true(f->audio.rec_muted);
-	wlr_spice_audio_set_client_volume(&f->audio, false, false);
+	spb_audio_set_client_volume(&f->audio, false, false);
 	assert_int_equal(spice.rec_volume, 65535);
 	assert_int_equal(spice.rec_mute, 0);
 	play(f, tone, TONE_FRAMES);
@@ -299,9 +299,9 @@ static void test_mute_lifted_when_client_goes(void **state) {
 	struct fixture *f = *state;
 	static uint32_t tone[TONE_FRAMES];
 	make_tone(tone, TONE_FRAMES, 8000);
-	wlr_spice_audio_set_volume(&f->audio, true, true, half_volume, 2);
-	wlr_spice_audio_set_volume(&f->audio, false, true, half_volume, 2);
-	wlr_spice_audio_client_gone(&f->audio);
+	spb_audio_set_volume(&f->audio, true, true, half_volume, 2);
+	spb_audio_set_volume(&f->audio, false, true, half_volume, 2);
+	spb_audio_client_gone(&f->audio);
 	play(f, tone, TONE_FRAMES);
 	assert_int_equal(spice.playback_starts, 1);
 	assert_memory_equal(spice.captured, tone, sizeof(tone));
@@ -315,13 +315,13 @@ static void test_record_volume_and_mute(void **state) {
 	struct fixture *f = *state;
 	static uint32_t mic[2000], got[4000];
 	make_tone(mic, 2000, 12000);
-	wlr_spice_audio_set_volume(&f->audio, false, false, half_volume, 2);
+	spb_audio_set_volume(&f->audio, false, false, half_volume, 2);
 	record(f, mic, 2000);
 	assert_int_equal(drain(f->rec_reader, got, 4000), 2000);
 	assert_memory_equal(got, mic, sizeof(mic));
 
 	// Muted: silence, as long as the microphone sends.
-	wlr_spice_audio_set_volume(&f->audio, false, true, half_volume, 2);
+	spb_audio_set_volume(&f->audio, false, true, half_volume, 2);
 	record(f, mic, 2000);
 	assert_int_equal(drain(f->rec_reader, got, 4000), 2000);
 	for (size_t i = 0; i < 2000; i++) {
@@ -335,7 +335,7 @@ static void test_record_into_both_fifos(void **state) {
 	assert_int_equal(mkfifo(f->source, 0600), 0);
 	f->source_reader = open(f->source, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	assert_true(f->source_reader >= 0);
-	assert_true(wlr_spice_audio_set_record_fifo(&f->audio, f->source));
+	assert_true(spb_audio_set_record_fifo(&f->audio, f->source));
 	static uint32_t mic[3000], got[6000];
 	make_tone(mic, 3000, 5000);
 	record(f, mic, 3000);
@@ -379,7 +379,7 @@ static void test_playback_read_error(void **state) {
 	int slave = open(ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
 	assert_true(slave >= 0);
 	close(slave);
-	struct wlr_spice_audio *audio = &f->audio;
+	struct spb_audio *audio = &f->audio;
 	wl_event_source_remove(audio->play_readable);
 	close(audio->play_fd);
 	audio->play_fd = master;

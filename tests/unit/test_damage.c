@@ -2,7 +2,7 @@
  * Unit tests for backend/damage.c: clipping a damage region to the output,
  * passing small rectangle lists through unchanged, greedy least-waste merging
  * down to max_rects, the bounding-box fallbacks (max_rects 1, more than
- * WLR_SPICE_DAMAGE_MERGE_LIMIT rectangles) and a seeded random property test
+ * SPB_DAMAGE_MERGE_LIMIT rectangles) and a seeded random property test
  * that the output always covers the clipped input.
  */
 #include <setjmp.h>
@@ -18,7 +18,7 @@
 #include "damage.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-#define OUT_LEN (WLR_SPICE_DAMAGE_MERGE_LIMIT + 16)
+#define OUT_LEN (SPB_DAMAGE_MERGE_LIMIT + 16)
 
 struct rect {
 	int x, y, w, h;
@@ -42,13 +42,13 @@ static void assert_box_equal(const pixman_box32_t *box, int x1, int y1, int x2, 
 static int64_t total_area(const pixman_box32_t *boxes, int n) {
 	int64_t sum = 0;
 	for (int i = 0; i < n; i++) {
-		sum += wlr_spice_box_area(&boxes[i]);
+		sum += spb_box_area(&boxes[i]);
 	}
 	return sum;
 }
 
 /*
- * Checks the contract of wlr_spice_damage_to_rects for one result: every box
+ * Checks the contract of spb_damage_to_rects for one result: every box
  * is non-empty and inside width x height, and together they cover every pixel
  * of region that lies inside width x height.
  */
@@ -76,8 +76,8 @@ static void test_empty_region(void **state) {
 	pixman_region32_t region;
 	pixman_region32_init(&region);
 	pixman_box32_t out[4];
-	assert_int_equal(wlr_spice_damage_to_rects(&region, 100, 100, 4, 0, out), 0);
-	assert_int_equal(wlr_spice_damage_to_rects(&region, 100, 100, 1, 0, out), 0);
+	assert_int_equal(spb_damage_to_rects(&region, 100, 100, 4, 0, out), 0);
+	assert_int_equal(spb_damage_to_rects(&region, 100, 100, 1, 0, out), 0);
 	pixman_region32_fini(&region);
 }
 
@@ -85,7 +85,7 @@ static void test_max_rects_zero(void **state) {
 	pixman_region32_t region;
 	pixman_region32_init_rect(&region, 0, 0, 10, 10);
 	pixman_box32_t out[1] = {{ -1, -1, -1, -1 }};
-	assert_int_equal(wlr_spice_damage_to_rects(&region, 100, 100, 0, 0, out), 0);
+	assert_int_equal(spb_damage_to_rects(&region, 100, 100, 0, 0, out), 0);
 	assert_box_equal(&out[0], -1, -1, -1, -1);
 	pixman_region32_fini(&region);
 }
@@ -94,9 +94,9 @@ static void test_single_rect(void **state) {
 	pixman_region32_t region;
 	pixman_region32_init_rect(&region, 10, 20, 40, 30);
 	pixman_box32_t out[4];
-	assert_int_equal(wlr_spice_damage_to_rects(&region, 100, 100, 4, 0, out), 1);
+	assert_int_equal(spb_damage_to_rects(&region, 100, 100, 4, 0, out), 1);
 	assert_box_equal(&out[0], 10, 20, 50, 50);
-	assert_int_equal(wlr_spice_damage_to_rects(&region, 100, 100, 1, 0, out), 1);
+	assert_int_equal(spb_damage_to_rects(&region, 100, 100, 1, 0, out), 1);
 	assert_box_equal(&out[0], 10, 20, 50, 50);
 	pixman_region32_fini(&region);
 }
@@ -107,13 +107,13 @@ static void test_clip_partly_outside(void **state) {
 
 	// Over the top-left corner.
 	pixman_region32_init_rect(&region, -10, -5, 40, 45);
-	assert_int_equal(wlr_spice_damage_to_rects(&region, 20, 20, 4, 0, out), 1);
+	assert_int_equal(spb_damage_to_rects(&region, 20, 20, 4, 0, out), 1);
 	assert_box_equal(&out[0], 0, 0, 20, 20);
 	pixman_region32_fini(&region);
 
 	// Over the bottom-right corner.
 	pixman_region32_init_rect(&region, 90, 40, 60, 60);
-	assert_int_equal(wlr_spice_damage_to_rects(&region, 100, 50, 4, 0, out), 1);
+	assert_int_equal(spb_damage_to_rects(&region, 100, 50, 4, 0, out), 1);
 	assert_box_equal(&out[0], 90, 40, 100, 50);
 	pixman_region32_fini(&region);
 
@@ -124,7 +124,7 @@ static void test_clip_partly_outside(void **state) {
 		{ 150, 5, 10, 10 },
 	};
 	region_from_rects(&region, rects, ARRAY_LEN(rects));
-	assert_int_equal(wlr_spice_damage_to_rects(&region, 100, 100, 4, 0, out), 2);
+	assert_int_equal(spb_damage_to_rects(&region, 100, 100, 4, 0, out), 2);
 	assert_box_equal(&out[0], 5, 5, 15, 15);
 	assert_box_equal(&out[1], 95, 30, 100, 40);
 	pixman_region32_fini(&region);
@@ -143,12 +143,12 @@ static void test_clip_fully_outside(void **state) {
 	for (size_t i = 0; i < ARRAY_LEN(outside); i++) {
 		pixman_region32_init_rect(&region, outside[i].x, outside[i].y,
 			outside[i].w, outside[i].h);
-		assert_int_equal(wlr_spice_damage_to_rects(&region, 100, 50, 4, 0, out), 0);
+		assert_int_equal(spb_damage_to_rects(&region, 100, 50, 4, 0, out), 0);
 		pixman_region32_fini(&region);
 	}
 
 	region_from_rects(&region, outside, ARRAY_LEN(outside));
-	assert_int_equal(wlr_spice_damage_to_rects(&region, 100, 50, 1, 0, out), 0);
+	assert_int_equal(spb_damage_to_rects(&region, 100, 50, 1, 0, out), 0);
 	pixman_region32_fini(&region);
 }
 
@@ -167,7 +167,7 @@ static void test_under_limit_exact(void **state) {
 
 	for (int max = n_expected; max <= n_expected + 4; max++) {
 		pixman_box32_t out[16];
-		int n = wlr_spice_damage_to_rects(&region, 100, 100, max, 0, out);
+		int n = spb_damage_to_rects(&region, 100, 100, max, 0, out);
 		assert_int_equal(n, n_expected);
 		for (int i = 0; i < n; i++) {
 			assert_box_equal(&out[i], expected[i].x1, expected[i].y1,
@@ -191,10 +191,10 @@ static void test_scattered_max4(void **state) {
 	assert_true(n_in > 4);
 
 	pixman_box32_t out[4];
-	int n = wlr_spice_damage_to_rects(&region, 200, 200, 4, 0, out);
+	int n = spb_damage_to_rects(&region, 200, 200, 4, 0, out);
 	assert_int_equal(n, 4);
 	assert_covers(&region, 200, 200, out, n);
-	assert_true(total_area(out, n) <= wlr_spice_box_area(pixman_region32_extents(&region)));
+	assert_true(total_area(out, n) <= spb_box_area(pixman_region32_extents(&region)));
 	pixman_region32_fini(&region);
 }
 
@@ -208,7 +208,7 @@ static void test_nearby_merged_far_separate(void **state) {
 	region_from_rects(&region, rects, ARRAY_LEN(rects));
 
 	pixman_box32_t out[2];
-	int n = wlr_spice_damage_to_rects(&region, 1000, 1000, 2, 0, out);
+	int n = spb_damage_to_rects(&region, 1000, 1000, 2, 0, out);
 	assert_int_equal(n, 2);
 	int near = out[0].x1 == 0 ? 0 : 1;
 	assert_box_equal(&out[near], 0, 0, 22, 10);
@@ -222,7 +222,7 @@ static void test_nearby_merged_far_separate(void **state) {
 		{ 600, 512, 10, 10 },
 	};
 	region_from_rects(&region, rects2, ARRAY_LEN(rects2));
-	n = wlr_spice_damage_to_rects(&region, 1000, 1000, 2, 0, out);
+	n = spb_damage_to_rects(&region, 1000, 1000, 2, 0, out);
 	assert_int_equal(n, 2);
 	near = out[0].x1 == 600 ? 0 : 1;
 	assert_box_equal(&out[near], 600, 500, 610, 522);
@@ -242,7 +242,7 @@ static void test_least_waste_not_smallest_union(void **state) {
 	region_from_rects(&region, rects, ARRAY_LEN(rects));
 
 	pixman_box32_t out[3];
-	int n = wlr_spice_damage_to_rects(&region, 1000, 1000, 3, 0, out);
+	int n = spb_damage_to_rects(&region, 1000, 1000, 3, 0, out);
 	assert_int_equal(n, 3);
 	assert_covers(&region, 1000, 1000, out, n);
 	assert_int_equal(total_area(out, n), 50 * 50 * 2 + 100 + 2 * 2 * 2);
@@ -272,27 +272,27 @@ static void test_over_merge_limit_bbox(void **state) {
 	grid_region(&region, 17);
 	int n_in = 0;
 	pixman_region32_rectangles(&region, &n_in);
-	assert_true(n_in > WLR_SPICE_DAMAGE_MERGE_LIMIT);
+	assert_true(n_in > SPB_DAMAGE_MERGE_LIMIT);
 
 	pixman_box32_t out[OUT_LEN];
-	assert_int_equal(wlr_spice_damage_to_rects(&region, 200, 200, 16, 0, out), 1);
+	assert_int_equal(spb_damage_to_rects(&region, 200, 200, 16, 0, out), 1);
 	assert_box_equal(&out[0], 2, 3, 2 + 16 * 4 + 1, 3 + 16 * 4 + 1);
 	pixman_region32_fini(&region);
 }
 
 static void test_at_merge_limit_merges(void **state) {
-	// Exactly WLR_SPICE_DAMAGE_MERGE_LIMIT boxes still go through merging.
+	// Exactly SPB_DAMAGE_MERGE_LIMIT boxes still go through merging.
 	pixman_region32_t region;
 	grid_region(&region, 16);
 	int n_in = 0;
 	pixman_region32_rectangles(&region, &n_in);
-	assert_int_equal(n_in, WLR_SPICE_DAMAGE_MERGE_LIMIT);
+	assert_int_equal(n_in, SPB_DAMAGE_MERGE_LIMIT);
 
 	pixman_box32_t out[OUT_LEN];
-	int n = wlr_spice_damage_to_rects(&region, 200, 200, 16, 0, out);
+	int n = spb_damage_to_rects(&region, 200, 200, 16, 0, out);
 	assert_int_equal(n, 16);
 	assert_covers(&region, 200, 200, out, n);
-	assert_true(total_area(out, n) < wlr_spice_box_area(pixman_region32_extents(&region)));
+	assert_true(total_area(out, n) < spb_box_area(pixman_region32_extents(&region)));
 	pixman_region32_fini(&region);
 }
 
@@ -306,7 +306,7 @@ static void test_max_one_bbox(void **state) {
 	pixman_region32_t region;
 	region_from_rects(&region, rects, ARRAY_LEN(rects));
 	pixman_box32_t out[1];
-	assert_int_equal(wlr_spice_damage_to_rects(&region, 100, 100, 1, 0, out), 1);
+	assert_int_equal(spb_damage_to_rects(&region, 100, 100, 1, 0, out), 1);
 	assert_box_equal(&out[0], 10, 10, 100, 100);
 	pixman_region32_fini(&region);
 }
@@ -336,9 +336,9 @@ static void test_free_waste_merges_below_limit(void **state) {
 	region_from_rects(&region, rects, ARRAY_LEN(rects));
 	pixman_box32_t out[8];
 	// With nothing free, each stays a box of its own under the limit.
-	assert_int_equal(wlr_spice_damage_to_rects(&region, 1000, 1000, 8, 0, out), 3);
+	assert_int_equal(spb_damage_to_rects(&region, 1000, 1000, 8, 0, out), 3);
 	// The gap (32 pixels) is free: one box for the line, one far away.
-	int n = wlr_spice_damage_to_rects(&region, 1000, 1000, 8, 64, out);
+	int n = spb_damage_to_rects(&region, 1000, 1000, 8, 64, out);
 	assert_int_equal(n, 2);
 	assert_covers(&region, 1000, 1000, out, n);
 	assert_int_equal(total_area(out, n), 18 * 16 + 8 * 16);
@@ -371,7 +371,7 @@ static void test_random_property(void **state) {
 			pixman_region32_rectangles(&clipped, &n_clipped);
 
 		pixman_box32_t out[8];
-		int n = wlr_spice_damage_to_rects(&region, width, height, max, 0, out);
+		int n = spb_damage_to_rects(&region, width, height, max, 0, out);
 		assert_true(n >= 0 && n <= max);
 		assert_int_equal(n == 0, n_clipped == 0);
 		if (n_clipped <= max) {
@@ -385,7 +385,7 @@ static void test_random_property(void **state) {
 		if (n > 0) {
 			// Merging never costs more than sending the bounding box.
 			assert_true(total_area(out, n) <=
-				wlr_spice_box_area(pixman_region32_extents(&clipped)));
+				spb_box_area(pixman_region32_extents(&clipped)));
 			for (int i = 0; i < n; i++) {
 				for (int j = 0; j < n; j++) {
 					assert_false(i != j && out[j].x1 >= out[i].x1 &&
@@ -409,7 +409,7 @@ static void test_swallowed_box_dropped(void **state) {
 	pixman_region32_union_rect(&region, &region, 10, 90, 50, 10);
 
 	pixman_box32_t out[2];
-	int n = wlr_spice_damage_to_rects(&region, 200, 200, 2, 0, out);
+	int n = spb_damage_to_rects(&region, 200, 200, 2, 0, out);
 	assert_int_equal(n, 1);
 	assert_box_equal(&out[0], 10, 70, 110, 110);
 	assert_covers(&region, 200, 200, out, n);

@@ -49,9 +49,9 @@ static int teardown(void **state) {
 }
 
 static void trim(struct fixture *f) {
-	struct wlr_spice_image old = { (const uint8_t *)f->old, W * 4, W, H };
-	struct wlr_spice_image cur = { (const uint8_t *)f->cur, W * 4, W, H };
-	wlr_spice_diff_trim(&old, &f->valid, &cur, &f->damage);
+	struct spb_image old = { (const uint8_t *)f->old, W * 4, W, H };
+	struct spb_image cur = { (const uint8_t *)f->cur, W * 4, W, H };
+	spb_diff_trim(&old, &f->valid, &cur, &f->damage);
 }
 
 /* Changes the pixels of a box in cur. */
@@ -138,7 +138,7 @@ static void test_near_changes_joined(void **state) {
 static void test_row_gap(void **state) {
 	struct fixture *f = *state;
 	paint(f, 50, 2, 60, 4);
-	// 10 unchanged rows stay (at most WLR_SPICE_DIFF_MAX_ROW_GAP) ...
+	// 10 unchanged rows stay (at most SPB_DIFF_MAX_ROW_GAP) ...
 	paint(f, 50, 14, 60, 16);
 	// ... 40 do not.
 	paint(f, 50, 56, 60, 58);

@@ -51,7 +51,7 @@ static void image_create(struct image *img, int pad_pixels) {
 }
 
 /* Checks draw's pixels are box of img, row by row, tightly packed. */
-static void assert_pixels_match(const struct wlr_spice_draw *draw, const struct image *img,
+static void assert_pixels_match(const struct spb_draw *draw, const struct image *img,
 		const pixman_box32_t *box) {
 	int width = box->x2 - box->x1;
 	int height = box->y2 - box->y1;
@@ -70,7 +70,7 @@ static void assert_pixels_match(const struct wlr_spice_draw *draw, const struct 
 }
 
 /* Checks everything in draw that depends on the box's position and size. */
-static void assert_geometry(const struct wlr_spice_draw *draw, const pixman_box32_t *box) {
+static void assert_geometry(const struct spb_draw *draw, const pixman_box32_t *box) {
 	int width = box->x2 - box->x1;
 	int height = box->y2 - box->y1;
 	const QXLDrawable *d = &draw->drawable;
@@ -96,7 +96,7 @@ static void test_copy_create(void **state) {
 	const pixman_box32_t box = { .x1 = 10, .y1 = 5, .x2 = 30, .y2 = 25 };
 	const uint32_t surface_id = 0;
 
-	struct wlr_spice_draw *draw = wlr_spice_draw_copy_create_at(
+	struct spb_draw *draw = spb_draw_copy_create_at(
 			img.data, img.stride, &box, box.x1, box.y1, surface_id);
 	assert_non_null(draw);
 
@@ -147,7 +147,7 @@ static void test_copy_create(void **state) {
 	assert_int_equal(before, after);
 	assert_int_equal(after, pixel_value(10, 5));
 
-	wlr_spice_draw_destroy(draw);
+	spb_draw_destroy(draw);
 	free(img.data);
 }
 
@@ -155,11 +155,11 @@ static void test_surface_id_passed_through(void **state) {
 	struct image img;
 	image_create(&img, 0);
 	const pixman_box32_t box = { .x1 = 0, .y1 = 0, .x2 = 4, .y2 = 4 };
-	struct wlr_spice_draw *draw =
-			wlr_spice_draw_copy_create_at(img.data, img.stride, &box, box.x1, box.y1, 7);
+	struct spb_draw *draw =
+			spb_draw_copy_create_at(img.data, img.stride, &box, box.x1, box.y1, 7);
 	assert_non_null(draw);
 	assert_int_equal(draw->drawable.surface_id, 7);
-	wlr_spice_draw_destroy(draw);
+	spb_draw_destroy(draw);
 	free(img.data);
 }
 
@@ -176,12 +176,12 @@ static void test_edge_boxes(void **state) {
 		{ 37, 11, 90, 14 }, // wide and short, inside
 	};
 	for (size_t i = 0; i < sizeof(boxes) / sizeof(boxes[0]); i++) {
-		struct wlr_spice_draw *draw = wlr_spice_draw_copy_create_at(
+		struct spb_draw *draw = spb_draw_copy_create_at(
 				img.data, img.stride, &boxes[i], boxes[i].x1, boxes[i].y1, 0);
 		assert_non_null(draw);
 		assert_geometry(draw, &boxes[i]);
 		assert_pixels_match(draw, &img, &boxes[i]);
-		wlr_spice_draw_destroy(draw);
+		spb_draw_destroy(draw);
 	}
 	free(img.data);
 }
@@ -190,13 +190,13 @@ static void test_command_release_round_trip(void **state) {
 	struct image img;
 	image_create(&img, 3);
 	const pixman_box32_t box = { .x1 = 10, .y1 = 5, .x2 = 30, .y2 = 25 };
-	struct wlr_spice_draw *draw =
-			wlr_spice_draw_copy_create_at(img.data, img.stride, &box, box.x1, box.y1, 0);
+	struct spb_draw *draw =
+			spb_draw_copy_create_at(img.data, img.stride, &box, box.x1, box.y1, 0);
 	assert_non_null(draw);
 
 	QXLCommandExt cmd;
 	memset(&cmd, 0xa5, sizeof(cmd));
-	wlr_spice_draw_to_command(draw, &cmd);
+	spb_draw_to_command(draw, &cmd);
 	assert_int_equal(cmd.cmd.type, QXL_CMD_DRAW);
 	assert_int_equal(cmd.cmd.data, (QXLPHYSICAL)(uintptr_t)&draw->drawable);
 	assert_int_equal(cmd.group_id, 0);
@@ -206,17 +206,17 @@ static void test_command_release_round_trip(void **state) {
 		.info = &draw->drawable.release_info,
 		.group_id = 0,
 	};
-	assert_ptr_equal(wlr_spice_resource_from_release(release), &draw->resource);
+	assert_ptr_equal(spb_resource_from_release(release), &draw->resource);
 
 	// What spice-server does: follow cmd.data to the drawable's release_info.
 	QXLDrawable *from_cmd = (QXLDrawable *)(uintptr_t)cmd.cmd.data;
 	release.info = &from_cmd->release_info;
-	assert_ptr_equal(wlr_spice_resource_from_release(release), &draw->resource);
+	assert_ptr_equal(spb_resource_from_release(release), &draw->resource);
 
 	release.info = NULL;
-	assert_null(wlr_spice_resource_from_release(release));
+	assert_null(spb_resource_from_release(release));
 
-	wlr_spice_draw_destroy(draw);
+	spb_draw_destroy(draw);
 	free(img.data);
 }
 
@@ -224,23 +224,23 @@ static void test_distinct_draws(void **state) {
 	struct image img;
 	image_create(&img, 0);
 	enum { N = 16 };
-	struct wlr_spice_draw *draws[N];
+	struct spb_draw *draws[N];
 	for (int i = 0; i < N; i++) {
 		const pixman_box32_t box = { .x1 = i, .y1 = i, .x2 = i + 1 + i * 3, .y2 = i + 2 };
-		draws[i] = wlr_spice_draw_copy_create_at(img.data, img.stride, &box, box.x1, box.y1, 0);
+		draws[i] = spb_draw_copy_create_at(img.data, img.stride, &box, box.x1, box.y1, 0);
 		assert_non_null(draws[i]);
 		assert_geometry(draws[i], &box);
 		assert_pixels_match(draws[i], &img, &box);
 	}
 	for (int i = 0; i < N; i++) {
 		QXLReleaseInfoExt release = { .info = &draws[i]->drawable.release_info };
-		assert_ptr_equal(wlr_spice_resource_from_release(release), &draws[i]->resource);
+		assert_ptr_equal(spb_resource_from_release(release), &draws[i]->resource);
 		for (int j = 0; j < i; j++) {
 			assert_ptr_not_equal(draws[i], draws[j]);
 		}
 	}
 	for (int i = 0; i < N; i++) {
-		wlr_spice_draw_destroy(draws[i]);
+		spb_draw_destroy(draws[i]);
 	}
 	free(img.data);
 }
@@ -257,7 +257,7 @@ static void test_empty_box_rejected(void **state) {
 		{ 20, 20, 10, 10 }, // negative both
 	};
 	for (size_t i = 0; i < sizeof(boxes) / sizeof(boxes[0]); i++) {
-		assert_null(wlr_spice_draw_copy_create_at(
+		assert_null(spb_draw_copy_create_at(
 				img.data, img.stride, &boxes[i], boxes[i].x1, boxes[i].y1, 0));
 	}
 	free(img.data);
@@ -279,14 +279,14 @@ static void test_cache_id(void **state) {
 			((uint32_t *)((uint8_t *)img.data + img.stride * (b.y1 + y)))[b.x1 + x] = v;
 		}
 	}
-	struct wlr_spice_draw *da =
-			wlr_spice_draw_copy_create_at(img.data, img.stride, &a, a.x1, a.y1, 0);
-	struct wlr_spice_draw *db =
-			wlr_spice_draw_copy_create_at(img.data, img.stride, &b, b.x1, b.y1, 0);
+	struct spb_draw *da =
+			spb_draw_copy_create_at(img.data, img.stride, &a, a.x1, a.y1, 0);
+	struct spb_draw *db =
+			spb_draw_copy_create_at(img.data, img.stride, &b, b.x1, b.y1, 0);
 	assert_non_null(da);
 	assert_non_null(db);
-	assert_true(wlr_spice_draw_cache_image(da));
-	assert_true(wlr_spice_draw_cache_image(db));
+	assert_true(spb_draw_cache_image(da));
+	assert_true(spb_draw_cache_image(db));
 	assert_true(da->image.descriptor.flags & QXL_IMAGE_CACHE);
 	assert_int_not_equal(da->image.descriptor.id, 0);
 	assert_int_equal(da->image.descriptor.id, db->image.descriptor.id);
@@ -302,32 +302,32 @@ static void test_cache_id(void **state) {
 	// Same bytes, other shape.
 	assert_int_not_equal(image_id(db->pixels, 5, 7), da->image.descriptor.id);
 	assert_int_not_equal(image_id(db->pixels, 35, 1), da->image.descriptor.id);
-	wlr_spice_draw_destroy(da);
-	wlr_spice_draw_destroy(db);
+	spb_draw_destroy(da);
+	spb_draw_destroy(db);
 	free(img.data);
 }
 
 /* Only small images are offered to the cache; fills never. */
 static void test_cache_size_limit(void **state) {
-	int side = 257; // 257 * 257 > WLR_SPICE_CACHE_MAX_PIXELS
+	int side = 257; // 257 * 257 > SPB_CACHE_MAX_PIXELS
 	size_t stride = (size_t)side * 4;
 	uint32_t *data = calloc((size_t)side * side, 4);
 	assert_non_null(data);
 	const pixman_box32_t big = { 0, 0, side, side }, small = { 0, 0, 256, 256 };
-	struct wlr_spice_draw *d =
-			wlr_spice_draw_copy_create_at(data, stride, &big, big.x1, big.y1, 0);
+	struct spb_draw *d =
+			spb_draw_copy_create_at(data, stride, &big, big.x1, big.y1, 0);
 	assert_non_null(d);
-	assert_false(wlr_spice_draw_cache_image(d));
+	assert_false(spb_draw_cache_image(d));
 	assert_false(d->image.descriptor.flags & QXL_IMAGE_CACHE);
-	wlr_spice_draw_destroy(d);
-	d = wlr_spice_draw_copy_create_at(data, stride, &small, small.x1, small.y1, 0);
+	spb_draw_destroy(d);
+	d = spb_draw_copy_create_at(data, stride, &small, small.x1, small.y1, 0);
 	assert_non_null(d);
-	assert_true(wlr_spice_draw_cache_image(d));
-	wlr_spice_draw_destroy(d);
-	d = wlr_spice_draw_fill_create(&small, 0x123456, 0);
+	assert_true(spb_draw_cache_image(d));
+	spb_draw_destroy(d);
+	d = spb_draw_fill_create(&small, 0x123456, 0);
 	assert_non_null(d);
-	assert_false(wlr_spice_draw_cache_image(d));
-	wlr_spice_draw_destroy(d);
+	assert_false(spb_draw_cache_image(d));
+	spb_draw_destroy(d);
 	free(data);
 }
 

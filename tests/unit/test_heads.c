@@ -12,7 +12,7 @@
 
 #include "heads.h"
 
-static const struct wlr_spice_head_limits defaults = {
+static const struct spb_head_limits defaults = {
 	.min_width = 320,
 	.min_height = 200,
 	.max_width = 4096,
@@ -23,16 +23,16 @@ static const struct wlr_spice_head_limits defaults = {
 
 /* The client monitor's millimetres go with its head, also when scaled down. */
 static void test_physical_size(void **state) {
-	struct wlr_spice_agent_monitor monitors[3] = {
+	struct spb_agent_monitor monitors[3] = {
 		{ .width = 3840, .height = 2160, .width_mm = 600, .height_mm = 340 },
 		{ .width = 0, .height = 0, .width_mm = 1, .height_mm = 1 },
 		{ .width = 3840, .height = 2160 },
 	};
-	struct wlr_spice_head_limits small = defaults;
+	struct spb_head_limits small = defaults;
 	small.max_area = 3840LL * 2160;
-	struct wlr_spice_head heads[4];
+	struct spb_head heads[4];
 	bool scaled = false;
-	assert_int_equal(wlr_spice_heads_from_monitors(monitors, 3, &small, heads, &scaled), 2);
+	assert_int_equal(spb_heads_from_monitors(monitors, 3, &small, heads, &scaled), 2);
 	assert_true(scaled);
 	assert_int_equal(heads[0].width_mm, 600);
 	assert_int_equal(heads[0].height_mm, 340);
@@ -40,19 +40,19 @@ static void test_physical_size(void **state) {
 	assert_int_equal(heads[1].height_mm, 0);
 }
 
-static int fit(const struct wlr_spice_head_limits *limits, struct wlr_spice_head *heads,
+static int fit(const struct spb_head_limits *limits, struct spb_head *heads,
 		bool *scaled, uint32_t count, const uint32_t *sizes) {
-	struct wlr_spice_agent_monitor monitors[16] = { 0 };
+	struct spb_agent_monitor monitors[16] = { 0 };
 	for (uint32_t i = 0; i < count; i++) {
 		monitors[i].width = sizes[2 * i];
 		monitors[i].height = sizes[2 * i + 1];
 	}
-	return wlr_spice_heads_from_monitors(monitors, count, limits, heads, scaled);
+	return spb_heads_from_monitors(monitors, count, limits, heads, scaled);
 }
 
 /* Within every bound: as asked, disabled monitors left out. */
 static void test_fits(void **state) {
-	struct wlr_spice_head heads[4];
+	struct spb_head heads[4];
 	bool scaled = true;
 	const uint32_t sizes[] = { 3840, 2160, 0, 0, 3840, 2160, 3840, 2160, 3840, 2160 };
 	assert_int_equal(fit(&defaults, heads, &scaled, 5, sizes), 4);
@@ -61,12 +61,12 @@ static void test_fits(void **state) {
 		assert_int_equal(heads[i].width, 3840);
 		assert_int_equal(heads[i].height, 2160);
 	}
-	assert_true(wlr_spice_heads_area(heads, 4) == defaults.max_area);
+	assert_true(spb_heads_area(heads, 4) == defaults.max_area);
 }
 
 /* Per-head bounds and the head count come first, as before. */
 static void test_clamped(void **state) {
-	struct wlr_spice_head heads[4];
+	struct spb_head heads[4];
 	bool scaled = true;
 	const uint32_t sizes[] = { 100, 100, 0xffffffff, 300 };
 	assert_int_equal(fit(&defaults, heads, &scaled, 2, sizes), 2);
@@ -79,10 +79,10 @@ static void test_clamped(void **state) {
 
 /* Eight 8192x8192 heads under --max-heads 16 --max-size 8192x8192: scaled evenly. */
 static void test_scaled_evenly(void **state) {
-	struct wlr_spice_head_limits limits = defaults;
+	struct spb_head_limits limits = defaults;
 	limits.max_heads = 16;
 	limits.max_width = limits.max_height = 8192;
-	struct wlr_spice_head heads[16];
+	struct spb_head heads[16];
 	bool scaled = false;
 	uint32_t sizes[32];
 	for (int i = 0; i < 16; i++) {
@@ -91,7 +91,7 @@ static void test_scaled_evenly(void **state) {
 	}
 	assert_int_equal(fit(&limits, heads, &scaled, 16, sizes), 16);
 	assert_true(scaled);
-	int64_t area = wlr_spice_heads_area(heads, 16);
+	int64_t area = spb_heads_area(heads, 16);
 	assert_true(area <= limits.max_area);
 	assert_true(area >= limits.max_area * 99 / 100);
 	for (int i = 0; i < 16; i++) {
@@ -103,10 +103,10 @@ static void test_scaled_evenly(void **state) {
 
 /* What does not fit at the minimum size is left out, last first. */
 static void test_minimum_drops_heads(void **state) {
-	struct wlr_spice_head_limits limits = defaults;
+	struct spb_head_limits limits = defaults;
 	limits.max_heads = 16;
 	limits.max_area = 1000 * 200; // three heads of 320x200 at most
-	struct wlr_spice_head heads[16];
+	struct spb_head heads[16];
 	bool scaled = false;
 	uint32_t sizes[32];
 	for (int i = 0; i < 16; i++) {
@@ -123,9 +123,9 @@ static void test_minimum_drops_heads(void **state) {
 
 /* One head at a minimum side: the other side gives. */
 static void test_one_head_at_minimum(void **state) {
-	struct wlr_spice_head_limits limits = defaults;
+	struct spb_head_limits limits = defaults;
 	limits.max_area = 320 * 1000;
-	struct wlr_spice_head heads[4];
+	struct spb_head heads[4];
 	bool scaled = false;
 	const uint32_t sizes[] = { 330, 4096 };
 	assert_int_equal(fit(&limits, heads, &scaled, 1, sizes), 1);
@@ -136,9 +136,9 @@ static void test_one_head_at_minimum(void **state) {
 
 /* A tall head next to narrow ones counts at its height for all of them. */
 static void test_area_is_the_bounding_box(void **state) {
-	const struct wlr_spice_head heads[] = { { 4096, 320 }, { 320, 4096 } };
-	assert_true(wlr_spice_heads_area(heads, 2) == (4096LL + 320) * 4096);
-	assert_true(wlr_spice_heads_area(heads, 0) == 0);
+	const struct spb_head heads[] = { { 4096, 320 }, { 320, 4096 } };
+	assert_true(spb_heads_area(heads, 2) == (4096LL + 320) * 4096);
+	assert_true(spb_heads_area(heads, 0) == 0);
 }
 
 int main(void) {

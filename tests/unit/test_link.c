@@ -11,22 +11,22 @@
 
 #include "link.h"
 
-static struct wlr_spice_link_sample at(int64_t ms, uint64_t acked, uint32_t queued,
+static struct spb_link_sample at(int64_t ms, uint64_t acked, uint32_t queued,
 		uint32_t rtt_us) {
-	return (struct wlr_spice_link_sample){
+	return (struct spb_link_sample){
 		.now_ms = ms, .bytes_acked = acked, .rtt_us = rtt_us,
 		.unacked = queued / 2, .notsent = queued - queued / 2,
 	};
 }
 
-static void feed(struct wlr_spice_link *link, int64_t ms, uint64_t acked, uint32_t queued) {
-	struct wlr_spice_link_sample s = at(ms, acked, queued, 100);
-	wlr_spice_link_add_sample(link, &s);
+static void feed(struct spb_link *link, int64_t ms, uint64_t acked, uint32_t queued) {
+	struct spb_link_sample s = at(ms, acked, queued, 100);
+	spb_link_add_sample(link, &s);
 }
 
 static void test_unknown_rate_never_holds_back(void **state) {
-	struct wlr_spice_link link;
-	wlr_spice_link_init(&link);
+	struct spb_link link;
+	spb_link_init(&link);
 	// A fast link: the queue empties between samples, so no rate is measured.
 	for (int i = 0; i <= 20; i++) {
 		feed(&link, i * 20, (uint64_t)i * 1000000, 0);
@@ -35,20 +35,20 @@ static void test_unknown_rate_never_holds_back(void **state) {
 }
 
 static void test_rate_while_backlogged(void **state) {
-	struct wlr_spice_link link;
-	wlr_spice_link_init(&link);
+	struct spb_link link;
+	spb_link_init(&link);
 	// 250 KB/s (2 Mbit/s) delivered with 100 KB always waiting.
 	for (int i = 0; i <= 20; i++) {
 		feed(&link, i * 50, (uint64_t)i * 12500, 100000);
 	}
 	assert_int_equal(link.rate, 250000);
-	assert_int_equal(wlr_spice_link_queued(&link), 100000);
+	assert_int_equal(spb_link_queued(&link), 100000);
 	assert_int_equal(link.written, 20 * 12500 + 100000);
 }
 
 static void test_idle_window_does_not_lower_rate(void **state) {
-	struct wlr_spice_link link;
-	wlr_spice_link_init(&link);
+	struct spb_link link;
+	spb_link_init(&link);
 	for (int i = 0; i <= 10; i++) {
 		feed(&link, i * 50, (uint64_t)i * 12500, 100000);
 	}
@@ -64,23 +64,23 @@ static void test_idle_window_does_not_lower_rate(void **state) {
 }
 
 static void test_round_trip_smoothed(void **state) {
-	struct wlr_spice_link link;
-	wlr_spice_link_init(&link);
+	struct spb_link link;
+	spb_link_init(&link);
 	// 1 MB/s with a 200 ms kernel round trip, then one sample of 40 ms.
 	for (int i = 0; i <= 20; i++) {
-		struct wlr_spice_link_sample s = at(i * 100, (uint64_t)i * 100000, 300000, 200000);
-		wlr_spice_link_add_sample(&link, &s);
+		struct spb_link_sample s = at(i * 100, (uint64_t)i * 100000, 300000, 200000);
+		spb_link_add_sample(&link, &s);
 	}
 	assert_int_equal(link.rate, 1000000);
 	assert_int_equal(link.rtt_us, 200000);
-	struct wlr_spice_link_sample s = at(2200, 2200000, 300000, 40000);
-	wlr_spice_link_add_sample(&link, &s);
+	struct spb_link_sample s = at(2200, 2200000, 300000, 40000);
+	spb_link_add_sample(&link, &s);
 	assert_int_equal(link.rtt_us, 180000);
 }
 
 static void test_acked_burst_is_not_a_rate(void **state) {
-	struct wlr_spice_link link;
-	wlr_spice_link_init(&link);
+	struct spb_link link;
+	spb_link_init(&link);
 	// 250 KB/s measured with a backlog.
 	uint64_t acked = 0;
 	int64_t ms = 0;
@@ -98,8 +98,8 @@ static void test_acked_burst_is_not_a_rate(void **state) {
 }
 
 static void test_slow_link_acks_in_bursts(void **state) {
-	struct wlr_spice_link link;
-	wlr_spice_link_init(&link);
+	struct spb_link link;
+	spb_link_init(&link);
 	// 0.5 Mbit/s (62.5 KB/s) behind a receiver that opens its window 8 KB at
 	// a time: an ack burst every 131 ms, sampled every 20 ms. 100 ms windows
 	// see 0 or 16 KB; the estimate must still be the link's rate.

@@ -14,113 +14,113 @@
 
 /* 2 Mbit/s: 250 KB/s measured, 225 KB/s paced to. */
 #define RATE 250000
-#define PACED (RATE * WLR_SPICE_LINK_PACE_SHARE_PCT / 100)
+#define PACED (RATE * SPB_LINK_PACE_SHARE_PCT / 100)
 
 static void test_unknown_link_holds_nothing(void **state) {
-	struct wlr_spice_link_pace p;
-	wlr_spice_link_pace_init(&p);
-	wlr_spice_link_pace_update(&p, 0, 0, 0, 0);
-	wlr_spice_link_pace_update(&p, 20, 0, 10000000, 500000);
-	assert_false(wlr_spice_link_pace_active(&p));
-	assert_true(wlr_spice_link_pace_small_ok(&p));
-	assert_true(wlr_spice_link_pace_large_px(&p) == INT64_MAX);
+	struct spb_link_pace p;
+	spb_link_pace_init(&p);
+	spb_link_pace_update(&p, 0, 0, 0, 0);
+	spb_link_pace_update(&p, 20, 0, 10000000, 500000);
+	assert_false(spb_link_pace_active(&p));
+	assert_true(spb_link_pace_small_ok(&p));
+	assert_true(spb_link_pace_large_px(&p) == INT64_MAX);
 }
 
 static void test_fast_link_not_paced(void **state) {
-	struct wlr_spice_link_pace p;
-	wlr_spice_link_pace_init(&p);
+	struct spb_link_pace p;
+	spb_link_pace_init(&p);
 	// A loopback client that fell behind at 13 MB/s for its own CPU.
-	wlr_spice_link_pace_update(&p, 0, 13000000, 0, 0);
-	wlr_spice_link_pace_update(&p, 20, 13000000, 4000000, 2000000);
-	assert_false(wlr_spice_link_pace_active(&p));
-	assert_true(wlr_spice_link_pace_large_px(&p) == INT64_MAX);
+	spb_link_pace_update(&p, 0, 13000000, 0, 0);
+	spb_link_pace_update(&p, 20, 13000000, 4000000, 2000000);
+	assert_false(spb_link_pace_active(&p));
+	assert_true(spb_link_pace_large_px(&p) == INT64_MAX);
 }
 
 static void test_burst_holds_large_until_drained(void **state) {
-	struct wlr_spice_link_pace p;
-	wlr_spice_link_pace_init(&p);
-	wlr_spice_link_pace_update(&p, 0, RATE, 1000, 0);
-	assert_true(wlr_spice_link_pace_large_px(&p) > 0);
+	struct spb_link_pace p;
+	spb_link_pace_init(&p);
+	spb_link_pace_update(&p, 0, RATE, 1000, 0);
+	assert_true(spb_link_pace_large_px(&p) > 0);
 	// 30 KB written at once (a video frame): the socket took it all, and a
 	// relay beyond it acked it at once, so nothing shows as queued.
-	wlr_spice_link_pace_update(&p, 1, RATE, 1000 + 30000, 0);
-	assert_int_equal(wlr_spice_link_pace_large_px(&p), 0);
-	assert_true(wlr_spice_link_pace_small_ok(&p));
+	spb_link_pace_update(&p, 1, RATE, 1000 + 30000, 0);
+	assert_int_equal(spb_link_pace_large_px(&p), 0);
+	assert_true(spb_link_pace_small_ok(&p));
 	// It drains at 225 KB/s: about 130 ms until under the low mark,
 	// but the budget is looked at again within 100 ms.
-	assert_int_equal(wlr_spice_link_pace_wait_ms(&p), 100);
-	wlr_spice_link_pace_update(&p, 100, RATE, 1000 + 30000, 0);
-	assert_int_equal(wlr_spice_link_pace_large_px(&p), 0);
-	assert_in_range(wlr_spice_link_pace_wait_ms(&p), 20, 30);
-	wlr_spice_link_pace_update(&p, 150, RATE, 1000 + 30000, 0);
+	assert_int_equal(spb_link_pace_wait_ms(&p), 100);
+	spb_link_pace_update(&p, 100, RATE, 1000 + 30000, 0);
+	assert_int_equal(spb_link_pace_large_px(&p), 0);
+	assert_in_range(spb_link_pace_wait_ms(&p), 20, 30);
+	spb_link_pace_update(&p, 150, RATE, 1000 + 30000, 0);
 	// A band: its time at the paced rate (here less than the smallest band),
 	// at the first guess of a byte a pixel.
-	assert_true(PACED * WLR_SPICE_LINK_PACE_BAND_MS / 1000 < WLR_SPICE_LINK_PACE_BAND_MIN_BYTES);
-	assert_int_equal(wlr_spice_link_pace_large_px(&p), WLR_SPICE_LINK_PACE_BAND_MIN_BYTES);
+	assert_true(PACED * SPB_LINK_PACE_BAND_MS / 1000 < SPB_LINK_PACE_BAND_MIN_BYTES);
+	assert_int_equal(spb_link_pace_large_px(&p), SPB_LINK_PACE_BAND_MIN_BYTES);
 	// At 8 Mbit/s the band is its time at the rate.
-	wlr_spice_link_pace_update(&p, 300, 1000000, 1000 + 30000, 0);
-	assert_int_equal(wlr_spice_link_pace_large_px(&p),
-			1000000 * WLR_SPICE_LINK_PACE_SHARE_PCT / 100 * WLR_SPICE_LINK_PACE_BAND_MS / 1000);
+	spb_link_pace_update(&p, 300, 1000000, 1000 + 30000, 0);
+	assert_int_equal(spb_link_pace_large_px(&p),
+			1000000 * SPB_LINK_PACE_SHARE_PCT / 100 * SPB_LINK_PACE_BAND_MS / 1000);
 }
 
 static void test_socket_queue_is_a_floor(void **state) {
-	struct wlr_spice_link_pace p;
-	wlr_spice_link_pace_init(&p);
-	wlr_spice_link_pace_update(&p, 0, RATE, 0, 0);
+	struct spb_link_pace p;
+	spb_link_pace_init(&p);
+	spb_link_pace_update(&p, 0, RATE, 0, 0);
 	// Nothing new written for a second, but the socket still holds 20 KB.
-	wlr_spice_link_pace_update(&p, 1000, RATE, 0, 20000);
-	assert_int_equal(wlr_spice_link_pace_large_px(&p), 0);
+	spb_link_pace_update(&p, 1000, RATE, 0, 20000);
+	assert_int_equal(spb_link_pace_large_px(&p), 0);
 }
 
 static void test_small_updates_capped(void **state) {
-	struct wlr_spice_link_pace p;
-	wlr_spice_link_pace_init(&p);
-	wlr_spice_link_pace_update(&p, 0, RATE, 0, 0);
+	struct spb_link_pace p;
+	spb_link_pace_init(&p);
+	spb_link_pace_update(&p, 0, RATE, 0, 0);
 	// 200 ms of the link waiting: more than the 150 ms cap.
-	wlr_spice_link_pace_update(&p, 1, RATE, PACED / 5, 0);
-	assert_false(wlr_spice_link_pace_small_ok(&p));
-	wlr_spice_link_pace_update(&p, 100, RATE, PACED / 5, 0);
-	assert_true(wlr_spice_link_pace_small_ok(&p));
+	spb_link_pace_update(&p, 1, RATE, PACED / 5, 0);
+	assert_false(spb_link_pace_small_ok(&p));
+	spb_link_pace_update(&p, 100, RATE, PACED / 5, 0);
+	assert_true(spb_link_pace_small_ok(&p));
 }
 
 static void test_pushed_counts_before_written(void **state) {
-	struct wlr_spice_link_pace p;
-	wlr_spice_link_pace_init(&p);
-	wlr_spice_link_pace_update(&p, 0, RATE, 0, 0);
-	int64_t px = wlr_spice_link_pace_large_px(&p);
+	struct spb_link_pace p;
+	spb_link_pace_init(&p);
+	spb_link_pace_update(&p, 0, RATE, 0, 0);
+	int64_t px = spb_link_pace_large_px(&p);
 	assert_true(px > 0);
 	// Pushed, not encoded yet: the next flush must not push another band.
-	wlr_spice_link_pace_pushed(&p, px);
-	wlr_spice_link_pace_update(&p, 1, RATE, 0, 0);
-	assert_int_equal(wlr_spice_link_pace_large_px(&p), 0);
+	spb_link_pace_pushed(&p, px);
+	spb_link_pace_update(&p, 1, RATE, 0, 0);
+	assert_int_equal(spb_link_pace_large_px(&p), 0);
 	// Never written (dropped by spice-server as covered): forgotten in time.
-	wlr_spice_link_pace_update(&p, 1 + WLR_SPICE_LINK_PACE_EXPECT_MS + 1, RATE, 0, 0);
-	assert_true(wlr_spice_link_pace_large_px(&p) > 0);
+	spb_link_pace_update(&p, 1 + SPB_LINK_PACE_EXPECT_MS + 1, RATE, 0, 0);
+	assert_true(spb_link_pace_large_px(&p) > 0);
 }
 
 static void test_learns_bytes_per_pixel(void **state) {
-	struct wlr_spice_link_pace p;
-	wlr_spice_link_pace_init(&p);
+	struct spb_link_pace p;
+	spb_link_pace_init(&p);
 	uint64_t written = 0;
-	wlr_spice_link_pace_update(&p, 0, RATE, written, 0);
+	spb_link_pace_update(&p, 0, RATE, written, 0);
 	// 100000 pixels pushed every 100 ms, written as 25 KB: 0.25 B a pixel.
 	for (int64_t ms = 100; ms <= 2000; ms += 100) {
-		wlr_spice_link_pace_pushed(&p, 100000);
+		spb_link_pace_pushed(&p, 100000);
 		written += 25000;
-		wlr_spice_link_pace_update(&p, ms, RATE, written, 0);
+		spb_link_pace_update(&p, ms, RATE, written, 0);
 	}
 	assert_true(p.bytes_per_px > 0.24 && p.bytes_per_px < 0.26);
 }
 
 static void test_new_client_starts_over(void **state) {
-	struct wlr_spice_link_pace p;
-	wlr_spice_link_pace_init(&p);
-	wlr_spice_link_pace_update(&p, 0, RATE, 5000000, 0);
-	wlr_spice_link_pace_update(&p, 10, RATE, 5100000, 0);
-	assert_int_equal(wlr_spice_link_pace_large_px(&p), 0);
+	struct spb_link_pace p;
+	spb_link_pace_init(&p);
+	spb_link_pace_update(&p, 0, RATE, 5000000, 0);
+	spb_link_pace_update(&p, 10, RATE, 5100000, 0);
+	assert_int_equal(spb_link_pace_large_px(&p), 0);
 	// Another client, counters from 0: no backlog of the old one is kept.
-	wlr_spice_link_pace_update(&p, 20, RATE, 100, 0);
-	assert_true(wlr_spice_link_pace_large_px(&p) > 0);
+	spb_link_pace_update(&p, 20, RATE, 100, 0);
+	assert_true(spb_link_pace_large_px(&p) > 0);
 }
 
 int main(void) {

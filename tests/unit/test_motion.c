@@ -25,8 +25,8 @@ struct picture {
 	uint32_t px[W * H];
 };
 
-static struct wlr_spice_image image_of(const struct picture *p) {
-	struct wlr_spice_image img = {
+static struct spb_image image_of(const struct picture *p) {
+	struct spb_image img = {
 		.data = (const uint8_t *)p->px,
 		.stride = W * 4,
 		.width = W,
@@ -60,7 +60,7 @@ static void draw_window(struct picture *p, int x0, int y0, int w, int h, uint32_
 
 /* What the client ends with: old, then the copies in order, then damage from cur. */
 static void replay(const struct picture *old, const struct picture *cur,
-		const struct wlr_spice_copy *copies, int n, pixman_region32_t *damage,
+		const struct spb_copy *copies, int n, pixman_region32_t *damage,
 		struct picture *out) {
 	*out = *old;
 	static uint32_t tmp[W * H];
@@ -89,7 +89,7 @@ static void replay(const struct picture *old, const struct picture *cur,
 }
 
 static void assert_replay_gives_cur(const struct picture *old, const struct picture *cur,
-		const struct wlr_spice_copy *copies, int n, pixman_region32_t *damage) {
+		const struct spb_copy *copies, int n, pixman_region32_t *damage) {
 	static struct picture out;
 	replay(old, cur, copies, n, damage, &out);
 	assert_memory_equal(out.px, cur->px, sizeof(out.px));
@@ -108,7 +108,7 @@ static int64_t region_area(pixman_region32_t *r) {
 struct fixture {
 	struct picture old, cur;
 	pixman_region32_t valid, damage;
-	struct wlr_spice_copy copies[WLR_SPICE_MAX_COPIES];
+	struct spb_copy copies[SPB_MAX_COPIES];
 };
 
 static int setup(void **state) {
@@ -129,10 +129,10 @@ static int teardown(void **state) {
 	return 0;
 }
 
-static int find(struct fixture *f, const struct wlr_spice_move_hint *hints, int n_hints) {
-	struct wlr_spice_image old = image_of(&f->old), cur = image_of(&f->cur);
-	return wlr_spice_motion_find(&old, &f->valid, &cur, &f->damage, hints, n_hints, f->copies,
-			WLR_SPICE_MAX_COPIES);
+static int find(struct fixture *f, const struct spb_move_hint *hints, int n_hints) {
+	struct spb_image old = image_of(&f->old), cur = image_of(&f->cur);
+	return spb_motion_find(&old, &f->valid, &cur, &f->damage, hints, n_hints, f->copies,
+			SPB_MAX_COPIES);
 }
 
 static void test_hinted_move(void **state) {
@@ -142,7 +142,7 @@ static void test_hinted_move(void **state) {
 	draw_window(&f->cur, 30, 25, 40, 30, 1);
 	pixman_region32_union_rect(&f->damage, &f->damage, 10, 10, 40, 30);
 	pixman_region32_union_rect(&f->damage, &f->damage, 30, 25, 40, 30);
-	struct wlr_spice_move_hint hint = { .dst = { 30, 25, 70, 55 }, .dx = 20, .dy = 15 };
+	struct spb_move_hint hint = { .dst = { 30, 25, 70, 55 }, .dx = 20, .dy = 15 };
 	pixman_region32_t before;
 	pixman_region32_init(&before);
 	pixman_region32_copy(&before, &f->damage);
@@ -169,7 +169,7 @@ static void test_wrong_hint(void **state) {
 	draw_window(&f->cur, 30, 25, 40, 30, 2);
 	pixman_region32_union_rect(&f->damage, &f->damage, 10, 10, 40, 30);
 	pixman_region32_union_rect(&f->damage, &f->damage, 30, 25, 40, 30);
-	struct wlr_spice_move_hint hint = { .dst = { 30, 25, 70, 55 }, .dx = 20, .dy = 15 };
+	struct spb_move_hint hint = { .dst = { 30, 25, 70, 55 }, .dx = 20, .dy = 15 };
 	int n = find(f, &hint, 1);
 	assert_int_equal(n, 0);
 	assert_replay_gives_cur(&f->old, &f->cur, f->copies, n, &f->damage);
@@ -230,9 +230,9 @@ static void test_no_copies_only_trims(void **state) {
 	draw_window(&f->cur, 30, 25, 40, 30, 1);
 	pixman_region32_union_rect(&f->damage, &f->damage, 0, 0, W, H);
 	// Copies off (--no-copy-bits): a good hint is not used, damage is still trimmed.
-	struct wlr_spice_move_hint hint = { .dst = { 30, 25, 70, 55 }, .dx = 20, .dy = 15 };
-	struct wlr_spice_image old = image_of(&f->old), cur = image_of(&f->cur);
-	assert_int_equal(wlr_spice_motion_find(&old, &f->valid, &cur, &f->damage, &hint, 1,
+	struct spb_move_hint hint = { .dst = { 30, 25, 70, 55 }, .dx = 20, .dy = 15 };
+	struct spb_image old = image_of(&f->old), cur = image_of(&f->cur);
+	assert_int_equal(spb_motion_find(&old, &f->valid, &cur, &f->damage, &hint, 1,
 				 f->copies, 0),
 			0);
 	const pixman_box32_t *e = pixman_region32_extents(&f->damage);
@@ -251,35 +251,35 @@ static void test_unknown_shadow(void **state) {
 	pixman_region32_union_rect(&f->damage, &f->damage, 10, 10, 60, 45);
 	// The client's surface was reset: its old pixels are not known.
 	pixman_region32_clear(&f->valid);
-	struct wlr_spice_move_hint hint = { .dst = { 30, 25, 70, 55 }, .dx = 20, .dy = 15 };
+	struct spb_move_hint hint = { .dst = { 30, 25, 70, 55 }, .dx = 20, .dy = 15 };
 	assert_int_equal(find(f, &hint, 1), 0);
 	assert_int_equal(region_area(&f->damage), 60 * 45);
 }
 
 static void test_hint_chaining(void **state) {
-	struct wlr_spice_move_hint hints[WLR_SPICE_MAX_HINTS];
+	struct spb_move_hint hints[SPB_MAX_HINTS];
 	int n = 0;
-	struct wlr_spice_move_hint a = { .dst = { 10, 10, 50, 40 }, .dx = 5, .dy = 0 };
-	struct wlr_spice_move_hint b = { .dst = { 12, 13, 52, 43 }, .dx = 2, .dy = 3 };
-	n = wlr_spice_motion_add_hint(hints, n, &a);
-	n = wlr_spice_motion_add_hint(hints, n, &b);
+	struct spb_move_hint a = { .dst = { 10, 10, 50, 40 }, .dx = 5, .dy = 0 };
+	struct spb_move_hint b = { .dst = { 12, 13, 52, 43 }, .dx = 2, .dy = 3 };
+	n = spb_motion_add_hint(hints, n, &a);
+	n = spb_motion_add_hint(hints, n, &b);
 	assert_int_equal(n, 1);
 	assert_int_equal(hints[0].dx, 7);
 	assert_int_equal(hints[0].dy, 3);
 	assert_int_equal(hints[0].dst.x1, 12);
 	// No-op hints are dropped; more than the maximum keeps the newest.
-	struct wlr_spice_move_hint still = { .dst = { 0, 0, 5, 5 }, .dx = 0, .dy = 0 };
-	assert_int_equal(wlr_spice_motion_add_hint(hints, n, &still), 1);
-	for (int i = 0; i < WLR_SPICE_MAX_HINTS + 3; i++) {
-		struct wlr_spice_move_hint h = {
+	struct spb_move_hint still = { .dst = { 0, 0, 5, 5 }, .dx = 0, .dy = 0 };
+	assert_int_equal(spb_motion_add_hint(hints, n, &still), 1);
+	for (int i = 0; i < SPB_MAX_HINTS + 3; i++) {
+		struct spb_move_hint h = {
 			.dst = { 100 * i, 0, 100 * i + 10, 10 },
 			.dx = 1,
 			.dy = 1,
 		};
-		n = wlr_spice_motion_add_hint(hints, n, &h);
+		n = spb_motion_add_hint(hints, n, &h);
 	}
-	assert_int_equal(n, WLR_SPICE_MAX_HINTS);
-	assert_int_equal(hints[WLR_SPICE_MAX_HINTS - 1].dst.x1, 100 * (WLR_SPICE_MAX_HINTS + 2));
+	assert_int_equal(n, SPB_MAX_HINTS);
+	assert_int_equal(hints[SPB_MAX_HINTS - 1].dst.x1, 100 * (SPB_MAX_HINTS + 2));
 }
 
 static void test_copies_do_not_read_what_others_wrote(void **state) {
@@ -292,7 +292,7 @@ static void test_copies_do_not_read_what_others_wrote(void **state) {
 	draw_window(&f->cur, 100, 10, 40, 30, 1);
 	draw_window(&f->cur, 10, 10, 40, 30, 2);
 	pixman_region32_union_rect(&f->damage, &f->damage, 10, 10, 130, 30);
-	struct wlr_spice_move_hint hints[2] = {
+	struct spb_move_hint hints[2] = {
 		{ .dst = { 100, 10, 140, 40 }, .dx = 90, .dy = 0 },
 		{ .dst = { 10, 10, 50, 40 }, .dx = -90, .dy = 0 },
 	};
@@ -312,7 +312,7 @@ static void test_hint_outside_image(void **state) {
 		}
 	}
 	pixman_region32_union_rect(&f->damage, &f->damage, 150, 100, 50, 40);
-	struct wlr_spice_move_hint hint = { .dst = { 170, 110, 210, 140 }, .dx = 20, .dy = 10 };
+	struct spb_move_hint hint = { .dst = { 170, 110, 210, 140 }, .dx = 20, .dy = 10 };
 	int n = find(f, &hint, 1);
 	assert_int_equal(n, 1);
 	assert_int_equal(f->copies[0].dst.x2, W);

@@ -23,24 +23,24 @@ static QXLCommandExt command(uint64_t n) {
 	return (QXLCommandExt){ .cmd = { .type = QXL_CMD_DRAW, .data = n } };
 }
 
-static void push(struct wlr_spice_ring *ring, uint64_t n) {
-	QXLCommandExt *slot = wlr_spice_ring_push(ring);
+static void push(struct spb_ring *ring, uint64_t n) {
+	QXLCommandExt *slot = spb_ring_push(ring);
 	assert_non_null(slot);
 	*slot = command(n);
 }
 
-static uint64_t pop(struct wlr_spice_ring *ring) {
+static uint64_t pop(struct spb_ring *ring) {
 	QXLCommandExt cmd;
-	assert_true(wlr_spice_ring_pop(ring, &cmd));
+	assert_true(spb_ring_pop(ring, &cmd));
 	return cmd.cmd.data;
 }
 
 static void test_order_and_wrap_around(void **state) {
 	QXLCommandExt slots[4];
-	struct wlr_spice_ring ring;
-	wlr_spice_ring_init(&ring, slots, 4);
+	struct spb_ring ring;
+	spb_ring_init(&ring, slots, 4);
 	QXLCommandExt cmd;
-	assert_false(wlr_spice_ring_pop(&ring, &cmd));
+	assert_false(spb_ring_pop(&ring, &cmd));
 
 	uint64_t next_in = 1, next_out = 1;
 	// every offset of head in the slots, with 1 to 4 commands waiting
@@ -53,23 +53,23 @@ static void test_order_and_wrap_around(void **state) {
 		for (int i = 0; i < n; i++) {
 			assert_int_equal(pop(&ring), next_out++);
 		}
-		assert_false(wlr_spice_ring_pop(&ring, &cmd));
+		assert_false(spb_ring_pop(&ring, &cmd));
 	}
 }
 
 static void test_full_ring_refuses(void **state) {
 	QXLCommandExt slots[3];
-	struct wlr_spice_ring ring;
-	wlr_spice_ring_init(&ring, slots, 3);
+	struct spb_ring ring;
+	spb_ring_init(&ring, slots, 3);
 	push(&ring, 1);
 	push(&ring, 2);
 	push(&ring, 3);
-	assert_null(wlr_spice_ring_push(&ring));
+	assert_null(spb_ring_push(&ring));
 	assert_int_equal(ring.count, 3);
 	// a pop makes room for one, behind the others
 	assert_int_equal(pop(&ring), 1);
 	push(&ring, 4);
-	assert_null(wlr_spice_ring_push(&ring));
+	assert_null(spb_ring_push(&ring));
 	assert_int_equal(pop(&ring), 2);
 	assert_int_equal(pop(&ring), 3);
 	assert_int_equal(pop(&ring), 4);
@@ -77,33 +77,33 @@ static void test_full_ring_refuses(void **state) {
 
 static void test_wakeup_handshake(void **state) {
 	QXLCommandExt slots[8];
-	struct wlr_spice_ring ring;
-	wlr_spice_ring_init(&ring, slots, 8);
+	struct spb_ring ring;
+	spb_ring_init(&ring, slots, 8);
 	// the worker may not have asked yet: the first push wakes it anyway
 	push(&ring, 1);
-	assert_true(wlr_spice_ring_take_notify(&ring));
+	assert_true(spb_ring_take_notify(&ring));
 	push(&ring, 2);
-	assert_false(wlr_spice_ring_take_notify(&ring));
+	assert_false(spb_ring_take_notify(&ring));
 
 	// commands waiting: the worker is told to pop again, and no wakeup follows
-	assert_false(wlr_spice_ring_request_notify(&ring));
+	assert_false(spb_ring_request_notify(&ring));
 	push(&ring, 3);
-	assert_false(wlr_spice_ring_take_notify(&ring));
+	assert_false(spb_ring_take_notify(&ring));
 
 	// empty: the worker sleeps, and the next push, only that one, wakes it
 	pop(&ring);
 	pop(&ring);
 	pop(&ring);
-	assert_true(wlr_spice_ring_request_notify(&ring));
+	assert_true(spb_ring_request_notify(&ring));
 	push(&ring, 4);
-	assert_true(wlr_spice_ring_take_notify(&ring));
+	assert_true(spb_ring_take_notify(&ring));
 	push(&ring, 5);
-	assert_false(wlr_spice_ring_take_notify(&ring));
+	assert_false(spb_ring_take_notify(&ring));
 }
 
 /* A cursor command in the ring: the ring holds its address as QXL does. */
-static void push_cursor(struct wlr_spice_ring *ring, QXLCursorCmd *cursor) {
-	QXLCommandExt *slot = wlr_spice_ring_push(ring);
+static void push_cursor(struct spb_ring *ring, QXLCursorCmd *cursor) {
+	QXLCommandExt *slot = spb_ring_push(ring);
 	assert_non_null(slot);
 	*slot = (QXLCommandExt){
 		.cmd = { .type = QXL_CMD_CURSOR, .data = (QXLPHYSICAL)(uintptr_t)cursor },
@@ -116,21 +116,21 @@ static QXLCursorCmd move_to(int16_t x, int16_t y) {
 
 static void test_cursor_moves_coalesce(void **state) {
 	QXLCommandExt slots[8];
-	struct wlr_spice_ring ring;
-	wlr_spice_ring_init(&ring, slots, 8);
+	struct spb_ring ring;
+	spb_ring_init(&ring, slots, 8);
 	QXLCursorCmd move = move_to(5, 6);
 	// nothing waiting: the move is pushed
-	assert_false(wlr_spice_ring_coalesce_move(&ring, &move));
+	assert_false(spb_ring_coalesce_move(&ring, &move));
 
 	// a shape waiting: the move must follow it
 	QXLCursorCmd set = { .type = QXL_CURSOR_SET };
 	push_cursor(&ring, &set);
-	assert_false(wlr_spice_ring_coalesce_move(&ring, &move));
+	assert_false(spb_ring_coalesce_move(&ring, &move));
 
 	// a move waiting last: it goes to the new position, nothing is pushed
 	QXLCursorCmd queued = move_to(1, 2);
 	push_cursor(&ring, &queued);
-	assert_true(wlr_spice_ring_coalesce_move(&ring, &move));
+	assert_true(spb_ring_coalesce_move(&ring, &move));
 	assert_int_equal(ring.count, 2);
 	assert_int_equal(queued.u.position.x, 5);
 	assert_int_equal(queued.u.position.y, 6);
@@ -138,19 +138,19 @@ static void test_cursor_moves_coalesce(void **state) {
 
 	// only moves coalesce
 	QXLCursorCmd hide = { .type = QXL_CURSOR_HIDE };
-	assert_false(wlr_spice_ring_coalesce_move(&ring, &hide));
+	assert_false(spb_ring_coalesce_move(&ring, &hide));
 	// and only with the last command: after a hide, a move is a new command
 	push_cursor(&ring, &hide);
-	assert_false(wlr_spice_ring_coalesce_move(&ring, &move));
+	assert_false(spb_ring_coalesce_move(&ring, &move));
 
 	// a move the worker has taken is not touched any more
 	QXLCommandExt cmd;
-	while (wlr_spice_ring_pop(&ring, &cmd)) {
+	while (spb_ring_pop(&ring, &cmd)) {
 	}
 	QXLCursorCmd taken = move_to(7, 8);
 	push_cursor(&ring, &taken);
-	assert_true(wlr_spice_ring_pop(&ring, &cmd));
-	assert_false(wlr_spice_ring_coalesce_move(&ring, &move));
+	assert_true(spb_ring_pop(&ring, &cmd));
+	assert_false(spb_ring_coalesce_move(&ring, &move));
 	assert_int_equal(taken.u.position.x, 7);
 }
 
@@ -166,7 +166,7 @@ static void test_cursor_moves_coalesce(void **state) {
 struct seam {
 	pthread_mutex_t lock; // qxl.c's: guards ring
 	QXLCommandExt slots[16];
-	struct wlr_spice_ring ring;
+	struct spb_ring ring;
 
 	pthread_mutex_t wake_lock; // the wakeup channel: guards the rest
 	pthread_cond_t woken;
@@ -219,7 +219,7 @@ static void *worker(void *data) {
 	while (true) {
 		pthread_mutex_lock(&seam->lock);
 		QXLCommandExt cmd;
-		bool got = wlr_spice_ring_pop(&seam->ring, &cmd);
+		bool got = spb_ring_pop(&seam->ring, &cmd);
 		pthread_mutex_unlock(&seam->lock);
 		if (got) {
 			seam->out_of_order += cmd.cmd.data != seam->received + 1;
@@ -227,7 +227,7 @@ static void *worker(void *data) {
 			continue;
 		}
 		pthread_mutex_lock(&seam->lock);
-		bool empty = wlr_spice_ring_request_notify(&seam->ring);
+		bool empty = spb_ring_request_notify(&seam->ring);
 		pthread_mutex_unlock(&seam->lock);
 		if (empty && !sleep_until_woken(seam)) {
 			return NULL; // done and nothing pushed since the ring went empty, or lost
@@ -241,7 +241,7 @@ static void test_threads_lose_no_wakeup(void **state) {
 	pthread_mutex_init(&seam->lock, NULL);
 	pthread_mutex_init(&seam->wake_lock, NULL);
 	pthread_cond_init(&seam->woken, NULL);
-	wlr_spice_ring_init(&seam->ring, seam->slots, 16);
+	spb_ring_init(&seam->ring, seam->slots, 16);
 	pthread_t thread;
 	assert_int_equal(pthread_create(&thread, NULL, worker, seam), 0);
 
@@ -250,11 +250,11 @@ static void test_threads_lose_no_wakeup(void **state) {
 	while (sent < COMMANDS && !lost) {
 		pthread_mutex_lock(&seam->lock);
 		lost = seam->lost_wakeups > 0;
-		QXLCommandExt *slot = wlr_spice_ring_push(&seam->ring);
+		QXLCommandExt *slot = spb_ring_push(&seam->ring);
 		if (slot != NULL) {
 			*slot = command(++sent);
 		}
-		bool wake_worker = slot != NULL && wlr_spice_ring_take_notify(&seam->ring);
+		bool wake_worker = slot != NULL && spb_ring_take_notify(&seam->ring);
 		pthread_mutex_unlock(&seam->lock);
 		if (wake_worker) {
 			wake(seam);

@@ -24,9 +24,9 @@
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 enum {
-	NONE = WLR_SPICE_SCANCODE_NONE,
-	KEY = WLR_SPICE_SCANCODE_KEY,
-	UNKNOWN = WLR_SPICE_SCANCODE_UNKNOWN,
+	NONE = SPB_SCANCODE_NONE,
+	KEY = SPB_SCANCODE_KEY,
+	UNKNOWN = SPB_SCANCODE_UNKNOWN,
 };
 
 /*
@@ -72,24 +72,24 @@ static const uint32_t keys_105[] = {
 };
 
 struct event {
-	enum wlr_spice_scancode_result result;
+	enum spb_scancode_result result;
 	uint32_t keycode;
 	bool pressed;
 	uint16_t scancode;
 };
 
-static struct event feed(struct wlr_spice_scancode_decoder *decoder, uint8_t byte) {
+static struct event feed(struct spb_scancode_decoder *decoder, uint8_t byte) {
 	struct event ev;
 	// Poison the outputs: feed must write all three every time.
 	ev.keycode = 0xdeadbeef;
 	ev.pressed = true;
 	ev.scancode = 0xbeef;
-	ev.result = wlr_spice_scancode_feed(decoder, byte, &ev.keycode, &ev.pressed,
+	ev.result = spb_scancode_feed(decoder, byte, &ev.keycode, &ev.pressed,
 		&ev.scancode);
 	return ev;
 }
 
-static void assert_none(struct wlr_spice_scancode_decoder *decoder, uint8_t byte) {
+static void assert_none(struct spb_scancode_decoder *decoder, uint8_t byte) {
 	struct event ev = feed(decoder, byte);
 	assert_int_equal(ev.result, NONE);
 	assert_int_equal(ev.keycode, 0);
@@ -97,7 +97,7 @@ static void assert_none(struct wlr_spice_scancode_decoder *decoder, uint8_t byte
 	assert_int_equal(ev.scancode, 0);
 }
 
-static void assert_key(struct wlr_spice_scancode_decoder *decoder, uint8_t byte,
+static void assert_key(struct spb_scancode_decoder *decoder, uint8_t byte,
 		uint32_t keycode, bool pressed, uint16_t scancode) {
 	struct event ev = feed(decoder, byte);
 	assert_int_equal(ev.result, KEY);
@@ -106,7 +106,7 @@ static void assert_key(struct wlr_spice_scancode_decoder *decoder, uint8_t byte,
 	assert_int_equal(ev.scancode, scancode);
 }
 
-static void assert_unknown(struct wlr_spice_scancode_decoder *decoder, uint8_t byte,
+static void assert_unknown(struct spb_scancode_decoder *decoder, uint8_t byte,
 		bool pressed, uint16_t scancode) {
 	struct event ev = feed(decoder, byte);
 	assert_int_equal(ev.result, UNKNOWN);
@@ -120,7 +120,7 @@ static bool is_extended(uint16_t scancode) {
 }
 
 /* Feeds the make (or break) bytes of a table scancode; the last must give the key. */
-static void assert_stroke(struct wlr_spice_scancode_decoder *decoder, uint16_t scancode,
+static void assert_stroke(struct spb_scancode_decoder *decoder, uint16_t scancode,
 		uint32_t keycode, bool pressed) {
 	uint8_t code = (scancode & 0x7f) | (pressed ? 0 : 0x80);
 	if (is_extended(scancode)) {
@@ -129,7 +129,7 @@ static void assert_stroke(struct wlr_spice_scancode_decoder *decoder, uint16_t s
 	assert_key(decoder, code, keycode, pressed, scancode);
 }
 
-static const struct wlr_spice_scancode_entry *entries(size_t *count) {
+static const struct spb_scancode_entry *entries(size_t *count) {
 	*count = ARRAY_LEN(table);
 	assert_true(*count > 0);
 	return table;
@@ -161,7 +161,7 @@ static uint16_t keycode_to_scancode(uint32_t keycode) {
 
 static void test_table_well_formed(void **state) {
 	size_t n;
-	const struct wlr_spice_scancode_entry *t = entries(&n);
+	const struct spb_scancode_entry *t = entries(&n);
 
 	for (size_t i = 0; i < n; i++) {
 		uint16_t sc = t[i].scancode;
@@ -184,7 +184,7 @@ static void test_table_well_formed(void **state) {
 
 static void test_table_unique_keycodes(void **state) {
 	size_t n;
-	const struct wlr_spice_scancode_entry *t = entries(&n);
+	const struct spb_scancode_entry *t = entries(&n);
 
 	for (size_t i = 0; i < n; i++) {
 		for (size_t j = i + 1; j < n; j++) {
@@ -219,7 +219,7 @@ static void test_table_unique_keycodes(void **state) {
 
 static void test_table_lookup_roundtrip(void **state) {
 	size_t n;
-	const struct wlr_spice_scancode_entry *t = entries(&n);
+	const struct spb_scancode_entry *t = entries(&n);
 
 	for (size_t i = 0; i < n; i++) {
 		assert_int_equal(scancode_to_keycode(t[i].scancode), t[i].keycode);
@@ -232,9 +232,9 @@ static void test_table_lookup_roundtrip(void **state) {
 
 static void test_table_decoder_roundtrip(void **state) {
 	size_t n;
-	const struct wlr_spice_scancode_entry *t = entries(&n);
-	struct wlr_spice_scancode_decoder decoder;
-	wlr_spice_scancode_decoder_init(&decoder);
+	const struct spb_scancode_entry *t = entries(&n);
+	struct spb_scancode_decoder decoder;
+	spb_scancode_decoder_init(&decoder);
 
 	for (size_t i = 0; i < n; i++) {
 		assert_stroke(&decoder, t[i].scancode, t[i].keycode, true);
@@ -275,16 +275,16 @@ static void test_105_keys_present(void **state) {
 }
 
 static void test_pause(void **state) {
-	struct wlr_spice_scancode_decoder decoder;
-	wlr_spice_scancode_decoder_init(&decoder);
+	struct spb_scancode_decoder decoder;
+	spb_scancode_decoder_init(&decoder);
 
 	// what a keyboard sends, all on press
 	assert_none(&decoder, 0xe1);
 	assert_none(&decoder, 0x1d);
-	assert_key(&decoder, 0x45, KEY_PAUSE, true, WLR_SPICE_SCANCODE_PAUSE);
+	assert_key(&decoder, 0x45, KEY_PAUSE, true, SPB_SCANCODE_PAUSE);
 	assert_none(&decoder, 0xe1);
 	assert_none(&decoder, 0x9d);
-	assert_key(&decoder, 0xc5, KEY_PAUSE, false, WLR_SPICE_SCANCODE_PAUSE);
+	assert_key(&decoder, 0xc5, KEY_PAUSE, false, SPB_SCANCODE_PAUSE);
 
 	// the decoder is idle again
 	assert_key(&decoder, 0x1d, KEY_LEFTCTRL, true, 0x1d);
@@ -292,12 +292,12 @@ static void test_pause(void **state) {
 	assert_key(&decoder, 0xc5, KEY_NUMLOCK, false, 0x45);
 	assert_key(&decoder, 0x9d, KEY_LEFTCTRL, false, 0x1d);
 
-	assert_int_equal(scancode_to_keycode(WLR_SPICE_SCANCODE_PAUSE), KEY_PAUSE);
+	assert_int_equal(scancode_to_keycode(SPB_SCANCODE_PAUSE), KEY_PAUSE);
 }
 
 static void test_ctrl_break(void **state) {
-	struct wlr_spice_scancode_decoder decoder;
-	wlr_spice_scancode_decoder_init(&decoder);
+	struct spb_scancode_decoder decoder;
+	spb_scancode_decoder_init(&decoder);
 
 	assert_key(&decoder, 0x1d, KEY_LEFTCTRL, true, 0x1d);
 	assert_none(&decoder, 0xe0);
@@ -308,8 +308,8 @@ static void test_ctrl_break(void **state) {
 }
 
 static void test_print_screen(void **state) {
-	struct wlr_spice_scancode_decoder decoder;
-	wlr_spice_scancode_decoder_init(&decoder);
+	struct spb_scancode_decoder decoder;
+	spb_scancode_decoder_init(&decoder);
 
 	// with fake shifts, as a keyboard sends it
 	const uint8_t make[] = { 0xe0, 0x2a, 0xe0 };
@@ -338,8 +338,8 @@ static void test_print_screen(void **state) {
 }
 
 static void test_fake_shifts_around_navigation(void **state) {
-	struct wlr_spice_scancode_decoder decoder;
-	wlr_spice_scancode_decoder_init(&decoder);
+	struct spb_scancode_decoder decoder;
+	spb_scancode_decoder_init(&decoder);
 
 	// Num Lock on: Insert wrapped in a fake left shift press/release
 	assert_none(&decoder, 0xe0);
@@ -371,8 +371,8 @@ static void test_fake_shifts_around_navigation(void **state) {
 }
 
 static void test_unknown(void **state) {
-	struct wlr_spice_scancode_decoder decoder;
-	wlr_spice_scancode_decoder_init(&decoder);
+	struct spb_scancode_decoder decoder;
+	spb_scancode_decoder_init(&decoder);
 
 	assert_unknown(&decoder, 0x55, true, 0x55);
 	assert_unknown(&decoder, 0xd5, false, 0x55);
@@ -409,8 +409,8 @@ static void test_unknown(void **state) {
 }
 
 static void test_ignored_bytes(void **state) {
-	struct wlr_spice_scancode_decoder decoder;
-	wlr_spice_scancode_decoder_init(&decoder);
+	struct spb_scancode_decoder decoder;
+	spb_scancode_decoder_init(&decoder);
 
 	assert_none(&decoder, 0x00);
 	assert_none(&decoder, 0xff);
@@ -431,12 +431,12 @@ static void test_ignored_bytes(void **state) {
 	assert_none(&decoder, 0x00);
 	assert_none(&decoder, 0x1d);
 	assert_none(&decoder, 0xff);
-	assert_key(&decoder, 0x45, KEY_PAUSE, true, WLR_SPICE_SCANCODE_PAUSE);
+	assert_key(&decoder, 0x45, KEY_PAUSE, true, SPB_SCANCODE_PAUSE);
 }
 
 static void test_malformed(void **state) {
-	struct wlr_spice_scancode_decoder decoder;
-	wlr_spice_scancode_decoder_init(&decoder);
+	struct spb_scancode_decoder decoder;
+	spb_scancode_decoder_init(&decoder);
 
 	// the byte that breaks an E1 sequence is decoded afresh
 	assert_none(&decoder, 0xe1);
@@ -462,36 +462,36 @@ static void test_malformed(void **state) {
 	assert_none(&decoder, 0xe1);
 	assert_none(&decoder, 0xe1);
 	assert_none(&decoder, 0x1d);
-	assert_key(&decoder, 0x45, KEY_PAUSE, true, WLR_SPICE_SCANCODE_PAUSE);
+	assert_key(&decoder, 0x45, KEY_PAUSE, true, SPB_SCANCODE_PAUSE);
 	assert_none(&decoder, 0xe1);
 	assert_none(&decoder, 0x9d);
 	assert_none(&decoder, 0xe1);
 	assert_none(&decoder, 0x9d);
-	assert_key(&decoder, 0xc5, KEY_PAUSE, false, WLR_SPICE_SCANCODE_PAUSE);
+	assert_key(&decoder, 0xc5, KEY_PAUSE, false, SPB_SCANCODE_PAUSE);
 	assert_none(&decoder, 0xe0);
 	assert_none(&decoder, 0xe1);
 	assert_none(&decoder, 0x1d);
-	assert_key(&decoder, 0x45, KEY_PAUSE, true, WLR_SPICE_SCANCODE_PAUSE);
+	assert_key(&decoder, 0x45, KEY_PAUSE, true, SPB_SCANCODE_PAUSE);
 
 	// init forgets a pending prefix
 	assert_none(&decoder, 0xe0);
-	wlr_spice_scancode_decoder_init(&decoder);
+	spb_scancode_decoder_init(&decoder);
 	assert_key(&decoder, 0x1d, KEY_LEFTCTRL, true, 0x1d);
 	assert_none(&decoder, 0xe1);
 	assert_none(&decoder, 0x1d);
-	wlr_spice_scancode_decoder_init(&decoder);
+	spb_scancode_decoder_init(&decoder);
 	assert_key(&decoder, 0x45, KEY_NUMLOCK, true, 0x45);
 }
 
 static void test_null_outputs(void **state) {
-	struct wlr_spice_scancode_decoder decoder;
-	wlr_spice_scancode_decoder_init(&decoder);
+	struct spb_scancode_decoder decoder;
+	spb_scancode_decoder_init(&decoder);
 
-	assert_int_equal(wlr_spice_scancode_feed(&decoder, 0xe0, NULL, NULL, NULL), NONE);
-	assert_int_equal(wlr_spice_scancode_feed(&decoder, 0x48, NULL, NULL, NULL), KEY);
-	assert_int_equal(wlr_spice_scancode_feed(&decoder, 0x55, NULL, NULL, NULL), UNKNOWN);
+	assert_int_equal(spb_scancode_feed(&decoder, 0xe0, NULL, NULL, NULL), NONE);
+	assert_int_equal(spb_scancode_feed(&decoder, 0x48, NULL, NULL, NULL), KEY);
+	assert_int_equal(spb_scancode_feed(&decoder, 0x55, NULL, NULL, NULL), UNKNOWN);
 	uint32_t keycode = 0;
-	assert_int_equal(wlr_spice_scancode_feed(&decoder, 0x9e, &keycode, NULL, NULL), KEY);
+	assert_int_equal(spb_scancode_feed(&decoder, 0x9e, &keycode, NULL, NULL), KEY);
 	assert_int_equal(keycode, KEY_A);
 }
 
@@ -509,7 +509,7 @@ static uint32_t next_random(uint32_t *s) {
  * After any state, 'A' pressed and released twice decodes: the first press
  * only fails (as E0 1E) when an E0 prefix was pending, everything else exactly.
  */
-static void assert_recovers(struct wlr_spice_scancode_decoder *decoder, bool e0_pending) {
+static void assert_recovers(struct spb_scancode_decoder *decoder, bool e0_pending) {
 	if (e0_pending) {
 		assert_unknown(decoder, 0x1e, true, 0xe01e);
 	} else {
@@ -526,8 +526,8 @@ static void test_random_garbage(void **state) {
 		0x00, 0xff, 0xe0, 0xe1, 0x1d, 0x9d, 0x45, 0xc5, 0x2a, 0xaa, 0x36, 0xb6,
 		0x37, 0xb7, 0x46, 0xc6,
 	};
-	struct wlr_spice_scancode_decoder decoder;
-	wlr_spice_scancode_decoder_init(&decoder);
+	struct spb_scancode_decoder decoder;
+	spb_scancode_decoder_init(&decoder);
 	uint32_t seed = 0x5c4bc0de;
 	bool e0_pending = false;
 	size_t counts[3] = {0}, pauses = 0;
@@ -538,18 +538,18 @@ static void test_random_garbage(void **state) {
 
 		struct event ev = feed(&decoder, byte);
 		switch (ev.result) {
-		case WLR_SPICE_SCANCODE_NONE:
+		case SPB_SCANCODE_NONE:
 			assert_int_equal(ev.keycode, 0);
 			assert_int_equal(ev.scancode, 0);
 			break;
-		case WLR_SPICE_SCANCODE_KEY:
+		case SPB_SCANCODE_KEY:
 			assert_int_not_equal(ev.keycode, 0);
 			assert_int_equal(scancode_to_keycode(ev.scancode), ev.keycode);
-			if (ev.scancode == WLR_SPICE_SCANCODE_PAUSE) {
+			if (ev.scancode == SPB_SCANCODE_PAUSE) {
 				pauses++;
 			}
 			break;
-		case WLR_SPICE_SCANCODE_UNKNOWN:
+		case SPB_SCANCODE_UNKNOWN:
 			assert_int_equal(ev.keycode, 0);
 			assert_int_equal(scancode_to_keycode(ev.scancode), 0);
 			break;
@@ -563,7 +563,7 @@ static void test_random_garbage(void **state) {
 		}
 		if (i % 97 == 0) {
 			// on a copy, so the garbage stream goes on undisturbed
-			struct wlr_spice_scancode_decoder copy = decoder;
+			struct spb_scancode_decoder copy = decoder;
 			assert_recovers(&copy, e0_pending);
 		}
 	}
