@@ -25,6 +25,7 @@
 #include "clock.h"
 #include "fds.h"
 #include "server.h"
+#include "xwayland.h"
 
 // How often the end loop looks for new children (orphans reparented to us).
 #define SCAN_INTERVAL_MS 50
@@ -188,7 +189,7 @@ void swl_children_reap(struct swl_server *server) {
 			return;
 		}
 		pid_t pid = info.si_pid;
-		if (swl_xwayland_helper_pending(server, pid)) {
+		if (swl_xwayland_helper_pending(server->xwayland, pid)) {
 			// The pipe is readable by now: wlroots reaps the helper in this
 			// loop iteration. Children that exited behind it are reaped on
 			// the next look.

@@ -11,6 +11,7 @@
 #include <wlr/types/wlr_data_device.h>
 #include <wlr/types/wlr_primary_selection.h>
 #include <wlr/util/log.h>
+#include "clipboard.h"
 #include "server.h"
 #include "wlr_spice.h"
 
@@ -84,8 +85,9 @@ static size_t list_mime_types(struct wl_array *array, const char **out, size_t m
 	return n;
 }
 
-static void handle_client_offer(struct wl_listener *listener, void *data) {
-	struct swl_server *server = wl_container_of(listener, server, clipboard_offer);
+static void handle_offer(struct wl_listener *listener, void *data) {
+	struct swl_clipboard *clipboard = wl_container_of(listener, clipboard, offer);
+	struct swl_server *server = clipboard->server;
 	struct wlr_spice_clipboard_offer_event *event = data;
 	uint32_t serial = wl_display_next_serial(server->display);
 	if (event->selection == WLR_SPICE_SELECTION_CLIPBOARD) {
@@ -115,8 +117,9 @@ static void handle_client_offer(struct wl_listener *listener, void *data) {
 	}
 }
 
-static void handle_client_release(struct wl_listener *listener, void *data) {
-	struct swl_server *server = wl_container_of(listener, server, clipboard_release);
+static void handle_release(struct wl_listener *listener, void *data) {
+	struct swl_clipboard *clipboard = wl_container_of(listener, clipboard, release);
+	struct swl_server *server = clipboard->server;
 	enum wlr_spice_selection *selection = data;
 	struct wlr_seat *seat = server->seat;
 	uint32_t serial = wl_display_next_serial(server->display);
@@ -164,10 +167,10 @@ static const char *pick_mime(const char *wanted, const char **offered, size_t n)
 
 #define MAX_MIME_TYPES 64
 
-static void handle_client_request(struct wl_listener *listener, void *data) {
-	struct swl_server *server = wl_container_of(listener, server, clipboard_request);
+static void handle_request(struct wl_listener *listener, void *data) {
+	struct swl_clipboard *clipboard = wl_container_of(listener, clipboard, request);
 	struct wlr_spice_clipboard_request_event *event = data;
-	struct wlr_seat *seat = server->seat;
+	struct wlr_seat *seat = clipboard->server->seat;
 	const char *offered[MAX_MIME_TYPES];
 	if (event->selection == WLR_SPICE_SELECTION_CLIPBOARD) {
 		struct wlr_data_source *source = seat->selection_source;
@@ -195,7 +198,8 @@ static void handle_client_request(struct wl_listener *listener, void *data) {
 }
 
 static void handle_set_selection(struct wl_listener *listener, void *data) {
-	struct swl_server *server = wl_container_of(listener, server, seat_set_selection);
+	struct swl_clipboard *clipboard = wl_container_of(listener, clipboard, set_selection);
+	struct swl_server *server = clipboard->server;
 	struct wlr_data_source *source = server->seat->selection_source;
 	if (source != NULL && source->impl == &data_source_impl) {
 		return; // the client's own offer coming back
@@ -206,7 +210,8 @@ static void handle_set_selection(struct wl_listener *listener, void *data) {
 }
 
 static void handle_set_primary_selection(struct wl_listener *listener, void *data) {
-	struct swl_server *server = wl_container_of(listener, server, seat_set_primary_selection);
+	struct swl_clipboard *clipboard = wl_container_of(listener, clipboard, set_primary_selection);
+	struct swl_server *server = clipboard->server;
 	struct wlr_primary_selection_source *source = server->seat->primary_selection_source;
 	if (source != NULL && source->impl == &primary_source_impl) {
 		return;
@@ -216,33 +221,40 @@ static void handle_set_primary_selection(struct wl_listener *listener, void *dat
 	wlr_spice_backend_clipboard_set(server->backend, WLR_SPICE_SELECTION_PRIMARY, mimes, n);
 }
 
-bool swl_clipboard_init(struct swl_server *server) {
+struct swl_clipboard *swl_clipboard_create(struct swl_server *server) {
+	struct swl_clipboard *clipboard = calloc(1, sizeof(*clipboard));
+	if (clipboard == NULL) {
+		return NULL;
+	}
+	clipboard->server = server;
 	struct wlr_spice_agent_events *events = wlr_spice_backend_get_agent_events(server->backend);
 	if (events == NULL) {
-		return true; // another backend: nothing to share with
+		return clipboard; // another backend: nothing to share with
 	}
-	server->clipboard_offer.notify = handle_client_offer;
-	wl_signal_add(&events->clipboard_offer, &server->clipboard_offer);
-	server->clipboard_release.notify = handle_client_release;
-	wl_signal_add(&events->clipboard_release, &server->clipboard_release);
-	server->clipboard_request.notify = handle_client_request;
-	wl_signal_add(&events->clipboard_request, &server->clipboard_request);
-	server->seat_set_selection.notify = handle_set_selection;
-	wl_signal_add(&server->seat->events.set_selection, &server->seat_set_selection);
-	server->seat_set_primary_selection.notify = handle_set_primary_selection;
-	wl_signal_add(
-			&server->seat->events.set_primary_selection, &server->seat_set_primary_selection);
-	return true;
+	clipboard->offer.notify = handle_offer;
+	wl_signal_add(&events->clipboard_offer, &clipboard->offer);
+	clipboard->release.notify = handle_release;
+	wl_signal_add(&events->clipboard_release, &clipboard->release);
+	clipboard->request.notify = handle_request;
+	wl_signal_add(&events->clipboard_request, &clipboard->request);
+	clipboard->set_selection.notify = handle_set_selection;
+	wl_signal_add(&server->seat->events.set_selection, &clipboard->set_selection);
+	clipboard->set_primary_selection.notify = handle_set_primary_selection;
+	wl_signal_add(&server->seat->events.set_primary_selection,
+			&clipboard->set_primary_selection);
+	return clipboard;
 }
 
-void swl_clipboard_finish(struct swl_server *server) {
-	if (server->clipboard_offer.notify == NULL) {
+void swl_clipboard_destroy(struct swl_clipboard *clipboard) {
+	if (clipboard == NULL) {
 		return;
 	}
-	wl_list_remove(&server->clipboard_offer.link);
-	wl_list_remove(&server->clipboard_release.link);
-	wl_list_remove(&server->clipboard_request.link);
-	wl_list_remove(&server->seat_set_selection.link);
-	wl_list_remove(&server->seat_set_primary_selection.link);
-	server->clipboard_offer.notify = NULL;
+	if (clipboard->offer.notify != NULL) {
+		wl_list_remove(&clipboard->offer.link);
+		wl_list_remove(&clipboard->release.link);
+		wl_list_remove(&clipboard->request.link);
+		wl_list_remove(&clipboard->set_selection.link);
+		wl_list_remove(&clipboard->set_primary_selection.link);
+	}
+	free(clipboard);
 }

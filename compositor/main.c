@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <wlr/util/log.h>
 #include "options.h"
+#include "seat.h"
 #include "server.h"
 #include "web.h"
 #include "wlr_spice.h"
@@ -187,6 +188,104 @@ static bool check_runtime_dir(void) {
 	return true;
 }
 
+/*
+ * Start-up before the server: the keymap, the log, the runtime directory,
+ * the password out of the environment, the children. The keymap, or NULL
+ * with *status the exit status.
+ */
+static struct xkb_keymap *prepare(const struct swl_options *options, int *status) {
+	*status = 2;
+	struct xkb_keymap *keymap = swl_keymap_create(options);
+	if (keymap == NULL) {
+		fprintf(stderr,
+				"spice-wl: cannot compile the keyboard layout: layout '%s', model '%s', "
+				"variant '%s', options '%s'\n",
+				options->keyboard_layout ? options->keyboard_layout : "(default)",
+				options->keyboard_model ? options->keyboard_model : "(default)",
+				options->keyboard_variant ? options->keyboard_variant : "",
+				options->keyboard_options ? options->keyboard_options : "");
+		return NULL;
+	}
+
+	// A server's normal log: where it listens, clients coming and going.
+	enum wlr_log_importance level = options->verbose > 0 ? WLR_DEBUG : WLR_INFO;
+	wlr_log_init(level, NULL);
+
+	*status = 1;
+	if (!check_runtime_dir()) {
+		xkb_keymap_unref(keymap);
+		return NULL;
+	}
+	// COMMAND and its children must not inherit the password, and the
+	// process's own environment must not show it.
+	wipe_password_env();
+	// Before anything forks (wlroots starts Xwayland in swl_server_init).
+	if (!swl_children_init()) {
+		xkb_keymap_unref(keymap);
+		return NULL;
+	}
+	// A client that vanishes mid-write must not kill the session.
+	signal(SIGPIPE, SIG_IGN);
+	return keymap;
+}
+
+/* Sets up the server, runs the session until it ends; the exit status. */
+static int run_session(struct swl_server *server, const struct swl_options *options) {
+	if (!swl_server_init(server, options)) {
+		fprintf(stderr, "spice-wl: cannot set up the compositor (run with -v for details)\n");
+		return 1;
+	}
+
+	int status = 1;
+	struct swl_web *web = NULL;
+	struct wl_event_source *sigint =
+			wl_event_loop_add_signal(server->loop, SIGINT, handle_terminate_signal, server);
+	struct wl_event_source *sigterm =
+			wl_event_loop_add_signal(server->loop, SIGTERM, handle_terminate_signal, server);
+	struct wl_event_source *sigchld =
+			wl_event_loop_add_signal(server->loop, SIGCHLD, handle_sigchld, server);
+
+	if (!swl_server_start(server)) {
+		fprintf(stderr,
+				"spice-wl: cannot start: SPICE port %d on %s busy or Wayland "
+				"socket unavailable (run with -v for details)\n",
+				options->port, options->listen);
+		goto out;
+	}
+
+	// Its thread inherits the signal mask, which now blocks the signals the
+	// loop handles: they go to the main thread's signalfd, not to it.
+	if (options->web_port > 0 && (web = start_web(options, server->listen_fd)) == NULL) {
+		goto out;
+	}
+
+	// The spice:// line stays the first: scripts and the tests wait for it.
+	printf("%s\n", wlr_spice_backend_get_uri(server->backend));
+	if (web != NULL) {
+		printf("%s\n", swl_web_get_url(web));
+	}
+	fflush(stdout);
+
+	if (options->command != NULL) {
+		if (!swl_command_spawn(server, options->command)) {
+			status = 127;
+			goto out;
+		}
+	}
+
+	wl_display_run(server->display);
+	server->shutting_down = true;
+	status = options->command != NULL ? server->exit_status : 0;
+	swl_command_terminate(server);
+
+out:
+	swl_web_destroy(web);
+	wl_event_source_remove(sigint);
+	wl_event_source_remove(sigterm);
+	wl_event_source_remove(sigchld);
+	return status;
+}
+
 int main(int argc, char *argv[]) {
 	struct swl_options options;
 	swl_options_init(&options);
@@ -201,41 +300,13 @@ int main(int argc, char *argv[]) {
 		return 2;
 	}
 
-	struct xkb_keymap *keymap = swl_keymap_create(&options);
+	int status;
+	struct xkb_keymap *keymap = prepare(&options, &status);
 	if (keymap == NULL) {
-		fprintf(stderr,
-				"spice-wl: cannot compile the keyboard layout: layout '%s', model '%s', "
-				"variant '%s', options '%s'\n",
-				options.keyboard_layout ? options.keyboard_layout : "(default)",
-				options.keyboard_model ? options.keyboard_model : "(default)",
-				options.keyboard_variant ? options.keyboard_variant : "",
-				options.keyboard_options ? options.keyboard_options : "");
 		swl_options_finish(&options);
-		return 2;
+		return status;
 	}
 
-	// A server's normal log: where it listens, clients coming and going.
-	enum wlr_log_importance level = options.verbose > 0 ? WLR_DEBUG : WLR_INFO;
-	wlr_log_init(level, NULL);
-
-	if (!check_runtime_dir()) {
-		xkb_keymap_unref(keymap);
-		swl_options_finish(&options);
-		return 1;
-	}
-	// COMMAND and its children must not inherit the password, and the
-	// process's own environment must not show it.
-	wipe_password_env();
-	// Before anything forks (wlroots starts Xwayland in swl_server_init).
-	if (!swl_children_init()) {
-		xkb_keymap_unref(keymap);
-		swl_options_finish(&options);
-		return 1;
-	}
-	// A client that vanishes mid-write must not kill the session.
-	signal(SIGPIPE, SIG_IGN);
-
-	int status = 1;
 	struct swl_server server = { 0 };
 	server.keymap = keymap;
 	server.listen_fd = take_activation_socket();
@@ -250,58 +321,7 @@ int main(int argc, char *argv[]) {
 		swl_options_finish(&options);
 		return 2;
 	}
-	if (!swl_server_init(&server, &options)) {
-		fprintf(stderr, "spice-wl: cannot set up the compositor (run with -v for details)\n");
-		goto out;
-	}
-
-	struct swl_web *web = NULL;
-	struct wl_event_source *sigint =
-			wl_event_loop_add_signal(server.loop, SIGINT, handle_terminate_signal, &server);
-	struct wl_event_source *sigterm =
-			wl_event_loop_add_signal(server.loop, SIGTERM, handle_terminate_signal, &server);
-	struct wl_event_source *sigchld =
-			wl_event_loop_add_signal(server.loop, SIGCHLD, handle_sigchld, &server);
-
-	if (!swl_server_start(&server)) {
-		fprintf(stderr,
-				"spice-wl: cannot start: SPICE port %d on %s busy or Wayland "
-				"socket unavailable (run with -v for details)\n",
-				options.port, options.listen);
-		goto out_signals;
-	}
-
-	// Its thread inherits the signal mask, which now blocks the signals the
-	// loop handles: they go to the main thread's signalfd, not to it.
-	if (options.web_port > 0 && (web = start_web(&options, server.listen_fd)) == NULL) {
-		goto out_signals;
-	}
-
-	// The spice:// line stays the first: scripts and the tests wait for it.
-	printf("%s\n", wlr_spice_backend_get_uri(server.backend));
-	if (web != NULL) {
-		printf("%s\n", swl_web_get_url(web));
-	}
-	fflush(stdout);
-
-	if (options.command != NULL) {
-		if (!swl_command_spawn(&server, options.command)) {
-			status = 127;
-			goto out_signals;
-		}
-	}
-
-	wl_display_run(server.display);
-	server.shutting_down = true;
-	status = options.command != NULL ? server.exit_status : 0;
-	swl_command_terminate(&server);
-
-out_signals:
-	swl_web_destroy(web);
-	wl_event_source_remove(sigint);
-	wl_event_source_remove(sigterm);
-	wl_event_source_remove(sigchld);
-out:
+	status = run_session(&server, &options);
 	swl_server_finish(&server);
 	// Whatever is left: COMMAND's group, Xwayland, orphans reparented to us.
 	swl_children_end(CHILD_GRACE_MS);

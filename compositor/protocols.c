@@ -17,6 +17,7 @@
 #include <wlr/types/wlr_virtual_pointer_v1.h>
 #include <wlr/types/wlr_xdg_output_v1.h>
 #include <wlr/util/log.h>
+#include "seat.h"
 #include "server.h"
 
 struct swl_protocols {

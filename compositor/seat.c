@@ -20,6 +20,7 @@
 #include <wlr/xcursor.h>
 #include <xkbcommon/xkbcommon.h>
 #include "placement.h"
+#include "seat.h"
 #include "server.h"
 
 struct swl_keyboard {
@@ -124,9 +125,9 @@ static void add_keyboard(struct swl_server *server, struct wlr_input_device *dev
 	wlr_seat_set_keyboard(server->seat, device);
 }
 
-void swl_seat_handle_new_input(struct wl_listener *listener, void *data) {
-	struct swl_server *server = wl_container_of(listener, server, new_input);
-	swl_seat_add_input(server, data);
+static void handle_new_input(struct wl_listener *listener, void *data) {
+	struct swl_seat *seat = wl_container_of(listener, seat, new_input);
+	swl_seat_add_input(seat->server, data);
 }
 
 void swl_seat_add_input(struct swl_server *server, struct wlr_input_device *device) {
@@ -146,7 +147,7 @@ void swl_seat_add_input(struct swl_server *server, struct wlr_input_device *devi
 
 void swl_seat_begin_grab(struct swl_server *server, struct swl_view *view,
 		enum swl_grab_mode mode, uint32_t edges) {
-	struct swl_grab *grab = &server->grab;
+	struct swl_grab *grab = &server->input->grab;
 	if (view == NULL || !view->mapped || view->fullscreen) {
 		return;
 	}
@@ -178,7 +179,7 @@ void swl_seat_begin_grab(struct swl_server *server, struct swl_view *view,
 }
 
 void swl_seat_end_grab(struct swl_server *server, struct swl_view *view) {
-	struct swl_grab *grab = &server->grab;
+	struct swl_grab *grab = &server->input->grab;
 	if (grab->mode == SWL_GRAB_NONE || (view != NULL && grab->view != view)) {
 		return;
 	}
@@ -194,7 +195,7 @@ void swl_seat_end_grab(struct swl_server *server, struct swl_view *view) {
 }
 
 static void grab_motion(struct swl_server *server) {
-	struct swl_grab *grab = &server->grab;
+	struct swl_grab *grab = &server->input->grab;
 	struct swl_view *view = grab->view;
 	int dx = (int)(server->cursor->x - grab->cursor_x);
 	int dy = (int)(server->cursor->y - grab->cursor_y);
@@ -226,7 +227,7 @@ static void grab_motion(struct swl_server *server) {
 }
 
 static void process_motion(struct swl_server *server, uint32_t time) {
-	if (server->grab.mode != SWL_GRAB_NONE) {
+	if (server->input->grab.mode != SWL_GRAB_NONE) {
 		grab_motion(server);
 		return;
 	}
@@ -251,7 +252,8 @@ static void process_motion(struct swl_server *server, uint32_t time) {
 }
 
 static void handle_cursor_motion(struct wl_listener *listener, void *data) {
-	struct swl_server *server = wl_container_of(listener, server, cursor_motion);
+	struct swl_seat *seat = wl_container_of(listener, seat, cursor_motion);
+	struct swl_server *server = seat->server;
 	struct wlr_event_pointer_motion *event = data;
 	swl_protocols_notify_activity(server);
 	// Relative motion (the SPICE mouse in server mode, virtual pointers).
@@ -263,7 +265,8 @@ static void handle_cursor_motion(struct wl_listener *listener, void *data) {
 }
 
 static void handle_cursor_motion_absolute(struct wl_listener *listener, void *data) {
-	struct swl_server *server = wl_container_of(listener, server, cursor_motion_absolute);
+	struct swl_seat *seat = wl_container_of(listener, seat, cursor_motion_absolute);
+	struct swl_server *server = seat->server;
 	struct wlr_event_pointer_motion_absolute *event = data;
 	swl_protocols_notify_activity(server);
 	wlr_cursor_warp_absolute(server->cursor, event->device, event->x, event->y);
@@ -298,7 +301,7 @@ static bool frame_press(struct swl_server *server, struct swl_view *view, uint32
 	case SWL_FRAME_EDGE:
 		swl_seat_begin_grab(server, view, part == SWL_FRAME_TITLE ? SWL_GRAB_MOVE
 									 : SWL_GRAB_RESIZE, edges);
-		server->grab.button_consumed = server->grab.mode != SWL_GRAB_NONE;
+		server->input->grab.button_consumed = server->input->grab.mode != SWL_GRAB_NONE;
 		break;
 	case SWL_FRAME_NONE:
 		break;
@@ -307,10 +310,11 @@ static bool frame_press(struct swl_server *server, struct swl_view *view, uint32
 }
 
 static void handle_cursor_button(struct wl_listener *listener, void *data) {
-	struct swl_server *server = wl_container_of(listener, server, cursor_button);
+	struct swl_seat *seat = wl_container_of(listener, seat, cursor_button);
+	struct swl_server *server = seat->server;
 	struct wlr_event_pointer_button *event = data;
 	swl_protocols_notify_activity(server);
-	struct swl_grab *grab = &server->grab;
+	struct swl_grab *grab = &server->input->grab;
 	if (event->state == WLR_BUTTON_RELEASED && grab->mode != SWL_GRAB_NONE) {
 		bool consumed = grab->button_consumed;
 		swl_seat_end_grab(server, NULL);
@@ -362,7 +366,8 @@ static void handle_cursor_button(struct wl_listener *listener, void *data) {
 }
 
 static void handle_cursor_axis(struct wl_listener *listener, void *data) {
-	struct swl_server *server = wl_container_of(listener, server, cursor_axis);
+	struct swl_seat *seat = wl_container_of(listener, seat, cursor_axis);
+	struct swl_server *server = seat->server;
 	struct wlr_event_pointer_axis *event = data;
 	swl_protocols_notify_activity(server);
 	wlr_seat_pointer_notify_axis(server->seat, event->time_msec, event->orientation, event->delta,
@@ -370,12 +375,14 @@ static void handle_cursor_axis(struct wl_listener *listener, void *data) {
 }
 
 static void handle_cursor_frame(struct wl_listener *listener, void *data) {
-	struct swl_server *server = wl_container_of(listener, server, cursor_frame);
+	struct swl_seat *seat = wl_container_of(listener, seat, cursor_frame);
+	struct swl_server *server = seat->server;
 	wlr_seat_pointer_notify_frame(server->seat);
 }
 
 static void handle_request_set_cursor(struct wl_listener *listener, void *data) {
-	struct swl_server *server = wl_container_of(listener, server, request_set_cursor);
+	struct swl_seat *seat = wl_container_of(listener, seat, request_set_cursor);
+	struct swl_server *server = seat->server;
 	struct wlr_seat_pointer_request_set_cursor_event *event = data;
 	// Only the client with pointer focus may set the cursor.
 	if (server->seat->pointer_state.focused_client == event->seat_client) {
@@ -384,13 +391,15 @@ static void handle_request_set_cursor(struct wl_listener *listener, void *data) 
 }
 
 static void handle_request_set_selection(struct wl_listener *listener, void *data) {
-	struct swl_server *server = wl_container_of(listener, server, request_set_selection);
+	struct swl_seat *seat = wl_container_of(listener, seat, request_set_selection);
+	struct swl_server *server = seat->server;
 	struct wlr_seat_request_set_selection_event *event = data;
 	wlr_seat_set_selection(server->seat, event->source, event->serial);
 }
 
 static void handle_request_set_primary_selection(struct wl_listener *listener, void *data) {
-	struct swl_server *server = wl_container_of(listener, server, request_set_primary_selection);
+	struct swl_seat *seat = wl_container_of(listener, seat, request_set_primary_selection);
+	struct swl_server *server = seat->server;
 	struct wlr_seat_request_set_primary_selection_event *event = data;
 	wlr_seat_set_primary_selection(server->seat, event->source, event->serial);
 }
@@ -418,51 +427,67 @@ struct xkb_keymap *swl_keymap_create(const struct swl_options *options) {
 	return keymap;
 }
 
-bool swl_seat_init(struct swl_server *server) {
+struct swl_seat *swl_seat_create(struct swl_server *server) {
+	struct swl_seat *seat = calloc(1, sizeof(*seat));
+	if (seat == NULL) {
+		return NULL;
+	}
+	seat->server = server;
 	server->seat = wlr_seat_create(server->display, "seat0");
 	server->cursor = wlr_cursor_create();
 	server->xcursor_manager = wlr_xcursor_manager_create(NULL, 24);
 	if (server->seat == NULL || server->cursor == NULL || server->xcursor_manager == NULL) {
-		return false;
+		swl_seat_destroy(seat);
+		return NULL;
 	}
 	wlr_cursor_attach_output_layout(server->cursor, server->output_layout);
 	wlr_xcursor_manager_load(server->xcursor_manager, 1);
 
-	server->cursor_motion.notify = handle_cursor_motion;
-	wl_signal_add(&server->cursor->events.motion, &server->cursor_motion);
-	server->cursor_motion_absolute.notify = handle_cursor_motion_absolute;
-	wl_signal_add(&server->cursor->events.motion_absolute, &server->cursor_motion_absolute);
-	server->cursor_button.notify = handle_cursor_button;
-	wl_signal_add(&server->cursor->events.button, &server->cursor_button);
-	server->cursor_axis.notify = handle_cursor_axis;
-	wl_signal_add(&server->cursor->events.axis, &server->cursor_axis);
-	server->cursor_frame.notify = handle_cursor_frame;
-	wl_signal_add(&server->cursor->events.frame, &server->cursor_frame);
+	seat->new_input.notify = handle_new_input;
+	wl_signal_add(&server->backend->events.new_input, &seat->new_input);
 
-	server->request_set_cursor.notify = handle_request_set_cursor;
-	wl_signal_add(&server->seat->events.request_set_cursor, &server->request_set_cursor);
-	server->request_set_selection.notify = handle_request_set_selection;
-	wl_signal_add(&server->seat->events.request_set_selection, &server->request_set_selection);
-	server->request_set_primary_selection.notify = handle_request_set_primary_selection;
+	seat->cursor_motion.notify = handle_cursor_motion;
+	wl_signal_add(&server->cursor->events.motion, &seat->cursor_motion);
+	seat->cursor_motion_absolute.notify = handle_cursor_motion_absolute;
+	wl_signal_add(&server->cursor->events.motion_absolute, &seat->cursor_motion_absolute);
+	seat->cursor_button.notify = handle_cursor_button;
+	wl_signal_add(&server->cursor->events.button, &seat->cursor_button);
+	seat->cursor_axis.notify = handle_cursor_axis;
+	wl_signal_add(&server->cursor->events.axis, &seat->cursor_axis);
+	seat->cursor_frame.notify = handle_cursor_frame;
+	wl_signal_add(&server->cursor->events.frame, &seat->cursor_frame);
+
+	seat->request_set_cursor.notify = handle_request_set_cursor;
+	wl_signal_add(&server->seat->events.request_set_cursor, &seat->request_set_cursor);
+	seat->request_set_selection.notify = handle_request_set_selection;
+	wl_signal_add(&server->seat->events.request_set_selection, &seat->request_set_selection);
+	seat->request_set_primary_selection.notify = handle_request_set_primary_selection;
 	wl_signal_add(&server->seat->events.request_set_primary_selection,
-			&server->request_set_primary_selection);
-	return true;
+			&seat->request_set_primary_selection);
+	return seat;
 }
 
-void swl_seat_finish(struct swl_server *server) {
-	// Listeners are wired only once everything was created.
-	if (server->cursor_motion.notify != NULL) {
-		wl_list_remove(&server->cursor_motion.link);
-		wl_list_remove(&server->cursor_motion_absolute.link);
-		wl_list_remove(&server->cursor_button.link);
-		wl_list_remove(&server->cursor_axis.link);
-		wl_list_remove(&server->cursor_frame.link);
-		wl_list_remove(&server->request_set_cursor.link);
-		wl_list_remove(&server->request_set_selection.link);
-		wl_list_remove(&server->request_set_primary_selection.link);
+void swl_seat_destroy(struct swl_seat *seat) {
+	if (seat == NULL) {
+		return;
 	}
+	struct swl_server *server = seat->server;
+	// Listeners are wired only once everything was created.
+	if (seat->new_input.notify != NULL) {
+		wl_list_remove(&seat->new_input.link);
+		wl_list_remove(&seat->cursor_motion.link);
+		wl_list_remove(&seat->cursor_motion_absolute.link);
+		wl_list_remove(&seat->cursor_button.link);
+		wl_list_remove(&seat->cursor_axis.link);
+		wl_list_remove(&seat->cursor_frame.link);
+		wl_list_remove(&seat->request_set_cursor.link);
+		wl_list_remove(&seat->request_set_selection.link);
+		wl_list_remove(&seat->request_set_primary_selection.link);
+	}
+	// The wlr_seat goes with the display.
 	wlr_xcursor_manager_destroy(server->xcursor_manager);
 	wlr_cursor_destroy(server->cursor);
 	server->xcursor_manager = NULL;
 	server->cursor = NULL;
+	free(seat);
 }

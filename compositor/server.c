@@ -11,10 +11,13 @@
 #include <wlr/types/wlr_output.h>
 #include <wlr/types/wlr_primary_selection_v1.h>
 #include <wlr/util/log.h>
+#include "clipboard.h"
 #include "downloads.h"
 #include "fds.h"
+#include "seat.h"
 #include "server.h"
 #include "wlr_spice.h"
+#include "xwayland.h"
 
 static void handle_client_disconnected(struct wl_listener *listener, void *data) {
 	struct swl_server *server = wl_container_of(listener, server, client_disconnected);
@@ -24,25 +27,9 @@ static void handle_client_disconnected(struct wl_listener *listener, void *data)
 	}
 }
 
-bool swl_server_init(struct swl_server *server, const struct swl_options *options) {
-	server->options = options;
-	server->kiosk = options->policy == SWL_POLICY_KIOSK ||
-			(options->policy == SWL_POLICY_DEFAULT && options->command != NULL);
-	wl_list_init(&server->outputs);
-	wl_list_init(&server->views);
-	wl_list_init(&server->unmanaged);
-
-	server->display = wl_display_create();
-	if (server->display == NULL) {
-		wlr_log(WLR_ERROR, "cannot create the Wayland display");
-		return false;
-	}
-	server->loop = wl_display_get_event_loop(server->display);
-	if (!options->no_audio) {
-		// Without FIFO names (no runtime directory) there is no audio.
-		server->audio = swl_audio_create(server);
-	}
-
+/* The SPICE backend as the options say. */
+static struct wlr_backend *create_backend(struct swl_server *server) {
+	const struct swl_options *options = server->options;
 	struct wlr_spice_backend_options backend_options = {
 		.listen_addr = options->listen,
 		.listen_fd = server->listen_fd,
@@ -97,8 +84,30 @@ bool swl_server_init(struct swl_server *server, const struct swl_options *option
 		}
 	}
 	backend_options.download_dir = download_dir; // copied by the backend
-	server->backend = wlr_spice_backend_create(server->display, &backend_options);
+	struct wlr_backend *backend = wlr_spice_backend_create(server->display, &backend_options);
 	free(download_dir);
+	return backend;
+}
+
+bool swl_server_init(struct swl_server *server, const struct swl_options *options) {
+	server->options = options;
+	server->kiosk = options->policy == SWL_POLICY_KIOSK ||
+			(options->policy == SWL_POLICY_DEFAULT && options->command != NULL);
+	wl_list_init(&server->outputs);
+	wl_list_init(&server->views);
+
+	server->display = wl_display_create();
+	if (server->display == NULL) {
+		wlr_log(WLR_ERROR, "cannot create the Wayland display");
+		return false;
+	}
+	server->loop = wl_display_get_event_loop(server->display);
+	if (!options->no_audio) {
+		// Without FIFO names (no runtime directory) there is no audio.
+		server->audio = swl_audio_create(server);
+	}
+
+	server->backend = create_backend(server);
 	if (server->backend == NULL) {
 		return false;
 	}
@@ -130,8 +139,6 @@ bool swl_server_init(struct swl_server *server, const struct swl_options *option
 
 	server->new_output.notify = swl_output_handle_new;
 	wl_signal_add(&server->backend->events.new_output, &server->new_output);
-	server->new_input.notify = swl_seat_handle_new_input;
-	wl_signal_add(&server->backend->events.new_input, &server->new_input);
 	server->client_disconnected.notify = handle_client_disconnected;
 	wl_signal_add(&wlr_spice_backend_get_events(server->backend)->client_disconnected,
 			&server->client_disconnected);
@@ -143,7 +150,8 @@ bool swl_server_init(struct swl_server *server, const struct swl_options *option
 	server->new_xdg_surface.notify = swl_xdg_handle_new_surface;
 	wl_signal_add(&server->xdg_shell->events.new_surface, &server->new_xdg_surface);
 
-	if (!swl_seat_init(server)) {
+	server->input = swl_seat_create(server);
+	if (server->input == NULL) {
 		wlr_log(WLR_ERROR, "cannot create the seat");
 		return false;
 	}
@@ -153,10 +161,14 @@ bool swl_server_init(struct swl_server *server, const struct swl_options *option
 		wlr_log(WLR_ERROR, "cannot create the Wayland protocols");
 		return false;
 	}
-	if (!options->no_clipboard && !swl_clipboard_init(server)) {
-		return false;
+	if (!options->no_clipboard) {
+		server->clipboard = swl_clipboard_create(server);
+		if (server->clipboard == NULL) {
+			return false;
+		}
 	}
-	return swl_xwayland_init(server);
+	server->xwayland = swl_xwayland_create(server);
+	return true;
 }
 
 bool swl_server_start(struct swl_server *server) {
@@ -195,8 +207,10 @@ void swl_server_finish(struct swl_server *server) {
 		wl_event_source_remove(server->reap_timer);
 		server->reap_timer = NULL;
 	}
-	swl_xwayland_finish(server);
-	swl_clipboard_finish(server);
+	swl_xwayland_destroy(server->xwayland);
+	server->xwayland = NULL;
+	swl_clipboard_destroy(server->clipboard);
+	server->clipboard = NULL;
 	swl_decoration_finish(server);
 	swl_activation_finish(server);
 	wl_display_destroy_clients(server->display);
@@ -205,13 +219,13 @@ void swl_server_finish(struct swl_server *server) {
 	}
 	if (server->new_output.notify != NULL) {
 		wl_list_remove(&server->new_output.link);
-		wl_list_remove(&server->new_input.link);
 		wl_list_remove(&server->client_disconnected.link);
 	}
 	swl_layers_finish(server);
 	swl_text_input_finish(server);
 	swl_protocols_finish(server);
-	swl_seat_finish(server);
+	swl_seat_destroy(server->input);
+	server->input = NULL;
 	swl_audio_destroy(server->audio);
 	server->audio = NULL;
 	// Destroys the outputs and the SPICE server with them.

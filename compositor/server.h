@@ -21,34 +21,21 @@
 #include "options.h"
 
 struct swl_audio;
+struct swl_clipboard;
 struct swl_decoration;
 struct swl_foreign_toplevel;
+struct swl_layer_shell;
+struct swl_protocols;
+struct swl_seat;
+struct swl_text_input_relay;
 struct swl_view;
+struct swl_xwayland;
 struct wlr_foreign_toplevel_manager_v1;
+struct wlr_input_method_keyboard_grab_v2;
 struct wlr_server_decoration_manager;
 struct wlr_xdg_activation_v1;
 struct wlr_xdg_decoration_manager_v1;
 
-/* An interactive move or resize the cursor drives (seat.c). */
-enum swl_grab_mode {
-	SWL_GRAB_NONE,
-	SWL_GRAB_MOVE,
-	SWL_GRAB_RESIZE,
-};
-
-struct swl_grab {
-	enum swl_grab_mode mode;
-	struct swl_view *view;
-	double cursor_x, cursor_y; // where the grab began
-	struct wlr_box start; // the view's box then
-	uint32_t edges; // resize: wlr_edges being dragged
-	uint32_t button; // the button whose release ends the grab
-	bool button_consumed; // its press never reached the client
-};
-struct swl_protocols;
-struct swl_text_input_relay;
-struct swl_layer_shell;
-struct wlr_input_method_keyboard_grab_v2;
 
 struct swl_server {
 	struct wl_display *display;
@@ -64,26 +51,23 @@ struct swl_server {
 	struct wlr_scene_tree *view_tree; // stacking order of toplevel views
 	struct wlr_scene_tree *unmanaged_tree; // X11 override-redirect windows, above views
 	struct wlr_compositor *compositor;
-	struct wlr_xwayland *xwayland; // NULL with --xwayland=off
-	int xwayland_starts;
-	struct wl_listener xwayland_client_created; // spots Xwayland's connection
-	struct wl_listener xwayland_client_destroy;
+	struct swl_xwayland *xwayland; // xwayland.h; NULL with --xwayland=off or if it cannot start
 	struct wl_event_source *arrange_idle; // pending swl_views_arrange_later
 	struct wl_event_source *reap_timer; // looks for exited children again
 	bool shutting_down; // set once the session is ending
-	struct wl_list unmanaged; // swl_xwayland_unmanaged.link
 	struct wlr_output_layout *output_layout;
 	struct wlr_xdg_shell *xdg_shell;
-	struct wlr_seat *seat;
+	struct swl_seat *input; // seat.h: devices, cursor events, the grab
+	struct wlr_seat *seat; // these three made by swl_seat_create, for every module
 	struct wlr_cursor *cursor;
 	struct wlr_xcursor_manager *xcursor_manager;
 	struct xkb_keymap *keymap; // for every keyboard, from --keyboard-*
 
 	struct wl_list outputs; // swl_output.link
 	struct wl_list views; // swl_view.link, topmost first
-	struct swl_grab grab; // desktop mode: move/resize in progress
 
 	struct swl_audio *audio; // NULL with --no-audio
+	struct swl_clipboard *clipboard; // clipboard.h; NULL with --no-clipboard
 	struct swl_protocols *protocols; // protocols.c
 	struct swl_text_input_relay *text_input; // text_input.c
 	struct swl_layer_shell *layers; // layer_shell.c
@@ -100,24 +84,8 @@ struct swl_server {
 	int exit_status;
 
 	struct wl_listener new_output;
-	struct wl_listener new_input;
 	struct wl_listener client_disconnected; // the SPICE client left
 	struct wl_listener new_xdg_surface;
-	struct wl_listener clipboard_offer; // from the SPICE agent
-	struct wl_listener clipboard_release;
-	struct wl_listener clipboard_request;
-	struct wl_listener seat_set_selection;
-	struct wl_listener seat_set_primary_selection;
-	struct wl_listener xwayland_ready;
-	struct wl_listener xwayland_new_surface;
-	struct wl_listener cursor_motion;
-	struct wl_listener cursor_motion_absolute;
-	struct wl_listener cursor_button;
-	struct wl_listener cursor_axis;
-	struct wl_listener cursor_frame;
-	struct wl_listener request_set_cursor;
-	struct wl_listener request_set_selection;
-	struct wl_listener request_set_primary_selection;
 };
 
 struct swl_output {
@@ -312,30 +280,6 @@ void swl_activation_finish(struct swl_server *server);
 
 /* xdg_shell.c */
 void swl_xdg_handle_new_surface(struct wl_listener *listener, void *data);
-
-/* clipboard.c */
-bool swl_clipboard_init(struct swl_server *server);
-void swl_clipboard_finish(struct swl_server *server);
-
-/* xwayland/xwayland.c */
-bool swl_xwayland_init(struct swl_server *server);
-/* Whether pid is wlroots' Xwayland helper, which wlroots will reap itself. */
-bool swl_xwayland_helper_pending(struct swl_server *server, pid_t pid);
-void swl_xwayland_finish(struct swl_server *server);
-
-/* seat.c */
-/* Compiles the keymap the options name; NULL if xkb cannot. */
-struct xkb_keymap *swl_keymap_create(const struct swl_options *options);
-bool swl_seat_init(struct swl_server *server);
-void swl_seat_finish(struct swl_server *server);
-void swl_seat_handle_new_input(struct wl_listener *listener, void *data);
-/* Starts an interactive move or resize of view with the button held down. */
-void swl_seat_begin_grab(struct swl_server *server, struct swl_view *view,
-		enum swl_grab_mode mode, uint32_t edges);
-/* Ends the grab on view, if any (the view goes away). */
-void swl_seat_end_grab(struct swl_server *server, struct swl_view *view);
-/* Wires a keyboard or pointer into the seat: backend or virtual devices. */
-void swl_seat_add_input(struct swl_server *server, struct wlr_input_device *device);
 
 /* audio.c */
 /* Names the audio FIFOs and tells COMMAND's environment; NULL on failure. */

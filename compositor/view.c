@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <wlr/util/log.h>
 #include "placement.h"
+#include "seat.h"
 #include "server.h"
 
 #define CASCADE_STEP 32
@@ -239,7 +240,7 @@ void swl_view_size_changed(struct swl_view *view) {
 		}
 	}
 	// The client may draw the last size asked for after the button's release.
-	struct swl_grab *grab = &view->server->grab;
+	struct swl_grab *grab = &view->server->input->grab;
 	bool held = grab->mode == SWL_GRAB_RESIZE && grab->view == view;
 	if (resize->pending && !held && win.width == resize->width &&
 			win.height == resize->height) {

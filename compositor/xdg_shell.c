@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 #include <wlr/util/log.h>
+#include "seat.h"
 #include "server.h"
 
 struct swl_xdg_view {
@@ -213,7 +214,7 @@ static void handle_request_minimize(struct wl_listener *listener, void *data) {
 
 /* Move and resize come from a press on the client's title bar or border. */
 static bool grab_serial_valid(struct swl_server *server, uint32_t serial) {
-	return !server->kiosk && server->grab.mode == SWL_GRAB_NONE &&
+	return !server->kiosk && server->input->grab.mode == SWL_GRAB_NONE &&
 			wlr_seat_validate_pointer_grab_serial(server->seat, NULL, serial);
 }
 

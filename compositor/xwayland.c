@@ -14,7 +14,9 @@
 #include <wlr/xwayland.h>
 #include <xcb/xcb_icccm.h>
 #include "placement.h"
+#include "seat.h"
 #include "server.h"
+#include "xwayland.h"
 
 struct swl_xwayland_view {
 	struct swl_view view;
@@ -43,7 +45,7 @@ struct swl_xwayland_unmanaged {
 	struct wlr_xwayland_surface *xsurface;
 	struct wlr_scene_node *surface_tree; // while mapped
 	struct wl_listener surface_tree_destroy;
-	struct wl_list link; // swl_server.unmanaged
+	struct wl_list link; // swl_xwayland.unmanaged
 
 	struct wl_listener map;
 	struct wl_listener unmap;
@@ -452,14 +454,15 @@ static void unmanaged_handle_destroy(struct wl_listener *listener, void *data) {
 	free(u);
 }
 
-static void create_unmanaged(struct swl_server *server, struct wlr_xwayland_surface *xsurface) {
+static void create_unmanaged(
+		struct swl_xwayland *xwayland, struct wlr_xwayland_surface *xsurface) {
 	struct swl_xwayland_unmanaged *u = calloc(1, sizeof(*u));
 	if (u == NULL) {
 		return;
 	}
-	u->server = server;
+	u->server = xwayland->server;
 	u->xsurface = xsurface;
-	wl_list_insert(server->unmanaged.prev, &u->link);
+	wl_list_insert(xwayland->unmanaged.prev, &u->link);
 
 	u->map.notify = unmanaged_handle_map;
 	wl_signal_add(&xsurface->events.map, &u->map);
@@ -474,12 +477,12 @@ static void create_unmanaged(struct swl_server *server, struct wlr_xwayland_surf
 }
 
 static void handle_new_surface(struct wl_listener *listener, void *data) {
-	struct swl_server *server = wl_container_of(listener, server, xwayland_new_surface);
+	struct swl_xwayland *xwayland = wl_container_of(listener, xwayland, new_surface);
 	struct wlr_xwayland_surface *xsurface = data;
 	if (xsurface->override_redirect) {
-		create_unmanaged(server, xsurface);
+		create_unmanaged(xwayland, xsurface);
 	} else {
-		create_view(server, xsurface);
+		create_view(xwayland->server, xsurface);
 	}
 }
 
@@ -491,12 +494,12 @@ static void handle_new_surface(struct wl_listener *listener, void *data) {
  * after it is freed (a crash about one time in five when Xwayland was
  * killed). Running before wlroots' handler, we leave that fd to xcb alone.
  */
-static void handle_xwayland_client_destroy(struct wl_listener *listener, void *data) {
-	struct swl_server *server = wl_container_of(listener, server, xwayland_client_destroy);
+static void handle_client_destroy(struct wl_listener *listener, void *data) {
+	struct swl_xwayland *xwayland = wl_container_of(listener, xwayland, client_destroy);
 	wl_list_remove(&listener->link);
 	listener->notify = NULL;
 	struct wlr_xwayland_server *xserver =
-			server->xwayland != NULL ? server->xwayland->server : NULL;
+			xwayland->wlr_xwayland != NULL ? xwayland->wlr_xwayland->server : NULL;
 	if (xserver == NULL) {
 		return;
 	}
@@ -509,7 +512,7 @@ static void handle_xwayland_client_destroy(struct wl_listener *listener, void *d
 	} else {
 		xserver->wm_fd[0] = -1;
 	}
-	if (server->shutting_down) {
+	if (xwayland->server->shutting_down) {
 		// wlroots restarts an Xwayland that ran over 5 s: not while ending.
 		xserver->server_start = time(NULL);
 		return;
@@ -518,86 +521,93 @@ static void handle_xwayland_client_destroy(struct wl_listener *listener, void *d
 }
 
 static void handle_client_created(struct wl_listener *listener, void *data) {
-	struct swl_server *server = wl_container_of(listener, server, xwayland_client_created);
+	struct swl_xwayland *xwayland = wl_container_of(listener, xwayland, client_created);
 	struct wl_client *client = data;
 	pid_t pid = 0;
 	wl_client_get_credentials(client, &pid, NULL, NULL);
 	// Xwayland's connection is a socketpair wlroots made: its peer is us.
 	// This runs inside wl_client_create, before wlroots adds its listeners.
-	if (pid != getpid() || server->xwayland_client_destroy.notify != NULL) {
+	if (pid != getpid() || xwayland->client_destroy.notify != NULL) {
 		return;
 	}
-	server->xwayland_client_destroy.notify = handle_xwayland_client_destroy;
-	wl_client_add_destroy_listener(client, &server->xwayland_client_destroy);
+	xwayland->client_destroy.notify = handle_client_destroy;
+	wl_client_add_destroy_listener(client, &xwayland->client_destroy);
 }
 
 static void handle_ready(struct wl_listener *listener, void *data) {
-	struct swl_server *server = wl_container_of(listener, server, xwayland_ready);
-	bool restarted = server->xwayland_starts++ > 0;
+	struct swl_xwayland *xwayland = wl_container_of(listener, xwayland, ready);
+	struct swl_server *server = xwayland->server;
+	bool restarted = xwayland->starts++ > 0;
 	wlr_log(restarted ? WLR_ERROR : WLR_INFO, "Xwayland ready on %s%s",
-			server->xwayland->display_name, restarted ? " (restarted)" : "");
-	wlr_xwayland_set_seat(server->xwayland, server->seat);
+			xwayland->wlr_xwayland->display_name, restarted ? " (restarted)" : "");
+	wlr_xwayland_set_seat(xwayland->wlr_xwayland, server->seat);
 
 	// X clients that set no cursor of their own get the theme's arrow.
 	struct wlr_xcursor *xcursor =
 			wlr_xcursor_manager_get_xcursor(server->xcursor_manager, "left_ptr", 1);
 	if (xcursor != NULL) {
 		struct wlr_xcursor_image *image = xcursor->images[0];
-		wlr_xwayland_set_cursor(server->xwayland, image->buffer, image->width * 4, image->width,
-				image->height, image->hotspot_x, image->hotspot_y);
+		wlr_xwayland_set_cursor(xwayland->wlr_xwayland, image->buffer, image->width * 4,
+				image->width, image->height, image->hotspot_x, image->hotspot_y);
 	}
 }
 
-bool swl_xwayland_init(struct swl_server *server) {
-	wl_list_init(&server->unmanaged);
+struct swl_xwayland *swl_xwayland_create(struct swl_server *server) {
 	if (server->options->xwayland == SWL_XWAYLAND_OFF) {
 		unsetenv("DISPLAY");
-		return true;
+		return NULL;
 	}
+	struct swl_xwayland *xwayland = calloc(1, sizeof(*xwayland));
+	if (xwayland == NULL) {
+		goto error;
+	}
+	xwayland->server = server;
+	wl_list_init(&xwayland->unmanaged);
 	bool lazy = server->options->xwayland == SWL_XWAYLAND_LAZY;
-	server->xwayland_client_created.notify = handle_client_created;
-	wl_display_add_client_created_listener(server->display, &server->xwayland_client_created);
-	server->xwayland = wlr_xwayland_create(server->display, server->compositor, lazy);
-	if (server->xwayland == NULL) {
-		wlr_log(WLR_ERROR, "cannot start Xwayland; X11 clients will not run");
-		wl_list_remove(&server->xwayland_client_created.link);
-		server->xwayland_client_created.notify = NULL;
-		unsetenv("DISPLAY");
-		return true;
+	xwayland->client_created.notify = handle_client_created;
+	wl_display_add_client_created_listener(server->display, &xwayland->client_created);
+	xwayland->wlr_xwayland = wlr_xwayland_create(server->display, server->compositor, lazy);
+	if (xwayland->wlr_xwayland == NULL) {
+		goto error_listener;
 	}
-	server->xwayland_ready.notify = handle_ready;
-	wl_signal_add(&server->xwayland->events.ready, &server->xwayland_ready);
-	server->xwayland_new_surface.notify = handle_new_surface;
-	wl_signal_add(&server->xwayland->events.new_surface, &server->xwayland_new_surface);
+	xwayland->ready.notify = handle_ready;
+	wl_signal_add(&xwayland->wlr_xwayland->events.ready, &xwayland->ready);
+	xwayland->new_surface.notify = handle_new_surface;
+	wl_signal_add(&xwayland->wlr_xwayland->events.new_surface, &xwayland->new_surface);
 	// COMMAND and everything it starts find the X server here.
-	setenv("DISPLAY", server->xwayland->display_name, true);
-	wlr_log(WLR_INFO, "X11 display %s (%s)", server->xwayland->display_name,
+	setenv("DISPLAY", xwayland->wlr_xwayland->display_name, true);
+	wlr_log(WLR_INFO, "X11 display %s (%s)", xwayland->wlr_xwayland->display_name,
 			lazy ? "started on first use" : "started now");
-	return true;
+	return xwayland;
+
+error_listener:
+	wl_list_remove(&xwayland->client_created.link);
+	free(xwayland);
+error:
+	wlr_log(WLR_ERROR, "cannot start Xwayland; X11 clients will not run");
+	unsetenv("DISPLAY");
+	return NULL;
 }
 
-bool swl_xwayland_helper_pending(struct swl_server *server, pid_t pid) {
-	struct wlr_xwayland_server *xserver =
-			server->xwayland != NULL ? server->xwayland->server : NULL;
+bool swl_xwayland_helper_pending(struct swl_xwayland *xwayland, pid_t pid) {
+	struct wlr_xwayland_server *xserver = xwayland != NULL && xwayland->wlr_xwayland != NULL
+			? xwayland->wlr_xwayland->server
+			: NULL;
 	return xserver != NULL && xserver->pipe_source != NULL && xserver->pid == pid;
 }
 
-void swl_xwayland_finish(struct swl_server *server) {
-	if (server->xwayland_client_destroy.notify != NULL) {
-		wl_list_remove(&server->xwayland_client_destroy.link);
-		server->xwayland_client_destroy.notify = NULL;
-	}
-	if (server->xwayland_client_created.notify != NULL) {
-		wl_list_remove(&server->xwayland_client_created.link);
-		server->xwayland_client_created.notify = NULL;
-	}
-	if (server->xwayland == NULL) {
+void swl_xwayland_destroy(struct swl_xwayland *xwayland) {
+	if (xwayland == NULL) {
 		return;
 	}
-	wl_list_remove(&server->xwayland_ready.link);
-	wl_list_remove(&server->xwayland_new_surface.link);
-	struct wlr_xwayland_server *xserver = server->xwayland->server;
-	if (xserver != NULL && swl_xwayland_helper_pending(server, xserver->pid) &&
+	if (xwayland->client_destroy.notify != NULL) {
+		wl_list_remove(&xwayland->client_destroy.link);
+	}
+	wl_list_remove(&xwayland->client_created.link);
+	wl_list_remove(&xwayland->ready.link);
+	wl_list_remove(&xwayland->new_surface.link);
+	struct wlr_xwayland_server *xserver = xwayland->wlr_xwayland->server;
+	if (xserver != NULL && swl_xwayland_helper_pending(xwayland, xserver->pid) &&
 			xserver->pid > 0) {
 		// wlroots' helper still waits for Xwayland to be ready, with
 		// SIGTERM blocked and a copy of the compositor's end of Xwayland's
@@ -607,6 +617,6 @@ void swl_xwayland_finish(struct swl_server *server) {
 	}
 	// Xwayland, now our child (we are its subreaper), sees its connection
 	// close; swl_children_end() waits for it.
-	wlr_xwayland_destroy(server->xwayland);
-	server->xwayland = NULL;
+	wlr_xwayland_destroy(xwayland->wlr_xwayland);
+	free(xwayland);
 }
