@@ -309,6 +309,12 @@ static void xfer_complete(struct file_xfer *xfer) {
 	if (err == 0 && !xfer_publish(xfer, final, sizeof(final))) {
 		err = errno;
 	}
+	// The temporary name goes before the client hears the outcome: what
+	// watches the directory then (a user, a test) never sees it linger.
+	if (xfer->tmp_name[0] != '\0') {
+		unlinkat(xfer->dir_fd, xfer->tmp_name, 0);
+		xfer->tmp_name[0] = '\0';
+	}
 	if (err != 0) {
 		wlr_log(WLR_ERROR, "file transfer %" PRIu32 ": cannot save '%s': %s", xfer->id,
 				xfer->name, strerror(err));
@@ -318,7 +324,7 @@ static void xfer_complete(struct file_xfer *xfer) {
 				xfer->id, xfer->name, xfer->size, agent->backend->options.download_dir, final);
 		send_status(agent, xfer->id, VD_AGENT_FILE_XFER_STATUS_SUCCESS, NULL, 0);
 	}
-	xfer_destroy(xfer); // removes the temporary name (the final one stays linked)
+	xfer_destroy(xfer);
 }
 
 static void handle_data(struct spb_agent *agent, const uint8_t *payload, uint32_t size) {

@@ -135,7 +135,7 @@ static void pace_update(struct spb_backend *backend, int64_t now) {
 
 /* Queues one box of the committed buffer: a fill when it is one colour, else an image. */
 static void push_box(struct spb_output *output, const struct spb_image *cur,
-		const pixman_box32_t *box) {
+		const pixman_box32_t *box, bool cache) {
 	struct spb_backend *backend = output->backend;
 	pixman_box32_t dst = *box;
 	dst.x1 += output->x;
@@ -146,7 +146,7 @@ static void push_box(struct spb_output *output, const struct spb_image *cur,
 	struct spb_draw *draw = solid ?
 			spb_draw_fill_create(&dst, color, 0) :
 			spb_draw_copy_create_at(cur->data, cur->stride, box, dst.x1, dst.y1, 0);
-	if (draw != NULL && !solid && spb_draw_cache_image(draw)) {
+	if (draw != NULL && !solid && cache && spb_draw_cache_image(draw)) {
 		backend->stats.cacheable++;
 	}
 	if (draw == NULL || !spb_qxl_push_draw(&backend->qxl, draw)) {
@@ -197,7 +197,9 @@ static void push_large(struct spb_output *output, const struct spb_image *cur,
 	int nrects;
 	const pixman_box32_t *rects = pixman_region32_rectangles(&band, &nrects);
 	for (int i = 0; i < nrects; i++) {
-		push_box(output, cur, &rects[i]);
+		// A band of a changing region never comes back: caching it would
+		// only evict what does from the client's cache.
+		push_box(output, cur, &rects[i], false);
 	}
 	pixman_region32_subtract(large, large, &band);
 	rects = pixman_region32_rectangles(large, &nrects);
@@ -277,7 +279,7 @@ static void flush(struct spb_output *output) {
 		} else if (!small_ok) {
 			keep_pending(output, &boxes[i]);
 		} else {
-			push_box(output, &cur, &boxes[i]);
+			push_box(output, &cur, &boxes[i], true);
 		}
 	}
 	if (pixman_region32_not_empty(&large)) {
