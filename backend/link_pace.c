@@ -44,6 +44,8 @@ void spb_link_pace_update(struct spb_link_pace *pacer, int64_t now_ms,
 		pacer->learn_ms = now_ms;
 		pacer->queue = socket_queued;
 		pacer->expect = 0;
+		pacer->drain = 0;
+		pacer->was_active = false;
 		return;
 	}
 	int64_t dt = now_ms > pacer->now_ms ? now_ms - pacer->now_ms : 0;
@@ -52,7 +54,23 @@ void spb_link_pace_update(struct spb_link_pace *pacer, int64_t now_ms,
 	pacer->now_ms = now_ms;
 	learn(pacer, dw);
 
-	pacer->queue += (double)dw - (double)pacer->rate * (double)dt / 1000.0;
+	if (!spb_link_pace_active(pacer)) {
+		// Nothing is paced: only what the sockets hold is known to wait.
+		pacer->queue = socket_queued;
+		pacer->drain = 0;
+		pacer->was_active = false;
+		return;
+	}
+	double drained = (double)pacer->rate * (double)dt / 1000.0;
+	if (!pacer->was_active) {
+		// The rate was just measured, so the path was full: a queue beyond
+		// the server (a router's, a relay's) may hold up to a second of it.
+		pacer->was_active = true;
+		pacer->drain = (double)pacer->rate * SPB_LINK_PACE_DRAIN_MS / 1000.0;
+		drained = 0;
+	}
+	pacer->drain = pacer->drain > drained ? pacer->drain - drained : 0;
+	pacer->queue += (double)dw - drained;
 	if (pacer->queue < socket_queued) {
 		pacer->queue = socket_queued;
 	}
@@ -87,7 +105,7 @@ int64_t spb_link_pace_large_px(const struct spb_link_pace *pacer) {
 	if (!spb_link_pace_active(pacer)) {
 		return INT64_MAX;
 	}
-	if (waiting(pacer) >= at_rate(pacer, SPB_LINK_PACE_LOW_MS)) {
+	if (waiting(pacer) + pacer->drain >= at_rate(pacer, SPB_LINK_PACE_LOW_MS)) {
 		return 0;
 	}
 	double bytes = at_rate(pacer, SPB_LINK_PACE_BAND_MS);
@@ -110,7 +128,7 @@ int spb_link_pace_wait_ms(const struct spb_link_pace *pacer) {
 	if (!spb_link_pace_active(pacer)) {
 		return 1;
 	}
-	double over = waiting(pacer) - at_rate(pacer, SPB_LINK_PACE_LOW_MS);
+	double over = waiting(pacer) + pacer->drain - at_rate(pacer, SPB_LINK_PACE_LOW_MS);
 	double ms = over * 1000.0 / (double)pacer->rate;
 	if (ms < 1) {
 		return 1;

@@ -43,6 +43,12 @@
 #define SPB_LINK_PACE_BAND_MIN_BYTES 6144
 /* Beyond this much waiting, small updates wait too (a small region changing often). */
 #define SPB_LINK_PACE_SMALL_CAP_MS 150
+/*
+ * When the rate is first measured, large updates wait this long (in time at
+ * the rate) for whatever queue beyond the server filled meanwhile; small
+ * ones do not.
+ */
+#define SPB_LINK_PACE_DRAIN_MS 1000
 /* Pushed bytes not seen written after this long are not expected any more. */
 #define SPB_LINK_PACE_EXPECT_MS 200
 /* Encoded bytes a pixel assumed before any are learnt: a noisy image with QUIC. */
@@ -54,6 +60,8 @@ struct spb_link_pace {
 	uint64_t written; // everything written to the client's sockets so far
 	int64_t now_ms;
 	double queue; // bytes written and not through the link yet (estimate)
+	bool was_active; // a rate was known at the last update
+	double drain; // bytes a hidden queue may still hold from before pacing
 	double expect; // bytes pushed to spice-server and not written yet (estimate)
 	int64_t pushed_ms;
 	// Encoded bytes a pixel of what was pushed, learnt from what got written.

@@ -16,6 +16,14 @@
 #define RATE 250000
 #define PACED (RATE * SPB_LINK_PACE_SHARE_PCT / 100)
 
+/* A pacer whose link's rate has been known for over a second at t0. */
+static void paced(struct spb_link_pace *p, int64_t t0, uint64_t written) {
+	spb_link_pace_init(p);
+	spb_link_pace_update(p, t0 - SPB_LINK_PACE_DRAIN_MS - 2, RATE, written, 0);
+	spb_link_pace_update(p, t0 - SPB_LINK_PACE_DRAIN_MS - 1, RATE, written, 0);
+	spb_link_pace_update(p, t0, RATE, written, 0);
+}
+
 static void test_unknown_link_holds_nothing(void **state) {
 	struct spb_link_pace p;
 	spb_link_pace_init(&p);
@@ -38,8 +46,7 @@ static void test_fast_link_not_paced(void **state) {
 
 static void test_burst_holds_large_until_drained(void **state) {
 	struct spb_link_pace p;
-	spb_link_pace_init(&p);
-	spb_link_pace_update(&p, 0, RATE, 1000, 0);
+	paced(&p, 0, 1000);
 	assert_true(spb_link_pace_large_px(&p) > 0);
 	// 30 KB written at once (a video frame): the socket took it all, and a
 	// relay beyond it acked it at once, so nothing shows as queued.
@@ -65,8 +72,7 @@ static void test_burst_holds_large_until_drained(void **state) {
 
 static void test_socket_queue_is_a_floor(void **state) {
 	struct spb_link_pace p;
-	spb_link_pace_init(&p);
-	spb_link_pace_update(&p, 0, RATE, 0, 0);
+	paced(&p, 0, 0);
 	// Nothing new written for a second, but the socket still holds 20 KB.
 	spb_link_pace_update(&p, 1000, RATE, 0, 20000);
 	assert_int_equal(spb_link_pace_large_px(&p), 0);
@@ -74,8 +80,7 @@ static void test_socket_queue_is_a_floor(void **state) {
 
 static void test_small_updates_capped(void **state) {
 	struct spb_link_pace p;
-	spb_link_pace_init(&p);
-	spb_link_pace_update(&p, 0, RATE, 0, 0);
+	paced(&p, 0, 0);
 	// 200 ms of the link waiting: more than the 150 ms cap.
 	spb_link_pace_update(&p, 1, RATE, PACED / 5, 0);
 	assert_false(spb_link_pace_small_ok(&p));
@@ -85,8 +90,7 @@ static void test_small_updates_capped(void **state) {
 
 static void test_pushed_counts_before_written(void **state) {
 	struct spb_link_pace p;
-	spb_link_pace_init(&p);
-	spb_link_pace_update(&p, 0, RATE, 0, 0);
+	paced(&p, 0, 0);
 	int64_t px = spb_link_pace_large_px(&p);
 	assert_true(px > 0);
 	// Pushed, not encoded yet: the next flush must not push another band.
@@ -112,6 +116,25 @@ static void test_learns_bytes_per_pixel(void **state) {
 	assert_true(p.bytes_per_px > 0.24 && p.bytes_per_px < 0.26);
 }
 
+static void test_first_rate_holds_large_a_second(void **state) {
+	struct spb_link_pace p;
+	spb_link_pace_init(&p);
+	// Unpaced, 400 KB written: a relay's or router's queue may be full.
+	spb_link_pace_update(&p, 0, 0, 0, 0);
+	spb_link_pace_update(&p, 3000, 0, 400000, 5000);
+	assert_true(spb_link_pace_large_px(&p) == INT64_MAX);
+	// The rate is measured: only the socket's 5 KB is known to wait, small
+	// updates go, large ones wait a second for the hidden queue to drain.
+	spb_link_pace_update(&p, 3020, RATE, 400000, 5000);
+	assert_true(spb_link_pace_small_ok(&p));
+	assert_int_equal(spb_link_pace_large_px(&p), 0);
+	assert_int_equal(spb_link_pace_wait_ms(&p), 100);
+	spb_link_pace_update(&p, 3500, RATE, 400000, 0);
+	assert_int_equal(spb_link_pace_large_px(&p), 0);
+	spb_link_pace_update(&p, 4030, RATE, 400000, 0);
+	assert_true(spb_link_pace_large_px(&p) > 0);
+}
+
 static void test_new_client_starts_over(void **state) {
 	struct spb_link_pace p;
 	spb_link_pace_init(&p);
@@ -132,6 +155,7 @@ int main(void) {
 		cmocka_unit_test(test_small_updates_capped),
 		cmocka_unit_test(test_pushed_counts_before_written),
 		cmocka_unit_test(test_learns_bytes_per_pixel),
+		cmocka_unit_test(test_first_rate_holds_large_a_second),
 		cmocka_unit_test(test_new_client_starts_over),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
