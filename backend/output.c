@@ -209,6 +209,57 @@ static void push_large(struct spb_output *output, const struct spb_image *cur,
 	pixman_region32_fini(&band);
 }
 
+/*
+ * Copies (QXL_COPY_BITS) for content the client already shows elsewhere;
+ * what they cover leaves region.
+ */
+static void find_copies(struct spb_output *output, const struct spb_image *cur,
+		pixman_region32_t *region) {
+	struct spb_image old = {
+		.data = output->shadow,
+		.stride = (size_t)cur->width * 4,
+		.width = cur->width,
+		.height = cur->height,
+	};
+	struct spb_copy copies[SPB_MAX_COPIES];
+	int max_copies = output->backend->options.no_copy_bits ? 0 : SPB_MAX_COPIES;
+	int n = spb_motion_find(&old, &output->shadow_valid, cur, region, output->hints,
+			output->n_hints, copies, max_copies);
+	push_copies(output, cur, copies, n);
+}
+
+/*
+ * The rest of the damage as images and fills: small boxes at once (unless a
+ * slow link already has too much waiting), large ones as the link allows.
+ */
+static void push_changes(struct spb_output *output, const struct spb_image *cur,
+		const pixman_region32_t *region) {
+	bool paced = output->policy.mode != WLR_SPICE_FRAME_MODE_PER_OP;
+	int max_rects = paced ? SPB_MAX_RECTS_DFPS : SPB_MAX_RECTS_PER_OP;
+	pixman_box32_t boxes[SPB_MAX_RECTS_PER_OP];
+	int n = spb_damage_to_rects(region, cur->width, cur->height, max_rects,
+			SPB_DAMAGE_FREE_WASTE, boxes);
+	struct spb_link_pace *pacer = &output->backend->link_pace;
+	bool small_ok = spb_link_pace_small_ok(pacer);
+	pixman_region32_t large;
+	pixman_region32_init(&large);
+	for (int i = 0; i < n; i++) {
+		int64_t area = spb_box_area(&boxes[i]);
+		if (spb_link_pace_active(pacer) && area > SPB_LINK_PACE_SMALL_PX) {
+			pixman_region32_union_rect(&large, &large, boxes[i].x1, boxes[i].y1,
+					boxes[i].x2 - boxes[i].x1, boxes[i].y2 - boxes[i].y1);
+		} else if (!small_ok) {
+			keep_pending(output, &boxes[i]);
+		} else {
+			push_box(output, cur, &boxes[i], true);
+		}
+	}
+	if (pixman_region32_not_empty(&large)) {
+		push_large(output, cur, &large);
+	}
+	pixman_region32_fini(&large);
+}
+
 static void flush(struct spb_output *output) {
 	struct spb_backend *backend = output->backend;
 	struct spb_qxl *qxl = &backend->qxl;
@@ -248,47 +299,14 @@ static void flush(struct spb_output *output) {
 		.height = height,
 	};
 	if (width > 0 && height > 0 && shadow_ensure(output, width, height)) {
-		struct spb_image old = {
-			.data = output->shadow,
-			.stride = (size_t)width * 4,
-			.width = width,
-			.height = height,
-		};
-		struct spb_copy copies[SPB_MAX_COPIES];
-		int max_copies = backend->options.no_copy_bits ? 0 : SPB_MAX_COPIES;
-		int n = spb_motion_find(&old, &output->shadow_valid, &cur, &region,
-				output->hints, output->n_hints, copies, max_copies);
-		push_copies(output, &cur, copies, n);
+		find_copies(output, &cur, &region);
 	}
 	output->n_hints = 0;
-
-	bool paced = output->policy.mode != WLR_SPICE_FRAME_MODE_PER_OP;
-	int max_rects = paced ? SPB_MAX_RECTS_DFPS : SPB_MAX_RECTS_PER_OP;
-	pixman_box32_t boxes[SPB_MAX_RECTS_PER_OP];
-	int n = spb_damage_to_rects(
-			&region, width, height, max_rects, SPB_DAMAGE_FREE_WASTE, boxes);
-	struct spb_link_pace *pacer = &backend->link_pace;
-	bool small_ok = spb_link_pace_small_ok(pacer);
-	pixman_region32_t large;
-	pixman_region32_init(&large);
-	for (int i = 0; i < n; i++) {
-		int64_t area = spb_box_area(&boxes[i]);
-		if (spb_link_pace_active(pacer) && area > SPB_LINK_PACE_SMALL_PX) {
-			pixman_region32_union_rect(&large, &large, boxes[i].x1, boxes[i].y1,
-					boxes[i].x2 - boxes[i].x1, boxes[i].y2 - boxes[i].y1);
-		} else if (!small_ok) {
-			keep_pending(output, &boxes[i]);
-		} else {
-			push_box(output, &cur, &boxes[i], true);
-		}
-	}
-	if (pixman_region32_not_empty(&large)) {
-		push_large(output, &cur, &large);
-	}
-	pixman_region32_fini(&large);
+	push_changes(output, &cur, &region);
 	wlr_buffer_end_data_ptr_access(output->front);
 	pixman_region32_fini(&region);
 	backend->stats.flushes++;
+	struct spb_link_pace *pacer = &backend->link_pace;
 	if (pixman_region32_not_empty(&output->policy.pending)) {
 		// Something could not be queued, or is held for a slow link: try again shortly.
 		wl_event_source_timer_update(output->flush_timer, spb_link_pace_active(pacer) ?
