@@ -1,10 +1,12 @@
 /*
- * The built-in vdagent's state, shared between agent.c and the backend.
+ * The built-in vdagent's state, shared between agent.c, the parts it hands
+ * messages to (agent_clipboard.c, file_xfer.c) and the backend.
  */
 #ifndef SPB_AGENT_H
 #define SPB_AGENT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <spice.h>
 #include <wayland-server-core.h>
@@ -28,7 +30,7 @@ struct spb_agent {
 	uint32_t client_caps[VD_AGENT_CAPS_SIZE];
 	bool client_caps_known;
 
-	// Per selection (clipboard, primary):
+	// Clipboard (agent_clipboard.c), per selection (clipboard, primary):
 	bool client_owns[2]; // the SPICE client grabbed it
 	uint32_t session_types[2][SPB_AGENT_MAX_TYPES]; // what the session offers
 	uint32_t session_n_types[2];
@@ -50,9 +52,11 @@ void spb_agent_init(struct spb_agent *agent, struct spb_backend *backend);
 bool spb_agent_add(struct spb_agent *agent, SpiceServer *server);
 void spb_agent_remove(struct spb_agent *agent);
 void spb_agent_finish(struct spb_agent *agent);
-/* Queues a message for the client; takes payload (freed). For file_xfer.c. */
+/* Queues a message for the client; takes payload (freed). For agent_clipboard.c, file_xfer.c. */
 void spb_agent_send(
 		struct spb_agent *agent, uint32_t type, uint8_t *payload, uint32_t size);
 bool spb_agent_client_has_cap(struct spb_agent *agent, uint32_t cap);
+/* freed bytes were just given back to malloc: hands large amounts back to the system, later. */
+void spb_agent_schedule_trim(struct spb_agent *agent, size_t freed);
 
 #endif

@@ -159,6 +159,97 @@ static uint64_t bytes_promised(struct spb_agent *agent) {
 	return sum;
 }
 
+/* Refuses a start the agent cannot take now, with the status the client expects; true if it may. */
+static bool start_allowed(struct spb_agent *agent, uint32_t id) {
+	if (!spb_file_xfer_enabled(agent)) {
+		send_status(agent, id, VD_AGENT_FILE_XFER_STATUS_DISABLED, NULL, 0);
+		// Older clients do not know DISABLED.
+		if (!spb_agent_client_has_cap(agent, VD_AGENT_CAP_FILE_XFER_DETAILED_ERRORS)) {
+			send_status(agent, id, VD_AGENT_FILE_XFER_STATUS_ERROR, NULL, 0);
+		}
+		return false;
+	}
+	if (xfer_find(agent, id) != NULL) {
+		wlr_log(WLR_INFO, "file transfer %" PRIu32 ": the id is in use; refused", id);
+		send_error(agent, id, GIO_ERROR_FAILED);
+		return false;
+	}
+	if (agent->n_file_xfers >= MAX_FILE_XFERS) {
+		wlr_log(WLR_INFO, "file transfer: %d files at once; one more refused", MAX_FILE_XFERS);
+		send_error(agent, id, GIO_ERROR_TOO_MANY_OPEN_FILES);
+		return false;
+	}
+	return true;
+}
+
+/* A transfer with no file yet, counted in the agent's list. */
+static struct file_xfer *xfer_create(struct spb_agent *agent, uint32_t id, uint64_t file_size) {
+	struct file_xfer *xfer = calloc(1, sizeof(*xfer));
+	if (xfer == NULL) {
+		return NULL;
+	}
+	xfer->agent = agent;
+	xfer->id = id;
+	xfer->dir_fd = -1;
+	xfer->fd = -1;
+	xfer->size = file_size;
+	wl_list_insert(agent->file_xfers.prev, &xfer->link);
+	agent->n_file_xfers++;
+	return xfer;
+}
+
+/*
+ * Whether the file fits in the download directory next to what the other
+ * transfers still have to write; refuses it (NOT_ENOUGH_SPACE) if not. A file
+ * system that cannot tell its free space is given the benefit of the doubt.
+ */
+static bool xfer_fits(struct file_xfer *xfer, const char *dir) {
+	struct spb_agent *agent = xfer->agent;
+	struct statvfs vfs;
+	if (fstatvfs(xfer->dir_fd, &vfs) != 0) {
+		return true;
+	}
+	uint64_t free_bytes = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+	uint64_t promised = bytes_promised(agent) - xfer->size; // the others' share
+	uint64_t available = free_bytes > promised ? free_bytes - promised : 0;
+	if (xfer->size <= available) {
+		return true;
+	}
+	wlr_log(WLR_INFO, "file transfer %" PRIu32 ": '%s' (%" PRIu64 " bytes) does not "
+			"fit in %s (%" PRIu64 " bytes free); refused", xfer->id, xfer->name, xfer->size,
+			dir, available);
+	send_no_space(agent, xfer->id, available);
+	if (!spb_agent_client_has_cap(agent, VD_AGENT_CAP_FILE_XFER_DETAILED_ERRORS)) {
+		// NOT_ENOUGH_SPACE is the detailed form; others know only ERROR.
+		send_status(agent, xfer->id, VD_AGENT_FILE_XFER_STATUS_ERROR, NULL, 0);
+	}
+	return false;
+}
+
+/* Creates the hidden file the data goes into; false (the client told) when it cannot. */
+static bool xfer_create_file(struct file_xfer *xfer, const char *dir) {
+	// A hidden name of our own; O_EXCL and O_NOFOLLOW: nothing already
+	// there, not even a symlink planted by someone else, is followed.
+	for (unsigned attempt = 0; attempt < 100; attempt++) {
+		snprintf(xfer->tmp_name, sizeof(xfer->tmp_name), ".spice-wl-%ld-%" PRIu32 "-%u.part",
+				(long)getpid(), xfer->id, attempt);
+		xfer->fd = openat(xfer->dir_fd, xfer->tmp_name,
+				O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (xfer->fd >= 0 || errno != EEXIST) {
+			break;
+		}
+	}
+	if (xfer->fd >= 0) {
+		return true;
+	}
+	int err = errno;
+	xfer->tmp_name[0] = '\0';
+	wlr_log(WLR_ERROR, "file transfer %" PRIu32 ": cannot create a file in %s: %s", xfer->id,
+			dir, strerror(err));
+	send_error(xfer->agent, xfer->id, errno_to_gio(err));
+	return false;
+}
+
 static void handle_start(struct spb_agent *agent, const uint8_t *payload, uint32_t size) {
 	const char *dir = agent->backend->options.download_dir;
 	uint32_t id = 0;
@@ -174,38 +265,16 @@ static void handle_start(struct spb_agent *agent, const uint8_t *payload, uint32
 		}
 		return;
 	}
-	if (!spb_file_xfer_enabled(agent)) {
-		send_status(agent, id, VD_AGENT_FILE_XFER_STATUS_DISABLED, NULL, 0);
-		// Older clients do not know DISABLED.
-		if (!spb_agent_client_has_cap(agent, VD_AGENT_CAP_FILE_XFER_DETAILED_ERRORS)) {
-			send_status(agent, id, VD_AGENT_FILE_XFER_STATUS_ERROR, NULL, 0);
-		}
+	if (!start_allowed(agent, id)) {
 		return;
 	}
-	if (xfer_find(agent, id) != NULL) {
-		wlr_log(WLR_INFO, "file transfer %" PRIu32 ": the id is in use; refused", id);
-		send_error(agent, id, GIO_ERROR_FAILED);
-		return;
-	}
-	if (agent->n_file_xfers >= MAX_FILE_XFERS) {
-		wlr_log(WLR_INFO, "file transfer: %d files at once; one more refused", MAX_FILE_XFERS);
-		send_error(agent, id, GIO_ERROR_TOO_MANY_OPEN_FILES);
-		return;
-	}
-	struct file_xfer *xfer = calloc(1, sizeof(*xfer));
+	struct file_xfer *xfer = xfer_create(agent, id, file_size);
 	if (xfer == NULL) {
 		send_error(agent, id, GIO_ERROR_FAILED);
 		return;
 	}
-	xfer->agent = agent;
-	xfer->id = id;
-	xfer->fd = -1;
-	xfer->size = file_size;
-	wl_list_insert(agent->file_xfers.prev, &xfer->link);
-	agent->n_file_xfers++;
 	if (!spb_agent_file_name_safe(raw_name, xfer->name, sizeof(xfer->name))) {
 		wlr_log(WLR_INFO, "file transfer %" PRIu32 ": unusable file name refused", id);
-		xfer->dir_fd = -1;
 		send_error(agent, id, GIO_ERROR_INVALID_FILENAME);
 		goto fail;
 	}
@@ -217,41 +286,7 @@ static void handle_start(struct spb_agent *agent, const uint8_t *payload, uint32
 		send_error(agent, id, errno_to_gio(err));
 		goto fail;
 	}
-	struct statvfs vfs;
-	if (fstatvfs(xfer->dir_fd, &vfs) == 0) {
-		uint64_t free_bytes = (uint64_t)vfs.f_bavail * vfs.f_frsize;
-		uint64_t promised = bytes_promised(agent) - file_size; // the others' share
-		uint64_t available = free_bytes > promised ? free_bytes - promised : 0;
-		if (file_size > available) {
-			wlr_log(WLR_INFO, "file transfer %" PRIu32 ": '%s' (%" PRIu64 " bytes) does not "
-					"fit in %s (%" PRIu64 " bytes free); refused", id, xfer->name, file_size,
-					dir, available);
-			send_no_space(agent, id, available);
-			if (!spb_agent_client_has_cap(
-						agent, VD_AGENT_CAP_FILE_XFER_DETAILED_ERRORS)) {
-				// NOT_ENOUGH_SPACE is the detailed form; others know only ERROR.
-				send_status(agent, id, VD_AGENT_FILE_XFER_STATUS_ERROR, NULL, 0);
-			}
-			goto fail;
-		}
-	}
-	// A hidden name of our own; O_EXCL and O_NOFOLLOW: nothing already
-	// there, not even a symlink planted by someone else, is followed.
-	for (unsigned attempt = 0; attempt < 100; attempt++) {
-		snprintf(xfer->tmp_name, sizeof(xfer->tmp_name), ".spice-wl-%ld-%" PRIu32 "-%u.part",
-				(long)getpid(), id, attempt);
-		xfer->fd = openat(xfer->dir_fd, xfer->tmp_name,
-				O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-		if (xfer->fd >= 0 || errno != EEXIST) {
-			break;
-		}
-	}
-	if (xfer->fd < 0) {
-		int err = errno;
-		xfer->tmp_name[0] = '\0';
-		wlr_log(WLR_ERROR, "file transfer %" PRIu32 ": cannot create a file in %s: %s", id,
-				dir, strerror(err));
-		send_error(agent, id, errno_to_gio(err));
+	if (!xfer_fits(xfer, dir) || !xfer_create_file(xfer, dir)) {
 		goto fail;
 	}
 	wlr_log(WLR_INFO, "file transfer %" PRIu32 ": receiving '%s' (%" PRIu64 " bytes) into %s",
