@@ -4,13 +4,14 @@
  * activated with it and, as in sway, is focused and raised. wlroots checks
  * the token (known, not expired, its seat serial valid) before asking us.
  */
+#include <stdlib.h>
 #include <wlr/types/wlr_xdg_activation_v1.h>
 #include <wlr/types/wlr_xdg_shell.h>
 #include <wlr/util/log.h>
+#include "activation.h"
 #include "server.h"
 
 static void handle_request_activate(struct wl_listener *listener, void *data) {
-	struct swl_server *server = wl_container_of(listener, server, request_activate);
 	struct wlr_xdg_activation_v1_request_activate_event *event = data;
 	if (!wlr_surface_is_xdg_surface(event->surface)) {
 		return;
@@ -29,19 +30,26 @@ static void handle_request_activate(struct wl_listener *listener, void *data) {
 	swl_view_focus(view);
 }
 
-bool swl_activation_init(struct swl_server *server) {
-	server->xdg_activation = wlr_xdg_activation_v1_create(server->display);
-	if (server->xdg_activation == NULL) {
-		return false;
+struct swl_activation *swl_activation_create(struct swl_server *server) {
+	struct swl_activation *activation = calloc(1, sizeof(*activation));
+	if (activation == NULL) {
+		return NULL;
 	}
-	server->request_activate.notify = handle_request_activate;
-	wl_signal_add(&server->xdg_activation->events.request_activate, &server->request_activate);
-	return true;
+	activation->xdg_activation = wlr_xdg_activation_v1_create(server->display);
+	if (activation->xdg_activation == NULL) {
+		free(activation);
+		return NULL;
+	}
+	activation->request_activate.notify = handle_request_activate;
+	wl_signal_add(&activation->xdg_activation->events.request_activate,
+			&activation->request_activate);
+	return activation;
 }
 
-void swl_activation_finish(struct swl_server *server) {
-	if (server->request_activate.notify != NULL) {
-		wl_list_remove(&server->request_activate.link);
-		server->request_activate.notify = NULL;
+void swl_activation_destroy(struct swl_activation *activation) {
+	if (activation == NULL) {
+		return;
 	}
+	wl_list_remove(&activation->request_activate.link);
+	free(activation);
 }

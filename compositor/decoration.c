@@ -15,6 +15,7 @@
 #include <wlr/types/wlr_server_decoration.h>
 #include <wlr/types/wlr_xdg_decoration_v1.h>
 #include <wlr/util/log.h>
+#include "decoration.h"
 #include "placement.h"
 #include "server.h"
 
@@ -381,30 +382,34 @@ static void handle_new_kde_decoration(struct wl_listener *listener, void *data) 
 	kde_decoration_handle_mode(&deco->mode, NULL);
 }
 
-bool swl_decoration_init(struct swl_server *server) {
-	server->xdg_decoration_manager = wlr_xdg_decoration_manager_v1_create(server->display);
-	server->kde_decoration_manager = wlr_server_decoration_manager_create(server->display);
-	if (server->xdg_decoration_manager == NULL || server->kde_decoration_manager == NULL) {
-		return false;
+struct swl_decorations *swl_decorations_create(struct swl_server *server) {
+	struct swl_decorations *decorations = calloc(1, sizeof(*decorations));
+	if (decorations == NULL) {
+		return NULL;
+	}
+	decorations->xdg_manager = wlr_xdg_decoration_manager_v1_create(server->display);
+	decorations->kde_manager = wlr_server_decoration_manager_create(server->display);
+	if (decorations->xdg_manager == NULL || decorations->kde_manager == NULL) {
+		// A manager made goes with the display.
+		free(decorations);
+		return NULL;
 	}
 	wlr_server_decoration_manager_set_default_mode(
-			server->kde_decoration_manager, WLR_SERVER_DECORATION_MANAGER_MODE_CLIENT);
-	server->new_xdg_decoration.notify = handle_new_toplevel_decoration;
-	wl_signal_add(&server->xdg_decoration_manager->events.new_toplevel_decoration,
-			&server->new_xdg_decoration);
-	server->new_kde_decoration.notify = handle_new_kde_decoration;
-	wl_signal_add(&server->kde_decoration_manager->events.new_decoration,
-			&server->new_kde_decoration);
-	return true;
+			decorations->kde_manager, WLR_SERVER_DECORATION_MANAGER_MODE_CLIENT);
+	decorations->new_xdg_decoration.notify = handle_new_toplevel_decoration;
+	wl_signal_add(&decorations->xdg_manager->events.new_toplevel_decoration,
+			&decorations->new_xdg_decoration);
+	decorations->new_kde_decoration.notify = handle_new_kde_decoration;
+	wl_signal_add(&decorations->kde_manager->events.new_decoration,
+			&decorations->new_kde_decoration);
+	return decorations;
 }
 
-void swl_decoration_finish(struct swl_server *server) {
-	if (server->new_xdg_decoration.notify != NULL) {
-		wl_list_remove(&server->new_xdg_decoration.link);
-		server->new_xdg_decoration.notify = NULL;
+void swl_decorations_destroy(struct swl_decorations *decorations) {
+	if (decorations == NULL) {
+		return;
 	}
-	if (server->new_kde_decoration.notify != NULL) {
-		wl_list_remove(&server->new_kde_decoration.link);
-		server->new_kde_decoration.notify = NULL;
-	}
+	wl_list_remove(&decorations->new_xdg_decoration.link);
+	wl_list_remove(&decorations->new_kde_decoration.link);
+	free(decorations);
 }

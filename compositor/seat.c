@@ -19,6 +19,7 @@
 #include <wlr/util/log.h>
 #include <wlr/xcursor.h>
 #include <xkbcommon/xkbcommon.h>
+#include "decoration.h"
 #include "placement.h"
 #include "seat.h"
 #include "server.h"

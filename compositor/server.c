@@ -11,7 +11,9 @@
 #include <wlr/types/wlr_output.h>
 #include <wlr/types/wlr_primary_selection_v1.h>
 #include <wlr/util/log.h>
+#include "activation.h"
 #include "clipboard.h"
+#include "decoration.h"
 #include "downloads.h"
 #include "fds.h"
 #include "seat.h"
@@ -89,6 +91,52 @@ static struct wlr_backend *create_backend(struct swl_server *server) {
 	return backend;
 }
 
+/* The renderer (pixman: the backend has no DRM device) and its allocator. */
+static bool create_renderer(struct swl_server *server) {
+	server->renderer = wlr_renderer_autocreate(server->backend);
+	if (server->renderer == NULL) {
+		wlr_log(WLR_ERROR, "cannot create a renderer");
+		return false;
+	}
+	wlr_renderer_init_wl_display(server->renderer, server->display);
+	server->allocator = wlr_allocator_autocreate(server->backend, server->renderer);
+	if (server->allocator == NULL) {
+		wlr_log(WLR_ERROR, "cannot create an allocator");
+		return false;
+	}
+	return true;
+}
+
+/* The output layout and the scene shown on it, with its trees for windows. */
+static bool create_scene(struct swl_server *server) {
+	server->output_layout = wlr_output_layout_create();
+	server->scene = wlr_scene_create();
+	if (server->output_layout == NULL || server->scene == NULL) {
+		return false;
+	}
+	wlr_scene_attach_output_layout(server->scene, server->output_layout);
+	server->view_tree = wlr_scene_tree_create(&server->scene->node);
+	server->unmanaged_tree = wlr_scene_tree_create(&server->scene->node);
+	return true;
+}
+
+/* The protocols the other modules serve, once the seat is there. */
+static bool create_protocols(struct swl_server *server) {
+	if (!swl_protocols_init(server) || !swl_text_input_init(server) ||
+			!swl_layers_init(server)) {
+		return false;
+	}
+	server->decorations = swl_decorations_create(server);
+	if (server->decorations == NULL) {
+		return false;
+	}
+	server->activation = swl_activation_create(server);
+	if (server->activation == NULL) {
+		return false;
+	}
+	return swl_foreign_toplevel_init(server);
+}
+
 bool swl_server_init(struct swl_server *server, const struct swl_options *options) {
 	server->options = options;
 	server->kiosk = options->policy == SWL_POLICY_KIOSK ||
@@ -112,30 +160,16 @@ bool swl_server_init(struct swl_server *server, const struct swl_options *option
 		return false;
 	}
 
-	server->renderer = wlr_renderer_autocreate(server->backend);
-	if (server->renderer == NULL) {
-		wlr_log(WLR_ERROR, "cannot create a renderer");
-		return false;
-	}
-	wlr_renderer_init_wl_display(server->renderer, server->display);
-	server->allocator = wlr_allocator_autocreate(server->backend, server->renderer);
-	if (server->allocator == NULL) {
-		wlr_log(WLR_ERROR, "cannot create an allocator");
+	if (!create_renderer(server)) {
 		return false;
 	}
 
 	server->compositor = wlr_compositor_create(server->display, server->renderer);
 	wlr_data_device_manager_create(server->display);
 	wlr_primary_selection_v1_device_manager_create(server->display);
-
-	server->output_layout = wlr_output_layout_create();
-	server->scene = wlr_scene_create();
-	if (server->output_layout == NULL || server->scene == NULL) {
+	if (!create_scene(server)) {
 		return false;
 	}
-	wlr_scene_attach_output_layout(server->scene, server->output_layout);
-	server->view_tree = wlr_scene_tree_create(&server->scene->node);
-	server->unmanaged_tree = wlr_scene_tree_create(&server->scene->node);
 
 	server->new_output.notify = swl_output_handle_new;
 	wl_signal_add(&server->backend->events.new_output, &server->new_output);
@@ -155,9 +189,7 @@ bool swl_server_init(struct swl_server *server, const struct swl_options *option
 		wlr_log(WLR_ERROR, "cannot create the seat");
 		return false;
 	}
-	if (!swl_protocols_init(server) || !swl_text_input_init(server) ||
-			!swl_layers_init(server) || !swl_decoration_init(server) ||
-			!swl_activation_init(server) || !swl_foreign_toplevel_init(server)) {
+	if (!create_protocols(server)) {
 		wlr_log(WLR_ERROR, "cannot create the Wayland protocols");
 		return false;
 	}
@@ -211,8 +243,10 @@ void swl_server_finish(struct swl_server *server) {
 	server->xwayland = NULL;
 	swl_clipboard_destroy(server->clipboard);
 	server->clipboard = NULL;
-	swl_decoration_finish(server);
-	swl_activation_finish(server);
+	swl_decorations_destroy(server->decorations);
+	server->decorations = NULL;
+	swl_activation_destroy(server->activation);
+	server->activation = NULL;
 	wl_display_destroy_clients(server->display);
 	if (server->new_xdg_surface.notify != NULL) {
 		wl_list_remove(&server->new_xdg_surface.link);

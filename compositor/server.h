@@ -20,9 +20,11 @@
 #include <xkbcommon/xkbcommon.h>
 #include "options.h"
 
+struct swl_activation;
 struct swl_audio;
 struct swl_clipboard;
 struct swl_decoration;
+struct swl_decorations;
 struct swl_foreign_toplevel;
 struct swl_layer_shell;
 struct swl_protocols;
@@ -32,9 +34,6 @@ struct swl_view;
 struct swl_xwayland;
 struct wlr_foreign_toplevel_manager_v1;
 struct wlr_input_method_keyboard_grab_v2;
-struct wlr_server_decoration_manager;
-struct wlr_xdg_activation_v1;
-struct wlr_xdg_decoration_manager_v1;
 
 
 struct swl_server {
@@ -71,14 +70,9 @@ struct swl_server {
 	struct swl_protocols *protocols; // protocols.c
 	struct swl_text_input_relay *text_input; // text_input.c
 	struct swl_layer_shell *layers; // layer_shell.c
-
-	struct wlr_xdg_decoration_manager_v1 *xdg_decoration_manager;
-	struct wlr_server_decoration_manager *kde_decoration_manager;
-	struct wlr_xdg_activation_v1 *xdg_activation;
+	struct swl_decorations *decorations; // decoration.h
+	struct swl_activation *activation; // activation.h
 	struct wlr_foreign_toplevel_manager_v1 *foreign_toplevel_manager; // taskbars
-	struct wl_listener new_xdg_decoration;
-	struct wl_listener new_kde_decoration;
-	struct wl_listener request_activate;
 
 	pid_t command_pid; // 0 when no command is running
 	int exit_status;
@@ -254,17 +248,6 @@ void swl_output_usable_box(struct swl_server *server, struct wlr_box *box);
 /* A click on surface: true if it is a layer surface (focused if it takes keys). */
 bool swl_layers_click_focus(struct swl_server *server, struct wlr_surface *surface);
 
-/* decoration.c */
-/* The managers of xdg-decoration and KDE server-decoration. */
-bool swl_decoration_init(struct swl_server *server);
-void swl_decoration_finish(struct swl_server *server);
-struct swl_decoration *swl_decoration_create(struct swl_view *view);
-void swl_decoration_destroy(struct swl_decoration *decoration);
-/* Places the frame and redraws its title bar if what it shows changed. */
-void swl_decoration_update(struct swl_decoration *decoration);
-/* The frame part (enum swl_frame_part) at a layout point; *edges for a border. */
-int swl_decoration_hit(struct swl_view *view, double lx, double ly, uint32_t *edges);
-
 /* foreign_toplevel.c: wlr-foreign-toplevel-management for taskbars */
 bool swl_foreign_toplevel_init(struct swl_server *server);
 /* A handle for a view that maps; taskbars list it. */
@@ -273,10 +256,6 @@ void swl_foreign_toplevel_create(struct swl_view *view);
 void swl_foreign_toplevel_destroy(struct swl_view *view);
 /* Sends taskbars what changed: title, app id, states, parent, outputs. */
 void swl_foreign_toplevel_update(struct swl_view *view);
-
-/* activation.c */
-bool swl_activation_init(struct swl_server *server);
-void swl_activation_finish(struct swl_server *server);
 
 /* xdg_shell.c */
 void swl_xdg_handle_new_surface(struct wl_listener *listener, void *data);

@@ -10,6 +10,7 @@
  */
 #include <stdlib.h>
 #include <wlr/util/log.h>
+#include "decoration.h"
 #include "placement.h"
 #include "seat.h"
 #include "server.h"
