@@ -39,6 +39,9 @@ FOOT = ["foot", "-o", "font=Monospace:size=12"]
 WESTON_TERMINAL = ["weston-terminal"]
 # GTK without the accessibility bus or dconf (neither runs here).
 GTK_ENV = {"NO_AT_BRIDGE": "1", "GTK_A11Y": "none", "GSETTINGS_BACKEND": "memory"}
+# GTK's Python bindings are Debian's (python3-gi): a python3 found first on
+# PATH (pyenv, a venv) running the bench may not have them.
+GTK_PY = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else PY
 
 
 class Workload:
@@ -291,7 +294,7 @@ class GtkTyping(FootTyping):
            "800x600; Wayland).")
 
     def launch(self, client):
-        self.start_wayland(client, [PY, os.path.join(HERE, "gtkbench.py"), "text"],
+        self.start_wayland(client, [GTK_PY, os.path.join(HERE, "gtkbench.py"), "text"],
                            env=GTK_ENV)
 
 
@@ -304,7 +307,7 @@ class GtkScroll(Workload):
 
     def launch(self, client):
         self.trigger = os.path.join(self.t.tmp, "go")
-        self.start_wayland(client, [PY, os.path.join(HERE, "gtkbench.py"), "list",
+        self.start_wayland(client, [GTK_PY, os.path.join(HERE, "gtkbench.py"), "list",
                                     self.trigger, str(self.W + 2)], env=GTK_ENV)
 
 
