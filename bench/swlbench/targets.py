@@ -16,7 +16,7 @@ import tempfile
 import threading
 import time
 
-from swlproc import free_port, pids_in_session, proc_comm, wait_until, xwayland_of
+from swlproc import free_port, recv_exact, pids_in_session, proc_comm, wait_until, xwayland_of
 
 from .clients import Client
 from .common import BENCH_USER, HERE, PY, SIZE, log
@@ -278,13 +278,7 @@ for_window [app_id=".*"] floating enable
 
 
 def _recv_exact(sock, n):
-    data = b""
-    while len(data) < n:
-        chunk = sock.recv(n - len(data))
-        if not chunk:
-            raise RuntimeError("sway ipc closed")
-        data += chunk
-    return data
+    return recv_exact(sock, n, "sway ipc closed", RuntimeError)
 
 
 def ensure_user():

@@ -9,19 +9,15 @@ import struct
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
+import swlproc
+
 MAGIC = b"REDQ"
 AUTH_SELECTION, AUTH_SPICE = 1 << 0, 1 << 1
 OK, PERMISSION_DENIED = 0, 7
 
 
 def recv_exact(sock, n):
-    data = b""
-    while len(data) < n:
-        chunk = sock.recv(n - len(data))
-        if not chunk:
-            raise ConnectionError("closed by spice-wl")
-        data += chunk
-    return data
+    return swlproc.recv_exact(sock, n, "closed by spice-wl")
 
 
 def login(host, port, password, source=None, timeout=10.0):

@@ -94,6 +94,17 @@ def wait_until(predicate, timeout, what, interval=0.05, error=AssertionError):
     raise error(f"timed out waiting for {what}")
 
 
+def recv_exact(sock, n, closed="connection closed", error=ConnectionError):
+    """Exactly n bytes from a blocking socket; error(closed) if it ends first."""
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise error(closed)
+        data += chunk
+    return data
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

@@ -84,6 +84,16 @@ class DesktopProtocolTests(SessionTestCase):
         self.assertEqual(p.command("resize 960 600 10000"), "ok 960 600")
         self.assertEqual(self.outputs(self.wayland_info(s)), [(254, 159, 2)])
 
+    def start_test_client(self, s, args, ready):
+        """swl-test-client with args, once it printed the ready line."""
+        client = subprocess.Popen([TEST_CLIENT] + args, env=self.client_env(s),
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL)
+        self.addCleanup(client.wait, 10)
+        self.addCleanup(client.kill)
+        LineReader(client.stdout, "swl-test-client").wait_for(lambda l: l == ready)
+        return client
+
     def layer_client(self, s, *args):
         proc = subprocess.Popen([LAYER_CLIENT] + list(args), env=self.client_env(s),
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -145,13 +155,7 @@ class DesktopProtocolTests(SessionTestCase):
         p = self.connect(s)
         panel, out = self.layer_client(s, "top", "top", "40", "ff00ff", "40", "none")
         self.assertEqual(out.readline(), "configure 800 40")
-        client = subprocess.Popen([TEST_CLIENT, "--maximized"], env=self.client_env(s),
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=subprocess.DEVNULL)
-        self.addCleanup(client.wait, 10)
-        self.addCleanup(client.kill)
-        reader = LineReader(client.stdout, "swl-test-client")
-        reader.wait_for(lambda l: l == "ready 800 560")
+        self.start_test_client(s, ["--maximized"], "ready 800 560")
         # The client's pattern quadrants, drawn below the panel.
         self.assertEqual(p.wait_pixel(200, 45, PATTERNS[0][0]), "ok")
         self.assertEqual(p.wait_pixel(600, 590, PATTERNS[0][3]), "ok")
@@ -167,13 +171,7 @@ class DesktopProtocolTests(SessionTestCase):
         p = self.connect(s)
         panel, out = self.layer_client(s, "top", "top", "40", "ff00ff", "40", "none")
         self.assertEqual(out.readline(), "configure 800 40")
-        client = subprocess.Popen([TEST_CLIENT, "--size", "300x1000"], env=self.client_env(s),
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=subprocess.DEVNULL)
-        self.addCleanup(client.wait, 10)
-        self.addCleanup(client.kill)
-        reader = LineReader(client.stdout, "swl-test-client")
-        reader.wait_for(lambda l: l == "ready 300 560")
+        self.start_test_client(s, ["--size", "300x1000"], "ready 300 560")
         self.assertEqual(p.wait_pixel(250 + 75, 40 + 3, PATTERNS[0][0]), "ok")
         self.assertEqual(p.command("pixel 325 38"), "ff00ff")
         # An X11 window: its frame's title bar shows below the panel.
