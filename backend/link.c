@@ -42,7 +42,10 @@ void spb_link_add_sample(struct spb_link *link,
 	if ((dt >= SPB_LINK_WINDOW_MS && acked >= SPB_LINK_WINDOW_BYTES) ||
 			dt >= SPB_LINK_MAX_WINDOW_MS) {
 		uint64_t rate = acked * 1000 / (uint64_t)dt;
-		if (link->window_busy) {
+		// A client that stopped reading (suspended, stalled) acks nothing
+		// while data waits: that is not its link's rate, and taking it for
+		// one would pace the session to a crawl once it reads again.
+		if (link->window_busy && acked >= SPB_LINK_STALL_BYTES) {
 			link->rate = link->rate == 0 ? rate : (link->rate * 3 + rate) / 4;
 		}
 		link->window_ms = sample->now_ms;

@@ -23,6 +23,8 @@
 #define SPB_LINK_WINDOW_MS 100
 #define SPB_LINK_WINDOW_BYTES (48 * 1024)
 #define SPB_LINK_MAX_WINDOW_MS 1000
+/* A window delivering less than this while data waited is a stall, not a rate. */
+#define SPB_LINK_STALL_BYTES 4096
 /* Queued bytes from which the socket counts as backlogged (not app-limited). */
 #define SPB_LINK_BUSY_BYTES 4096
 

@@ -115,6 +115,31 @@ static void test_slow_link_acks_in_bursts(void **state) {
 	assert_in_range(link.rate, 56000, 69000);
 }
 
+static void test_stall_is_not_a_rate(void **state) {
+	struct spb_link link;
+	spb_link_init(&link);
+	// 250 KB/s with a backlog, then the client stops reading for 6 s: data
+	// waits, nothing is acked.
+	uint64_t acked = 0;
+	int64_t ms = 0;
+	for (; ms <= 1000; ms += 50) {
+		feed(&link, ms, acked, 100000);
+		acked += 12500;
+	}
+	assert_int_equal(link.rate, 250000);
+	for (; ms <= 7000; ms += 50) {
+		feed(&link, ms, acked, 4000000);
+	}
+	// Only the window the stall began in (half delivery) counts.
+	assert_in_range(link.rate, 250000 * 3 / 4, 250000);
+	// A client stalled from the start has no rate at all.
+	spb_link_init(&link);
+	for (ms = 0; ms <= 5000; ms += 50) {
+		feed(&link, ms, 0, 4000000);
+	}
+	assert_int_equal(link.rate, 0);
+}
+
 int main(void) {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_unknown_rate_never_holds_back),
@@ -123,6 +148,7 @@ int main(void) {
 		cmocka_unit_test(test_idle_window_does_not_lower_rate),
 		cmocka_unit_test(test_round_trip_smoothed),
 		cmocka_unit_test(test_slow_link_acks_in_bursts),
+		cmocka_unit_test(test_stall_is_not_a_rate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
