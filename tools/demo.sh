@@ -25,11 +25,18 @@ chmod 700 "$XDG_RUNTIME_DIR"
 PASSWORD_FILE="$XDG_RUNTIME_DIR/spice-wl-demo.password"
 (umask 077 && head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$PASSWORD_FILE")
 
-if [ "$#" -eq 0 ]; then
+# Options without a command still get the demo app.
+has_command=false
+for arg in "$@"; do
+	if [ "$arg" = "--" ]; then
+		has_command=true
+	fi
+done
+if ! $has_command; then
 	if command -v weston-terminal >/dev/null 2>&1; then
-		set -- -- weston-terminal
+		set -- "$@" -- weston-terminal
 	else
-		set -- -- "$BUILD/tests/clients/swl-test-client" --animate
+		set -- "$@" -- "$BUILD/tests/clients/swl-test-client" --animate
 	fi
 fi
 
