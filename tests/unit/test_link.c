@@ -78,17 +78,21 @@ static void test_round_trip_smoothed(void **state) {
 	assert_int_equal(link.rtt_us, 180000);
 }
 
+/* A second of 250 KB/s delivered with a backlog: the rate is measured. */
+static void measure_250k(struct spb_link *link, int64_t *ms, uint64_t *acked) {
+	for (; *ms <= 1000; *ms += 50) {
+		feed(link, *ms, *acked, 100000);
+		*acked += 12500;
+	}
+	assert_int_equal(link->rate, 250000);
+}
+
 static void test_acked_burst_is_not_a_rate(void **state) {
 	struct spb_link link;
 	spb_link_init(&link);
-	// 250 KB/s measured with a backlog.
 	uint64_t acked = 0;
 	int64_t ms = 0;
-	for (; ms <= 1000; ms += 50) {
-		feed(&link, ms, acked, 100000);
-		acked += 12500;
-	}
-	assert_int_equal(link.rate, 250000);
+	measure_250k(&link, &ms, &acked);
 	// A relay's buffer takes 64 KB in 100 ms with nothing left queued: that is
 	// not what the path carries, and must not raise the rate.
 	acked += 64000;
@@ -118,15 +122,10 @@ static void test_slow_link_acks_in_bursts(void **state) {
 static void test_stall_is_not_a_rate(void **state) {
 	struct spb_link link;
 	spb_link_init(&link);
-	// 250 KB/s with a backlog, then the client stops reading for 6 s: data
-	// waits, nothing is acked.
+	// Then the client stops reading for 6 s: data waits, nothing is acked.
 	uint64_t acked = 0;
 	int64_t ms = 0;
-	for (; ms <= 1000; ms += 50) {
-		feed(&link, ms, acked, 100000);
-		acked += 12500;
-	}
-	assert_int_equal(link.rate, 250000);
+	measure_250k(&link, &ms, &acked);
 	for (; ms <= 7000; ms += 50) {
 		feed(&link, ms, acked, 4000000);
 	}
