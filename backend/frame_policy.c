@@ -71,6 +71,9 @@ int spb_frame_policy_next_flush(
 			delay = 0;
 		}
 	}
+	if (policy->link_paced && delay > 0 && queued < policy->queue_bound) {
+		delay = 0;
+	}
 	if (delay == 0 && queued >= policy->queue_bound) {
 		// The worker is behind: keep coalescing into the pending region.
 		delay = paced ? policy->period_ms : SPB_BACKLOG_RETRY_MS;

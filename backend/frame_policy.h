@@ -33,6 +33,9 @@ struct spb_frame_policy {
 	// auto: early flushes left for small changes, as of tokens_ms.
 	int tokens;
 	int64_t tokens_ms;
+	// A slow link's pacer (link_pace.h) decides what goes: the frame period
+	// would only delay small changes behind a held large region.
+	bool link_paced;
 };
 
 void spb_frame_policy_init(struct spb_frame_policy *policy,

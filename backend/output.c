@@ -320,20 +320,15 @@ static void flush(struct spb_output *output) {
 static void schedule_flush(struct spb_output *output) {
 	int queued = spb_qxl_queued(&output->backend->qxl);
 	int64_t now = swl_clock_now(SWL_CLOCK_MS);
+	bool paced = spb_link_pace_active(&output->backend->link_pace);
+	output->policy.link_paced = paced;
 	int delay = spb_frame_policy_next_flush(&output->policy, now, queued);
 	if (delay < 0) {
 		wl_event_source_timer_update(output->flush_timer, 0);
 		return;
 	}
-	bool paced = spb_link_pace_active(&output->backend->link_pace);
 	spb_listener_sample_links(&output->backend->listener, now,
 			paced ? 0 : SPB_LINK_SAMPLE_MS);
-	if (paced && delay > 0 && queued < output->policy.queue_bound) {
-		// On a slow link the pacer decides: small changes go at once, not
-		// after the frame period a held large region would impose, and
-		// large ones go as bands when the link has room.
-		delay = 0;
-	}
 	if (delay == 0) {
 		wl_event_source_timer_update(output->flush_timer, 0);
 		flush(output);

@@ -308,6 +308,21 @@ static void test_auto_large_paced(void **state) {
 	spb_frame_policy_finish(&policy);
 }
 
+static void test_link_paced_skips_the_period(void **state) {
+	struct spb_frame_policy policy;
+	spb_frame_policy_init(&policy, WLR_SPICE_FRAME_MODE_DFPS, 10, 64);
+	add_rect(&policy, 0, 0, 10, 10);
+	flush_at(&policy, T0);
+	add_rect(&policy, 0, 0, 300, 300);
+	assert_int_equal(spb_frame_policy_next_flush(&policy, T0 + 10, 0), 90);
+	// On a paced slow link the pacer holds what must wait, not the period.
+	policy.link_paced = true;
+	assert_int_equal(spb_frame_policy_next_flush(&policy, T0 + 10, 0), 0);
+	// The worker being behind still waits for the period.
+	assert_int_equal(spb_frame_policy_next_flush(&policy, T0 + 10, 64), 90);
+	spb_frame_policy_finish(&policy);
+}
+
 static void test_auto_backlog_halves_rate(void **state) {
 	struct spb_frame_policy policy;
 	spb_frame_policy_init(&policy, WLR_SPICE_FRAME_MODE_AUTO, 10, 64);
@@ -343,6 +358,7 @@ int main(void) {
 		cmocka_unit_test(test_auto_small_burst),
 		cmocka_unit_test(test_auto_large_paced),
 		cmocka_unit_test(test_auto_backlog_halves_rate),
+		cmocka_unit_test(test_link_paced_skips_the_period),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
