@@ -44,6 +44,16 @@ class AgentTests(SessionTestCase):
             env["DISPLAY"] = display
         return env
 
+    def start_focused_x11(self):
+        """A session whose X11 test client has the keyboard; and its DISPLAY.
+        wlroots lets X clients set the clipboard only while an X window has
+        the keyboard, as when a person copies in an X app."""
+        s = self.start(["--size", "640x480"],
+                       ["sh", "-c", 'echo display=$DISPLAY; exec "$0"', X11_CLIENT])
+        display = s.expect("display=").split("=", 1)[1]
+        s.expect("keyboard enter")
+        return s, display
+
     def test_resize_follows_client(self):
         s = self.start(["--size", "800x600"], [TEST_CLIENT])
         s.expect("ready 800 600")
@@ -161,12 +171,7 @@ class AgentTests(SessionTestCase):
         self.assertEqual(r.stdout, "from client", r.stderr)
 
     def test_clipboard_x11_both_ways(self):
-        # wlroots lets X clients set the clipboard only while an X window has
-        # the keyboard, as when a person copies in an X app: keep one focused.
-        s = self.start(["--size", "640x480"],
-                       ["sh", "-c", 'echo display=$DISPLAY; exec "$0"', X11_CLIENT])
-        display = s.expect("display=").split("=", 1)[1]
-        s.expect("keyboard enter")
+        s, display = self.start_focused_x11()
         p = self.connect(s)
         self.assertEqual(p.command("agent 10000"), "ok")
         env = self.client_env(s, display)
@@ -222,10 +227,7 @@ class AgentTests(SessionTestCase):
         self.assertEqual(p.command("clipboard get 10000"), "text copied between clients")
 
     def test_x11_selection_made_before_the_client_connects(self):
-        s = self.start(["--size", "640x480"],
-                       ["sh", "-c", 'echo display=$DISPLAY; exec "$0"', X11_CLIENT])
-        display = s.expect("display=").split("=", 1)[1]
-        s.expect("keyboard enter")
+        s, display = self.start_focused_x11()
         env = self.client_env(s, display)
         xclip = subprocess.Popen(["xclip", "-quiet", "-selection", "clipboard"],
                                  stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
@@ -252,10 +254,7 @@ class AgentTests(SessionTestCase):
         """A PNG of a few MB (spice-gtk sends it in many agent chunks) goes
         byte-identical from Wayland to the client and from the client to
         Wayland and X11 apps."""
-        s = self.start(["--size", "640x480"],
-                       ["sh", "-c", 'echo display=$DISPLAY; exec "$0"', X11_CLIENT])
-        display = s.expect("display=").split("=", 1)[1]
-        s.expect("keyboard enter")
+        s, display = self.start_focused_x11()
         p = self.connect(s)
         self.assertEqual(p.command("agent 10000"), "ok")
         env = self.client_env(s)
