@@ -32,6 +32,14 @@ static void learn(struct spb_link_pace *pacer, uint64_t written_now) {
 	pacer->learn_ms = pacer->now_ms;
 }
 
+/* Only what the sockets hold is known to wait; nothing is drained or expected. */
+static void restart_queue(struct spb_link_pace *pacer, uint32_t socket_queued) {
+	pacer->queue = socket_queued;
+	pacer->expect = 0;
+	pacer->drain = 0;
+	pacer->was_active = false;
+}
+
 void spb_link_pace_update(struct spb_link_pace *pacer, int64_t now_ms,
 		uint64_t link_rate, uint64_t written, uint32_t socket_queued) {
 	pacer->rate = link_rate < SPB_LINK_PACE_MAX_RATE ?
@@ -42,10 +50,7 @@ void spb_link_pace_update(struct spb_link_pace *pacer, int64_t now_ms,
 		pacer->written = written;
 		pacer->now_ms = now_ms;
 		pacer->learn_ms = now_ms;
-		pacer->queue = socket_queued;
-		pacer->expect = 0;
-		pacer->drain = 0;
-		pacer->was_active = false;
+		restart_queue(pacer, socket_queued);
 		return;
 	}
 	int64_t dt = now_ms > pacer->now_ms ? now_ms - pacer->now_ms : 0;
@@ -55,10 +60,7 @@ void spb_link_pace_update(struct spb_link_pace *pacer, int64_t now_ms,
 	learn(pacer, dw);
 
 	if (!spb_link_pace_active(pacer)) {
-		// Nothing is paced: only what the sockets hold is known to wait.
-		pacer->queue = socket_queued;
-		pacer->drain = 0;
-		pacer->was_active = false;
+		restart_queue(pacer, socket_queued);
 		return;
 	}
 	double drained = (double)pacer->rate * (double)dt / 1000.0;
@@ -96,6 +98,11 @@ static double at_rate(const struct spb_link_pace *pacer, int ms) {
 	return (double)pacer->rate * ms / 1000.0;
 }
 
+/* What large updates wait behind beyond the low mark; > 0: hold them. */
+static double over_low_mark(const struct spb_link_pace *pacer) {
+	return waiting(pacer) + pacer->drain - at_rate(pacer, SPB_LINK_PACE_LOW_MS);
+}
+
 bool spb_link_pace_small_ok(const struct spb_link_pace *pacer) {
 	return !spb_link_pace_active(pacer) ||
 		waiting(pacer) < at_rate(pacer, SPB_LINK_PACE_SMALL_CAP_MS);
@@ -105,7 +112,7 @@ int64_t spb_link_pace_large_px(const struct spb_link_pace *pacer) {
 	if (!spb_link_pace_active(pacer)) {
 		return INT64_MAX;
 	}
-	if (waiting(pacer) + pacer->drain >= at_rate(pacer, SPB_LINK_PACE_LOW_MS)) {
+	if (over_low_mark(pacer) >= 0) {
 		return 0;
 	}
 	double bytes = at_rate(pacer, SPB_LINK_PACE_BAND_MS);
@@ -128,8 +135,7 @@ int spb_link_pace_wait_ms(const struct spb_link_pace *pacer) {
 	if (!spb_link_pace_active(pacer)) {
 		return 1;
 	}
-	double over = waiting(pacer) + pacer->drain - at_rate(pacer, SPB_LINK_PACE_LOW_MS);
-	double ms = over * 1000.0 / (double)pacer->rate;
+	double ms = over_low_mark(pacer) * 1000.0 / (double)pacer->rate;
 	if (ms < 1) {
 		return 1;
 	}
