@@ -670,8 +670,11 @@ void spb_listener_finish(struct spb_listener *listener) {
 /* Once a second per link at debug level: what the estimator believes. */
 #define LINK_LOG_MS 1000
 
-/* Adds what the kernel knows of one channel's socket to its client's sample. */
-static void sample_conn(struct spb_link_conn *lc, struct spb_link_sample *sum) {
+/*
+ * Adds what the kernel knows of one channel's socket to its client's sample;
+ * false for a socket that is not TCP.
+ */
+static bool sample_conn(struct spb_link_conn *lc, struct spb_link_sample *sum) {
 	struct tcp_info ti;
 	socklen_t len = sizeof(ti);
 	int outq = 0, notsent = 0;
@@ -680,7 +683,7 @@ static void sample_conn(struct spb_link_conn *lc, struct spb_link_sample *sum) {
 				sizeof(ti.tcpi_delivery_rate) ||
 			ioctl(lc->fd, SIOCOUTQ, &outq) != 0 || ioctl(lc->fd, SIOCOUTQNSD, &notsent) != 0) {
 		lc->tcp = false; // a unix socket: nothing to learn
-		return;
+		return false;
 	}
 	sum->bytes_acked += ti.tcpi_bytes_acked;
 	sum->unacked += outq > notsent ? (uint32_t)(outq - notsent) : 0;
@@ -689,6 +692,7 @@ static void sample_conn(struct spb_link_conn *lc, struct spb_link_sample *sum) {
 		sum->delivery_rate = ti.tcpi_delivery_rate;
 		sum->rtt_us = ti.tcpi_rtt;
 	}
+	return true;
 }
 
 void spb_listener_sample_links(struct spb_listener *listener, int64_t now,
@@ -703,9 +707,8 @@ void spb_listener_sample_links(struct spb_listener *listener, int64_t now,
 		bool tcp = false;
 		struct spb_link_conn *lc;
 		wl_list_for_each(lc, &listener->links, link) {
-			if (lc->client == client && lc->tcp) {
-				sample_conn(lc, &sample);
-				tcp = tcp || lc->tcp;
+			if (lc->client == client && lc->tcp && sample_conn(lc, &sample)) {
+				tcp = true;
 			}
 		}
 		if (!tcp) {
